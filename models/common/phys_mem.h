@@ -1,0 +1,68 @@
+// Functional contents of simulated physical memory. Only frames that hold
+// architectural structures (page tables, descriptor tables) are materialized;
+// a frame never written reads as zero. Timing is modeled separately (DRAM).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "models/common/types.h"
+
+namespace mmusim {
+
+class PhysMem {
+ public:
+  [[nodiscard]] uint64_t read64(PhysAddr a) const {
+    const uint64_t* f = frame(pfn_of(a));
+    return f ? f[(a.value() & 0xFFF) >> 3] : 0;
+  }
+  void write64(PhysAddr a, uint64_t v) { frame_for_write(pfn_of(a))[(a.value() & 0xFFF) >> 3] = v; }
+  // 32-bit accesses (legacy 32-bit paging entries); `a` must be 4-byte aligned.
+  [[nodiscard]] uint32_t read32(PhysAddr a) const {
+    uint64_t q = read64(PhysAddr(a.value() & ~uint64_t{7}));
+    return static_cast<uint32_t>((a.value() & 4) ? q >> 32 : q);
+  }
+  void write32(PhysAddr a, uint32_t v) {
+    PhysAddr q(a.value() & ~uint64_t{7});
+    uint64_t old = read64(q);
+    uint64_t nv = (a.value() & 4) ? ((old & 0xFFFFFFFFULL) | (uint64_t{v} << 32))
+                                  : ((old & ~0xFFFFFFFFULL) | v);
+    write64(q, nv);
+  }
+  // Reads an entry of `bytes` (4 or 8) at `a`.
+  [[nodiscard]] uint64_t read_entry(PhysAddr a, unsigned bytes) const {
+    return bytes == 4 ? read32(a) : read64(a);
+  }
+  void write_entry(PhysAddr a, unsigned bytes, uint64_t v) {
+    if (bytes == 4) {
+      write32(a, static_cast<uint32_t>(v));
+    } else {
+      write64(a, v);
+    }
+  }
+  [[nodiscard]] size_t frames_materialized() const { return frames_.size(); }
+
+ private:
+  using Frame = std::unique_ptr<uint64_t[]>;
+  [[nodiscard]] const uint64_t* frame(Pfn p) const {
+    auto it = frames_.find(p);
+    return it == frames_.end() ? nullptr : it->second.get();
+  }
+  uint64_t* frame_for_write(Pfn p) {
+    auto& f = frames_[p];
+    if (!f) f = std::make_unique<uint64_t[]>(512);  // zero-initialized
+    return f.get();
+  }
+  std::unordered_map<Pfn, Frame> frames_;
+};
+
+// Timing side of a memory access: one request of a cache line at `at`,
+// returning the cycle at which it completes.
+class MemoryTiming {
+ public:
+  virtual ~MemoryTiming() = default;
+  virtual Cycle access(PhysAddr a, bool is_write, Cycle at) = 0;
+};
+
+}  // namespace mmusim

@@ -1,0 +1,80 @@
+// A paging-structure cache (Intel SDM 4.10.3): a small set-associative LRU
+// array from (ASID, upper linear-address bits) to the physical base of the
+// next paging structure and the permissions accumulated above it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "models/common/types.h"
+
+namespace mmusim {
+
+struct PwcConfig {
+  uint32_t entries = 0;  // 0 disables this level's cache
+  uint32_t ways = 1;
+  Cycles latency{1};
+};
+
+struct PwcEntry {
+  uint64_t tag = 0;       // (linear >> shift) with the ASID in the top bits
+  uint64_t next_table = 0;
+  uint8_t perms = 0;      // accumulated PermBits-like flags (write, user, nx)
+  bool valid = false;
+  uint32_t lru = 0;       // larger = more recently used
+};
+
+class PagingStructureCache {
+ public:
+  PagingStructureCache() = default;
+  explicit PagingStructureCache(const PwcConfig& c)
+      : cfg_(c), sets_(c.entries ? c.entries / c.ways : 0), e_(c.entries) {}
+  [[nodiscard]] bool enabled() const { return cfg_.entries != 0; }
+  [[nodiscard]] Cycles latency() const { return cfg_.latency; }
+  static uint64_t make_tag(uint64_t linear_upper, Asid asid) {
+    return linear_upper ^ (uint64_t{asid.value()} << 52);
+  }
+  const PwcEntry* lookup(uint64_t tag) {
+    if (!enabled()) return nullptr;
+    PwcEntry* set = set_of(tag);
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      if (set[w].valid && set[w].tag == tag) {
+        set[w].lru = ++clock_;
+        return &set[w];
+      }
+    }
+    return nullptr;
+  }
+  void insert(uint64_t tag, uint64_t next_table, uint8_t perms) {
+    if (!enabled()) return;
+    PwcEntry* set = set_of(tag);
+    PwcEntry* victim = &set[0];
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      if (set[w].valid && set[w].tag == tag) {
+        victim = &set[w];
+        break;
+      }
+      if (!set[w].valid) {
+        if (victim->valid) victim = &set[w];
+      } else if (victim->valid && set[w].lru < victim->lru) {
+        victim = &set[w];
+      }
+    }
+    *victim = PwcEntry{tag, next_table, perms, true, ++clock_};
+  }
+  void flush() {
+    for (auto& e : e_) e.valid = false;
+  }
+
+ private:
+  PwcEntry* set_of(uint64_t tag) {
+    uint64_t h = tag * 0x9E3779B97F4A7C15ULL;
+    return &e_[static_cast<size_t>((h >> 32) % sets_) * cfg_.ways];
+  }
+  PwcConfig cfg_;
+  uint32_t sets_ = 0;
+  std::vector<PwcEntry> e_;
+  uint32_t clock_ = 0;
+};
+
+}  // namespace mmusim
