@@ -23,7 +23,7 @@ struct HugeRegion {
 
 struct FirstTouchConfig {
   PagingMode mode = PagingMode::k4Level;
-  uint64_t phys_bytes = 16ULL << 30;   // simulated physical memory
+  uint64_t phys_bytes = 8ULL << 30;    // simulated physical memory
   uint64_t reserved_low = 16ULL << 20; // never allocated (firmware, kernel image)
   uint64_t seed = 1;
   Cycles minor_fault_cost{1000};       // cycles per first-touch fault

@@ -1,0 +1,323 @@
+#include "models/cpu/cpu_core.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <stdexcept>
+
+namespace mmusim {
+namespace {
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%" PRIx64, v);
+  return b;
+}
+
+std::string level_name(TlbLevel l) {
+  return l == TlbLevel::kL1 ? "L1 hit" : l == TlbLevel::kL2 ? "L1 miss, L2 hit" : "L1 miss, L2 miss";
+}
+
+}  // namespace
+
+CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, uint64_t explain,
+                 std::vector<std::string>* explain_out)
+    : id_(id),
+      cfg_(cfg),
+      env_(env),
+      ag_(cfg.ag),
+      tlb_(cfg.tlb),
+      walker_(cfg.walker, mem, env),
+      paging_(cfg.walker.mode != PagingMode::kOff),
+      explain_left_(explain_out ? explain : 0),
+      explain_out_(explain_out) {}
+
+Cycle CpuCore::process(const TraceRecord& r) {
+  ++stats_.records;
+  ++stats_.by_kind[static_cast<int>(r.kind)];
+  const uint64_t size = r.size ? r.size : 1;
+  const uint64_t first = r.addr;
+  const uint64_t last = r.addr + size - 1;
+  // Linux flat segmentation: the linear address is the offset.
+  translate(LinearAddr(first), r.kind);
+  if (((first ^ last) >> 12) != 0 && last > first) {
+    ++stats_.page_splits;
+    translate(LinearAddr(last & ~uint64_t{0xFFF}), r.kind);
+  }
+  return last_issue_;
+}
+
+void CpuCore::fill_ready(Cycle now) {
+  tlb_.mshr().retire_until(now, [this](const MshrEntry& e) {
+    // A pending dirty assist replaces a clean entry for the same page.
+    tlb_.invalidate_page(LinearAddr(e.vpn.value() << 12), e.asid);
+    tlb_.fill(e.result, static_cast<AccessKind>(e.cookie));
+  });
+}
+
+Cycle CpuCore::translate(LinearAddr a, AccessKind k) {
+  ++stats_.translations;
+  Cycle issue = ag_.issue();
+  last_issue_ = issue;
+  if (!paging_) {  // CR0.PG = 0: linear = physical, no TLB
+    ag_.complete(issue);
+    stats_.translation_latency.add(0);
+    return issue;
+  }
+  if (tlb_.mshr().size() != 0) fill_ready(issue);
+  TlbLookup l = tlb_.lookup(a, k, cfg_.asid);
+  if (l.level != TlbLevel::kMiss) {
+    const uint8_t p = l.t->perms;
+    const bool write = k == AccessKind::kWrite;
+    bool ok = (!cfg_.user || (p & kPermUser)) &&
+              (!write || (p & kPermWrite) || (!cfg_.user && !cfg_.walker.write_protect)) &&
+              (k != AccessKind::kFetch || !(p & kPermNx));
+    if (ok && (!write || (p & kPermDirty))) {
+      (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
+      if (explain_left_) explain_hit(a, k, issue, l);
+      Cycle done = issue + l.latency;
+      ag_.complete(done);
+      stats_.translation_cycles += l.latency.count();
+      stats_.translation_latency.add(l.latency.count());
+      return done;
+    }
+    // A permission failure or a clean page being written: the processor
+    // re-walks (and faults or sets D) as the SDM requires.
+    (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
+    if (ok) ++stats_.dirty_assists;
+    return miss(a, k, issue, l.latency, true);
+  }
+  ++stats_.tlb_misses;
+  return miss(a, k, issue, l.latency, false);
+}
+
+Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist) {
+  MissStatusTable& mshr = tlb_.mshr();
+  Cycle request = issue + tlb_latency;
+  if (!assist) {
+    if (const MshrEntry* e = mshr.find(a, cfg_.asid); e && e->cookie == static_cast<uint32_t>(k)) {
+      ++stats_.mshr_merges;
+      Cycle done = max(request, e->ready);
+      ag_.complete(done);
+      stats_.translation_cycles += (done - issue).count();
+      stats_.translation_latency.add((done - issue).count());
+      return done;
+    }
+  }
+  if (mshr.full()) {
+    ++stats_.mshr_stalls;
+    Cycle free_at = *mshr.earliest_ready();
+    if (free_at > request) request = free_at;
+    fill_ready(request);
+  }
+  for (;;) {
+    env_.sync(issue);  // the walk touches shared memory: be at the right time
+    WalkResult w = walker_.walk(a, k, cfg_.user, request, explain_left_ != 0);
+    if (explain_left_) explain_walk(a, k, issue, w, tlb_latency, assist);
+    if (w.fault == FaultKind::kNone) {
+      if (!mshr.allocate(a, cfg_.asid, w.done, w.translation, static_cast<uint32_t>(k))) {
+        // Merged walk results can be pending in the MSHR already: fill now.
+        tlb_.invalidate_page(a, cfg_.asid);
+        tlb_.fill(w.translation, k);
+      }
+      ag_.complete(w.done);
+      stats_.translation_cycles += (w.done - issue).count();
+      stats_.translation_latency.add((w.done - issue).count());
+      return w.done;
+    }
+    // A page fault is precise: older accesses retire, then the handler runs.
+    ++stats_.faults;
+    ++stats_.faults_by_kind[static_cast<int>(w.fault)];
+    Cycle raised = max(w.done, ag_.drained());
+    env_.sync(raised);
+    FaultInfo f{a, k, w.fault, id_, cfg_.asid};
+    FaultOutcome o = env_.fault(f, raised);
+    Cycle resume = raised + o.cost;
+    stats_.fault_cycles += (resume - raised).count();
+    stats_.fault_latency.add((resume - raised).count());
+    if (o.tlb_flush_page) {
+      tlb_.invalidate_page(a, cfg_.asid);
+      walker_.flush_pwc();
+    }
+    ag_.resume_at(resume);
+    if (o.action == FaultOutcome::Action::kStop) throw std::runtime_error(o.message);
+    if (o.action == FaultOutcome::Action::kSkip) {
+      ++stats_.skipped;
+      ag_.complete(resume);
+      stats_.translation_cycles += (resume - issue).count();
+      stats_.translation_latency.add((resume - issue).count());
+      return resume;
+    }
+    // Replay the access: it walks again from the resumption cycle.
+    request = resume + tlb_latency;
+    issue = resume;
+    env_.sync(issue);
+  }
+}
+
+void CpuCore::finish() {
+  stats_.cycles = ag_.drained().count();
+  fill_ready(ag_.drained());
+}
+
+void CpuCore::explain_hit(LinearAddr a, AccessKind k, Cycle issue, const TlbLookup& l) {
+  --explain_left_;
+  std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
+                  access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
+                  std::to_string(issue.count()) + "\n";
+  s += "  tlb:  " + level_name(l.level) + " (" + std::string(page_size_name(l.t->size)) +
+       " page), " + std::to_string(l.latency.count()) + " cycles\n";
+  s += "  phys: " + hex(l.t->phys(a).value()) + ", translation " +
+       std::to_string(l.latency.count()) + " cycles\n";
+  explain_out_->push_back(s);
+}
+
+void CpuCore::explain_walk(LinearAddr a, AccessKind k, Cycle issue, const WalkResult& w,
+                           Cycles tlb_latency, bool assist) {
+  --explain_left_;
+  const PagingModeInfo& m = walker_.mode();
+  std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
+                  access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
+                  std::to_string(issue.count()) + "\n";
+  s += "  tlb:  " + std::string(assist ? "hit, but the entry needs a re-walk (permission or D bit)"
+                                       : "L1 miss, L2 miss") +
+       ", " + std::to_string(tlb_latency.count()) + " cycles\n";
+  s += "  walk: " + std::string(w.merged ? "merged into an in-flight walk" : "slot") + " @" +
+       std::to_string(w.start.count()) + "\n";
+  for (unsigned i = 0; i < w.num_steps; ++i) {
+    const WalkStep& st = w.steps[i];
+    std::string lvl(m.level[st.level].name);
+    unsigned idx = level_index(m, st.level, a);
+    char idxs[16];
+    std::snprintf(idxs, sizeof idxs, "[%u]", idx);
+    switch (st.kind) {
+      case WalkStep::Kind::kPwcHit:
+        s += "    pwc  " + lvl + " cache hit -> next table " + hex(st.value) + "  " +
+             std::to_string((st.done - st.start).count()) + " cycles\n";
+        break;
+      case WalkStep::Kind::kRegister:
+        s += "    reg  " + lvl + idxs + " = " + hex(st.value) + " (PDPTE register)\n";
+        break;
+      case WalkStep::Kind::kRead:
+        s += "    read " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " = " + hex(st.value) +
+             "  " + std::to_string(st.start.count()) + "->" + std::to_string(st.done.count()) +
+             " (" + std::to_string((st.done - st.start).count()) + " cycles)\n";
+        break;
+      case WalkStep::Kind::kAdWrite:
+        s += "    A/D  " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " := " +
+             hex(st.value) + "  " + std::to_string(st.start.count()) + "->" +
+             std::to_string(st.done.count()) + " (" +
+             std::to_string((st.done - st.start).count()) + " cycles)\n";
+        break;
+    }
+  }
+  if (w.fault == FaultKind::kNone) {
+    s += "  phys: " + hex(w.translation.phys(a).value()) + " (" +
+         std::string(page_size_name(w.translation.size)) + " page), done@" +
+         std::to_string(w.done.count()) + ", translation " +
+         std::to_string((w.done - issue).count()) + " cycles\n";
+  } else {
+    s += "  fault: " + std::string(fault_kind_name(w.fault)) + " at " +
+         std::string(m.levels ? m.level[w.fault_level].name : "-") + ", raised@" +
+         std::to_string(w.done.count()) + " -> page-fault handler\n";
+  }
+  explain_out_->push_back(s);
+}
+
+namespace {
+
+void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
+  v.counter(p + ".records", "accesses", "trace records simulated", s.records);
+  v.counter(p + ".reads", "accesses", "loads (R)", s.by_kind[0]);
+  v.counter(p + ".writes", "accesses", "stores (W)", s.by_kind[1]);
+  v.counter(p + ".fetches", "accesses", "instruction fetches (X)", s.by_kind[2]);
+  v.counter(p + ".translations", "translations",
+            "address translations (page-crossing accesses count twice)", s.translations);
+  v.counter(p + ".page_splits", "accesses", "accesses split at a 4 KiB page boundary",
+            s.page_splits);
+  v.counter(p + ".l1_hits", "translations", "translations served by an L1 TLB", s.l1_hits);
+  v.counter(p + ".l2_hits", "translations", "translations served by the L2 STLB", s.l2_hits);
+  v.counter(p + ".tlb_misses", "translations", "translations that missed every TLB level",
+            s.tlb_misses);
+  v.counter(p + ".mshr_merges", "translations", "misses merged into a pending miss", s.mshr_merges);
+  v.counter(p + ".mshr_stalls", "translations", "misses that waited for a free MSHR",
+            s.mshr_stalls);
+  v.counter(p + ".dirty_assists", "translations",
+            "writes to a clean TLB entry that walked to set the D bit", s.dirty_assists);
+  v.counter(p + ".faults", "faults", "page faults raised", s.faults);
+  for (int f = 1; f < kNumFaultKinds; ++f) {
+    v.counter(p + ".faults." + std::string(fault_kind_name(static_cast<FaultKind>(f))), "faults",
+              "page faults of this kind", s.faults_by_kind[f]);
+  }
+  v.counter(p + ".skipped", "accesses", "accesses dropped after an unresolved fault", s.skipped);
+  v.counter(p + ".translation_cycles", "cycles", "sum of translation latencies", s.translation_cycles);
+  v.counter(p + ".fault_cycles", "cycles", "cycles from fault raise to resumption, summed",
+            s.fault_cycles);
+  v.counter(p + ".cycles", "cycles", "retire cycle of the last access", s.cycles);
+  v.real(p + ".translation_cycles_per_access", "cycles",
+         "translation cycles per trace record",
+         s.records ? static_cast<double>(s.translation_cycles) / static_cast<double>(s.records)
+                   : 0.0);
+  v.histogram(p + ".translation_latency", "cycles", "latency of each translation",
+              s.translation_latency);
+  v.histogram(p + ".fault_latency", "cycles", "cost of each fault, raise to resumption",
+              s.fault_latency);
+}
+
+}  // namespace
+
+void CpuCore::visit(StatVisitor& v, const std::string& prefix) const {
+  emit_cpu(v, prefix, stats_);
+  // TLB and walker names are global ("tlb.l1d.4K.hits"); qualify them per CPU
+  // when there are several.
+  if (prefix == "cpu") {
+    tlb_.visit(v);
+    walker_.visit(v);
+    return;
+  }
+  struct Prefixed : StatVisitor {
+    StatVisitor& in;
+    std::string p;
+    Prefixed(StatVisitor& i, std::string s) : in(i), p(std::move(s)) {}
+    void counter(std::string_view n, std::string_view u, std::string_view d, uint64_t x) override {
+      in.counter(p + "." + std::string(n), u, d, x);
+    }
+    void real(std::string_view n, std::string_view u, std::string_view d, double x) override {
+      in.real(p + "." + std::string(n), u, d, x);
+    }
+    void histogram(std::string_view n, std::string_view u, std::string_view d,
+                   const Histogram& h) override {
+      in.histogram(p + "." + std::string(n), u, d, h);
+    }
+  } pv(v, prefix);
+  tlb_.visit(pv);
+  walker_.visit(pv);
+}
+
+void CpuCore::visit_total(StatVisitor& v, size_t n,
+                          const std::function<const CpuCore&(size_t)>& at) {
+  CpuStats t;
+  for (size_t i = 0; i < n; ++i) {
+    const CpuStats& s = at(i).stats();
+    t.records += s.records;
+    for (int k = 0; k < kNumAccessKinds; ++k) t.by_kind[k] += s.by_kind[k];
+    t.translations += s.translations;
+    t.page_splits += s.page_splits;
+    t.l1_hits += s.l1_hits;
+    t.l2_hits += s.l2_hits;
+    t.tlb_misses += s.tlb_misses;
+    t.mshr_merges += s.mshr_merges;
+    t.mshr_stalls += s.mshr_stalls;
+    t.dirty_assists += s.dirty_assists;
+    t.faults += s.faults;
+    for (int f = 0; f < kNumFaultKinds; ++f) t.faults_by_kind[f] += s.faults_by_kind[f];
+    t.skipped += s.skipped;
+    t.translation_cycles += s.translation_cycles;
+    t.fault_cycles += s.fault_cycles;
+    t.cycles = std::max(t.cycles, s.cycles);
+    t.translation_latency.merge(s.translation_latency);
+    t.fault_latency.merge(s.fault_latency);
+  }
+  emit_cpu(v, "cpu", t);
+}
+
+}  // namespace mmusim

@@ -1,0 +1,90 @@
+// mmusim: replays a memory-access trace through the modeled translation path
+// and writes the results. See README.md for every option and output.
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "models/common/error.h"
+#include "models/sim/reporter.h"
+#include "models/sim/schema.h"
+#include "models/sim/sim_config.h"
+#include "models/sim/simulation.h"
+#include "traces/trace_reader.h"
+
+namespace po = boost::program_options;
+using namespace mmusim;
+
+namespace {
+
+int run(int argc, char* argv[]) {
+  SimConfig cfg;
+  ConfigSchema schema;
+  build_schema(schema, cfg);
+
+  po::options_description general("Usage: mmusim --config FILE... --trace FILE [options] [--KEY=VALUE...]");
+  general.add_options()
+      ("help,h", "print this help: every option and model parameter, with unit and default")
+      ("config,c", po::value<std::vector<std::string>>()->composing(),
+       "INI configuration file; repeatable, later files override earlier ones")
+      ("trace,t", po::value<std::string>(), "trace file to replay (text, binary, lackey; .gz/.xz/.zst)")
+      ("trace-format", po::value<std::string>()->default_value("auto"),
+       "force the trace format instead of detecting it")
+      ("out,o", po::value<std::string>()->default_value("out"),
+       "directory for stats.json, summary.csv and config.ini")
+      ("explain", po::value<uint64_t>()->default_value(0),
+       "print every step of the first N translations");
+  po::options_description all;
+  all.add(general).add(schema.options());
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+  } catch (const po::error& e) {
+    throw InputError(std::string("command line: ") + e.what() + " (see mmusim --help)");
+  }
+  if (vm.count("help")) {
+    std::cout << all << "\n";
+    return 0;
+  }
+  ConfigValues values;
+  if (vm.count("config")) {
+    for (const auto& f : vm["config"].as<std::vector<std::string>>()) read_ini(f, schema, values);
+  }
+  for (const auto& k : schema.keys()) {
+    if (vm.count(k.name) && !vm[k.name].defaulted()) {
+      values[k.name] = ConfigValue{vm[k.name].as<std::string>(), "command line"};
+    }
+  }
+  apply_values(schema, values);
+  finalize(cfg);
+  if (!vm.count("trace")) throw InputError("command line: --trace FILE is required");
+
+  auto reader = open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>());
+  Simulation sim(cfg, std::move(reader), vm["explain"].as<uint64_t>());
+  sim.run();
+  StatCollector stats;
+  sim.visit(stats);
+  for (const auto& block : sim.explain_lines()) std::cout << block;
+  print_summary(std::cout, sim, stats);
+  const std::string out = vm["out"].as<std::string>();
+  write_results(out, sim, stats, schema.to_ini());
+  std::cout << "  results                " << out << "/{stats.json,summary.csv,config.ini}\n";
+  return 0;
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  try {
+    return run(argc, argv);
+  } catch (const InputError& e) {
+    std::cerr << "mmusim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mmusim: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,277 @@
+#include "models/sim/reporter.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/sim/simulation.h"
+
+namespace mmusim {
+namespace {
+
+bool matches(const std::string& row, const std::string& name) {
+  if (row == name) return true;
+  // "cpu<N>.<name>": per-CPU copies of TLB and walker statistics.
+  if (row.size() > name.size() + 4 && row.compare(0, 3, "cpu") == 0 &&
+      row.compare(row.size() - name.size(), name.size(), name) == 0 &&
+      row[row.size() - name.size() - 1] == '.') {
+    std::string mid = row.substr(3, row.size() - name.size() - 4);
+    return !mid.empty() && mid.find_first_not_of("0123456789") == std::string::npos;
+  }
+  return false;
+}
+
+std::string fmt_real(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+std::string fixed(double v, int digits) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else {
+      o += c;
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+void StatCollector::counter(std::string_view n, std::string_view u, std::string_view d,
+                            uint64_t v) {
+  StatRow r;
+  r.name = n;
+  r.unit = u;
+  r.description = d;
+  r.type = StatRow::Type::kCounter;
+  r.count = v;
+  rows_.push_back(std::move(r));
+}
+
+void StatCollector::real(std::string_view n, std::string_view u, std::string_view d, double v) {
+  StatRow r;
+  r.name = n;
+  r.unit = u;
+  r.description = d;
+  r.type = StatRow::Type::kReal;
+  r.real = v;
+  rows_.push_back(std::move(r));
+}
+
+void StatCollector::histogram(std::string_view n, std::string_view u, std::string_view d,
+                              const Histogram& h) {
+  StatRow r;
+  r.name = n;
+  r.unit = u;
+  r.description = d;
+  r.type = StatRow::Type::kHistogram;
+  r.hist = h;
+  rows_.push_back(std::move(r));
+}
+
+uint64_t StatCollector::sum(const std::string& name) const {
+  uint64_t s = 0;
+  bool exact = false;
+  for (const StatRow& r : rows_) {
+    if (r.type == StatRow::Type::kCounter && r.name == name) {
+      s = r.count;
+      exact = true;
+    }
+  }
+  if (exact) return s;
+  for (const StatRow& r : rows_) {
+    if (r.type == StatRow::Type::kCounter && matches(r.name, name)) s += r.count;
+  }
+  return s;
+}
+
+Histogram StatCollector::merged(const std::string& name) const {
+  Histogram h;
+  for (const StatRow& r : rows_) {
+    if (r.type == StatRow::Type::kHistogram && r.name == name) return r.hist;
+  }
+  for (const StatRow& r : rows_) {
+    if (r.type == StatRow::Type::kHistogram && matches(r.name, name)) h.merge(r.hist);
+  }
+  return h;
+}
+
+double StatCollector::real_value(const std::string& name) const {
+  for (const StatRow& r : rows_) {
+    if (r.type == StatRow::Type::kReal && r.name == name) return r.real;
+  }
+  return 0.0;
+}
+
+std::vector<std::pair<std::string, std::string>> summary_columns(const Simulation& sim,
+                                                                 const StatCollector& s) {
+  const uint64_t accesses = sim.records();
+  const uint64_t translations = s.sum("cpu.translations");
+  const Histogram walk = s.merged("walker.latency");
+  const uint64_t walks = s.sum("walker.walks");
+  const uint64_t refs = s.sum("walker.mem_refs");
+  const uint64_t dram_n = s.sum("dram.reads") + s.sum("dram.writes");
+  auto per_k = [accesses](uint64_t n) {
+    return fixed(accesses ? 1000.0 * static_cast<double>(n) / static_cast<double>(accesses) : 0.0,
+                 4);
+  };
+  std::vector<std::pair<std::string, std::string>> c = {
+      {"accesses", std::to_string(accesses)},
+      {"translations", std::to_string(translations)},
+      {"cycles", std::to_string(sim.cycles())},
+      {"l1d_misses", std::to_string(s.sum("tlb.l1d.misses"))},
+      {"l1i_misses", std::to_string(s.sum("tlb.l1i.misses"))},
+      {"l2_misses", std::to_string(s.sum("tlb.l2.misses"))},
+      {"l1d_mpka", per_k(s.sum("tlb.l1d.misses"))},
+      {"l2_mpka", per_k(s.sum("tlb.l2.misses"))},
+      {"walks", std::to_string(walks)},
+      {"walk_mem_refs", std::to_string(refs)},
+      {"walk_refs_per_walk", fixed(walks ? static_cast<double>(refs) / static_cast<double>(walks) : 0.0, 4)},
+      {"walk_cycles_p50", std::to_string(walk.percentile(0.5))},
+      {"walk_cycles_p99", std::to_string(walk.percentile(0.99))},
+      {"faults", std::to_string(s.sum("cpu.faults"))},
+      {"translation_cycles_per_access",
+       fixed(accesses ? static_cast<double>(s.sum("cpu.translation_cycles")) /
+                            static_cast<double>(accesses)
+                      : 0.0,
+             4)},
+      {"dram_accesses", std::to_string(dram_n)},
+      {"dram_row_hits", std::to_string(s.sum("dram.row_hits"))},
+      {"dram_avg_latency",
+       fixed(dram_n ? static_cast<double>(s.sum("dram.total_latency")) / static_cast<double>(dram_n)
+                    : 0.0,
+             4)},
+      {"simulated_seconds", fmt_real(s.real_value("sim.simulated_seconds"))},
+      {"sim_seconds", fixed(sim.wall_seconds(), 6)},
+      {"accesses_per_second",
+       fixed(sim.wall_seconds() > 0 ? static_cast<double>(accesses) / sim.wall_seconds() : 0.0, 0)},
+  };
+  return c;
+}
+
+bool is_wall_clock_column(const std::string& column) {
+  return column == "sim_seconds" || column == "accesses_per_second";
+}
+
+void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& s) {
+  auto cols = summary_columns(sim, s);
+  auto get = [&cols](const std::string& k) {
+    for (auto& [n, v] : cols) {
+      if (n == k) return v;
+    }
+    return std::string();
+  };
+  const SimConfig& c = sim.config();
+  os << "mmusim: " << get("accesses") << " accesses (" << get("translations")
+     << " translations) on " << c.sim.cpus << " CPU(s), " << c.paging_mode << " paging, "
+     << c.dram.preset << " @ " << c.sim.core_clock_mhz << " MHz\n";
+  os << "  cycles                 " << get("cycles") << "  (" << get("simulated_seconds")
+     << " s simulated)\n";
+  os << "  L1 DTLB misses         " << get("l1d_misses") << "  (" << get("l1d_mpka")
+     << " per 1000 accesses)\n";
+  os << "  L1 ITLB misses         " << get("l1i_misses") << "\n";
+  os << "  L2 STLB misses         " << get("l2_misses") << "  (" << get("l2_mpka")
+     << " per 1000 accesses)\n";
+  os << "  page walks             " << get("walks") << "  (" << get("walk_refs_per_walk")
+     << " memory refs/walk, p50 " << get("walk_cycles_p50") << " / p99 " << get("walk_cycles_p99")
+     << " cycles)\n";
+  os << "  page faults            " << get("faults") << "\n";
+  os << "  translation cost       " << get("translation_cycles_per_access")
+     << " cycles per access\n";
+  os << "  DRAM                   " << get("dram_accesses") << " accesses, " << get("dram_row_hits")
+     << " row hits, " << get("dram_avg_latency") << " cycles average\n";
+  os << "  speed                  " << get("accesses_per_second") << " accesses/s ("
+     << get("sim_seconds") << " s wall clock)\n";
+}
+
+std::string stats_json(const StatCollector& s) {
+  std::ostringstream o;
+  o << "{\n  \"stats\": [\n";
+  bool first = true;
+  for (const StatRow& r : s.rows()) {
+    if (!first) o << ",\n";
+    first = false;
+    o << "    {\"name\": \"" << json_escape(r.name) << "\", \"unit\": \"" << json_escape(r.unit)
+      << "\", \"description\": \"" << json_escape(r.description) << "\", ";
+    switch (r.type) {
+      case StatRow::Type::kCounter: o << "\"type\": \"counter\", \"value\": " << r.count; break;
+      case StatRow::Type::kReal:
+        o << "\"type\": \"real\", \"value\": "
+          << (std::isfinite(r.real) ? fmt_real(r.real) : std::string("null"));
+        break;
+      case StatRow::Type::kHistogram:
+        o << "\"type\": \"histogram\", \"count\": " << r.hist.count()
+          << ", \"sum\": " << r.hist.sum() << ", \"mean\": " << fmt_real(r.hist.mean())
+          << ", \"min\": " << r.hist.min() << ", \"p50\": " << r.hist.percentile(0.5)
+          << ", \"p90\": " << r.hist.percentile(0.9) << ", \"p99\": " << r.hist.percentile(0.99)
+          << ", \"max\": " << r.hist.max();
+        break;
+    }
+    o << "}";
+  }
+  o << "\n  ]\n}\n";
+  return o.str();
+}
+
+std::string summary_csv(const std::vector<std::pair<std::string, std::string>>& cols) {
+  std::string head, row;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    head += (i ? "," : "") + cols[i].first;
+    row += (i ? "," : "") + cols[i].second;
+  }
+  return head + "\n" + row + "\n";
+}
+
+void write_results(const std::string& dir, const Simulation& sim, const StatCollector& stats,
+                   const std::string& config_ini) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(dir + ": cannot create output directory: " + ec.message());
+  const std::pair<std::string, std::string> files[] = {
+      {"stats.json", stats_json(stats)},
+      {"summary.csv", summary_csv(summary_columns(sim, stats))},
+      {"config.ini", config_ini},
+  };
+  std::vector<std::string> tmps;
+  for (const auto& [name, text] : files) {
+    std::string tmp = dir + "/." + name + ".tmp";
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.close();
+    if (!f) {
+      for (const auto& t : tmps) fs::remove(t, ec);
+      fs::remove(tmp, ec);
+      throw std::runtime_error(tmp + ": cannot write: " + std::strerror(errno));
+    }
+    tmps.push_back(tmp);
+  }
+  for (size_t i = 0; i < tmps.size(); ++i) {
+    fs::rename(tmps[i], dir + "/" + files[i].first, ec);
+    if (ec) throw std::runtime_error(dir + "/" + files[i].first + ": cannot rename: " + ec.message());
+  }
+}
+
+}  // namespace mmusim

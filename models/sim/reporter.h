@@ -1,0 +1,61 @@
+// The one Reporter: turns every module's statistics into the stdout summary,
+// stats.json, summary.csv and config.ini. Files are written to temporary
+// names and renamed only when all of them are complete, so a failed run
+// leaves no half-written results.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/common/stats.h"
+
+namespace mmusim {
+
+class Simulation;
+
+// One statistic as collected from a StatVisitor.
+struct StatRow {
+  enum class Type : uint8_t { kCounter, kReal, kHistogram };
+  std::string name, unit, description;
+  Type type = Type::kCounter;
+  uint64_t count = 0;
+  double real = 0;
+  Histogram hist;
+};
+
+class StatCollector : public StatVisitor {
+ public:
+  void counter(std::string_view n, std::string_view u, std::string_view d, uint64_t v) override;
+  void real(std::string_view n, std::string_view u, std::string_view d, double v) override;
+  void histogram(std::string_view n, std::string_view u, std::string_view d,
+                 const Histogram& h) override;
+  [[nodiscard]] const std::vector<StatRow>& rows() const { return rows_; }
+  // Sum of counters named `suffix` exactly or ending in ".<suffix>" under a
+  // per-CPU prefix ("cpu3.<suffix>"); histograms merged likewise.
+  [[nodiscard]] uint64_t sum(const std::string& name) const;
+  [[nodiscard]] Histogram merged(const std::string& name) const;
+  [[nodiscard]] double real_value(const std::string& name) const;
+
+ private:
+  std::vector<StatRow> rows_;
+};
+
+// The summary.csv columns, in order, with their values for this run.
+std::vector<std::pair<std::string, std::string>> summary_columns(const Simulation& sim,
+                                                                 const StatCollector& stats);
+// Columns that depend on wall-clock time (excluded from golden comparisons).
+bool is_wall_clock_column(const std::string& column);
+
+void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& stats);
+std::string stats_json(const StatCollector& stats);
+std::string summary_csv(const std::vector<std::pair<std::string, std::string>>& cols);
+
+// Writes stats.json, summary.csv and config.ini into `dir` (created if
+// missing) all-or-nothing. Throws std::runtime_error naming the path on failure.
+void write_results(const std::string& dir, const Simulation& sim, const StatCollector& stats,
+                   const std::string& config_ini);
+
+}  // namespace mmusim

@@ -1,0 +1,43 @@
+// The composition root: builds the SystemC model from a SimConfig (CPUs with
+// their address generator, TLBs and walker; the shared DRAM and kernel), runs
+// it over a trace, and exposes every statistic for the Reporter.
+// One Simulation per process (SystemC elaborates once).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/common/stats.h"
+#include "models/sim/sim_config.h"
+#include "traces/trace_reader.h"
+
+namespace mmusim {
+
+class Simulation {
+ public:
+  // Elaborates the model. `explain` = number of leading translations to
+  // record step by step (0: none, no cost).
+  Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace, uint64_t explain);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Runs the trace to its end (or sim.max_accesses). Throws InputError for bad
+  // trace input and std::runtime_error when the model cannot go on.
+  void run();
+
+  void visit(StatVisitor& v) const;
+  [[nodiscard]] const std::vector<std::string>& explain_lines() const;
+  [[nodiscard]] uint64_t cycles() const;     // max over CPUs
+  [[nodiscard]] uint64_t records() const;    // trace records simulated
+  [[nodiscard]] double wall_seconds() const;  // time spent in run()
+  [[nodiscard]] const SimConfig& config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mmusim
