@@ -78,6 +78,8 @@ int run(int argc, char* argv[]) {
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
+  // The banner goes to stdout on the first SystemC call; results own stdout.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   try {
     return run(argc, argv);
   } catch (const InputError& e) {
