@@ -78,8 +78,6 @@ int run(int argc, char* argv[]) {
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
-  // The banner goes to stdout on the first SystemC call; results own stdout.
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   try {
     return run(argc, argv);
   } catch (const InputError& e) {
@@ -89,4 +87,11 @@ int sc_main(int argc, char* argv[]) {
     std::cerr << "mmusim: error: " << e.what() << "\n";
     return 1;
   }
+}
+
+// libsystemc's own main() prints a banner to stderr before calling sc_main;
+// errors are meant to be one line there, so mmusim enters SystemC itself.
+int main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }
