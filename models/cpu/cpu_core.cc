@@ -28,6 +28,11 @@ CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, 
       tlb_(cfg.tlb),
       walker_(cfg.walker, mem, env),
       paging_(cfg.walker.mode != PagingMode::kOff),
+      linear_mask_(paging_mode_info(cfg.walker.mode).linear_bits >= 64
+                       ? ~uint64_t{0}
+                       : (paging_mode_info(cfg.walker.mode).canonical
+                              ? ~uint64_t{0}
+                              : (uint64_t{1} << paging_mode_info(cfg.walker.mode).linear_bits) - 1)),
       explain_left_(explain_out ? explain : 0),
       explain_out_(explain_out) {}
 
@@ -37,21 +42,24 @@ Cycle CpuCore::process(const TraceRecord& r) {
   const uint64_t size = r.size ? r.size : 1;
   const uint64_t first = r.addr;
   const uint64_t last = r.addr + size - 1;
-  // Linux flat segmentation: the linear address is the offset.
-  translate(LinearAddr(first), r.kind);
+  // Flat segmentation: the linear address is the offset (in 32-bit modes
+  // the 32-bit address arithmetic wraps it at 4 GiB).
+  translate(LinearAddr(first & linear_mask_), r.kind);
   if (((first ^ last) >> 12) != 0 && last > first) {
     ++stats_.page_splits;
-    translate(LinearAddr(last & ~uint64_t{0xFFF}), r.kind);
+    translate(LinearAddr(last & ~uint64_t{0xFFF} & linear_mask_), r.kind);
   }
   return last_issue_;
 }
 
 void CpuCore::fill_ready(Cycle now) {
+  // TlbArray::insert refreshes an entry for the same page in place, so a
+  // dirty assist's result simply replaces the clean entry.
   tlb_.mshr().retire_until(now, [this](const MshrEntry& e) {
-    // A pending dirty assist replaces a clean entry for the same page.
-    tlb_.invalidate_page(LinearAddr(e.vpn.value() << 12), e.asid);
     tlb_.fill(e.result, static_cast<AccessKind>(e.cookie));
   });
+  auto next = tlb_.mshr().earliest_ready();
+  next_ready_ = next ? *next : Cycle(~uint64_t{0});
 }
 
 Cycle CpuCore::translate(LinearAddr a, AccessKind k) {
@@ -63,7 +71,20 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k) {
     stats_.translation_latency.add(0);
     return issue;
   }
-  if (tlb_.mshr().size() != 0) fill_ready(issue);
+  if (tlb_.mshr().size() != 0) {
+    if (issue >= next_ready_) fill_ready(issue);
+    // A miss to a page whose walk is still pending merges into it; it is not
+    // a second TLB miss (misses count distinct translations requested).
+    if (const MshrEntry* e = tlb_.mshr().find(a, cfg_.asid);
+        e && e->cookie == static_cast<uint32_t>(k)) {
+      ++stats_.mshr_merges;
+      Cycle done = max(issue, e->ready);
+      ag_.complete(done);
+      stats_.translation_cycles += (done - issue).count();
+      stats_.translation_latency.add((done - issue).count());
+      return done;
+    }
+  }
   TlbLookup l = tlb_.lookup(a, k, cfg_.asid);
   if (l.level != TlbLevel::kMiss) {
     const uint8_t p = l.t->perms;
@@ -93,16 +114,6 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k) {
 Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist) {
   MissStatusTable& mshr = tlb_.mshr();
   Cycle request = issue + tlb_latency;
-  if (!assist) {
-    if (const MshrEntry* e = mshr.find(a, cfg_.asid); e && e->cookie == static_cast<uint32_t>(k)) {
-      ++stats_.mshr_merges;
-      Cycle done = max(request, e->ready);
-      ag_.complete(done);
-      stats_.translation_cycles += (done - issue).count();
-      stats_.translation_latency.add((done - issue).count());
-      return done;
-    }
-  }
   if (mshr.full()) {
     ++stats_.mshr_stalls;
     Cycle free_at = *mshr.earliest_ready();
@@ -114,10 +125,10 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
     WalkResult w = walker_.walk(a, k, cfg_.user, request, explain_left_ != 0);
     if (explain_left_) explain_walk(a, k, issue, w, tlb_latency, assist);
     if (w.fault == FaultKind::kNone) {
-      if (!mshr.allocate(a, cfg_.asid, w.done, w.translation, static_cast<uint32_t>(k))) {
-        // Merged walk results can be pending in the MSHR already: fill now.
-        tlb_.invalidate_page(a, cfg_.asid);
-        tlb_.fill(w.translation, k);
+      if (mshr.allocate(a, cfg_.asid, w.done, w.translation, static_cast<uint32_t>(k))) {
+        if (w.done < next_ready_) next_ready_ = w.done;
+      } else {
+        tlb_.fill(w.translation, k);  // no free MSHR even after the stall: fill now
       }
       ag_.complete(w.done);
       stats_.translation_cycles += (w.done - issue).count();

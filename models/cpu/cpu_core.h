@@ -93,9 +93,11 @@ class CpuCore {
   Walker walker_;
   CpuStats stats_;
   bool paging_ = true;
+  uint64_t linear_mask_;  // 32-bit modes wrap linear addresses at 4 GiB
   uint64_t explain_left_;
   std::vector<std::string>* explain_out_;
   Cycle last_issue_{0};
+  Cycle next_ready_{~uint64_t{0}};  // earliest ready cycle among pending MSHRs
 };
 
 }  // namespace mmusim
