@@ -1,16 +1,25 @@
 // Streaming trace input. A reader yields TraceRecords in batches so that the
 // per-record path has no virtual call; memory stays bounded whatever the
 // trace's length. Errors throw mmusim::InputError naming file, position and
-// what was expected.
+// what was expected. Formats and tool: traces/README.md.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "models/common/types.h"
 
 namespace mmusim {
+
+// What a reader knows about its input, for `mmusim-trace info` and converters.
+struct TraceFormatInfo {
+  std::string format;             // "text", "binary", "lackey", "generator"
+  std::string compression;        // "none", "gzip", "xz", "zstd"
+  std::string comment;            // binary header comment / generator spec
+  uint64_t declared_records = 0;  // record count the input declares; 0 = unknown
+};
 
 class TraceReader {
  public:
@@ -20,10 +29,15 @@ class TraceReader {
   // Human-readable position of the last record returned ("line 12", "record 7").
   [[nodiscard]] virtual std::string position() const = 0;
   [[nodiscard]] virtual const std::string& path() const = 0;
+  [[nodiscard]] virtual TraceFormatInfo format_info() const { return {}; }
+  // Bytes of input buffer the reader holds (constant over the whole stream).
+  [[nodiscard]] virtual size_t buffer_capacity() const { return 0; }
 };
 
-// Opens `path`, detecting compression (gzip/xz/zstd by magic bytes) and format
-// by content unless `format` names one ("text", "binary", ... or "auto").
+// Opens `path` ("-" = stdin), detecting compression (gzip/xz/zstd by magic
+// bytes) and format by content unless `format` names one: "auto", "text",
+// "binary" or "lackey". A path "gen:SPEC" opens the synthetic generator
+// (see traces/generator.h) instead of a file.
 std::unique_ptr<TraceReader> open_trace(const std::string& path,
                                         const std::string& format = "auto");
 

@@ -1,0 +1,187 @@
+// Native binary format: round trips, header validation, truncation.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "tests/traces/trace_test_util.h"
+#include "traces/formats.h"
+#include "traces/trace_writer.h"
+
+namespace mmusim {
+namespace {
+
+using testing::error_of;
+using testing::read_all;
+using testing::rec;
+using testing::ScratchDir;
+
+std::vector<TraceRecord> sample_records(size_t n) {
+  std::vector<TraceRecord> v;
+  for (size_t i = 0; i < n; ++i) {
+    TraceRecord r = rec(static_cast<AccessKind>(i % 3), i * 0x100000001B3ULL,
+                        static_cast<uint32_t>(i * 13), static_cast<uint16_t>(i * 31));
+    r.flags = static_cast<uint8_t>(i);
+    v.push_back(r);
+  }
+  return v;
+}
+
+std::string write_binary(const ScratchDir& d, const std::string& name,
+                         const std::vector<TraceRecord>& v, const std::string& comment = "") {
+  TraceWriterOptions o;
+  o.comment = comment;
+  std::string path = d.path(name);
+  TraceWriter w(path, o);
+  w.write(v.data(), v.size());
+  w.close();
+  return path;
+}
+
+void put16(std::string& s, size_t at, uint16_t v) { std::memcpy(&s[at], &v, 2); }
+void put32(std::string& s, size_t at, uint32_t v) { std::memcpy(&s[at], &v, 4); }
+void put64(std::string& s, size_t at, uint64_t v) { std::memcpy(&s[at], &v, 8); }
+
+TEST(TraceBinary, HeaderLayoutIsAsDocumented) {
+  std::string h = encode_binary_header("ls -l", 7);
+  ASSERT_EQ(h.size(), 48u);  // 32 fixed + 5 comment, padded to 16
+  EXPECT_EQ(h.substr(0, 8), "MMUTRACE");
+  EXPECT_EQ(h.substr(8, 2), std::string("\x01\x00", 2));   // version 1
+  EXPECT_EQ(h.substr(10, 2), std::string("\x10\x00", 2));  // record size 16
+  EXPECT_EQ(h.substr(12, 4), std::string(4, '\0'));        // flags
+  EXPECT_EQ(h.substr(16, 8), std::string("\x07\0\0\0\0\0\0\0", 8));
+  EXPECT_EQ(h.substr(24, 4), std::string("\x30\0\0\0", 4));  // header bytes 48
+  EXPECT_EQ(h.substr(28, 4), std::string("\x05\0\0\0", 4));  // comment bytes
+  EXPECT_EQ(h.substr(32, 5), "ls -l");
+  EXPECT_EQ(h.substr(37), std::string(11, '\0'));
+  EXPECT_EQ(encode_binary_header("", 0).size(), 32u);
+}
+
+TEST(TraceBinary, RecordLayoutIsLittleEndian) {
+  TraceRecord r = rec(AccessKind::kFetch, 0x0102030405060708ULL, 0x11223344, 0x5566);
+  r.flags = 0x77;
+  char b[16];
+  encode_record(r, b);
+  EXPECT_EQ(std::string(b, 16),
+            std::string("\x08\x07\x06\x05\x04\x03\x02\x01\x44\x33\x22\x11\x66\x55\x02\x77", 16));
+}
+
+TEST(TraceBinary, RoundTripKeepsEveryFieldCommentAndCount) {
+  ScratchDir d;
+  auto in = sample_records(100000);
+  std::string path = write_binary(d, "rt.bin", in, "capture: /bin/ls -l");
+  EXPECT_EQ(testing::read_file_bytes(path).size(), 64 + 16 * in.size());  // 32 + 19, padded
+  for (size_t cap : {size_t{48}, size_t{1000}, InputBuffer::kDefaultCapacity}) {
+    auto r = make_binary_reader(std::make_unique<InputBuffer>(open_byte_source(path), cap));
+    EXPECT_EQ(r->format_info().comment, "capture: /bin/ls -l");
+    EXPECT_EQ(r->format_info().declared_records, in.size());
+    auto out = read_all(*r, cap == 48 ? 3 : 4096);
+    ASSERT_EQ(out.size(), in.size());
+    for (size_t i = 0; i < in.size(); ++i) ASSERT_TRUE(testing::same(out[i], in[i])) << i;
+    EXPECT_EQ(r->position(), "record 100000");
+  }
+  auto r = open_trace(path);  // auto-detected
+  EXPECT_EQ(r->format_info().format, "binary");
+  EXPECT_EQ(read_all(*r).size(), in.size());
+}
+
+TEST(TraceBinary, StreamedFileHasCountZeroAndAnyLength) {
+  ScratchDir d;
+  auto in = sample_records(10);
+  std::string bytes = encode_binary_header("", 0);
+  for (const auto& r : in) {
+    char b[16];
+    encode_record(r, b);
+    bytes.append(b, 16);
+  }
+  auto r = open_trace(d.write("s.bin", bytes));
+  EXPECT_EQ(r->format_info().declared_records, 0u);
+  EXPECT_EQ(read_all(*r).size(), 10u);
+}
+
+class TraceBinaryErrors : public ::testing::Test {
+ protected:
+  std::string error_for(const std::string& bytes) {
+    std::string path = d_.write("e.bin", bytes);
+    std::string msg = error_of([&] { read_all(*open_trace(path, "binary")); });
+    return msg.rfind(path, 0) == 0 ? "FILE" + msg.substr(path.size()) : msg;
+  }
+  std::string good_ = encode_binary_header("abc", 0) + std::string(32, '\0');
+  ScratchDir d_;
+};
+
+TEST_F(TraceBinaryErrors, BadMagic) {
+  std::string b = good_;
+  b[0] = 'X';
+  EXPECT_EQ(error_for(b),
+            "FILE:byte offset 0: not a binary trace: bad magic, expected \"MMUTRACE\"");
+  EXPECT_EQ(error_for("MMU"),
+            "FILE:byte offset 0: not a binary trace: bad magic, expected \"MMUTRACE\"");
+}
+
+TEST_F(TraceBinaryErrors, TruncatedHeader) {
+  EXPECT_EQ(error_for(good_.substr(0, 20)),
+            "FILE:byte offset 20: truncated header, expected 32 bytes, got 20");
+  EXPECT_EQ(error_for(good_.substr(0, 40)),
+            "FILE:byte offset 40: truncated header, expected 48 bytes, got 40");
+}
+
+TEST_F(TraceBinaryErrors, UnknownVersion) {
+  std::string b = good_;
+  put16(b, 8, 2);
+  EXPECT_EQ(error_for(b),
+            "FILE:byte offset 8: unsupported version 2 (this reader knows version 1)");
+}
+
+TEST_F(TraceBinaryErrors, WrongRecordSize) {
+  std::string b = good_;
+  put16(b, 10, 24);
+  EXPECT_EQ(error_for(b), "FILE:byte offset 10: record size 24, expected 16");
+}
+
+TEST_F(TraceBinaryErrors, UnknownFlags) {
+  std::string b = good_;
+  put32(b, 12, 4);
+  EXPECT_EQ(error_for(b), "FILE:byte offset 12: unknown header flags 4");
+}
+
+TEST_F(TraceBinaryErrors, BadHeaderAndCommentSizes) {
+  std::string b = good_;
+  put32(b, 24, 40);
+  EXPECT_EQ(error_for(b),
+            "FILE:byte offset 24: invalid header size 40 (a multiple of 16, 32..1048576)");
+  b = good_;
+  put32(b, 28, 17);
+  EXPECT_EQ(error_for(b), "FILE:byte offset 28: comment length 17 exceeds the header size 48");
+}
+
+TEST_F(TraceBinaryErrors, TruncatedFinalRecord) {
+  std::string b = good_ + std::string(5, '\0');  // 2 good records, then 5 bytes
+  EXPECT_EQ(error_for(b),
+            "FILE:record 3 (byte offset 80): truncated record, expected 16 bytes, got 5");
+}
+
+TEST_F(TraceBinaryErrors, InvalidKind) {
+  std::string b = good_ + std::string(32, '\0');
+  b[48 + 2 * 16 + 14] = 7;  // third record's kind
+  EXPECT_EQ(error_for(b),
+            "FILE:record 3 (byte offset 80): invalid kind value 7 (expected 0 = R, 1 = W, 2 = X)");
+}
+
+TEST_F(TraceBinaryErrors, DeclaredCountMismatch) {
+  std::string b = good_;
+  put64(b, 16, 3);
+  EXPECT_EQ(error_for(b), "FILE:byte offset 80: header declares 3 records, the file ends after 2");
+  put64(b, 16, 1);
+  EXPECT_EQ(error_for(b), "FILE:record 2: more records than the header declares (1)");
+}
+
+TEST(TraceBinary, WriterRejectsInvalidKind) {
+  ScratchDir d;
+  TraceWriter w(d.path("k.bin"), {});
+  TraceRecord r;
+  r.kind = static_cast<AccessKind>(3);
+  EXPECT_EQ(error_of([&] { w.write(r); }), d.path("k.bin") + ": record 1: invalid access kind 3");
+}
+
+}  // namespace
+}  // namespace mmusim

@@ -1,0 +1,187 @@
+// Native text format: parsing, round trips and every error message.
+#include <gtest/gtest.h>
+
+#include "tests/traces/trace_test_util.h"
+#include "traces/formats.h"
+#include "traces/trace_writer.h"
+
+namespace mmusim {
+namespace {
+
+using testing::error_of;
+using testing::read_all;
+using testing::rec;
+using testing::ScratchDir;
+
+std::vector<TraceRecord> parse(const ScratchDir& d, const std::string& text) {
+  auto r = open_trace(d.write("t.txt", text), "text");
+  return read_all(*r);
+}
+
+// The error for a one-file text trace, with the directory prefix removed.
+std::string parse_error(const std::string& text) {
+  ScratchDir d;
+  std::string msg = error_of([&] { parse(d, text); });
+  std::string prefix = d.path("");
+  if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+  return msg;
+}
+
+TEST(TraceText, ParsesFieldsDefaultsCommentsAndWhitespace) {
+  ScratchDir d;
+  auto v = parse(d,
+                 "# header comment\n"
+                 "R 0x1000 8\n"
+                 "\n"
+                 "W 2000\n"
+                 "  \tX   0XABCdef   4   3   # trailing comment\n"
+                 "R 1000#no space before the comment\n"
+                 "W 0xffffffffffffffff 4096 255\r\n"
+                 "R 00000000000000000000001 0 7\n"
+                 "   # indented comment\n"
+                 "X 10");  // no final newline
+  ASSERT_EQ(v.size(), 7u);
+  EXPECT_TRUE(testing::same(v[0], rec(AccessKind::kRead, 0x1000, 8)));
+  EXPECT_TRUE(testing::same(v[1], rec(AccessKind::kWrite, 0x2000)));
+  EXPECT_TRUE(testing::same(v[2], rec(AccessKind::kFetch, 0xabcdef, 4, 3)));
+  EXPECT_TRUE(testing::same(v[3], rec(AccessKind::kRead, 0x1000)));
+  EXPECT_TRUE(testing::same(v[4], rec(AccessKind::kWrite, ~uint64_t{0}, 4096, 255)));
+  EXPECT_TRUE(testing::same(v[5], rec(AccessKind::kRead, 1, 0, 7)));
+  EXPECT_TRUE(testing::same(v[6], rec(AccessKind::kFetch, 0x10)));
+}
+
+TEST(TraceText, EmptyAndCommentOnlyFilesHaveNoRecords) {
+  ScratchDir d;
+  EXPECT_TRUE(parse(d, "").empty());
+  EXPECT_TRUE(parse(d, "# only\n\n   \n# comments").empty());
+}
+
+TEST(TraceText, PositionNamesTheLineOfTheLastRecord) {
+  ScratchDir d;
+  auto r = open_trace(d.write("t.txt", "# c\nR 1\n\nW 2\n"), "text");
+  TraceRecord buf[4];
+  ASSERT_EQ(r->read(buf, 1), 1u);
+  EXPECT_EQ(r->position(), "line 2");
+  ASSERT_EQ(r->read(buf, 4), 1u);
+  EXPECT_EQ(r->position(), "line 4");
+  EXPECT_EQ(r->read(buf, 4), 0u);
+  EXPECT_EQ(r->read(buf, 4), 0u);
+}
+
+TEST(TraceText, WriterRoundTripsThroughTextInTinyBuffers) {
+  ScratchDir d;
+  std::vector<TraceRecord> in;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    in.push_back(rec(static_cast<AccessKind>(i % 3), i * 0x9E3779B97F4A7C15ULL,
+                     static_cast<uint32_t>(i % 4097), static_cast<uint16_t>((i * 7) % 256)));
+  }
+  std::string path = d.path("rt.txt");
+  {
+    TraceWriterOptions o;
+    o.format = TraceFormat::kText;
+    o.comment = "two\nlines";
+    TraceWriter w(path, o);
+    w.write(in.data(), in.size());
+    w.close();
+  }
+  EXPECT_EQ(testing::read_file_bytes(path).rfind("# two\n# lines\n", 0), 0u);
+  for (size_t cap : {size_t{64}, size_t{100}, InputBuffer::kDefaultCapacity}) {
+    auto r = make_text_reader(std::make_unique<InputBuffer>(open_byte_source(path), cap));
+    for (size_t batch : {size_t{1}, size_t{7}, size_t{4096}}) {
+      if (batch != 1 && cap != InputBuffer::kDefaultCapacity) continue;
+      auto out = read_all(*r, batch);
+      ASSERT_EQ(out.size(), in.size()) << cap;
+      for (size_t i = 0; i < in.size(); ++i) ASSERT_TRUE(testing::same(out[i], in[i])) << i;
+      r = make_text_reader(std::make_unique<InputBuffer>(open_byte_source(path), cap));
+    }
+  }
+}
+
+TEST(TraceText, FormatsRecordsMinimally) {
+  char buf[64];
+  std::string s(buf, format_text_record(rec(AccessKind::kWrite, 0xabc), buf));
+  EXPECT_EQ(s, "W 0xabc\n");
+  s.assign(buf, format_text_record(rec(AccessKind::kFetch, 0, 0, 3), buf));
+  EXPECT_EQ(s, "X 0x0 0 3\n");
+  s.assign(buf, format_text_record(rec(AccessKind::kRead, ~uint64_t{0}, 4096, 255), buf));
+  EXPECT_EQ(s, "R 0xffffffffffffffff 4096 255\n");
+}
+
+TEST(TraceText, ErrorMessagesNameFileLineAndColumn) {
+  EXPECT_EQ(parse_error("R 1\nQ 12\n"), "t.txt:line 2: expected R, W or X at column 1, got 'Q'");
+  EXPECT_EQ(parse_error("  r 12\n"), "t.txt:line 1: expected R, W or X at column 3, got 'r'");
+  EXPECT_EQ(parse_error("RW 12\n"), "t.txt:line 1: expected R, W or X at column 1, got 'RW'");
+  EXPECT_EQ(parse_error("R0x10\n"), "t.txt:line 1: expected R, W or X at column 1, got 'R0x10'");
+  EXPECT_EQ(parse_error("\x01 1\n"), "t.txt:line 1: expected R, W or X at column 1, got '\\x01'");
+  EXPECT_EQ(parse_error("R\n"),
+            "t.txt:line 1: expected a hexadecimal address at column 2, got end of line");
+  EXPECT_EQ(parse_error("R   # no address\n"),
+            "t.txt:line 1: expected a hexadecimal address at column 5, got end of line");
+  EXPECT_EQ(parse_error("# c\n\nW 0xfg 8\n"),
+            "t.txt:line 3: expected a hexadecimal address at column 3, got '0xfg'");
+  EXPECT_EQ(parse_error("W 0x\n"),
+            "t.txt:line 1: expected a hexadecimal address at column 3, got '0x'");
+  EXPECT_EQ(parse_error("W -1\n"),
+            "t.txt:line 1: expected a hexadecimal address at column 3, got '-1'");
+  EXPECT_EQ(parse_error("X 0x10000000000000000\n"),
+            "t.txt:line 1: address does not fit in 64 bits at column 3");
+  EXPECT_EQ(parse_error("X 1ffffffffffffffff 4\n"),
+            "t.txt:line 1: address does not fit in 64 bits at column 3");
+  EXPECT_EQ(parse_error("R 10 8a\n"),
+            "t.txt:line 1: expected a decimal size at column 6, got '8a'");
+  EXPECT_EQ(parse_error("R 10 -8\n"),
+            "t.txt:line 1: expected a decimal size at column 6, got '-8'");
+  EXPECT_EQ(parse_error("R 10 4097\n"),
+            "t.txt:line 1: size must be 0..4096 at column 6, got '4097'");
+  EXPECT_EQ(parse_error("R 10 99999999999999999999999\n"),
+            "t.txt:line 1: size must be 0..4096 at column 6, got '99999999999999999999999'");
+  EXPECT_EQ(parse_error("R 10 8 x\n"),
+            "t.txt:line 1: expected a decimal cpu number at column 8, got 'x'");
+  EXPECT_EQ(parse_error("R 10 8 256\n"), "t.txt:line 1: cpu must be 0..255 at column 8, got '256'");
+  EXPECT_EQ(parse_error("R 10 8 1 extra\n"),
+            "t.txt:line 1: unexpected text after record at column 10, got 'extra'");
+  EXPECT_EQ(parse_error("R 10 8 1 2\n"),
+            "t.txt:line 1: unexpected text after record at column 10, got '2'");
+  EXPECT_EQ(parse_error("R 10\nW 20\nX " + std::string(40, 'z') + "\n"),
+            "t.txt:line 3: expected a hexadecimal address at column 3, got '" +
+                std::string(32, 'z') + "...'");
+}
+
+TEST(TraceText, ErrorAfterManyGoodLinesCountsLinesAcrossRefills) {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "R 0x1000 8\n";
+  text += "W 0x2000 8 999\n";
+  EXPECT_EQ(parse_error(text), "t.txt:line 100001: cpu must be 0..255 at column 12, got '999'");
+}
+
+TEST(TraceText, OverlongLineIsAnError) {
+  ScratchDir d;
+  std::string path = d.write("long.txt", "R 1\n# " + std::string(200, 'x') + "\n");
+  auto r = make_text_reader(std::make_unique<InputBuffer>(open_byte_source(path), 64));
+  EXPECT_EQ(error_of([&] { read_all(*r); }), path + ":line 2: line longer than 64 bytes");
+}
+
+TEST(TraceText, MissingFileNamesTheFileAndReason) {
+  EXPECT_EQ(error_of([] { open_trace("/nonexistent/x.txt"); }),
+            "/nonexistent/x.txt: cannot open: No such file or directory");
+  EXPECT_EQ(error_of([] { open_trace("/", "text"); }), "/: cannot open: Is a directory");
+  EXPECT_EQ(error_of([] { open_trace("x", "csv"); }),
+            "unknown trace format 'csv' (expected auto, text, binary or lackey)");
+}
+
+TEST(TraceText, WriterRejectsWhatTextCannotHold) {
+  ScratchDir d;
+  TraceWriterOptions o;
+  o.format = TraceFormat::kText;
+  TraceWriter w(d.path("x.txt"), o);
+  TraceRecord r = rec(AccessKind::kRead, 1);
+  r.flags = 1;
+  EXPECT_EQ(error_of([&] { w.write(r); }),
+            d.path("x.txt") + ": record 1: flags 1 cannot be written as text");
+  r = rec(AccessKind::kRead, 1, 0, 256);
+  EXPECT_EQ(error_of([&] { w.write(r); }),
+            d.path("x.txt") + ": record 1: cpu 256 exceeds the text limit 255");
+}
+
+}  // namespace
+}  // namespace mmusim

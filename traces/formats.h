@@ -1,0 +1,69 @@
+// The native trace formats (text and binary) and the importers: readers over
+// an InputBuffer and the record encoders. Byte-level layouts: traces/README.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "models/common/types.h"
+#include "traces/byte_stream.h"
+#include "traces/trace_reader.h"
+
+namespace mmusim {
+
+// ---- binary format: header, then 16-byte little-endian records ----
+inline constexpr char kBinaryMagic[8] = {'M', 'M', 'U', 'T', 'R', 'A', 'C', 'E'};
+inline constexpr uint16_t kBinaryVersion = 1;
+inline constexpr uint16_t kBinaryRecordSize = 16;
+inline constexpr size_t kBinaryFixedHeader = 32;      // bytes before the comment
+inline constexpr size_t kBinaryMaxHeader = 1u << 20;  // header_bytes limit
+inline constexpr size_t kBinaryCountOffset = 16;      // where record_count lives
+
+static_assert(sizeof(TraceRecord) == 16, "TraceRecord must stay 16 bytes");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "binary traces are little-endian and read by memcpy");
+
+// Header bytes (fixed part, comment, zero padding to a multiple of 16).
+std::string encode_binary_header(const std::string& comment, uint64_t record_count);
+
+// One record in its on-disk layout (identical to TraceRecord in memory).
+inline void encode_record(const TraceRecord& r, char* out) {
+  std::memcpy(out, &r.addr, 8);
+  std::memcpy(out + 8, &r.size, 4);
+  std::memcpy(out + 12, &r.cpu, 2);
+  out[14] = static_cast<char>(r.kind);
+  out[15] = static_cast<char>(r.flags);
+}
+
+// ---- text format ----
+inline constexpr uint32_t kMaxAccessSize = 4096;
+inline constexpr uint32_t kMaxTextCpu = 255;
+// Writes "K 0xADDR[ SIZE[ CPU]]\n" into buf (>= 48 bytes); returns its length.
+// The record must be representable (flags 0, cpu <= 255): see check_text_record.
+size_t format_text_record(const TraceRecord& r, char* buf);
+// Empty when the record fits the text format, else why not.
+std::string check_text_record(const TraceRecord& r);
+
+// ---- readers (own the buffer) ----
+std::unique_ptr<TraceReader> make_text_reader(std::unique_ptr<InputBuffer> in);
+std::unique_ptr<TraceReader> make_binary_reader(std::unique_ptr<InputBuffer> in);
+std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in);
+
+// ---- helpers shared by the line parsers ----
+// A token for an error message: at most 32 characters, quoted, non-printable
+// bytes as \xNN; "end of line" when empty.
+std::string quote_token(const char* b, const char* e);
+inline bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+inline int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace mmusim

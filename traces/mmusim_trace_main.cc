@@ -1,0 +1,281 @@
+// mmusim-trace: convert, inspect and generate memory-access traces.
+// Usage: mmusim-trace --help; formats and subcommands: traces/README.md.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "models/common/error.h"
+#include "traces/formats.h"
+#include "traces/generator.h"
+#include "traces/trace_reader.h"
+#include "traces/trace_stats.h"
+#include "traces/trace_writer.h"
+
+namespace mmusim {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: mmusim-trace convert IN OUT [--format F] [--to text|binary] [--zstd|--gzip|--xz]\n"
+    "                            [--level N] [--limit N] [--comment TEXT]\n"
+    "       mmusim-trace head IN [-n N] [--format F]\n"
+    "       mmusim-trace info IN [--format F] [--limit N]\n"
+    "       mmusim-trace gen PATTERN [--count N] [--footprint B] [--stride B] [--size B]\n"
+    "                        [--base A] [--seed S] [--cpus K] [--alpha A] [--writes F]\n"
+    "                        [--kind R|W|X] -o OUT [--to text|binary] [--zstd|--gzip|--xz]\n"
+    "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey.\n"
+    "PATTERN: seq, stride, uniform, zipf, gups, chase. OUT's extension picks the format\n"
+    "(.txt/.trace text, .bin binary; + .zst/.gz/.xz compression). See traces/README.md.\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Command-line arguments after the subcommand: positionals and --options.
+class Args {
+ public:
+  Args(int argc, char** argv, int first) {
+    for (int i = first; i < argc; ++i) args_.emplace_back(argv[i]);
+  }
+  // Removes "--name VALUE" (or "--name=VALUE"); returns whether it was there.
+  bool take(const std::string& name, std::string* value) {
+    for (size_t i = 0; i < args_.size(); ++i) {
+      const std::string& a = args_[i];
+      if (a == name) {
+        if (i + 1 >= args_.size()) throw UsageError(name + " needs a value");
+        *value = args_[i + 1];
+        args_.erase(args_.begin() + static_cast<long>(i), args_.begin() + static_cast<long>(i) + 2);
+        return true;
+      }
+      if (a.rfind(name + "=", 0) == 0) {
+        *value = a.substr(name.size() + 1);
+        args_.erase(args_.begin() + static_cast<long>(i));
+        return true;
+      }
+    }
+    return false;
+  }
+  bool flag(const std::string& name) {
+    for (size_t i = 0; i < args_.size(); ++i) {
+      if (args_[i] == name) {
+        args_.erase(args_.begin() + static_cast<long>(i));
+        return true;
+      }
+    }
+    return false;
+  }
+  // The remaining arguments, which must be exactly `n` positionals.
+  std::vector<std::string> positionals(size_t n) {
+    for (const auto& a : args_) {
+      if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option '" + a + "'");
+    }
+    if (args_.size() != n) {
+      throw UsageError("expected " + std::to_string(n) + " argument(s), got " +
+                       std::to_string(args_.size()));
+    }
+    return args_;
+  }
+
+ private:
+  std::vector<std::string> args_;
+};
+
+uint64_t parse_count(const std::string& option, const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long x = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || v[0] == '-' || *end != '\0' || errno != 0) {
+    throw UsageError(option + ": expected a non-negative integer, got '" + v + "'");
+  }
+  return x;
+}
+
+// Output options shared by convert and gen.
+TraceWriterOptions output_options(Args& args, const std::string& out) {
+  TraceWriterOptions o;
+  bool by_name = format_from_extension(out, &o.format, &o.compression);
+  std::string to, level;
+  if (args.take("--to", &to)) {
+    if (to == "text")
+      o.format = TraceFormat::kText;
+    else if (to == "binary")
+      o.format = TraceFormat::kBinary;
+    else
+      throw UsageError("--to: expected text or binary, got '" + to + "'");
+  } else if (!by_name) {
+    throw UsageError("cannot tell the output format from '" + out +
+                     "' (use .txt, .trace or .bin, or --to text|binary)");
+  }
+  if (args.flag("--zstd")) o.compression = Compression::kZstd;
+  if (args.flag("--gzip")) o.compression = Compression::kGzip;
+  if (args.flag("--xz")) o.compression = Compression::kXz;
+  if (args.take("--level", &level)) o.level = static_cast<int>(parse_count("--level", level));
+  return o;
+}
+
+// Copies up to `limit` (0 = all) records from reader to out, through a
+// temporary file renamed into place only on success.
+uint64_t copy_trace(TraceReader& reader, const std::string& out, const TraceWriterOptions& opts,
+                    uint64_t limit) {
+  const bool to_stdout = out == "-";
+  const std::string tmp = to_stdout ? out : out + ".tmp";
+  uint64_t total = 0;
+  try {
+    TraceWriter w(tmp, opts);
+    std::vector<TraceRecord> batch(16384);
+    for (;;) {
+      size_t want = batch.size();
+      if (limit != 0) want = static_cast<size_t>(std::min<uint64_t>(want, limit - total));
+      if (want == 0) break;
+      size_t n = reader.read(batch.data(), want);
+      if (n == 0) break;
+      w.write(batch.data(), n);
+      total += n;
+    }
+    w.close();
+  } catch (...) {
+    if (!to_stdout) std::remove(tmp.c_str());
+    throw;
+  }
+  if (!to_stdout && std::rename(tmp.c_str(), out.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw InputError(out + ": cannot rename " + tmp + ": " + why);
+  }
+  return total;
+}
+
+int cmd_convert(Args& args) {
+  std::string format = "auto", comment, limit_text;
+  args.take("--format", &format);
+  bool has_comment = args.take("--comment", &comment);
+  uint64_t limit = args.take("--limit", &limit_text) ? parse_count("--limit", limit_text) : 0;
+  // OUT is needed to infer the output format: peek at the positionals first.
+  std::vector<std::string> pos;
+  {
+    Args probe = args;
+    std::string ignored;
+    probe.take("--to", &ignored);
+    probe.take("--level", &ignored);
+    probe.flag("--zstd");
+    probe.flag("--gzip");
+    probe.flag("--xz");
+    pos = probe.positionals(2);
+  }
+  TraceWriterOptions opts = output_options(args, pos[1]);
+  args.positionals(2);
+  auto reader = open_trace(pos[0], format);
+  opts.comment = has_comment ? comment : reader->format_info().comment;
+  copy_trace(*reader, pos[1], opts, limit);
+  return 0;
+}
+
+int cmd_head(Args& args) {
+  std::string format = "auto", n_text = "10";
+  args.take("--format", &format);
+  args.take("-n", &n_text);
+  uint64_t n = parse_count("-n", n_text);
+  auto pos = args.positionals(1);
+  auto reader = open_trace(pos[0], format);
+  std::vector<TraceRecord> batch(4096);
+  uint64_t done = 0;
+  char line[96];
+  while (done < n) {
+    size_t got =
+        reader->read(batch.data(), static_cast<size_t>(std::min<uint64_t>(batch.size(), n - done)));
+    if (got == 0) break;
+    for (size_t i = 0; i < got; ++i) {
+      size_t len = format_text_record(batch[i], line);
+      if (batch[i].flags != 0) {
+        len += static_cast<size_t>(std::snprintf(line + len - 1, 32, " # flags=0x%02x\n",
+                                                 static_cast<unsigned>(batch[i].flags))) -
+               1;
+      }
+      std::fwrite(line, 1, len, stdout);
+    }
+    done += got;
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+int cmd_info(Args& args) {
+  std::string format = "auto", limit_text;
+  args.take("--format", &format);
+  uint64_t limit = args.take("--limit", &limit_text) ? parse_count("--limit", limit_text) : 0;
+  auto pos = args.positionals(1);
+  auto reader = open_trace(pos[0], format);
+  TraceStats s = compute_trace_stats(*reader, limit);
+  TraceFormatInfo fi = reader->format_info();
+  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf("file: %s\n", reader->path().c_str());
+  std::printf("format: %s, compression: %s\n", fi.format.c_str(), fi.compression.c_str());
+  if (!fi.comment.empty()) std::printf("comment: %s\n", fi.comment.c_str());
+  std::printf("records: %llu (R %llu, W %llu, X %llu)\n", u(s.records), u(s.by_kind[0]),
+              u(s.by_kind[1]), u(s.by_kind[2]));
+  std::printf("cpus: %zu", s.by_cpu.size());
+  const char* sep = " (";
+  for (const auto& [cpu, count] : s.by_cpu) {
+    std::printf("%scpu %u: %llu", sep, static_cast<unsigned>(cpu), u(count));
+    sep = ", ";
+  }
+  std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
+  std::printf("address range: 0x%llx .. 0x%llx\n", u(s.min_addr), u(s.max_addr));
+  std::printf("distinct pages: 4K %llu, 2M %llu, 1G %llu\n", u(s.pages_4k), u(s.pages_2m),
+              u(s.pages_1g));
+  std::printf("footprint: %llu bytes (%.1f MiB)\n", u(s.footprint_bytes()),
+              static_cast<double>(s.footprint_bytes()) / (1 << 20));
+  std::printf(
+      "reuse distance (4K pages, LRU stack): cold %llu, reuses %llu, median %llu, "
+      "p90 %llu, max %llu\n",
+      u(s.cold), u(s.reuse.count()), u(s.reuse.percentile(0.5)), u(s.reuse.percentile(0.9)),
+      u(s.reuse.max()));
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+int cmd_gen(Args& args) {
+  std::string out;
+  if (!args.take("-o", &out)) throw UsageError("gen needs -o OUT");
+  std::string spec;
+  for (const char* key : {"count", "footprint", "stride", "size", "base", "seed", "cpus", "alpha",
+                          "writes", "kind"}) {
+    std::string v;
+    if (args.take(std::string("--") + key, &v)) spec += std::string(",") + key + "=" + v;
+  }
+  TraceWriterOptions opts = output_options(args, out);
+  auto pos = args.positionals(1);
+  auto reader = open_generator(pos[0] + spec);
+  opts.comment = reader->path();
+  copy_trace(*reader, out, opts, 0);
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  if (argc < 2) throw UsageError("missing subcommand");
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  Args args(argc, argv, 2);
+  if (cmd == "convert") return cmd_convert(args);
+  if (cmd == "head") return cmd_head(args);
+  if (cmd == "info") return cmd_info(args);
+  if (cmd == "gen") return cmd_gen(args);
+  throw UsageError("unknown subcommand '" + cmd + "'");
+}
+
+}  // namespace
+}  // namespace mmusim
+
+int main(int argc, char** argv) {
+  try {
+    return mmusim::run(argc, argv);
+  } catch (const mmusim::UsageError& e) {
+    std::fprintf(stderr, "mmusim-trace: %s (see mmusim-trace --help)\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mmusim-trace: %s\n", e.what());
+    return 1;
+  }
+}
