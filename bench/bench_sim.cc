@@ -1,0 +1,288 @@
+// End-to-end simulation speed through the real mmusim path: binary trace file
+// (page cache) → TraceReader → SystemC CPU thread → CpuCore (TLBs, walker) →
+// TLM DRAM / kernel modules. items_per_second = simulated accesses (trace
+// records) per wall-clock second of Simulation::run(), SystemC included.
+//
+// SystemC elaborates once per process, so every iteration forks a child that
+// builds the Skylake-default SimConfig, elaborates, runs and reports through a
+// pipe; the parent feeds the child's run() time to SetIterationTime. Traces
+// are written once per process to $TMPDIR (default /tmp) in the native binary
+// format and removed at exit. Targets (design.md §5, one core): >= 50 M/s on
+// the hit-dominated trace, >= 20 M/s at 10 % L1 misses; memory independent of
+// trace length (peak_rss_mb of the 2 M and 20 M runs).
+#include <benchmark/benchmark.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/common/stats.h"
+#include "models/sim/schema.h"
+#include "models/sim/sim_config.h"
+#include "models/sim/simulation.h"
+#include "traces/generator.h"
+#include "traces/trace_reader.h"
+#include "traces/trace_writer.h"
+
+namespace mmusim {
+namespace {
+
+// Trace files written by this process, removed when it exits (never by the
+// forked children, which leave with _exit).
+class TraceFiles {
+ public:
+  ~TraceFiles() {
+    if (::getpid() != owner_) return;
+    for (const auto& [spec, path] : paths_) std::remove(path.c_str());
+  }
+  // Path of the binary trace of generator `spec`, written on first use.
+  const std::string& get(const std::string& name, const std::string& spec) {
+    auto it = paths_.find(spec);
+    if (it != paths_.end()) return it->second;
+    const char* t = std::getenv("TMPDIR");
+    std::string path = std::string(t != nullptr && *t != '\0' ? t : "/tmp") + "/mmusim-bench-" +
+                       std::to_string(owner_) + "-" + name + ".bin";
+    auto gen = open_generator(spec);
+    TraceWriterOptions o;
+    o.format = TraceFormat::kBinary;
+    o.comment = "gen:" + spec;
+    TraceWriter w(path, o);
+    std::vector<TraceRecord> batch(4096);
+    for (size_t n; (n = gen->read(batch.data(), batch.size())) > 0;) w.write(batch.data(), n);
+    w.close();
+    return paths_.emplace(spec, std::move(path)).first->second;
+  }
+
+ private:
+  pid_t owner_ = ::getpid();
+  std::map<std::string, std::string> paths_;
+};
+
+TraceFiles& trace_files() {
+  static TraceFiles files;
+  return files;
+}
+
+// What a child reports: plain bytes through the pipe.
+struct ChildResult {
+  uint64_t records = 0, cycles = 0;
+  uint64_t translations = 0, l1d_misses = 0, l2_misses = 0, faults = 0;
+  uint64_t fork_rss_kb = 0, peak_rss_kb = 0;  // VmRSS when forked, VmHWM at the end
+  double run_seconds = 0, setup_seconds = 0;
+  char error[512] = {};
+};
+
+// Keeps the counters the benchmarks report.
+class Counters : public StatVisitor {
+ public:
+  void counter(std::string_view name, std::string_view /*unit*/, std::string_view /*desc*/,
+               uint64_t value) override {
+    values_[std::string(name)] = value;
+  }
+  void real(std::string_view, std::string_view, std::string_view, double) override {}
+  void histogram(std::string_view, std::string_view, std::string_view, const Histogram&) override {}
+  [[nodiscard]] uint64_t get(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? 0 : it->second;
+  }
+
+ private:
+  std::map<std::string, uint64_t> values_;
+};
+
+// A "Vm...:" line of /proc/self/status, in KiB.
+uint64_t proc_status_kb(const std::string& key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + key.size(), nullptr, 10);
+  }
+  return 0;
+}
+
+// The child's whole life: configure (defaults + overrides), elaborate, run.
+ChildResult simulate(const std::string& trace, const ConfigValues& overrides) {
+  ChildResult r;
+  r.fork_rss_kb = proc_status_kb("VmRSS:");
+  try {
+    auto t0 = std::chrono::steady_clock::now();
+    SimConfig cfg;
+    ConfigSchema schema;
+    build_schema(schema, cfg);
+    apply_values(schema, overrides);
+    finalize(cfg);
+    Simulation sim(cfg, open_trace(trace, "binary"), 0);
+    r.setup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sim.run();
+    Counters c;
+    sim.visit(c);
+    r.records = sim.records();
+    r.cycles = sim.cycles();
+    r.run_seconds = sim.wall_seconds();
+    r.translations = c.get("cpu.translations");
+    r.l1d_misses = c.get("tlb.l1d.misses");
+    r.l2_misses = c.get("tlb.l2.misses");
+    r.faults = c.get("cpu.faults");
+  } catch (const std::exception& e) {
+    std::snprintf(r.error, sizeof r.error, "%s", e.what());
+  }
+  r.peak_rss_kb = proc_status_kb("VmHWM:");
+  return r;
+}
+
+// Runs simulate() in a forked child; false (with `err`) if the child failed.
+bool run_child(const std::string& trace, const ConfigValues& overrides, ChildResult* out,
+               std::string* err) {
+  int fds[2];
+  if (::pipe(fds) != 0) {
+    *err = std::string("pipe: ") + std::strerror(errno);
+    return false;
+  }
+  std::fflush(nullptr);  // nothing buffered is written twice
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    *err = std::string("fork: ") + std::strerror(errno);
+    return false;
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    ChildResult r = simulate(trace, overrides);
+    const char* p = reinterpret_cast<const char*>(&r);
+    size_t left = sizeof r;
+    while (left > 0) {
+      ssize_t n = ::write(fds[1], p, left);
+      if (n <= 0) ::_exit(3);
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    ::_exit(0);  // no static destructors, no atexit handlers of the parent
+  }
+  ::close(fds[1]);
+  char* p = reinterpret_cast<char*>(out);
+  size_t got = 0;
+  while (got < sizeof *out) {
+    ssize_t n = ::read(fds[0], p + got, sizeof *out - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (got != sizeof *out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    *err = "simulation child died (status " + std::to_string(status) + ")";
+    return false;
+  }
+  if (out->error[0] != '\0') {
+    *err = std::string("simulation failed: ") + out->error;
+    return false;
+  }
+  return true;
+}
+
+// One end-to-end benchmark: every iteration is one forked simulation of the
+// trace of generator `spec`; time = the child's run() wall time.
+void end_to_end(benchmark::State& state, const std::string& name, const std::string& spec,
+                const ConfigValues& overrides = {}) {
+  std::string trace;
+  try {
+    trace = trace_files().get(name, spec);
+  } catch (const std::exception& e) {
+    state.SkipWithError((std::string("writing the trace: ") + e.what()).c_str());
+    return;
+  }
+  ChildResult sum;
+  uint64_t peak_kb = 0, fork_kb = 0;
+  for (auto _ : state) {
+    ChildResult r;
+    std::string err;
+    if (!run_child(trace, overrides, &r, &err)) {
+      state.SkipWithError(err.c_str());
+      return;
+    }
+    state.SetIterationTime(r.run_seconds);
+    sum.records += r.records;
+    sum.cycles += r.cycles;
+    sum.translations += r.translations;
+    sum.l1d_misses += r.l1d_misses;
+    sum.l2_misses += r.l2_misses;
+    sum.faults += r.faults;
+    sum.setup_seconds += r.setup_seconds;
+    if (r.peak_rss_kb > peak_kb) peak_kb = r.peak_rss_kb;
+    if (r.fork_rss_kb > fork_kb) fork_kb = r.fork_rss_kb;
+  }
+  const auto it = static_cast<double>(state.iterations());
+  const auto translations = static_cast<double>(sum.translations);
+  state.SetItemsProcessed(static_cast<int64_t>(sum.records));
+  // Per translation (= per record: these traces never cross a page). A miss
+  // merged into a pending walk to the same page is not a second miss, and not
+  // a hit either: divide by translations, not by hits + misses.
+  state.counters["l1d_miss_rate"] = static_cast<double>(sum.l1d_misses) / translations;
+  state.counters["stlb_miss_rate"] = static_cast<double>(sum.l2_misses) / translations;
+  state.counters["faults"] = static_cast<double>(sum.faults) / it;
+  state.counters["sim_cycles"] = static_cast<double>(sum.cycles) / it;
+  state.counters["setup_s"] = sum.setup_seconds / it;
+  // Peak resident set of the child, including the pages it shares with the
+  // parent (benchmark library, SystemC): fork_rss_mb of it was there at fork.
+  state.counters["peak_rss_mb"] = static_cast<double>(peak_kb) / 1024.0;
+  state.counters["fork_rss_mb"] = static_cast<double>(fork_kb) / 1024.0;
+}
+
+ConfigValues values(std::initializer_list<std::pair<const char*, const char*>> kv) {
+  ConfigValues v;
+  for (const auto& [k, x] : kv) v[k] = ConfigValue{x, "bench_sim.cc"};
+  return v;
+}
+
+// (a) Sequential 8-byte reads over 64 MiB: one L1 DTLB miss per 512 accesses
+// (0.2 %), each a walk (the STLB's 6 MiB reach is below the footprint).
+// Arg = trace length: 2 M and 20 M records show memory independent of it.
+std::string hit_spec(int64_t records) {
+  return "seq,count=" + std::to_string(records) + ",stride=8,size=8,footprint=64M,seed=1";
+}
+void BM_EndToEndHitDominated(benchmark::State& state) {
+  end_to_end(state, "hit-" + std::to_string(state.range(0)), hit_spec(state.range(0)));
+}
+BENCHMARK(BM_EndToEndHitDominated)
+    ->ArgName("records")
+    ->Arg(2'000'000)
+    ->Arg(20'000'000)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// (b) Sequential reads with a 410-byte stride over 64 MiB: 10 accesses per
+// 4 KiB page, so 10 % L1 misses, each a walk (PD-cache hit: one reference).
+void BM_EndToEndMiss10(benchmark::State& state) {
+  end_to_end(state, "miss10", "seq,count=10000000,stride=410,size=8,footprint=64M,seed=1");
+}
+BENCHMARK(BM_EndToEndMiss10)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// (c) Uniform random reads over 64 MiB: L1 miss rate 1 - 64/16384 = 99.6 %,
+// STLB miss rate 1 - 1536/16384 = 91 %: the walker-bound worst case.
+void BM_EndToEndUniform64M(benchmark::State& state) {
+  end_to_end(state, "uniform64m", "uniform,count=10000000,size=8,footprint=64M,seed=1");
+}
+BENCHMARK(BM_EndToEndUniform64M)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// (d) Trace (a) in reference mode: sim.quantum = 0 synchronizes with SystemC
+// time (a wait) on every access. Same sim_cycles as (a), by design.
+void BM_EndToEndReference(benchmark::State& state) {
+  end_to_end(state, "hit-20000000", hit_spec(20'000'000), values({{"sim.quantum", "0"}}));
+}
+BENCHMARK(BM_EndToEndReference)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace mmusim
