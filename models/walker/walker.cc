@@ -50,9 +50,12 @@ WalkResult Walker::walk(LinearAddr a, AccessKind k, bool user, Cycle at, bool ex
     if (s.busy_until > at && s.vpn4k == vpn4k && s.asid == asid_.value() && s.kind == k &&
         s.user == user) {
       ++stats_.merged;
-      r = s.result;
+      r.fault = s.fault;
+      r.fault_level = s.fault_level;
+      r.translation = s.translation;
+      r.start = s.start;
+      r.done = s.busy_until;
       r.merged = true;
-      r.num_steps = 0;
       return r;
     }
     if (s.busy_until < best->busy_until) best = &s;
@@ -73,8 +76,10 @@ WalkResult Walker::walk(LinearAddr a, AccessKind k, bool user, Cycle at, bool ex
   best->asid = asid_.value();
   best->kind = k;
   best->user = user;
-  best->result = r;
-  best->result.num_steps = 0;
+  best->fault = r.fault;
+  best->fault_level = r.fault_level;
+  best->translation = r.translation;
+  best->start = r.start;
   return r;
 }
 

@@ -102,7 +102,12 @@ class Walker {
     uint16_t asid = 0;
     AccessKind kind = AccessKind::kRead;
     bool user = false;
-    WalkResult result;
+    // What a merged request gets back (no explain steps: they stay with the
+    // request that walked).
+    FaultKind fault = FaultKind::kNone;
+    unsigned fault_level = 0;
+    Translation translation;
+    Cycle start;
   };
   void do_walk(LinearAddr a, AccessKind k, bool user, Cycle start, bool explain, WalkResult& r);
 
