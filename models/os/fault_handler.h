@@ -29,7 +29,7 @@ struct FaultOutcome {
     kStop,   // the simulation cannot go on (e.g. memory exhausted): stop with `message`
   };
   Action action = Action::kRetry;
-  Cycles cost{0};  // handler cycles, from fault delivery to the return to the access
+  Cycles cost{0};               // handler cycles, from fault delivery to the return to the access
   bool tlb_flush_page = false;  // the handler changed an existing mapping
   std::string message;
 };

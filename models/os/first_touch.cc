@@ -23,7 +23,8 @@ std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::st
   size_t pos = 0;
   while (pos < text.size()) {
     size_t comma = text.find(',', pos);
-    std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string item =
+        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? text.size() : comma + 1;
     size_t dash = item.find('-'), colon = item.find(':');
     HugeRegion r;

@@ -23,11 +23,11 @@ struct HugeRegion {
 
 struct FirstTouchConfig {
   PagingMode mode = PagingMode::k4Level;
-  uint64_t phys_bytes = 8ULL << 30;    // simulated physical memory
-  uint64_t reserved_low = 16ULL << 20; // never allocated (firmware, kernel image)
+  uint64_t phys_bytes = 8ULL << 30;     // simulated physical memory
+  uint64_t reserved_low = 16ULL << 20;  // never allocated (firmware, kernel image)
   uint64_t seed = 1;
-  Cycles minor_fault_cost{1000};       // cycles per first-touch fault
-  std::vector<HugeRegion> regions;     // large-page regions
+  Cycles minor_fault_cost{1000};    // cycles per first-touch fault
+  std::vector<HugeRegion> regions;  // large-page regions
 };
 
 // Parses "0x7f0000000000-0x7f0040000000:2M,0x...-0x...:1G" (empty = none).

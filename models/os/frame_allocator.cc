@@ -64,6 +64,8 @@ std::optional<Pfn> FrameAllocator::allocate(PageSize s) {
   return std::nullopt;
 }
 
-void FrameAllocator::free(Pfn first, PageSize s) { mark(first.value(), page_bytes(s) >> 12, false); }
+void FrameAllocator::free(Pfn first, PageSize s) {
+  mark(first.value(), page_bytes(s) >> 12, false);
+}
 
 }  // namespace mmusim

@@ -33,8 +33,8 @@ class FrameAllocator {
   uint64_t low_;  // first allocatable frame
   uint64_t used_ = 0;
   uint64_t rng_;
-  std::vector<uint64_t> bitmap_;   // 1 bit per 4 KiB frame
-  std::vector<uint16_t> used2m_;   // used frames per 2 MiB region (fast block_free)
+  std::vector<uint64_t> bitmap_;  // 1 bit per 4 KiB frame
+  std::vector<uint16_t> used2m_;  // used frames per 2 MiB region (fast block_free)
 };
 
 }  // namespace mmusim

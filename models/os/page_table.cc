@@ -13,7 +13,8 @@ PageTable::PageTable(PagingMode mode, PhysMem& mem, FrameAllocator& frames)
     // every one of them points at a page directory from the start.
     const PagingModeInfo& m = *mode_;
     for (unsigned i = 0; i < 4; ++i) {
-      mem_.write64(PhysAddr(root_.value() + 8 * i), make_entry(m, 0, false, new_table().value(), 0));
+      mem_.write64(PhysAddr(root_.value() + 8 * i),
+                   make_entry(m, 0, false, new_table().value(), 0));
     }
   }
 }

@@ -148,7 +148,8 @@ std::vector<std::pair<std::string, std::string>> summary_columns(const Simulatio
       {"l2_mpka", per_k(s.sum("tlb.l2.misses"))},
       {"walks", std::to_string(walks)},
       {"walk_mem_refs", std::to_string(refs)},
-      {"walk_refs_per_walk", fixed(walks ? static_cast<double>(refs) / static_cast<double>(walks) : 0.0, 4)},
+      {"walk_refs_per_walk",
+       fixed(walks ? static_cast<double>(refs) / static_cast<double>(walks) : 0.0, 4)},
       {"walk_cycles_p50", std::to_string(walk.percentile(0.5))},
       {"walk_cycles_p99", std::to_string(walk.percentile(0.99))},
       {"faults", std::to_string(s.sum("cpu.faults"))},
@@ -270,7 +271,8 @@ void write_results(const std::string& dir, const Simulation& sim, const StatColl
   }
   for (size_t i = 0; i < tmps.size(); ++i) {
     fs::rename(tmps[i], dir + "/" + files[i].first, ec);
-    if (ec) throw std::runtime_error(dir + "/" + files[i].first + ": cannot rename: " + ec.message());
+    if (ec)
+      throw std::runtime_error(dir + "/" + files[i].first + ": cannot rename: " + ec.message());
   }
 }
 

@@ -30,8 +30,8 @@ class Simulation {
 
   void visit(StatVisitor& v) const;
   [[nodiscard]] const std::vector<std::string>& explain_lines() const;
-  [[nodiscard]] uint64_t cycles() const;     // max over CPUs
-  [[nodiscard]] uint64_t records() const;    // trace records simulated
+  [[nodiscard]] uint64_t cycles() const;      // max over CPUs
+  [[nodiscard]] uint64_t records() const;     // trace records simulated
   [[nodiscard]] double wall_seconds() const;  // time spent in run()
   [[nodiscard]] const SimConfig& config() const;
 

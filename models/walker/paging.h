@@ -24,13 +24,13 @@ struct PagingLevel {
 };
 
 struct PagingModeInfo {
-  std::string_view name;     // config spelling
+  std::string_view name;  // config spelling
   PagingMode mode;
-  unsigned levels;           // number of PagingLevel entries used
-  unsigned entry_bytes;      // 4 (32-bit paging) or 8
-  unsigned linear_bits;      // 32, 48 or 57; 64-bit modes require canonical addresses
-  bool canonical;            // sign-extension check on bits 63..linear_bits-1
-  bool has_xd;               // bit 63 is execute-disable (with EFER.NXE = 1)
+  unsigned levels;       // number of PagingLevel entries used
+  unsigned entry_bytes;  // 4 (32-bit paging) or 8
+  unsigned linear_bits;  // 32, 48 or 57; 64-bit modes require canonical addresses
+  bool canonical;        // sign-extension check on bits 63..linear_bits-1
+  bool has_xd;           // bit 63 is execute-disable (with EFER.NXE = 1)
   std::array<PagingLevel, 5> level;
 };
 

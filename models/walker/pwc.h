@@ -17,11 +17,11 @@ struct PwcConfig {
 };
 
 struct PwcEntry {
-  uint64_t tag = 0;       // (linear >> shift) with the ASID in the top bits
+  uint64_t tag = 0;  // (linear >> shift) with the ASID in the top bits
   uint64_t next_table = 0;
-  uint8_t perms = 0;      // accumulated PermBits-like flags (write, user, nx)
+  uint8_t perms = 0;  // accumulated PermBits-like flags (write, user, nx)
   bool valid = false;
-  uint32_t lru = 0;       // larger = more recently used
+  uint32_t lru = 0;  // larger = more recently used
 };
 
 class PagingStructureCache {

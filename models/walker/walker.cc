@@ -169,8 +169,7 @@ void Walker::do_walk(LinearAddr a, AccessKind k, bool user, Cycle start, bool ex
       }
       table = entry_address(m, l, e, false);
       if (pwc_[l].enabled()) {
-        pwc_[l].insert(PagingStructureCache::make_tag(a.value() >> lv.shift, asid_), table,
-                       perms);
+        pwc_[l].insert(PagingStructureCache::make_tag(a.value() >> lv.shift, asid_), table, perms);
       }
       continue;
     }
@@ -213,8 +212,8 @@ void Walker::do_walk(LinearAddr a, AccessKind k, bool user, Cycle start, bool ex
 
 void Walker::visit(StatVisitor& v) const {
   v.counter("walker.walks", "walks", "page walks started (not counting merged ones)", stats_.walks);
-  v.counter("walker.merged", "walks", "walk requests merged into an in-flight walk to the same page",
-            stats_.merged);
+  v.counter("walker.merged", "walks",
+            "walk requests merged into an in-flight walk to the same page", stats_.merged);
   v.counter("walker.mem_refs", "refs", "memory references made by walks (reads + A/D writes)",
             stats_.mem_refs);
   v.counter("walker.entry_reads", "refs", "paging-structure entries read from memory",

@@ -59,7 +59,7 @@ struct WalkResult {
   Cycle done;                // when the translation (or fault) is known
   uint16_t mem_refs = 0;     // entry reads + A/D writes that went to memory
   uint16_t ad_writes = 0;
-  bool merged = false;       // joined an in-flight walk to the same page
+  bool merged = false;  // joined an in-flight walk to the same page
   // Steps, filled only when explaining.
   std::array<WalkStep, 12> steps{};
   uint8_t num_steps = 0;

@@ -48,8 +48,8 @@ TEST(PagingTable, CanonicalAddresses) {
 }
 
 TEST(HugeRegions, ParseAndValidate) {
-  auto r = parse_huge_regions("os.huge_regions", "0x40000000-0x80000000:2M,0x80000000-0xC0000000:1G",
-                              PagingMode::k4Level);
+  auto r = parse_huge_regions(
+      "os.huge_regions", "0x40000000-0x80000000:2M,0x80000000-0xC0000000:1G", PagingMode::k4Level);
   ASSERT_EQ(r.size(), 2U);
   EXPECT_EQ(r[0].size, PageSize::k2M);
   EXPECT_EQ(r[1].start, 0x80000000ULL);
@@ -58,7 +58,9 @@ TEST(HugeRegions, ParseAndValidate) {
     parse_huge_regions("os.huge_regions", "0x1000-0x200000:2M", PagingMode::k4Level);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "os.huge_regions: region '0x1000-0x200000:2M' must be non-empty and aligned to 2M");
+    EXPECT_STREQ(
+        e.what(),
+        "os.huge_regions: region '0x1000-0x200000:2M' must be non-empty and aligned to 2M");
   }
   try {
     parse_huge_regions("os.huge_regions", "0x0-0x40000000:1G", PagingMode::kPae);

@@ -80,18 +80,18 @@ TEST_P(WalkerModeSize, ColdWalkTranslatesAndSetsAccessedBits) {
   EXPECT_TRUE(r3.translation.perms & kPermDirty);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllModes, WalkerModeSize,
-    ::testing::Values(ModeSize{PagingMode::k4Level, PageSize::k4K, 4},
-                      ModeSize{PagingMode::k4Level, PageSize::k2M, 3},
-                      ModeSize{PagingMode::k4Level, PageSize::k1G, 2},
-                      ModeSize{PagingMode::k5Level, PageSize::k4K, 5},
-                      ModeSize{PagingMode::k5Level, PageSize::k2M, 4},
-                      ModeSize{PagingMode::k5Level, PageSize::k1G, 3},
-                      ModeSize{PagingMode::kPae, PageSize::k4K, 2},  // PDPTE in registers
-                      ModeSize{PagingMode::kPae, PageSize::k2M, 1},
-                      ModeSize{PagingMode::k32Bit, PageSize::k4K, 2},
-                      ModeSize{PagingMode::k32Bit, PageSize::k4M, 1}));
+INSTANTIATE_TEST_SUITE_P(AllModes, WalkerModeSize,
+                         ::testing::Values(ModeSize{PagingMode::k4Level, PageSize::k4K, 4},
+                                           ModeSize{PagingMode::k4Level, PageSize::k2M, 3},
+                                           ModeSize{PagingMode::k4Level, PageSize::k1G, 2},
+                                           ModeSize{PagingMode::k5Level, PageSize::k4K, 5},
+                                           ModeSize{PagingMode::k5Level, PageSize::k2M, 4},
+                                           ModeSize{PagingMode::k5Level, PageSize::k1G, 3},
+                                           ModeSize{PagingMode::kPae, PageSize::k4K,
+                                                    2},  // PDPTE in registers
+                                           ModeSize{PagingMode::kPae, PageSize::k2M, 1},
+                                           ModeSize{PagingMode::k32Bit, PageSize::k4K, 2},
+                                           ModeSize{PagingMode::k32Bit, PageSize::k4M, 1}));
 
 struct FaultCase {
   PagingMode mode;
@@ -112,8 +112,7 @@ TEST_P(WalkerFaults, EveryFaultKind) {
   ASSERT_TRUE(rig.table.map(xd, Pfn(3 * ps >> 12), p.size, pte::kRW | pte::kUS | pte::kXD));
   ASSERT_TRUE(rig.table.map(rsv, Pfn(4 * ps >> 12), p.size, pte::kRW | pte::kUS));
 
-  EXPECT_EQ(rig.walker.walk(absent, AccessKind::kRead, true, next()).fault,
-            FaultKind::kNotPresent);
+  EXPECT_EQ(rig.walker.walk(absent, AccessKind::kRead, true, next()).fault, FaultKind::kNotPresent);
   WalkResult w = rig.walker.walk(ro, AccessKind::kWrite, true, next());
   EXPECT_EQ(w.fault, FaultKind::kWriteProtect);
   // A faulting walk does not set the leaf's A or D bit.
@@ -139,7 +138,7 @@ TEST_P(WalkerFaults, EveryFaultKind) {
     WalkResult rr = rig.walker.walk(rsv, AccessKind::kRead, true, next());
     EXPECT_EQ(rr.fault, FaultKind::kReservedBit);
     EXPECT_EQ(rr.fault_level, rig.table.mode().levels - 1 -
-                                  (p.size == PageSize::k4K ? 0
+                                  (p.size == PageSize::k4K   ? 0
                                    : p.size == PageSize::k1G ? 2
                                                              : 1));
   }
@@ -159,23 +158,23 @@ INSTANTIATE_TEST_SUITE_P(AllModes, WalkerFaults,
 
 TEST(WalkerCanonical, NonCanonicalFaultsWithoutMemoryReference) {
   Rig rig(PagingMode::k4Level);
-  WalkResult r = rig.walker.walk(LinearAddr(0x0000800000000000ULL), AccessKind::kRead, true,
-                                 Cycle(10));
+  WalkResult r =
+      rig.walker.walk(LinearAddr(0x0000800000000000ULL), AccessKind::kRead, true, Cycle(10));
   EXPECT_EQ(r.fault, FaultKind::kNonCanonical);
   EXPECT_EQ(r.mem_refs, 0);
   EXPECT_EQ(r.done, Cycle(10 + kOverhead));
   // 0xFFFF800000000000 is canonical in 4-level paging (not mapped: not present).
-  EXPECT_EQ(rig.walker.walk(LinearAddr(0xFFFF800000000000ULL), AccessKind::kRead, true, Cycle(0))
-                .fault,
-            FaultKind::kNotPresent);
+  EXPECT_EQ(
+      rig.walker.walk(LinearAddr(0xFFFF800000000000ULL), AccessKind::kRead, true, Cycle(0)).fault,
+      FaultKind::kNotPresent);
   // With LA57, bit 47 set but bits 63:56 clear is canonical.
   Rig rig5(PagingMode::k5Level);
-  EXPECT_EQ(rig5.walker.walk(LinearAddr(0x0000800000000000ULL), AccessKind::kRead, true, Cycle(0))
-                .fault,
-            FaultKind::kNotPresent);
-  EXPECT_EQ(rig5.walker.walk(LinearAddr(0x0100000000000000ULL), AccessKind::kRead, true, Cycle(0))
-                .fault,
-            FaultKind::kNonCanonical);
+  EXPECT_EQ(
+      rig5.walker.walk(LinearAddr(0x0000800000000000ULL), AccessKind::kRead, true, Cycle(0)).fault,
+      FaultKind::kNotPresent);
+  EXPECT_EQ(
+      rig5.walker.walk(LinearAddr(0x0100000000000000ULL), AccessKind::kRead, true, Cycle(0)).fault,
+      FaultKind::kNonCanonical);
 }
 
 TEST(WalkerNotPresent, FaultLevelIsTheFirstAbsentEntry) {
@@ -210,7 +209,8 @@ TEST(WalkerPwc, DeepestHitSkipsLevels) {
   LinearAddr a(0x40201000ULL), same2m(0x40202000ULL), same1g(0x40401000ULL),
       same512g(0x80001000ULL);
   for (LinearAddr x : {a, same2m, same1g, same512g}) {
-    ASSERT_TRUE(rig.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
+    ASSERT_TRUE(
+        rig.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
   }
   // Cold: 4 reads + 3 A writes on non-leaf entries; the leaf has A preset.
   WalkResult r0 = rig.walker.walk(a, AccessKind::kRead, true, Cycle(0));
@@ -245,7 +245,8 @@ TEST(WalkerPwc, PermissionsAccumulatedThroughCachedLevels) {
   // Make the PDE supervisor-only: U/S is AND-ed over the levels.
   PhysAddr pde = rig.table.leaf_entry_address(a, PageSize::k2M);
   rig.mem.write64(pde, rig.mem.read64(pde) & ~pte::kUS);
-  EXPECT_EQ(rig.walker.walk(a, AccessKind::kRead, true, Cycle(0)).fault, FaultKind::kUserSupervisor);
+  EXPECT_EQ(rig.walker.walk(a, AccessKind::kRead, true, Cycle(0)).fault,
+            FaultKind::kUserSupervisor);
   WalkResult r = rig.walker.walk(b, AccessKind::kRead, true, Cycle(100));
   EXPECT_EQ(r.mem_refs, 1);  // PDE came from the cache, with its U/S = 0
   EXPECT_EQ(r.fault, FaultKind::kUserSupervisor);
@@ -255,7 +256,8 @@ TEST(WalkerConcurrency, SlotsAndMerging) {
   Rig one(PagingMode::k4Level, {}, 1);
   LinearAddr a(0x1000), b(0x2000);
   for (LinearAddr x : {a, b}) {
-    ASSERT_TRUE(one.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
+    ASSERT_TRUE(
+        one.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
   }
   // Warm the A bits of the upper levels.
   one.walker.walk(a, AccessKind::kRead, true, Cycle(0));
@@ -274,7 +276,8 @@ TEST(WalkerConcurrency, SlotsAndMerging) {
 
   Rig two(PagingMode::k4Level, {}, 2);
   for (LinearAddr x : {a, b}) {
-    ASSERT_TRUE(two.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
+    ASSERT_TRUE(
+        two.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
   }
   two.walker.walk(a, AccessKind::kRead, true, Cycle(0));
   WalkResult s1 = two.walker.walk(a, AccessKind::kRead, true, t);
@@ -291,7 +294,8 @@ TEST(WalkerExplain, RecordsEveryStep) {
   WalkResult r = rig.walker.walk(a, AccessKind::kWrite, true, Cycle(0), true);
   ASSERT_EQ(r.num_steps, 8);  // read + A write at 3 upper levels, read + A/D write at the leaf
   EXPECT_EQ(r.steps[0].kind, WalkStep::Kind::kRead);
-  EXPECT_EQ(r.steps[0].entry_addr.value(), rig.table.root().value() + 8 * ((a.value() >> 39) & 511));
+  EXPECT_EQ(r.steps[0].entry_addr.value(),
+            rig.table.root().value() + 8 * ((a.value() >> 39) & 511));
   EXPECT_EQ(r.steps[7].kind, WalkStep::Kind::kAdWrite);
   EXPECT_EQ(r.steps[7].value & (pte::kA | pte::kD), pte::kA | pte::kD);
   EXPECT_EQ(r.steps[7].done, r.done);
