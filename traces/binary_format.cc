@@ -114,7 +114,9 @@ class BinaryTraceReader final : public TraceReader {
     if (record_size != kBinaryRecordSize) {
       throw header_error(10, "record size " + std::to_string(record_size) + ", expected 16");
     }
-    if (flags != 0) throw header_error(12, "unknown header flags " + std::to_string(flags));
+    if ((flags & ~kBinaryHeaderSegmentRecords) != 0) {
+      throw header_error(12, "unknown header flags " + std::to_string(flags));
+    }
     if (header_bytes < kBinaryFixedHeader || header_bytes % 16 != 0 ||
         header_bytes > kBinaryMaxHeader) {
       throw header_error(24, "invalid header size " + std::to_string(header_bytes) +

@@ -1,5 +1,6 @@
-// The native trace formats (text and binary) and the importers: readers over
-// an InputBuffer and the record encoders. Byte-level layouts: traces/README.md.
+// The native trace formats (text and binary) and the importers (lackey,
+// ChampSim, pin, din): readers over an InputBuffer and the record encoders.
+// Byte-level layouts: traces/README.md.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,9 @@ inline constexpr uint16_t kBinaryRecordSize = 16;
 inline constexpr size_t kBinaryFixedHeader = 32;      // bytes before the comment
 inline constexpr size_t kBinaryMaxHeader = 1u << 20;  // header_bytes limit
 inline constexpr size_t kBinaryCountOffset = 16;      // where record_count lives
+// Header flag: records use the segment encoding of TraceRecord::flags (older
+// readers refuse such files). Files without it read exactly as before.
+inline constexpr uint32_t kBinaryHeaderSegmentRecords = 1;
 
 static_assert(sizeof(TraceRecord) == 16, "TraceRecord must stay 16 bytes");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -42,7 +46,8 @@ inline void encode_record(const TraceRecord& r, char* out) {
 inline constexpr uint32_t kMaxAccessSize = 4096;
 inline constexpr uint32_t kMaxTextCpu = 255;
 // Writes "K 0xADDR[ SIZE[ CPU]]\n" into buf (>= 48 bytes); returns its length.
-// The record must be representable (flags 0, cpu <= 255): see check_text_record.
+// The record must be representable (well-formed flags, cpu <= 255): see
+// check_text_record. Segment records print as "LOAD DS 0x002b", "GDT 1 0x...".
 size_t format_text_record(const TraceRecord& r, char* buf);
 // Empty when the record fits the text format, else why not.
 std::string check_text_record(const TraceRecord& r);
@@ -51,6 +56,31 @@ std::string check_text_record(const TraceRecord& r);
 std::unique_ptr<TraceReader> make_text_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_binary_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in);
+std::unique_ptr<TraceReader> make_champsim_reader(std::unique_ptr<InputBuffer> in);
+std::unique_ptr<TraceReader> make_pin_reader(std::unique_ptr<InputBuffer> in);
+std::unique_ptr<TraceReader> make_din_reader(std::unique_ptr<InputBuffer> in);
+
+// ---- ChampSim input_instr: 64 bytes, little-endian, no header ----
+// u64 ip; u8 is_branch, branch_taken; u8 destination_registers[2];
+// u8 source_registers[4]; u64 destination_memory[2]; u64 source_memory[4].
+inline constexpr size_t kChampSimRecordSize = 64;
+inline constexpr size_t kChampSimIpOffset = 0;
+inline constexpr size_t kChampSimIsBranchOffset = 8;  // branch_taken follows
+inline constexpr size_t kChampSimDestMemOffset = 16;
+inline constexpr size_t kChampSimSourceMemOffset = 32;
+inline constexpr size_t kChampSimDestinations = 2;
+inline constexpr size_t kChampSimSources = 4;
+inline constexpr size_t kChampSimMaxAccesses = 1 + kChampSimSources + kChampSimDestinations;
+// Writes X at ip, R per non-zero source_memory, W per non-zero
+// destination_memory (size 0, cpu 0) into out (room for kChampSimMaxAccesses);
+// returns how many.
+size_t decode_champsim_record(const char* rec, TraceRecord* out);
+// Content check for auto-detection over the first n bytes of a stream
+// (`whole_stream`: they are all of it): at least one record, a NUL byte, and
+// every whole record plausible (ip non-zero, addresses 57-bit canonical,
+// is_branch and branch_taken 0/1, taken only for a branch); when whole, n is a
+// multiple of 64.
+bool looks_like_champsim(const char* data, size_t n, bool whole_stream);
 
 // ---- helpers shared by the line parsers ----
 // A token for an error message: at most 32 characters, quoted, non-printable

@@ -1,6 +1,7 @@
 // libFuzzer target for every trace reader, compression included: the input
 // bytes become a file (memfd) read with open_trace(path, "auto"). A reader
 // may return records or throw InputError; anything else is a bug.
+// One target per format: fuzz_trace_format.cc. All are run by scripts/fuzz-smoke.
 // Build: cmake -DCMAKE_CXX_COMPILER=clang++ -DMMUSIM_BUILD_FUZZ=ON ... --target fuzz_trace_reader
 // Run:   fuzz_trace_reader -max_len=4096 -runs=1000000
 #include <sys/mman.h>
@@ -23,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     done += static_cast<size_t>(w);
   }
   std::string path = "/proc/self/fd/" + std::to_string(fd);
-  static const char* const kFormats[] = {"auto", "text", "binary", "lackey"};
+  static const char* const kFormats[] = {"auto",     "text", "binary", "lackey",
+                                         "champsim", "pin",  "din"};
   std::vector<mmusim::TraceRecord> batch(7);
   for (const char* format : kFormats) {
     try {

@@ -24,7 +24,9 @@ constexpr const char* kUsage =
     "       mmusim-trace gen PATTERN [--count N] [--footprint B] [--stride B] [--size B]\n"
     "                        [--base A] [--seed S] [--cpus K] [--alpha A] [--writes F]\n"
     "                        [--kind R|W|X] -o OUT [--to text|binary] [--zstd|--gzip|--xz]\n"
-    "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey.\n"
+    "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey,\n"
+    "champsim, pin, din (auto detects them by content; ChampSim also by a name containing\n"
+    "'champsim').\n"
     "PATTERN: seq, stride, uniform, zipf, gups, chase. OUT's extension picks the format\n"
     "(.txt/.trace text, .bin binary; + .zst/.gz/.xz compression). See traces/README.md.\n";
 
@@ -187,7 +189,7 @@ int cmd_head(Args& args) {
     if (got == 0) break;
     for (size_t i = 0; i < got; ++i) {
       size_t len = format_text_record(batch[i], line);
-      if (batch[i].flags != 0) {
+      if (batch[i].flags != 0 && !check_text_record(batch[i]).empty()) {  // malformed flags
         len += static_cast<size_t>(std::snprintf(line + len - 1, 32, " # flags=0x%02x\n",
                                                  static_cast<unsigned>(batch[i].flags))) -
                1;

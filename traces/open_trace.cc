@@ -1,5 +1,9 @@
-// open_trace(): compression by magic bytes, then format by content.
+// open_trace(): compression by magic bytes, then format by content (and, for
+// ChampSim's headerless records, the file name). Rules: traces/README.md.
+#include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <iterator>
 
 #include "models/common/error.h"
 #include "traces/formats.h"
@@ -21,19 +25,60 @@ bool is_lackey_record(const char* b, const char* e) {
   return p != b + 3 && p != e && *p == ',';
 }
 
-// "binary", "lackey" or "text", from the first bytes of the stream.
-const char* sniff_format(const char* data, size_t n) {
+// pinatrace: "0xIP: ..." or "(nil): ...".
+bool is_pin_record(const char* q, const char* e) {
+  if (e - q >= 6 && std::memcmp(q, "(nil):", 6) == 0) return true;
+  if (e - q < 4 || q[0] != '0' || (q[1] != 'x' && q[1] != 'X')) return false;
+  const char* p = q + 2;
+  while (p != e && hex_digit(*p) >= 0) ++p;
+  return p != q + 2 && p != e && *p == ':';
+}
+
+// din: a label 0..4, blanks, hex digits, then a blank or the line end.
+bool is_din_record(const char* q, const char* e) {
+  if (e - q < 3 || *q < '0' || *q > '4' || !is_blank(q[1])) return false;
+  const char* p = q + 1;
+  while (p != e && is_blank(*p)) ++p;
+  if (e - p >= 3 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hex_digit(p[2]) >= 0) p += 2;
+  const char* d = p;
+  while (p != e && hex_digit(*p) >= 0) ++p;
+  return p != d && (p == e || is_blank(*p));
+}
+
+bool name_says_champsim(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') + 1);
+  for (char& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return base.find("champsim") != std::string::npos;
+}
+
+// The format of a stream from its first n bytes (`ended`: they are all of it).
+const char* sniff_format(const char* data, size_t n, bool ended, const std::string& path) {
   if (n >= 8 && std::memcmp(data, kBinaryMagic, 8) == 0) return "binary";
+  // A NUL byte is never valid in the text formats; ChampSim looks at 4 KiB.
+  const size_t w = std::min(n, kSniffBytes);
+  if (std::memchr(data, '\0', w) != nullptr &&
+      (name_says_champsim(path) || looks_like_champsim(data, w, ended && n == w))) {
+    return "champsim";
+  }
   const char* p = data;
   const char* end = data + n;
   while (p != end) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
     const char* e = nl != nullptr ? nl : end;
+    if (e != p && e[-1] == '\r') --e;
     const char* q = p;
     while (q != e && is_blank(*q)) ++q;
+    if (e - q >= 4 && std::memcmp(q, "#eof", 4) == 0) {
+      const char* r = q + 4;
+      while (r != e && is_blank(*r)) ++r;
+      if (r == e) return "pin";
+    }
     if (q != e && *q != '#') {
       if (e - p >= 2 && p[0] == '=' && p[1] == '=') return "lackey";
-      return is_lackey_record(p, e) ? "lackey" : "text";
+      if (is_lackey_record(p, e)) return "lackey";
+      if (is_pin_record(q, e)) return "pin";
+      if (is_din_record(q, e)) return "din";
+      return "text";
     }
     if (nl == nullptr) break;
     p = nl + 1;
@@ -45,18 +90,23 @@ const char* sniff_format(const char* data, size_t n) {
 
 std::unique_ptr<TraceReader> open_trace(const std::string& path, const std::string& format) {
   if (path.rfind("gen:", 0) == 0) return open_generator(path.substr(4));
-  if (format != "auto" && format != "text" && format != "binary" && format != "lackey") {
+  static const char* const kFormats[] = {"auto", "text",     "binary", "lackey",
+                                         "pin",  "champsim", "din"};
+  if (std::find(std::begin(kFormats), std::end(kFormats), format) == std::end(kFormats)) {
     throw InputError("unknown trace format '" + format +
-                     "' (expected auto, text, binary or lackey)");
+                     "' (expected auto, text, binary, lackey, champsim, pin or din)");
   }
   auto in = std::make_unique<InputBuffer>(open_byte_source(path));
   std::string f = format;
   if (f == "auto") {
     in->fill(kSniffBytes);
-    f = sniff_format(in->data(), in->size());
+    f = sniff_format(in->data(), in->size(), in->source_ended(), path);
   }
   if (f == "binary") return make_binary_reader(std::move(in));
   if (f == "lackey") return make_lackey_reader(std::move(in));
+  if (f == "champsim") return make_champsim_reader(std::move(in));
+  if (f == "pin") return make_pin_reader(std::move(in));
+  if (f == "din") return make_din_reader(std::move(in));
   return make_text_reader(std::move(in));
 }
 

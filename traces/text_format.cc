@@ -1,4 +1,5 @@
-// Native text format: "K ADDR [SIZE [CPU]]" per line, '#' comments.
+// Native text format: "K [SR:]ADDR [SIZE [CPU]]" per line, segment records
+// ("LOAD SR SEL", "GDT|LDT INDEX DESC"), '#' comments.
 #include <algorithm>
 #include <cstring>
 
@@ -96,45 +97,114 @@ class TextTraceReader final : public TraceReader {
     return v;
   }
 
+  // Hexadecimal field at p ("0x" optional); returns its value.
+  uint64_t hex(const char* line, const char*& p, const char* e, const char* what_expected,
+               const char* too_big) const {
+    const char* tok = p;
+    if (e - p >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) p += 2;
+    const char* te = token_end(p, e);
+    if (p == te) fail_got(line, tok, what_expected, te);
+    uint64_t a = 0;
+    bool overflow = false;
+    for (; p != te; ++p) {
+      int d = hex_digit(*p);
+      if (d < 0) fail_got(line, tok, what_expected, te);
+      overflow |= (a >> 60) != 0;
+      a = (a << 4) | static_cast<uint64_t>(d);
+    }
+    if (overflow) fail(line, tok, too_big);
+    return a;
+  }
+  // A segment register name (ES, CS, SS, DS, FS, GS) in [p, p + 2); -1 if not one.
+  static int seg_reg(const char* p, const char* te) {
+    if (te - p != 2) return -1;
+    for (int i = 0; i < 6; ++i) {
+      if (trace_flags::kRegNames[i][0] == p[0] && trace_flags::kRegNames[i][1] == p[1]) return i;
+    }
+    return -1;
+  }
+  // Optional trailing CPU, then the end of the record.
+  void finish(const char* line, const char* p, const char* e, TraceRecord& r) const {
+    p = skip_blanks(p, e);
+    if (p != e && *p != '#') {
+      r.cpu = static_cast<uint16_t>(
+          decimal(line, p, e, "expected a decimal cpu number", "cpu must be 0..255", kMaxTextCpu));
+      p = skip_blanks(p, e);
+      if (p != e && *p != '#') fail_got(line, p, "unexpected text after record", token_end(p, e));
+    }
+  }
+  // "LOAD SREG SELECTOR [CPU]" after the keyword.
+  void parse_load(const char* b, const char* p, const char* e, TraceRecord& r) const {
+    p = skip_blanks(p, e);
+    const char* te = token_end(p, e);
+    int reg = seg_reg(p, te);
+    if (reg < 0) fail_got(b, p, "expected a segment register (ES, CS, SS, DS, FS or GS)", te);
+    p = skip_blanks(te, e);
+    const char* tok = p;
+    uint64_t sel = hex(b, p, e, "expected a hexadecimal selector", "selector must be 0..0xFFFF");
+    if (sel > 0xFFFF) fail_got(b, tok, "selector must be 0..0xFFFF", p);
+    r.addr = sel;
+    r.flags = static_cast<uint8_t>(trace_flags::reg_bits(static_cast<unsigned>(reg)) |
+                                   trace_flags::kOpLoad);
+    finish(b, p, e, r);
+  }
+  // "GDT|LDT INDEX DESCRIPTOR [CPU]" after the keyword.
+  void parse_descriptor(const char* b, const char* p, const char* e, TraceRecord& r,
+                        uint8_t op) const {
+    p = skip_blanks(p, e);
+    if (ends_token(p, e)) fail_got(b, p, "expected a decimal descriptor index", p);
+    r.size = static_cast<uint32_t>(decimal(b, p, e, "expected a decimal descriptor index",
+                                           "descriptor index must be 0..8191",
+                                           trace_flags::kMaxDescriptorIndex));
+    p = skip_blanks(p, e);
+    r.addr = hex(b, p, e, "expected a hexadecimal 8-byte descriptor",
+                 "descriptor does not fit in 64 bits");
+    r.flags = op;
+    finish(b, p, e, r);
+  }
+
   // Parses one line [b, e) (without '\n'); true when it holds a record.
   bool parse_line(const char* b, const char* e, TraceRecord& r) const {
     const char* p = skip_blanks(b, e);
     if (p == e || *p == '#') return false;
     const char* te = token_end(p, e);
     char k = *p;
-    if (te - p != 1 || (k != 'R' && k != 'W' && k != 'X')) {
-      fail_got(b, p, "expected R, W or X", te);
-    }
-    r.kind = k == 'R' ? AccessKind::kRead : k == 'W' ? AccessKind::kWrite : AccessKind::kFetch;
-    p = skip_blanks(te, e);
-    const char* tok = p;
-    if (e - p >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) p += 2;
-    te = token_end(p, e);
-    if (p == te) fail_got(b, tok, "expected a hexadecimal address", te);
-    uint64_t a = 0;
-    bool overflow = false;
-    for (; p != te; ++p) {
-      int d = hex_digit(*p);
-      if (d < 0) fail_got(b, tok, "expected a hexadecimal address", te);
-      overflow |= (a >> 60) != 0;
-      a = (a << 4) | static_cast<uint64_t>(d);
-    }
-    if (overflow) fail(b, tok, "address does not fit in 64 bits");
-    r.addr = a;
     r.size = 0;
     r.cpu = 0;
     r.flags = 0;
+    r.kind = AccessKind::kRead;
+    if (te - p != 1 || (k != 'R' && k != 'W' && k != 'X')) {
+      const size_t len = static_cast<size_t>(te - p);
+      if (len == 4 && std::memcmp(p, "LOAD", 4) == 0) {
+        parse_load(b, te, e, r);
+        return true;
+      }
+      if (len == 3 && (std::memcmp(p, "GDT", 3) == 0 || std::memcmp(p, "LDT", 3) == 0)) {
+        parse_descriptor(b, te, e, r, p[0] == 'G' ? trace_flags::kOpGdt : trace_flags::kOpLdt);
+        return true;
+      }
+      // A word (3+ letters) was probably meant as a segment keyword.
+      bool word = len >= 3;
+      for (const char* q = p; q != te && word; ++q) word = (*q | 0x20) >= 'a' && (*q | 0x20) <= 'z';
+      fail_got(b, p, word ? "expected R, W, X, LOAD, GDT or LDT" : "expected R, W or X", te);
+    }
+    r.kind = k == 'R' ? AccessKind::kRead : k == 'W' ? AccessKind::kWrite : AccessKind::kFetch;
+    p = skip_blanks(te, e);
+    // Optional segment register: "DS:0x40".
+    if (e - p >= 3 && p[2] == ':') {
+      int reg = seg_reg(p, p + 2);
+      if (reg < 0) {
+        fail_got(b, p, "expected a segment register (ES, CS, SS, DS, FS or GS) before ':'", p + 2);
+      }
+      r.flags = trace_flags::reg_bits(static_cast<unsigned>(reg));
+      p += 3;
+    }
+    r.addr = hex(b, p, e, "expected a hexadecimal address", "address does not fit in 64 bits");
     p = skip_blanks(p, e);
     if (p != e && *p != '#') {
       r.size = static_cast<uint32_t>(
           decimal(b, p, e, "expected a decimal size", "size must be 0..4096", kMaxAccessSize));
-      p = skip_blanks(p, e);
-      if (p != e && *p != '#') {
-        r.cpu = static_cast<uint16_t>(
-            decimal(b, p, e, "expected a decimal cpu number", "cpu must be 0..255", kMaxTextCpu));
-        p = skip_blanks(p, e);
-        if (p != e && *p != '#') fail_got(b, p, "unexpected text after record", token_end(p, e));
-      }
+      finish(b, p, e, r);
     }
     return true;
   }
@@ -170,35 +240,79 @@ std::string quote_token(const char* b, const char* e) {
 }
 
 std::string check_text_record(const TraceRecord& r) {
-  if (r.flags != 0) return "flags " + std::to_string(r.flags) + " cannot be written as text";
+  if (r.flags != 0 && trace_record_problem(r) != nullptr &&
+      static_cast<uint8_t>(r.kind) < kNumAccessKinds) {
+    return "flags " + std::to_string(r.flags) + " cannot be written as text";
+  }
   if (r.cpu > kMaxTextCpu) return "cpu " + std::to_string(r.cpu) + " exceeds the text limit 255";
-  if (r.size > kMaxAccessSize) return "size " + std::to_string(r.size) + " exceeds 4096";
+  if (trace_flags::op_of(r.flags) == trace_flags::kOpAccess && r.size > kMaxAccessSize) {
+    return "size " + std::to_string(r.size) + " exceeds 4096";
+  }
   if (static_cast<uint8_t>(r.kind) >= kNumAccessKinds) return "invalid access kind";
   return {};
 }
 
-size_t format_text_record(const TraceRecord& r, char* buf) {
+namespace {
+
+char* put_hex(char* p, uint64_t v, int min_digits) {
   static const char kHex[] = "0123456789abcdef";
-  char* p = buf;
-  *p++ = access_kind_letter(r.kind);
-  *p++ = ' ';
   *p++ = '0';
   *p++ = 'x';
-  int digits = 1;
-  while (digits < 16 && (r.addr >> (4 * digits)) != 0) ++digits;
-  for (int i = digits - 1; i >= 0; --i) *p++ = kHex[(r.addr >> (4 * i)) & 15];
-  auto put_dec = [&](uint32_t v) {
-    char tmp[12];
-    int n = 0;
-    do {
-      tmp[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
+  int digits = min_digits;
+  while (digits < 16 && (v >> (4 * digits)) != 0) ++digits;
+  for (int i = digits - 1; i >= 0; --i) *p++ = kHex[(v >> (4 * i)) & 15];
+  return p;
+}
+
+char* put_dec(char* p, uint32_t v) {
+  char tmp[12];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  *p++ = ' ';
+  while (n > 0) *p++ = tmp[--n];
+  return p;
+}
+
+char* put_str(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+}  // namespace
+
+size_t format_text_record(const TraceRecord& r, char* buf) {
+  char* p = buf;
+  // A malformed flags byte prints as a plain access (mmusim-trace head adds
+  // the raw flags as a comment); the writer refuses it (check_text_record).
+  const bool ok = r.flags == 0 || trace_record_problem(r) == nullptr;
+  const uint8_t op = ok ? trace_flags::op_of(r.flags) : trace_flags::kOpAccess;
+  const int reg = ok ? trace_flags::reg_of(r.flags) : -1;
+  if (op == trace_flags::kOpLoad) {  // LOAD DS 0x002b [CPU]
+    p = put_str(p, "LOAD ");
+    p = put_str(p, trace_flags::kRegNames[reg < 0 ? 0 : reg]);
     *p++ = ' ';
-    while (n > 0) *p++ = tmp[--n];
-  };
-  if (r.size != 0 || r.cpu != 0) put_dec(r.size);
-  if (r.cpu != 0) put_dec(r.cpu);
+    p = put_hex(p, r.addr, 4);
+    if (r.cpu != 0) p = put_dec(p, r.cpu);
+  } else if (op == trace_flags::kOpGdt || op == trace_flags::kOpLdt) {  // GDT 5 0x00cf... [CPU]
+    p = put_str(p, op == trace_flags::kOpGdt ? "GDT" : "LDT");
+    p = put_dec(p, r.size);
+    *p++ = ' ';
+    p = put_hex(p, r.addr, 16);
+    if (r.cpu != 0) p = put_dec(p, r.cpu);
+  } else {  // K [SR:]0xADDR [SIZE [CPU]]
+    *p++ = access_kind_letter(r.kind);
+    *p++ = ' ';
+    if (reg >= 0) {
+      p = put_str(p, trace_flags::kRegNames[reg]);
+      *p++ = ':';
+    }
+    p = put_hex(p, r.addr, 1);
+    if (r.size != 0 || r.cpu != 0) p = put_dec(p, r.size);
+    if (r.cpu != 0) p = put_dec(p, r.cpu);
+  }
   *p++ = '\n';
   return static_cast<size_t>(p - buf);
 }

@@ -15,7 +15,8 @@ namespace mmusim {
 
 // What a reader knows about its input, for `mmusim-trace info` and converters.
 struct TraceFormatInfo {
-  std::string format;             // "text", "binary", "lackey", "generator"
+  std::string format;             // "text", "binary", "lackey", "champsim", "pin", "din",
+                                  // "generator"
   std::string compression;        // "none", "gzip", "xz", "zstd"
   std::string comment;            // binary header comment / generator spec
   uint64_t declared_records = 0;  // record count the input declares; 0 = unknown
@@ -36,7 +37,8 @@ class TraceReader {
 
 // Opens `path` ("-" = stdin), detecting compression (gzip/xz/zstd by magic
 // bytes) and format by content unless `format` names one: "auto", "text",
-// "binary" or "lackey". A path "gen:SPEC" opens the synthetic generator
+// "binary", "lackey", "champsim", "pin" or "din" (detection rules:
+// traces/README.md). A path "gen:SPEC" opens the synthetic generator
 // (see traces/generator.h) instead of a file.
 std::unique_ptr<TraceReader> open_trace(const std::string& path,
                                         const std::string& format = "auto");

@@ -23,8 +23,8 @@ TraceWriter::TraceWriter(const std::string& path, TraceWriterOptions options)
       sink_(open_byte_sink(path, options_.compression, options_.level)),
       buf_(new char[kWriteBuffer]) {
   if (options_.format == TraceFormat::kBinary) {
-    std::string h = encode_binary_header(options_.comment, 0);
-    sink_->write(h.data(), h.size());
+    // Validate the comment now; the header itself is written by flush().
+    (void)encode_binary_header(options_.comment, 0);
   } else if (!options_.comment.empty()) {
     std::string c = "# ";
     for (char ch : options_.comment) {
@@ -51,6 +51,7 @@ void TraceWriter::write(const TraceRecord* records, size_t n) {
     if (!why.empty())
       throw InputError(path_ + ": record " + std::to_string(count_ + 1) + ": " + why);
     if (used_ + 64 > kWriteBuffer) flush();
+    if (r.flags != 0 && trace_record_problem(r) == nullptr) segment_records_ = true;
     if (text) {
       used_ += format_text_record(r, buf_.get() + used_);
     } else {
@@ -62,6 +63,16 @@ void TraceWriter::write(const TraceRecord* records, size_t n) {
 }
 
 void TraceWriter::flush() {
+  if (options_.format == TraceFormat::kBinary && !header_written_) {
+    std::string h = encode_binary_header(options_.comment, 0);
+    if (segment_records_) {
+      const uint32_t flags = kBinaryHeaderSegmentRecords;
+      std::memcpy(&h[12], &flags, 4);
+      header_flagged_ = true;
+    }
+    sink_->write(h.data(), h.size());
+    header_written_ = true;
+  }
   if (used_ > 0) sink_->write(buf_.get(), used_);
   used_ = 0;
 }
@@ -74,6 +85,12 @@ void TraceWriter::close() {
     char count[8];
     std::memcpy(count, &count_, 8);
     sink_->patch(kBinaryCountOffset, count, 8);  // stays 0 (unknown) on a pipe
+    if (segment_records_ && !header_flagged_) {
+      const uint32_t flags = kBinaryHeaderSegmentRecords;
+      char f[4];
+      std::memcpy(f, &flags, 4);
+      sink_->patch(12, f, 4);
+    }
   }
   sink_->finish();
 }

@@ -50,6 +50,11 @@ class TraceWriter {
   size_t used_ = 0;
   uint64_t count_ = 0;
   bool closed_ = false;
+  // Binary: the header goes out with the first flush, flagged when a segment
+  // record was buffered by then (patched at close for plain files otherwise).
+  bool header_written_ = false;
+  bool header_flagged_ = false;
+  bool segment_records_ = false;
 };
 
 // Output format and compression implied by a file name: ".txt"/".trace" ->

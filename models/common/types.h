@@ -152,9 +152,7 @@ constexpr std::string_view page_size_name(PageSize s) {
 }
 
 constexpr Vpn vpn_of(LinearAddr a, PageSize s) { return Vpn(a.value() >> page_shift(s)); }
-constexpr uint64_t page_offset(LinearAddr a, PageSize s) {
-  return a.value() & (page_bytes(s) - 1);
-}
+constexpr uint64_t page_offset(LinearAddr a, PageSize s) { return a.value() & (page_bytes(s) - 1); }
 constexpr Pfn pfn_of(PhysAddr a) { return Pfn(a.value() >> 12); }
 constexpr PhysAddr frame_base(Pfn f) { return PhysAddr(f.value() << 12); }
 // Physical address of a linear address translated by a leaf that maps `base`.
@@ -162,14 +160,68 @@ constexpr PhysAddr compose(PhysAddr page_base, LinearAddr a, PageSize s) {
   return PhysAddr(page_base.value() | page_offset(a, s));
 }
 
-// One memory access as the trace gives it. 16 bytes.
+// One memory access (or segment record) as the trace gives it. 16 bytes.
 struct TraceRecord {
   uint64_t addr = 0;  // virtual (logical offset) address
   uint32_t size = 0;  // bytes; 0 means "unspecified" and is treated as 1
   uint16_t cpu = 0;
   AccessKind kind = AccessKind::kRead;
-  uint8_t flags = 0;  // reserved for format extensions (segment overrides, ...)
+  uint8_t flags = 0;  // record op and segment register: see trace_flags below
 };
+
+// TraceRecord::flags (traces/README.md, "Segment records"): the low nibble is
+// the record op, the high nibble the segment register + 1 (ES 1, CS 2, SS 3,
+// DS 4, FS 5, GS 6; 0 = the access's default register). flags 0 is a plain
+// access, so every trace without segment records reads as before.
+//   access  op 0: addr = offset, high nibble = register override (or 0);
+//   LOAD    op 1: addr = selector (<= 0xFFFF), size 0, kind R, register named;
+//   GDT     op 2: addr = 8-byte descriptor, size = index (< 8192), kind R, nibble 0;
+//   LDT     op 3: as GDT, for the LDT.
+// Other values are malformed (e.g. 1: a LOAD without a register).
+namespace trace_flags {
+constexpr uint8_t kOpMask = 0x0F;
+constexpr uint8_t kOpAccess = 0;
+constexpr uint8_t kOpLoad = 1;
+constexpr uint8_t kOpGdt = 2;
+constexpr uint8_t kOpLdt = 3;
+constexpr unsigned kRegShift = 4;
+constexpr uint32_t kMaxDescriptorIndex = 8191;  // 13-bit selector index
+// The register nibble for segment register number `reg` (SegReg order ES..GS).
+constexpr uint8_t reg_bits(unsigned reg) { return static_cast<uint8_t>((reg + 1) << kRegShift); }
+// Register number (SegReg order) named by `flags`, or -1 for none/invalid.
+constexpr int reg_of(uint8_t flags) {
+  const int r = (flags >> kRegShift) - 1;
+  return r < 6 ? r : -1;
+}
+constexpr uint8_t op_of(uint8_t flags) { return flags & kOpMask; }
+// Upper-case register names, by number.
+inline constexpr std::string_view kRegNames[6] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+}  // namespace trace_flags
+
+// Why `r` is not a well-formed record, or nullptr when it is: the flags
+// encoding above and the fields of segment records.
+constexpr const char* trace_record_problem(const TraceRecord& r) {
+  using namespace trace_flags;
+  const uint8_t op = op_of(r.flags);
+  const unsigned nib = r.flags >> kRegShift;
+  if (static_cast<uint8_t>(r.kind) >= kNumAccessKinds) return "invalid access kind";
+  if (nib > 6) return "invalid segment register in flags";
+  switch (op) {
+    case kOpAccess: return nullptr;
+    case kOpLoad:
+      if (nib == 0) return "segment load without a segment register";
+      if (r.addr > 0xFFFF) return "segment load selector exceeds 0xFFFF";
+      if (r.size != 0 || r.kind != AccessKind::kRead) return "segment load with a size or kind";
+      return nullptr;
+    case kOpGdt:
+    case kOpLdt:
+      if (nib != 0) return "descriptor record with a segment register";
+      if (r.size > kMaxDescriptorIndex) return "descriptor index exceeds 8191";
+      if (r.kind != AccessKind::kRead) return "descriptor record with a kind";
+      return nullptr;
+    default: return "unknown record op in flags";
+  }
+}
 
 }  // namespace mmusim
 

@@ -3,6 +3,8 @@
 // seeds; a coverage-guided fuzzer can reuse read_bytes() as its entry point.)
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "tests/traces/trace_test_util.h"
 #include "traces/formats.h"
 #include "traces/generator.h"
@@ -61,6 +63,29 @@ TEST(TraceFuzz, MutatedInputsGiveRecordsOrInputErrors) {
     errors += result == "input error";
   }
   EXPECT_GT(errors, 500);  // most mutations are caught
+}
+
+TEST(TraceFuzz, MutatedImporterInputsGiveRecordsOrInputErrors) {
+  ScratchDir d;
+  const std::string pin = "0x401000: R 0x7ffe1000\n0x401004: W 0x601040 8\n#eof\n";
+  const std::string din = "2 401000\n0 7ffe1000 8\n1 601040 comment\n4 0\n3 10\n";
+  std::string champsim(128, '\0');
+  const uint64_t words[] = {0x401000, 0x7ffe1000, 0x401007, 0x601040};
+  std::memcpy(&champsim[0], &words[0], 8);        // ip
+  std::memcpy(&champsim[32], &words[1], 8);       // source_memory[0]
+  std::memcpy(&champsim[64], &words[2], 8);       // ip
+  std::memcpy(&champsim[64 + 16], &words[3], 8);  // destination_memory[0]
+  champsim[64 + 8] = 1;                           // is_branch
+  SplitMix64 rng{99};
+  int errors = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const char* formats[] = {"auto", "pin", "din", "champsim"};
+    const std::string* bases[] = {&pin, &din, &champsim};
+    std::string input = mutate(*bases[i % 3], rng);
+    std::string result = read_bytes(d, input, formats[rng.below(4)]);
+    errors += result == "input error";
+  }
+  EXPECT_GT(errors, 500);
 }
 
 TEST(TraceFuzz, RandomBytesInEveryFormatAndCodecMagic) {

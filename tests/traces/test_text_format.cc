@@ -165,8 +165,9 @@ TEST(TraceText, MissingFileNamesTheFileAndReason) {
   EXPECT_EQ(error_of([] { open_trace("/nonexistent/x.txt"); }),
             "/nonexistent/x.txt: cannot open: No such file or directory");
   EXPECT_EQ(error_of([] { open_trace("/", "text"); }), "/: cannot open: Is a directory");
-  EXPECT_EQ(error_of([] { open_trace("x", "csv"); }),
-            "unknown trace format 'csv' (expected auto, text, binary or lackey)");
+  EXPECT_EQ(
+      error_of([] { open_trace("x", "csv"); }),
+      "unknown trace format 'csv' (expected auto, text, binary, lackey, champsim, pin or din)");
 }
 
 TEST(TraceText, WriterRejectsWhatTextCannotHold) {

@@ -107,6 +107,28 @@ TEST(TraceTool, ConvertsLackeyFromStdinWithLimitAndComment) {
   EXPECT_NE(i.out.find("\ncomment: ls -l\n"), std::string::npos) << i.out;
 }
 
+TEST(TraceTool, ReadsTheImportersByContentOrByFormatName) {
+  ScratchDir d;
+  std::string pin = d.write("p.out", "0x401000: R 0x1000\n0x401004: W 0x2000 8\n#eof\n");
+  std::string din = d.write("t.din", "2 401000\n0 1000 8\n4 0\n");
+  ToolRun i = run(d, "info " + pin);
+  EXPECT_NE(i.out.find("format: pin, compression: none\nrecords: 2 (R 1, W 1, X 0)"),
+            std::string::npos)
+      << i.out;
+  EXPECT_EQ(run(d, "head " + din).out, "X 0x401000\nR 0x1000 8\n");
+  EXPECT_EQ(run(d, "head - --format din", din).out, "X 0x401000\nR 0x1000 8\n");
+  ToolRun bad = run(d, "head " + din + " --format pin");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.err, "mmusim-trace: " + din +
+                         ":line 1: expected ':' after the instruction address at column 2, got "
+                         "' 401000'\n");
+  ToolRun unknown = run(d, "head " + din + " --format dinero");
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_EQ(unknown.err,
+            "mmusim-trace: unknown trace format 'dinero' (expected auto, text, binary, lackey, "
+            "champsim, pin or din)\n");
+}
+
 TEST(TraceTool, GenWritesTheSpecIntoTheHeader) {
   ScratchDir d;
   ToolRun r = run(d, "gen uniform --count 1000 --footprint 1M --seed 3 -o " + d.path("g.bin.zst"));

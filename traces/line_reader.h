@@ -1,0 +1,106 @@
+// Shared pieces of the line-oriented importers (pin, din): the streaming line
+// splitter over an InputBuffer, token scanning and the error format
+// "FILE:line N: WHAT at column C, got 'TOKEN'". Memory stays one buffer.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "models/common/error.h"
+#include "traces/formats.h"
+
+namespace mmusim::line_format {
+
+inline const char* skip_blanks(const char* p, const char* e) {
+  while (p != e && is_blank(*p)) ++p;
+  return p;
+}
+// End of the blank-delimited token starting at p.
+inline const char* token_end(const char* p, const char* e) {
+  while (p != e && !is_blank(*p)) ++p;
+  return p;
+}
+
+// End of what an error message quotes at p: the token there, or when p is at
+// a blank, the blanks and the token after them.
+inline const char* got_end(const char* p, const char* e) { return token_end(skip_blanks(p, e), e); }
+
+// Result of scanning a number.
+enum class Scan { kOk, kNoDigits, kTooLarge };
+
+// Hexadecimal digits at p, optionally after "0x"/"0X" (taken as a prefix only
+// when a hex digit follows), leading zeros allowed, at most 64 bits. Advances p
+// past the digits (not past a non-digit); value in v.
+inline Scan scan_hex(const char*& p, const char* e, uint64_t& v) {
+  if (e - p >= 3 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hex_digit(p[2]) >= 0) p += 2;
+  v = 0;
+  const char* d0 = p;
+  for (int d; p != e && (d = hex_digit(*p)) >= 0; ++p) v = (v << 4) | static_cast<uint64_t>(d);
+  if (p == d0) return Scan::kNoDigits;
+  while (d0 != p && *d0 == '0') ++d0;
+  return p - d0 > 16 ? Scan::kTooLarge : Scan::kOk;
+}
+
+// Decimal digits at p, value saturated at limit + 1; advances p past them.
+inline Scan scan_decimal(const char*& p, const char* e, uint64_t limit, uint64_t& v) {
+  v = 0;
+  const char* d0 = p;
+  for (; p != e && static_cast<unsigned>(*p - '0') <= 9; ++p) {
+    v = std::min<uint64_t>(v * 10 + static_cast<unsigned>(*p - '0'), limit + 1);
+  }
+  if (p == d0) return Scan::kNoDigits;
+  return v > limit ? Scan::kTooLarge : Scan::kOk;
+}
+
+// "FILE:line N: WHAT at column C, got TOKEN" where TOKEN is [at, got_end).
+[[noreturn]] inline void fail(const std::string& path, uint64_t line, const char* line_begin,
+                              const char* at, const char* got_end, const std::string& what) {
+  throw input_error(path, "line " + std::to_string(line),
+                    what + " at column " + std::to_string(at - line_begin + 1) + ", got " +
+                        quote_token(at, got_end));
+}
+
+// Splits the input into lines and calls parse_line(b, e, rec) for each line
+// [b, e) (without '\n'; a last line without '\n' included); parse_line returns
+// true when it filled rec. Returns after `max` records or at the end of the
+// input (0 then). `line` counts the lines read so far.
+template <class ParseLine>
+size_t read_lines(InputBuffer& in, const std::string& path, uint64_t& line, TraceRecord* out,
+                  size_t max, ParseLine&& parse_line) {
+  size_t n = 0;
+  while (n < max) {
+    const char* const start = in.data();
+    const char* const end = start + in.size();
+    const char* q = start;
+    while (n < max) {
+      const char* nl = static_cast<const char*>(std::memchr(q, '\n', end - q));
+      if (nl == nullptr) break;
+      ++line;
+      if (parse_line(q, nl, out[n])) ++n;
+      q = nl + 1;
+    }
+    in.consume(q - start);
+    if (n == max) break;
+    if (in.source_ended()) {
+      if (in.size() > 0) {
+        ++line;
+        const char* b = in.data();
+        const size_t len = in.size();
+        in.consume(len);  // the bytes stay in place until the next fill
+        if (parse_line(b, b + len, out[n])) ++n;
+      }
+      break;
+    }
+    if (in.size() == in.capacity()) {
+      throw input_error(path, "line " + std::to_string(line + 1),
+                        "line longer than " + std::to_string(in.capacity()) + " bytes");
+    }
+    in.fill(in.size() + 1);
+  }
+  return n;
+}
+
+}  // namespace mmusim::line_format
