@@ -14,62 +14,67 @@ std::string hex(uint64_t v) {
 }
 
 std::string level_name(TlbLevel l) {
-  return l == TlbLevel::kL1 ? "L1 hit" : l == TlbLevel::kL2 ? "L1 miss, L2 hit" : "L1 miss, L2 miss";
+  return l == TlbLevel::kL1   ? "L1 hit"
+         : l == TlbLevel::kL2 ? "L1 miss, L2 hit"
+                              : "L1 miss, L2 miss";
 }
 
 }  // namespace
 
 CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, uint64_t explain,
-                 std::vector<std::string>* explain_out)
+                 std::vector<std::string>* explain_out, DescriptorTables* tables)
     : id_(id),
       cfg_(cfg),
       env_(env),
       ag_(cfg.ag),
       tlb_(cfg.tlb),
       walker_(cfg.walker, mem, env),
+      mem_(mem),
+      seg_(cfg.seg),
+      own_tables_(tables != nullptr ? DescriptorTables{} : DescriptorTables::defaults(cfg.seg)),
+      tables_(tables != nullptr ? tables : &own_tables_),
+      slow_(cfg.seg.mode == SegMode::kFlat || cfg.seg.mode == SegMode::kLong64 ? 0 : 0xFF),
+      canon_half_(cfg.seg.mode == SegMode::kLong64 ? uint64_t{1} << (cfg.seg.canonical_bits - 1)
+                                                   : 0),
+      canon_mask_(cfg.seg.mode == SegMode::kLong64 ? ~((uint64_t{1} << cfg.seg.canonical_bits) - 1)
+                                                   : 0),
       paging_(cfg.walker.mode != PagingMode::kOff),
-      linear_mask_(paging_mode_info(cfg.walker.mode).linear_bits >= 64
-                       ? ~uint64_t{0}
-                       : (paging_mode_info(cfg.walker.mode).canonical
-                              ? ~uint64_t{0}
-                              : (uint64_t{1} << paging_mode_info(cfg.walker.mode).linear_bits) - 1)),
+      linear_mask_(
+          paging_mode_info(cfg.walker.mode).linear_bits >= 64
+              ? ~uint64_t{0}
+              : (paging_mode_info(cfg.walker.mode).canonical
+                     ? ~uint64_t{0}
+                     : (uint64_t{1} << paging_mode_info(cfg.walker.mode).linear_bits) - 1)),
       explain_left_(explain_out ? explain : 0),
-      explain_out_(explain_out) {}
-
-Cycle CpuCore::process(const TraceRecord& r) {
-  ++stats_.records;
-  ++stats_.by_kind[static_cast<int>(r.kind)];
-  const uint64_t size = r.size ? r.size : 1;
-  const uint64_t first = r.addr;
-  const uint64_t last = r.addr + size - 1;
-  // Flat segmentation: the linear address is the offset (in 32-bit modes
-  // the 32-bit address arithmetic wraps it at 4 GiB).
-  translate(LinearAddr(first & linear_mask_), r.kind);
-  if (((first ^ last) >> 12) != 0 && last > first) {
-    ++stats_.page_splits;
-    translate(LinearAddr(last & ~uint64_t{0xFFF} & linear_mask_), r.kind);
-  }
-  return last_issue_;
+      explain_out_(explain_out) {
+  tables_gen_ = tables_->generation();
+  load_initial_registers();
 }
 
 void CpuCore::fill_ready(Cycle now) {
   // TlbArray::insert refreshes an entry for the same page in place, so a
   // dirty assist's result simply replaces the clean entry.
-  tlb_.mshr().retire_until(now, [this](const MshrEntry& e) {
-    tlb_.fill(e.result, static_cast<AccessKind>(e.cookie));
-  });
+  tlb_.mshr().retire_until(
+      now, [this](const MshrEntry& e) { tlb_.fill(e.result, static_cast<AccessKind>(e.cookie)); });
   auto next = tlb_.mshr().earliest_ready();
   next_ready_ = next ? *next : Cycle(~uint64_t{0});
 }
 
-Cycle CpuCore::translate(LinearAddr a, AccessKind k) {
+Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
   ++stats_.translations;
   Cycle issue = ag_.issue();
   last_issue_ = issue;
-  if (!paging_) {  // CR0.PG = 0: linear = physical, no TLB
-    ag_.complete(issue);
-    stats_.translation_latency.add(0);
-    return issue;
+  const Cycle start = issue + seg;  // segmentation precedes the TLB lookup
+  if (!paging_) {                   // CR0.PG = 0: linear = physical, no TLB
+    if (want_phys_) {
+      phys_ = PhysAddr(a.value());
+      phys_ok_ = true;
+    }
+    if (explain_left_) explain_off(a, k, issue, seg);
+    ag_.complete(start);
+    stats_.translation_cycles += seg.count();
+    stats_.translation_latency.add(seg.count());
+    return start;
   }
   if (tlb_.mshr().size() != 0) {
     if (issue >= next_ready_) fill_ready(issue);
@@ -78,7 +83,11 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k) {
     if (const MshrEntry* e = tlb_.mshr().find(a, cfg_.asid);
         e && e->cookie == static_cast<uint32_t>(k)) {
       ++stats_.mshr_merges;
-      Cycle done = max(issue, e->ready);
+      Cycle done = max(start, e->ready);
+      if (want_phys_) {
+        phys_ = e->result.phys(a);
+        phys_ok_ = true;
+      }
       ag_.complete(done);
       stats_.translation_cycles += (done - issue).count();
       stats_.translation_latency.add((done - issue).count());
@@ -94,26 +103,31 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k) {
               (k != AccessKind::kFetch || !(p & kPermNx));
     if (ok && (!write || (p & kPermDirty))) {
       (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
-      if (explain_left_) explain_hit(a, k, issue, l);
-      Cycle done = issue + l.latency;
+      if (explain_left_) explain_hit(a, k, issue, l, seg);
+      if (want_phys_) {
+        phys_ = l.t->phys(a);
+        phys_ok_ = true;
+      }
+      Cycle done = start + l.latency;
       ag_.complete(done);
-      stats_.translation_cycles += l.latency.count();
-      stats_.translation_latency.add(l.latency.count());
+      stats_.translation_cycles += (seg + l.latency).count();
+      stats_.translation_latency.add((seg + l.latency).count());
       return done;
     }
     // A permission failure or a clean page being written: the processor
     // re-walks (and faults or sets D) as the SDM requires.
     (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
     if (ok) ++stats_.dirty_assists;
-    return miss(a, k, issue, l.latency, true);
+    return miss(a, k, issue, l.latency, true, seg);
   }
   ++stats_.tlb_misses;
-  return miss(a, k, issue, l.latency, false);
+  return miss(a, k, issue, l.latency, false, seg);
 }
 
-Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist) {
+Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist,
+                    Cycles seg) {
   MissStatusTable& mshr = tlb_.mshr();
-  Cycle request = issue + tlb_latency;
+  Cycle request = issue + seg + tlb_latency;
   if (mshr.full()) {
     ++stats_.mshr_stalls;
     Cycle free_at = *mshr.earliest_ready();
@@ -129,6 +143,10 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
         if (w.done < next_ready_) next_ready_ = w.done;
       } else {
         tlb_.fill(w.translation, k);  // no free MSHR even after the stall: fill now
+      }
+      if (want_phys_) {
+        phys_ = w.translation.phys(a);
+        phys_ok_ = true;
       }
       ag_.complete(w.done);
       stats_.translation_cycles += (w.done - issue).count();
@@ -170,15 +188,29 @@ void CpuCore::finish() {
   fill_ready(ag_.drained());
 }
 
-void CpuCore::explain_hit(LinearAddr a, AccessKind k, Cycle issue, const TlbLookup& l) {
+void CpuCore::explain_hit(LinearAddr a, AccessKind k, Cycle issue, const TlbLookup& l, Cycles seg) {
   --explain_left_;
   std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
                   access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
                   std::to_string(issue.count()) + "\n";
+  s += explain_seg_;
+  explain_seg_.clear();
   s += "  tlb:  " + level_name(l.level) + " (" + std::string(page_size_name(l.t->size)) +
        " page), " + std::to_string(l.latency.count()) + " cycles\n";
   s += "  phys: " + hex(l.t->phys(a).value()) + ", translation " +
-       std::to_string(l.latency.count()) + " cycles\n";
+       std::to_string((seg + l.latency).count()) + " cycles\n";
+  explain_out_->push_back(s);
+}
+
+void CpuCore::explain_off(LinearAddr a, AccessKind k, Cycle issue, Cycles seg) {
+  --explain_left_;
+  std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
+                  access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
+                  std::to_string(issue.count()) + "\n";
+  s += explain_seg_;
+  explain_seg_.clear();
+  s += "  phys: " + hex(a.value()) + " (paging off: physical = linear), translation " +
+       std::to_string(seg.count()) + " cycles\n";
   explain_out_->push_back(s);
 }
 
@@ -189,8 +221,11 @@ void CpuCore::explain_walk(LinearAddr a, AccessKind k, Cycle issue, const WalkRe
   std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
                   access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
                   std::to_string(issue.count()) + "\n";
-  s += "  tlb:  " + std::string(assist ? "hit, but the entry needs a re-walk (permission or D bit)"
-                                       : "L1 miss, L2 miss") +
+  s += explain_seg_;
+  explain_seg_.clear();
+  s += "  tlb:  " +
+       std::string(assist ? "hit, but the entry needs a re-walk (permission or D bit)"
+                          : "L1 miss, L2 miss") +
        ", " + std::to_string(tlb_latency.count()) + " cycles\n";
   s += "  walk: " + std::string(w.merged ? "merged into an in-flight walk" : "slot") + " @" +
        std::to_string(w.start.count()) + "\n";
@@ -214,10 +249,9 @@ void CpuCore::explain_walk(LinearAddr a, AccessKind k, Cycle issue, const WalkRe
              " (" + std::to_string((st.done - st.start).count()) + " cycles)\n";
         break;
       case WalkStep::Kind::kAdWrite:
-        s += "    A/D  " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " := " +
-             hex(st.value) + "  " + std::to_string(st.start.count()) + "->" +
-             std::to_string(st.done.count()) + " (" +
-             std::to_string((st.done - st.start).count()) + " cycles)\n";
+        s += "    A/D  " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " := " + hex(st.value) +
+             "  " + std::to_string(st.start.count()) + "->" + std::to_string(st.done.count()) +
+             " (" + std::to_string((st.done - st.start).count()) + " cycles)\n";
         break;
     }
   }
@@ -260,14 +294,18 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
               "page faults of this kind", s.faults_by_kind[f]);
   }
   v.counter(p + ".skipped", "accesses", "accesses dropped after an unresolved fault", s.skipped);
-  v.counter(p + ".translation_cycles", "cycles", "sum of translation latencies", s.translation_cycles);
+  v.counter(p + ".seg_records", "records",
+            "segment records simulated (selector loads, descriptor writes)", s.seg_records);
+  v.counter(p + ".seg_skipped", "records",
+            "accesses and selector loads dropped by a segmentation fault", s.seg_skipped);
+  v.counter(p + ".translation_cycles", "cycles", "sum of translation latencies",
+            s.translation_cycles);
   v.counter(p + ".fault_cycles", "cycles", "cycles from fault raise to resumption, summed",
             s.fault_cycles);
   v.counter(p + ".cycles", "cycles", "retire cycle of the last access", s.cycles);
-  v.real(p + ".translation_cycles_per_access", "cycles",
-         "translation cycles per trace record",
-         s.records ? static_cast<double>(s.translation_cycles) / static_cast<double>(s.records)
-                   : 0.0);
+  v.real(
+      p + ".translation_cycles_per_access", "cycles", "translation cycles per trace record",
+      s.records ? static_cast<double>(s.translation_cycles) / static_cast<double>(s.records) : 0.0);
   v.histogram(p + ".translation_latency", "cycles", "latency of each translation",
               s.translation_latency);
   v.histogram(p + ".fault_latency", "cycles", "cost of each fault, raise to resumption",
@@ -278,11 +316,17 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
 
 void CpuCore::visit(StatVisitor& v, const std::string& prefix) const {
   emit_cpu(v, prefix, stats_);
-  // TLB and walker names are global ("tlb.l1d.4K.hits"); qualify them per CPU
-  // when there are several.
+  // Every access record passes the segmentation stage (the fast path only
+  // skips the call); faulting accesses' base costs are segmentation cycles too.
+  SegStats seg = seg_.stats();
+  seg.translations = stats_.records;
+  seg.cycles += seg_fault_cycles_;
+  // TLB, walker and segmentation names are global ("tlb.l1d.4K.hits");
+  // qualify them per CPU when there are several.
   if (prefix == "cpu") {
     tlb_.visit(v);
     walker_.visit(v);
+    seg.visit(v);
     return;
   }
   struct Prefixed : StatVisitor {
@@ -302,6 +346,7 @@ void CpuCore::visit(StatVisitor& v, const std::string& prefix) const {
   } pv(v, prefix);
   tlb_.visit(pv);
   walker_.visit(pv);
+  seg.visit(pv);
 }
 
 void CpuCore::visit_total(StatVisitor& v, size_t n,
@@ -322,6 +367,8 @@ void CpuCore::visit_total(StatVisitor& v, size_t n,
     t.faults += s.faults;
     for (int f = 0; f < kNumFaultKinds; ++f) t.faults_by_kind[f] += s.faults_by_kind[f];
     t.skipped += s.skipped;
+    t.seg_records += s.seg_records;
+    t.seg_skipped += s.seg_skipped;
     t.translation_cycles += s.translation_cycles;
     t.fault_cycles += s.fault_cycles;
     t.cycles = std::max(t.cycles, s.cycles);

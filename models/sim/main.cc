@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/common/error.h"
+#include "models/cpu/cpu_core.h"
 #include "models/sim/reporter.h"
 #include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
@@ -24,24 +25,29 @@ int run(int argc, char* argv[]) {
   ConfigSchema schema;
   build_schema(schema, cfg);
 
-  po::options_description general("Usage: mmusim --config FILE... --trace FILE [options] [--KEY=VALUE...]");
-  general.add_options()
-      ("help,h", "print this help: every option and model parameter, with unit and default")
-      ("config,c", po::value<std::vector<std::string>>()->composing(),
-       "INI configuration file; repeatable, later files override earlier ones")
-      ("trace,t", po::value<std::string>(), "trace file to replay (text, binary, lackey; .gz/.xz/.zst)")
-      ("trace-format", po::value<std::string>()->default_value("auto"),
-       "force the trace format instead of detecting it")
-      ("out,o", po::value<std::string>()->default_value("out"),
-       "directory for stats.json, summary.csv and config.ini")
-      ("explain", po::value<uint64_t>()->default_value(0),
-       "print every step of the first N translations");
+  po::options_description general(
+      "Usage: mmusim --config FILE... --trace FILE [options] [--KEY=VALUE...]");
+  general.add_options()("help,h",
+                        "print this help: every option and model parameter, with unit and default")(
+      "config,c", po::value<std::vector<std::string>>()->composing(),
+      "INI configuration file; repeatable, later files override earlier ones")(
+      "trace,t", po::value<std::string>(),
+      "trace to replay: text, binary, lackey, champsim, pin or din, optionally .gz/.xz/.zst; or "
+      "gen:SPEC")("trace-format", po::value<std::string>()->default_value("auto"),
+                  "force the trace format (auto, text, binary, lackey, champsim, pin, din)")(
+      "out,o", po::value<std::string>()->default_value("out"),
+      "directory for stats.json, summary.csv and config.ini")(
+      "explain", po::value<uint64_t>()->default_value(0),
+      "print every step of the first N translations (and selector loads, segmentation faults)");
   po::options_description all;
   all.add(general).add(schema.options());
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    // No abbreviations: "--sim.q=0" must not silently mean sim.quantum.
+    const int style =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(argc, argv).options(all).style(style).run(), vm);
   } catch (const po::error& e) {
     throw InputError(std::string("command line: ") + e.what() + " (see mmusim --help)");
   }
@@ -59,7 +65,16 @@ int run(int argc, char* argv[]) {
     }
   }
   apply_values(schema, values);
-  finalize(cfg);
+  try {
+    finalize(cfg);
+  } catch (const InputError& e) {
+    // Cross-key rules name a key; say where that key was set.
+    std::string msg = e.what();
+    size_t colon = msg.find(':');
+    auto it = colon == std::string::npos ? values.end() : values.find(msg.substr(0, colon));
+    if (it != values.end()) throw InputError(it->second.origin + ": " + msg);
+    throw;
+  }
   if (!vm.count("trace")) throw InputError("command line: --trace FILE is required");
 
   auto reader = open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>());
@@ -83,6 +98,10 @@ int sc_main(int argc, char* argv[]) {
   } catch (const InputError& e) {
     std::cerr << "mmusim: error: " << e.what() << "\n";
     return 2;
+  } catch (const SegmentationStop& e) {
+    // seg.stop_on_fault: results are whole or not at all, so none are written.
+    std::cerr << "mmusim: " << e.what() << "\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "mmusim: error: " << e.what() << "\n";
     return 1;

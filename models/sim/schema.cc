@@ -25,9 +25,11 @@ uint64_t parse_u64_in(const std::string& v, uint64_t min, uint64_t max) {
   if (s.empty() || s[0] == '-' || s[0] == '+') {
     throw std::invalid_argument("expected an unsigned integer");
   }
+  // Decimal, or hexadecimal with 0x: a leading zero is not octal.
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
   char* end = nullptr;
   errno = 0;
-  unsigned long long x = std::strtoull(s.c_str(), &end, 0);
+  unsigned long long x = std::strtoull(s.c_str(), &end, hex ? 16 : 10);
   if (errno == ERANGE) throw std::invalid_argument("expected an integer that fits in 64 bits");
   if (end == s.c_str() || *end != '\0') throw std::invalid_argument("expected an unsigned integer");
   if (x < min || x > max) {
@@ -44,9 +46,11 @@ uint64_t parse_size(const std::string& v) {
   uint64_t mul = 1;
   if (!s.empty()) {
     char c = s.back();
-    int shift = c == 'K' || c == 'k' ? 10 : c == 'M' || c == 'm' ? 20 : c == 'G' || c == 'g' ? 30
-                : c == 'T' || c == 't'                             ? 40
-                                                                   : 0;
+    int shift = c == 'K' || c == 'k'   ? 10
+                : c == 'M' || c == 'm' ? 20
+                : c == 'G' || c == 'g' ? 30
+                : c == 'T' || c == 't' ? 40
+                                       : 0;
     if (shift) {
       mul = 1ULL << shift;
       s.pop_back();
@@ -73,8 +77,7 @@ std::string format_size(uint64_t b) {
 }
 
 void ConfigSchema::add_custom(const std::string& name, const std::string& unit,
-                              const std::string& desc,
-                              std::function<void(const std::string&)> set,
+                              const std::string& desc, std::function<void(const std::string&)> set,
                               std::function<std::string()> get, int phase) {
   if (index_.count(name)) throw std::logic_error("duplicate config key " + name);
   index_[name] = keys_.size();
@@ -92,7 +95,9 @@ void ConfigSchema::add_u32(const std::string& name, uint32_t* f, const std::stri
                            const std::string& desc, uint32_t min, uint32_t max) {
   add_custom(
       name, unit, desc,
-      [f, min, max](const std::string& v) { *f = static_cast<uint32_t>(parse_u64_in(v, min, max)); },
+      [f, min, max](const std::string& v) {
+        *f = static_cast<uint32_t>(parse_u64_in(v, min, max));
+      },
       [f] { return std::to_string(*f); });
 }
 
@@ -100,7 +105,9 @@ void ConfigSchema::add_unsigned(const std::string& name, unsigned* f, const std:
                                 const std::string& desc, unsigned min, unsigned max) {
   add_custom(
       name, unit, desc,
-      [f, min, max](const std::string& v) { *f = static_cast<unsigned>(parse_u64_in(v, min, max)); },
+      [f, min, max](const std::string& v) {
+        *f = static_cast<unsigned>(parse_u64_in(v, min, max));
+      },
       [f] { return std::to_string(*f); });
 }
 
@@ -157,7 +164,8 @@ po::options_description ConfigSchema::options() const {
   for (const Key& k : keys_) {
     std::string desc = k.description;
     if (!k.unit.empty()) desc += " [" + k.unit + "]";
-    d.add_options()(k.name.c_str(), po::value<std::string>()->value_name("V")->default_value(k.get()),
+    d.add_options()(k.name.c_str(),
+                    po::value<std::string>()->value_name("V")->default_value(k.get()),
                     desc.c_str());
   }
   return d;

@@ -58,6 +58,34 @@ void add_pwc(ConfigSchema& s, const std::string& name, PwcConfig* p, const std::
   add_cycles(s, key + ".latency", &p->latency, "lookup latency of that cache");
 }
 
+// Binds one seg core key; the core parses and prints it. Its InputError
+// ("seg.cpl: expected ..., got 'x'") becomes the schema's "expected ..." form.
+void add_seg_option(ConfigSchema& s, SimConfig& c, const SegOption& o) {
+  const std::string key(o.key);
+  std::string desc(o.description);
+  if (o.default_value == "mode default") desc += " (default: the mode's flat-GDT selector)";
+  if (key == "seg.cpl") desc += " (default: 3 if sim.user, else 0; 0 in real mode)";
+  if (key == "seg.canonical_bits") desc += " (default: 57 with walker.mode = 5level)";
+  s.add_custom(
+      key, std::string(o.unit), desc,
+      [&c, key](const std::string& v) {
+        try {
+          set_seg_option(c.seg, key, v);
+        } catch (const InputError& e) {
+          std::string m = e.what();
+          if (m.rfind(key + ": ", 0) == 0) m = m.substr(key.size() + 2);
+          const std::string got = ", got '" + v + "'";
+          if (m.size() > got.size() && m.compare(m.size() - got.size(), got.size(), got) == 0) {
+            m.resize(m.size() - got.size());
+          }
+          throw std::invalid_argument(m);
+        }
+        if (key == "seg.cpl") c.seg_cpl_set = true;
+        if (key == "seg.canonical_bits") c.seg_canonical_set = true;
+      },
+      [&c, key] { return seg_option_value(c.seg, key); });
+}
+
 }  // namespace
 
 void build_schema(ConfigSchema& s, SimConfig& c) {
@@ -166,7 +194,82 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
              "cost of a first-touch (minor) page fault, delivery to return");
   s.add_string("os.huge_regions", &c.huge_regions,
                "linear regions mapped with large pages: START-END:SIZE[,...] (SIZE 2M, 4M or 1G)");
+  // [seg]
+  for (const SegOption& o : seg_options()) {
+    if (o.key != "seg.mode") {
+      add_seg_option(s, c, o);
+      continue;
+    }
+    s.add_custom(
+        "seg.mode", "",
+        "segmentation mode: auto (long with 4level/5level paging, flat otherwise), real, "
+        "protected, long or flat",
+        [&c](const std::string& v) {
+          if (v == "auto") {
+            c.seg_mode_auto = true;
+            return;
+          }
+          try {
+            c.seg.mode = parse_seg_mode(v);
+          } catch (const InputError&) {
+            throw std::invalid_argument("expected auto, real, protected, long or flat");
+          }
+          c.seg_mode_auto = false;
+        },
+        [&c] {
+          return c.seg_mode_auto ? std::string("auto") : std::string(seg_mode_name(c.seg.mode));
+        });
+  }
 }
+
+namespace {
+
+// The cross-module rules of [seg]; resolves the auto defaults.
+void finalize_seg(SimConfig& c) {
+  SegConfig& g = c.seg;
+  const PagingMode pm = c.walker.mode;
+  const bool paging64 = pm == PagingMode::k4Level || pm == PagingMode::k5Level;
+  if (c.seg_mode_auto) g.mode = paging64 ? SegMode::kLong64 : SegMode::kFlat;
+  c.seg_mode_auto = false;  // config.ini records the mode this run used
+  try {
+    validate_mode_combination(g.mode, c.paging_mode);
+  } catch (const InputError& e) {
+    std::string m = e.what();  // "... with paging mode 'X' ..." -> name the key
+    const std::string from = "paging mode '";
+    if (auto at = m.find(from); at != std::string::npos)
+      m.replace(at, from.size(), "walker.mode '");
+    throw InputError(m);
+  }
+  if (!c.seg_cpl_set) {
+    g.cpl = g.mode == SegMode::kReal ? 0 : (c.sim.user ? 3 : 0);
+  } else if (pm != PagingMode::kOff && (g.cpl == 3) != c.sim.user) {
+    throw InputError("seg.cpl: " + std::to_string(g.cpl) + " contradicts sim.user = " +
+                     (c.sim.user ? "true (CPL 3)" : "false (supervisor)") +
+                     "; set both, or leave seg.cpl unset to follow sim.user");
+  }
+  if (g.mode == SegMode::kLong64) {
+    const uint32_t bits = pm == PagingMode::k5Level ? 57 : 48;
+    if (!c.seg_canonical_set) {
+      g.canonical_bits = bits;
+    } else if (g.canonical_bits != bits) {
+      throw InputError("seg.canonical_bits: " + std::to_string(g.canonical_bits) +
+                       " does not match walker.mode = " + c.paging_mode + " (" +
+                       std::to_string(bits) + "-bit linear addresses)");
+    }
+  }
+  for (const auto& [key, base] : {std::pair<const char*, uint64_t>{"seg.gdt_base", g.gdt_base},
+                                  std::pair<const char*, uint64_t>{"seg.ldt_base", g.ldt_base}}) {
+    if (base % 8 != 0) {
+      throw InputError(std::string(key) +
+                       ": must be a multiple of 8 (descriptors are read as aligned 8-byte words), "
+                       "got " +
+                       std::to_string(base));
+    }
+  }
+  validate(g);
+}
+
+}  // namespace
 
 void finalize(SimConfig& c) {
   auto mode = parse_paging_mode(c.paging_mode);
@@ -184,7 +287,7 @@ void finalize(SimConfig& c) {
   c.walker.pwc = {};
   for (unsigned l = 0; l + 1 < m.levels; ++l) {
     std::string_view n = m.level[l].name;
-    c.walker.pwc[l] = n == "PML5" ? c.pwc.pml5
+    c.walker.pwc[l] = n == "PML5"   ? c.pwc.pml5
                       : n == "PML4" ? c.pwc.pml4
                       : n == "PDPT" ? c.pwc.pdpt
                       : n == "PD"   ? c.pwc.pd
@@ -193,9 +296,9 @@ void finalize(SimConfig& c) {
   for (const auto& [name, p] : {std::pair{"pml5", &c.pwc.pml5}, std::pair{"pml4", &c.pwc.pml4},
                                 std::pair{"pdpt", &c.pwc.pdpt}, std::pair{"pd", &c.pwc.pd}}) {
     if (p->entries % p->ways != 0) {
-      throw InputError(std::string("walker.pwc.") + name + ".entries: must be a multiple of ways (" +
-                       std::to_string(p->entries) + " entries, " + std::to_string(p->ways) +
-                       " ways)");
+      throw InputError(std::string("walker.pwc.") + name +
+                       ".entries: must be a multiple of ways (" + std::to_string(p->entries) +
+                       " entries, " + std::to_string(p->ways) + " ways)");
     }
   }
   c.os.regions = parse_huge_regions("os.huge_regions", c.huge_regions, *mode);
@@ -214,13 +317,14 @@ void finalize(SimConfig& c) {
   // with 4 MiB pages, but the OS model keeps all frames reachable).
   unsigned phys_bits = m.mode == PagingMode::k32Bit ? 32 : c.walker.maxphyaddr;
   if (phys_bits < 64 && c.os.phys_bytes > (1ULL << phys_bits)) {
-    throw InputError("os.phys_mem: " + format_size(c.os.phys_bytes) + " is beyond what " +
-                     std::string(m.name) + " paging with walker.maxphyaddr = " +
-                     std::to_string(c.walker.maxphyaddr) + " can address");
+    throw InputError(
+        "os.phys_mem: " + format_size(c.os.phys_bytes) + " is beyond what " + std::string(m.name) +
+        " paging with walker.maxphyaddr = " + std::to_string(c.walker.maxphyaddr) + " can address");
   }
   if (c.os.reserved_low >= c.os.phys_bytes) {
     throw InputError("os.reserved_low: must be below os.phys_mem");
   }
+  finalize_seg(c);
 }
 
 }  // namespace mmusim

@@ -8,6 +8,7 @@
 #include "models/cpu/address_generator.h"
 #include "models/dram/dram_config.h"
 #include "models/os/first_touch.h"
+#include "models/seg/seg_config.h"
 #include "models/sim/schema.h"
 #include "models/tlb/tlb_config.h"
 #include "models/walker/walker.h"
@@ -15,13 +16,13 @@
 namespace mmusim {
 
 struct SimParams {
-  uint32_t cpus = 1;              // simulated CPUs; trace records name theirs (0..cpus-1)
-  uint32_t core_clock_mhz = 3000; // core clock: every time stamp counts its cycles
-  uint64_t quantum = 10000;       // cycles a CPU may run ahead of SystemC time; 0 = sync every access
-  uint64_t seed = 1;              // seeds every random choice (frames, random replacement)
-  uint64_t max_accesses = 0;      // stop after this many trace records (0 = whole trace)
-  bool user = true;               // accesses run at CPL 3 (user mode)
-  uint32_t asid = 1;              // PCID of the traced address space
+  uint32_t cpus = 1;               // simulated CPUs; trace records name theirs (0..cpus-1)
+  uint32_t core_clock_mhz = 3000;  // core clock: every time stamp counts its cycles
+  uint64_t quantum = 10000;   // cycles a CPU may run ahead of SystemC time; 0 = sync every access
+  uint64_t seed = 1;          // seeds every random choice (frames, random replacement)
+  uint64_t max_accesses = 0;  // stop after this many trace records (0 = whole trace)
+  bool user = true;           // accesses run at CPL 3 (user mode)
+  uint32_t asid = 1;          // PCID of the traced address space
 };
 
 // Paging-structure cache geometry by structure name; mapped onto the levels
@@ -43,6 +44,13 @@ struct SimConfig {
   DramConfig dram;
   FirstTouchConfig os;
   std::string huge_regions;  // os.huge_regions text
+  // [seg]: the seg core's keys. seg.mode "auto" (the default) resolves in
+  // finalize(): long for 4level/5level paging, flat otherwise; seg.cpl and
+  // seg.canonical_bits follow sim.user and walker.mode unless set.
+  SegConfig seg;
+  bool seg_mode_auto = true;
+  bool seg_cpl_set = false;
+  bool seg_canonical_set = false;
 };
 
 // Binds every key to its field in `c`. `c` must outlive the schema.
