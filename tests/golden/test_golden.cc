@@ -1,0 +1,169 @@
+// Golden regression: every trace of tests/golden/manifest.txt under every
+// preset of configs/ must reproduce tests/golden/expected/NAME__PRESET.csv
+// exactly (summary.csv without the wall-clock columns). Each combination is
+// its own test (and ctest entry). Regenerate with tests/golden/update.sh and
+// explain every change of an expected file in the commit.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/sim/sim_test_util.h"
+
+namespace mmusim {
+namespace {
+
+namespace fs = std::filesystem;
+using systest::read_file;
+
+const std::string kRoot = MMUSIM_SOURCE_DIR;
+const std::string kGolden = kRoot + "/tests/golden";
+
+struct ManifestEntry {
+  std::string name, trace;
+  std::vector<std::string> args;
+};
+
+std::vector<ManifestEntry> manifest() {
+  std::vector<ManifestEntry> v;
+  std::ifstream in(kGolden + "/manifest.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream s(line);
+    ManifestEntry e;
+    if (!(s >> e.name) || e.name[0] == '#') continue;
+    s >> e.trace;
+    std::string a;
+    while (s >> a) e.args.push_back(a);
+    v.push_back(e);
+  }
+  return v;
+}
+
+std::vector<std::string> presets() {
+  std::vector<std::string> v;
+  for (const auto& f : fs::directory_iterator(kRoot + "/configs")) {
+    if (f.path().extension() == ".ini") v.push_back(f.path().stem().string());
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+struct Case {
+  ManifestEntry entry;
+  std::string preset;
+  [[nodiscard]] std::string id() const { return entry.name + "__" + preset; }
+};
+
+std::vector<Case> cases() {
+  std::vector<Case> v;
+  for (const auto& e : manifest()) {
+    for (const auto& p : presets()) v.push_back({e, p});
+  }
+  return v;
+}
+
+// Column-by-column differences between two stripped summaries.
+std::string describe_diff(const std::string& expected, const std::string& actual) {
+  auto e = systest::parse_summary(expected), a = systest::parse_summary(actual);
+  std::ostringstream o;
+  std::set<std::string> seen;
+  for (const auto& [k, v] : e) {
+    seen.insert(k);
+    auto it = std::find_if(a.begin(), a.end(), [&k = k](const auto& c) { return c.first == k; });
+    if (it == a.end()) {
+      o << "  " << k << ": expected " << v << ", column missing\n";
+    } else if (it->second != v) {
+      o << "  " << k << ": expected " << v << ", got " << it->second << "\n";
+    }
+  }
+  for (const auto& [k, v] : a) {
+    if (!seen.count(k)) o << "  " << k << ": new column, got " << v << "\n";
+  }
+  return o.str();
+}
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.id(); }
+
+class Golden : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Golden, SummaryMatchesExpected) {
+  const Case& c = GetParam();
+  const std::string expected_path = kGolden + "/expected/" + c.id() + ".csv";
+  systest::TempDir d;
+  std::string trace = c.entry.trace;
+  if (trace.rfind("gen:", 0) != 0) trace = kRoot + "/" + trace;
+  std::vector<std::string> args = {"--config", kRoot + "/configs/" + c.preset + ".ini",
+                                   "--trace",  trace,
+                                   "--out",    d.file("out")};
+  args.insert(args.end(), c.entry.args.begin(), c.entry.args.end());
+  std::string cmd = "mmusim";
+  for (const auto& a : args) cmd += " " + a;
+  systest::ProcessResult r = systest::run_process(MMUSIM_EXE, args);
+  ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
+  const std::string actual = systest::strip_wall_clock(read_file(d.file("out") + "/summary.csv"));
+  ASSERT_TRUE(fs::exists(expected_path))
+      << "missing " << expected_path << "\nrun tests/golden/update.sh BUILD_DIR/mmusim and explain "
+      << "the new golden file in the commit";
+  const std::string expected = read_file(expected_path);
+  EXPECT_EQ(actual, expected) << "golden mismatch for " << c.id() << "\n  command: " << cmd
+                              << "\n  expected file: " << expected_path << "\n"
+                              << describe_diff(expected, actual)
+                              << "If the change is intended, run tests/golden/update.sh and "
+                                 "explain the diff in the commit.";
+}
+
+INSTANTIATE_TEST_SUITE_P(Traces, Golden, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case>& i) { return i.param.id(); });
+
+TEST(GoldenManifest, CoversEveryShippedTraceAndPreset) {
+  auto m = manifest();
+  ASSERT_GE(m.size(), 5U);
+  std::set<std::string> names, traces;
+  for (const auto& e : m) {
+    EXPECT_TRUE(std::regex_match(e.name, std::regex("[A-Za-z0-9]+(_[A-Za-z0-9]+)*")))
+        << "manifest name must be alphanumeric with single underscores: " << e.name;
+    EXPECT_TRUE(names.insert(e.name).second) << "duplicate manifest name " << e.name;
+    EXPECT_FALSE(e.trace.empty()) << e.name;
+    traces.insert(e.trace);
+  }
+  // Every trace file shipped in traces/ (anything but code, docs and build
+  // files) has a golden line.
+  const std::regex not_trace(R"(CMakeLists\.txt|.*\.(cc|cpp|h|hpp|md|py|sh|cmake|ini)|\..*)");
+  for (const auto& f : fs::directory_iterator(kRoot + "/traces")) {
+    const std::string n = f.path().filename().string();
+    if (f.is_regular_file() && !std::regex_match(n, not_trace)) {
+      EXPECT_TRUE(traces.count("traces/" + n))
+          << "traces/" << n << " is not in the golden manifest";
+    }
+  }
+  EXPECT_EQ(presets(), (std::vector<std::string>{"skylake", "tiny", "zen3"}));
+}
+
+TEST(GoldenManifest, NoStaleExpectedFiles) {
+  std::set<std::string> want;
+  for (const auto& c : cases()) want.insert(c.id() + ".csv");
+  for (const auto& f : fs::directory_iterator(kGolden + "/expected")) {
+    EXPECT_TRUE(want.count(f.path().filename().string()))
+        << "stale golden file " << f.path() << " (not in manifest x presets)";
+  }
+}
+
+TEST(GoldenManifest, ExpectedFilesHaveNoWallClockColumns) {
+  for (const auto& c : cases()) {
+    const std::string p = kGolden + "/expected/" + c.id() + ".csv";
+    if (!fs::exists(p)) continue;  // reported by the Golden test
+    for (const auto& [k, v] : systest::parse_summary(read_file(p))) {
+      EXPECT_FALSE(systest::wall_clock_column(k)) << p << ": " << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mmusim

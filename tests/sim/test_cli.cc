@@ -1,0 +1,379 @@
+// The mmusim command line, run as a subprocess: --help, error messages and
+// exit codes, the result files, the resolved config.ini re-run, all-or-nothing
+// output on errors, and --explain.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "models/sim/schema.h"
+#include "models/sim/sim_config.h"
+#include "tests/sim/sim_test_util.h"
+
+namespace mmusim {
+namespace {
+
+using systest::ProcessResult;
+using systest::read_file;
+using systest::TempDir;
+using systest::write_file;
+namespace fs = std::filesystem;
+
+ProcessResult mmusim(const std::vector<std::string>& args) {
+  return systest::run_process(MMUSIM_EXE, args);
+}
+
+std::string collapse_ws(const std::string& s) {
+  std::string o;
+  bool ws = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\t') {
+      ws = true;
+    } else {
+      if (ws && !o.empty()) o += ' ';
+      ws = false;
+      o += c;
+    }
+  }
+  return o;
+}
+
+bool dir_is_empty_or_absent(const std::string& d) {
+  if (!fs::exists(d)) return true;
+  return fs::is_directory(d) && fs::directory_iterator(d) == fs::directory_iterator();
+}
+
+const std::string kSmallSeq = "gen:seq,count=20000,footprint=1M";
+
+// ------------------------------------------------------------------- help --
+
+TEST(Cli, HelpListsEveryKeyWithUnitAndDefault) {
+  ProcessResult r = mmusim({"--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::string help = collapse_ws(r.out);
+  for (const char* opt : {"--config", "--trace", "--out", "--explain", "--trace-format"}) {
+    EXPECT_NE(help.find(opt), std::string::npos) << opt;
+  }
+  SimConfig c;
+  ConfigSchema s;
+  build_schema(s, c);
+  ASSERT_GE(s.keys().size(), 90U);
+  for (const auto& k : s.keys()) {
+    // "--KEY V (=DEFAULT) DESCRIPTION [UNIT]"; Boost omits "(=)" for an empty default.
+    std::string entry = "--" + k.name + " V " + (k.get().empty() ? "" : "(=" + k.get() + ") ");
+    entry += collapse_ws(k.description);
+    if (!k.unit.empty()) entry += " [" + k.unit + "]";
+    EXPECT_NE(help.find(entry), std::string::npos) << "missing or different in --help: " << entry;
+  }
+}
+
+// ----------------------------------------------------------------- errors --
+
+TEST(Cli, UnknownOption) {
+  ProcessResult r = mmusim({"--bogus", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: unrecognised option '--bogus' (see mmusim --help)\n");
+  EXPECT_EQ(r.out, "");
+  // A misspelt model key that is not a prefix of a real one.
+  r = mmusim({"--tlb.l1d.4K.entriez=8", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: unrecognised option '--tlb.l1d.4K.entriez=8' (see mmusim "
+            "--help)\n");
+}
+
+TEST(Cli, AbbreviatedKeyIsAnError) {
+  // Boost's allow_guessing is off: a prefix or a typo of a key is unknown,
+  // as the same key would be in an INI file.
+  for (const char* opt : {"--sim.q=0", "--tlb.l1d.4K.entrie=8"}) {
+    ProcessResult r = mmusim({opt, "--trace", kSmallSeq});
+    EXPECT_EQ(r.exit_code, 2) << opt;
+    EXPECT_EQ(r.err.rfind("mmusim: error: command line: unrecognised option", 0), 0U) << r.err;
+  }
+}
+
+TEST(Cli, BadValuesAndMissingTrace) {
+  ProcessResult r = mmusim({"--sim.cpus=0", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: sim.cpus: expected an integer in [1, 256], got '0'\n");
+  r = mmusim({"--tlb.l1d.4K.entries=48", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: tlb.l1d.4K.entries: sets (entries/ways = 48/4 = 12) "
+            "must be a power of "
+            "two\n");
+  r = mmusim({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: command line: --trace FILE is required\n");
+  r = mmusim({"--trace", "gen:nonsense"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: generator spec 'nonsense': unknown pattern 'nonsense' (expected seq, "
+            "stride, uniform, zipf, gups or chase)\n");
+}
+
+TEST(Cli, UnknownKeyInIniNamesFileAndLine) {
+  TempDir d;
+  const std::string ini = d.file("bad.ini");
+  write_file(ini, "# my config\n[tlb.l2]\nentries = 1024\nways = 8\n[walker]\nmax_walk = 4\n");
+  ProcessResult r = mmusim({"--config", ini, "--trace", kSmallSeq, "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + ini +
+                       ":6: unknown key 'walker.max_walk' (see mmusim --help for every key)\n");
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(fs::exists(d.file("out")));
+  // A bad value names file, line and key.
+  write_file(ini, "[tlb.l2]\nentries = 1024\nreplacement = mru\n");
+  r = mmusim({"--config", ini, "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + ini +
+                       ":3: tlb.l2.replacement: expected lru, plru, fifo or random, got 'mru'\n");
+  // A rule checked across keys (finalize) still says where the key was set.
+  write_file(ini, "[walker]\nmax_walks = 2\nmode = 6level\n");
+  r = mmusim({"--config", ini, "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + ini +
+                       ":3: walker.mode: unknown paging mode '6level' (expected 4level, 5level, "
+                       "pae, 32bit or off)\n");
+  // A config file that does not exist.
+  r = mmusim({"--config", d.file("none.ini"), "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + d.file("none.ini") + ": cannot open config file\n");
+}
+
+TEST(Cli, MissingTraceFileNamesIt) {
+  TempDir d;
+  ProcessResult r = mmusim({"--trace", d.file("no-such.trace"), "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + d.file("no-such.trace") +
+                       ": cannot open: No such file or directory\n");
+  EXPECT_FALSE(fs::exists(d.file("out")));
+}
+
+TEST(Cli, MalformedTextTraceNamesFileAndLine) {
+  TempDir d;
+  const std::string t = d.file("t.trace");
+  write_file(t, "# a tiny trace\nR 0x1000 8\nW 0x2000\n\nQ 0x3000\nR 0x4000\n");
+  ProcessResult r = mmusim({"--trace", t, "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + t + ":line 5: expected R, W or X at column 1, got 'Q'\n");
+  EXPECT_FALSE(fs::exists(d.file("out")));
+  write_file(t, "R 0x1000 8\nR 0x1000 8 1\n");  // cpu 1 on a 1-CPU machine
+  r = mmusim({"--trace", t, "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + t +
+                       ":line 2: record for cpu 1, but sim.cpus = 1 (expected cpu 0..0)\n");
+  EXPECT_FALSE(fs::exists(d.file("out")));
+}
+
+TEST(Cli, NoResultsLeftBehindOnErrors) {
+  TempDir d;
+  const std::string out = d.file("out");
+  fs::create_directory(out);
+  // An error deep into the trace (after 5000 good records, so the simulation
+  // has run): nothing is written, not even temporary files.
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "R 0x" + std::to_string(100000 + i * 64) + " 8\n";
+  text += "R 0xZZ 8\n";
+  write_file(d.file("late.trace"), text);
+  ProcessResult r = mmusim({"--trace", d.file("late.trace"), "--out", out});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: " + d.file("late.trace") +
+                       ":line 5001: expected a hexadecimal address at column 3, got '0xZZ'\n");
+  EXPECT_TRUE(dir_is_empty_or_absent(out));
+  // Bad configuration: same.
+  r = mmusim({"--trace", kSmallSeq, "--out", out, "--dram.row_policy=half"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(dir_is_empty_or_absent(out));
+  // Physical memory exhausted mid-run is a model stop (exit 1): no results either.
+  r = mmusim({"--trace", "gen:seq,count=100000,footprint=64M,stride=4096", "--out", out,
+              "--os.phys_mem=4M", "--os.reserved_low=1M"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("mmusim: error: physical memory exhausted"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir_is_empty_or_absent(out));
+  // An output path that cannot be a directory: exit 1, named.
+  write_file(d.file("file"), "x");
+  r = mmusim({"--trace", kSmallSeq, "--out", d.file("file")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "mmusim: error: " + d.file("file") +
+                       ": cannot create output directory: Not a directory\n");
+}
+
+// ---------------------------------------------------------------- results --
+
+TEST(Cli, ResultsAndConfigRerun) {
+  TempDir d;
+  const std::string out1 = d.file("run1"), out2 = d.file("run2");
+  write_file(d.file("a.ini"), "[tlb.l2]\nlatency = 5\n[cpu]\nwindow = 16\n");
+  write_file(d.file("b.ini"), "[tlb.l2]\nlatency = 7\n");
+  const std::string trace = "gen:uniform,count=50000,footprint=8M,seed=3,writes=0.25";
+  ProcessResult r = mmusim({"--config", d.file("a.ini"), "--config", d.file("b.ini"), "--trace",
+                            trace, "--out", out1, "--sim.seed=5", "--walker.max_walks=3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("mmusim: 50000 accesses"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(out1 + "/{stats.json,summary.csv,config.ini}"), std::string::npos);
+  for (const char* f : {"stats.json", "summary.csv", "config.ini"}) {
+    EXPECT_TRUE(fs::is_regular_file(out1 + "/" + f)) << f;
+  }
+  // Exactly the three files: no temporaries left.
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(out1)) {
+    (void)e;
+    ++n;
+  }
+  EXPECT_EQ(n, 3U);
+
+  const std::string csv = read_file(out1 + "/summary.csv");
+  auto cols = systest::parse_summary(csv);
+  std::set<std::string> names;
+  for (const auto& [k, v] : cols) {
+    names.insert(k);
+    EXPECT_FALSE(v.empty()) << k;
+  }
+  for (const char* c : {"accesses", "cycles", "l1d_misses", "l1i_misses", "l2_misses", "walks",
+                        "walk_mem_refs", "walk_cycles_p50", "walk_cycles_p99", "faults",
+                        "translation_cycles_per_access", "sim_seconds", "accesses_per_second"}) {
+    EXPECT_TRUE(names.count(c)) << "summary.csv lacks column " << c;
+  }
+  auto m = systest::summary_map(csv);
+  EXPECT_EQ(m["accesses"], "50000");
+  EXPECT_EQ(m["l1i_misses"], "0");  // reads and writes only
+  // 8 MiB = 2048 pages, all touched by 50000 uniform accesses (expected
+  // untouched: 2048 * (1 - 1/2048)^50000 ~ 0.00005): one fault per page.
+  EXPECT_EQ(m["faults"], "2048");
+
+  // Resolved configuration: file precedence and command line applied.
+  const std::string ini = read_file(out1 + "/config.ini");
+  EXPECT_NE(ini.find("\n[tlb.l2]\nentries = 1536\nways = 12\nlatency = 7\n"), std::string::npos)
+      << ini;
+  EXPECT_NE(ini.find("\n[cpu]\nissue_width = 2\nwindow = 16\n"), std::string::npos);
+  EXPECT_NE(ini.find("\nseed = 5\n"), std::string::npos);
+  EXPECT_NE(ini.find("\nmax_walks = 3\n"), std::string::npos);
+
+  // stats.json: one object per statistic, with name, unit, description.
+  const std::string json = read_file(out1 + "/stats.json");
+  EXPECT_EQ(json.rfind("{\n  \"stats\": [\n", 0), 0U);
+  for (const char* s :
+       {"\"sim.cycles\"", "\"tlb.l1d.misses\"", "\"walker.walks\"", "\"walker.latency\"",
+        "\"dram.reads\"", "\"os.faults\"", "\"cpu.translations\""}) {
+    EXPECT_NE(json.find("{\"name\": " + std::string(s)), std::string::npos) << s;
+  }
+  EXPECT_NE(
+      json.find("\"name\": \"sim.cycles\", \"unit\": \"cycles\", \"description\": \"simulated "
+                "core cycles until the last access retired\", \"type\": \"counter\", "
+                "\"value\": " +
+                m["cycles"] + "}"),
+      std::string::npos);
+
+  // Re-running from the resolved config.ini alone gives the same summary.
+  r = mmusim({"--config", out1 + "/config.ini", "--trace", trace, "--out", out2});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(systest::strip_wall_clock(read_file(out2 + "/summary.csv")),
+            systest::strip_wall_clock(csv));
+  EXPECT_EQ(read_file(out2 + "/config.ini"), ini);
+  // ...and the wall-clock columns are the only ones stripped.
+  EXPECT_EQ(systest::parse_summary(systest::strip_wall_clock(csv)).size(), cols.size() - 2);
+}
+
+TEST(Cli, CommandLineOverridesChangeResults) {
+  // A sanity check that overrides reach the model: a larger L1 DTLB removes
+  // the capacity misses of a cyclic 128-page scan (64 -> 256 entries).
+  TempDir d;
+  const std::string trace = "gen:stride,count=12800,footprint=512K,stride=4096";
+  ProcessResult a = mmusim({"--trace", trace, "--out", d.file("a")});
+  ProcessResult b = mmusim({"--trace", trace, "--out", d.file("b"), "--tlb.l1d.4K.entries=256"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto ma = systest::summary_map(read_file(d.file("a") + "/summary.csv"));
+  auto mb = systest::summary_map(read_file(d.file("b") + "/summary.csv"));
+  // 128 pages cycled 100 times over 16 sets x 4 ways (8 pages per set, LRU):
+  // every access misses the L1; with 64 sets x 4 ways (2 per set) only the
+  // 128 first touches miss.
+  EXPECT_EQ(ma["l1d_misses"], "12800");
+  EXPECT_EQ(mb["l1d_misses"], "128");
+  EXPECT_EQ(ma["l2_misses"], "128");
+  EXPECT_EQ(mb["l2_misses"], "128");
+}
+
+TEST(Cli, MaxAccessesCapsTheTrace) {
+  TempDir d;
+  ProcessResult r = mmusim({"--trace", "gen:seq,count=50000,footprint=1M", "--out", d.file("o"),
+                            "--sim.max_accesses=1234"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto m = systest::summary_map(read_file(d.file("o") + "/summary.csv"));
+  EXPECT_EQ(m["accesses"], "1234");
+  // 1234 accesses of 64 B cover 20 pages (the 20th partly): 20 faults.
+  EXPECT_EQ(m["faults"], "20");
+  // Two CPUs: the cap counts records of the whole trace.
+  r = mmusim({"--trace", "gen:uniform,count=50000,footprint=1M,cpus=2", "--out", d.file("o2"),
+              "--sim.cpus=2", "--sim.max_accesses=1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(systest::summary_map(read_file(d.file("o2") + "/summary.csv"))["accesses"], "1000");
+}
+
+// ---------------------------------------------------------------- explain --
+
+TEST(Cli, ExplainPrintsTheFirstTranslations) {
+  TempDir d;
+  ProcessResult r = mmusim({"--trace", kSmallSeq, "--out", d.file("out"), "--explain", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Blocks start with "#N cpuC K 0xADDR issue@T"; the summary follows them.
+  std::vector<std::string> blocks;
+  std::string line;
+  std::istringstream in(r.out);
+  std::string summary;
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, std::regex("#[0-9]+ cpu0 [RWX] 0x[0-9a-f]+ issue@[0-9]+"))) {
+      blocks.push_back(line + "\n");
+    } else if (line.rfind("mmusim: ", 0) == 0) {
+      break;
+    } else {
+      ASSERT_FALSE(blocks.empty()) << "output before the first block: " << line;
+      blocks.back() += line + "\n";
+    }
+  }
+  ASSERT_EQ(blocks.size(), 3U) << r.out;
+  for (const auto& b : blocks) {
+    EXPECT_NE(b.find("\n  tlb:  "), std::string::npos) << b;
+    EXPECT_TRUE(b.find("\n  walk: ") != std::string::npos ||
+                b.find("\n  phys: ") != std::string::npos)
+        << b;
+  }
+  // The first access of a fresh run faults at the PML4 (nothing is mapped),
+  // then its replay walks all four levels and finds the page.
+  EXPECT_EQ(
+      blocks[0].rfind("#1 cpu0 R 0x10000000 issue@0\n  tlb:  L1 miss, L2 miss, 10 cycles\n", 0), 0U)
+      << blocks[0];
+  EXPECT_NE(blocks[0].find("  fault: not_present at PML4"), std::string::npos) << blocks[0];
+  EXPECT_EQ(blocks[1].rfind("#1 cpu0 R 0x10000000 issue@", 0), 0U) << blocks[1];
+  for (const char* lvl : {"read PML4[0]", "read PDPT[0]", "read PD[128]", "read PT[0]"}) {
+    EXPECT_NE(blocks[1].find(lvl), std::string::npos) << lvl << "\n" << blocks[1];
+  }
+  EXPECT_NE(blocks[1].find("  phys: 0x"), std::string::npos);
+  // Explain does not change results.
+  ProcessResult q = mmusim({"--trace", kSmallSeq, "--out", d.file("out2")});
+  ASSERT_EQ(q.exit_code, 0);
+  EXPECT_EQ(systest::strip_wall_clock(read_file(d.file("out") + "/summary.csv")),
+            systest::strip_wall_clock(read_file(d.file("out2") + "/summary.csv")));
+}
+
+TEST(Cli, ExplainShowsHitsToo) {
+  // With more explained translations than misses, L1 hits show a tlb: and a
+  // phys: line and no walk.
+  TempDir d;
+  ProcessResult r = mmusim({"--trace", "gen:seq,count=200,footprint=4K", "--out", d.file("o"),
+                            "--explain", "200", "--cpu.window=1", "--cpu.issue_width=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  tlb:  L1 hit (4K page), 1 cycles\n  phys: 0x"), std::string::npos)
+      << r.out.substr(0, 2000);
+}
+
+}  // namespace
+}  // namespace mmusim
