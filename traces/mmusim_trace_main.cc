@@ -213,8 +213,10 @@ int cmd_info(Args& args) {
   std::printf("file: %s\n", reader->path().c_str());
   std::printf("format: %s, compression: %s\n", fi.format.c_str(), fi.compression.c_str());
   if (!fi.comment.empty()) std::printf("comment: %s\n", fi.comment.c_str());
-  std::printf("records: %llu (R %llu, W %llu, X %llu)\n", u(s.records), u(s.by_kind[0]),
-              u(s.by_kind[1]), u(s.by_kind[2]));
+  std::printf(
+      "records: %llu (R %llu, W %llu, X %llu%s)\n", u(s.records), u(s.by_kind[0]), u(s.by_kind[1]),
+      u(s.by_kind[2]),
+      s.segment_records ? (", segment records " + std::to_string(s.segment_records)).c_str() : "");
   std::printf("cpus: %zu", s.by_cpu.size());
   const char* sep = " (";
   for (const auto& [cpu, count] : s.by_cpu) {

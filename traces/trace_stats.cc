@@ -106,8 +106,14 @@ struct TraceStatsCollector::Impl {
   }
 
   void add(const TraceRecord& r) {
-    if (s.records == 0 || r.addr < s.min_addr) s.min_addr = r.addr;
-    if (s.records == 0 || r.addr > s.max_addr) s.max_addr = r.addr;
+    if (trace_flags::op_of(r.flags) != trace_flags::kOpAccess) {
+      ++s.records;  // LOAD, GDT, LDT: not an access, no address to count
+      ++s.segment_records;
+      ++s.by_cpu[r.cpu];
+      return;
+    }
+    if (s.records == s.segment_records || r.addr < s.min_addr) s.min_addr = r.addr;
+    if (s.records == s.segment_records || r.addr > s.max_addr) s.max_addr = r.addr;
     ++s.records;
     ++s.by_kind[static_cast<size_t>(r.kind) % kNumAccessKinds];
     ++s.by_cpu[r.cpu];

@@ -13,10 +13,39 @@ std::string hex(uint64_t v) {
   return b;
 }
 
-std::string level_name(TlbLevel l) {
-  return l == TlbLevel::kL1   ? "L1 hit"
-         : l == TlbLevel::kL2 ? "L1 miss, L2 hit"
-                              : "L1 miss, L2 miss";
+// The arrays a lookup probed, in probe order, and what each said: e.g.
+// "L1D 4K miss, 2M miss, 1G miss | L2 4K_2M hit (2M page)".
+std::string probe_text(const TlbHierarchy& tlb, AccessKind k, TlbLevel level,
+                       const Translation* t) {
+  std::string s = k == AccessKind::kFetch ? "L1I" : "L1D";
+  const TlbArray* hit = nullptr;
+  if (t) hit = level == TlbLevel::kL1 ? tlb.l1_array(k, t->size) : tlb.l2_array(t->size);
+  bool any = false;
+  for (PageSize z : {PageSize::k4K, PageSize::k2M, PageSize::k1G}) {
+    const TlbArray* arr = tlb.l1_array(k, z);
+    if (!arr) continue;
+    s += std::string(any ? ", " : " ") + std::string(page_size_name(z)) +
+         (arr == hit ? " hit" : " miss");
+    any = true;
+    if (arr == hit) break;
+  }
+  if (!any) s += " (none)";
+  if (level == TlbLevel::kL1) return s + " (" + std::string(page_size_name(t->size)) + " page)";
+  s += " | L2";
+  const TlbArray* seen[3] = {nullptr, nullptr, nullptr};
+  int n = 0;
+  for (PageSize z : {PageSize::k4K, PageSize::k2M, PageSize::k1G}) {
+    const TlbArray* arr = tlb.l2_array(z);
+    if (!arr || arr == seen[0] || arr == seen[1]) continue;
+    seen[n++] = arr;
+    const std::string& name = arr->name();
+    size_t dot = name.rfind('.');
+    s += std::string(n > 1 ? ", " : " ") + name.substr(dot + 1) + (arr == hit ? " hit" : " miss");
+    if (arr == hit) break;
+  }
+  if (n == 0) s += " (none)";
+  if (level == TlbLevel::kL2) s += " (" + std::string(page_size_name(t->size)) + " page)";
+  return s;
 }
 
 }  // namespace
@@ -195,8 +224,8 @@ void CpuCore::explain_hit(LinearAddr a, AccessKind k, Cycle issue, const TlbLook
                   std::to_string(issue.count()) + "\n";
   s += explain_seg_;
   explain_seg_.clear();
-  s += "  tlb:  " + level_name(l.level) + " (" + std::string(page_size_name(l.t->size)) +
-       " page), " + std::to_string(l.latency.count()) + " cycles\n";
+  s += "  tlb:  " + probe_text(tlb_, k, l.level, l.t) + ", " + std::to_string(l.latency.count()) +
+       " cycles\n";
   s += "  phys: " + hex(l.t->phys(a).value()) + ", translation " +
        std::to_string((seg + l.latency).count()) + " cycles\n";
   explain_out_->push_back(s);
@@ -224,8 +253,8 @@ void CpuCore::explain_walk(LinearAddr a, AccessKind k, Cycle issue, const WalkRe
   s += explain_seg_;
   explain_seg_.clear();
   s += "  tlb:  " +
-       std::string(assist ? "hit, but the entry needs a re-walk (permission or D bit)"
-                          : "L1 miss, L2 miss") +
+       (assist ? std::string("hit, but the entry needs a re-walk (permission or D bit)")
+               : probe_text(tlb_, k, TlbLevel::kMiss, nullptr)) +
        ", " + std::to_string(tlb_latency.count()) + " cycles\n";
   s += "  walk: " + std::string(w.merged ? "merged into an in-flight walk" : "slot") + " @" +
        std::to_string(w.start.count()) + "\n";

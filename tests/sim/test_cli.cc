@@ -348,8 +348,10 @@ TEST(Cli, ExplainPrintsTheFirstTranslations) {
   }
   // The first access of a fresh run faults at the PML4 (nothing is mapped),
   // then its replay walks all four levels and finds the page.
-  EXPECT_EQ(
-      blocks[0].rfind("#1 cpu0 R 0x10000000 issue@0\n  tlb:  L1 miss, L2 miss, 10 cycles\n", 0), 0U)
+  EXPECT_EQ(blocks[0].rfind("#1 cpu0 R 0x10000000 issue@0\n  tlb:  L1D 4K miss, 2M miss, 1G miss | "
+                            "L2 4K_2M miss, 1G miss, 10 cycles\n",
+                            0),
+            0U)
       << blocks[0];
   EXPECT_NE(blocks[0].find("  fault: not_present at PML4"), std::string::npos) << blocks[0];
   EXPECT_EQ(blocks[1].rfind("#1 cpu0 R 0x10000000 issue@", 0), 0U) << blocks[1];
@@ -371,7 +373,7 @@ TEST(Cli, ExplainShowsHitsToo) {
   ProcessResult r = mmusim({"--trace", "gen:seq,count=200,footprint=4K", "--out", d.file("o"),
                             "--explain", "200", "--cpu.window=1", "--cpu.issue_width=1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("  tlb:  L1 hit (4K page), 1 cycles\n  phys: 0x"), std::string::npos)
+  EXPECT_NE(r.out.find("  tlb:  L1D 4K hit (4K page), 1 cycles\n  phys: 0x"), std::string::npos)
       << r.out.substr(0, 2000);
 }
 

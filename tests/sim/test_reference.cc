@@ -270,6 +270,27 @@ TEST(Determinism, TwoCpusSameConfigTwice) {
   EXPECT_EQ(a.counters["cpu1.records"], 50000U);
 }
 
+// With several CPUs every DRAM request and every fault already waits for its
+// own cycle, so the quantum changes nothing either; same-cycle requests are
+// scheduled together (FR-FCFS) and at least some of them are reordered.
+TEST(ReferenceMode, FourCpusSharingDram) {
+  const std::string trace = "gen:uniform,count=200000,footprint=16M,cpus=4,writes=0.2,seed=2";
+  const Overrides o = {{"sim.cpus", "4"}};
+  expect_reference_equal(trace, o);
+  RunResult r = run_sim(o, trace);
+  EXPECT_EQ(r.counters["dram.batched_requests"],
+            r.counters["dram.reads"] + r.counters["dram.writes"]);
+  EXPECT_LT(r.counters["dram.batches"], r.counters["dram.batched_requests"]);
+  EXPECT_GT(r.counters["dram.reordered"], 0U);
+}
+
+// One CPU: every request is a batch of one, in either mode.
+TEST(ReferenceMode, OneCpuBatchesAreSingleRequests) {
+  RunResult r = run_sim({}, "gen:uniform,count=50000,footprint=64M,seed=3");
+  EXPECT_EQ(r.counters["dram.batches"], r.counters["dram.reads"] + r.counters["dram.writes"]);
+  EXPECT_EQ(r.counters["dram.reordered"], 0U);
+}
+
 // The counters of TLB behaviour (not timing) of a run.
 std::map<std::string, uint64_t> tlb_behaviour(const RunResult& r) {
   std::map<std::string, uint64_t> m;

@@ -38,6 +38,23 @@ TEST(TraceStats, CountsKindsCpusRangeAndPages) {
   EXPECT_EQ(s.footprint_bytes(), 3u * 4096);
 }
 
+TEST(TraceStats, SegmentRecordsAreNotAccesses) {
+  TraceRecord load = rec(AccessKind::kRead, 0x2b, 0);
+  load.flags = trace_flags::kOpLoad | trace_flags::reg_bits(3);  // LOAD DS 0x2b
+  TraceRecord gdt = rec(AccessKind::kRead, 0x00cf92000000ffffULL, 5);
+  gdt.flags = trace_flags::kOpGdt;  // GDT[5]
+  TraceRecord ds = rec(AccessKind::kWrite, 0x40, 4);
+  ds.flags = trace_flags::reg_bits(3);  // W DS:0x40: an access, by offset
+  TraceStats s = stats_of({gdt, load, ds, rec(AccessKind::kRead, 0x5000)});
+  EXPECT_EQ(s.records, 4u);
+  EXPECT_EQ(s.segment_records, 2u);
+  EXPECT_EQ(s.by_kind[0], 1u);
+  EXPECT_EQ(s.by_kind[1], 1u);
+  EXPECT_EQ(s.min_addr, 0x40u);
+  EXPECT_EQ(s.max_addr, 0x5000u);
+  EXPECT_EQ(s.cold, 2u);  // pages 0x0 and 0x5 only
+}
+
 TEST(TraceStats, ReuseDistancesAreLruStackDistances) {
   // Pages A B C D A B A E A: A at distance 3 (B C D), B 3 (C D A), A 1 (B),
   // A 1 (E); cold: A B C D E.
