@@ -285,8 +285,8 @@ void Dram::batch_channel(const DramRequest* reqs, size_t n, Cycle* done, uint32_
     // oldest, so if nothing has arrived by `now`, jump to its arrival.
     now = std::max(now, reqs[order_[0]].arrival.count());
     const size_t window = std::min(depth, order_.size());
-    size_t pick = 0;  // oldest arrived request, unless a row hit has arrived
-    for (size_t j = 0; j < window; ++j) {
+    size_t pick = 0;  // oldest arrived request, unless (FR-FCFS) a row hit has arrived
+    for (size_t j = 0; j < window && cfg_.scheduler == DramScheduler::kFrFcfs; ++j) {
       const uint32_t i = order_[j];
       if (reqs[i].arrival.count() > now) break;  // sorted: the rest arrive later
       if (banks_[targets_[i].bank].open_row == targets_[i].row) {

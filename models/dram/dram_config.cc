@@ -141,6 +141,16 @@ RowPolicy parse_row_policy(std::string_view text) {
   throw key_error("row_policy", "expected 'open' or 'closed', got '" + std::string(text) + "'");
 }
 
+std::string_view scheduler_name(DramScheduler s) {
+  return s == DramScheduler::kFcfs ? "fcfs" : "frfcfs";
+}
+
+DramScheduler parse_scheduler(std::string_view text) {
+  if (text == "frfcfs") return DramScheduler::kFrFcfs;
+  if (text == "fcfs") return DramScheduler::kFcfs;
+  throw key_error("scheduler", "expected 'frfcfs' or 'fcfs', got '" + std::string(text) + "'");
+}
+
 std::string_view dram_field_token(DramField f) { return kFieldTokens[static_cast<size_t>(f)]; }
 
 DramMapping parse_mapping(std::string_view text) {

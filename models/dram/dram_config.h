@@ -50,6 +50,15 @@ enum class RowPolicy : uint8_t {
   kClosed = 1,  // auto-precharge after every access (RDA/WRA)
 };
 std::string_view row_policy_name(RowPolicy p);
+
+// How the controller picks among the requests queued together (access_batch).
+enum class DramScheduler : uint8_t {
+  kFrFcfs = 0,  // first-ready: row hits first, then oldest (Rixner et al., ISCA 2000)
+  kFcfs = 1,    // oldest first, whatever the bank state
+};
+std::string_view scheduler_name(DramScheduler s);
+// "frfcfs" or "fcfs"; throws InputError naming dram.scheduler otherwise.
+DramScheduler parse_scheduler(std::string_view text);
 // "open" or "closed"; throws InputError naming dram.row_policy otherwise.
 RowPolicy parse_row_policy(std::string_view text);
 
@@ -92,6 +101,7 @@ struct DramConfig {
   uint32_t columns = kDramPresets[0].columns;  // line-sized bursts per row (row bytes / line_bytes)
   uint32_t line_bytes = 64;                    // bytes moved by one burst (one request)
   RowPolicy row_policy = RowPolicy::kOpen;
+  DramScheduler scheduler = DramScheduler::kFrFcfs;
   // Fields MSB to LSB above the line offset; default: lines interleave across
   // channels, then bank groups (tCCD_S streaming), then columns of one row.
   std::string mapping = "ro:ra:ba:co:bg:ch";

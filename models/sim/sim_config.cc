@@ -171,6 +171,17 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
         }
       },
       [&c] { return std::string(row_policy_name(c.dram.row_policy)); });
+  s.add_custom(
+      "dram.scheduler", "policy",
+      "how same-cycle requests are ordered: frfcfs (row hits first, then oldest) or fcfs",
+      [&c](const std::string& v) {
+        try {
+          c.dram.scheduler = parse_scheduler(v);
+        } catch (const InputError&) {
+          throw std::invalid_argument("expected frfcfs or fcfs");
+        }
+      },
+      [&c] { return std::string(scheduler_name(c.dram.scheduler)); });
   s.add_string("dram.mapping", &c.dram.mapping,
                "address mapping, fields MSB to LSB: ro, ra, bg, ba, co, ch joined by ':'");
   s.add_u32("dram.queue_depth", &c.dram.queue_depth, "requests",

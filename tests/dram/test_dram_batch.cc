@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/error.h"
 #include "tests/dram/dram_test_util.h"
 
 namespace mmusim {
@@ -50,6 +51,33 @@ TEST(DramBatch, RowHitsFirstThenOldest) {
   EXPECT_LT(done[1].count(), cc);
   EXPECT_GT(cc, b);
   EXPECT_EQ(s.stats().row_conflicts, 2U);
+}
+
+// dram.scheduler = fcfs: the same batch is served oldest first (A, B, C; ties
+// by index), so B closes row X and C conflicts: exactly the call-order result.
+TEST(DramBatch, FcfsServesOldestFirst) {
+  DramConfig c = unit_config();
+  c.scheduler = DramScheduler::kFcfs;
+  Dram d(c);
+  rd(d, at(d, 0, 0, 1), 0);  // opens X = row 1
+  DramRequest reqs[3] = {{at(d, 0, 0, 1, 1), false, Cycle(kT)},
+                         {at(d, 0, 0, 2, 0), false, Cycle(kT)},
+                         {at(d, 0, 0, 1, 2), false, Cycle(kT)}};
+  Cycle done[3];
+  d.access_batch(reqs, 3, done);
+  Dram s(unit_config());
+  rd(s, at(s, 0, 0, 1), 0);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(done[i].count(), rd(s, reqs[i].addr, kT)) << i;
+  EXPECT_EQ(d.stats().row_hits, 1U);
+  EXPECT_EQ(d.stats().row_conflicts, 2U);
+  EXPECT_EQ(parse_scheduler("fcfs"), DramScheduler::kFcfs);
+  EXPECT_EQ(scheduler_name(DramScheduler::kFrFcfs), "frfcfs");
+  try {
+    parse_scheduler("fifo");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "dram.scheduler: expected 'frfcfs' or 'fcfs', got 'fifo'");
+  }
 }
 
 // Y(0), Z(1), X(2) at kT with X open. Depth 3 sees the hit; depth 2 does not.
