@@ -421,10 +421,9 @@ std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {
     return magic.size() >= n && std::memcmp(magic.data(), m, n) == 0;
   };
   if (starts("\x1f\x8b", 2)) return std::make_unique<GzipSource>(std::move(file));
-  if (starts("\xfd"
-             "7zXZ\0",
-             6))
-    return std::make_unique<XzSource>(std::move(file));
+  // The xz magic is FD 37 7A 58 5A 00 (the NUL byte is part of it).
+  static constexpr char kXzMagic[6] = {'\xfd', '7', 'z', 'X', 'Z', '\0'};
+  if (starts(kXzMagic, sizeof kXzMagic)) return std::make_unique<XzSource>(std::move(file));
   if (starts("\x28\xb5\x2f\xfd", 4)) return std::make_unique<ZstdSource>(std::move(file));
   return file;
 }

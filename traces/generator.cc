@@ -224,7 +224,7 @@ constexpr PatternName kPatterns[] = {
 
 }  // namespace
 
-__extension__ typedef unsigned __int128 Uint128;
+__extension__ using Uint128 = unsigned __int128;
 
 uint64_t SplitMix64::below(uint64_t n) {
   Uint128 m = static_cast<Uint128>(next()) * n;
@@ -335,14 +335,15 @@ GeneratorSpec parse_generator_spec(const std::string& text) {
     } else if (key == "writes") {
       if (!parse_double(v, &s.writes) || s.writes < 0 || s.writes > 1) throw bad("0..1");
     } else if (key == "kind") {
-      if (v == "R")
+      if (v == "R") {
         s.kind = AccessKind::kRead;
-      else if (v == "W")
+      } else if (v == "W") {
         s.kind = AccessKind::kWrite;
-      else if (v == "X")
+      } else if (v == "X") {
         s.kind = AccessKind::kFetch;
-      else
+      } else {
         throw bad("R, W or X");
+      }
     } else {
       throw spec_error(text, "unknown key '" + key +
                                  "' (expected count, footprint, stride, size, base, seed, cpus, "

@@ -99,12 +99,13 @@ TraceWriterOptions output_options(Args& args, const std::string& out) {
   bool by_name = format_from_extension(out, &o.format, &o.compression);
   std::string to, level;
   if (args.take("--to", &to)) {
-    if (to == "text")
+    if (to == "text") {
       o.format = TraceFormat::kText;
-    else if (to == "binary")
+    } else if (to == "binary") {
       o.format = TraceFormat::kBinary;
-    else
+    } else {
       throw UsageError("--to: expected text or binary, got '" + to + "'");
+    }
   } else if (!by_name) {
     throw UsageError("cannot tell the output format from '" + out +
                      "' (use .txt, .trace or .bin, or --to text|binary)");

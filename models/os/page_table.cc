@@ -13,7 +13,7 @@ PageTable::PageTable(PagingMode mode, PhysMem& mem, FrameAllocator& frames)
     // every one of them points at a page directory from the start.
     const PagingModeInfo& m = *mode_;
     for (unsigned i = 0; i < 4; ++i) {
-      mem_.write64(PhysAddr(root_.value() + 8 * i),
+      mem_.write64(PhysAddr(root_.value() + uint64_t{8} * i),
                    make_entry(m, 0, false, new_table().value(), 0));
     }
   }

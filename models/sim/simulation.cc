@@ -74,8 +74,9 @@ class DramModule : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<DramModule> socket;
   SC_HAS_PROCESS(DramModule);
-  DramModule(sc_core::sc_module_name n, const DramConfig& cfg, const Clock& clk, bool batching,
-             size_t initiators)
+  DramModule(
+      sc_core::sc_module_name n,  // NOLINT(performance-unnecessary-value-param): SystemC idiom
+      const DramConfig& cfg, const Clock& clk, bool batching, size_t initiators)
       : sc_module(n),
         socket("socket"),
         dram(cfg),
@@ -144,7 +145,9 @@ class DramModule : public sc_core::sc_module {
 class KernelModule : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<KernelModule> socket;
-  KernelModule(sc_core::sc_module_name n, FaultHandler& h, const Clock& clk)
+  KernelModule(
+      sc_core::sc_module_name n,  // NOLINT(performance-unnecessary-value-param): SystemC idiom
+      FaultHandler& h, const Clock& clk)
       : sc_module(n), socket("socket"), handler(h), clk_(clk) {
     socket.register_b_transport(this, &KernelModule::b_transport);
   }
@@ -289,9 +292,11 @@ class CpuModule : public sc_core::sc_module, public CpuCore::Env {
   tlm_utils::simple_initiator_socket<CpuModule> mem_socket;
   tlm_utils::simple_initiator_socket<CpuModule> kernel_socket;
   SC_HAS_PROCESS(CpuModule);
-  CpuModule(sc_core::sc_module_name n, uint32_t id, const SimConfig& cfg, PhysMem& mem,
-            PhysAddr root, TraceFeeder& feeder, const Clock& clk, uint64_t explain,
-            std::vector<std::string>* explain_out, DescriptorTables& tables)
+  CpuModule(
+      sc_core::sc_module_name n,  // NOLINT(performance-unnecessary-value-param): SystemC idiom
+      uint32_t id, const SimConfig& cfg, PhysMem& mem, PhysAddr root, TraceFeeder& feeder,
+      const Clock& clk, uint64_t explain, std::vector<std::string>* explain_out,
+      DescriptorTables& tables)
       : sc_module(n),
         mem_socket("mem_socket"),
         kernel_socket("kernel_socket"),

@@ -32,7 +32,7 @@ void Walker::set_root(PhysAddr root, Asid asid) {
     // CR3 bits 31:5 locate the 32-byte-aligned PDPT; its four entries are
     // loaded into registers when CR3 is written (SDM 4.4.1).
     uint64_t base = root.value() & ~uint64_t{31};
-    for (unsigned i = 0; i < 4; ++i) pdpte_[i] = mem_.read64(PhysAddr(base + 8 * i));
+    for (unsigned i = 0; i < 4; ++i) pdpte_[i] = mem_.read64(PhysAddr(base + uint64_t{8} * i));
   }
 }
 
