@@ -1,5 +1,7 @@
 #include "models/sim/sim_config.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "models/common/error.h"
@@ -205,6 +207,12 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
              "cost of a first-touch (minor) page fault, delivery to return");
   s.add_string("os.huge_regions", &c.huge_regions,
                "linear regions mapped with large pages: START-END:SIZE[,...] (SIZE 2M, 4M or 1G)");
+  s.add_string("seg.gdt", &c.seg_gdt_text,
+               "GDT entries 0, 1, ... as 8-byte descriptors in hex, comma-separated (replace the "
+               "mode's default flat GDT entries; protected and long mode)");
+  s.add_string("seg.ldt", &c.seg_ldt_text,
+               "LDT entries 0, 1, ... as 8-byte descriptors in hex, comma-separated (needs "
+               "seg.ldt_limit)");
   // [seg]
   for (const SegOption& o : seg_options()) {
     if (o.key != "seg.mode") {
@@ -234,6 +242,49 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
 }
 
 namespace {
+
+// "0x0, 0x00cf9a000000ffff, ..." (commas or blanks) -> descriptors, which
+// must fit the table's limit and are only meaningful where descriptors are read.
+std::vector<uint64_t> parse_descriptor_list(const std::string& key, const std::string& text,
+                                            uint32_t limit, const char* limit_key,
+                                            const SegConfig& g) {
+  std::vector<uint64_t> out;
+  std::string tok;
+  auto flush = [&] {
+    if (tok.empty()) return;
+    char* end = nullptr;
+    errno = 0;
+    const bool hex = tok.size() > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
+    uint64_t v = std::strtoull(tok.c_str(), &end, 16);
+    if (!hex || errno == ERANGE || *end != '\0' || tok.size() > 18) {
+      throw InputError(key +
+                       ": expected 8-byte descriptors in hex (0x...) separated by commas, "
+                       "got '" +
+                       tok + "'");
+    }
+    out.push_back(v);
+    tok.clear();
+  };
+  for (char ch : text) {
+    if (ch == ',' || ch == ' ' || ch == '\t') {
+      flush();
+    } else {
+      tok += ch;
+    }
+  }
+  flush();
+  if (out.empty()) return out;
+  if (g.mode != SegMode::kProtected32 && g.mode != SegMode::kLong64) {
+    throw InputError(key + ": descriptors are read only in protected and long mode (seg.mode = " +
+                     std::string(seg_mode_name(g.mode)) + ")");
+  }
+  if (out.size() * 8 > uint64_t{limit} + 1) {
+    throw InputError(key + ": " + std::to_string(out.size()) + " descriptors do not fit " +
+                     limit_key + " = " + std::to_string(limit) + " (" +
+                     std::to_string((uint64_t{limit} + 1) / 8) + " entries)");
+  }
+  return out;
+}
 
 // The cross-module rules of [seg]; resolves the auto defaults.
 void finalize_seg(SimConfig& c) {
@@ -278,6 +329,8 @@ void finalize_seg(SimConfig& c) {
     }
   }
   validate(g);
+  c.seg_gdt = parse_descriptor_list("seg.gdt", c.seg_gdt_text, g.gdt_limit, "seg.gdt_limit", g);
+  c.seg_ldt = parse_descriptor_list("seg.ldt", c.seg_ldt_text, g.ldt_limit, "seg.ldt_limit", g);
 }
 
 }  // namespace

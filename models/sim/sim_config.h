@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/cpu/address_generator.h"
 #include "models/dram/dram_config.h"
@@ -51,6 +52,11 @@ struct SimConfig {
   bool seg_mode_auto = true;
   bool seg_cpl_set = false;
   bool seg_canonical_set = false;
+  // seg.gdt / seg.ldt: descriptors (8-byte values) for GDT/LDT entries 0, 1,
+  // ... written over the mode's default tables before the run; the text as
+  // configured, and the parsed values (finalize()).
+  std::string seg_gdt_text, seg_ldt_text;
+  std::vector<uint64_t> seg_gdt, seg_ldt;
 };
 
 // Binds every key to its field in `c`. `c` must outlive the schema.

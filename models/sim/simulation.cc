@@ -420,6 +420,12 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
   // before the traced program ran). Later descriptor records are timed stores.
   m.tables = DescriptorTables::defaults(m.cfg.seg);
   const SegConfig& sc = m.cfg.seg;
+  for (size_t i = 0; i < m.cfg.seg_gdt.size(); ++i) {  // seg.gdt / seg.ldt from the config
+    m.tables.set(LinearAddr(sc.gdt_base + 8 * i), m.cfg.seg_gdt[i]);
+  }
+  for (size_t i = 0; i < m.cfg.seg_ldt.size(); ++i) {
+    m.tables.set(LinearAddr(sc.ldt_base + 8 * i), m.cfg.seg_ldt[i]);
+  }
   const bool tables_used = sc.mode == SegMode::kProtected32 || sc.mode == SegMode::kLong64;
   const uint64_t setup_records = m.feeder->take_leading_descriptors([&](const TraceRecord& r) {
     if (!tables_used) return;  // real and flat modes read no descriptors

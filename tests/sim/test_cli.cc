@@ -118,6 +118,39 @@ TEST(Cli, BadValuesAndMissingTrace) {
             "stride, uniform, zipf, gups or chase)\n");
 }
 
+// Descriptor tables from the config alone (seg.gdt): document 000's program at
+// base 1000 whose `call 40` runs at 1040, without descriptor records.
+TEST(Cli, GdtFromTheConfig) {
+  TempDir d;
+  const std::string ini = d.file("reloc.ini"), t = d.file("reloc.trace");
+  write_file(ini,
+             "[sim]\nuser = false\n[walker]\nmode = off\n[seg]\nmode = protected\n"
+             "gdt = 0x0, 0x00409b0003e80063, 0x0040930003e80063\ncs = 0x08\nds = 0x10\n"
+             "ss = 0x10\n");
+  write_file(t, "X CS:0x28 4\nR DS:0x64 4\n");
+  ProcessResult r = mmusim({"--config", ini, "--trace", t, "--explain", "2", "--out", d.file("o")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("checks ok -> linear 0x410 = base 0x3e8 + offset 0x28 [decimal 1040 = "
+                       "1000 + 40]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("fault: #GP(0x0) limit"), std::string::npos) << r.out;
+  // Too many descriptors for the limit, a malformed one, and a mode that reads none.
+  r = mmusim({"--config", ini, "--seg.gdt=0x0,0x1,0x2,0x3,0x4,0x5", "--trace", t});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: seg.gdt: 6 descriptors do not fit seg.gdt_limit = 39 (5 "
+            "entries)\n");
+  r = mmusim({"--config", ini, "--seg.gdt=0x0,12", "--trace", t});
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: seg.gdt: expected 8-byte descriptors in hex (0x...) "
+            "separated by commas, got '12'\n");
+  r = mmusim({"--config", ini, "--seg.mode=flat", "--trace", t});
+  EXPECT_EQ(r.err, "mmusim: error: " + ini +
+                       ":7: seg.gdt: descriptors are read only in protected and long mode "
+                       "(seg.mode = flat)\n");
+}
+
 TEST(Cli, UnknownKeyInIniNamesFileAndLine) {
   TempDir d;
   const std::string ini = d.file("bad.ini");
