@@ -220,11 +220,10 @@ void validate_mode_combination(SegMode seg_mode, std::string_view paging_mode) {
       return;
     case SegMode::kProtected32:
     case SegMode::kFlat:
-      if (p == Paging::k4 || p == Paging::k5) {
-        throw InputError(what +
-                         " (32-bit segmentation needs paging off, 32bit or pae; use "
-                         "seg.mode=long for 4level/5level)");
-      }
+      // With paging off, 32bit or pae this is legacy protected mode; with
+      // 4level/5level it is IA-32e compatibility mode (a 32-bit program under a
+      // 64-bit kernel): the same 32-bit segmentation, its linear address
+      // zero-extended into the 4/5-level page tables.
       return;
     case SegMode::kLong64:
       if (p != Paging::k4 && p != Paging::k5) {

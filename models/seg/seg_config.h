@@ -57,7 +57,8 @@ void validate(const SegConfig& c);
 
 // Checks that the segmentation mode fits the paging mode. Paging mode names:
 // "off"/"none", "32bit"/"2level", "pae"/"3level", "4level", "5level"/"la57".
-// real: paging off only; protected/flat: 32bit, pae or off; long: 4level or 5level.
+// real: paging off only; long: 4level or 5level; protected/flat: any paging mode (with
+// 4level/5level that is IA-32e compatibility mode).
 void validate_mode_combination(SegMode seg_mode, std::string_view paging_mode);
 
 // The option schema: one row per key, for --help and the resolved-config dump.

@@ -142,8 +142,9 @@ TEST(SegConfig, ModeCombinations) {
   }
   for (const char* p : {"4level", "5level"}) {
     EXPECT_NO_THROW(validate_mode_combination(SegMode::kLong64, p)) << p;
-    EXPECT_THROW(validate_mode_combination(SegMode::kProtected32, p), InputError) << p;
-    EXPECT_THROW(validate_mode_combination(SegMode::kFlat, p), InputError) << p;
+    // IA-32e compatibility mode: 32-bit segmentation under 4/5-level paging.
+    EXPECT_NO_THROW(validate_mode_combination(SegMode::kProtected32, p)) << p;
+    EXPECT_NO_THROW(validate_mode_combination(SegMode::kFlat, p)) << p;
   }
   EXPECT_THROW(validate_mode_combination(SegMode::kFlat, "6level"), InputError);
 }

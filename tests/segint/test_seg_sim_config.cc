@@ -57,12 +57,10 @@ TEST(SegSimConfig, ModeCombinationsNameBothKeys) {
   EXPECT_EQ(error_of({{"seg.mode", "real"}}),
             "seg.mode: 'real' cannot be combined with walker.mode '4level' (real mode requires "
             "paging off)");
-  EXPECT_EQ(error_of({{"seg.mode", "protected"}, {"walker.mode", "5level"}}),
-            "seg.mode: 'protected' cannot be combined with walker.mode '5level' (32-bit "
-            "segmentation needs paging off, 32bit or pae; use seg.mode=long for 4level/5level)");
-  EXPECT_EQ(error_of({{"seg.mode", "flat"}}),
-            "seg.mode: 'flat' cannot be combined with walker.mode '4level' (32-bit "
-            "segmentation needs paging off, 32bit or pae; use seg.mode=long for 4level/5level)");
+  // 32-bit segmentation under 4/5-level paging is IA-32e compatibility mode.
+  EXPECT_EQ(configure({{"seg.mode", "protected"}, {"walker.mode", "5level"}}).seg.mode,
+            SegMode::kProtected32);
+  EXPECT_EQ(configure({{"seg.mode", "flat"}}).seg.mode, SegMode::kFlat);
   EXPECT_EQ(error_of({{"seg.mode", "long"}, {"walker.mode", "pae"}, {"os.phys_mem", "1G"}}),
             "seg.mode: 'long' cannot be combined with walker.mode 'pae' (long mode requires "
             "4level or 5level paging)");

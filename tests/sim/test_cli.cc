@@ -151,6 +151,25 @@ TEST(Cli, GdtFromTheConfig) {
                        "(seg.mode = flat)\n");
 }
 
+// IA-32e compatibility mode: protected-mode segmentation (a data segment at
+// base 0x10000000) in front of 4-level paging.
+TEST(Cli, CompatibilityModeSegmentsThenWalksFourLevels) {
+  TempDir d;
+  const std::string t = d.file("compat.trace");
+  write_file(t, "R DS:0x40 4\n");
+  ProcessResult r = mmusim({"--seg.mode=protected", "--sim.user=false",
+                            "--seg.gdt=0x0,0x00cf9a000000ffff,0x10cf92000000ffff", "--trace", t,
+                            "--explain", "2", "--out", d.file("o")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("checks ok -> linear 0x10000040 = base 0x10000000 + offset 0x40"),
+            std::string::npos)
+      << r.out;
+  for (const char* lvl : {"read PML4[0]", "read PDPT[0]", "read PD[128]", "read PT[0]"}) {
+    EXPECT_NE(r.out.find(lvl), std::string::npos) << lvl << "\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("4level paging"), std::string::npos);
+}
+
 TEST(Cli, UnknownKeyInIniNamesFileAndLine) {
   TempDir d;
   const std::string ini = d.file("bad.ini");
