@@ -103,4 +103,45 @@ size_t read_lines(InputBuffer& in, const std::string& path, uint64_t& line, Trac
   return n;
 }
 
+// The TraceReader plumbing of a line-oriented importer. Derived provides
+// `bool parse_line(const char* b, const char* e, TraceRecord& r)` (true when the
+// line holds a record) and `static constexpr const char* kFormat`; it reports
+// errors with fail(), which names the file, the current line and the column.
+template <class Derived>
+class LineTraceReader : public TraceReader {
+ public:
+  explicit LineTraceReader(std::unique_ptr<InputBuffer> in)
+      : in_(std::move(in)), path_(in_->source().name()) {}
+
+  size_t read(TraceRecord* out, size_t max) final {
+    return read_lines(*in_, path_, line_, out, max,
+                      [this](const char* b, const char* e, TraceRecord& r) {
+                        if (!static_cast<Derived*>(this)->parse_line(b, e, r)) return false;
+                        record_line_ = line_;
+                        return true;
+                      });
+  }
+  [[nodiscard]] std::string position() const final {
+    return "line " + std::to_string(record_line_);
+  }
+  [[nodiscard]] const std::string& path() const final { return path_; }
+  [[nodiscard]] TraceFormatInfo format_info() const final {
+    return {Derived::kFormat, compression_name(in_->source().compression()), "", 0};
+  }
+  [[nodiscard]] size_t buffer_capacity() const final { return in_->capacity(); }
+
+ protected:
+  // "FILE:line N: WHAT at column C, got TOKEN" for the line [b, ...) being parsed.
+  [[noreturn]] void fail(const char* b, const char* at, const char* got_end,
+                         const std::string& what) const {
+    line_format::fail(path_, line_, b, at, got_end, what);
+  }
+
+ private:
+  std::unique_ptr<InputBuffer> in_;
+  std::string path_;
+  uint64_t line_ = 0;         // lines read so far
+  uint64_t record_line_ = 0;  // line of the last record returned
+};
+
 }  // namespace mmusim::line_format

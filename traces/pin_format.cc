@@ -10,33 +10,10 @@ namespace lf = line_format;
 
 bool is_nil(const char* p, const char* e) { return e - p >= 5 && std::memcmp(p, "(nil)", 5) == 0; }
 
-class PinTraceReader final : public TraceReader {
+class PinTraceReader final : public lf::LineTraceReader<PinTraceReader> {
  public:
-  explicit PinTraceReader(std::unique_ptr<InputBuffer> in)
-      : in_(std::move(in)), path_(in_->source().name()) {}
-
-  size_t read(TraceRecord* out, size_t max) override {
-    return lf::read_lines(*in_, path_, line_, out, max,
-                          [this](const char* b, const char* e, TraceRecord& r) {
-                            if (!parse_line(b, e, r)) return false;
-                            record_line_ = line_;
-                            return true;
-                          });
-  }
-  [[nodiscard]] std::string position() const override {
-    return "line " + std::to_string(record_line_);
-  }
-  [[nodiscard]] const std::string& path() const override { return path_; }
-  [[nodiscard]] TraceFormatInfo format_info() const override {
-    return {"pin", compression_name(in_->source().compression()), "", 0};
-  }
-  [[nodiscard]] size_t buffer_capacity() const override { return in_->capacity(); }
-
- private:
-  [[noreturn]] void fail(const char* b, const char* at, const char* got_end,
-                         const std::string& what) const {
-    lf::fail(path_, line_, b, at, got_end, what);
-  }
+  static constexpr const char* kFormat = "pin";
+  using LineTraceReader::LineTraceReader;
 
   // Parses one line [b, e); true when it holds a record.
   bool parse_line(const char* b, const char* e, TraceRecord& r) {
@@ -109,10 +86,7 @@ class PinTraceReader final : public TraceReader {
     return true;
   }
 
-  std::unique_ptr<InputBuffer> in_;
-  std::string path_;
-  uint64_t line_ = 0;
-  uint64_t record_line_ = 0;
+ private:
   bool ended_ = false;  // "#eof" seen: only blank lines may follow
 };
 

@@ -3,31 +3,20 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include "models/tlb/repl_stamps.h"
 
 namespace mmusim {
 
 class FifoPolicy {
  public:
-  void reset(uint32_t sets, uint32_t ways) {
-    ways_ = ways;
-    clock_ = 0;
-    stamps_.assign(size_t{sets} * ways, 0);
-  }
+  void reset(uint32_t sets, uint32_t ways) { stamps_.reset(sets, ways); }
   void on_hit(uint32_t /*idx*/) {}
-  void on_fill(uint32_t idx) { stamps_[idx] = ++clock_; }
-  [[nodiscard]] uint32_t victim(uint32_t set_base) const {
-    uint32_t best = 0;
-    for (uint32_t w = 1; w < ways_; ++w) {
-      if (stamps_[set_base + w] < stamps_[set_base + best]) best = w;
-    }
-    return best;
-  }
+  void on_fill(uint32_t idx) { stamps_.stamp(idx); }
+  [[nodiscard]] uint32_t victim(uint32_t set_base) const { return stamps_.oldest(set_base); }
 
  private:
-  uint32_t ways_ = 1;
-  uint64_t clock_ = 0;
-  std::vector<uint64_t> stamps_;
+  StampedWays stamps_;
 };
 
 }  // namespace mmusim

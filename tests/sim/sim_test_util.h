@@ -17,7 +17,25 @@
 #include <utility>
 #include <vector>
 
+#include "models/sim/schema.h"
+#include "models/sim/sim_config.h"
+
 namespace mmusim::systest {
+
+using Overrides = std::map<std::string, std::string>;
+
+// The configuration main() would build from these key = value settings:
+// the defaults (Skylake), the settings applied, then finalize().
+inline SimConfig make_config(const Overrides& o) {
+  SimConfig c;
+  ConfigSchema s;
+  build_schema(s, c);
+  ConfigValues v;
+  for (const auto& [k, x] : o) v[k] = ConfigValue{x, "test"};
+  apply_values(s, v);
+  finalize(c);
+  return c;
+}
 
 // A fresh directory under the system temp dir, removed with its contents.
 class TempDir {

@@ -23,6 +23,7 @@
 #include "models/os/first_touch.h"
 #include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
+#include "tests/sim/sim_test_util.h"
 #include "traces/trace_reader.h"
 
 namespace mmusim {
@@ -51,18 +52,8 @@ class FixedLatencyEnv : public CpuCore::Env {
   uint64_t latency_;
 };
 
-using Overrides = std::map<std::string, std::string>;
-
-SimConfig make_config(const Overrides& o) {
-  SimConfig c;
-  ConfigSchema s;
-  build_schema(s, c);
-  ConfigValues v;
-  for (const auto& [k, x] : o) v[k] = ConfigValue{x, "test"};
-  apply_values(s, v);
-  finalize(c);
-  return c;
-}
+using systest::make_config;
+using systest::Overrides;
 
 // One CPU of the model without SystemC (what CpuModule wires, with Env direct).
 struct Machine {

@@ -28,19 +28,9 @@
 namespace mmusim {
 namespace {
 
-using Overrides = std::map<std::string, std::string>;
+using systest::make_config;
+using systest::Overrides;
 using systest::TempDir;
-
-SimConfig make_config(const Overrides& o) {
-  SimConfig c;
-  ConfigSchema s;
-  build_schema(s, c);
-  ConfigValues v;
-  for (const auto& [k, x] : o) v[k] = ConfigValue{x, "test"};
-  apply_values(s, v);
-  finalize(c);
-  return c;
-}
 
 // Every statistic except the wall-clock ones, one per line, exactly.
 std::string serialize(const StatCollector& st) {
