@@ -217,7 +217,7 @@ int cmd_info(Args& args) {
   std::printf(
       "records: %llu (R %llu, W %llu, X %llu%s)\n", u(s.records), u(s.by_kind[0]), u(s.by_kind[1]),
       u(s.by_kind[2]),
-      s.segment_records ? (", segment records " + std::to_string(s.segment_records)).c_str() : "");
+      s.control_records ? (", control records " + std::to_string(s.control_records)).c_str() : "");
   std::printf("cpus: %zu", s.by_cpu.size());
   const char* sep = " (";
   for (const auto& [cpu, count] : s.by_cpu) {

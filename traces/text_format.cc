@@ -163,6 +163,26 @@ class TextTraceReader final : public TraceReader {
     finish(b, p, e, r);
   }
 
+  // "INVLPG ADDR [CPU]", "INVPCID PCID [CPU]", "FLUSH [GLOBAL] [CPU]" after the keyword.
+  void parse_invalidation(const char* b, const char* p, const char* e, TraceRecord& r,
+                          uint8_t op) const {
+    p = skip_blanks(p, e);
+    if (op == trace_flags::kOpInvlpg) {
+      r.addr = hex(b, p, e, "expected a hexadecimal address", "address does not fit in 64 bits");
+    } else if (op == trace_flags::kOpInvpcid) {
+      if (ends_token(p, e)) fail_got(b, p, "expected a decimal PCID", p);
+      r.addr = decimal(b, p, e, "expected a decimal PCID", "PCID must be 0..4095", 4095);
+    } else {
+      const char* te = token_end(p, e);
+      if (te - p == 6 && std::memcmp(p, "GLOBAL", 6) == 0) {
+        r.addr = 1;
+        p = te;
+      }
+    }
+    r.flags = op;
+    finish(b, p, e, r);
+  }
+
   // Parses one line [b, e) (without '\n'); true when it holds a record.
   bool parse_line(const char* b, const char* e, TraceRecord& r) const {
     const char* p = skip_blanks(b, e);
@@ -183,10 +203,25 @@ class TextTraceReader final : public TraceReader {
         parse_descriptor(b, te, e, r, p[0] == 'G' ? trace_flags::kOpGdt : trace_flags::kOpLdt);
         return true;
       }
+      if (len == 6 && std::memcmp(p, "INVLPG", 6) == 0) {
+        parse_invalidation(b, te, e, r, trace_flags::kOpInvlpg);
+        return true;
+      }
+      if (len == 7 && std::memcmp(p, "INVPCID", 7) == 0) {
+        parse_invalidation(b, te, e, r, trace_flags::kOpInvpcid);
+        return true;
+      }
+      if (len == 5 && std::memcmp(p, "FLUSH", 5) == 0) {
+        parse_invalidation(b, te, e, r, trace_flags::kOpFlush);
+        return true;
+      }
       // A word (3+ letters) was probably meant as a segment keyword.
       bool word = len >= 3;
       for (const char* q = p; q != te && word; ++q) word = (*q | 0x20) >= 'a' && (*q | 0x20) <= 'z';
-      fail_got(b, p, word ? "expected R, W, X, LOAD, GDT or LDT" : "expected R, W or X", te);
+      fail_got(b, p,
+               word ? "expected R, W, X, LOAD, GDT, LDT, INVLPG, INVPCID or FLUSH"
+                    : "expected R, W or X",
+               te);
     }
     r.kind = k == 'R' ? AccessKind::kRead : k == 'W' ? AccessKind::kWrite : AccessKind::kFetch;
     p = skip_blanks(te, e);
@@ -301,6 +336,17 @@ size_t format_text_record(const TraceRecord& r, char* buf) {
     p = put_dec(p, r.size);
     *p++ = ' ';
     p = put_hex(p, r.addr, 16);
+    if (r.cpu != 0) p = put_dec(p, r.cpu);
+  } else if (op == trace_flags::kOpInvlpg) {  // INVLPG 0x7f00 [CPU]
+    p = put_str(p, "INVLPG ");
+    p = put_hex(p, r.addr, 1);
+    if (r.cpu != 0) p = put_dec(p, r.cpu);
+  } else if (op == trace_flags::kOpInvpcid) {  // INVPCID 3 [CPU]
+    p = put_str(p, "INVPCID");
+    p = put_dec(p, static_cast<uint32_t>(r.addr));
+    if (r.cpu != 0) p = put_dec(p, r.cpu);
+  } else if (op == trace_flags::kOpFlush) {  // FLUSH [GLOBAL] [CPU]
+    p = put_str(p, r.addr ? "FLUSH GLOBAL" : "FLUSH");
     if (r.cpu != 0) p = put_dec(p, r.cpu);
   } else {  // K [SR:]0xADDR [SIZE [CPU]]
     *p++ = access_kind_letter(r.kind);

@@ -107,13 +107,13 @@ struct TraceStatsCollector::Impl {
 
   void add(const TraceRecord& r) {
     if (trace_flags::op_of(r.flags) != trace_flags::kOpAccess) {
-      ++s.records;  // LOAD, GDT, LDT: not an access, no address to count
-      ++s.segment_records;
+      ++s.records;  // LOAD, GDT, LDT, INVLPG, INVPCID, FLUSH: no address to count
+      ++s.control_records;
       ++s.by_cpu[r.cpu];
       return;
     }
-    if (s.records == s.segment_records || r.addr < s.min_addr) s.min_addr = r.addr;
-    if (s.records == s.segment_records || r.addr > s.max_addr) s.max_addr = r.addr;
+    if (s.records == s.control_records || r.addr < s.min_addr) s.min_addr = r.addr;
+    if (s.records == s.control_records || r.addr > s.max_addr) s.max_addr = r.addr;
     ++s.records;
     ++s.by_kind[static_cast<size_t>(r.kind) % kNumAccessKinds];
     ++s.by_cpu[r.cpu];

@@ -18,7 +18,7 @@ namespace mmusim {
 struct TraceStats {
   uint64_t records = 0;
   std::array<uint64_t, kNumAccessKinds> by_kind{};  // accesses, indexed by AccessKind
-  uint64_t segment_records = 0;  // LOAD, GDT and LDT records (counted in records, not by kind)
+  uint64_t control_records = 0;  // LOAD, GDT, LDT, INVLPG, INVPCID, FLUSH (in records, not by kind)
   std::map<uint16_t, uint64_t> by_cpu;
   uint64_t min_addr = 0, max_addr = 0;  // 0 when empty
   // Distinct pages touched, by the page of each record's first byte.

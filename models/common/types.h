@@ -177,6 +177,11 @@ struct TraceRecord {
 //   LOAD    op 1: addr = selector (<= 0xFFFF), size 0, kind R, register named;
 //   GDT     op 2: addr = 8-byte descriptor, size = index (< 8192), kind R, nibble 0;
 //   LDT     op 3: as GDT, for the LDT.
+//   INVLPG  op 4: addr = linear address whose translations are invalidated;
+//   INVPCID op 5: addr = PCID (<= 4095) whose non-global translations go;
+//   FLUSH   op 6: addr 0 = every non-global translation (a CR3 write),
+//                 addr 1 = every translation, global ones included;
+//           ops 4-6: size 0, kind R, register nibble 0.
 // Other values are malformed (e.g. 1: a LOAD without a register).
 namespace trace_flags {
 constexpr uint8_t kOpMask = 0x0F;
@@ -184,6 +189,9 @@ constexpr uint8_t kOpAccess = 0;
 constexpr uint8_t kOpLoad = 1;
 constexpr uint8_t kOpGdt = 2;
 constexpr uint8_t kOpLdt = 3;
+constexpr uint8_t kOpInvlpg = 4;
+constexpr uint8_t kOpInvpcid = 5;
+constexpr uint8_t kOpFlush = 6;
 constexpr unsigned kRegShift = 4;
 constexpr uint32_t kMaxDescriptorIndex = 8191;  // 13-bit selector index
 // The register nibble for segment register number `reg` (SegReg order ES..GS).
@@ -218,6 +226,15 @@ constexpr const char* trace_record_problem(const TraceRecord& r) {
       if (nib != 0) return "descriptor record with a segment register";
       if (r.size > kMaxDescriptorIndex) return "descriptor index exceeds 8191";
       if (r.kind != AccessKind::kRead) return "descriptor record with a kind";
+      return nullptr;
+    case kOpInvlpg:
+    case kOpInvpcid:
+    case kOpFlush:
+      if (nib != 0) return "invalidation record with a segment register";
+      if (r.size != 0 || r.kind != AccessKind::kRead)
+        return "invalidation record with a size or kind";
+      if (op == kOpInvpcid && r.addr > 4095) return "INVPCID PCID exceeds 4095";
+      if (op == kOpFlush && r.addr > 1) return "FLUSH scope must be 0 or 1";
       return nullptr;
     default: return "unknown record op in flags";
   }

@@ -212,6 +212,47 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
   }
 }
 
+void CpuCore::invalidate(const TraceRecord& r) {
+  using namespace trace_flags;
+  // Serializing: every older access retires and every pending walk fills its
+  // TLB entry first (a fill after the invalidation would bring it back).
+  const Cycle start = max(ag_.drained(), ag_.next_issue());
+  if (tlb_.mshr().size() != 0) fill_ready(start);
+  const uint8_t op = op_of(r.flags);
+  std::string what;
+  if (op == kOpInvlpg) {
+    const LinearAddr a(r.addr & linear_mask_);
+    tlb_.invalidate_page(a, cfg_.asid);  // every page size, global entries too
+    ++stats_.inv_page;
+    what = "INVLPG " + hex(a.value()) + ": the page's translations (any size, PCID " +
+           std::to_string(cfg_.asid.value()) + ")";
+  } else if (op == kOpInvpcid) {
+    tlb_.invalidate_asid(Asid(static_cast<uint16_t>(r.addr)));
+    ++stats_.inv_pcid;
+    what = "INVPCID " + std::to_string(r.addr) + ": that PCID's non-global translations";
+  } else if (r.addr == 0) {
+    tlb_.invalidate_all(true);
+    ++stats_.inv_all;
+    what = "FLUSH: every non-global translation";
+  } else {
+    tlb_.invalidate_all(false);
+    ++stats_.inv_global;
+    what = "FLUSH GLOBAL: every translation";
+  }
+  walker_.flush_pwc();  // INVLPG, INVPCID and CR3 writes all flush the PSCs (SDM 4.10.4)
+  const Cycle done = start + cfg_.ag.invalidation_cost;
+  ag_.resume_at(done);
+  last_issue_ = start;
+  stats_.invalidation_cycles += (done - start).count();
+  if (explain_left_) {
+    --explain_left_;
+    explain_out_->push_back("INV cpu" + std::to_string(id_) + " issue@" +
+                            std::to_string(start.count()) + " (after the pipeline drained)\n  " +
+                            what + "; paging-structure caches flushed; done@" +
+                            std::to_string(done.count()) + "\n");
+  }
+}
+
 void CpuCore::finish() {
   stats_.cycles = ag_.drained().count();
   fill_ready(ag_.drained());
@@ -327,6 +368,16 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
             "segment records simulated (selector loads, descriptor writes)", s.seg_records);
   v.counter(p + ".seg_skipped", "records",
             "accesses and selector loads dropped by a segmentation fault", s.seg_skipped);
+  v.counter(p + ".invalidations.page", "records", "INVLPG records (one page, any size)",
+            s.inv_page);
+  v.counter(p + ".invalidations.pcid", "records", "INVPCID records (one PCID, non-global)",
+            s.inv_pcid);
+  v.counter(p + ".invalidations.all", "records", "FLUSH records (every non-global translation)",
+            s.inv_all);
+  v.counter(p + ".invalidations.global", "records",
+            "FLUSH GLOBAL records (every translation, global ones too)", s.inv_global);
+  v.counter(p + ".invalidation_cycles", "cycles",
+            "cycles of TLB-maintenance records after the pipeline drained", s.invalidation_cycles);
   v.counter(p + ".translation_cycles", "cycles", "sum of translation latencies",
             s.translation_cycles);
   v.counter(p + ".fault_cycles", "cycles", "cycles from fault raise to resumption, summed",
@@ -398,6 +449,11 @@ void CpuCore::visit_total(StatVisitor& v, size_t n,
     t.skipped += s.skipped;
     t.seg_records += s.seg_records;
     t.seg_skipped += s.seg_skipped;
+    t.inv_page += s.inv_page;
+    t.inv_pcid += s.inv_pcid;
+    t.inv_all += s.inv_all;
+    t.inv_global += s.inv_global;
+    t.invalidation_cycles += s.invalidation_cycles;
     t.translation_cycles += s.translation_cycles;
     t.fault_cycles += s.fault_cycles;
     t.cycles = std::max(t.cycles, s.cycles);

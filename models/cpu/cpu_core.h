@@ -72,6 +72,9 @@ struct CpuStats {
   uint64_t records = 0;      // access records consumed (R/W/X)
   uint64_t seg_records = 0;  // segment records: selector loads, descriptor writes
   uint64_t seg_skipped = 0;  // accesses and loads dropped by a segmentation fault
+  // TLB-maintenance records: INVLPG, INVPCID, FLUSH (non-global), FLUSH GLOBAL.
+  uint64_t inv_page = 0, inv_pcid = 0, inv_all = 0, inv_global = 0;
+  uint64_t invalidation_cycles = 0;  // from drain to completion, summed
   uint64_t by_kind[kNumAccessKinds] = {};
   uint64_t translations = 0;  // records + second halves of page-crossing accesses
   uint64_t page_splits = 0;   // accesses that crossed a 4 KiB boundary
@@ -174,6 +177,12 @@ class CpuCore {
   void explain_off(LinearAddr a, AccessKind k, Cycle issue, Cycles seg);
   // Segmentation stage (cpu_core_seg.cc).
   Cycle process_segmented(const TraceRecord& r);
+  // INVLPG / INVPCID / FLUSH: serializing; pending walks fill, then the TLBs
+  // and paging-structure caches drop the named translations.
+  void invalidate(const TraceRecord& r);
+  [[nodiscard]] uint64_t invalidation_records() const {
+    return stats_.inv_page + stats_.inv_pcid + stats_.inv_all + stats_.inv_global;
+  }
   void seg_fault(const TraceRecord& r, const SegFault& f, Cycle issue, Cycle done, bool explain);
   void load_segment(const TraceRecord& r, SegReg reg, Selector sel);
   void write_descriptor(const TraceRecord& r);
@@ -184,7 +193,7 @@ class CpuCore {
   [[nodiscard]] std::string seg_register_text(SegReg r) const;
   [[nodiscard]] std::string seg_fault_text(const TraceRecord& r, const SegFault& f) const;
   [[nodiscard]] uint64_t record_number() const {
-    return record_base_ + stats_.records + stats_.seg_records;
+    return record_base_ + stats_.records + stats_.seg_records + invalidation_records();
   }
 
   uint32_t id_;

@@ -108,6 +108,10 @@ Cycle CpuCore::process_segmented(const TraceRecord& r) {
     write_descriptor(r);
     return last_issue_;
   }
+  if (op == kOpInvlpg || op == kOpInvpcid || op == kOpFlush) {
+    invalidate(r);
+    return last_issue_;
+  }
   ++stats_.records;
   ++stats_.by_kind[static_cast<int>(r.kind)];
   const uint64_t size = r.size ? r.size : 1;

@@ -107,6 +107,8 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
   // [cpu]
   s.add_u32("cpu.issue_width", &c.cpu.issue_width, "accesses/cycle",
             "accesses the address generator issues per cycle", 1, 64);
+  add_cycles(s, "cpu.invalidation_cost", &c.cpu.invalidation_cost,
+             "cycles of an INVLPG/INVPCID/FLUSH record after the pipeline drained (serializing)");
   s.add_u32("cpu.window", &c.cpu.window, "accesses",
             "outstanding accesses (memory-level parallelism); in-order retirement", 1, 4096);
   // [tlb.*]

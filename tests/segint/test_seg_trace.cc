@@ -117,9 +117,11 @@ TEST(SegTrace, TextPrintsTheSameForms) {
 
 TEST(SegTrace, TextErrorsNameLineColumnAndWhatWasExpected) {
   EXPECT_EQ(parse_error("R 1\nLAOD DS 1\n"),
-            "t.txt:line 2: expected R, W, X, LOAD, GDT or LDT at column 1, got 'LAOD'");
+            "t.txt:line 2: expected R, W, X, LOAD, GDT, LDT, INVLPG, INVPCID or FLUSH at column 1, "
+            "got 'LAOD'");
   EXPECT_EQ(parse_error("load DS 1\n"),
-            "t.txt:line 1: expected R, W, X, LOAD, GDT or LDT at column 1, got 'load'");
+            "t.txt:line 1: expected R, W, X, LOAD, GDT, LDT, INVLPG, INVPCID or FLUSH at column 1, "
+            "got 'load'");
   EXPECT_EQ(parse_error("Q 1\n"), "t.txt:line 1: expected R, W or X at column 1, got 'Q'");
   EXPECT_EQ(parse_error("R XS:0x40\n"),
             "t.txt:line 1: expected a segment register (ES, CS, SS, DS, FS or GS) before ':' at "
@@ -228,7 +230,7 @@ TEST(SegTrace, WriterRefusesMalformedFlagsInText) {
   TraceWriterOptions o;
   o.format = TraceFormat::kText;
   TraceWriter w(d.file("x.txt"), o);
-  for (uint8_t f : {0x01, 0x07, 0x70, 0x71, 0x12, 0x04, 0x0F}) {
+  for (uint8_t f : {0x01, 0x07, 0x70, 0x71, 0x12, 0x09, 0x0F, 0x14}) {
     TraceRecord r;
     r.flags = f;
     try {
@@ -259,6 +261,54 @@ TEST(SegTrace, HeadPrintsSegmentRecordsAsText) {
   EXPECT_EQ(r.out,
             "GDT 1 0x00409a0003e80063\nLDT 0 0x00cff2000000ffff 1\nR DS:0x40 4\nX CS:0x28\n"
             "W SS:0x10 8 2\nLOAD DS 0x002b\nLOAD GS 0x0001\n");
+}
+
+// TLB-maintenance records share the flags byte with the segment records.
+TEST(TraceControl, InvalidationRecordsParseRoundTripAndErrors) {
+  const std::string text = "INVLPG 0x7f0000001000\nINVPCID 3 1\nFLUSH\nFLUSH GLOBAL 2  # comment\n";
+  std::vector<TraceRecord> v = parse(text);
+  ASSERT_EQ(v.size(), 4U);
+  EXPECT_EQ(v[0].flags, trace_flags::kOpInvlpg);
+  EXPECT_EQ(v[0].addr, 0x7f0000001000ULL);
+  EXPECT_EQ(v[1].flags, trace_flags::kOpInvpcid);
+  EXPECT_EQ(v[1].addr, 3U);
+  EXPECT_EQ(v[1].cpu, 1U);
+  EXPECT_EQ(v[2].flags, trace_flags::kOpFlush);
+  EXPECT_EQ(v[2].addr, 0U);
+  EXPECT_EQ(v[3].addr, 1U);
+  EXPECT_EQ(v[3].cpu, 2U);
+  for (const TraceRecord& r : v) EXPECT_EQ(trace_record_problem(r), nullptr);
+  EXPECT_EQ(text_of(v[0]) + text_of(v[1]) + text_of(v[2]) + text_of(v[3]),
+            "INVLPG 0x7f0000001000\nINVPCID 3 1\nFLUSH\nFLUSH GLOBAL 2\n");
+  EXPECT_EQ(parse_error("INVPCID 5000\n"),
+            "t.txt:line 1: PCID must be 0..4095 at column 9, got '5000'");
+  EXPECT_EQ(parse_error("INVLPG\n"),
+            "t.txt:line 1: expected a hexadecimal address at column 7, got end of line");
+  EXPECT_EQ(parse_error("FLUSH LOCAL\n"),
+            "t.txt:line 1: expected a decimal cpu number at column 7, got 'LOCAL'");
+  // Binary: the same records through the flags byte.
+  TempDir d;
+  const std::string bin = d.file("c.bin");
+  {
+    TraceWriterOptions o;
+    o.format = TraceFormat::kBinary;
+    TraceWriter w(bin, o);
+    for (const TraceRecord& r : v) w.write(r);
+    w.close();
+  }
+  std::vector<TraceRecord> back = read_all(*open_trace(bin, "auto"));
+  ASSERT_EQ(back.size(), v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ(back[i].flags, v[i].flags);
+    EXPECT_EQ(back[i].addr, v[i].addr);
+    EXPECT_EQ(back[i].cpu, v[i].cpu);
+  }
+  TraceRecord bad = v[1];
+  bad.addr = 4096;
+  EXPECT_STREQ(trace_record_problem(bad), "INVPCID PCID exceeds 4095");
+  bad = v[2];
+  bad.addr = 2;
+  EXPECT_STREQ(trace_record_problem(bad), "FLUSH scope must be 0 or 1");
 }
 
 // The simulator checks each binary record's flags and names the record.

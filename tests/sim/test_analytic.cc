@@ -601,5 +601,77 @@ TEST(AnalyticLatency, MemoryLatencyScalesWalkCostLinearly) {
   EXPECT_EQ(cycles(150) - cycles(100), 50 * (9 + 63 * 3U));
 }
 
+// TLB-maintenance records: serializing (the CPU drains, pending walks fill
+// first), cpu.invalidation_cost cycles, then the named translations and the
+// paging-structure caches are gone.
+TraceRecord control(uint8_t op, uint64_t addr) {
+  TraceRecord r;
+  r.addr = addr;
+  r.flags = op;
+  return r;
+}
+
+TEST(AnalyticLatency, InvalidationRecordsDropTranslationsAndPagingStructureCaches) {
+  Overrides o = kInOrder;
+  o["cpu.invalidation_cost"] = "50";
+  constexpr uint64_t L = 100;
+  Machine m(o, L);
+  m.premap(kBase, PageSize::k4K, 0x60000);
+  m.access(kBase);  // cold walk: M' 10 + O 2 + probe 1 + 4 reads + 3 A writes
+  const uint64_t cold = 10 + 2 + 1 + 7 * L;
+  m.access(kBase + 8);  // L1 hit
+  EXPECT_EQ(m.cpu().translation_cycles, cold + 1);
+  EXPECT_EQ(m.walker().walks, 1U);
+
+  // INVPCID of another PCID (ours is sim.asid = 1) keeps our entries.
+  m.core->process(control(trace_flags::kOpInvpcid, 7));
+  m.access(kBase + 16);
+  EXPECT_EQ(m.walker().walks, 1U);
+  EXPECT_EQ(m.cpu().translation_cycles, cold + 2);
+
+  // INVLPG: the page misses every level and, the PSCs flushed too, walks all
+  // four levels again (A bits now set: reads only).
+  m.core->process(control(trace_flags::kOpInvlpg, kBase + 0x123));
+  m.access(kBase + 24);
+  EXPECT_EQ(m.walker().walks, 2U);
+  const uint64_t rewalk = 10 + 2 + 1 + 4 * L;
+  EXPECT_EQ(m.cpu().translation_cycles, cold + 2 + rewalk);
+  // Our own PCID, then FLUSH and FLUSH GLOBAL: each drops the entry again.
+  m.core->process(control(trace_flags::kOpInvpcid, 1));
+  m.access(kBase);
+  m.core->process(control(trace_flags::kOpFlush, 0));
+  m.access(kBase);
+  m.core->process(control(trace_flags::kOpFlush, 1));
+  m.access(kBase);
+  EXPECT_EQ(m.walker().walks, 5U);
+  EXPECT_EQ(m.cpu().translation_cycles, cold + 2 + 4 * rewalk);
+  EXPECT_EQ(m.cpu().inv_page, 1U);
+  EXPECT_EQ(m.cpu().inv_pcid, 2U);
+  EXPECT_EQ(m.cpu().inv_all, 1U);
+  EXPECT_EQ(m.cpu().inv_global, 1U);
+  EXPECT_EQ(m.cpu().invalidation_cycles, 5 * 50U);
+  // Window 1: every latency in sequence; five invalidations of 50 cycles.
+  EXPECT_EQ(m.finish(), cold + 2 + 4 * rewalk + 5 * 50);
+}
+
+TEST(AnalyticLatency, InvalidationWaitsForAPendingWalk) {
+  // Default window: an access issues, its walk is pending when INVLPG comes.
+  // INVLPG starts when the walk is done and its fill is invalidated with the
+  // rest: the next access to the page walks again.
+  Overrides o;
+  o["cpu.invalidation_cost"] = "50";
+  constexpr uint64_t L = 100;
+  Machine m(o, L);
+  m.premap(kBase, PageSize::k4K, 0x60000);
+  m.access(kBase);
+  const uint64_t walk_done = 10 + 2 + 1 + 7 * L;  // issue 0
+  m.core->process(control(trace_flags::kOpInvlpg, kBase));
+  m.access(kBase + 8);
+  EXPECT_EQ(m.walker().walks, 2U);
+  EXPECT_EQ(m.tlb().l1d_misses, 2U);
+  // The second access issues when the invalidation is done.
+  EXPECT_EQ(m.finish(), walk_done + 50 + (10 + 2 + 1 + 4 * L));
+}
+
 }  // namespace
 }  // namespace mmusim

@@ -305,7 +305,9 @@ TEST(Cli, ResultsAndConfigRerun) {
   const std::string ini = read_file(out1 + "/config.ini");
   EXPECT_NE(ini.find("\n[tlb.l2]\nentries = 1536\nways = 12\nlatency = 7\n"), std::string::npos)
       << ini;
-  EXPECT_NE(ini.find("\n[cpu]\nissue_width = 2\nwindow = 16\n"), std::string::npos);
+  EXPECT_NE(ini.find("\n[cpu]\nissue_width = 2\ninvalidation_cost = 200\nwindow = 16\n"),
+            std::string::npos)
+      << ini;
   EXPECT_NE(ini.find("\nseed = 5\n"), std::string::npos);
   EXPECT_NE(ini.find("\nmax_walks = 3\n"), std::string::npos);
 

@@ -47,7 +47,7 @@ TEST(TraceStats, SegmentRecordsAreNotAccesses) {
   ds.flags = trace_flags::reg_bits(3);  // W DS:0x40: an access, by offset
   TraceStats s = stats_of({gdt, load, ds, rec(AccessKind::kRead, 0x5000)});
   EXPECT_EQ(s.records, 4u);
-  EXPECT_EQ(s.segment_records, 2u);
+  EXPECT_EQ(s.control_records, 2u);
   EXPECT_EQ(s.by_kind[0], 1u);
   EXPECT_EQ(s.by_kind[1], 1u);
   EXPECT_EQ(s.min_addr, 0x40u);
