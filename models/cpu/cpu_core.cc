@@ -113,6 +113,19 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
         e && e->cookie == static_cast<uint32_t>(k)) {
       ++stats_.mshr_merges;
       Cycle done = max(start, e->ready);
+      if (explain_left_) {
+        --explain_left_;
+        std::string x = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) +
+                        " " + access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
+                        std::to_string(issue.count()) + "\n";
+        x += explain_seg_;
+        explain_seg_.clear();
+        x += "  tlb:  merged into the pending miss to this page (MSHR), its walk done@" +
+             std::to_string(e->ready.count()) + "\n";
+        x += "  phys: " + hex(e->result.phys(a).value()) + ", translation " +
+             std::to_string((done - issue).count()) + " cycles\n";
+        explain_out_->push_back(x);
+      }
       if (want_phys_) {
         phys_ = e->result.phys(a);
         phys_ok_ = true;

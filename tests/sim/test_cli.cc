@@ -170,6 +170,18 @@ TEST(Cli, CompatibilityModeSegmentsThenWalksFourLevels) {
   EXPECT_NE(r.out.find("4level paging"), std::string::npos);
 }
 
+// An access to a page whose walk is still pending is explained as a merge.
+TEST(Cli, ExplainShowsMergedMisses) {
+  TempDir d;
+  ProcessResult r =
+      mmusim({"--trace", "gen:seq,count=100,stride=8", "--explain", "4", "--out", d.file("o")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("#2 cpu0 R 0x10000008 issue@1135\n  tlb:  merged into the pending miss to "
+                       "this page (MSHR), its walk done@1980\n"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(Cli, UnknownKeyInIniNamesFileAndLine) {
   TempDir d;
   const std::string ini = d.file("bad.ini");
