@@ -486,6 +486,21 @@ void Simulation::visit(StatVisitor& v) const {
                          [&m](size_t i) -> const CpuCore& { return m.cpus[i]->core; });
     for (const auto& c : m.cpus) c->core.visit(v, "cpu" + std::to_string(c->core.id()));
   }
+  // Misses per thousand trace records, summed over the CPUs.
+  uint64_t l1i = 0, l1d = 0, l2 = 0;
+  for (const auto& c : m.cpus) {
+    const TlbLevelStats t = c->core.tlb().level_stats();
+    l1i += t.l1i_misses;
+    l1d += t.l1d_misses;
+    l2 += t.l2_misses;
+  }
+  const double k = records() ? 1000.0 / static_cast<double>(records()) : 0.0;
+  v.real("tlb.l1i.mpka", "misses/1000", "L1 ITLB misses per thousand accesses",
+         static_cast<double>(l1i) * k);
+  v.real("tlb.l1d.mpka", "misses/1000", "L1 DTLB misses per thousand accesses",
+         static_cast<double>(l1d) * k);
+  v.real("tlb.l2.mpka", "misses/1000", "L2 STLB misses per thousand accesses",
+         static_cast<double>(l2) * k);
   m.dram->dram.visit(v);
   v.counter("dram.batches", "batches",
             "groups of same-cycle requests scheduled together (one CPU: every request alone)",
