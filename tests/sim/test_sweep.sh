@@ -26,6 +26,17 @@ want=$(sed -n 2p "$work/direct/summary.csv" | strip 0)
 got=$(sed -n 6p "$csv" | strip 2)
 [ "$want" = "$got" ] || fail "row 8,2 differs from a direct run: $got vs $want"
 
+# scripts/plot turns the sweep into a PNG; an unknown column is an error.
+"$src/scripts/plot" "$csv" --x tlb.l1d.4K.entries --y l1d_mpka --group walker.max_walks \
+  -o "$work/p.png" 2> "$work/perr" || fail "plot: $(cat "$work/perr")"
+[ "$(head -c 8 "$work/p.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] \
+  || fail "plot did not write a PNG"
+if "$src/scripts/plot" "$csv" --x nope --y l1d_mpka -o "$work/q.png" 2> "$work/perr2"; then
+  fail "plot accepted an unknown column"
+fi
+grep -q "no column 'nope'" "$work/perr2" || fail "plot error: $(cat "$work/perr2")"
+[ ! -e "$work/q.png" ] || fail "plot wrote a file after an error"
+
 # A point with an impossible geometry stops the sweep: exit 1, no sweep.csv.
 if "$src/scripts/sweep" --mmusim "$exe" --trace "$trace" --param tlb.l1d.4K.entries=4,12 \
      --out "$work/bad" 2> "$work/err2"; then
