@@ -6,6 +6,7 @@
 
 #include "models/common/error.h"
 #include "traces/formats.h"
+#include "traces/line_reader.h"
 
 namespace mmusim {
 namespace {
@@ -21,35 +22,9 @@ class LackeyTraceReader final : public TraceReader {
       out[n++] = pending_;
       has_pending_ = false;
     }
-    while (n < max) {
-      const char* const start = in_->data();
-      const char* const end = start + in_->size();
-      const char* q = start;
-      while (n < max) {
-        const char* nl = static_cast<const char*>(std::memchr(q, '\n', end - q));
-        if (nl == nullptr) break;
-        ++line_;
-        n += parse_line(q, nl, out + n, max - n);
-        q = nl + 1;
-      }
-      in_->consume(q - start);
-      if (n == max) break;
-      if (in_->source_ended()) {
-        if (in_->size() > 0) {
-          ++line_;
-          const char* b = in_->data();
-          n += parse_line(b, b + in_->size(), out + n, max - n);
-          in_->consume(in_->size());
-        }
-        break;
-      }
-      if (in_->size() == in_->capacity()) {
-        throw input_error(path_, "line " + std::to_string(line_ + 1),
-                          "line longer than " + std::to_string(in_->capacity()) + " bytes");
-      }
-      in_->fill(in_->size() + 1);
-    }
-    return n;
+    return n + line_format::read_lines(*in_, path_, line_, out + n, max - n,
+                                       [this](const char* b, const char* e, TraceRecord* o,
+                                              size_t room) { return parse_line(b, e, o, room); });
   }
   [[nodiscard]] std::string position() const override {
     return "line " + std::to_string(record_line_);

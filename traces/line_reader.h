@@ -63,10 +63,10 @@ inline Scan scan_decimal(const char*& p, const char* e, uint64_t limit, uint64_t
                         quote_token(at, got_end));
 }
 
-// Splits the input into lines and calls parse_line(b, e, rec) for each line
-// [b, e) (without '\n'; a last line without '\n' included); parse_line returns
-// true when it filled rec. Returns after `max` records or at the end of the
-// input (0 then). `line` counts the lines read so far.
+// Splits the input into lines and calls parse_line(b, e, out, room) for each
+// line [b, e) (without '\n'; a last line without '\n' included), which writes
+// up to `room` (>= 1) records to out and returns how many. Returns after `max`
+// records or at the end of the input (0 then). `line` counts the lines read.
 template <class ParseLine>
 size_t read_lines(InputBuffer& in, const std::string& path, uint64_t& line, TraceRecord* out,
                   size_t max, ParseLine&& parse_line) {
@@ -79,7 +79,7 @@ size_t read_lines(InputBuffer& in, const std::string& path, uint64_t& line, Trac
       const char* nl = static_cast<const char*>(std::memchr(q, '\n', end - q));
       if (nl == nullptr) break;
       ++line;
-      if (parse_line(q, nl, out[n])) ++n;
+      n += parse_line(q, nl, out + n, max - n);
       q = nl + 1;
     }
     in.consume(q - start);
@@ -90,7 +90,7 @@ size_t read_lines(InputBuffer& in, const std::string& path, uint64_t& line, Trac
         const char* b = in.data();
         const size_t len = in.size();
         in.consume(len);  // the bytes stay in place until the next fill
-        if (parse_line(b, b + len, out[n])) ++n;
+        n += parse_line(b, b + len, out + n, max - n);
       }
       break;
     }
@@ -115,10 +115,10 @@ class LineTraceReader : public TraceReader {
 
   size_t read(TraceRecord* out, size_t max) final {
     return read_lines(*in_, path_, line_, out, max,
-                      [this](const char* b, const char* e, TraceRecord& r) {
-                        if (!static_cast<Derived*>(this)->parse_line(b, e, r)) return false;
+                      [this](const char* b, const char* e, TraceRecord* r, size_t /*room*/) {
+                        if (!static_cast<Derived*>(this)->parse_line(b, e, *r)) return size_t{0};
                         record_line_ = line_;
-                        return true;
+                        return size_t{1};
                       });
   }
   [[nodiscard]] std::string position() const final {
@@ -131,6 +131,8 @@ class LineTraceReader : public TraceReader {
   [[nodiscard]] size_t buffer_capacity() const final { return in_->capacity(); }
 
  protected:
+  // The line being parsed (1-based), for messages of the derived reader.
+  [[nodiscard]] uint64_t current_line() const { return line_; }
   // "FILE:line N: WHAT at column C, got TOKEN" for the line [b, ...) being parsed.
   [[noreturn]] void fail(const char* b, const char* at, const char* got_end,
                          const std::string& what) const {

@@ -5,6 +5,7 @@
 
 #include "models/common/error.h"
 #include "traces/formats.h"
+#include "traces/line_reader.h"
 
 namespace mmusim {
 namespace {
@@ -19,67 +20,23 @@ inline const char* token_end(const char* p, const char* e) {
   return p;
 }
 
-class TextTraceReader final : public TraceReader {
+class TextTraceReader final : public line_format::LineTraceReader<TextTraceReader> {
  public:
-  explicit TextTraceReader(std::unique_ptr<InputBuffer> in)
-      : in_(std::move(in)), path_(in_->source().name()) {}
+  static constexpr const char* kFormat = "text";
+  using LineTraceReader::LineTraceReader;
 
-  size_t read(TraceRecord* out, size_t max) override {
-    size_t n = 0;
-    while (n < max) {
-      const char* const start = in_->data();
-      const char* const end = start + in_->size();
-      const char* q = start;
-      while (n < max) {
-        const char* nl = static_cast<const char*>(std::memchr(q, '\n', end - q));
-        if (nl == nullptr) break;
-        ++line_;
-        if (parse_line(q, nl, out[n])) {
-          ++n;
-          record_line_ = line_;
-        }
-        q = nl + 1;
-      }
-      in_->consume(q - start);
-      if (n == max) break;
-      if (in_->source_ended()) {  // a last line without '\n'
-        if (in_->size() > 0) {
-          ++line_;
-          const char* b = in_->data();
-          if (parse_line(b, b + in_->size(), out[n])) {
-            ++n;
-            record_line_ = line_;
-          }
-          in_->consume(in_->size());
-        }
-        break;
-      }
-      if (in_->size() == in_->capacity()) {
-        throw input_error(path_, "line " + std::to_string(line_ + 1),
-                          "line longer than " + std::to_string(in_->capacity()) + " bytes");
-      }
-      in_->fill(in_->size() + 1);
-    }
-    return n;
-  }
-  [[nodiscard]] std::string position() const override {
-    return "line " + std::to_string(record_line_);
-  }
-  [[nodiscard]] const std::string& path() const override { return path_; }
-  [[nodiscard]] TraceFormatInfo format_info() const override {
-    return {"text", compression_name(in_->source().compression()), "", 0};
-  }
-  [[nodiscard]] size_t buffer_capacity() const override { return in_->capacity(); }
+ private:
+  friend class line_format::LineTraceReader<TextTraceReader>;  // calls parse_line
 
  private:
   [[noreturn]] void fail(const char* line, const char* at, const std::string& what) const {
-    throw input_error(path_, "line " + std::to_string(line_),
+    throw input_error(path(), "line " + std::to_string(current_line()),
                       what + " at column " + std::to_string(at - line + 1));
   }
   [[noreturn]] void fail_got(const char* line, const char* at, const std::string& what,
                              const char* got_end) const {
     throw input_error(
-        path_, "line " + std::to_string(line_),
+        path(), "line " + std::to_string(current_line()),
         what + " at column " + std::to_string(at - line + 1) + ", got " + quote_token(at, got_end));
   }
   // Decimal field (size or cpu) at p; returns its value, saturated above `limit`.
@@ -243,11 +200,6 @@ class TextTraceReader final : public TraceReader {
     }
     return true;
   }
-
-  std::unique_ptr<InputBuffer> in_;
-  std::string path_;
-  uint64_t line_ = 0;         // lines consumed so far
-  uint64_t record_line_ = 0;  // line of the last record returned
 };
 
 }  // namespace
