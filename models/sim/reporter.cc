@@ -59,36 +59,28 @@ std::string json_escape(const std::string& s) {
 
 }  // namespace
 
-void StatCollector::counter(std::string_view n, std::string_view u, std::string_view d,
-                            uint64_t v) {
-  StatRow r;
+StatRow& StatCollector::add(std::string_view n, std::string_view u, std::string_view d,
+                            StatRow::Type t) {
+  StatRow& r = rows_.emplace_back();
   r.name = n;
   r.unit = u;
   r.description = d;
-  r.type = StatRow::Type::kCounter;
-  r.count = v;
-  rows_.push_back(std::move(r));
+  r.type = t;
+  return r;
+}
+
+void StatCollector::counter(std::string_view n, std::string_view u, std::string_view d,
+                            uint64_t v) {
+  add(n, u, d, StatRow::Type::kCounter).count = v;
 }
 
 void StatCollector::real(std::string_view n, std::string_view u, std::string_view d, double v) {
-  StatRow r;
-  r.name = n;
-  r.unit = u;
-  r.description = d;
-  r.type = StatRow::Type::kReal;
-  r.real = v;
-  rows_.push_back(std::move(r));
+  add(n, u, d, StatRow::Type::kReal).real = v;
 }
 
 void StatCollector::histogram(std::string_view n, std::string_view u, std::string_view d,
                               const Histogram& h) {
-  StatRow r;
-  r.name = n;
-  r.unit = u;
-  r.description = d;
-  r.type = StatRow::Type::kHistogram;
-  r.hist = h;
-  rows_.push_back(std::move(r));
+  add(n, u, d, StatRow::Type::kHistogram).hist = h;
 }
 
 uint64_t StatCollector::sum(const std::string& name) const {

@@ -40,6 +40,7 @@ class StatCollector : public StatVisitor {
   [[nodiscard]] double real_value(const std::string& name) const;
 
  private:
+  StatRow& add(std::string_view n, std::string_view u, std::string_view d, StatRow::Type t);
   std::vector<StatRow> rows_;
 };
 

@@ -55,12 +55,7 @@ TEST(TraceDin, EveryBatchSizeGivesTheSameRecords) {
   }
 }
 
-std::string din_error(const std::string& text) {
-  ScratchDir d;
-  std::string path = d.write("d", text);
-  std::string msg = error_of([&] { read_all(*open_trace(path, "din")); });
-  return msg.rfind(path, 0) == 0 ? "FILE" + msg.substr(path.size()) : msg;
-}
+std::string din_error(const std::string& text) { return testing::format_error("din", text); }
 
 TEST(TraceDin, MalformedLinesAreErrorsWithLineAndColumn) {
   EXPECT_EQ(din_error("0 1000\n5 1000\n"),

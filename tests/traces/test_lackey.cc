@@ -67,12 +67,7 @@ TEST(TraceLackey, ModifySplitAcrossBatchesKeepsOrder) {
   }
 }
 
-std::string lackey_error(const std::string& text) {
-  ScratchDir d;
-  std::string path = d.write("l", text);
-  std::string msg = error_of([&] { read_all(*open_trace(path, "lackey")); });
-  return msg.rfind(path, 0) == 0 ? "FILE" + msg.substr(path.size()) : msg;
-}
+std::string lackey_error(const std::string& text) { return testing::format_error("lackey", text); }
 
 TEST(TraceLackey, MalformedLinesAreErrorsWithLineNumbers) {
   EXPECT_EQ(lackey_error("I  1000,4\n X 1000,4\n"),

@@ -57,12 +57,7 @@ TEST(TracePin, EofIsOptionalAndBatchesSplitAnywhere) {
   }
 }
 
-std::string pin_error(const std::string& text) {
-  ScratchDir d;
-  std::string path = d.write("p", text);
-  std::string msg = error_of([&] { read_all(*open_trace(path, "pin")); });
-  return msg.rfind(path, 0) == 0 ? "FILE" + msg.substr(path.size()) : msg;
-}
+std::string pin_error(const std::string& text) { return testing::format_error("pin", text); }
 
 TEST(TracePin, MalformedLinesAreErrorsWithLineAndColumn) {
   EXPECT_EQ(pin_error("0x1: R 0x10\nhello\n"),

@@ -83,4 +83,13 @@ std::string error_of(F&& f) {
   return "";
 }
 
+// The error of reading `text` as trace format `format`, with the scratch
+// file's path replaced by "FILE" ("" when it reads without error).
+inline std::string format_error(const std::string& format, const std::string& text) {
+  ScratchDir d;
+  const std::string path = d.write("t", text);
+  std::string msg = error_of([&] { read_all(*open_trace(path, format)); });
+  return msg.rfind(path, 0) == 0 ? "FILE" + msg.substr(path.size()) : msg;
+}
+
 }  // namespace mmusim::testing
