@@ -6,7 +6,7 @@
 #include <variant>
 #include <vector>
 
-#include "models/seg/descriptor.h"
+#include "models/arch/descriptor.h"
 #include "models/seg/segmentation.h"
 
 namespace mmusim {

@@ -224,26 +224,12 @@ constexpr PatternName kPatterns[] = {
 
 }  // namespace
 
-__extension__ using Uint128 = unsigned __int128;
-
-uint64_t SplitMix64::below(uint64_t n) {
-  Uint128 m = static_cast<Uint128>(next()) * n;
-  auto lo = static_cast<uint64_t>(m);
-  if (lo < n) {
-    uint64_t t = (0 - n) % n;
-    while (lo < t) {
-      m = static_cast<Uint128>(next()) * n;
-      lo = static_cast<uint64_t>(m);
-    }
-  }
-  return static_cast<uint64_t>(m >> 64);
-}
 
 RandomPermutation::RandomPermutation(uint64_t n, uint64_t seed) : n_(n) {
   unsigned bits = 2;
   while (bits < 64 && (uint64_t{1} << bits) < n) bits += 2;
   half_bits_ = bits / 2;
-  SplitMix64 rng{seed ^ 0x5851F42D4C957F2DULL};
+  SplitMix64 rng(seed ^ 0x5851F42D4C957F2DULL);
   for (uint64_t& k : keys_) k = rng.next();
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "models/common/random.h"
 #include "models/common/types.h"
 #include "traces/trace_reader.h"
 
@@ -46,20 +47,6 @@ std::unique_ptr<TraceReader> make_generator(const GeneratorSpec& spec);
 // open_generator("uniform,footprint=64M") == make_generator(parse_generator_spec(...)).
 std::unique_ptr<TraceReader> open_generator(const std::string& spec);
 
-// Deterministic generator core, exposed for tests.
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n), n > 0 (Lemire's multiply-shift with rejection).
-  uint64_t below(uint64_t n);
-  // Uniform in [0, 1) with 53 random bits.
-  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-};
 
 // A pseudo-random permutation of [0, n) (4-round Feistel + cycle walking).
 class RandomPermutation {

@@ -23,7 +23,7 @@
 #include "models/common/phys_mem.h"
 #include "models/common/stats.h"
 #include "models/cpu/address_generator.h"
-#include "models/os/fault_handler.h"
+#include "models/common/fault.h"
 #include "models/seg/segmentation.h"
 #include "models/tlb/tlb_hierarchy.h"
 #include "models/walker/walker.h"

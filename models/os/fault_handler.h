@@ -6,33 +6,12 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include "models/common/stats.h"
 #include "models/common/types.h"
-#include "models/walker/walker.h"
+#include "models/common/fault.h"
 
 namespace mmusim {
-
-struct FaultInfo {
-  LinearAddr addr;
-  AccessKind kind = AccessKind::kRead;
-  FaultKind fault = FaultKind::kNone;
-  unsigned cpu = 0;
-  Asid asid;
-};
-
-struct FaultOutcome {
-  enum class Action : uint8_t {
-    kRetry,  // the handler fixed the cause: replay the access
-    kSkip,   // the access cannot complete (SIGSEGV-like): count it and go on
-    kStop,   // the simulation cannot go on (e.g. memory exhausted): stop with `message`
-  };
-  Action action = Action::kRetry;
-  Cycles cost{0};               // handler cycles, from fault delivery to the return to the access
-  bool tlb_flush_page = false;  // the handler changed an existing mapping
-  std::string message;
-};
 
 class FaultHandler {
  public:

@@ -9,12 +9,7 @@ FrameAllocator::FrameAllocator(uint64_t bytes, uint64_t reserved_low, uint64_t s
       bitmap_((frames_ + 63) / 64, 0),
       used2m_((frames_ + 511) / 512, 0) {}
 
-uint64_t FrameAllocator::next_random() {  // splitmix64: portable and deterministic
-  uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+uint64_t FrameAllocator::next_random() { return rng_.next(); }
 
 bool FrameAllocator::block_free(uint64_t first, uint64_t n) const {
   if (first < low_ || first + n > frames_) return false;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "models/common/random.h"
 #include "models/common/types.h"
 
 namespace mmusim {
@@ -32,7 +33,7 @@ class FrameAllocator {
   uint64_t frames_;
   uint64_t low_;  // first allocatable frame
   uint64_t used_ = 0;
-  uint64_t rng_;
+  SplitMix64 rng_;
   std::vector<uint64_t> bitmap_;  // 1 bit per 4 KiB frame
   std::vector<uint16_t> used2m_;  // used frames per 2 MiB region (fast block_free)
 };

@@ -8,7 +8,7 @@
 
 #include "models/common/phys_mem.h"
 #include "models/os/frame_allocator.h"
-#include "models/walker/paging.h"
+#include "models/arch/paging.h"
 
 namespace mmusim {
 

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "models/common/error.h"
-#include "models/seg/descriptor.h"
+#include "models/arch/descriptor.h"
 
 namespace mmusim {
 namespace {

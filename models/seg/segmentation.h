@@ -18,7 +18,7 @@
 
 #include "models/common/stats.h"
 #include "models/common/types.h"
-#include "models/seg/descriptor.h"
+#include "models/arch/descriptor.h"
 #include "models/seg/seg_config.h"
 
 namespace mmusim {

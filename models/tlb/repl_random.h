@@ -4,22 +4,10 @@
 
 #include <cstdint>
 
+#include "models/common/random.h"
+
 namespace mmusim {
 
-// SplitMix64 (Steele, Lea, Flood 2014; Vigna's reference implementation).
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed = 0) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
 
 class RandomPolicy {
  public:

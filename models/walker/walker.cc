@@ -4,18 +4,6 @@
 
 namespace mmusim {
 
-std::string_view fault_kind_name(FaultKind k) {
-  switch (k) {
-    case FaultKind::kNone: return "none";
-    case FaultKind::kNotPresent: return "not_present";
-    case FaultKind::kWriteProtect: return "write_protect";
-    case FaultKind::kUserSupervisor: return "user_supervisor";
-    case FaultKind::kExecuteDisable: return "execute_disable";
-    case FaultKind::kReservedBit: return "reserved_bit";
-    case FaultKind::kNonCanonical: return "non_canonical";
-  }
-  return "?";
-}
 
 Walker::Walker(const WalkerConfig& cfg, PhysMem& mem, MemoryTiming& timing)
     : cfg_(cfg), mode_(&paging_mode_info(cfg.mode)), mem_(mem), timing_(timing) {

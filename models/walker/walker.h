@@ -9,26 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "models/common/fault.h"
 #include "models/common/phys_mem.h"
 #include "models/common/stats.h"
 #include "models/common/translation.h"
-#include "models/walker/paging.h"
+#include "models/arch/paging.h"
 #include "models/walker/pwc.h"
 
 namespace mmusim {
 
-// Page-fault kinds, as values (the error code the SDM would give, by cause).
-enum class FaultKind : uint8_t {
-  kNone,
-  kNotPresent,      // P = 0 at some level
-  kWriteProtect,    // write to a read-only page (R/W = 0 somewhere, CR0.WP or user)
-  kUserSupervisor,  // user access to a supervisor page (U/S = 0 somewhere)
-  kExecuteDisable,  // instruction fetch from an XD page
-  kReservedBit,     // a reserved bit set in a present entry
-  kNonCanonical,    // linear address not canonical (#GP, no walk)
-};
-constexpr int kNumFaultKinds = 7;
-std::string_view fault_kind_name(FaultKind k);
 
 struct WalkerConfig {
   PagingMode mode = PagingMode::k4Level;

@@ -5,7 +5,7 @@
 #include <map>
 #include <variant>
 
-#include "models/seg/descriptor.h"
+#include "models/arch/descriptor.h"
 #include "models/seg/segmentation.h"
 
 namespace mmusim::seg_test {

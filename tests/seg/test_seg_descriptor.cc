@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "models/seg/descriptor.h"
+#include "models/arch/descriptor.h"
 
 namespace mmusim {
 namespace {

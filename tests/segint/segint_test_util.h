@@ -19,7 +19,7 @@
 
 #include "models/cpu/cpu_core.h"
 #include "models/os/first_touch.h"
-#include "models/seg/descriptor.h"
+#include "models/arch/descriptor.h"
 
 namespace mmusim::segint {
 

@@ -53,7 +53,7 @@ TEST(TraceFuzz, MutatedInputsGiveRecordsOrInputErrors) {
   char rec[16];
   encode_record(testing::rec(AccessKind::kWrite, 0x1234, 8), rec);
   binary.append(rec, 16).append(rec, 16);
-  SplitMix64 rng{2024};
+  SplitMix64 rng(2024);
   int errors = 0;
   for (int i = 0; i < 3000; ++i) {
     const char* formats[] = {"auto", "text", "lackey", "binary"};
@@ -76,7 +76,7 @@ TEST(TraceFuzz, MutatedImporterInputsGiveRecordsOrInputErrors) {
   std::memcpy(&champsim[64], &words[2], 8);       // ip
   std::memcpy(&champsim[64 + 16], &words[3], 8);  // destination_memory[0]
   champsim[64 + 8] = 1;                           // is_branch
-  SplitMix64 rng{99};
+  SplitMix64 rng(99);
   int errors = 0;
   for (int i = 0; i < 3000; ++i) {
     const char* formats[] = {"auto", "pin", "din", "champsim"};
@@ -90,7 +90,7 @@ TEST(TraceFuzz, MutatedImporterInputsGiveRecordsOrInputErrors) {
 
 TEST(TraceFuzz, RandomBytesInEveryFormatAndCodecMagic) {
   ScratchDir d;
-  SplitMix64 rng{7};
+  SplitMix64 rng(7);
   const std::string magics[] = {"", "\x1f\x8b",
                                 "\xfd"
                                 "7zXZ" +

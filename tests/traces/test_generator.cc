@@ -209,7 +209,7 @@ TEST(TraceGenerator, PermutationIsABijection) {
     }
     EXPECT_EQ(seen.size(), n);
   }
-  SplitMix64 rng{1};
+  SplitMix64 rng(1);
   for (int i = 0; i < 1000; ++i) ASSERT_LT(rng.below(7), 7u);
 }
 

@@ -2,7 +2,7 @@
 
 #include "models/common/error.h"
 #include "models/os/first_touch.h"
-#include "models/walker/paging.h"
+#include "models/arch/paging.h"
 
 namespace mmusim {
 namespace {

@@ -1,4 +1,4 @@
-#include "models/seg/descriptor.h"
+#include "models/arch/descriptor.h"
 
 #include <stdexcept>
 

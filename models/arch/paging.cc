@@ -1,4 +1,4 @@
-#include "models/walker/paging.h"
+#include "models/arch/paging.h"
 
 namespace mmusim {
 namespace {
