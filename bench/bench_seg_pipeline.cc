@@ -30,7 +30,7 @@ class BenchEnv : public CpuCore::Env {
  public:
   Cycle access(PhysAddr /*a*/, bool /*w*/, Cycle at) override { return at + Cycles(80); }
   void sync(Cycle /*t*/) override {}
-  FaultOutcome fault(const FaultInfo& f, Cycle at) override { return os->handle(f, at); }
+  FaultOutcome fault(const FaultInfo& f) override { return os->handle(f); }
   FirstTouchMapper* os = nullptr;
 };
 

@@ -3,6 +3,7 @@
 // kernel side (os/) meet only here.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,24 +37,110 @@ constexpr std::string_view fault_kind_name(FaultKind k) {
   return "?";
 }
 
+// What the CPU tells the kernel when an access faults (the hardware's error
+// code and CR2, plus who and when).
 struct FaultInfo {
-  LinearAddr addr;
+  LinearAddr addr;  // CR2: the faulting linear address
   AccessKind kind = AccessKind::kRead;
   FaultKind fault = FaultKind::kNone;
-  unsigned cpu = 0;
-  Asid asid;
+  bool user = true;  // CPL 3 when it faulted
+  uint32_t cpu = 0;
+  uint32_t pid = 0;  // process running on the CPU
+  Asid pcid;         // its PCID
+  Cycle raised;      // when the fault is delivered (older accesses retired)
 };
 
+// Linux's fault classes (os-model.md §2.0), plus the first-touch placeholder's
+// own class. SIGSEGV: the access cannot be resolved.
+enum class FaultClass : uint8_t {
+  kFirstTouch,   // os.model=first_touch: a frame mapped on first touch
+  kAnonZero,     // anonymous read: the shared zero page mapped
+  kAnonWrite,    // anonymous write: a new zeroed frame
+  kCowCopy,      // write to a shared private page: copy
+  kCowReuse,     // write to a private page now exclusive: reuse
+  kSharedWrite,  // write to a shared file page (write notify)
+  kFileMinor,    // page-cache hit (with fault-around)
+  kFileMajor,    // page-cache miss: read-around I/O
+  kSwapMajor,    // swap-in
+  kStackGrowth,  // below the stack VMA: the stack grows
+  kSegv,         // no valid mapping or a protection violation
+  kSpurious,     // the page was fixed meanwhile (another CPU, a racing fault)
+};
+constexpr int kNumFaultClasses = 12;
+
+constexpr std::string_view fault_class_name(FaultClass c) {
+  switch (c) {
+    case FaultClass::kFirstTouch: return "first_touch";
+    case FaultClass::kAnonZero: return "anon_zero";
+    case FaultClass::kAnonWrite: return "anon_write";
+    case FaultClass::kCowCopy: return "cow_copy";
+    case FaultClass::kCowReuse: return "cow_reuse";
+    case FaultClass::kSharedWrite: return "shared_write";
+    case FaultClass::kFileMinor: return "file_minor";
+    case FaultClass::kFileMajor: return "file_major";
+    case FaultClass::kSwapMajor: return "swap_major";
+    case FaultClass::kStackGrowth: return "stack_growth";
+    case FaultClass::kSegv: return "segv";
+    case FaultClass::kSpurious: return "spurious";
+  }
+  return "?";
+}
+
+// Where a fault's time went, in cycles; the parts sum to resume - raised.
+struct FaultTiming {
+  enum Part : uint8_t {
+    kTrap,        // exception entry
+    kVmaLookup,   // find the VMA, check the access
+    kAlloc,       // page (and page-table page) allocation
+    kReclaim,     // direct reclaim inside the allocation
+    kZeroCopy,    // zero-fill or COW copy (the kernel's memory traffic)
+    kIoQueue,     // I/O submission and queueing
+    kDevice,      // the storage device
+    kDma,         // DMA of the data into memory
+    kInterrupt,   // completion interrupt
+    kWake,        // waking the task, switching back to it
+    kPteInstall,  // PTE writes (the kernel's memory traffic)
+    kShootdown,   // TLB shootdown of other CPUs (IPIs and acks)
+    kReturn,      // exception return
+    kNumParts
+  };
+  std::array<uint64_t, kNumParts> part{};
+  void add(Part p, Cycles c) { part[p] += c.count(); }
+  [[nodiscard]] uint64_t total() const {
+    uint64_t t = 0;
+    for (uint64_t v : part) t += v;
+    return t;
+  }
+  static constexpr std::string_view name(Part p) {
+    constexpr std::array<std::string_view, kNumParts> kNames = {
+        "trap",   "vma_lookup", "alloc",     "reclaim",     "zero_copy", "io_queue", "device",
+        "dma",    "interrupt",  "wake",      "pte_install", "shootdown", "return"};
+    return kNames[p];
+  }
+};
+
+// The kernel's answer. `resume` is absolute: the CPU resumes the access (or
+// skips it) there, never earlier than the fault was raised.
 struct FaultOutcome {
   enum class Action : uint8_t {
     kRetry,  // the handler fixed the cause: replay the access
-    kSkip,   // the access cannot complete (SIGSEGV-like): count it and go on
+    kSkip,   // the access cannot complete (SIGSEGV): count it and go on
     kStop,   // the simulation cannot go on (e.g. memory exhausted): stop with `message`
   };
   Action action = Action::kRetry;
-  Cycles cost{0};               // handler cycles, from fault delivery to the return to the access
-  bool tlb_flush_page = false;  // the handler changed an existing mapping
+  Cycle resume;
+  FaultClass cls = FaultClass::kFirstTouch;
+  FaultTiming timing;
+  bool tlb_flush_page = false;  // the handler changed an existing mapping of the page
   std::string message;
+};
+
+// How a CPU reaches the kernel: a fault is delivered at FaultInfo::raised,
+// in the faulting CPU's thread (which may wait there for I/O).
+class FaultPort {
+ public:
+  virtual ~FaultPort() = default;
+  virtual FaultOutcome fault(const FaultInfo& f) = 0;
 };
 
 }  // namespace mmusim

@@ -1,65 +1,58 @@
 #include "models/cpu/cpu_core.h"
 
-#include <cinttypes>
-#include <cstdio>
 #include <stdexcept>
 
 namespace mmusim {
+
+struct CpuCore::Owned {
+  AddressGenerator ag;
+  SegmentationUnit seg;
+  TlbHierarchy tlb;
+  Walker walker;
+  Owned(const CpuCoreConfig& c, PhysMem& mem, MemoryTiming& timing)
+      : ag(c.ag), seg(c.seg), tlb(c.tlb), walker(c.walker, mem, timing) {}
+};
+
 namespace {
 
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%" PRIx64, v);
-  return b;
+// The rights a TLB entry (or a pending walk's translation) grants an access.
+bool rights_ok(uint8_t p, AccessKind k, bool user, bool write_protect) {
+  const bool write = k == AccessKind::kWrite;
+  return (!user || (p & kPermUser)) && (!write || (p & kPermWrite) || (!user && !write_protect)) &&
+         (k != AccessKind::kFetch || !(p & kPermNx));
 }
 
-// The arrays a lookup probed, in probe order, and what each said: e.g.
-// "L1D 4K miss, 2M miss, 1G miss | L2 4K_2M hit (2M page)".
-std::string probe_text(const TlbHierarchy& tlb, AccessKind k, TlbLevel level,
-                       const Translation* t) {
-  std::string s = k == AccessKind::kFetch ? "L1I" : "L1D";
-  const TlbArray* hit = nullptr;
-  if (t) hit = level == TlbLevel::kL1 ? tlb.l1_array(k, t->size) : tlb.l2_array(t->size);
-  bool any = false;
-  for (PageSize z : {PageSize::k4K, PageSize::k2M, PageSize::k1G}) {
-    const TlbArray* arr = tlb.l1_array(k, z);
-    if (!arr) continue;
-    s += std::string(any ? ", " : " ") + std::string(page_size_name(z)) +
-         (arr == hit ? " hit" : " miss");
-    any = true;
-    if (arr == hit) break;
-  }
-  if (!any) s += " (none)";
-  if (level == TlbLevel::kL1) return s + " (" + std::string(page_size_name(t->size)) + " page)";
-  s += " | L2";
-  const TlbArray* seen[3] = {nullptr, nullptr, nullptr};
-  int n = 0;
-  for (PageSize z : {PageSize::k4K, PageSize::k2M, PageSize::k1G}) {
-    const TlbArray* arr = tlb.l2_array(z);
-    if (!arr || arr == seen[0] || arr == seen[1]) continue;
-    seen[n++] = arr;
-    const std::string& name = arr->name();
-    size_t dot = name.rfind('.');
-    s += std::string(n > 1 ? ", " : " ") + name.substr(dot + 1) + (arr == hit ? " hit" : " miss");
-    if (arr == hit) break;
-  }
-  if (n == 0) s += " (none)";
-  if (level == TlbLevel::kL2) s += " (" + std::string(page_size_name(t->size)) + " page)";
-  return s;
+uint64_t linear_mask_of(PagingMode mode) {
+  const PagingModeInfo& m = paging_mode_info(mode);
+  if (m.linear_bits >= 64 || m.canonical) return ~uint64_t{0};
+  return (uint64_t{1} << m.linear_bits) - 1;
 }
 
 }  // namespace
 
+CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, CpuUnits units, PhysMem& mem, Env& env,
+                 uint64_t explain, std::vector<std::string>* explain_out,
+                 DescriptorTables* tables)
+    : CpuCore(id, cfg, nullptr, &units, mem, env, explain, explain_out, tables) {}
+
 CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, uint64_t explain,
+                 std::vector<std::string>* explain_out, DescriptorTables* tables)
+    : CpuCore(id, cfg, std::make_unique<Owned>(cfg, mem, env), nullptr, mem, env, explain,
+              explain_out, tables) {}
+
+CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> owned,
+                 const CpuUnits* units, PhysMem& mem, Env& env, uint64_t explain,
                  std::vector<std::string>* explain_out, DescriptorTables* tables)
     : id_(id),
       cfg_(cfg),
       env_(env),
-      ag_(cfg.ag),
-      tlb_(cfg.tlb),
-      walker_(cfg.walker, mem, env),
+      owned_(std::move(owned)),
+      ag_(units ? units->ag : owned_->ag),
+      seg_(units ? units->seg : owned_->seg),
+      tlb_(units ? units->tlb : owned_->tlb),
+      walker_(units ? units->walker : owned_->walker),
+      ctx_{cfg.pid, cfg.asid, PhysAddr(0)},
       mem_(mem),
-      seg_(cfg.seg),
       own_tables_(tables != nullptr ? DescriptorTables{} : DescriptorTables::defaults(cfg.seg)),
       tables_(tables != nullptr ? tables : &own_tables_),
       slow_(cfg.seg.mode == SegMode::kFlat || cfg.seg.mode == SegMode::kLong64 ? 0 : 0xFF),
@@ -68,30 +61,38 @@ CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, 
       canon_mask_(cfg.seg.mode == SegMode::kLong64 ? ~((uint64_t{1} << cfg.seg.canonical_bits) - 1)
                                                    : 0),
       paging_(cfg.walker.mode != PagingMode::kOff),
-      linear_mask_(
-          paging_mode_info(cfg.walker.mode).linear_bits >= 64
-              ? ~uint64_t{0}
-              : (paging_mode_info(cfg.walker.mode).canonical
-                     ? ~uint64_t{0}
-                     : (uint64_t{1} << paging_mode_info(cfg.walker.mode).linear_bits) - 1)),
-      explain_left_(explain_out ? explain : 0),
-      explain_out_(explain_out) {
+      linear_mask_(linear_mask_of(cfg.walker.mode)),
+      explain_(explain, explain_out),
+      pending_(tlb_.mshr().capacity()) {
+  for (PendingMiss& p : pending_) p.waiters.reserve(cfg.ag.window);
+  scratch_.reserve(cfg.ag.window);
   tables_gen_ = tables_->generation();
   load_initial_registers();
 }
 
-void CpuCore::fill_ready(Cycle now) {
-  // TlbArray::insert refreshes an entry for the same page in place, so a
-  // dirty assist's result simply replaces the clean entry.
-  tlb_.mshr().retire_until(
-      now, [this](const MshrEntry& e) { tlb_.fill(e.result, static_cast<AccessKind>(e.cookie)); });
-  auto next = tlb_.mshr().earliest_ready();
-  next_ready_ = next ? *next : Cycle(~uint64_t{0});
+CpuCore::~CpuCore() = default;
+
+Cycle CpuCore::issue() {
+  // The access `window` older must have retired: complete the walks it (or
+  // an older access) still waits for.
+  while (ag_.issued() >= block_at_) step_walker();
+  return ag_.issue();
+}
+
+void CpuCore::recompute_oldest() {
+  const MissStatusTable& mshr = tlb_.mshr();
+  uint64_t oldest = ~uint64_t{0};
+  for (uint32_t i = 0; i < mshr.capacity(); ++i) {
+    const MshrEntry& e = mshr.at(static_cast<int>(i));
+    if (e.busy && e.owner < oldest) oldest = e.owner;
+  }
+  oldest_owner_ = oldest;
+  block_at_ = oldest == ~uint64_t{0} ? oldest : oldest + cfg_.ag.window;
 }
 
 Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
   ++stats_.translations;
-  Cycle issue = ag_.issue();
+  const Cycle issue = this->issue();
   last_issue_ = issue;
   const Cycle start = issue + seg;  // segmentation precedes the TLB lookup
   if (!paging_) {                   // CR0.PG = 0: linear = physical, no TLB
@@ -99,58 +100,41 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
       phys_ = PhysAddr(a.value());
       phys_ok_ = true;
     }
-    if (explain_left_) explain_off(a, k, issue, seg);
+    if (explain_.on()) {
+      explain_.fill(explain_.open(), explain::head(stats_.translations, id_, k, a, issue) +
+                                         explain_seg_ + explain::paging_off(a, seg));
+      explain_seg_.clear();
+    }
     ag_.complete(start);
     stats_.translation_cycles += seg.count();
     stats_.translation_latency.add(seg.count());
     return start;
   }
   if (tlb_.mshr().size() != 0) {
-    if (issue >= next_ready_) fill_ready(issue);
-    // A miss to a page whose walk is still pending merges into it; it is not
-    // a second TLB miss (misses count distinct translations requested).
-    if (const MshrEntry* e = tlb_.mshr().find(a, cfg_.asid);
-        e && e->cookie == static_cast<uint32_t>(k)) {
-      ++stats_.mshr_merges;
-      Cycle done = max(start, e->ready);
-      if (explain_left_) {
-        --explain_left_;
-        std::string x = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) +
-                        " " + access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
-                        std::to_string(issue.count()) + "\n";
-        x += explain_seg_;
-        explain_seg_.clear();
-        x += "  tlb:  merged into the pending miss to this page (MSHR), its walk done@" +
-             std::to_string(e->ready.count()) + "\n";
-        x += "  phys: " + hex(e->result.phys(a).value()) + ", translation " +
-             std::to_string((done - issue).count()) + " cycles\n";
-        explain_out_->push_back(x);
-      }
-      if (want_phys_) {
-        phys_ = e->result.phys(a);
-        phys_ok_ = true;
-      }
-      ag_.complete(done);
-      stats_.translation_cycles += (done - issue).count();
-      stats_.translation_latency.add((done - issue).count());
-      return done;
+    // Walk events up to now happen first (fills at their cycle); a miss to a
+    // page whose walk is still pending merges into it.
+    advance(issue);
+    if (tlb_.mshr().size() != 0) {
+      const int i = tlb_.mshr().find(a, ctx_.pcid);
+      if (i >= 0 && merge(i, a, k, issue, seg)) return kPending;
     }
   }
-  TlbLookup l = tlb_.lookup(a, k, cfg_.asid);
+  TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
   if (l.level != TlbLevel::kMiss) {
     const uint8_t p = l.t->perms;
-    const bool write = k == AccessKind::kWrite;
-    bool ok = (!cfg_.user || (p & kPermUser)) &&
-              (!write || (p & kPermWrite) || (!cfg_.user && !cfg_.walker.write_protect)) &&
-              (k != AccessKind::kFetch || !(p & kPermNx));
-    if (ok && (!write || (p & kPermDirty))) {
+    const bool ok = rights_ok(p, k, cfg_.user, cfg_.walker.write_protect);
+    if (ok && (k != AccessKind::kWrite || (p & kPermDirty))) {
       (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
-      if (explain_left_) explain_hit(a, k, issue, l, seg);
+      if (explain_.on()) {
+        explain_.fill(explain_.open(), explain::head(stats_.translations, id_, k, a, issue) +
+                                           explain_seg_ + explain::hit(tlb_, k, a, l, seg));
+        explain_seg_.clear();
+      }
       if (want_phys_) {
         phys_ = l.t->phys(a);
         phys_ok_ = true;
       }
-      Cycle done = start + l.latency;
+      const Cycle done = start + l.latency;
       ag_.complete(done);
       stats_.translation_cycles += (seg + l.latency).count();
       stats_.translation_latency.add((seg + l.latency).count());
@@ -166,62 +150,267 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
   return miss(a, k, issue, l.latency, false, seg);
 }
 
+bool CpuCore::merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg) {
+  MissStatusTable& mshr = tlb_.mshr();
+  MshrEntry& e = mshr.at(i);
+  const uint8_t p = e.result.perms;
+  if (!rights_ok(p, k, cfg_.user, cfg_.walker.write_protect)) {
+    // The access faults once the translation is filled: wait for the fill,
+    // then take the TLB path (re-walk, precise fault).
+    const uint64_t serial = pending_[static_cast<size_t>(i)].serial;
+    while (e.busy && pending_[static_cast<size_t>(i)].serial == serial) step_walker();
+    return false;
+  }
+  mshr.count_merge();
+  e.sides |= MissStatusTable::side_bit(k);
+  int64_t block = -1;
+  if (explain_.on()) {
+    block = static_cast<int64_t>(explain_.open());
+    explain_.fill(static_cast<size_t>(block),
+                  explain::head(stats_.translations, id_, k, a, issue) + explain_seg_);
+    explain_seg_.clear();
+  }
+  pending_[static_cast<size_t>(i)].waiters.push_back(
+      Waiter{ag_.issued(), issue, issue + seg, a, k,
+             k == AccessKind::kWrite && !(p & kPermDirty), want_phys_, block});
+  if (want_phys_) {
+    phys_ = e.result.phys(a);
+    phys_ok_ = true;
+  }
+  ag_.complete(issue + seg);  // the walk's completion resolves the rest
+  return true;
+}
+
+int CpuCore::track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t owner, Cycle issue,
+                   Cycle start, Cycles tlb_latency, explain::WalkReason why, bool want_phys,
+                   int64_t block) {
+  MissStatusTable& mshr = tlb_.mshr();
+  const int i = mshr.allocate(a, ctx_.pcid, t.translation, k, owner);
+  PendingMiss& p = pending_[static_cast<size_t>(i)];
+  p.issue = issue;
+  p.start = start;
+  p.addr = a;
+  p.kind = k;
+  p.tlb_latency = tlb_latency;
+  p.why = why;
+  p.want_phys = want_phys;
+  p.block = block;
+  p.walk = t.id;
+  ++p.serial;
+  p.waiters.clear();
+  if (owner < oldest_owner_) {
+    oldest_owner_ = owner;
+    block_at_ = owner + cfg_.ag.window;
+  }
+  return i;
+}
+
 Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist,
                     Cycles seg) {
   MissStatusTable& mshr = tlb_.mshr();
-  Cycle request = issue + seg + tlb_latency;
+  Cycle start = issue + seg;
+  Cycle request = start + tlb_latency;
   if (mshr.full()) {
-    ++stats_.mshr_stalls;
-    Cycle free_at = *mshr.earliest_ready();
-    if (free_at > request) request = free_at;
-    fill_ready(request);
+    mshr.count_stall();
+    while (mshr.full()) step_walker();
+    request = max(request, walker_.now());
   }
   for (;;) {
-    env_.sync(issue);  // the walk touches shared memory: be at the right time
-    WalkResult w = walker_.walk(a, k, cfg_.user, request, explain_left_ != 0);
-    if (explain_left_) explain_walk(a, k, issue, w, tlb_latency, assist);
-    if (w.fault == FaultKind::kNone) {
-      if (mshr.allocate(a, cfg_.asid, w.done, w.translation, static_cast<uint32_t>(k))) {
-        if (w.done < next_ready_) next_ready_ = w.done;
-      } else {
-        tlb_.fill(w.translation, k);  // no free MSHR even after the stall: fill now
-      }
+    int64_t block = -1;
+    if (explain_.on()) {
+      block = static_cast<int64_t>(explain_.open());
+      explain_.fill(static_cast<size_t>(block),
+                    explain::head(stats_.translations, id_, k, a, issue) + explain_seg_);
+      explain_seg_.clear();
+    }
+    const WalkTicket t = walker_.request(a, k, cfg_.user, request, block >= 0);
+    if (t.fault == FaultKind::kNone) {
+      track(t, a, k, ag_.issued(), issue, start, tlb_latency,
+            assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss, want_phys_,
+            block);
       if (want_phys_) {
-        phys_ = w.translation.phys(a);
+        phys_ = t.translation.phys(a);
         phys_ok_ = true;
       }
-      ag_.complete(w.done);
-      stats_.translation_cycles += (w.done - issue).count();
-      stats_.translation_latency.add((w.done - issue).count());
-      return w.done;
+      ag_.complete(request);  // the walk's completion resolves the rest
+      return kPending;
     }
-    // A page fault is precise: older accesses retire, then the handler runs.
-    ++stats_.faults;
-    ++stats_.faults_by_kind[static_cast<int>(w.fault)];
-    Cycle raised = max(w.done, ag_.drained());
-    env_.sync(raised);
-    FaultInfo f{a, k, w.fault, id_, cfg_.asid};
-    FaultOutcome o = env_.fault(f, raised);
-    Cycle resume = raised + o.cost;
-    stats_.fault_cycles += (resume - raised).count();
-    stats_.fault_latency.add((resume - raised).count());
-    if (o.tlb_flush_page) {
-      tlb_.invalidate_page(a, cfg_.asid);
-      walker_.flush_pwc();
+    // A page fault is precise: every walk completes (this one included),
+    // older accesses retire, then the handler runs.
+    sync_walk_ = t.id;
+    drain_walks();
+    const WalkResult& w = sync_result_;
+    if (block >= 0) {
+      explain_.append_to(static_cast<size_t>(block),
+                         explain::walk(tlb_, walker_.mode(), a, k, issue, w, tlb_latency,
+                                       assist ? explain::WalkReason::kReWalk
+                                              : explain::WalkReason::kMiss));
     }
-    ag_.resume_at(resume);
-    if (o.action == FaultOutcome::Action::kStop) throw std::runtime_error(o.message);
+    const FaultOutcome o = deliver(a, k, w);
     if (o.action == FaultOutcome::Action::kSkip) {
       ++stats_.skipped;
-      ag_.complete(resume);
-      stats_.translation_cycles += (resume - issue).count();
-      stats_.translation_latency.add((resume - issue).count());
-      return resume;
+      ag_.complete(o.resume);
+      stats_.translation_cycles += (o.resume - issue).count();
+      stats_.translation_latency.add((o.resume - issue).count());
+      return o.resume;
     }
     // Replay the access: it walks again from the resumption cycle.
-    request = resume + tlb_latency;
-    issue = resume;
-    env_.sync(issue);
+    issue = o.resume;
+    start = o.resume;
+    request = o.resume + tlb_latency;
+  }
+}
+
+FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w) {
+  ++stats_.faults;
+  ++stats_.faults_by_kind[static_cast<int>(w.fault)];
+  const Cycle raised = max(w.done, ag_.drained());
+  env_.sync(raised);
+  FaultInfo f;
+  f.addr = a;
+  f.kind = k;
+  f.fault = w.fault;
+  f.user = cfg_.user;
+  f.cpu = id_;
+  f.pid = ctx_.pid;
+  f.pcid = ctx_.pcid;
+  f.raised = raised;
+  FaultOutcome o = env_.fault(f);
+  if (o.resume < raised) o.resume = raised;  // the kernel's time is never ignored
+  stats_.fault_cycles += (o.resume - raised).count();
+  stats_.fault_latency.add((o.resume - raised).count());
+  if (o.tlb_flush_page) {
+    tlb_.invalidate_page(a, ctx_.pcid);
+    walker_.flush_pwc();
+  }
+  ag_.resume_at(o.resume);
+  if (o.action == FaultOutcome::Action::kStop) throw std::runtime_error(o.message);
+  return o;
+}
+
+const WalkResult& CpuCore::sync_walk(LinearAddr a, AccessKind k, Cycle at, bool explain) {
+  sync_walk_ = walker_.request(a, k, cfg_.user, at, explain).id;
+  drain_walks();
+  return sync_result_;
+}
+
+void CpuCore::step_walker() {
+  if (const WalkResult* w = walker_.step()) complete(*w);
+  if (!late_.empty()) handle_late_faults();
+}
+
+void CpuCore::complete(const WalkResult& w) {
+  if (w.id == sync_walk_) {
+    sync_result_ = w;
+    sync_walk_ = 0;
+    return;
+  }
+  MissStatusTable& mshr = tlb_.mshr();
+  const int i = entry_of(w.id);
+  MshrEntry& e = mshr.at(i);
+  PendingMiss& p = pending_[static_cast<size_t>(i)];
+  const uint64_t owner = e.owner;
+  if (w.fault != FaultKind::kNone) {
+    // The tables changed under the walk: deliver the fault after this event.
+    ++stats_.late_faults;
+    late_.push_back(
+        LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency, p.waiters});
+    p.waiters.clear();
+    mshr.free(i);
+    recompute_oldest();
+    return;
+  }
+  tlb_.fill_sides(w.translation, e.sides);
+  stats_.translation_cycles += (w.done - p.issue).count();
+  stats_.translation_latency.add((w.done - p.issue).count());
+  if (p.want_phys) phys_done_ = w.done;
+  if (p.block >= 0) {
+    explain_.append_to(static_cast<size_t>(p.block),
+                       explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w,
+                                     p.tlb_latency, p.why));
+  }
+  ag_.resolve(owner, w.done);
+  scratch_.swap(p.waiters);
+  p.waiters.clear();
+  mshr.free(i);
+  // Accesses that merged: done when the walk is (or at their own start).
+  // Writes that find D = 0 re-walk to set it, one walk for all of them.
+  const bool dirty = (w.translation.perms & kPermDirty) != 0;
+  int assist = -1;
+  for (const Waiter& x : scratch_) {
+    if (x.kind == AccessKind::kWrite && !dirty) {
+      if (assist < 0) {
+        ++stats_.dirty_assists;
+        if (x.block >= 0) {
+          explain_.append_to(static_cast<size_t>(x.block),
+                             "  tlb:  merged into the pending miss to this page (MSHR), its walk "
+                             "done@" +
+                                 std::to_string(w.done.count()) +
+                                 " with D clear: re-walk to set D\n");
+        }
+        const WalkTicket t =
+            walker_.request(x.addr, AccessKind::kWrite, cfg_.user, w.done, x.block >= 0);
+        assist = track(t, x.addr, AccessKind::kWrite, x.seq, x.issue, x.start, Cycles(0),
+                       explain::WalkReason::kDirtyAfterMerge, x.want_phys, x.block);
+        continue;
+      }
+      Waiter y = x;
+      y.needs_dirty = false;
+      pending_[static_cast<size_t>(assist)].waiters.push_back(y);
+      continue;
+    }
+    const Cycle done = max(x.start, w.done);
+    stats_.translation_cycles += (done - x.issue).count();
+    stats_.translation_latency.add((done - x.issue).count());
+    if (x.want_phys) phys_done_ = done;
+    if (x.block >= 0) {
+      explain_.append_to(static_cast<size_t>(x.block),
+                         explain::merged(w.done, w.translation.phys(x.addr), done - x.issue));
+    }
+  }
+  scratch_.clear();
+  recompute_oldest();
+}
+
+int CpuCore::entry_of(uint64_t id) const {
+  const MissStatusTable& mshr = tlb_.mshr();
+  int i = 0;
+  while (!(mshr.at(i).busy && pending_[static_cast<size_t>(i)].walk == id)) ++i;
+  return i;
+}
+
+void CpuCore::handle_late_faults() {
+  while (!late_.empty()) {
+    LateFault f = std::move(late_.back());
+    late_.pop_back();
+    drain_walks();
+    WalkResult w;
+    w.fault = f.fault;
+    w.done = f.done;
+    Cycle done;
+    for (;;) {
+      const FaultOutcome o = deliver(f.addr, f.kind, w);
+      done = o.resume;
+      if (o.action == FaultOutcome::Action::kSkip) {
+        ++stats_.skipped;
+        break;
+      }
+      const WalkResult& r = sync_walk(f.addr, f.kind, o.resume + f.tlb_latency, false);
+      if (r.fault == FaultKind::kNone) {
+        tlb_.fill(r.translation, f.kind);
+        done = r.done;
+        break;
+      }
+      w = r;
+    }
+    ag_.resolve(f.owner, done);
+    stats_.translation_cycles += (done - f.issue).count();
+    stats_.translation_latency.add((done - f.issue).count());
+    for (const Waiter& x : f.waiters) {
+      const Cycle d = max(x.start, done);
+      stats_.translation_cycles += (d - x.issue).count();
+      stats_.translation_latency.add((d - x.issue).count());
+    }
   }
 }
 
@@ -229,16 +418,18 @@ void CpuCore::invalidate(const TraceRecord& r) {
   using namespace trace_flags;
   // Serializing: every older access retires and every pending walk fills its
   // TLB entry first (a fill after the invalidation would bring it back).
+  drain_walks();
   const Cycle start = max(ag_.drained(), ag_.next_issue());
-  if (tlb_.mshr().size() != 0) fill_ready(start);
   const uint8_t op = op_of(r.flags);
   std::string what;
   if (op == kOpInvlpg) {
     const LinearAddr a(r.addr & linear_mask_);
-    tlb_.invalidate_page(a, cfg_.asid);  // every page size, global entries too
+    tlb_.invalidate_page(a, ctx_.pcid);  // every page size, global entries too
     ++stats_.inv_page;
-    what = "INVLPG " + hex(a.value()) + ": the page's translations (any size, PCID " +
-           std::to_string(cfg_.asid.value()) + ")";
+    if (explain_.on()) {
+      what = "INVLPG " + explain::hex(a.value()) + ": the page's translations (any size, PCID " +
+             std::to_string(ctx_.pcid.value()) + ")";
+    }
   } else if (op == kOpInvpcid) {
     tlb_.invalidate_asid(Asid(static_cast<uint16_t>(r.addr)));
     ++stats_.inv_pcid;
@@ -257,98 +448,51 @@ void CpuCore::invalidate(const TraceRecord& r) {
   ag_.resume_at(done);
   last_issue_ = start;
   stats_.invalidation_cycles += (done - start).count();
-  if (explain_left_) {
-    --explain_left_;
-    explain_out_->push_back("INV cpu" + std::to_string(id_) + " issue@" +
-                            std::to_string(start.count()) + " (after the pipeline drained)\n  " +
-                            what + "; paging-structure caches flushed; done@" +
-                            std::to_string(done.count()) + "\n");
+  if (explain_.on()) {
+    explain_.fill(explain_.open(), "INV cpu" + std::to_string(id_) + " issue@" +
+                                       std::to_string(start.count()) +
+                                       " (after the pipeline drained)\n  " + what +
+                                       "; paging-structure caches flushed; done@" +
+                                       std::to_string(done.count()) + "\n");
   }
+}
+
+Cycle CpuCore::switch_to(const CpuContext& next, Cycle at) {
+  drain_walks();  // MOV CR3 is serializing
+  const Cycle t = max(max(at, ag_.drained()), ag_.next_issue());
+  ctx_ = next;
+  walker_.set_root(next.cr3, next.pcid);
+  if (cfg_.ctx_switch == CtxSwitchTlb::kFlush) tlb_.invalidate_all(true);
+  walker_.flush_pwc();
+  ++stats_.context_switches;
+  ag_.resume_at(t);
+  last_issue_ = t;
+  return t;
+}
+
+void CpuCore::receive_shootdowns() {
+  if (inbox_.empty()) return;
+  // An interrupt: the pipeline drains, the handler invalidates, returns.
+  drain_walks();
+  const Cycle t = max(ag_.drained(), ag_.next_issue());
+  for (const Shootdown& s : inbox_) {
+    switch (s.kind) {
+      case Shootdown::Kind::kPage: tlb_.invalidate_page(s.addr, s.pcid); break;
+      case Shootdown::Kind::kPcid: tlb_.invalidate_asid(s.pcid); break;
+      case Shootdown::Kind::kAll: tlb_.invalidate_all(true); break;
+    }
+    ++stats_.shootdowns;
+  }
+  inbox_.clear();
+  walker_.flush_pwc();
+  const Cycle done = t + cfg_.ipi_cost;
+  stats_.shootdown_cycles += (done - t).count();
+  ag_.resume_at(done);
 }
 
 void CpuCore::finish() {
+  drain_walks();
   stats_.cycles = ag_.drained().count();
-  fill_ready(ag_.drained());
-}
-
-void CpuCore::explain_hit(LinearAddr a, AccessKind k, Cycle issue, const TlbLookup& l, Cycles seg) {
-  --explain_left_;
-  std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
-                  access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
-                  std::to_string(issue.count()) + "\n";
-  s += explain_seg_;
-  explain_seg_.clear();
-  s += "  tlb:  " + probe_text(tlb_, k, l.level, l.t) + ", " + std::to_string(l.latency.count()) +
-       " cycles\n";
-  s += "  phys: " + hex(l.t->phys(a).value()) + ", translation " +
-       std::to_string((seg + l.latency).count()) + " cycles\n";
-  explain_out_->push_back(s);
-}
-
-void CpuCore::explain_off(LinearAddr a, AccessKind k, Cycle issue, Cycles seg) {
-  --explain_left_;
-  std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
-                  access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
-                  std::to_string(issue.count()) + "\n";
-  s += explain_seg_;
-  explain_seg_.clear();
-  s += "  phys: " + hex(a.value()) + " (paging off: physical = linear), translation " +
-       std::to_string(seg.count()) + " cycles\n";
-  explain_out_->push_back(s);
-}
-
-void CpuCore::explain_walk(LinearAddr a, AccessKind k, Cycle issue, const WalkResult& w,
-                           Cycles tlb_latency, bool assist) {
-  --explain_left_;
-  const PagingModeInfo& m = walker_.mode();
-  std::string s = "#" + std::to_string(stats_.translations) + " cpu" + std::to_string(id_) + " " +
-                  access_kind_letter(k) + " " + hex(a.value()) + " issue@" +
-                  std::to_string(issue.count()) + "\n";
-  s += explain_seg_;
-  explain_seg_.clear();
-  s += "  tlb:  " +
-       (assist ? std::string("hit, but the entry needs a re-walk (permission or D bit)")
-               : probe_text(tlb_, k, TlbLevel::kMiss, nullptr)) +
-       ", " + std::to_string(tlb_latency.count()) + " cycles\n";
-  s += "  walk: " + std::string(w.merged ? "merged into an in-flight walk" : "slot") + " @" +
-       std::to_string(w.start.count()) + "\n";
-  for (unsigned i = 0; i < w.num_steps; ++i) {
-    const WalkStep& st = w.steps[i];
-    std::string lvl(m.level[st.level].name);
-    unsigned idx = level_index(m, st.level, a);
-    char idxs[16];
-    std::snprintf(idxs, sizeof idxs, "[%u]", idx);
-    switch (st.kind) {
-      case WalkStep::Kind::kPwcHit:
-        s += "    pwc  " + lvl + " cache hit -> next table " + hex(st.value) + "  " +
-             std::to_string((st.done - st.start).count()) + " cycles\n";
-        break;
-      case WalkStep::Kind::kRegister:
-        s += "    reg  " + lvl + idxs + " = " + hex(st.value) + " (PDPTE register)\n";
-        break;
-      case WalkStep::Kind::kRead:
-        s += "    read " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " = " + hex(st.value) +
-             "  " + std::to_string(st.start.count()) + "->" + std::to_string(st.done.count()) +
-             " (" + std::to_string((st.done - st.start).count()) + " cycles)\n";
-        break;
-      case WalkStep::Kind::kAdWrite:
-        s += "    A/D  " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " := " + hex(st.value) +
-             "  " + std::to_string(st.start.count()) + "->" + std::to_string(st.done.count()) +
-             " (" + std::to_string((st.done - st.start).count()) + " cycles)\n";
-        break;
-    }
-  }
-  if (w.fault == FaultKind::kNone) {
-    s += "  phys: " + hex(w.translation.phys(a).value()) + " (" +
-         std::string(page_size_name(w.translation.size)) + " page), done@" +
-         std::to_string(w.done.count()) + ", translation " +
-         std::to_string((w.done - issue).count()) + " cycles\n";
-  } else {
-    s += "  fault: " + std::string(fault_kind_name(w.fault)) + " at " +
-         std::string(m.levels ? m.level[w.fault_level].name : "-") + ", raised@" +
-         std::to_string(w.done.count()) + " -> page-fault handler\n";
-  }
-  explain_out_->push_back(s);
 }
 
 namespace {
@@ -366,16 +510,15 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
   v.counter(p + ".l2_hits", "translations", "translations served by the L2 STLB", s.l2_hits);
   v.counter(p + ".tlb_misses", "translations", "translations that missed every TLB level",
             s.tlb_misses);
-  v.counter(p + ".mshr_merges", "translations", "misses merged into a pending miss", s.mshr_merges);
-  v.counter(p + ".mshr_stalls", "translations", "misses that waited for a free MSHR",
-            s.mshr_stalls);
-  v.counter(p + ".dirty_assists", "translations",
-            "writes to a clean TLB entry that walked to set the D bit", s.dirty_assists);
+  v.counter(p + ".dirty_assists", "walks", "walks that set D for writes that found it clear",
+            s.dirty_assists);
   v.counter(p + ".faults", "faults", "page faults raised", s.faults);
   for (int f = 1; f < kNumFaultKinds; ++f) {
     v.counter(p + ".faults." + std::string(fault_kind_name(static_cast<FaultKind>(f))), "faults",
               "page faults of this kind", s.faults_by_kind[f]);
   }
+  v.counter(p + ".late_faults", "faults",
+            "faults found by a walk after the page tables changed under it", s.late_faults);
   v.counter(p + ".skipped", "accesses", "accesses dropped after an unresolved fault", s.skipped);
   v.counter(p + ".seg_records", "records",
             "segment records simulated (selector loads, descriptor writes)", s.seg_records);
@@ -391,6 +534,12 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
             "FLUSH GLOBAL records (every translation, global ones too)", s.inv_global);
   v.counter(p + ".invalidation_cycles", "cycles",
             "cycles of TLB-maintenance records after the pipeline drained", s.invalidation_cycles);
+  v.counter(p + ".context_switches", "switches", "address-space switches (MOV CR3)",
+            s.context_switches);
+  v.counter(p + ".shootdowns", "invalidations", "TLB shootdowns received from other CPUs",
+            s.shootdowns);
+  v.counter(p + ".shootdown_cycles", "cycles", "interrupt cycles spent applying shootdowns",
+            s.shootdown_cycles);
   v.counter(p + ".translation_cycles", "cycles", "sum of translation latencies",
             s.translation_cycles);
   v.counter(p + ".fault_cycles", "cycles", "cycles from fault raise to resumption, summed",
@@ -409,40 +558,24 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
 
 void CpuCore::visit(StatVisitor& v, const std::string& prefix) const {
   emit_cpu(v, prefix, stats_);
+}
+
+void CpuCore::visit_units(StatVisitor& v) const {
+  tlb_.visit(v);
+  walker_.visit(v);
+  seg_stats().visit(v);
+}
+
+SegStats CpuCore::seg_stats() const {
   // Every access record passes the segmentation stage (the fast path only
   // skips the call); faulting accesses' base costs are segmentation cycles too.
   SegStats seg = seg_.stats();
   seg.translations = stats_.records;
   seg.cycles += seg_fault_cycles_;
-  // TLB, walker and segmentation names are global ("tlb.l1d.4K.hits");
-  // qualify them per CPU when there are several.
-  if (prefix == "cpu") {
-    tlb_.visit(v);
-    walker_.visit(v);
-    seg.visit(v);
-    return;
-  }
-  struct Prefixed : StatVisitor {
-    StatVisitor& in;
-    std::string p;
-    Prefixed(StatVisitor& i, std::string s) : in(i), p(std::move(s)) {}
-    void counter(std::string_view n, std::string_view u, std::string_view d, uint64_t x) override {
-      in.counter(p + "." + std::string(n), u, d, x);
-    }
-    void real(std::string_view n, std::string_view u, std::string_view d, double x) override {
-      in.real(p + "." + std::string(n), u, d, x);
-    }
-    void histogram(std::string_view n, std::string_view u, std::string_view d,
-                   const Histogram& h) override {
-      in.histogram(p + "." + std::string(n), u, d, h);
-    }
-  } pv(v, prefix);
-  tlb_.visit(pv);
-  walker_.visit(pv);
-  seg.visit(pv);
+  return seg;
 }
 
-void CpuCore::visit_total(StatVisitor& v, size_t n,
+void CpuCore::visit_total(StatVisitor& v, const std::string& prefix, size_t n,
                           const std::function<const CpuCore&(size_t)>& at) {
   CpuStats t;
   for (size_t i = 0; i < n; ++i) {
@@ -454,11 +587,10 @@ void CpuCore::visit_total(StatVisitor& v, size_t n,
     t.l1_hits += s.l1_hits;
     t.l2_hits += s.l2_hits;
     t.tlb_misses += s.tlb_misses;
-    t.mshr_merges += s.mshr_merges;
-    t.mshr_stalls += s.mshr_stalls;
     t.dirty_assists += s.dirty_assists;
     t.faults += s.faults;
     for (int f = 0; f < kNumFaultKinds; ++f) t.faults_by_kind[f] += s.faults_by_kind[f];
+    t.late_faults += s.late_faults;
     t.skipped += s.skipped;
     t.seg_records += s.seg_records;
     t.seg_skipped += s.seg_skipped;
@@ -467,13 +599,16 @@ void CpuCore::visit_total(StatVisitor& v, size_t n,
     t.inv_all += s.inv_all;
     t.inv_global += s.inv_global;
     t.invalidation_cycles += s.invalidation_cycles;
+    t.context_switches += s.context_switches;
+    t.shootdowns += s.shootdowns;
+    t.shootdown_cycles += s.shootdown_cycles;
     t.translation_cycles += s.translation_cycles;
     t.fault_cycles += s.fault_cycles;
     t.cycles = std::max(t.cycles, s.cycles);
     t.translation_latency.merge(s.translation_latency);
     t.fault_latency.merge(s.fault_latency);
   }
-  emit_cpu(v, "cpu", t);
+  emit_cpu(v, prefix, t);
 }
 
 }  // namespace mmusim

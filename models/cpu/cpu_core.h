@@ -1,8 +1,16 @@
 // One simulated CPU's translation path as plain C++: address generator →
 // segmentation unit (logical → linear) → TLB hierarchy → MSHRs → page walker
-// → fault handler. Everything shared or external (memory timing,
-// synchronization, the kernel) goes through Env, which the SystemC shell
-// implements with TLM sockets and waits, and tests implement directly.
+// → the kernel. The unit cores are the CPU's parts: their SystemC modules own
+// them (or the core owns them, for plain C++ use); everything shared or
+// external (memory timing, synchronization, the kernel) goes through Env.
+//
+// Misses do not stop the CPU: a walk runs as a step machine (walker.h) while
+// younger accesses issue; its completion fills the TLBs at its time, and the
+// accesses that waited for it (the miss itself, and misses to the same page
+// that merged into its MSHR) retire then. Walk events are processed in time
+// order with the CPU's own progress: before an access looks up the TLBs at
+// cycle T, every walk event up to T has happened. A fault is precise: the
+// CPU drains every walk, delivers the fault, and replays the access.
 //
 // Segmentation stage: flat and long modes with no segment record take a
 // two-instruction fast path (long mode adds the canonical check: a
@@ -15,15 +23,18 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "models/common/fault.h"
 #include "models/common/phys_mem.h"
 #include "models/common/stats.h"
 #include "models/cpu/address_generator.h"
-#include "models/common/fault.h"
+#include "models/cpu/cpu_context.h"
+#include "models/cpu/explain.h"
 #include "models/seg/segmentation.h"
 #include "models/tlb/tlb_hierarchy.h"
 #include "models/walker/walker.h"
@@ -79,13 +90,15 @@ struct CpuStats {
   uint64_t translations = 0;  // records + second halves of page-crossing accesses
   uint64_t page_splits = 0;   // accesses that crossed a 4 KiB boundary
   uint64_t l1_hits = 0, l2_hits = 0, tlb_misses = 0;
-  uint64_t mshr_merges = 0;    // misses that joined a pending miss to the same page
-  uint64_t mshr_stalls = 0;    // misses that waited for a free MSHR
-  uint64_t dirty_assists = 0;  // writes that hit a clean TLB entry and walked to set D
+  uint64_t dirty_assists = 0;  // walks that set D for a write that found D = 0
   uint64_t faults = 0, faults_by_kind[kNumFaultKinds] = {};
+  uint64_t late_faults = 0;         // faults found by a walk the outlook said would map
   uint64_t skipped = 0;             // accesses dropped after an unresolved fault
   uint64_t translation_cycles = 0;  // sum over translations of (done - issue)
   uint64_t fault_cycles = 0;        // from fault raise to resumption, summed
+  uint64_t context_switches = 0;    // switch_to calls
+  uint64_t shootdowns = 0;          // invalidations received from other CPUs
+  uint64_t shootdown_cycles = 0;    // interrupt cycles spent applying them
   uint64_t cycles = 0;              // retire cycle of this CPU's last access
   Histogram translation_latency;    // per translation, cycles
   Histogram fault_latency;          // per fault: from raise to resumption, cycles
@@ -96,22 +109,36 @@ struct CpuCoreConfig {
   TlbConfig tlb;
   WalkerConfig walker;
   bool user = true;  // CPL 3
+  // The context the CPU starts in (its CR3 is set with set_root).
+  uint32_t pid = 1;
   Asid asid{1};
+  CtxSwitchTlb ctx_switch = CtxSwitchTlb::kPcid;
+  Cycles ipi_cost{0};  // cycles a received shootdown interrupt costs this CPU
   // Segmentation; the default (flat) keeps linear = offset (wrapped at 4 GiB
   // in 32-bit paging modes). Mode/paging combinations are checked by finalize().
   SegConfig seg;
 };
 
+// The unit cores a CPU drives (owned elsewhere: by their SystemC modules).
+struct CpuUnits {
+  AddressGenerator& ag;
+  SegmentationUnit& seg;
+  TlbHierarchy& tlb;
+  Walker& walker;
+};
+
 class CpuCore {
  public:
-  class Env : public MemoryTiming {
+  class Env : public MemoryTiming {  // access(): the CPU's own data references
    public:
-    // Block until simulated time reaches `t` (before touching shared state).
+    // Before touching shared state at `t` (the kernel, a descriptor in
+    // memory): be at the right time with respect to every other agent.
     virtual void sync(Cycle t) = 0;
-    // Deliver a page fault at `at` (already synchronized by the caller).
-    virtual FaultOutcome fault(const FaultInfo& f, Cycle at) = 0;
+    // Delivers a page fault (already synchronized to f.raised by the caller).
+    virtual FaultOutcome fault(const FaultInfo& f) = 0;
   };
 
+  // `units` are the CPU's parts; their configurations come from `cfg`.
   // `explain_out` receives one block of lines for each of the first
   // `explain` steps (translations, selector loads, segmentation faults).
   // `tables` (shared by the CPUs of one address space, outliving the core)
@@ -119,10 +146,35 @@ class CpuCore {
   // from in protected and long modes; null: the core's own
   // DescriptorTables::defaults. Throws InputError naming seg.<reg> when an
   // initial selector cannot be loaded.
+  CpuCore(uint32_t id, const CpuCoreConfig& cfg, CpuUnits units, PhysMem& mem, Env& env,
+          uint64_t explain = 0, std::vector<std::string>* explain_out = nullptr,
+          DescriptorTables* tables = nullptr);
+  // The same with units the core owns, built from `cfg`; `env` is also the
+  // walker's memory (plain C++ use: tests, benchmarks).
   CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, uint64_t explain = 0,
           std::vector<std::string>* explain_out = nullptr, DescriptorTables* tables = nullptr);
+  ~CpuCore();
+  CpuCore(const CpuCore&) = delete;
+  CpuCore& operator=(const CpuCore&) = delete;
 
-  void set_root(PhysAddr cr3) { walker_.set_root(cr3, cfg_.asid); }
+  // The initial CR3 (untimed setup).
+  void set_root(PhysAddr cr3) {
+    ctx_.cr3 = cr3;
+    walker_.set_root(cr3, ctx_.pcid);
+  }
+  [[nodiscard]] const CpuContext& context() const { return ctx_; }
+  // Runs `next` from cycle `at` on: MOV CR3 semantics (serializing: pending
+  // walks complete first; TLBs kept per PCID or flushed, cfg.ctx_switch;
+  // paging-structure caches flushed). Returns when the CPU may issue again
+  // (the switch itself costs nothing here: the kernel charges its own time).
+  Cycle switch_to(const CpuContext& next, Cycle at);
+  // Queues an invalidation from another CPU; applied at the next
+  // receive_shootdowns() (the shell calls it at every synchronization point).
+  void post(const Shootdown& s) { inbox_.push_back(s); }
+  [[nodiscard]] bool has_shootdowns() const { return !inbox_.empty(); }
+  // Applies every queued invalidation as an interrupt at the CPU's current
+  // time (or its arrival, if later), costing cfg.ipi_cost cycles.
+  void receive_shootdowns();
   // Switches to `tables` (which must outlive the core) and reloads the
   // configured initial segment registers from them (protected/long modes;
   // untimed setup, not counted in the stats).
@@ -152,7 +204,10 @@ class CpuCore {
     }
     return last_issue_;
   }
-  // Drains the pipeline at the end of the trace.
+  // Completes every pending walk now (statistics then count every access
+  // simulated so far), as if the CPU waited for them.
+  void drain() { drain_walks(); }
+  // Completes every pending walk and drains the pipeline at the end of the trace.
   void finish();
 
   [[nodiscard]] uint32_t id() const { return id_; }
@@ -160,21 +215,81 @@ class CpuCore {
   [[nodiscard]] const TlbHierarchy& tlb() const { return tlb_; }
   [[nodiscard]] const Walker& walker() const { return walker_; }
   [[nodiscard]] const SegmentationUnit& seg() const { return seg_; }
-  // Emits this CPU's statistics with names under `prefix` ("cpu", "cpu1").
+  // Emits this CPU's own statistics (records, hits, faults, ...; the units
+  // emit theirs) with names under `prefix`.
   void visit(StatVisitor& v, const std::string& prefix) const;
-  // Sums of every CPU's counters under "cpu" (multi-CPU runs).
-  static void visit_total(StatVisitor& v, size_t n,
+  // The unit cores' statistics under their own names ("tlb.*", "walker.*",
+  // "seg.*"), for plain C++ use (the SystemC modules emit their own).
+  void visit_units(StatVisitor& v) const;
+  // The segmentation unit's statistics as this CPU accounts them.
+  [[nodiscard]] SegStats seg_stats() const;
+  // Sums of every CPU's counters under `prefix` (multi-CPU runs).
+  static void visit_total(StatVisitor& v, const std::string& prefix, size_t n,
                           const std::function<const CpuCore&(size_t)>& at);
 
  private:
+  struct Owned;
+  // An access that merged into a pending walk, waiting for it.
+  struct Waiter {
+    uint64_t seq;  // the access's sequence number (address generator)
+    Cycle issue, start;
+    LinearAddr addr;
+    AccessKind kind;
+    bool needs_dirty;  // a write that will find D = 0: re-walk after the fill
+    bool want_phys;    // a descriptor access: record when it completes
+    int64_t block;     // explain block, or -1
+  };
+  // The access that allocated an MSHR entry, and the accesses merged into it.
+  struct PendingMiss {
+    Cycle issue, start;
+    LinearAddr addr;
+    AccessKind kind = AccessKind::kRead;
+    Cycles tlb_latency;
+    explain::WalkReason why = explain::WalkReason::kMiss;
+    bool want_phys = false;
+    int64_t block = -1;
+    uint64_t walk = 0;    // the walk's ticket id
+    uint64_t serial = 0;  // bumped at every allocation of this entry
+    std::vector<Waiter> waiters;
+  };
+  static constexpr Cycle kPending{~uint64_t{0}};
+
+  CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> owned,
+          const CpuUnits* units, PhysMem& mem, Env& env, uint64_t explain,
+          std::vector<std::string>* explain_out, DescriptorTables* tables);
   // `seg`: segmentation cycles before the TLB lookup (part of the latency).
+  // Returns the translation's completion, or kPending while its walk runs.
   Cycle translate(LinearAddr a, AccessKind k, Cycles seg = Cycles{});
   Cycle miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist, Cycles seg);
-  void fill_ready(Cycle now);
-  void explain_hit(LinearAddr a, AccessKind k, Cycle issue, const TlbLookup& l, Cycles seg);
-  void explain_walk(LinearAddr a, AccessKind k, Cycle issue, const WalkResult& w,
-                    Cycles tlb_latency, bool assist);
-  void explain_off(LinearAddr a, AccessKind k, Cycle issue, Cycles seg);
+  // Merges the access into pending entry `i`; false when it cannot complete
+  // from that walk (a permission failure: it waited for the fill instead).
+  bool merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg);
+  // Issues the next access, first completing walks that the address
+  // generator's window waits for.
+  Cycle issue();
+  // Processes walk events up to and including cycle `t`.
+  void advance(Cycle t) {
+    while (walker_.next_event() <= t) step_walker();
+  }
+  // Index of the MSHR entry tracking walk `id`.
+  int entry_of(uint64_t id) const;
+  void step_walker();
+  void complete(const WalkResult& w);
+  // Runs walk events until nothing is pending.
+  void drain_walks() {
+    while (!walker_.idle()) step_walker();
+  }
+  // Delivers the fault `w` found for an access to `a` (every walk drained);
+  // returns the kernel's outcome with resume >= the raise cycle.
+  FaultOutcome deliver(LinearAddr a, AccessKind k, const WalkResult& w);
+  // Requests a walk and runs every walk until it completes (precise faults).
+  const WalkResult& sync_walk(LinearAddr a, AccessKind k, Cycle at, bool explain);
+  void handle_late_faults();
+  // Allocates an MSHR entry for a walk the ticket says will map.
+  int track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t owner, Cycle issue,
+            Cycle start, Cycles tlb_latency, explain::WalkReason why, bool want_phys,
+            int64_t block);
+  void recompute_oldest();
   // Segmentation stage (cpu_core_seg.cc).
   Cycle process_segmented(const TraceRecord& r);
   // INVLPG / INVPCID / FLUSH: serializing; pending walks fill, then the TLBs
@@ -183,15 +298,14 @@ class CpuCore {
   [[nodiscard]] uint64_t invalidation_records() const {
     return stats_.inv_page + stats_.inv_pcid + stats_.inv_all + stats_.inv_global;
   }
-  void seg_fault(const TraceRecord& r, const SegFault& f, Cycle issue, Cycle done, bool explain);
+  // `block`: the explain block to write (-1: none).
+  void seg_fault(const TraceRecord& r, const SegFault& f, Cycle issue, Cycle done, int64_t block);
   void load_segment(const TraceRecord& r, SegReg reg, Selector sel);
   void write_descriptor(const TraceRecord& r);
   // Translates a descriptor's linear address (implicit access): the physical
   // address, or false when the access was skipped by an unresolved fault.
   bool descriptor_access(LinearAddr a, AccessKind k, Cycle& done, PhysAddr& pa);
   void load_initial_registers();
-  [[nodiscard]] std::string seg_register_text(SegReg r) const;
-  [[nodiscard]] std::string seg_fault_text(const TraceRecord& r, const SegFault& f) const;
   [[nodiscard]] uint64_t record_number() const {
     return record_base_ + stats_.records + stats_.seg_records + invalidation_records();
   }
@@ -199,12 +313,14 @@ class CpuCore {
   uint32_t id_;
   CpuCoreConfig cfg_;
   Env& env_;
-  AddressGenerator ag_;
-  TlbHierarchy tlb_;
-  Walker walker_;
+  std::unique_ptr<Owned> owned_;
+  AddressGenerator& ag_;
+  SegmentationUnit& seg_;
+  TlbHierarchy& tlb_;
+  Walker& walker_;
+  CpuContext ctx_;
   CpuStats stats_;
   PhysMem& mem_;
-  SegmentationUnit seg_;
   DescriptorTables own_tables_;
   DescriptorTables* tables_;
   uint64_t tables_gen_ = 0;
@@ -216,13 +332,31 @@ class CpuCore {
   bool want_phys_ = false;  // translate() records the physical address
   bool phys_ok_ = false;
   PhysAddr phys_;
+  Cycle phys_done_;          // completion of a pending translation that wanted phys_
   std::string explain_seg_;  // segmentation line for the next explained translation
   bool paging_ = true;
   uint64_t linear_mask_;  // 32-bit modes wrap linear addresses at 4 GiB
-  uint64_t explain_left_;
-  std::vector<std::string>* explain_out_;
+  Explainer explain_;
   Cycle last_issue_{0};
-  Cycle next_ready_{~uint64_t{0}};  // earliest ready cycle among pending MSHRs
+  std::vector<PendingMiss> pending_;  // by MSHR entry
+  uint64_t oldest_owner_ = ~uint64_t{0};  // smallest owner seq among pending entries
+  uint64_t block_at_ = ~uint64_t{0};      // oldest_owner_ + window: issue() must wait there
+  uint64_t sync_walk_ = 0;                // ticket of a synchronous (faulting) walk
+  WalkResult sync_result_;
+  // A pending walk that found a fault its ticket did not foresee (the tables
+  // changed under it): delivered after the walk event that found it.
+  struct LateFault {
+    LinearAddr addr;
+    AccessKind kind;
+    FaultKind fault;
+    Cycle issue, done;
+    uint64_t owner;
+    Cycles tlb_latency;
+    std::vector<Waiter> waiters;
+  };
+  std::vector<LateFault> late_;
+  std::vector<Waiter> scratch_;
+  std::vector<Shootdown> inbox_;
 };
 
 }  // namespace mmusim

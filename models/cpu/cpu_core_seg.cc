@@ -2,65 +2,15 @@
 // seg core (real and protected modes, register overrides, non-canonical
 // addresses), selector loads timed through the memory model, descriptor
 // writes, segmentation faults, and their --explain text.
-#include <cinttypes>
-#include <cstdio>
-
 #include "models/cpu/cpu_core.h"
 
 namespace mmusim {
-namespace {
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%" PRIx64, v);
-  return b;
-}
-
-std::string sel_hex(Selector s) {
-  char b[8];
-  std::snprintf(b, sizeof b, "0x%04x", s.value());
-  return b;
-}
-
-std::string bytes(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
-
-std::string reg_upper(SegReg r) { return std::string(trace_flags::kRegNames[seg_index(r)]); }
-
-std::string span(Cycle a, Cycle b) {
-  return std::to_string(a.count()) + "->" + std::to_string(b.count()) + " (" +
-         std::to_string((b - a).count()) + " cycles)";
-}
-
-// "code exec/read", "data read/write expand-down", ...
-std::string type_text(const SegmentDescriptor& d) {
-  if (!d.s) return "system type " + std::to_string(d.type);
-  std::string t = d.is_code() ? (d.readable() ? "code exec/read" : "code exec-only")
-                              : (d.writable() ? "data read/write" : "data read-only");
-  if (d.expand_down()) t += " expand-down";
-  if (d.conforming()) t += " conforming";
-  if (d.is_code() && d.l) t += " 64-bit";
-  return t;
-}
-
-std::string descriptor_text(uint64_t raw) {
-  const SegmentDescriptor d = SegmentDescriptor::decode(raw);
-  char r[24];
-  std::snprintf(r, sizeof r, "0x%016" PRIx64, raw);
-  std::string s = std::string(r) + ": base " + hex(d.base) + " limit " + hex(d.limit);
-  if (d.g) s += " (G: " + hex(d.effective_limit()) + ")";
-  s += ", " + type_text(d) + ", DPL " + std::to_string(d.dpl) +
-       (d.present ? ", present" : ", NOT present");
-  return s;
-}
-
-std::string fault_name(const SegFault& f) {
-  const std::string k = f.kind == SegFaultKind::kGP   ? "#GP"
-                        : f.kind == SegFaultKind::kSS ? "#SS"
-                                                      : "#NP";
-  return k + "(" + hex(f.error_code) + ") " + std::string(seg_fault_reason_name(f.reason));
-}
-
-}  // namespace
+using explain::descriptor_text;
+using explain::fault_name;
+using explain::hex;
+using explain::reg_upper;
+using explain::sel_hex;
+using explain::span;
 
 DescriptorTables DescriptorTables::defaults(const SegConfig& c) {
   DescriptorTables t;
@@ -125,35 +75,18 @@ Cycle CpuCore::process_segmented(const TraceRecord& r) {
   if (mode != SegMode::kFlat) {
     const SegResult s = seg_.translate(reg, VirtAddr(r.addr), static_cast<uint32_t>(size), r.kind);
     if (!s.ok()) {
-      const Cycle issue = ag_.issue();
+      const Cycle issue = this->issue();
       const Cycle done = issue + seg_.reg(reg).cost;
       last_issue_ = issue;
       ag_.complete(done);
-      const bool ex = explain_left_ != 0;
-      if (ex) --explain_left_;
-      seg_fault(r, s.fault, issue, done, ex);
+      seg_fault(r, s.fault, issue, done,
+                explain_.on() ? static_cast<int64_t>(explain_.open()) : int64_t{-1});
       return last_issue_;
     }
     lin = s.linear.value();
     cost = s.cost;
-    const SegmentCache& h = seg_.reg(reg);
-    if (explain_left_ && (mode != SegMode::kLong64 || h.applied_base != 0)) {
-      const uint64_t sum = h.applied_base + r.addr;
-      std::string wrap;
-      if (sum != lin) {
-        wrap = mode == SegMode::kReal && (sum & ~lin) == (uint64_t{1} << 20)
-                   ? " (" + hex(sum) + " with bit 20 cleared: A20M#)"
-                   : " (" + hex(sum) + " mod 2^32)";
-      }
-      explain_seg_ =
-          "  seg:  " + reg_upper(reg) + ":" + hex(r.addr) + " (" + bytes(size) + ") via " +
-          reg_upper(reg) + " = " + seg_register_text(reg) + "\n        checks ok -> linear " +
-          hex(lin) + " = base " + hex(h.applied_base) + " + offset " + hex(r.addr) + wrap +
-          (mode == SegMode::kLong64
-               ? std::string()
-               : " [decimal " + std::to_string(lin) + " = " + std::to_string(h.applied_base) +
-                     " + " + std::to_string(r.addr) + "]") +
-          ", " + std::to_string(cost.count()) + " cycles\n";
+    if (explain_.on() && (mode != SegMode::kLong64 || seg_.reg(reg).applied_base != 0)) {
+      explain_seg_ = explain::seg_line(seg_, reg, r.addr, size, lin, cost);
     }
   }
   const uint64_t first = lin & linear_mask_;
@@ -170,24 +103,26 @@ Cycle CpuCore::process_segmented(const TraceRecord& r) {
 // The access (or load) issued at `issue` faulted and completes at `done`
 // without reaching the TLBs (the caller retires it in the address generator).
 void CpuCore::seg_fault(const TraceRecord& r, const SegFault& f, Cycle issue, Cycle done,
-                        bool explain) {
+                        int64_t block) {
   const bool access = trace_flags::op_of(r.flags) == trace_flags::kOpAccess;
   ++stats_.seg_skipped;
   if (access) seg_fault_cycles_ += (done - issue).count();
-  if (explain) {
+  if (block >= 0) {
     const std::string name = fault_name(f);
     std::string s = name.substr(0, name.find('(')) + " cpu" + std::to_string(id_) + " " +
-                    seg_fault_text(r, f) + " issue@" + std::to_string(issue.count()) + "\n";
-    if (access) s += "  seg:  " + reg_upper(f.reg) + " = " + seg_register_text(f.reg) + "\n";
+                    explain::seg_record(r, f) + " issue@" + std::to_string(issue.count()) + "\n";
+    if (access) {
+      s += "  seg:  " + reg_upper(f.reg) + " = " + explain::seg_register(seg_, f.reg) + "\n";
+    }
     s += "  fault: " + name + " -> " +
          (access ? "access skipped" : "load skipped, register unchanged") + ", done@" +
          std::to_string(done.count()) + "\n";
-    explain_out_->push_back(s);
+    explain_.fill(static_cast<size_t>(block), s);
   }
   if (seg_.config().stop_on_fault) {
     throw SegmentationStop("segmentation fault stopped the run (seg.stop_on_fault): cpu" +
                            std::to_string(id_) + " record " + std::to_string(record_number()) +
-                           ": " + seg_fault_text(r, f) + ": " + fault_name(f) + " at cycle " +
+                           ": " + explain::seg_record(r, f) + ": " + fault_name(f) + " at cycle " +
                            std::to_string(issue.count()));
   }
 }
@@ -197,6 +132,10 @@ bool CpuCore::descriptor_access(LinearAddr a, AccessKind k, Cycle& done, PhysAdd
   phys_ok_ = false;
   done = translate(LinearAddr(a.value() & linear_mask_), k);
   want_phys_ = false;
+  if (done == kPending) {  // the load needs the descriptor: wait for the walk
+    drain_walks();
+    done = phys_done_;
+  }
   if (!phys_ok_) return false;
   pa = phys_;
   tables_->populate(a, pa, mem_);
@@ -208,22 +147,23 @@ void CpuCore::load_segment(const TraceRecord& r, SegReg reg, Selector sel) {
     tables_gen_ = tables_->generation();
     seg_.invalidate_descriptor_cache();
   }
-  const bool ex = explain_left_ != 0;
+  const bool ex = explain_.on();
+  size_t block = 0;
   std::string head;
   if (ex) {
-    --explain_left_;
+    block = explain_.open();
     head = "LOAD cpu" + std::to_string(id_) + " " + reg_upper(reg) + " <- " + sel_hex(sel);
   }
   SelectorLoad step = seg_.begin_load(reg, sel);
   if (const auto* f = std::get_if<SegFault>(&step)) {
-    const Cycle issue = ag_.issue();
+    const Cycle issue = this->issue();
     last_issue_ = issue;
     ag_.complete(issue);
-    seg_fault(r, *f, issue, issue, ex);
+    seg_fault(r, *f, issue, issue, ex ? static_cast<int64_t>(block) : int64_t{-1});
     return;
   }
   if (const auto* d = std::get_if<LoadDone>(&step)) {
-    const Cycle issue = ag_.issue();
+    const Cycle issue = this->issue();
     last_issue_ = issue;
     const Cycle done = issue + d->cost;
     ag_.complete(done);
@@ -240,21 +180,20 @@ void CpuCore::load_segment(const TraceRecord& r, SegReg reg, Selector sel) {
         s += "  null selector: register unusable until reloaded (no memory access)\n";
       }
       s += "  done@" + std::to_string(done.count()) + ": " + reg_upper(reg) + " = " +
-           seg_register_text(reg) + "\n";
-      explain_out_->push_back(s);
+           explain::seg_register(seg_, reg) + "\n";
+      explain_.fill(block, s);
     }
     return;
   }
   // Read the descriptor: translate its linear address (the table page is
   // mapped on first touch like any page), then a timed DRAM read.
   const LinearAddr addr = std::get<ReadDescriptor>(step).addr;
-  if (ex) explain_out_->push_back(head + ": descriptor read at linear " + hex(addr.value()) + "\n");
+  if (ex) explain_.fill(block, head + ": descriptor read at linear " + hex(addr.value()) + "\n");
   Cycle t;
   PhysAddr pa;
   if (!descriptor_access(addr, AccessKind::kRead, t, pa)) {
     ++stats_.seg_skipped;  // the table page could not be mapped: the load is dropped
-    if (ex)
-      explain_out_->push_back(head + " (cont.)\n  descriptor page unmappable: load skipped\n");
+    if (ex) explain_.append(head + " (cont.)\n  descriptor page unmappable: load skipped\n");
     return;
   }
   env_.sync(t);
@@ -272,9 +211,9 @@ void CpuCore::load_segment(const TraceRecord& r, SegReg reg, Selector sel) {
     if (ex) {
       s += "  fault: " + fault_name(*f) + " -> load skipped, register unchanged, done@" +
            std::to_string(read_done.count()) + "\n";
-      explain_out_->push_back(s);
+      explain_.append(s);
     }
-    seg_fault(r, *f, last_issue_, read_done, false);
+    seg_fault(r, *f, last_issue_, read_done, -1);
     return;
   }
   const LoadDone& d = std::get<LoadDone>(res);
@@ -290,8 +229,8 @@ void CpuCore::load_segment(const TraceRecord& r, SegReg reg, Selector sel) {
   ag_.resume_at(done);
   if (ex) {
     s += "  done@" + std::to_string(done.count()) + ": " + reg_upper(reg) + " = " +
-         seg_register_text(reg) + "\n";
-    explain_out_->push_back(s);
+         explain::seg_register(seg_, reg) + "\n";
+    explain_.append(s);
   }
 }
 
@@ -309,32 +248,6 @@ void CpuCore::write_descriptor(const TraceRecord& r) {
   Cycle t;
   PhysAddr pa;
   if (descriptor_access(LinearAddr(a), AccessKind::kWrite, t, pa)) mem_.write64(pa, r.addr);
-}
-
-std::string CpuCore::seg_register_text(SegReg r) const {
-  const SegmentCache& h = seg_.reg(r);
-  const std::string sel = sel_hex(h.selector);
-  switch (seg_.mode()) {
-    case SegMode::kReal:
-      return sel + " (real mode: base " + sel + " << 4 = " + hex(h.base) + ", limit 0xffff)";
-    case SegMode::kFlat: return sel + " (flat: base 0, limit 4 GiB)";
-    case SegMode::kLong64:
-      return sel + " (long mode: base " + hex(h.applied_base) +
-             (r == SegReg::kFS || r == SegReg::kGS ? " from IA32_" + reg_upper(r) + "_BASE" : "") +
-             ", no limit, canonical " + std::to_string(seg_.config().canonical_bits) + " bits)";
-    case SegMode::kProtected32: break;
-  }
-  if (!h.usable) return sel + " (null selector: unusable)";
-  return sel + " (" + (h.selector.ti() ? "LDT[" : "GDT[") + std::to_string(h.selector.index()) +
-         "] " + descriptor_text(h.raw) + ")";
-}
-
-std::string CpuCore::seg_fault_text(const TraceRecord& r, const SegFault& f) const {
-  if (trace_flags::op_of(r.flags) == trace_flags::kOpLoad) {
-    return "LOAD " + reg_upper(f.reg) + " " + sel_hex(f.selector);
-  }
-  return std::string(1, access_kind_letter(r.kind)) + " " + reg_upper(f.reg) + ":" + hex(r.addr) +
-         " (" + bytes(r.size ? r.size : 1) + ")";
 }
 
 }  // namespace mmusim

@@ -16,7 +16,7 @@ namespace mmusim {
 class FaultHandler {
  public:
   virtual ~FaultHandler() = default;
-  virtual FaultOutcome handle(const FaultInfo& f, Cycle at) = 0;
+  virtual FaultOutcome handle(const FaultInfo& f) = 0;
   // The root of the page table the CPUs start with (CR3) and its PCID.
   [[nodiscard]] virtual PhysAddr root() const = 0;
   virtual void visit(StatVisitor& v) const = 0;

@@ -70,12 +70,14 @@ PageSize FirstTouchMapper::size_for(LinearAddr a) const {
   return PageSize::k4K;
 }
 
-FaultOutcome FirstTouchMapper::handle(const FaultInfo& f, Cycle /*at*/) {
+FaultOutcome FirstTouchMapper::handle(const FaultInfo& f) {
   FaultOutcome out;
+  out.resume = f.raised;
   ++stats_.faults;
   if (f.fault != FaultKind::kNotPresent) {
     ++stats_.skipped;
     out.action = FaultOutcome::Action::kSkip;
+    out.cls = FaultClass::kSegv;
     return out;
   }
   PageSize s = size_for(f.addr);
@@ -93,9 +95,11 @@ FaultOutcome FirstTouchMapper::handle(const FaultInfo& f, Cycle /*at*/) {
     return out;
   }
   ++stats_.mapped_pages[static_cast<int>(s)];
-  out.cost = cfg_.minor_fault_cost;
-  stats_.fault_cycles += out.cost.count();
-  stats_.cost.add(out.cost.count());
+  // The fixed cost covers the whole handler (entry, allocation, PTE, exit).
+  out.resume = f.raised + cfg_.minor_fault_cost;
+  out.timing.add(FaultTiming::kAlloc, cfg_.minor_fault_cost);
+  stats_.fault_cycles += cfg_.minor_fault_cost.count();
+  stats_.cost.add(cfg_.minor_fault_cost.count());
   return out;
 }
 

@@ -44,7 +44,7 @@ struct FirstTouchStats {
 class FirstTouchMapper : public FaultHandler {
  public:
   FirstTouchMapper(const FirstTouchConfig& cfg, PhysMem& mem);
-  FaultOutcome handle(const FaultInfo& f, Cycle at) override;
+  FaultOutcome handle(const FaultInfo& f) override;
   [[nodiscard]] PhysAddr root() const override { return table_.root(); }
   void visit(StatVisitor& v) const override;
   [[nodiscard]] const FirstTouchStats& stats() const { return stats_; }

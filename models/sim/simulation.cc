@@ -154,8 +154,7 @@ class KernelModule : public sc_core::sc_module {
   void b_transport(int /*id*/, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
     FaultExtension* x = nullptr;
     p.get_extension(x);
-    x->outcome = handler.handle(x->info, x->at);
-    delay += clk_.span(x->outcome.cost);
+    x->outcome = handler.handle(x->info);
     p.set_response_status(tlm::TLM_OK_RESPONSE);
   }
   FaultHandler& handler;
@@ -339,11 +338,11 @@ class CpuModule : public sc_core::sc_module, public CpuCore::Env {
     Cycle now = clk_.now();
     if (t > now) wait(clk_.span(t - now));
   }
-  FaultOutcome fault(const FaultInfo& f, Cycle at) override {
-    sync_now(at);
+  FaultOutcome fault(const FaultInfo& f) override {
+    sync_now(f.raised);
     FaultExtension ext;
     ext.info = f;
-    ext.at = at;
+    ext.at = f.raised;
     tlm::tlm_generic_payload p;
     p.set_extension(&ext);
     p.set_command(tlm::TLM_IGNORE_COMMAND);
@@ -479,12 +478,40 @@ void Simulation::visit(StatVisitor& v) const {
   v.real("sim.wall_seconds", "s", "wall-clock seconds spent simulating", m.wall);
   v.real("sim.accesses_per_second", "accesses/s", "simulated trace records per wall-clock second",
          m.wall > 0 ? static_cast<double>(records()) / m.wall : 0.0);
+  auto units = [&v](const CpuCore& c, const std::string& prefix) {
+    c.visit(v, prefix);
+    if (prefix == "cpu") {
+      c.tlb().visit(v);
+      c.walker().visit(v);
+      c.seg_stats().visit(v);
+      return;
+    }
+    struct Prefixed : StatVisitor {
+      StatVisitor& in;
+      std::string p;
+      Prefixed(StatVisitor& i, std::string s) : in(i), p(std::move(s)) {}
+      void counter(std::string_view n, std::string_view u, std::string_view d,
+                   uint64_t x) override {
+        in.counter(p + "." + std::string(n), u, d, x);
+      }
+      void real(std::string_view n, std::string_view u, std::string_view d, double x) override {
+        in.real(p + "." + std::string(n), u, d, x);
+      }
+      void histogram(std::string_view n, std::string_view u, std::string_view d,
+                     const Histogram& h) override {
+        in.histogram(p + "." + std::string(n), u, d, h);
+      }
+    } pv(v, prefix);
+    c.tlb().visit(pv);
+    c.walker().visit(pv);
+    c.seg_stats().visit(pv);
+  };
   if (m.cpus.size() == 1) {
-    m.cpus[0]->core.visit(v, "cpu");
+    units(m.cpus[0]->core, "cpu");
   } else {
-    CpuCore::visit_total(v, m.cpus.size(),
+    CpuCore::visit_total(v, "cpu", m.cpus.size(),
                          [&m](size_t i) -> const CpuCore& { return m.cpus[i]->core; });
-    for (const auto& c : m.cpus) c->core.visit(v, "cpu" + std::to_string(c->core.id()));
+    for (const auto& c : m.cpus) units(c->core, "cpu" + std::to_string(c->core.id()));
   }
   // Misses per thousand trace records, summed over the CPUs.
   uint64_t l1i = 0, l1d = 0, l2 = 0;

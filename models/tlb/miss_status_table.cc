@@ -6,47 +6,49 @@ namespace mmusim {
 
 MissStatusTable::MissStatusTable(uint32_t capacity) {
   if (capacity < 1) throw InputError("tlb.mshr.entries: must be at least 1");
-  slots_.assign(capacity, Slot{});
+  slots_.assign(capacity, MshrEntry{});
 }
 
-bool MissStatusTable::allocate(LinearAddr a, Asid asid, Cycle ready, const Translation& result,
-                               uint32_t cookie) {
-  if (used_ == slots_.size()) {
-    ++stats_.full_stalls;
-    return false;
-  }
-  for (Slot& s : slots_) {
-    if (s.busy) continue;
-    s.e = MshrEntry{vpn_of(a, PageSize::k4K), asid, ready, result, cookie, next_seq_++};
-    s.busy = true;
+int MissStatusTable::allocate(LinearAddr a, Asid asid, const Translation& t, AccessKind k,
+                              uint64_t owner) {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    MshrEntry& e = slots_[i];
+    if (e.busy) continue;
+    e.shift = page_shift(t.size);
+    e.vpn = Vpn(a.value() >> e.shift);
+    e.asid = asid;
+    e.result = t;
+    e.sides = side_bit(k);
+    e.owner = owner;
+    e.busy = true;
     ++used_;
     ++stats_.allocations;
-    return true;
+    return static_cast<int>(i);
   }
-  return false;  // unreachable: used_ < capacity
+  return -1;
 }
 
-std::optional<Cycle> MissStatusTable::earliest_ready() const {
-  std::optional<Cycle> best;
-  for (const Slot& s : slots_) {
-    if (s.busy && (!best || s.e.ready < *best)) best = s.e.ready;
-  }
-  return best;
+void MissStatusTable::free(int i) {
+  MshrEntry& e = slots_[static_cast<size_t>(i)];
+  if (!e.busy) return;
+  e.busy = false;
+  --used_;
 }
 
 void MissStatusTable::clear() {
-  for (Slot& s : slots_) s.busy = false;
+  for (MshrEntry& e : slots_) e.busy = false;
   used_ = 0;
 }
 
 void MissStatusTable::visit(StatVisitor& v, std::string_view prefix) const {
   const std::string p(prefix);
-  v.counter(p + ".allocations", "walks", "TLB misses that started a walk (MSHR allocated)",
+  v.counter(p + ".allocations", "walks", "TLB misses that started a walk for a distinct page",
             stats_.allocations);
-  v.counter(p + ".merges", "accesses", "TLB misses merged into a pending walk for their page",
+  v.counter(p + ".merges", "accesses",
+            "TLB misses merged into a pending walk covering their page (any access kind)",
             stats_.merges);
-  v.counter(p + ".full_stalls", "events", "misses refused because every MSHR was busy",
-            stats_.full_stalls);
+  v.counter(p + ".stalls", "accesses", "misses that waited because every MSHR was busy",
+            stats_.stalls);
 }
 
 }  // namespace mmusim

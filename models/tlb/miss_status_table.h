@@ -1,12 +1,13 @@
-// Miss status holding registers for TLB misses: at most `capacity` walks in
-// flight per CPU. An entry is keyed by the 4 KiB linear page and the asid of
-// the miss that allocated it and carries the walk's result and the cycle it
-// is ready. A later miss to the same (page, asid) merges into it (find). Fixed
-// storage, linear scans (capacity is small), no allocation after construction.
+// Miss status holding registers for TLB misses: at most `capacity` distinct
+// translations being walked per CPU. An entry is keyed by the page the walk
+// will map (its size is known when the walk is requested: a pending 2 MiB or
+// 1 GiB walk covers every 4 KiB part of its page) and the PCID. A later miss
+// to that page, of any access kind, merges into the entry. Entries are freed
+// when their walk completes. Fixed storage, linear scans (capacity is small),
+// no allocation after construction.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,88 +19,69 @@
 namespace mmusim {
 
 struct MshrEntry {
-  Vpn vpn;  // 4 KiB linear page number of the allocating miss
+  Vpn vpn;             // page number at the translation's size
+  unsigned shift = 12;  // log2 of the page size
   Asid asid;
-  Cycle ready;          // the walk result is usable from this cycle on
-  Translation result;   // what to fill into the TLBs
-  uint32_t cookie = 0;  // opaque to the table (e.g. a fault code or requester id)
-  uint64_t seq = 0;     // allocation order, breaks ties between equal `ready`
+  Translation result;  // what the walk will return (known at request)
+  uint8_t sides = 0;   // bit 0: fill the L1 ITLB, bit 1: the L1 DTLB
+  uint64_t owner = 0;  // sequence number of the access that allocated it
+  bool busy = false;
 };
 
 struct MshrStats {
-  uint64_t allocations = 0;  // walks started
-  uint64_t merges = 0;       // misses that found a pending walk for their page
-  uint64_t full_stalls = 0;  // allocate() calls refused because the table was full
+  uint64_t allocations = 0;  // walks started for a distinct page
+  uint64_t merges = 0;       // misses that joined a pending walk for their page
+  uint64_t stalls = 0;       // misses that waited because every entry was busy
 };
 
 class MissStatusTable {
  public:
+  static constexpr uint8_t kSideI = 1;
+  static constexpr uint8_t kSideD = 2;
+  static constexpr uint8_t side_bit(AccessKind k) {
+    return k == AccessKind::kFetch ? kSideI : kSideD;
+  }
+
   explicit MissStatusTable(uint32_t capacity);
 
-  // The pending entry for (4K page of a, asid), or nullptr. A non-null result
-  // counts as a merge: call it once per missing access. Valid until the next
-  // allocate/retire/clear.
-  const MshrEntry* find(LinearAddr a, Asid asid) {
-    if (used_ == 0) return nullptr;
-    const Vpn vpn = vpn_of(a, PageSize::k4K);
-    for (const Slot& s : slots_) {
-      if (s.busy && s.e.vpn == vpn && s.e.asid == asid) {
-        ++stats_.merges;
-        return &s.e;
+  // Index of the pending entry covering (a, asid), or -1.
+  [[nodiscard]] int find(LinearAddr a, Asid asid) const {
+    if (used_ == 0) return -1;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const MshrEntry& e = slots_[i];
+      if (e.busy && (a.value() >> e.shift) == e.vpn.value() && e.asid == asid) {
+        return static_cast<int>(i);
       }
     }
-    return nullptr;
+    return -1;
   }
-
-  // Starts tracking a walk. Returns false (counting a full stall) when every
-  // entry is busy: the caller waits until earliest_ready(), retires, retries.
-  bool allocate(LinearAddr a, Asid asid, Cycle ready, const Translation& result,
-                uint32_t cookie = 0);
-
-  // Hands every entry with ready <= now to f(const MshrEntry&), in ready
-  // order, ties in allocation order, freeing each before the call (f may
-  // allocate). Returns the number retired.
-  template <class F>
-  uint32_t retire_until(Cycle now, F&& f) {
-    uint32_t n = 0;
-    while (used_ != 0) {
-      Slot* best = nullptr;
-      for (Slot& s : slots_) {
-        if (!s.busy || s.e.ready > now) continue;
-        if (best == nullptr || s.e.ready < best->e.ready ||
-            (s.e.ready == best->e.ready && s.e.seq < best->e.seq)) {
-          best = &s;
-        }
-      }
-      if (best == nullptr) break;
-      const MshrEntry e = best->e;
-      best->busy = false;
-      --used_;
-      ++n;
-      f(e);
+  // The index allocate() will use next, or -1 when full.
+  [[nodiscard]] int first_free() const {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (!slots_[i].busy) return static_cast<int>(i);
     }
-    return n;
+    return -1;
   }
+  // Allocates the first free entry for the walk of `a` that will map `t`
+  // (the caller checked !full()); returns its index.
+  int allocate(LinearAddr a, Asid asid, const Translation& t, AccessKind k, uint64_t owner);
+  void free(int i);
+  [[nodiscard]] MshrEntry& at(int i) { return slots_[static_cast<size_t>(i)]; }
+  [[nodiscard]] const MshrEntry& at(int i) const { return slots_[static_cast<size_t>(i)]; }
 
-  // The smallest ready cycle among pending entries; nullopt when empty.
-  [[nodiscard]] std::optional<Cycle> earliest_ready() const;
-
+  void count_merge() { ++stats_.merges; }
+  void count_stall() { ++stats_.stalls; }
   void clear();
   [[nodiscard]] uint32_t size() const { return used_; }
   [[nodiscard]] uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
   [[nodiscard]] bool full() const { return used_ == slots_.size(); }
   [[nodiscard]] const MshrStats& stats() const { return stats_; }
-  // "<prefix>.allocations", ".merges", ".full_stalls".
+  // "<prefix>.allocations", ".merges", ".stalls".
   void visit(StatVisitor& v, std::string_view prefix) const;
 
  private:
-  struct Slot {
-    MshrEntry e;
-    bool busy = false;
-  };
-  std::vector<Slot> slots_;
+  std::vector<MshrEntry> slots_;
   uint32_t used_ = 0;
-  uint64_t next_seq_ = 0;
   MshrStats stats_;
 };
 

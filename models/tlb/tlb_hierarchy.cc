@@ -105,6 +105,17 @@ void TlbHierarchy::fill(const Translation& t, AccessKind k) {
   if (TlbArray* l1 = l1_by_size_[side][sz]) l1->insert(t);
 }
 
+void TlbHierarchy::fill_sides(const Translation& t, uint8_t sides) {
+  const unsigned sz = static_cast<unsigned>(t.size);
+  if (TlbArray* l2 = l2_by_size_[sz]) l2->insert(t);
+  for (int side = 0; side < 2; ++side) {
+    const uint8_t bit = side == kSideI ? MissStatusTable::kSideI : MissStatusTable::kSideD;
+    if ((sides & bit) == 0) continue;
+    memo_[side].vpn4k = kNoVpn;
+    if (TlbArray* l1 = l1_by_size_[side][sz]) l1->insert(t);
+  }
+}
+
 void TlbHierarchy::invalidate_page(LinearAddr a, Asid asid) {
   drop_memos();
   for (TlbArray& arr : arrays_) arr.invalidate_page(a, asid);

@@ -67,6 +67,9 @@ class TlbHierarchy {
   // After a walk: fills the L2 array holding t.size (if any) and the L1 array
   // of t.size on the access side (if any).
   void fill(const Translation& t, AccessKind k);
+  // The same for the sides named by `sides` (MissStatusTable::kSideI/kSideD):
+  // one L2 fill, and the L1 array of t.size on each named side.
+  void fill_sides(const Translation& t, uint8_t sides);
 
   // Broadcast to every array (see TlbArray for the matching rules).
   void invalidate_page(LinearAddr a, Asid asid);

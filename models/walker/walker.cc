@@ -4,13 +4,13 @@
 
 namespace mmusim {
 
-
 Walker::Walker(const WalkerConfig& cfg, PhysMem& mem, MemoryTiming& timing)
     : cfg_(cfg), mode_(&paging_mode_info(cfg.mode)), mem_(mem), timing_(timing) {
   for (unsigned l = 0; l + 1 < mode_->levels; ++l) {
     if (!mode_->level[l].in_registers) pwc_[l] = PagingStructureCache(cfg.pwc[l]);
   }
   slots_.resize(cfg.max_walks == 0 ? 1 : cfg.max_walks);
+  queue_.reserve(16);
 }
 
 void Walker::set_root(PhysAddr root, Asid asid) {
@@ -26,65 +26,126 @@ void Walker::set_root(PhysAddr root, Asid asid) {
 
 void Walker::flush_pwc() {
   for (auto& c : pwc_) c.flush();
-}
-
-WalkResult Walker::walk(LinearAddr a, AccessKind k, bool user, Cycle at, bool explain) {
-  WalkResult r;
-  const uint64_t vpn4k = a.value() >> 12;
-  // Merge with an in-flight walk to the same page by an access of the same
-  // kind and privilege (same CPU, same PCID): it yields the same result.
-  Slot* best = &slots_[0];
+  // Fills of reads still in flight belong to the flushed state.
   for (Slot& s : slots_) {
-    if (s.busy_until > at && s.vpn4k == vpn4k && s.asid == asid_.value() && s.kind == k &&
-        s.user == user) {
-      ++stats_.merged;
-      r.fault = s.fault;
-      r.fault_level = s.fault_level;
-      r.translation = s.translation;
-      r.start = s.start;
-      r.done = s.busy_until;
-      r.merged = true;
-      return r;
-    }
-    if (s.busy_until < best->busy_until) best = &s;
+    if (s.busy && s.pos > 0) s.refs[s.pos - 1].pwc_fill = false;
   }
-  Cycle start = max(at, best->busy_until);
-  stats_.queue_cycles += (start - at).count();
-  do_walk(a, k, user, start, explain, r);
-  r.start = start;
-  ++stats_.walks;
-  stats_.mem_refs += r.mem_refs;
-  stats_.ad_writes += r.ad_writes;
-  stats_.entry_reads += r.mem_refs - r.ad_writes;
-  ++stats_.faults[static_cast<int>(r.fault)];
-  stats_.latency.add((r.done - at).count());
-  stats_.refs_per_walk.add(r.mem_refs);
-  best->busy_until = r.done;
-  best->vpn4k = vpn4k;
-  best->asid = asid_.value();
-  best->kind = k;
-  best->user = user;
-  best->fault = r.fault;
-  best->fault_level = r.fault_level;
-  best->translation = r.translation;
-  best->start = r.start;
-  return r;
 }
 
-void Walker::do_walk(LinearAddr a, AccessKind k, bool user, Cycle start, bool explain,
-                     WalkResult& r) {
+WalkTicket Walker::outlook(LinearAddr a, AccessKind k, bool user) const {
   const PagingModeInfo& m = *mode_;
-  auto step = [&](WalkStep::Kind kind, unsigned level, PhysAddr addr, uint64_t value, Cycle s,
+  WalkTicket o;
+  if (m.canonical && !is_canonical(a.value(), m.linear_bits)) {
+    o.fault = FaultKind::kNonCanonical;
+    return o;
+  }
+  uint64_t table = root_.value() & (m.entry_bytes == 4 ? ~uint64_t{0xFFF} : 0x000FFFFFFFFFF000);
+  uint8_t perms = kPermWrite | kPermUser;
+  for (unsigned l = 0; l < m.levels; ++l) {
+    const PagingLevel& lv = m.level[l];
+    const unsigned idx = level_index(m, l, a);
+    const uint64_t e =
+        lv.in_registers ? pdpte_[idx]
+                        : mem_.read_entry(PhysAddr(table + uint64_t{idx} * m.entry_bytes),
+                                          m.entry_bytes);
+    if (!(e & pte::kP)) {
+      o.fault = FaultKind::kNotPresent;
+      return o;
+    }
+    const bool leaf = (l + 1 == m.levels) || (lv.may_be_leaf && (e & pte::kPS));
+    if (e & reserved_mask(m, l, leaf, cfg_.maxphyaddr)) {
+      o.fault = FaultKind::kReservedBit;
+      return o;
+    }
+    if (!lv.in_registers) {
+      if (!(e & pte::kRW)) perms &= static_cast<uint8_t>(~kPermWrite);
+      if (!(e & pte::kUS)) perms &= static_cast<uint8_t>(~kPermUser);
+      if (m.has_xd && (e & pte::kXD)) perms |= kPermNx;
+    }
+    if (!leaf) {
+      table = entry_address(m, l, e, false);
+      continue;
+    }
+    const bool write = k == AccessKind::kWrite;
+    if (user && !(perms & kPermUser)) {
+      o.fault = FaultKind::kUserSupervisor;
+    } else if (write && !(perms & kPermWrite) && (user || cfg_.write_protect)) {
+      o.fault = FaultKind::kWriteProtect;
+    } else if (k == AccessKind::kFetch && (perms & kPermNx)) {
+      o.fault = FaultKind::kExecuteDisable;
+    }
+    if (o.fault != FaultKind::kNone) return o;
+    if (write || (e & pte::kD)) perms |= kPermDirty;  // a write walk sets D
+    if (e & pte::kG) perms |= kPermGlobal;
+    Translation& tr = o.translation;
+    tr.size = lv.leaf_size;
+    tr.vpn = vpn_of(a, lv.leaf_size);
+    tr.pfn = Pfn(entry_address(m, l, e, true) >> 12);
+    tr.perms = perms;
+    tr.asid = asid_;
+    return o;
+  }
+  return o;
+}
+
+WalkTicket Walker::request(LinearAddr a, AccessKind k, bool user, Cycle at, bool explain) {
+  const Request r{a, k, user, explain, at, next_id_++};
+  Slot* best = nullptr;
+  for (Slot& s : slots_) {
+    if (!s.busy && (best == nullptr || s.busy_until < best->busy_until)) best = &s;
+  }
+  ++active_;
+  if (best == nullptr || queue_head_ < queue_.size()) {
+    // Every slot is busy: wait, in request order, for one to free.
+    if (queue_head_ == queue_.size()) {
+      queue_.clear();
+      queue_head_ = 0;
+    }
+    queue_.push_back(r);
+    WalkTicket t = outlook(a, k, user);
+    t.id = r.id;
+    return t;
+  }
+  begin(*best, r, max(max(at, best->busy_until), now_));
+  recompute_next();
+  const WalkResult& w = best->result;
+  return WalkTicket{r.id, w.fault, w.translation};
+}
+
+void Walker::begin(Slot& s, const Request& r, Cycle start) {
+  const PagingModeInfo& m = *mode_;
+  s.busy = true;
+  s.req = r;
+  s.num_refs = 0;
+  s.pos = 0;
+  WalkResult& w = s.result;
+  w = WalkResult{};
+  w.request = r.at;
+  w.start = start;
+  w.id = r.id;
+  stats_.queue_cycles += (start - r.at).count();
+  auto step = [&](WalkStep::Kind kind, unsigned level, PhysAddr addr, uint64_t value, Cycle b,
                   Cycle d) {
-    if (explain && r.num_steps < r.steps.size()) {
-      r.steps[r.num_steps++] = WalkStep{kind, level, addr, value, s, d};
+    if (r.explain && w.num_steps < w.steps.size()) {
+      w.steps[w.num_steps++] = WalkStep{kind, level, addr, value, b, d};
     }
   };
   Cycle t = start + cfg_.overhead;
-  if (m.canonical && !is_canonical(a.value(), m.linear_bits)) {
-    r.fault = FaultKind::kNonCanonical;
-    r.done = t;
+  s.next = t;
+  if (m.canonical && !is_canonical(r.a.value(), m.linear_bits)) {
+    w.fault = FaultKind::kNonCanonical;
     return;
+  }
+  // Reads of other walks that completed by now have filled their PWC entry.
+  for (Slot& o : slots_) {
+    if (&o == &s || !o.busy || o.pos == 0) continue;
+    Ref& last = o.refs[o.pos - 1];
+    if (last.pwc_fill && o.next <= t) {
+      pwc_[last.level].insert(
+          PagingStructureCache::make_tag(o.req.a.value() >> m.level[last.level].shift, asid_),
+          last.next_table, last.perms);
+      last.pwc_fill = false;
+    }
   }
   // Paging-structure caches: probed in parallel, the deepest hit wins.
   unsigned first = 0;
@@ -96,7 +157,7 @@ void Walker::do_walk(LinearAddr a, AccessKind k, bool user, Cycle start, bool ex
   }
   for (int l = static_cast<int>(m.levels) - 2; l >= 0; --l) {
     if (!pwc_[l].enabled()) continue;
-    uint64_t tag = PagingStructureCache::make_tag(a.value() >> m.level[l].shift, asid_);
+    uint64_t tag = PagingStructureCache::make_tag(r.a.value() >> m.level[l].shift, asid_);
     if (const PwcEntry* e = pwc_[l].lookup(tag)) {
       ++stats_.pwc_hits[l];
       first = static_cast<unsigned>(l) + 1;
@@ -109,33 +170,30 @@ void Walker::do_walk(LinearAddr a, AccessKind k, bool user, Cycle start, bool ex
     ++stats_.pwc_misses[l];
   }
   t += probe;
+  s.next = t;
 
+  auto add_ref = [&s](const Ref& ref) { s.refs[s.num_refs++] = ref; };
   for (unsigned l = first; l < m.levels; ++l) {
     const PagingLevel& lv = m.level[l];
-    unsigned idx = level_index(m, l, a);
+    const unsigned idx = level_index(m, l, r.a);
     uint64_t e = 0;
-    PhysAddr ea(table + uint64_t{idx} * m.entry_bytes);
+    const PhysAddr ea(table + uint64_t{idx} * m.entry_bytes);
     if (lv.in_registers) {
       e = pdpte_[idx];
       step(WalkStep::Kind::kRegister, l, PhysAddr(0), e, t, t);
     } else {
       e = mem_.read_entry(ea, m.entry_bytes);
-      Cycle s = t;
-      t = timing_.access(ea, false, t);
-      ++r.mem_refs;
-      step(WalkStep::Kind::kRead, l, ea, e, s, t);
+      add_ref(Ref{ea, e, static_cast<uint8_t>(l), false, false, 0, 0});
     }
     if (!(e & pte::kP)) {
-      r.fault = FaultKind::kNotPresent;
-      r.fault_level = l;
-      r.done = t;
+      w.fault = FaultKind::kNotPresent;
+      w.fault_level = l;
       return;
     }
-    bool leaf = (l + 1 == m.levels) || (lv.may_be_leaf && (e & pte::kPS));
+    const bool leaf = (l + 1 == m.levels) || (lv.may_be_leaf && (e & pte::kPS));
     if (e & reserved_mask(m, l, leaf, cfg_.maxphyaddr)) {
-      r.fault = FaultKind::kReservedBit;
-      r.fault_level = l;
-      r.done = t;
+      w.fault = FaultKind::kReservedBit;
+      w.fault_level = l;
       return;
     }
     if (!lv.in_registers) {
@@ -144,64 +202,133 @@ void Walker::do_walk(LinearAddr a, AccessKind k, bool user, Cycle start, bool ex
       if (m.has_xd && (e & pte::kXD)) perms |= kPermNx;
     }
     if (!leaf) {
-      if (!lv.in_registers && !(e & pte::kA)) {
+      const uint64_t next_table = entry_address(m, l, e, false);
+      if (!lv.in_registers) {
+        if (pwc_[l].enabled()) {  // filled when the read completes
+          Ref& read = s.refs[s.num_refs - 1];
+          read.pwc_fill = true;
+          read.perms = perms;
+          read.next_table = next_table;
+        }
         // The walker sets A in every paging-structure entry it uses (SDM 4.8),
         // with a locked read-modify-write that the walk waits for.
-        e |= pte::kA;
-        mem_.write_entry(ea, m.entry_bytes, e);
-        Cycle s = t;
-        t = timing_.access(ea, true, t);
-        ++r.mem_refs;
-        ++r.ad_writes;
-        step(WalkStep::Kind::kAdWrite, l, ea, e, s, t);
+        if (!(e & pte::kA)) add_ref(Ref{ea, e | pte::kA, static_cast<uint8_t>(l), true});
       }
-      table = entry_address(m, l, e, false);
-      if (pwc_[l].enabled()) {
-        pwc_[l].insert(PagingStructureCache::make_tag(a.value() >> lv.shift, asid_), table, perms);
-      }
+      table = next_table;
       continue;
     }
     // Leaf: permission checks on the accumulated rights (SDM 4.6).
-    const bool write = k == AccessKind::kWrite;
-    if (user && !(perms & kPermUser)) {
-      r.fault = FaultKind::kUserSupervisor;
-    } else if (write && !(perms & kPermWrite) && (user || cfg_.write_protect)) {
-      r.fault = FaultKind::kWriteProtect;
-    } else if (k == AccessKind::kFetch && (perms & kPermNx)) {
-      r.fault = FaultKind::kExecuteDisable;
+    const bool write = r.k == AccessKind::kWrite;
+    if (r.user && !(perms & kPermUser)) {
+      w.fault = FaultKind::kUserSupervisor;
+    } else if (write && !(perms & kPermWrite) && (r.user || cfg_.write_protect)) {
+      w.fault = FaultKind::kWriteProtect;
+    } else if (r.k == AccessKind::kFetch && (perms & kPermNx)) {
+      w.fault = FaultKind::kExecuteDisable;
     }
-    if (r.fault != FaultKind::kNone) {
-      r.fault_level = l;
-      r.done = t;
+    if (w.fault != FaultKind::kNone) {
+      w.fault_level = l;
       return;
     }
-    uint64_t want = pte::kA | (write ? pte::kD : 0);
-    if ((e & want) != want) {
-      e |= want;
-      mem_.write_entry(ea, m.entry_bytes, e);
-      Cycle s = t;
-      t = timing_.access(ea, true, t);
-      ++r.mem_refs;
-      ++r.ad_writes;
-      step(WalkStep::Kind::kAdWrite, l, ea, e, s, t);
-    }
-    if (e & pte::kD) perms |= kPermDirty;
+    const uint64_t want = pte::kA | (write ? pte::kD : 0);
+    if ((e & want) != want) add_ref(Ref{ea, e | want, static_cast<uint8_t>(l), true});
+    if ((e | want) & pte::kD) perms |= kPermDirty;
     if (e & pte::kG) perms |= kPermGlobal;
-    Translation& tr = r.translation;
+    Translation& tr = w.translation;
     tr.size = lv.leaf_size;
-    tr.vpn = vpn_of(a, lv.leaf_size);
+    tr.vpn = vpn_of(r.a, lv.leaf_size);
     tr.pfn = Pfn(entry_address(m, l, e, true) >> 12);
     tr.perms = perms;
     tr.asid = asid_;
-    r.done = t;
     return;
   }
 }
 
+const WalkResult* Walker::step() {
+  // The earliest event; at equal times the older walk first.
+  Slot* s = nullptr;
+  for (Slot& x : slots_) {
+    if (x.busy && (s == nullptr || x.next < s->next ||
+                   (x.next == s->next && x.result.id < s->result.id))) {
+      s = &x;
+    }
+  }
+  if (s == nullptr) return nullptr;
+  const Cycle t = s->next;
+  now_ = max(now_, t);
+  WalkResult& w = s->result;
+  if (s->pos > 0) {  // the previous reference completed at t
+    Ref& prev = s->refs[s->pos - 1];
+    if (prev.pwc_fill) {
+      pwc_[prev.level].insert(
+          PagingStructureCache::make_tag(s->req.a.value() >> mode_->level[prev.level].shift,
+                                         asid_),
+          prev.next_table, prev.perms);
+      prev.pwc_fill = false;
+    }
+  }
+  if (s->pos < s->num_refs) {
+    const Ref& ref = s->refs[s->pos++];
+    if (ref.write) mem_.write_entry(ref.addr, mode_->entry_bytes, ref.value);
+    const Cycle done = timing_.access(ref.addr, ref.write, t);
+    ++w.mem_refs;
+    if (ref.write) ++w.ad_writes;
+    if (s->req.explain && w.num_steps < w.steps.size()) {
+      w.steps[w.num_steps++] =
+          WalkStep{ref.write ? WalkStep::Kind::kAdWrite : WalkStep::Kind::kRead,
+                   ref.level,
+                   ref.addr,
+                   ref.value,
+                   t,
+                   done};
+    }
+    s->next = done;
+    recompute_next();
+    return nullptr;
+  }
+  finish(*s, t);
+  recompute_next();
+  return &completed_;
+}
+
+void Walker::finish(Slot& s, Cycle done) {
+  WalkResult& w = s.result;
+  w.done = done;
+  ++stats_.walks;
+  stats_.mem_refs += w.mem_refs;
+  stats_.ad_writes += w.ad_writes;
+  stats_.entry_reads += w.mem_refs - w.ad_writes;
+  ++stats_.faults[static_cast<int>(w.fault)];
+  stats_.latency.add((done - w.request).count());
+  stats_.refs_per_walk.add(w.mem_refs);
+  completed_ = w;
+  s.busy = false;
+  s.busy_until = done;
+  --active_;
+  if (queue_head_ < queue_.size()) {  // the oldest waiting request takes the slot
+    const Request r = queue_[queue_head_++];
+    begin(s, r, max(max(r.at, done), now_));
+  }
+}
+
+void Walker::recompute_next() {
+  Cycle n = kNever;
+  for (const Slot& s : slots_) {
+    if (s.busy && s.next < n) n = s.next;
+  }
+  next_event_ = n;
+}
+
+WalkResult Walker::walk(LinearAddr a, AccessKind k, bool user, Cycle at, bool explain) {
+  const uint64_t id = request(a, k, user, at, explain).id;
+  for (;;) {
+    const WalkResult* w = step();
+    if (w != nullptr && w->id == id) return *w;
+  }
+}
+
 void Walker::visit(StatVisitor& v) const {
-  v.counter("walker.walks", "walks", "page walks started (not counting merged ones)", stats_.walks);
-  v.counter("walker.merged", "walks",
-            "walk requests merged into an in-flight walk to the same page", stats_.merged);
+  v.counter("walker.walks", "walks", "page walks completed", stats_.walks);
   v.counter("walker.mem_refs", "refs", "memory references made by walks (reads + A/D writes)",
             stats_.mem_refs);
   v.counter("walker.entry_reads", "refs", "paging-structure entries read from memory",

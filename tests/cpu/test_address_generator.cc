@@ -60,5 +60,37 @@ TEST(AddressGenerator, ResumeAfterFault) {
   EXPECT_EQ(ag.issue(), Cycle(1001));
 }
 
+// The same miss, its completion learnt later: the access completes with what
+// is known at issue (its request cycle), and resolve() raises its retire time
+// and every younger one's (in-order retirement) once the walk is done.
+TEST(AddressGenerator, ResolveAfterAPendingWalkEqualsKnowingItAtOnce) {
+  AddressGenerator ag({1, 4});
+  const uint64_t miss_seq = ag.issued();
+  EXPECT_EQ(miss_seq, 0U);
+  Cycle t0 = ag.issue();
+  ag.complete(t0 + Cycles(10));  // the walk's request: a lower bound
+  for (int i = 1; i <= 3; ++i) ag.complete(ag.issue() + Cycles(1));
+  EXPECT_EQ(ag.blocking_seq(), 0U);  // the next issue reads the miss's retire time
+  ag.resolve(miss_seq, Cycle(200));
+  EXPECT_EQ(ag.issue(), Cycle(200));
+  ag.complete(Cycle(201));
+  EXPECT_EQ(ag.drained(), Cycle(201));
+  // Resolving an access older than the window only moves the drain point.
+  ag.resolve(0, Cycle(500));
+  EXPECT_EQ(ag.drained(), Cycle(500));
+}
+
+TEST(AddressGenerator, ResolveStopsAtYoungerAccessesAlreadyLater) {
+  AddressGenerator ag({4, 8});
+  ag.complete(ag.issue() + Cycles(5));    // seq 0: pending, floor 5
+  ag.complete(ag.issue() + Cycles(300));  // seq 1: retires at 300 on its own
+  ag.complete(ag.issue() + Cycles(1));    // seq 2: retires with seq 1, 300
+  ag.resolve(0, Cycle(100));
+  for (int i = 3; i < 8; ++i) ag.complete(ag.issue() + Cycles(1));
+  EXPECT_EQ(ag.issue(), Cycle(100));  // seq 8 waits for seq 0: 100
+  ag.complete(Cycle(101));
+  EXPECT_EQ(ag.issue(), Cycle(300));  // seq 9 waits for seq 1: 300
+}
+
 }  // namespace
 }  // namespace mmusim

@@ -37,9 +37,9 @@ class PlainEnv : public CpuCore::Env {
     return at + Cycles(latency_);
   }
   void sync(Cycle /*t*/) override {}
-  FaultOutcome fault(const FaultInfo& f, Cycle at) override {
+  FaultOutcome fault(const FaultInfo& f) override {
     faults.push_back(f);
-    return os->handle(f, at);
+    return os->handle(f);
   }
   FirstTouchMapper* os = nullptr;
   std::vector<Access> log;
@@ -93,9 +93,13 @@ struct Rig {
     core->finish();
     MapVisitor v;
     core->visit(v, "cpu");
+    core->visit_units(v);
     return v.c;
   }
-  [[nodiscard]] std::string explained() const {
+  // The explain blocks so far (pending walks complete first: their blocks
+  // are written when they do).
+  [[nodiscard]] std::string explained() {
+    core->drain();
     std::string s;
     for (const auto& b : explain) s += b;
     return s;

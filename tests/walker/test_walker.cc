@@ -252,7 +252,16 @@ TEST(WalkerPwc, PermissionsAccumulatedThroughCachedLevels) {
   EXPECT_EQ(r.fault, FaultKind::kUserSupervisor);
 }
 
-TEST(WalkerConcurrency, SlotsAndMerging) {
+// Runs every pending walk event; returns the completed walks in completion order.
+std::vector<WalkResult> run_all(Walker& w) {
+  std::vector<WalkResult> done;
+  while (!w.idle()) {
+    if (const WalkResult* r = w.step()) done.push_back(*r);
+  }
+  return done;
+}
+
+TEST(WalkerConcurrency, OneSlotQueuesInRequestOrder) {
   Rig one(PagingMode::k4Level, {}, 1);
   LinearAddr a(0x1000), b(0x2000);
   for (LinearAddr x : {a, b}) {
@@ -263,28 +272,71 @@ TEST(WalkerConcurrency, SlotsAndMerging) {
   one.walker.walk(a, AccessKind::kRead, true, Cycle(0));
   Cycle t(10000);
   const uint64_t walk = kOverhead + 4 * kMem;
-  WalkResult r1 = one.walker.walk(a, AccessKind::kRead, true, t);
-  WalkResult r2 = one.walker.walk(b, AccessKind::kRead, true, t);
-  EXPECT_EQ(r1.done, Cycle(t.count() + walk));
-  EXPECT_EQ(r2.start, r1.done);  // one slot: the second walk queues
-  EXPECT_EQ(r2.done, Cycle(t.count() + 2 * walk));
+  const WalkTicket ta = one.walker.request(a, AccessKind::kRead, true, t);
+  const WalkTicket tb = one.walker.request(b, AccessKind::kRead, true, t);
+  EXPECT_EQ(ta.fault, FaultKind::kNone);
+  EXPECT_EQ(tb.fault, FaultKind::kNone);  // queued: its outlook still reads the tables
+  EXPECT_EQ(tb.translation.pfn, Pfn(2));
+  const std::vector<WalkResult> r = run_all(one.walker);
+  ASSERT_EQ(r.size(), 2U);
+  EXPECT_EQ(r[0].id, ta.id);
+  EXPECT_EQ(r[0].done, Cycle(t.count() + walk));
+  EXPECT_EQ(r[1].id, tb.id);
+  EXPECT_EQ(r[1].start, r[0].done);  // one slot: the second walk queues
+  EXPECT_EQ(r[1].done, Cycle(t.count() + 2 * walk));
   EXPECT_EQ(one.walker.stats().queue_cycles, walk);
-  WalkResult m = one.walker.walk(b, AccessKind::kRead, true, Cycle(t.count() + walk + 5));
-  EXPECT_TRUE(m.merged);
-  EXPECT_EQ(m.done, r2.done);
-  EXPECT_EQ(one.walker.stats().merged, 1U);
+}
 
+TEST(WalkerConcurrency, TwoSlotsOverlapAndReferencesAreTimeOrdered) {
   Rig two(PagingMode::k4Level, {}, 2);
+  LinearAddr a(0x1000), b(0x2000);
   for (LinearAddr x : {a, b}) {
     ASSERT_TRUE(
         two.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
   }
   two.walker.walk(a, AccessKind::kRead, true, Cycle(0));
-  WalkResult s1 = two.walker.walk(a, AccessKind::kRead, true, t);
-  WalkResult s2 = two.walker.walk(b, AccessKind::kRead, true, t);
-  EXPECT_EQ(s1.start, t);
-  EXPECT_EQ(s2.start, t);  // two slots: both in flight at once
-  EXPECT_EQ(s2.done, s1.done);
+  two.timing.log.clear();
+  Cycle t(10000);
+  two.walker.request(a, AccessKind::kRead, true, t);
+  two.walker.request(b, AccessKind::kRead, true, Cycle(t.count() + 1));
+  const std::vector<WalkResult> r = run_all(two.walker);
+  ASSERT_EQ(r.size(), 2U);
+  EXPECT_EQ(r[0].start, t);
+  EXPECT_EQ(r[1].start, Cycle(t.count() + 1));  // two slots: both in flight at once
+  EXPECT_EQ(r[1].done, Cycle(r[0].done.count() + 1));
+  // The memory saw the eight reads in time order, alternating between walks.
+  ASSERT_EQ(two.timing.log.size(), 8U);
+  for (size_t i = 1; i < two.timing.log.size(); ++i) {
+    EXPECT_LE(two.timing.log[i - 1].at, two.timing.log[i].at) << i;
+  }
+  EXPECT_EQ(two.timing.log[1].at, Cycle(two.timing.log[0].at.count() + 1));
+}
+
+TEST(WalkerPwc, FillVisibleWhenTheReadCompletes) {
+  std::array<PwcConfig, 5> pwc{};
+  pwc[2] = PwcConfig{32, 4, Cycles(1)};  // PDE cache
+  LinearAddr a(0x200000), b(0x201000);
+  // Walk a issues its PML4E, PDPTE and PDE reads in three steps; the PDE
+  // read completes at t + O + 1 + 3L, and the PDE-cache entry exists from
+  // then on. Walk b probes the caches at its begin + O.
+  const Cycle t(10000);
+  const uint64_t pde_done = t.count() + kOverhead + 1 + 3 * kMem;
+  for (const uint64_t probe : {pde_done - 1, pde_done}) {
+    Rig rig(PagingMode::k4Level, pwc, 2);
+    for (LinearAddr x : {a, b}) {
+      ASSERT_TRUE(rig.table.map(x, Pfn(x.value() >> 12), PageSize::k4K,
+                                pte::kRW | pte::kUS | pte::kA));
+    }
+    rig.walker.walk(a, AccessKind::kRead, true, Cycle(0));  // A bits set
+    rig.walker.flush_pwc();
+    rig.walker.request(a, AccessKind::kRead, true, t);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(rig.walker.step(), nullptr);
+    rig.walker.request(b, AccessKind::kRead, true, Cycle(probe - kOverhead));
+    const std::vector<WalkResult> r = run_all(rig.walker);
+    ASSERT_EQ(r.size(), 2U);
+    const WalkResult& wb = r[0].id == 3 ? r[0] : r[1];
+    EXPECT_EQ(wb.mem_refs, probe < pde_done ? 4 : 1) << probe;
+  }
 }
 
 TEST(WalkerExplain, RecordsEveryStep) {
