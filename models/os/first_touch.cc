@@ -60,7 +60,7 @@ std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::st
 
 FirstTouchMapper::FirstTouchMapper(const FirstTouchConfig& cfg, PhysMem& mem)
     : cfg_(cfg),
-      frames_(cfg.phys_bytes, cfg.reserved_low, cfg.seed),
+      frames_(cfg.phys_bytes, cfg.reserved_low, cfg.seed, cfg.placement),
       table_(cfg.mode, mem, frames_) {}
 
 PageSize FirstTouchMapper::size_for(LinearAddr a) const {

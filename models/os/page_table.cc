@@ -4,7 +4,7 @@
 
 namespace mmusim {
 
-PageTable::PageTable(PagingMode mode, PhysMem& mem, FrameAllocator& frames)
+PageTable::PageTable(PagingMode mode, PhysMem& mem, PageFrameAllocator& frames)
     : mode_(&paging_mode_info(mode)), mem_(mem), frames_(frames) {
   if (mode == PagingMode::kOff) return;
   root_ = new_table();
@@ -23,7 +23,9 @@ PhysAddr PageTable::new_table() {
   auto f = frames_.allocate(PageSize::k4K);
   if (!f) throw std::runtime_error("physical memory exhausted while allocating a page table");
   ++tables_;
-  return frame_base(*f);  // PhysMem reads never-written frames as zero
+  frames_.meta(*f).set(FrameFlag::kPageTable);
+  mem_.zero(*f);  // a recycled frame must not show its previous contents
+  return frame_base(*f);
 }
 
 PhysAddr PageTable::leaf_entry_address(LinearAddr a, PageSize s) {

@@ -6,9 +6,9 @@
 
 #include <cstdint>
 
-#include "models/common/phys_mem.h"
-#include "models/os/frame_allocator.h"
 #include "models/arch/paging.h"
+#include "models/common/phys_mem.h"
+#include "models/os/page_frame.h"
 
 namespace mmusim {
 
@@ -16,7 +16,7 @@ class PageTable {
  public:
   // Allocates the root table (a 4 KiB frame; in PAE mode its first 32 bytes
   // are the PDPT). Throws std::runtime_error if memory is exhausted.
-  PageTable(PagingMode mode, PhysMem& mem, FrameAllocator& frames);
+  PageTable(PagingMode mode, PhysMem& mem, PageFrameAllocator& frames);
   [[nodiscard]] PhysAddr root() const { return root_; }
   [[nodiscard]] const PagingModeInfo& mode() const { return *mode_; }
 
@@ -35,7 +35,7 @@ class PageTable {
   PhysAddr new_table();
   const PagingModeInfo* mode_;
   PhysMem& mem_;
-  FrameAllocator& frames_;
+  PageFrameAllocator& frames_;
   PhysAddr root_;
   uint64_t tables_ = 0;
 };

@@ -31,7 +31,7 @@ struct Rig {
     return mem.read_entry(ea, table.mode().entry_bytes);
   }
   PhysMem mem;
-  FrameAllocator frames;
+  PageFrameAllocator frames;
   PageTable table;
   testing::FixedLatencyMemory timing;
   Walker walker;
