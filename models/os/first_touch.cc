@@ -86,12 +86,34 @@ FaultOutcome FirstTouchMapper::handle(const FaultInfo& f, Cycle /*at*/) {
                   " frame (os.phys_mem = " + std::to_string(cfg_.phys_bytes) + " bytes)";
     return out;
   }
-  if (!table_.map(f.addr, *pfn, s, pte::kRW | pte::kUS)) {
-    out.action = FaultOutcome::Action::kStop;
-    out.message = "page-size conflict while mapping the page at linear address " +
-                  std::to_string(f.addr.value());
-    return out;
+  const MapResult mapped = table_.map(f.addr, *pfn, s, pte::kRW | pte::kUS);
+  switch (mapped) {
+    case MapResult::kOk: break;
+    case MapResult::kAlreadyMapped:
+      // Mapped since the walk saw it absent: nothing to add, replay.
+      frames_.free(*pfn, s);
+      out.cost = cfg_.minor_fault_cost;
+      stats_.fault_cycles += out.cost.count();
+      stats_.cost.add(out.cost.count());
+      return out;
+    case MapResult::kSizeConflict:
+      frames_.free(*pfn, s);
+      out.action = FaultOutcome::Action::kStop;
+      out.message = "page-size conflict while mapping the page at linear address " +
+                    std::to_string(f.addr.value());
+      return out;
+    default:
+      frames_.free(*pfn, s);
+      out.action = FaultOutcome::Action::kStop;
+      out.message = "cannot map the page at linear address " + std::to_string(f.addr.value()) +
+                    ": " + std::string(map_result_name(mapped)) +
+                    " (os.phys_mem = " + std::to_string(cfg_.phys_bytes) + " bytes)";
+      return out;
   }
+  PageFrame& meta = frames_.meta(*pfn);  // anonymous memory, mapped once
+  meta.mapcount = 1;
+  meta.set(FrameFlag::kAnon);
+  meta.set(FrameFlag::kSwapBacked);
   ++stats_.mapped_pages[static_cast<int>(s)];
   out.cost = cfg_.minor_fault_cost;
   stats_.fault_cycles += out.cost.count();
@@ -110,7 +132,7 @@ void FirstTouchMapper::visit(StatVisitor& v) const {
             stats_.skipped);
   v.counter("os.fault_cycles", "cycles", "cycles spent in the fault handler", stats_.fault_cycles);
   v.counter("os.page_table_frames", "frames", "frames allocated for page tables",
-            table_.tables_allocated());
+            table_.table_frames());
   v.histogram("os.fault_cost", "cycles", "cost of each handled page fault", stats_.cost);
 }
 
