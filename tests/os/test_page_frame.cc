@@ -65,7 +65,7 @@ TEST(PageFrameAllocator, InitialBlocksAreTheLargestAlignedOnesThatFit) {
 // 16 frames, one block of order 4. Sequential placement keeps the lower half
 // of every split, so the steps are exact.
 TEST(PageFrameAllocator, SplitsAndMergesExactly) {
-  PageFrameAllocator a(16 * 4096, 0, 1, FramePlacement::kSequential);
+  PageFrameAllocator a(16ULL * 4096, 0, 1, FramePlacement::kSequential);
   using C = std::array<uint64_t, kNumOrders>;
   auto counts = [](std::initializer_list<std::pair<unsigned, uint64_t>> l) {
     C c{};
@@ -324,8 +324,8 @@ TEST(PageFrameAllocator, OneTebibyteCostsKilobytesUntilFramesAreAllocated) {
     EXPECT_EQ(a.frames_total(), 1ULL << 28);
     EXPECT_EQ(a.free_blocks(kMaxOrder), 1024U);
     EXPECT_EQ(a.metadata_chunks(), 0U);
-    std::vector<Pfn> got;
-    for (int i = 0; i < 100; ++i) got.push_back(*a.allocate(0));
+    std::vector<Pfn> got(100);
+    for (Pfn& p : got) p = *a.allocate(0);
     EXPECT_LE(a.metadata_chunks(), 100U);
     uint64_t blocks = 0;
     for (unsigned o = 0; o < kNumOrders; ++o) blocks += a.free_blocks(o);

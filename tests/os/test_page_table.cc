@@ -392,7 +392,7 @@ TEST(PageTable, MapFailuresAreValues) {
 
 TEST(PageTable, OutOfMemoryIsAValue) {
   PhysMem mem;
-  PageFrameAllocator two(2 * 4096, 0, 1);  // the root and one more table
+  PageFrameAllocator two(2ULL * 4096, 0, 1);  // the root and one more table
   PageTable t(PagingMode::k4Level, mem, two);
   PageTableLog log;
   EXPECT_EQ(t.map(LinearAddr(0x1000), Pfn(0x10), PageSize::k4K, kUser, &log), MapResult::kNoMemory);
@@ -408,7 +408,7 @@ TEST(PageTable, OutOfMemoryIsAValue) {
 
 TEST(PageTable, CloneOutOfMemoryFreesThePartialChild) {
   PhysMem mem;
-  PageFrameAllocator frames(16 * 4096, 0, 1, FramePlacement::kSequential);
+  PageFrameAllocator frames(16ULL * 4096, 0, 1, FramePlacement::kSequential);
   PageTable t(PagingMode::k4Level, mem, frames);
   ASSERT_EQ(t.map(LinearAddr(0x1000), Pfn(0x40), PageSize::k4K, kUser), MapResult::kOk);
   ASSERT_EQ(t.map(LinearAddr(0x8000000000ULL), Pfn(0x41), PageSize::k4K, kUser), MapResult::kOk);
