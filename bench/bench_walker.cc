@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "models/common/phys_mem.h"
-#include "models/os/frame_allocator.h"
+#include "models/os/page_frame.h"
 #include "models/os/page_table.h"
 #include "models/sim/sim_config.h"
 #include "models/walker/walker.h"
@@ -32,7 +32,7 @@ WalkerConfig skylake_walker() {
 // mapped with A (and D) already set.
 struct Tables {
   PhysMem mem;
-  FrameAllocator frames{1ULL << 30, 1ULL << 20, 1};
+  PageFrameAllocator frames{1ULL << 30, 1ULL << 20, 1};
   PageTable pt{PagingMode::k4Level, mem, frames};
   explicit Tables(const std::vector<uint64_t>& pages) {
     for (uint64_t a : pages) {

@@ -1,6 +1,9 @@
 // Functional contents of simulated physical memory. Only frames that hold
 // architectural structures (page tables, descriptor tables) are materialized;
 // a frame never written reads as zero. Timing is modeled separately (DRAM).
+// Host memory: one 4 KiB array per materialized frame; release() and zero()
+// give it back, so a frame that is freed and allocated again (as a page
+// table, say) never shows the entries of its previous life.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +44,13 @@ class PhysMem {
       write64(a, v);
     }
   }
+  // Drops the contents of frame `p` and returns its host memory: reads give
+  // zero until the frame is written again. Releasing an untouched frame is a
+  // no-op.
+  void release(Pfn p) { frames_.erase(p); }
+  // Makes every byte of frame `p` zero (by releasing it: an absent frame reads
+  // as zero, and a later write starts from a zeroed array).
+  void zero(Pfn p) { release(p); }
   [[nodiscard]] size_t frames_materialized() const { return frames_.size(); }
 
  private:

@@ -60,7 +60,7 @@ std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::st
 
 FirstTouchMapper::FirstTouchMapper(const FirstTouchConfig& cfg, PhysMem& mem)
     : cfg_(cfg),
-      frames_(cfg.phys_bytes, cfg.reserved_low, cfg.seed),
+      frames_(cfg.phys_bytes, cfg.reserved_low, cfg.seed, cfg.placement),
       table_(cfg.mode, mem, frames_) {}
 
 PageSize FirstTouchMapper::size_for(LinearAddr a) const {
@@ -88,12 +88,37 @@ FaultOutcome FirstTouchMapper::handle(const FaultInfo& f) {
                   " frame (os.phys_mem = " + std::to_string(cfg_.phys_bytes) + " bytes)";
     return out;
   }
-  if (!table_.map(f.addr, *pfn, s, pte::kRW | pte::kUS)) {
-    out.action = FaultOutcome::Action::kStop;
-    out.message = "page-size conflict while mapping the page at linear address " +
-                  std::to_string(f.addr.value());
-    return out;
+  const MapResult mapped = table_.map(f.addr, *pfn, s, pte::kRW | pte::kUS);
+  switch (mapped) {
+    case MapResult::kOk: break;
+    case MapResult::kAlreadyMapped:
+      // Mapped since the walk saw it absent (another CPU's fault): nothing
+      // to add, replay.
+      frames_.free(*pfn, s);
+      out.cls = FaultClass::kSpurious;
+      out.resume = f.raised + cfg_.minor_fault_cost;
+      out.timing.add(FaultTiming::kAlloc, cfg_.minor_fault_cost);
+      stats_.fault_cycles += cfg_.minor_fault_cost.count();
+      stats_.cost.add(cfg_.minor_fault_cost.count());
+      return out;
+    case MapResult::kSizeConflict:
+      frames_.free(*pfn, s);
+      out.action = FaultOutcome::Action::kStop;
+      out.message = "page-size conflict while mapping the page at linear address " +
+                    std::to_string(f.addr.value());
+      return out;
+    default:
+      frames_.free(*pfn, s);
+      out.action = FaultOutcome::Action::kStop;
+      out.message = "cannot map the page at linear address " + std::to_string(f.addr.value()) +
+                    ": " + std::string(map_result_name(mapped)) +
+                    " (os.phys_mem = " + std::to_string(cfg_.phys_bytes) + " bytes)";
+      return out;
   }
+  PageFrame& meta = frames_.meta(*pfn);  // anonymous memory, mapped once
+  meta.mapcount = 1;
+  meta.set(FrameFlag::kAnon);
+  meta.set(FrameFlag::kSwapBacked);
   ++stats_.mapped_pages[static_cast<int>(s)];
   // The fixed cost covers the whole handler (entry, allocation, PTE, exit).
   out.resume = f.raised + cfg_.minor_fault_cost;
@@ -114,7 +139,7 @@ void FirstTouchMapper::visit(StatVisitor& v) const {
             stats_.skipped);
   v.counter("os.fault_cycles", "cycles", "cycles spent in the fault handler", stats_.fault_cycles);
   v.counter("os.page_table_frames", "frames", "frames allocated for page tables",
-            table_.tables_allocated());
+            table_.table_frames());
   v.histogram("os.fault_cost", "cycles", "cost of each handled page fault", stats_.cost);
 }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "models/os/fault_handler.h"
-#include "models/os/frame_allocator.h"
+#include "models/os/page_frame.h"
 #include "models/os/page_table.h"
 
 namespace mmusim {
@@ -26,8 +26,9 @@ struct FirstTouchConfig {
   uint64_t phys_bytes = 8ULL << 30;     // simulated physical memory
   uint64_t reserved_low = 16ULL << 20;  // never allocated (firmware, kernel image)
   uint64_t seed = 1;
-  Cycles minor_fault_cost{1000};    // cycles per first-touch fault
-  std::vector<HugeRegion> regions;  // large-page regions
+  FramePlacement placement = FramePlacement::kSpread;  // os.frame_placement
+  Cycles minor_fault_cost{1000};                       // cycles per first-touch fault
+  std::vector<HugeRegion> regions;                     // large-page regions
 };
 
 // Parses "0x7f0000000000-0x7f0040000000:2M,0x...-0x...:1G" (empty = none).
@@ -53,7 +54,7 @@ class FirstTouchMapper : public FaultHandler {
  private:
   [[nodiscard]] PageSize size_for(LinearAddr a) const;
   FirstTouchConfig cfg_;
-  FrameAllocator frames_;
+  PageFrameAllocator frames_;
   PageTable table_;
   FirstTouchStats stats_;
 };

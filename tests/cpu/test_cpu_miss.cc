@@ -137,8 +137,8 @@ TEST(CpuMiss, TwoWalkersNearlyDoubleRandomWalkThroughput) {
     std::vector<uint64_t> pages(kAccesses);
     for (uint64_t& pg : pages) {
       pg = rng.below(kPages);
-      os.page_table().map(LinearAddr(0x100000000 + (pg << 12)), Pfn(0x100000 + pg),
-                          PageSize::k4K, pte::kRW | pte::kUS | pte::kA | pte::kD);
+      os.page_table().map(LinearAddr(0x100000000 + (pg << 12)), Pfn(0x100000 + pg), PageSize::k4K,
+                          pte::kRW | pte::kUS | pte::kA | pte::kD);
     }
     for (uint64_t pg : pages) core.process(rec(0x100000000 + (pg << 12)));
     core.finish();
@@ -237,7 +237,8 @@ TEST(CpuMiss, PendingLargePageWalkAbsorbsEveryFourKPart) {
 TEST(CpuMiss, MergedWriteToAReadOnlyPageFaultsAfterTheFill) {
   Plain p;
   PageTable& pt = p.os->page_table();
-  ASSERT_TRUE(pt.map(LinearAddr(0x500000), Pfn(0x900), PageSize::k4K, pte::kUS | pte::kA));
+  ASSERT_EQ(pt.map(LinearAddr(0x500000), Pfn(0x900), PageSize::k4K, pte::kUS | pte::kA),
+            MapResult::kOk);
   p.core->process(rec(0x500000));
   p.core->process(rec(0x500008, AccessKind::kWrite));
   p.core->finish();

@@ -189,7 +189,7 @@ TEST(SegLoadTiming, DescriptorTablePageFaultsInThroughPaging) {
   EXPECT_EQ(rig.env.faults[0].addr.value(), 0x10028u);
   ASSERT_TRUE(rig.os->page_table().is_mapped(LinearAddr(0x10000)));
   PageTable& pt = rig.os->page_table();
-  const PhysAddr pte = pt.leaf_entry_address(LinearAddr(0x10000), PageSize::k4K);
+  const PhysAddr pte = *pt.leaf_entry_address(LinearAddr(0x10000), PageSize::k4K);
   const uint64_t frame = entry_address(pt.mode(), 1, rig.mem.read32(pte), true);
   EXPECT_EQ(rig.mem.read64(PhysAddr(frame + 0x28)), kUserData | kDescAccessedBit);
   EXPECT_EQ(rig.mem.read64(PhysAddr(frame + 0x20)), flat_data(3).encode() | kDescAccessedBit);

@@ -338,7 +338,7 @@ TEST(SegPipeline, FlatModeWrapsAt4GiBWithOrWithoutARegister) {
 uint64_t phys_of(Rig& rig, uint64_t a) {
   PageTable& pt = rig.os->page_table();
   const PagingModeInfo& m = pt.mode();
-  const PhysAddr e = pt.leaf_entry_address(LinearAddr(a), PageSize::k4K);
+  const PhysAddr e = *pt.leaf_entry_address(LinearAddr(a), PageSize::k4K);
   const uint64_t entry = rig.mem.read_entry(e, m.entry_bytes);
   return entry_address(m, m.levels - 1, entry, true) | (a & 0xFFF);
 }

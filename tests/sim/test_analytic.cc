@@ -95,8 +95,9 @@ struct Machine {
   // Maps a 4K/2M page ahead of time with A and D set in the leaf (so a walk
   // finds it present; only the intermediate entries still lack A).
   void premap(uint64_t addr, PageSize s, uint64_t pfn) {
-    ASSERT_TRUE(os->page_table().map(LinearAddr(addr), Pfn(pfn), s,
-                                     pte::kRW | pte::kUS | pte::kA | pte::kD));
+    ASSERT_EQ(os->page_table().map(LinearAddr(addr), Pfn(pfn), s,
+                                   pte::kRW | pte::kUS | pte::kA | pte::kD),
+              MapResult::kOk);
   }
   // Statistics count every access simulated so far: pending walks complete
   // first (as if the CPU waited for them; in-order configurations do anyway).

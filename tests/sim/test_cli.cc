@@ -177,7 +177,7 @@ TEST(Cli, ExplainShowsMergedMisses) {
       mmusim({"--trace", "gen:seq,count=100,stride=8", "--explain", "4", "--out", d.file("o")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("#2 cpu0 R 0x10000008 issue@1135\n  tlb:  merged into the pending miss to "
-                       "this page (MSHR), its walk done@1980\n"),
+                       "this page (MSHR), its walk done@1923\n"),
             std::string::npos)
       << r.out;
 }

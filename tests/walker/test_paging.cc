@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "models/arch/paging.h"
 #include "models/common/error.h"
 #include "models/os/first_touch.h"
-#include "models/arch/paging.h"
 
 namespace mmusim {
 namespace {
@@ -69,19 +69,6 @@ TEST(HugeRegions, ParseAndValidate) {
     EXPECT_STREQ(e.what(), "os.huge_regions: paging mode 'pae' cannot map 1G pages");
   }
   EXPECT_THROW(parse_huge_regions("k", "junk", PagingMode::k4Level), InputError);
-}
-
-TEST(FrameAllocator, DeterministicAlignedAndExhaustible) {
-  FrameAllocator a(64ULL << 20, 0, 42), b(64ULL << 20, 0, 42);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(a.allocate(PageSize::k4K), b.allocate(PageSize::k4K));
-  auto big = a.allocate(PageSize::k2M);
-  ASSERT_TRUE(big);
-  EXPECT_EQ(big->value() % 512, 0U);
-  FrameAllocator small(8192, 0, 1);
-  EXPECT_TRUE(small.allocate(PageSize::k4K));
-  EXPECT_TRUE(small.allocate(PageSize::k4K));
-  EXPECT_FALSE(small.allocate(PageSize::k4K));
-  EXPECT_FALSE(small.allocate(PageSize::k2M));
 }
 
 TEST(FirstTouch, MapsOnNotPresentAndSkipsOthers) {

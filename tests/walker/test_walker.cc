@@ -27,11 +27,11 @@ struct Rig {
     return c;
   }
   uint64_t leaf(LinearAddr a, PageSize s) {
-    PhysAddr ea = table.leaf_entry_address(a, s);
+    PhysAddr ea = *table.leaf_entry_address(a, s);
     return mem.read_entry(ea, table.mode().entry_bytes);
   }
   PhysMem mem;
-  FrameAllocator frames;
+  PageFrameAllocator frames;
   PageTable table;
   testing::FixedLatencyMemory timing;
   Walker walker;
@@ -53,7 +53,7 @@ TEST_P(WalkerModeSize, ColdWalkTranslatesAndSetsAccessedBits) {
   LinearAddr a(0x40000000ULL + 0x2345678ULL + (p.size == PageSize::k1G ? 0x40000000ULL : 0));
   a = LinearAddr(a.value() & 0xFFFFFFFFULL);
   Pfn target(0xC0000000ULL >> 12);  // 3 GiB: aligned for every page size, below 4 GiB
-  ASSERT_TRUE(rig.table.map(a, target, p.size, pte::kRW | pte::kUS));
+  ASSERT_EQ(rig.table.map(a, target, p.size, pte::kRW | pte::kUS), MapResult::kOk);
   WalkResult r = rig.walker.walk(a, AccessKind::kRead, true, Cycle(1000));
   ASSERT_EQ(r.fault, FaultKind::kNone);
   EXPECT_EQ(r.translation.size, p.size);
@@ -107,10 +107,11 @@ TEST_P(WalkerFaults, EveryFaultKind) {
   Rig rig(p.mode);
   const uint64_t ps = page_bytes(p.size);
   LinearAddr ro(4 * ps), sup(5 * ps), xd(6 * ps), rsv(7 * ps), absent(8 * ps);
-  ASSERT_TRUE(rig.table.map(ro, Pfn(ps >> 12), p.size, pte::kUS));
-  ASSERT_TRUE(rig.table.map(sup, Pfn(2 * ps >> 12), p.size, pte::kRW));
-  ASSERT_TRUE(rig.table.map(xd, Pfn(3 * ps >> 12), p.size, pte::kRW | pte::kUS | pte::kXD));
-  ASSERT_TRUE(rig.table.map(rsv, Pfn(4 * ps >> 12), p.size, pte::kRW | pte::kUS));
+  ASSERT_EQ(rig.table.map(ro, Pfn(ps >> 12), p.size, pte::kUS), MapResult::kOk);
+  ASSERT_EQ(rig.table.map(sup, Pfn(2 * ps >> 12), p.size, pte::kRW), MapResult::kOk);
+  ASSERT_EQ(rig.table.map(xd, Pfn(3 * ps >> 12), p.size, pte::kRW | pte::kUS | pte::kXD),
+            MapResult::kOk);
+  ASSERT_EQ(rig.table.map(rsv, Pfn(4 * ps >> 12), p.size, pte::kRW | pte::kUS), MapResult::kOk);
 
   EXPECT_EQ(rig.walker.walk(absent, AccessKind::kRead, true, next()).fault, FaultKind::kNotPresent);
   WalkResult w = rig.walker.walk(ro, AccessKind::kWrite, true, next());
@@ -127,7 +128,7 @@ TEST_P(WalkerFaults, EveryFaultKind) {
 
   // Reserved bit: for 64-bit formats an address bit above MAXPHYADDR (46);
   // for a large leaf, bit 13; for 32-bit 4 KiB entries there is none to set.
-  PhysAddr ea = rig.table.leaf_entry_address(rsv, p.size);
+  PhysAddr ea = *rig.table.leaf_entry_address(rsv, p.size);
   const unsigned eb = rig.table.mode().entry_bytes;
   uint64_t e = rig.mem.read_entry(ea, eb);
   uint64_t bad = 0;
@@ -181,7 +182,7 @@ TEST(WalkerNotPresent, FaultLevelIsTheFirstAbsentEntry) {
   Rig rig(PagingMode::k4Level);
   LinearAddr a(0x7f0000001000ULL);
   EXPECT_EQ(rig.walker.walk(a, AccessKind::kRead, true, Cycle(0)).fault_level, 0U);
-  ASSERT_TRUE(rig.table.map(a, Pfn(0x500), PageSize::k4K, pte::kRW | pte::kUS));
+  ASSERT_EQ(rig.table.map(a, Pfn(0x500), PageSize::k4K, pte::kRW | pte::kUS), MapResult::kOk);
   WalkResult r = rig.walker.walk(LinearAddr(a.value() + 0x1000), AccessKind::kRead, true, Cycle(0));
   EXPECT_EQ(r.fault, FaultKind::kNotPresent);
   EXPECT_EQ(r.fault_level, 3U);  // the PT exists, its entry does not
@@ -190,7 +191,7 @@ TEST(WalkerNotPresent, FaultLevelIsTheFirstAbsentEntry) {
 TEST(WalkerWriteProtect, SupervisorWriteToReadOnlyHonoursCr0Wp) {
   Rig rig(PagingMode::k4Level);
   LinearAddr a(0x1000);
-  ASSERT_TRUE(rig.table.map(a, Pfn(0x500), PageSize::k4K, 0));
+  ASSERT_EQ(rig.table.map(a, Pfn(0x500), PageSize::k4K, 0), MapResult::kOk);
   EXPECT_EQ(rig.walker.walk(a, AccessKind::kWrite, false, Cycle(0)).fault,
             FaultKind::kWriteProtect);
   WalkerConfig c = Rig::make_cfg(PagingMode::k4Level, {}, 2);
@@ -209,8 +210,8 @@ TEST(WalkerPwc, DeepestHitSkipsLevels) {
   LinearAddr a(0x40201000ULL), same2m(0x40202000ULL), same1g(0x40401000ULL),
       same512g(0x80001000ULL);
   for (LinearAddr x : {a, same2m, same1g, same512g}) {
-    ASSERT_TRUE(
-        rig.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
+    ASSERT_EQ(rig.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA),
+              MapResult::kOk);
   }
   // Cold: 4 reads + 3 A writes on non-leaf entries; the leaf has A preset.
   WalkResult r0 = rig.walker.walk(a, AccessKind::kRead, true, Cycle(0));
@@ -240,10 +241,10 @@ TEST(WalkerPwc, PermissionsAccumulatedThroughCachedLevels) {
   pwc[2] = PwcConfig{32, 4, Cycles(1)};
   Rig rig(PagingMode::k4Level, pwc);
   LinearAddr a(0x200000), b(0x201000);
-  ASSERT_TRUE(rig.table.map(a, Pfn(0x600), PageSize::k4K, pte::kRW | pte::kUS));
-  ASSERT_TRUE(rig.table.map(b, Pfn(0x601), PageSize::k4K, pte::kRW | pte::kUS));
+  ASSERT_EQ(rig.table.map(a, Pfn(0x600), PageSize::k4K, pte::kRW | pte::kUS), MapResult::kOk);
+  ASSERT_EQ(rig.table.map(b, Pfn(0x601), PageSize::k4K, pte::kRW | pte::kUS), MapResult::kOk);
   // Make the PDE supervisor-only: U/S is AND-ed over the levels.
-  PhysAddr pde = rig.table.leaf_entry_address(a, PageSize::k2M);
+  PhysAddr pde = *rig.table.leaf_entry_address(a, PageSize::k2M);
   rig.mem.write64(pde, rig.mem.read64(pde) & ~pte::kUS);
   EXPECT_EQ(rig.walker.walk(a, AccessKind::kRead, true, Cycle(0)).fault,
             FaultKind::kUserSupervisor);
@@ -265,8 +266,8 @@ TEST(WalkerConcurrency, OneSlotQueuesInRequestOrder) {
   Rig one(PagingMode::k4Level, {}, 1);
   LinearAddr a(0x1000), b(0x2000);
   for (LinearAddr x : {a, b}) {
-    ASSERT_TRUE(
-        one.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
+    ASSERT_EQ(one.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA),
+              MapResult::kOk);
   }
   // Warm the A bits of the upper levels.
   one.walker.walk(a, AccessKind::kRead, true, Cycle(0));
@@ -291,8 +292,8 @@ TEST(WalkerConcurrency, TwoSlotsOverlapAndReferencesAreTimeOrdered) {
   Rig two(PagingMode::k4Level, {}, 2);
   LinearAddr a(0x1000), b(0x2000);
   for (LinearAddr x : {a, b}) {
-    ASSERT_TRUE(
-        two.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA));
+    ASSERT_EQ(two.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA),
+              MapResult::kOk);
   }
   two.walker.walk(a, AccessKind::kRead, true, Cycle(0));
   two.timing.log.clear();
@@ -324,8 +325,9 @@ TEST(WalkerPwc, FillVisibleWhenTheReadCompletes) {
   for (const uint64_t probe : {pde_done - 1, pde_done}) {
     Rig rig(PagingMode::k4Level, pwc, 2);
     for (LinearAddr x : {a, b}) {
-      ASSERT_TRUE(rig.table.map(x, Pfn(x.value() >> 12), PageSize::k4K,
-                                pte::kRW | pte::kUS | pte::kA));
+      ASSERT_EQ(
+          rig.table.map(x, Pfn(x.value() >> 12), PageSize::k4K, pte::kRW | pte::kUS | pte::kA),
+          MapResult::kOk);
     }
     rig.walker.walk(a, AccessKind::kRead, true, Cycle(0));  // A bits set
     rig.walker.flush_pwc();
@@ -342,7 +344,7 @@ TEST(WalkerPwc, FillVisibleWhenTheReadCompletes) {
 TEST(WalkerExplain, RecordsEveryStep) {
   Rig rig(PagingMode::k4Level);
   LinearAddr a(0x1234000);
-  ASSERT_TRUE(rig.table.map(a, Pfn(0x777), PageSize::k4K, pte::kRW | pte::kUS));
+  ASSERT_EQ(rig.table.map(a, Pfn(0x777), PageSize::k4K, pte::kRW | pte::kUS), MapResult::kOk);
   WalkResult r = rig.walker.walk(a, AccessKind::kWrite, true, Cycle(0), true);
   ASSERT_EQ(r.num_steps, 8);  // read + A write at 3 upper levels, read + A/D write at the leaf
   EXPECT_EQ(r.steps[0].kind, WalkStep::Kind::kRead);

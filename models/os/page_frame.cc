@@ -1,0 +1,215 @@
+#include "models/os/page_frame.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace mmusim {
+
+std::optional<FramePlacement> parse_frame_placement(std::string_view s) {
+  if (s == "spread") return FramePlacement::kSpread;
+  if (s == "sequential") return FramePlacement::kSequential;
+  return std::nullopt;
+}
+
+std::string_view frame_placement_name(FramePlacement p) {
+  return p == FramePlacement::kSpread ? "spread" : "sequential";
+}
+
+LruList PageFrame::lru() const {
+  if (!test(FrameFlag::kLru)) return LruList::kNone;
+  if (test(FrameFlag::kUnevictable)) return LruList::kUnevictable;
+  const bool active = test(FrameFlag::kActive);
+  if (test(FrameFlag::kFileLru)) return active ? LruList::kActiveFile : LruList::kInactiveFile;
+  return active ? LruList::kActiveAnon : LruList::kInactiveAnon;
+}
+
+PageFrameAllocator::PageFrameAllocator(uint64_t bytes, uint64_t reserved_low, uint64_t seed,
+                                       FramePlacement placement)
+    : frames_(bytes >> 12),
+      low_(std::min(frames_, (reserved_low + 4095) >> 12)),
+      placement_(placement),
+      rng_(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL),
+      dirs_((frames_ + (1ULL << kDirShift) - 1) >> kDirShift) {
+  // The largest aligned blocks that fit, from the bottom up.
+  std::vector<std::pair<uint64_t, unsigned>> blocks;
+  for (uint64_t p = low_; p < frames_;) {
+    unsigned k = kMaxOrder;
+    while ((p & ((1ULL << k) - 1)) != 0 || p + (1ULL << k) > frames_) --k;
+    blocks.emplace_back(p, k);
+    p += 1ULL << k;
+  }
+  free_index_.reserve(blocks.size() * 2);
+  for (const auto& [p, k] : blocks) insert_free(p, k);
+}
+
+void PageFrameAllocator::insert_free(uint64_t pfn, unsigned order) {
+  FreeRef ref{order, 0};
+  if (placement_ == FramePlacement::kSpread) {
+    ref.pos = spread_[order].size();
+    spread_[order].push_back(pfn);
+  } else {
+    sorted_[order].insert(pfn);
+  }
+  free_index_.emplace(pfn, ref);
+  ++nfree_[order];
+  free_frames_ += 1ULL << order;
+}
+
+void PageFrameAllocator::remove_free(uint64_t pfn, const FreeRef& ref) {
+  const unsigned order = ref.order;
+  if (placement_ == FramePlacement::kSpread) {
+    std::vector<uint64_t>& list = spread_[order];
+    const uint64_t last = list.back();
+    if (last != pfn) {
+      list[ref.pos] = last;
+      free_index_.find(last)->second.pos = ref.pos;
+    }
+    list.pop_back();
+  } else {
+    sorted_[order].erase(pfn);
+  }
+  free_index_.erase(pfn);  // `ref` may refer into the map: not used after this
+  --nfree_[order];
+  free_frames_ -= 1ULL << order;
+}
+
+std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
+  if (order > kMaxOrder) return std::nullopt;
+  uint64_t target = 0;  // first frame of the block handed out
+  unsigned from = 0;    // order of the free block it is cut from
+  uint64_t block = 0;
+  if (placement_ == FramePlacement::kSpread) {
+    // Every aligned order-sized slot inside a free block is equally likely:
+    // weigh each order by its slots, then the slot picks block and offset.
+    uint64_t slots = 0;
+    for (unsigned j = order; j <= kMaxOrder; ++j) slots += nfree_[j] << (j - order);
+    if (slots == 0) return std::nullopt;
+    uint64_t r = rng_.below(slots);
+    for (from = order;; ++from) {
+      const uint64_t w = nfree_[from] << (from - order);
+      if (r < w) break;
+      r -= w;
+    }
+    const unsigned sub = from - order;
+    block = spread_[from][r >> sub];
+    target = block + ((r & ((1ULL << sub) - 1)) << order);
+  } else {
+    bool found = false;
+    for (unsigned j = order; j <= kMaxOrder; ++j) {
+      if (!sorted_[j].empty() && (!found || *sorted_[j].begin() < block)) {
+        block = *sorted_[j].begin();
+        from = j;
+        found = true;
+      }
+    }
+    if (!found) return std::nullopt;
+    target = block;
+  }
+  remove_free(block, free_index_.find(block)->second);
+  // Split down to `order`, keeping the half that holds the target and
+  // returning the other half to the free lists.
+  for (unsigned k = from; k > order; --k) {
+    const uint64_t half = 1ULL << (k - 1);
+    if (target >= block + half) {
+      insert_free(block, k - 1);
+      block += half;
+    } else {
+      insert_free(block + half, k - 1);
+    }
+  }
+  // Metadata: the head (and its tails within the head's section).
+  Section& s = section_for(target);
+  const uint64_t described = std::min<uint64_t>(1ULL << order, 1ULL << kSectionShift);
+  const uint64_t first = target & ((1ULL << kSectionShift) - 1);
+  for (uint64_t i = 0; i < described; ++i) {
+    PageFrame& f = s.frame[first + i];
+    f = PageFrame{};
+    f.state = i == 0 ? FrameState::kHead : FrameState::kTail;
+  }
+  s.frame[first].order = static_cast<uint8_t>(order);
+  s.frame[first].refcount = 1;
+  s.in_use += static_cast<uint32_t>(described);
+  return Pfn(target);
+}
+
+void PageFrameAllocator::free(Pfn head, unsigned order) {
+  const uint64_t p = head.value();
+  PageFrame* h = p < frames_ ? slot(p) : nullptr;
+  if (order > kMaxOrder || !h || h->state != FrameState::kHead || h->order != order) {
+    throw std::invalid_argument("PageFrameAllocator::free: frame " + std::to_string(p) +
+                                " is not the head of an allocated block of order " +
+                                std::to_string(order));
+  }
+  const uint64_t described = std::min<uint64_t>(1ULL << order, 1ULL << kSectionShift);
+  for (uint64_t i = 0; i < described; ++i) h[i] = PageFrame{};
+  {
+    Directory& d = *dirs_[p >> kDirShift];
+    d.section[(p >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)]->in_use -=
+        static_cast<uint32_t>(described);
+  }
+  drop_section_if_empty(p);
+  uint64_t block = p;
+  unsigned k = order;
+  while (k < kMaxOrder) {
+    auto it = free_index_.find(block ^ (1ULL << k));
+    if (it == free_index_.end() || it->second.order != k) break;
+    const uint64_t buddy = it->first;
+    remove_free(buddy, it->second);
+    block = std::min(block, buddy);
+    ++k;
+  }
+  insert_free(block, k);
+}
+
+PageFrame* PageFrameAllocator::slot(uint64_t pfn) const {
+  const Directory* d = dirs_[pfn >> kDirShift].get();
+  if (!d) return nullptr;
+  Section* s = d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)].get();
+  return s ? &s->frame[pfn & ((1U << kSectionShift) - 1)] : nullptr;
+}
+
+PageFrameAllocator::Section& PageFrameAllocator::section_for(uint64_t pfn) {
+  std::unique_ptr<Directory>& d = dirs_[pfn >> kDirShift];
+  if (!d) d = std::make_unique<Directory>();
+  std::unique_ptr<Section>& s =
+      d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)];
+  if (!s) {
+    s = spare_ ? std::move(spare_) : std::make_unique<Section>();
+    ++d->live;
+    ++sections_;
+  }
+  return *s;
+}
+
+void PageFrameAllocator::drop_section_if_empty(uint64_t pfn) {
+  std::unique_ptr<Directory>& d = dirs_[pfn >> kDirShift];
+  std::unique_ptr<Section>& s =
+      d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)];
+  if (s->in_use != 0) return;
+  if (!spare_) spare_ = std::move(s);  // its entries are all cleared already
+  s.reset();
+  --sections_;
+  if (--d->live == 0) d.reset();
+}
+
+const PageFrame* PageFrameAllocator::find_meta(Pfn p) const {
+  if (p.value() >= frames_) return nullptr;
+  const PageFrame* f = slot(p.value());
+  return f && f->state != FrameState::kFree ? f : nullptr;
+}
+
+const PageFrame& PageFrameAllocator::meta(Pfn p) const {
+  const PageFrame* f = find_meta(p);
+  if (!f) {
+    throw std::out_of_range("PageFrameAllocator::meta: frame " + std::to_string(p.value()) +
+                            " is free or has no metadata");
+  }
+  return *f;
+}
+
+PageFrame& PageFrameAllocator::meta(Pfn p) {
+  return const_cast<PageFrame&>(static_cast<const PageFrameAllocator&>(*this).meta(p));
+}
+
+}  // namespace mmusim

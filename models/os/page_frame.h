@@ -1,0 +1,173 @@
+// Physical page frames: a binary buddy allocator over orders 0 (4 KiB) to 18
+// (1 GiB) with per-frame metadata, the two things a kernel's page allocator
+// keeps. Blocks are naturally aligned (a block of order k starts at a frame
+// number divisible by 2^k); freeing a block merges it with its buddy while
+// the buddy is free, so the free blocks are always the maximal ones.
+//
+// Host memory grows with what is allocated, never with the configured
+// physical memory: free lists hold blocks (not frames), and metadata lives in
+// 2 MiB sections (512 entries, 12 KiB) created when a frame in them is handed
+// out and dropped when the section is wholly free again. The only cost that
+// scales with the configured size is 8 bytes per GiB (the section directory)
+// and one free-list entry per free 1 GiB block.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "models/common/random.h"
+#include "models/common/types.h"
+
+namespace mmusim {
+
+constexpr unsigned kMaxOrder = 18;  // 2^18 frames = 1 GiB
+constexpr unsigned kNumOrders = kMaxOrder + 1;
+// Order of a block that backs one page of size `s` (4K: 0, 2M: 9, 4M: 10, 1G: 18).
+constexpr unsigned order_of(PageSize s) { return page_shift(s) - 12; }
+
+// Where allocations land.
+//   spread:     seeded random choice: every free, naturally aligned block of
+//               the requested order is equally likely (a long-running
+//               system's scatter; DRAM banks and rows see a realistic spread).
+//   sequential: the lowest free address first, as a freshly booted buddy
+//               allocator hands memory out.
+enum class FramePlacement : uint8_t { kSpread, kSequential };
+// "spread" or "sequential"; nullopt for anything else.
+std::optional<FramePlacement> parse_frame_placement(std::string_view s);
+std::string_view frame_placement_name(FramePlacement p);
+
+// Per-frame flags (what the kernel model needs for the LRU, reclaim, swap and
+// page tables). Named after the Linux page flags they stand for.
+enum class FrameFlag : uint16_t {
+  kDirty = 1U << 0,        // contents differ from the backing store
+  kReferenced = 1U << 1,   // software reference bit (second-chance on the LRU)
+  kActive = 1U << 2,       // on the active (not inactive) list
+  kLru = 1U << 3,          // on an LRU list at all
+  kFileLru = 1U << 4,      // that list is a file list (clear: anon list)
+  kUnevictable = 1U << 5,  // on the unevictable list (mlock)
+  kLocked = 1U << 6,       // locked for I/O or a state change
+  kPageTable = 1U << 7,    // holds a paging structure
+  kZeroPage = 1U << 8,     // the shared zero page
+  kSwapBacked = 1U << 9,   // anon or shmem: reclaimed to swap, not a file
+  kAnon = 1U << 10,        // anonymous memory (owner = address space)
+  kWorkingset = 1U << 11,  // was active before deactivation (refault detection)
+  kWriteback = 1U << 12,   // being written to its backing store
+  kSwapCache = 1U << 13,   // in the swap cache (has a swap slot)
+};
+
+enum class LruList : uint8_t {
+  kNone,
+  kInactiveAnon,
+  kActiveAnon,
+  kInactiveFile,
+  kActiveFile,
+  kUnevictable
+};
+
+// Role of a frame in the allocator. Free frames have no metadata to read.
+enum class FrameState : uint8_t { kFree, kHead, kTail };
+
+// Metadata of one allocated 4 KiB frame (24 bytes). The head frame of a
+// block describes the whole block (as a Linux folio): its order, counts and
+// flags; tail frames carry only their state. allocate() sets the head's
+// refcount to 1 (the allocation is the first reference) and clears the rest;
+// free() clears every entry of the block. For a page-table page (kPageTable),
+// `mapcount` counts the table's non-zero entries and `index` is its level.
+struct PageFrame {
+  uint32_t refcount = 0;  // references held (allocation, mappings, pins, I/O)
+  int32_t mapcount = 0;   // page-table entries mapping the frame
+  uint32_t owner = 0;     // owning address space or file, for the rmap (0 = none)
+  uint16_t flags = 0;     // FrameFlag bits
+  uint8_t order = 0;      // head frame: the block's order
+  FrameState state = FrameState::kFree;
+  uint64_t index = 0;  // page index within the owner (virtual page or file offset)
+
+  [[nodiscard]] bool test(FrameFlag f) const { return (flags & static_cast<uint16_t>(f)) != 0; }
+  void set(FrameFlag f) { flags |= static_cast<uint16_t>(f); }
+  void clear(FrameFlag f) { flags &= static_cast<uint16_t>(~static_cast<uint16_t>(f)); }
+  [[nodiscard]] LruList lru() const;
+};
+static_assert(sizeof(PageFrame) == 24, "PageFrame is meant to stay compact");
+
+class PageFrameAllocator {
+ public:
+  // `bytes` of physical memory (rounded down to 4 KiB; need not be a power of
+  // two); `reserved_low` bytes at address 0 (rounded up to 4 KiB) are never
+  // handed out. The rest starts as the largest aligned blocks that fit.
+  PageFrameAllocator(uint64_t bytes, uint64_t reserved_low, uint64_t seed,
+                     FramePlacement placement = FramePlacement::kSpread);
+
+  // First frame of a free, naturally aligned block of 2^order frames, now
+  // allocated; nullopt when no block of that order is free (or order > 18).
+  // Cost: O(orders) (sequential: plus a log of the free blocks of an order).
+  std::optional<Pfn> allocate(unsigned order);
+  std::optional<Pfn> allocate(PageSize s) { return allocate(order_of(s)); }
+  // Frees the block allocated at `head` with `order`, merging buddies.
+  // Throws std::invalid_argument if that is not an allocated block (double
+  // free, wrong order, a tail frame): a bug in the caller.
+  void free(Pfn head, unsigned order);
+  void free(Pfn head, PageSize s) { free(head, order_of(s)); }
+
+  // Metadata of an allocated frame: every frame of a block of up to 2 MiB, and
+  // the first 2 MiB of a larger block (its head describes the block).
+  // Throws std::out_of_range for a free frame or one without metadata.
+  PageFrame& meta(Pfn p);
+  [[nodiscard]] const PageFrame& meta(Pfn p) const;
+  // As meta(), nullptr instead of throwing.
+  [[nodiscard]] const PageFrame* find_meta(Pfn p) const;
+
+  [[nodiscard]] uint64_t frames_total() const { return frames_; }  // all of memory
+  [[nodiscard]] uint64_t frames_managed() const { return frames_ - low_; }
+  [[nodiscard]] uint64_t frames_free() const { return free_frames_; }
+  [[nodiscard]] uint64_t frames_used() const { return frames_managed() - free_frames_; }
+  // Free blocks of exactly `order`.
+  [[nodiscard]] uint64_t free_blocks(unsigned order) const { return nfree_.at(order); }
+  // 2 MiB sections whose metadata array exists (host memory: 12 KiB each).
+  [[nodiscard]] uint64_t metadata_chunks() const { return sections_; }
+  [[nodiscard]] FramePlacement placement() const { return placement_; }
+
+ private:
+  static constexpr unsigned kSectionShift = 9;  // 512 frames = 2 MiB
+  static constexpr unsigned kDirShift = 18;     // 512 sections = 1 GiB
+  struct Section {
+    std::array<PageFrame, 1U << kSectionShift> frame{};
+    uint32_t in_use = 0;  // frames with metadata (state != kFree)
+  };
+  struct Directory {
+    std::array<std::unique_ptr<Section>, 1U << (kDirShift - kSectionShift)> section;
+    uint32_t live = 0;  // sections present
+  };
+  struct FreeRef {
+    unsigned order;
+    uint64_t pos;  // index in spread_[order] (spread placement)
+  };
+
+  void insert_free(uint64_t pfn, unsigned order);
+  void remove_free(uint64_t pfn, const FreeRef& ref);
+  [[nodiscard]] PageFrame* slot(uint64_t pfn) const;
+  Section& section_for(uint64_t pfn);
+  void drop_section_if_empty(uint64_t pfn);
+
+  uint64_t frames_;  // frames of physical memory
+  uint64_t low_;     // first managed frame
+  FramePlacement placement_;
+  SplitMix64 rng_;
+  uint64_t free_frames_ = 0;
+  std::array<uint64_t, kNumOrders> nfree_{};
+  // Every free block by its first frame. Only looked up, never iterated, so
+  // results do not depend on the hash order.
+  std::unordered_map<uint64_t, FreeRef> free_index_;
+  std::array<std::vector<uint64_t>, kNumOrders> spread_;  // spread: O(1) swap-remove
+  std::array<std::set<uint64_t>, kNumOrders> sorted_;     // sequential: lowest first
+  std::vector<std::unique_ptr<Directory>> dirs_;          // one slot per GiB
+  std::unique_ptr<Section> spare_;  // one wholly free section kept to avoid churn
+  uint64_t sections_ = 0;
+};
+
+}  // namespace mmusim

@@ -1,0 +1,340 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+#include "models/common/random.h"
+#include "models/os/page_frame.h"
+
+namespace mmusim {
+namespace {
+
+constexpr FramePlacement kBoth[] = {FramePlacement::kSpread, FramePlacement::kSequential};
+
+std::array<uint64_t, kNumOrders> free_counts(const PageFrameAllocator& a) {
+  std::array<uint64_t, kNumOrders> c{};
+  for (unsigned o = 0; o < kNumOrders; ++o) c[o] = a.free_blocks(o);
+  return c;
+}
+
+// Fisher-Yates with the project's PRNG.
+template <class T>
+void shuffle(std::vector<T>& v, uint64_t seed) {
+  SplitMix64 r(seed);
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[r.below(i)]);
+}
+
+TEST(PageFramePlacement, ParseNames) {
+  EXPECT_EQ(parse_frame_placement("spread"), FramePlacement::kSpread);
+  EXPECT_EQ(parse_frame_placement("sequential"), FramePlacement::kSequential);
+  EXPECT_EQ(parse_frame_placement("random"), std::nullopt);
+  EXPECT_EQ(parse_frame_placement(""), std::nullopt);
+  EXPECT_EQ(frame_placement_name(FramePlacement::kSpread), "spread");
+  EXPECT_EQ(frame_placement_name(FramePlacement::kSequential), "sequential");
+  EXPECT_EQ(order_of(PageSize::k4K), 0U);
+  EXPECT_EQ(order_of(PageSize::k2M), 9U);
+  EXPECT_EQ(order_of(PageSize::k4M), 10U);
+  EXPECT_EQ(order_of(PageSize::k1G), 18U);
+}
+
+// 1 GiB + 3 MiB + 20 KiB with 20 KiB reserved: frames 5 .. 262916. From the
+// bottom: 5 (order 0), 6 (1), 8 (3), 16 (4), ..., 131072 (17) up to 1 GiB,
+// then the 773 frames above: 512 (9), 256 (8), 4 (2), 1 (0).
+TEST(PageFrameAllocator, InitialBlocksAreTheLargestAlignedOnesThatFit) {
+  for (FramePlacement pl : kBoth) {
+    PageFrameAllocator a((1ULL << 30) + (3ULL << 20) + (5ULL << 12), 5ULL << 12, 1, pl);
+    std::array<uint64_t, kNumOrders> want{};
+    want[0] = 2;
+    want[1] = 1;
+    want[2] = 1;
+    for (unsigned o = 3; o <= 17; ++o) want[o] = 1;
+    want[8] = 2;
+    want[9] = 2;
+    EXPECT_EQ(free_counts(a), want);
+    EXPECT_EQ(a.frames_total(), 262917U);
+    EXPECT_EQ(a.frames_managed(), 262912U);
+    EXPECT_EQ(a.frames_free(), 262912U);
+    EXPECT_EQ(a.frames_used(), 0U);
+    EXPECT_EQ(a.metadata_chunks(), 0U);
+  }
+}
+
+// 16 frames, one block of order 4. Sequential placement keeps the lower half
+// of every split, so the steps are exact.
+TEST(PageFrameAllocator, SplitsAndMergesExactly) {
+  PageFrameAllocator a(16ULL * 4096, 0, 1, FramePlacement::kSequential);
+  using C = std::array<uint64_t, kNumOrders>;
+  auto counts = [](std::initializer_list<std::pair<unsigned, uint64_t>> l) {
+    C c{};
+    for (auto [o, n] : l) c[o] = n;
+    return c;
+  };
+  EXPECT_EQ(free_counts(a), counts({{4, 1}}));
+  EXPECT_EQ(a.allocate(0), Pfn(0));  // 16 -> 8 + 4 + 2 + 1 + [0]
+  EXPECT_EQ(free_counts(a), counts({{0, 1}, {1, 1}, {2, 1}, {3, 1}}));
+  EXPECT_EQ(a.allocate(1), Pfn(2));  // the free order-1 block [2, 4)
+  EXPECT_EQ(a.allocate(0), Pfn(1));
+  EXPECT_EQ(free_counts(a), counts({{2, 1}, {3, 1}}));
+  EXPECT_EQ(a.allocate(2), Pfn(4));
+  EXPECT_EQ(a.allocate(0), Pfn(8));  // splits [8, 16)
+  EXPECT_EQ(free_counts(a), counts({{0, 1}, {1, 1}, {2, 1}}));
+  EXPECT_EQ(a.frames_used(), 9U);
+  a.free(Pfn(0), 0);  // buddy 1 is allocated: no merge
+  EXPECT_EQ(free_counts(a), counts({{0, 2}, {1, 1}, {2, 1}}));
+  a.free(Pfn(1), 0);  // merges with 0 into [0, 2); buddy [2, 4) allocated
+  EXPECT_EQ(free_counts(a), counts({{0, 1}, {1, 2}, {2, 1}}));
+  a.free(Pfn(2), 1);  // [0, 4); buddy [4, 8) allocated
+  EXPECT_EQ(free_counts(a), counts({{0, 1}, {1, 1}, {2, 2}}));
+  a.free(Pfn(4), 2);  // [0, 8); buddy [8, 16) is split: stop
+  EXPECT_EQ(free_counts(a), counts({{0, 1}, {1, 1}, {2, 1}, {3, 1}}));
+  a.free(Pfn(8), 0);  // 8+9 -> [8,10), +[10,12) -> [8,12), +[12,16) -> [8,16), +[0,8) -> [0,16)
+  EXPECT_EQ(free_counts(a), counts({{4, 1}}));
+  EXPECT_EQ(a.frames_free(), 16U);
+}
+
+TEST(PageFrameAllocator, EveryFrameAllocatedThenFreedInAnyOrderRestoresTheMaximalBlocks) {
+  for (FramePlacement pl : kBoth) {
+    for (uint64_t seed : {1, 2, 3}) {
+      // 4 MiB + 44 KiB, bottom 12 KiB reserved: blocks of several orders.
+      PageFrameAllocator a((4ULL << 20) + (11ULL << 12), 3ULL << 12, seed, pl);
+      const auto initial = free_counts(a);
+      std::vector<Pfn> got;
+      std::set<uint64_t> distinct;
+      while (auto p = a.allocate(0)) {
+        got.push_back(*p);
+        distinct.insert(p->value());
+        ASSERT_GE(p->value(), 3U);
+        ASSERT_LT(p->value(), a.frames_total());
+      }
+      EXPECT_EQ(got.size(), a.frames_managed());
+      EXPECT_EQ(distinct.size(), got.size());
+      EXPECT_EQ(a.frames_free(), 0U);
+      EXPECT_EQ(free_counts(a), (std::array<uint64_t, kNumOrders>{}));
+      EXPECT_EQ(a.metadata_chunks(), 3U);  // sections 0, 1 and the partial one at 4 MiB
+      shuffle(got, seed * 77);
+      for (Pfn p : got) a.free(p, 0);
+      EXPECT_EQ(free_counts(a), initial);
+      EXPECT_EQ(a.frames_free(), a.frames_managed());
+      EXPECT_EQ(a.metadata_chunks(), 0U);
+    }
+  }
+}
+
+TEST(PageFrameAllocator, MixedOrdersMergeBackAfterRandomFrees) {
+  for (FramePlacement pl : kBoth) {
+    PageFrameAllocator a(64ULL << 20, 1ULL << 20, 9, pl);
+    const auto initial = free_counts(a);
+    SplitMix64 r(5);
+    std::vector<std::pair<Pfn, unsigned>> live;
+    for (int i = 0; i < 2000; ++i) {
+      if (!live.empty() && r.below(3) == 0) {
+        const size_t k = r.below(live.size());
+        a.free(live[k].first, live[k].second);
+        live[k] = live.back();
+        live.pop_back();
+      } else {
+        const auto o = static_cast<unsigned>(r.below(11));
+        if (auto p = a.allocate(o)) live.emplace_back(*p, o);
+      }
+    }
+    uint64_t used = 0;
+    for (auto& [p, o] : live) used += 1ULL << o;
+    EXPECT_EQ(a.frames_used(), used);
+    for (auto& [p, o] : live) a.free(p, o);
+    EXPECT_EQ(free_counts(a), initial);
+    EXPECT_EQ(a.metadata_chunks(), 0U);
+  }
+}
+
+TEST(PageFrameAllocator, EveryOrderIsNaturallyAlignedInsideMemoryAndDisjoint) {
+  for (FramePlacement pl : kBoth) {
+    const uint64_t low = (16ULL << 20) >> 12;
+    // Spread placement scatters small blocks over every large one, so the
+    // memory holds enough 1 GiB blocks for every round's order-18 request.
+    PageFrameAllocator a(64ULL << 30, 16ULL << 20, 3, pl);
+    std::vector<std::pair<uint64_t, uint64_t>> spans;
+    for (int round = 0; round < 3; ++round) {
+      for (unsigned o = 0; o <= kMaxOrder; ++o) {
+        auto p = a.allocate(o);
+        ASSERT_TRUE(p) << "order " << o << " round " << round;
+        EXPECT_EQ(p->value() % (1ULL << o), 0U) << "order " << o;
+        EXPECT_GE(p->value(), low);
+        EXPECT_LE(p->value() + (1ULL << o), a.frames_total());
+        spans.emplace_back(p->value(), p->value() + (1ULL << o));
+      }
+    }
+    std::sort(spans.begin(), spans.end());
+    for (size_t i = 1; i < spans.size(); ++i) EXPECT_LE(spans[i - 1].second, spans[i].first);
+  }
+}
+
+TEST(PageFrameAllocator, ReservedLowIsNeverHandedOut) {
+  for (FramePlacement pl : kBoth) {
+    // 4 MiB + 1 byte rounds up to 1025 frames.
+    PageFrameAllocator a(8ULL << 20, (4ULL << 20) + 1, 4, pl);
+    EXPECT_EQ(a.frames_managed(), 2048U - 1025U);
+    uint64_t n = 0, lowest = ~0ULL;
+    while (auto p = a.allocate(0)) {
+      lowest = std::min(lowest, p->value());
+      ++n;
+    }
+    EXPECT_EQ(n, 2048U - 1025U);
+    EXPECT_EQ(lowest, 1025U);
+  }
+  // Reserved beyond the end: nothing to hand out.
+  PageFrameAllocator none(1ULL << 20, 2ULL << 20, 1);
+  EXPECT_EQ(none.frames_managed(), 0U);
+  EXPECT_FALSE(none.allocate(0));
+}
+
+TEST(PageFrameAllocator, ExhaustionReturnsNullopt) {
+  PageFrameAllocator two(8192, 0, 1);
+  EXPECT_TRUE(two.allocate(0));
+  EXPECT_TRUE(two.allocate(0));
+  EXPECT_FALSE(two.allocate(0));
+  EXPECT_FALSE(two.allocate(9));
+  EXPECT_FALSE(two.allocate(kMaxOrder + 1));
+  // Fragmentation: one 4 KiB frame in each 2 MiB half leaves no 2 MiB block.
+  PageFrameAllocator a(4ULL << 20, 0, 1, FramePlacement::kSequential);
+  auto x = a.allocate(0);
+  ASSERT_EQ(a.allocate(9), Pfn(512));
+  EXPECT_FALSE(a.allocate(9));
+  EXPECT_EQ(a.frames_free(), 511U);
+  a.free(*x, 0);
+  EXPECT_EQ(a.allocate(9), Pfn(0));
+  EXPECT_FALSE(a.allocate(PageSize::k1G));
+}
+
+TEST(PageFrameAllocator, DeterministicForASeed) {
+  auto run = [](uint64_t seed, FramePlacement pl) {
+    PageFrameAllocator a(256ULL << 20, 1ULL << 20, seed, pl);
+    SplitMix64 r(11);
+    std::vector<uint64_t> out;
+    std::vector<std::pair<Pfn, unsigned>> live;
+    for (int i = 0; i < 3000; ++i) {
+      if (!live.empty() && r.below(4) == 0) {
+        const size_t k = r.below(live.size());
+        a.free(live[k].first, live[k].second);
+        live.erase(live.begin() + static_cast<long>(k));
+      } else {
+        const auto o = static_cast<unsigned>(r.below(10));
+        auto p = a.allocate(o);
+        out.push_back(p ? p->value() : ~0ULL);
+        if (p) live.emplace_back(*p, o);
+      }
+    }
+    return out;
+  };
+  for (FramePlacement pl : kBoth) EXPECT_EQ(run(42, pl), run(42, pl));
+  EXPECT_NE(run(42, FramePlacement::kSpread), run(43, FramePlacement::kSpread));
+}
+
+TEST(PageFrameAllocator, SpreadScattersAndSequentialFillsFromTheBottom) {
+  PageFrameAllocator spread(1ULL << 30, 1ULL << 20, 1, FramePlacement::kSpread);
+  PageFrameAllocator seq(1ULL << 30, 1ULL << 20, 1, FramePlacement::kSequential);
+  std::set<uint64_t> sections;
+  uint64_t lo = ~0ULL, hi = 0;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    const uint64_t p = spread.allocate(0)->value();
+    sections.insert(p >> 9);
+    lo = std::min(lo, p);
+    hi = std::max(hi, p);
+    EXPECT_EQ(seq.allocate(0), Pfn(256 + i));  // 1 MiB reserved = 256 frames
+  }
+  // 1000 uniform draws over 512 sections touch about 440 of them.
+  EXPECT_GT(sections.size(), 350U);
+  EXPECT_GT(hi - lo, spread.frames_total() / 2);
+}
+
+TEST(PageFrameAllocator, MetadataIsSetOnAllocationAndClearedOnFree) {
+  PageFrameAllocator a(64ULL << 20, 0, 1, FramePlacement::kSequential);
+  Pfn p = *a.allocate(3);
+  PageFrame& h = a.meta(p);
+  EXPECT_EQ(h.state, FrameState::kHead);
+  EXPECT_EQ(h.order, 3U);
+  EXPECT_EQ(h.refcount, 1U);
+  EXPECT_EQ(h.mapcount, 0);
+  EXPECT_EQ(h.flags, 0U);
+  for (uint64_t i = 1; i < 8; ++i) EXPECT_EQ(a.meta(Pfn(p.value() + i)).state, FrameState::kTail);
+  EXPECT_EQ(a.find_meta(Pfn(p.value() + 8)), nullptr);  // beyond the block: free
+  EXPECT_THROW((void)a.meta(Pfn(p.value() + 8)), std::out_of_range);
+
+  h.mapcount = 2;
+  h.owner = 77;
+  h.index = 0x1234;
+  h.set(FrameFlag::kLru);
+  h.set(FrameFlag::kDirty);
+  EXPECT_EQ(h.lru(), LruList::kInactiveAnon);
+  h.set(FrameFlag::kActive);
+  EXPECT_EQ(h.lru(), LruList::kActiveAnon);
+  h.set(FrameFlag::kFileLru);
+  EXPECT_EQ(h.lru(), LruList::kActiveFile);
+  h.clear(FrameFlag::kActive);
+  EXPECT_EQ(h.lru(), LruList::kInactiveFile);
+  h.set(FrameFlag::kUnevictable);
+  EXPECT_EQ(h.lru(), LruList::kUnevictable);
+  h.clear(FrameFlag::kLru);
+  EXPECT_EQ(h.lru(), LruList::kNone);
+  EXPECT_TRUE(h.test(FrameFlag::kDirty));
+  EXPECT_FALSE(h.test(FrameFlag::kLocked));
+
+  // Misuse is a bug and says so.
+  EXPECT_THROW(a.free(p, 2), std::invalid_argument);                   // wrong order
+  EXPECT_THROW(a.free(Pfn(p.value() + 1), 0), std::invalid_argument);  // a tail
+  a.free(p, 3);
+  EXPECT_EQ(a.find_meta(p), nullptr);
+  EXPECT_THROW((void)a.meta(p), std::out_of_range);
+  EXPECT_THROW(a.free(p, 3), std::invalid_argument);  // double free
+  EXPECT_THROW(a.free(Pfn(1ULL << 40), 0), std::invalid_argument);
+
+  // The same frames come back clean.
+  Pfn q = *a.allocate(3);
+  EXPECT_EQ(q, p);
+  EXPECT_EQ(a.meta(q).flags, 0U);
+  EXPECT_EQ(a.meta(q).owner, 0U);
+  EXPECT_EQ(a.meta(q).mapcount, 0);
+  EXPECT_EQ(a.meta(q).refcount, 1U);
+}
+
+TEST(PageFrameAllocator, LargeBlocksAreDescribedByTheirFirstSection) {
+  PageFrameAllocator a(4ULL << 30, 0, 1, FramePlacement::kSequential);
+  Pfn g = *a.allocate(PageSize::k1G);
+  EXPECT_EQ(a.metadata_chunks(), 1U);  // not 512
+  EXPECT_EQ(a.meta(g).order, 18U);
+  EXPECT_EQ(a.meta(Pfn(g.value() + 511)).state, FrameState::kTail);
+  EXPECT_EQ(a.find_meta(Pfn(g.value() + 512)), nullptr);
+  Pfn m = *a.allocate(PageSize::k2M);
+  EXPECT_EQ(a.metadata_chunks(), 2U);
+  EXPECT_EQ(a.meta(Pfn(m.value() + 511)).state, FrameState::kTail);
+  a.free(g, PageSize::k1G);
+  a.free(m, PageSize::k2M);
+  EXPECT_EQ(a.metadata_chunks(), 0U);
+  EXPECT_EQ(a.free_blocks(kMaxOrder), 4U);
+}
+
+// Host memory follows what is allocated, not the configured size: a 1 TiB
+// machine costs its free-block list (1024 blocks of 1 GiB) and no metadata
+// until frames are handed out.
+TEST(PageFrameAllocator, OneTebibyteCostsKilobytesUntilFramesAreAllocated) {
+  for (FramePlacement pl : kBoth) {
+    PageFrameAllocator a(1ULL << 40, 0, 1, pl);
+    EXPECT_EQ(a.frames_total(), 1ULL << 28);
+    EXPECT_EQ(a.free_blocks(kMaxOrder), 1024U);
+    EXPECT_EQ(a.metadata_chunks(), 0U);
+    std::vector<Pfn> got(100);
+    for (Pfn& p : got) p = *a.allocate(0);
+    EXPECT_LE(a.metadata_chunks(), 100U);
+    uint64_t blocks = 0;
+    for (unsigned o = 0; o < kNumOrders; ++o) blocks += a.free_blocks(o);
+    EXPECT_LE(blocks, 1024U + 100U * kMaxOrder);  // each split adds at most 18 blocks
+    for (Pfn p : got) a.free(p, 0);
+    EXPECT_EQ(a.metadata_chunks(), 0U);
+    EXPECT_EQ(a.free_blocks(kMaxOrder), 1024U);
+  }
+}
+
+}  // namespace
+}  // namespace mmusim
