@@ -28,8 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/common/config_schema.h"
 #include "models/common/stats.h"
-#include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "traces/generator.h"

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/sim/schema.h"
+#include "models/common/config_schema.h"
 #include "models/sim/sim_config.h"
 
 namespace mmusim::systest {

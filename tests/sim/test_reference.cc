@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/config_schema.h"
 #include "models/sim/reporter.h"
-#include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "tests/sim/sim_test_util.h"

@@ -1,4 +1,4 @@
-#include "models/sim/schema.h"
+#include "models/common/config_schema.h"
 
 #include <boost/program_options/value_semantic.hpp>
 #include <cerrno>
@@ -152,6 +152,27 @@ void ConfigSchema::add_double(const std::string& name, double* f, const std::str
 void ConfigSchema::add_string(const std::string& name, std::string* f, const std::string& desc) {
   add_custom(
       name, "text", desc, [f](const std::string& v) { *f = trim(v); }, [f] { return *f; });
+}
+
+void ConfigSchema::add_cycles(const std::string& name, Cycles* f, const std::string& desc) {
+  add_custom(
+      name, "cycles", desc,
+      [f](const std::string& v) {
+        uint64_t x = 0;
+        try {
+          x = parse_size(v);  // plain integers; suffixes are harmless
+        } catch (const std::invalid_argument&) {
+          throw std::invalid_argument("expected a number of cycles");
+        }
+        *f = Cycles(x);
+      },
+      [f] { return std::to_string(f->count()); });
+}
+
+void ConfigSchema::add_size(const std::string& name, uint64_t* f, const std::string& desc) {
+  add_custom(
+      name, "bytes", desc, [f](const std::string& v) { *f = parse_size(v); },
+      [f] { return format_size(*f); });
 }
 
 const ConfigSchema::Key* ConfigSchema::find(const std::string& name) const {
