@@ -1,23 +1,10 @@
 #include "models/os/os_config.h"
 
-#include <cerrno>
-#include <cstdlib>
-
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
+#include "models/common/parse.h"
 
 namespace mmusim {
-namespace {
-
-bool parse_u64(const std::string& s, uint64_t& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtoull(s.c_str(), &end, 0);
-  return errno == 0 && end && *end == '\0';
-}
-
-}  // namespace
 
 void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions) {
   s.add_size("os.phys_mem", &c.phys_bytes, "simulated physical memory (K/M/G suffixes)");
@@ -39,10 +26,15 @@ std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::st
     pos = comma == std::string::npos ? text.size() : comma + 1;
     size_t dash = item.find('-'), colon = item.find(':');
     HugeRegion r;
+    // START and END: decimal or 0x-hex (models/common/parse.h).
+    auto bound = [&item](size_t from, size_t n, uint64_t& out) {
+      auto v = to_u64(std::string_view(item).substr(from, n), IntSyntax::kDecimalOrHex);
+      if (v) out = *v;
+      return v.has_value();
+    };
     std::string sz = colon == std::string::npos ? "" : item.substr(colon + 1);
     if (dash == std::string::npos || colon == std::string::npos || colon < dash ||
-        !parse_u64(item.substr(0, dash), r.start) ||
-        !parse_u64(item.substr(dash + 1, colon - dash - 1), r.end)) {
+        !bound(0, dash, r.start) || !bound(dash + 1, colon - dash - 1, r.end)) {
       throw InputError(key + ": expected START-END:SIZE (e.g. 0x40000000-0x80000000:2M), got '" +
                        item + "'");
     }

@@ -1,7 +1,5 @@
 #include "models/seg/seg_config.h"
 
-#include <cerrno>
-#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -9,6 +7,7 @@
 #include "models/arch/descriptor.h"
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
+#include "models/common/parse.h"
 
 namespace mmusim {
 namespace {
@@ -23,25 +22,16 @@ std::string hex(uint64_t v) {
   return os.str();
 }
 
+// Decimal or 0x-hex (models/common/parse.h), at most `max`.
 uint64_t parse_uint(std::string_view key, std::string_view text, uint64_t max) {
-  const std::string s(text);
-  const bool is_hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-  const std::string digits = is_hex ? s.substr(2) : s;
-  bool ok = !digits.empty();
-  for (char ch : digits) {
-    const bool dec = ch >= '0' && ch <= '9';
-    const bool hx = (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-    if (!(dec || (is_hex && hx))) ok = false;
+  const ParsedInt r = parse_u64(text, IntSyntax::kDecimalOrHex);
+  if (r.error == ParseError::kOverflow || (r.ok() && r.value > max)) {
+    fail(key, "value '" + std::string(text) + "' out of range (max " + std::to_string(max) + ")");
   }
-  if (!ok || digits.size() > (is_hex ? 16U : 20U)) {
-    fail(key, "expected an unsigned integer (decimal or 0x-hex), got '" + s + "'");
+  if (!r.ok()) {
+    fail(key, "expected an unsigned integer (decimal or 0x-hex), got '" + std::string(text) + "'");
   }
-  errno = 0;
-  const unsigned long long v = std::strtoull(digits.c_str(), nullptr, is_hex ? 16 : 10);
-  if (errno != 0 || v > max) {
-    fail(key, "value '" + s + "' out of range (max " + std::to_string(max) + ")");
-  }
-  return v;
+  return r.value;
 }
 
 bool parse_bool(std::string_view key, std::string_view text) {
@@ -358,17 +348,15 @@ std::vector<uint64_t> parse_descriptor_list(const std::string& key, const std::s
   std::string tok;
   auto flush = [&] {
     if (tok.empty()) return;
-    char* end = nullptr;
-    errno = 0;
     const bool hex = tok.size() > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
-    uint64_t v = std::strtoull(tok.c_str(), &end, 16);
-    if (!hex || errno == ERANGE || *end != '\0' || tok.size() > 18) {
+    const ParsedInt r = parse_u64(tok, IntSyntax::kDecimalOrHex);
+    if (!hex || !r.ok()) {
       throw InputError(key +
                        ": expected 8-byte descriptors in hex (0x...) separated by commas, "
                        "got '" +
                        tok + "'");
     }
-    out.push_back(v);
+    out.push_back(r.value);
     tok.clear();
   };
   for (char ch : text) {
