@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -40,21 +40,50 @@ std::string fixed(double v, int digits) {
   return b;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += c;
-    }
+// One statistic as a JSON object, members in this order.
+nlohmann::ordered_json stat_object(const StatRow& r) {
+  nlohmann::ordered_json o;
+  o["name"] = r.name;
+  o["unit"] = r.unit;
+  o["description"] = r.description;
+  switch (r.type) {
+    case StatRow::Type::kCounter:
+      o["type"] = "counter";
+      o["value"] = r.count;
+      break;
+    case StatRow::Type::kReal:
+      o["type"] = "real";
+      o["value"] = std::isfinite(r.real) ? nlohmann::ordered_json(r.real) : nullptr;
+      break;
+    case StatRow::Type::kHistogram:
+      o["type"] = "histogram";
+      o["count"] = r.hist.count();
+      o["sum"] = r.hist.sum();
+      o["mean"] = r.hist.mean();
+      o["min"] = r.hist.min();
+      o["p50"] = r.hist.percentile(0.5);
+      o["p90"] = r.hist.percentile(0.9);
+      o["p99"] = r.hist.percentile(0.99);
+      o["max"] = r.hist.max();
+      break;
   }
   return o;
+}
+
+std::string dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// An object on one line, `{"k": v, ...}`: every key and value is serialized
+// by nlohmann; only the layout is ours (dump() puts either the whole document
+// on one line or every member on its own line).
+std::string one_line(const nlohmann::ordered_json& o) {
+  std::string s = "{";
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    if (it != o.begin()) s += ", ";
+    s += dump(it.key()) + ": " + dump(it.value());
+  }
+  return s + "}";
 }
 
 }  // namespace
@@ -200,32 +229,13 @@ void print_summary(std::ostream& os, const Simulation& sim, const StatCollector&
 }
 
 std::string stats_json(const StatCollector& s) {
-  std::ostringstream o;
-  o << "{\n  \"stats\": [\n";
-  bool first = true;
+  std::string o = "{\n  \"stats\": [";
+  const char* sep = "\n    ";
   for (const StatRow& r : s.rows()) {
-    if (!first) o << ",\n";
-    first = false;
-    o << "    {\"name\": \"" << json_escape(r.name) << "\", \"unit\": \"" << json_escape(r.unit)
-      << "\", \"description\": \"" << json_escape(r.description) << "\", ";
-    switch (r.type) {
-      case StatRow::Type::kCounter: o << "\"type\": \"counter\", \"value\": " << r.count; break;
-      case StatRow::Type::kReal:
-        o << "\"type\": \"real\", \"value\": "
-          << (std::isfinite(r.real) ? fmt_real(r.real) : std::string("null"));
-        break;
-      case StatRow::Type::kHistogram:
-        o << "\"type\": \"histogram\", \"count\": " << r.hist.count()
-          << ", \"sum\": " << r.hist.sum() << ", \"mean\": " << fmt_real(r.hist.mean())
-          << ", \"min\": " << r.hist.min() << ", \"p50\": " << r.hist.percentile(0.5)
-          << ", \"p90\": " << r.hist.percentile(0.9) << ", \"p99\": " << r.hist.percentile(0.99)
-          << ", \"max\": " << r.hist.max();
-        break;
-    }
-    o << "}";
+    o += sep + one_line(stat_object(r));
+    sep = ",\n    ";
   }
-  o << "\n  ]\n}\n";
-  return o.str();
+  return o + "\n  ]\n}\n";
 }
 
 std::string summary_csv(const std::vector<std::pair<std::string, std::string>>& cols) {

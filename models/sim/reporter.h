@@ -51,6 +51,8 @@ std::vector<std::pair<std::string, std::string>> summary_columns(const Simulatio
 bool is_wall_clock_column(const std::string& column);
 
 void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& stats);
+// {"stats": [...]} with one statistic per line (README "Outputs"); written
+// with nlohmann-json.
 std::string stats_json(const StatCollector& stats);
 std::string summary_csv(const std::vector<std::pair<std::string, std::string>>& cols);
 
