@@ -1,10 +1,13 @@
 // The Reporter's outputs without a simulation: stats.json (valid JSON,
-// one statistic per line, escaping, reals at full precision).
+// one statistic per line, escaping, reals at full precision) and the typed
+// summary.csv columns (one formatting rule per type, the documented order).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -56,6 +59,57 @@ TEST(StatsJson, ParsesBackWithEveryValueAndOneStatisticPerLine) {
   EXPECT_EQ(lines[5].rfind("    {\"name\": \"a.hist\"", 0), 0U);
   EXPECT_EQ(lines[6], "  ]");
   EXPECT_EQ(lines[7], "}");
+}
+
+TEST(SummaryColumns, OneFormattingRulePerType) {
+  SummaryColumn c;
+  c.type = SummaryColumn::Type::kInteger;
+  c.integer = 18446744073709551615ULL;
+  EXPECT_EQ(c.text(), "18446744073709551615");
+  c.type = SummaryColumn::Type::kFixed;
+  c.digits = 4;
+  c.real = 1.23456;
+  EXPECT_EQ(c.text(), "1.2346");
+  c.real = 0;
+  EXPECT_EQ(c.text(), "0.0000");
+  c.type = SummaryColumn::Type::kSignificant;
+  c.digits = 6;
+  c.real = 0.0019163612;
+  EXPECT_EQ(c.text(), "0.00191636");
+  c.real = 2.0;
+  EXPECT_EQ(c.text(), "2");
+  c.type = SummaryColumn::Type::kWallClock;
+  c.digits = 0;
+  c.real = 1234567.8;
+  EXPECT_EQ(c.text(), "1234568");
+  c.real = 1e300;  // no truncation, however long
+  EXPECT_EQ(c.text().size(), 301U);
+}
+
+TEST(SummaryColumns, LayoutIsTheDocumentedOneAndOnlyWallClockColumnsVary) {
+  // README.md "Outputs": the summary.csv table lists every column in order
+  // (a row may name several, `a`, `b`).
+  std::ifstream in(std::string(MMUSIM_SOURCE_DIR) + "/README.md");
+  std::string line;
+  bool table = false;
+  std::vector<std::string> documented;
+  while (std::getline(in, line)) {
+    if (line.find("**`summary.csv`**") != std::string::npos) table = true;
+    if (!table || line.rfind("| `", 0) != 0) continue;
+    const std::string first = line.substr(0, line.find(" |", 2));
+    const std::regex name("`([a-z0-9_]+)`");
+    for (std::sregex_iterator it(first.begin(), first.end(), name), end; it != end; ++it) {
+      documented.push_back((*it)[1]);
+    }
+    if (documented.back() == "accesses_per_second") break;
+  }
+  std::vector<std::string> names, varying;
+  for (const SummaryColumn& c : summary_layout()) {
+    names.push_back(c.name);
+    if (c.type == SummaryColumn::Type::kWallClock) varying.push_back(c.name);
+  }
+  EXPECT_EQ(names, documented);
+  EXPECT_EQ(varying, (std::vector<std::string>{"sim_seconds", "accesses_per_second"}));
 }
 
 }  // namespace
