@@ -40,7 +40,8 @@ nlohmann::ordered_json stat_object(const StatRow& r) {
       o["value"] = r.count;
       break;
     case StatRow::Type::kReal:
-      o["type"] = "real";
+    case StatRow::Type::kWallClock:
+      o["type"] = r.type == StatRow::Type::kReal ? "real" : "wall_clock";
       o["value"] = std::isfinite(r.real) ? nlohmann::ordered_json(r.real) : nullptr;
       break;
     case StatRow::Type::kHistogram:
@@ -93,6 +94,11 @@ void StatCollector::counter(std::string_view n, std::string_view u, std::string_
 
 void StatCollector::real(std::string_view n, std::string_view u, std::string_view d, double v) {
   add(n, u, d, StatRow::Type::kReal).real = v;
+}
+
+void StatCollector::wall_clock(std::string_view n, std::string_view u, std::string_view d,
+                               double v) {
+  add(n, u, d, StatRow::Type::kWallClock).real = v;
 }
 
 void StatCollector::histogram(std::string_view n, std::string_view u, std::string_view d,

@@ -18,7 +18,7 @@ class Simulation;
 
 // One statistic as collected from a StatVisitor.
 struct StatRow {
-  enum class Type : uint8_t { kCounter, kReal, kHistogram };
+  enum class Type : uint8_t { kCounter, kReal, kHistogram, kWallClock };  // kWallClock: in `real`
   std::string name, unit, description;
   Type type = Type::kCounter;
   uint64_t count = 0;
@@ -32,6 +32,7 @@ class StatCollector : public StatVisitor {
   void real(std::string_view n, std::string_view u, std::string_view d, double v) override;
   void histogram(std::string_view n, std::string_view u, std::string_view d,
                  const Histogram& h) override;
+  void wall_clock(std::string_view n, std::string_view u, std::string_view d, double v) override;
   [[nodiscard]] const std::vector<StatRow>& rows() const { return rows_; }
   // Sum of counters named `suffix` exactly or ending in ".<suffix>" under a
   // per-CPU prefix ("cpu3.<suffix>"); histograms merged likewise.

@@ -61,6 +61,31 @@ TEST(StatsJson, ParsesBackWithEveryValueAndOneStatisticPerLine) {
   EXPECT_EQ(lines[7], "}");
 }
 
+TEST(StatsJson, WallClockStatisticsHaveTheirOwnType) {
+  StatCollector c;
+  StatVisitor& v = c;
+  v.wall_clock("x.seconds", "s", "host time", 1.5);
+  v.real("x.ratio", "", "a ratio", 0.5);
+  ASSERT_EQ(c.rows().size(), 2U);
+  EXPECT_EQ(c.rows()[0].type, StatRow::Type::kWallClock);
+  const nlohmann::json doc = nlohmann::json::parse(stats_json(c));
+  EXPECT_EQ(doc.at("stats")[0].at("type"), "wall_clock");
+  EXPECT_EQ(doc.at("stats")[0].at("value").get<double>(), 1.5);
+  EXPECT_EQ(doc.at("stats")[1].at("type"), "real");
+  // A visitor that does not tell them apart gets a real.
+  struct Reals : StatVisitor {
+    std::vector<std::string> reals;
+    void counter(std::string_view, std::string_view, std::string_view, uint64_t) override {}
+    void real(std::string_view n, std::string_view, std::string_view, double) override {
+      reals.emplace_back(n);
+    }
+    void histogram(std::string_view, std::string_view, std::string_view,
+                   const Histogram&) override {}
+  } r;
+  r.wall_clock("x.seconds", "s", "host time", 1.5);
+  EXPECT_EQ(r.reals, std::vector<std::string>{"x.seconds"});
+}
+
 TEST(SummaryColumns, OneFormattingRulePerType) {
   SummaryColumn c;
   c.type = SummaryColumn::Type::kInteger;
