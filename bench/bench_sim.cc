@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -25,11 +26,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "models/common/config_schema.h"
+#include "models/common/parse.h"
 #include "models/common/stats.h"
-#include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "traces/generator.h"
@@ -107,7 +110,10 @@ uint64_t proc_status_kb(const std::string& key) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + key.size(), nullptr, 10);
+    if (line.rfind(key, 0) != 0) continue;
+    std::string_view v(line);
+    v.remove_prefix(std::min(v.find_first_not_of(" \t", key.size()), v.size()));
+    return scan_u64(v, IntSyntax::kDecimal).value;  // "  1234 kB"
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // Trace input throughput (records/s as items/s). Files are written to
 // $TMPDIR before timing and read from the page cache. Targets (one core):
-// binary >= 200 M/s, binary+zstd >= 50 M/s, lackey >= 20 M lines/s.
+// binary >= 200 M/s, binary+zstd >= 50 M/s, lackey >= 20 M lines/s. The text,
+// lackey, pin and din figures also time the hex/decimal field scanners.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -32,21 +33,19 @@ class TempTrace {
     for (size_t n; (n = gen->read(batch.data(), batch.size())) > 0;) w.write(batch.data(), n);
     w.close();
   }
-  // Lackey's own text: " L 0422ad70,8" per access.
-  explicit TempTrace(const std::string& suffix) {
+  // A foreign text format: `header`, then one line per record written by
+  // line(f, record).
+  template <class Line>
+  TempTrace(const std::string& suffix, const char* header, Line&& line) {
     const char* t = std::getenv("TMPDIR");
     path_ = std::string(t != nullptr ? t : "/tmp") + "/mmusim-bench-" + std::to_string(::getpid()) +
             suffix;
     FILE* f = std::fopen(path_.c_str(), "w");
-    std::fputs("==1== Lackey, an example Valgrind tool\n", f);
+    std::fputs(header, f);
     auto gen = open_generator(kSpec);
     std::vector<TraceRecord> batch(4096);
-    static const char* const kPrefix[] = {" L ", " S ", "I  "};
     for (size_t n; (n = gen->read(batch.data(), batch.size())) > 0;) {
-      for (size_t i = 0; i < n; ++i) {
-        std::fprintf(f, "%s%08llx,%u\n", kPrefix[static_cast<int>(batch[i].kind)],
-                     static_cast<unsigned long long>(batch[i].addr), batch[i].size);
-      }
+      for (size_t i = 0; i < n; ++i) line(f, batch[i]);
     }
     std::fclose(f);
   }
@@ -99,11 +98,37 @@ void BM_ReadText(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadText)->Unit(benchmark::kMillisecond);
 
+unsigned long long addr_of(const TraceRecord& r) { return r.addr; }
+
+// Lackey's own text: " L 0422ad70,8" per access.
 void BM_ReadLackey(benchmark::State& state) {
-  TempTrace t(".lackey");
+  TempTrace t(
+      ".lackey", "==1== Lackey, an example Valgrind tool\n", [](FILE* f, const TraceRecord& r) {
+        static const char* const kPrefix[] = {" L ", " S ", "I  "};
+        std::fprintf(f, "%s%08llx,%u\n", kPrefix[static_cast<int>(r.kind)], addr_of(r), r.size);
+      });
   read_whole(state, t.path(), "lackey");
 }
 BENCHMARK(BM_ReadLackey)->Unit(benchmark::kMillisecond);
+
+// pinatrace: "0x401a2c: R 0x7ffd5a3c1e38" per access.
+void BM_ReadPin(benchmark::State& state) {
+  TempTrace t(".pin", "", [](FILE* f, const TraceRecord& r) {
+    std::fprintf(f, "0x%llx: %c 0x%llx\n", 0x401000 + (addr_of(r) & 0xfff),
+                 r.kind == AccessKind::kWrite ? 'W' : 'R', addr_of(r));
+  });
+  read_whole(state, t.path(), "pin");
+}
+BENCHMARK(BM_ReadPin)->Unit(benchmark::kMillisecond);
+
+// Dinero din: "0 1a2b3c40" per access.
+void BM_ReadDin(benchmark::State& state) {
+  TempTrace t(".din", "", [](FILE* f, const TraceRecord& r) {
+    std::fprintf(f, "%d %llx\n", r.kind == AccessKind::kWrite ? 1 : 0, addr_of(r));
+  });
+  read_whole(state, t.path(), "din");
+}
+BENCHMARK(BM_ReadDin)->Unit(benchmark::kMillisecond);
 
 void BM_Generator(benchmark::State& state) {
   static const char* const kPatterns[] = {"uniform", "zipf", "chase"};

@@ -26,21 +26,21 @@ class DinTraceReader final : public lf::LineTraceReader<DinTraceReader> {
     // Address: hexadecimal ("0x" tolerated), ending at a blank or the line end.
     const char* a0 = p;
     te = lf::token_end(p, e);
-    uint64_t addr = 0;
-    lf::Scan s = lf::scan_hex(p, te, addr);
-    if (s == lf::Scan::kNoDigits || (s == lf::Scan::kOk && p != te)) {
-      fail(b, a0, te, "expected a hexadecimal address");
-    }
-    if (s == lf::Scan::kTooLarge) fail(b, a0, te, "address does not fit in 64 bits");
+    const ParsedInt a = scan_u64(p, te, IntSyntax::kHex);
+    if (a.error == ParseError::kOverflow) fail(b, a0, te, "address does not fit in 64 bits");
+    if (!a.ok() || a.end != te) fail(b, a0, te, "expected a hexadecimal address");
+    const uint64_t addr = a.value;
+    p = te;
     // Optional decimal size; any other text after the address is a comment.
     p = lf::skip_blanks(p, e);
     uint64_t size = 0;
     if (p != e && static_cast<unsigned>(*p - '0') <= 9) {
       const char* s0 = p;
       te = lf::token_end(p, e);
-      s = lf::scan_decimal(p, te, kMaxAccessSize, size);
-      if (p != te) fail(b, s0, te, "expected a decimal size");
-      if (s == lf::Scan::kTooLarge) fail(b, s0, te, "size must be 0..4096");
+      const ParsedInt n = scan_u64(p, te, IntSyntax::kDecimal);
+      if (n.end != te) fail(b, s0, te, "expected a decimal size");
+      if (!n.ok() || n.value > kMaxAccessSize) fail(b, s0, te, "size must be 0..4096");
+      size = n.value;
     }
     if (label == 4) return false;  // cache flush: nothing to translate
     r = TraceRecord{};

@@ -1,13 +1,14 @@
 #include "traces/generator.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "models/common/error.h"
+#include "models/common/parse.h"
 
 namespace mmusim {
 namespace {
@@ -18,20 +19,19 @@ InputError spec_error(const std::string& spec, const std::string& what) {
   return InputError("generator spec '" + spec + "': " + what);
 }
 
-// Parses an unsigned integer with an optional multiplier suffix.
+// Parses an unsigned integer (decimal or 0x-hex, models/common/parse.h) with
+// an optional multiplier suffix (K, M, G, T; with `bytes` binary and also
+// followed by "B" or "iB").
 bool parse_number(const std::string& v, bool bytes, uint64_t* out) {
-  if (v.empty()) return false;
-  const char* s = v.c_str();
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long x = std::strtoull(s, &end, 0);
-  if (errno != 0 || end == s || v[0] == '-' || v[0] == '+') return false;
+  const char* const e = v.data() + v.size();
+  const ParsedInt n = scan_u64(v.data(), e, IntSyntax::kDecimalOrHex);
+  if (!n.ok()) return false;
   uint64_t mult = 1;
-  if (*end != '\0') {
+  const char* end = n.end;
+  if (end != e) {
     char c = *end++;
-    if (*end != '\0' && !(bytes && (std::strcmp(end, "iB") == 0 || std::strcmp(end, "B") == 0))) {
-      return false;
-    }
+    const std::string_view rest(end, static_cast<size_t>(e - end));
+    if (!rest.empty() && !(bytes && (rest == "iB" || rest == "B"))) return false;
     const uint64_t k = bytes ? 1024 : 1000;
     switch (c) {
       case 'k':
@@ -45,6 +45,7 @@ bool parse_number(const std::string& v, bool bytes, uint64_t* out) {
       default: return false;
     }
   }
+  const uint64_t x = n.value;
   if (x != 0 && mult > UINT64_MAX / x) return false;
   *out = x * mult;
   return true;
@@ -223,7 +224,6 @@ constexpr PatternName kPatterns[] = {
     {GenPattern::kZipf, "zipf"}, {GenPattern::kGups, "gups"},     {GenPattern::kChase, "chase"}};
 
 }  // namespace
-
 
 RandomPermutation::RandomPermutation(uint64_t n, uint64_t seed) : n_(n) {
   unsigned bits = 2;

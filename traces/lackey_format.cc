@@ -70,25 +70,22 @@ class LackeyTraceReader final : public TraceReader {
     }
     const char* p = b + 3;
     const char* a0 = p;
-    uint64_t addr = 0;
-    int digits = 0;
-    for (int d; p != e && (d = hex_digit(*p)) >= 0; ++p, ++digits) {
-      addr = (addr << 4) | static_cast<uint64_t>(d);
+    const ParsedInt a = scan_u64(p, e, IntSyntax::kBareHex);  // lackey prints no 0x
+    if (a.error == ParseError::kOverflow) {
+      while (*a0 == '0') ++a0;  // the message points at the first significant digit
+      fail(b, a0, e, "address does not fit in 64 bits");
     }
-    if (digits == 0) fail(b, a0, e, "expected a hexadecimal address");
-    if (digits > 16) {
-      while (a0 != p && *a0 == '0') ++a0, --digits;
-      if (digits > 16) fail(b, a0, e, "address does not fit in 64 bits");
-    }
+    if (!a.ok()) fail(b, a0, e, "expected a hexadecimal address");
+    const uint64_t addr = a.value;
+    p = a.end;
     if (p == e || *p != ',') fail(b, p, e, "expected ',' after the address");
     ++p;
     const char* s0 = p;
-    uint64_t size = 0;
-    for (; p != e && static_cast<unsigned>(*p - '0') <= 9; ++p) {
-      size = std::min<uint64_t>(size * 10 + static_cast<unsigned>(*p - '0'), kMaxAccessSize + 1);
-    }
-    if (p == s0) fail(b, s0, e, "expected a decimal size");
-    if (size > kMaxAccessSize) fail(b, s0, e, "size must be 0..4096");
+    const ParsedInt sz = scan_u64(p, e, IntSyntax::kDecimal);
+    if (!sz.ok() && sz.error != ParseError::kOverflow) fail(b, s0, e, "expected a decimal size");
+    if (!sz.ok() || sz.value > kMaxAccessSize) fail(b, s0, e, "size must be 0..4096");
+    const uint64_t size = sz.value;
+    p = sz.end;
     while (p != e && is_blank(*p)) ++p;
     if (p != e) fail(b, p, e, "unexpected text after record");
     TraceRecord r;

@@ -1,6 +1,7 @@
-// Shared pieces of the line-oriented importers (pin, din): the streaming line
-// splitter over an InputBuffer, token scanning and the error format
-// "FILE:line N: WHAT at column C, got 'TOKEN'". Memory stays one buffer.
+// Shared pieces of the line-oriented importers (text, lackey, pin, din): the
+// streaming line splitter over an InputBuffer, token scanning and the error
+// format "FILE:line N: WHAT at column C, got 'TOKEN'". Memory stays one
+// buffer. Numbers are scanned with scan_u64 (models/common/parse.h).
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "models/common/error.h"
+#include "models/common/parse.h"
 #include "traces/formats.h"
 
 namespace mmusim::line_format {
@@ -27,33 +29,6 @@ inline const char* token_end(const char* p, const char* e) {
 // End of what an error message quotes at p: the token there, or when p is at
 // a blank, the blanks and the token after them.
 inline const char* got_end(const char* p, const char* e) { return token_end(skip_blanks(p, e), e); }
-
-// Result of scanning a number.
-enum class Scan { kOk, kNoDigits, kTooLarge };
-
-// Hexadecimal digits at p, optionally after "0x"/"0X" (taken as a prefix only
-// when a hex digit follows), leading zeros allowed, at most 64 bits. Advances p
-// past the digits (not past a non-digit); value in v.
-inline Scan scan_hex(const char*& p, const char* e, uint64_t& v) {
-  if (e - p >= 3 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hex_digit(p[2]) >= 0) p += 2;
-  v = 0;
-  const char* d0 = p;
-  for (int d; p != e && (d = hex_digit(*p)) >= 0; ++p) v = (v << 4) | static_cast<uint64_t>(d);
-  if (p == d0) return Scan::kNoDigits;
-  while (d0 != p && *d0 == '0') ++d0;
-  return p - d0 > 16 ? Scan::kTooLarge : Scan::kOk;
-}
-
-// Decimal digits at p, value saturated at limit + 1; advances p past them.
-inline Scan scan_decimal(const char*& p, const char* e, uint64_t limit, uint64_t& v) {
-  v = 0;
-  const char* d0 = p;
-  for (; p != e && static_cast<unsigned>(*p - '0') <= 9; ++p) {
-    v = std::min<uint64_t>(v * 10 + static_cast<unsigned>(*p - '0'), limit + 1);
-  }
-  if (p == d0) return Scan::kNoDigits;
-  return v > limit ? Scan::kTooLarge : Scan::kOk;
-}
 
 // "FILE:line N: WHAT at column C, got TOKEN" where TOKEN is [at, got_end).
 [[noreturn]] inline void fail(const std::string& path, uint64_t line, const char* line_begin,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/common/error.h"
+#include "models/common/parse.h"
 #include "traces/formats.h"
 #include "traces/generator.h"
 #include "traces/trace_reader.h"
@@ -84,13 +85,9 @@ class Args {
 };
 
 uint64_t parse_count(const std::string& option, const std::string& v) {
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long x = std::strtoull(v.c_str(), &end, 10);
-  if (v.empty() || v[0] == '-' || *end != '\0' || errno != 0) {
-    throw UsageError(option + ": expected a non-negative integer, got '" + v + "'");
-  }
-  return x;
+  const ParsedInt r = parse_u64(v, IntSyntax::kDecimal);
+  if (!r.ok()) throw UsageError(option + ": expected a non-negative integer, got '" + v + "'");
+  return r.value;
 }
 
 // Output options shared by convert and gen.

@@ -33,12 +33,12 @@ class PinTraceReader final : public lf::LineTraceReader<PinTraceReader> {
     if (is_nil(p, e)) {
       p += 5;
     } else {
-      uint64_t ip = 0;
-      lf::Scan s = lf::scan_hex(p, e, ip);
-      if (s == lf::Scan::kNoDigits) {
-        fail(b, ip0, te, "expected a hexadecimal instruction address or #eof");
+      const ParsedInt ip = scan_u64(p, e, IntSyntax::kHex);
+      if (ip.error == ParseError::kOverflow) {
+        fail(b, ip0, te, "instruction address does not fit in 64 bits");
       }
-      if (s == lf::Scan::kTooLarge) fail(b, ip0, te, "instruction address does not fit in 64 bits");
+      if (!ip.ok()) fail(b, ip0, te, "expected a hexadecimal instruction address or #eof");
+      p = ip.end;
     }
     if (p == e || *p != ':')
       fail(b, p, lf::got_end(p, e), "expected ':' after the instruction address");
@@ -61,11 +61,11 @@ class PinTraceReader final : public lf::LineTraceReader<PinTraceReader> {
     if (is_nil(p, e) && te - p == 5) {
       p = te;
     } else {
-      lf::Scan s = lf::scan_hex(p, e, addr);
-      if (s == lf::Scan::kNoDigits || (s == lf::Scan::kOk && p != te)) {
-        fail(b, a0, te, "expected a hexadecimal address");
-      }
-      if (s == lf::Scan::kTooLarge) fail(b, a0, te, "address does not fit in 64 bits");
+      const ParsedInt a = scan_u64(p, e, IntSyntax::kHex);
+      if (a.error == ParseError::kOverflow) fail(b, a0, te, "address does not fit in 64 bits");
+      if (!a.ok() || a.end != te) fail(b, a0, te, "expected a hexadecimal address");
+      addr = a.value;
+      p = a.end;
     }
     // Optional size (an extension of pinatrace's output).
     p = lf::skip_blanks(p, e);
@@ -73,9 +73,13 @@ class PinTraceReader final : public lf::LineTraceReader<PinTraceReader> {
     if (p != e) {
       const char* s0 = p;
       te = lf::token_end(p, e);
-      lf::Scan s = lf::scan_decimal(p, te, kMaxAccessSize, size);
-      if (s == lf::Scan::kNoDigits || p != te) fail(b, s0, te, "expected a decimal size");
-      if (s == lf::Scan::kTooLarge) fail(b, s0, te, "size must be 0..4096");
+      const ParsedInt n = scan_u64(p, te, IntSyntax::kDecimal);
+      if (n.end != te || (!n.ok() && n.error != ParseError::kOverflow)) {
+        fail(b, s0, te, "expected a decimal size");
+      }
+      if (!n.ok() || n.value > kMaxAccessSize) fail(b, s0, te, "size must be 0..4096");
+      size = n.value;
+      p = te;
       p = lf::skip_blanks(p, e);
       if (p != e) fail(b, p, lf::token_end(p, e), "unexpected text after record");
     }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "models/common/error.h"
+#include "models/common/parse.h"
 #include "traces/formats.h"
 #include "traces/line_reader.h"
 
@@ -39,38 +40,32 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
         path(), "line " + std::to_string(current_line()),
         what + " at column " + std::to_string(at - line + 1) + ", got " + quote_token(at, got_end));
   }
-  // Decimal field (size or cpu) at p; returns its value, saturated above `limit`.
+  // Decimal field (size or cpu): the token at p, at most `limit`; p moves past it.
   uint64_t decimal(const char* line, const char*& p, const char* e, const char* what_expected,
                    const char* range, uint64_t limit) const {
     const char* tok = p;
     const char* te = token_end(p, e);
-    uint64_t v = 0;
-    for (; p != te; ++p) {
-      unsigned d = static_cast<unsigned char>(*p) - '0';
-      if (d > 9) fail_got(line, tok, what_expected, te);
-      v = std::min<uint64_t>(v * 10 + d, limit + 1);
+    const ParsedInt n = scan_u64(p, te, IntSyntax::kDecimal);
+    if (n.end != te || (!n.ok() && n.error != ParseError::kOverflow)) {
+      fail_got(line, tok, what_expected, te);
     }
-    if (v > limit) fail_got(line, tok, range, te);
-    return v;
+    if (!n.ok() || n.value > limit) fail_got(line, tok, range, te);
+    p = te;
+    return n.value;
   }
 
-  // Hexadecimal field at p ("0x" optional); returns its value.
+  // Hexadecimal field ("0x" optional): the token at p; p moves past it.
   uint64_t hex(const char* line, const char*& p, const char* e, const char* what_expected,
                const char* too_big) const {
     const char* tok = p;
-    if (e - p >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) p += 2;
     const char* te = token_end(p, e);
-    if (p == te) fail_got(line, tok, what_expected, te);
-    uint64_t a = 0;
-    bool overflow = false;
-    for (; p != te; ++p) {
-      int d = hex_digit(*p);
-      if (d < 0) fail_got(line, tok, what_expected, te);
-      overflow |= (a >> 60) != 0;
-      a = (a << 4) | static_cast<uint64_t>(d);
+    const ParsedInt n = scan_u64(p, te, IntSyntax::kHex);
+    if (n.end != te || (!n.ok() && n.error != ParseError::kOverflow)) {
+      fail_got(line, tok, what_expected, te);
     }
-    if (overflow) fail(line, tok, too_big);
-    return a;
+    if (!n.ok()) fail(line, tok, too_big);
+    p = te;
+    return n.value;
   }
   // A segment register name (ES, CS, SS, DS, FS, GS) in [p, p + 2); -1 if not one.
   static int seg_reg(const char* p, const char* te) {

@@ -61,6 +61,13 @@ class StatVisitor {
                     double value) = 0;
   virtual void histogram(std::string_view name, std::string_view unit, std::string_view desc,
                          const Histogram& h) = 0;
+  // A real measured on the host (wall-clock time, or a rate over it): it
+  // varies between identical runs, so comparisons of results skip it by this
+  // kind. A visitor that does not tell it apart receives it as a real.
+  virtual void wall_clock(std::string_view name, std::string_view unit, std::string_view desc,
+                          double value) {
+    real(name, unit, desc, value);
+  }
 };
 
 }  // namespace mmusim

@@ -10,17 +10,9 @@
 #include <vector>
 
 #include "models/common/types.h"
+#include "models/cpu/cpu_config.h"
 
 namespace mmusim {
-
-struct AddressGeneratorConfig {
-  uint32_t issue_width = 2;  // accesses issued per cycle (Skylake: 2 loads + 1 store)
-  uint32_t window = 64;      // outstanding accesses (load/store buffer-like)
-  // Cycles of a TLB-maintenance record (INVLPG, INVPCID, FLUSH) once the CPU
-  // has drained: these instructions are serializing and microcoded. 200 is an
-  // assumption in the range measured for recent cores (~100-300 cycles).
-  Cycles invalidation_cost{200};
-};
 
 class AddressGenerator {
  public:

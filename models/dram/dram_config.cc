@@ -1,7 +1,9 @@
 #include "models/dram/dram_config.h"
 
+#include <stdexcept>
 #include <string>
 
+#include "models/common/config_schema.h"
 #include "models/common/error.h"
 
 namespace mmusim {
@@ -275,6 +277,66 @@ DramConfig preset(std::string_view name) {
     names += std::string(p.name);
   }
   throw key_error("preset", "unknown preset '" + std::string(name) + "' (valid: " + names + ")");
+}
+
+void add_keys(ConfigSchema& s, DramConfig& c) {
+  s.add_custom(
+      "dram.preset", "name", "DRAM speed bin: DDR4-3200 or DDR5-4800 (sets timing and geometry)",
+      [&c](const std::string& v) {
+        try {
+          DramConfig p = preset(v);
+          c.preset = p.preset;
+          c.data_rate_mts = p.data_rate_mts;
+          c.timing = p.timing;
+          c.bank_groups = p.bank_groups;
+          c.banks_per_group = p.banks_per_group;
+          c.rows = p.rows;
+          c.columns = p.columns;
+        } catch (const InputError&) {
+          throw std::invalid_argument("expected DDR4-3200 or DDR5-4800");
+        }
+      },
+      [&c] { return c.preset; }, 0);
+  s.add_u32("dram.data_rate_mts", &c.data_rate_mts, "MT/s",
+            "data rate; the command clock runs at half of it", 1);
+  s.add_u32("dram.channels", &c.channels, "channels", "independent channels");
+  s.add_u32("dram.ranks", &c.ranks, "ranks", "ranks per channel");
+  s.add_u32("dram.bank_groups", &c.bank_groups, "groups", "bank groups per rank");
+  s.add_u32("dram.banks_per_group", &c.banks_per_group, "banks", "banks per bank group");
+  s.add_u32("dram.rows", &c.rows, "rows", "rows per bank");
+  s.add_u32("dram.columns", &c.columns, "bursts", "line-sized bursts per row");
+  s.add_u32("dram.line_bytes", &c.line_bytes, "bytes", "bytes per burst (one request)");
+  s.add_custom(
+      "dram.row_policy", "policy", "open (rows stay open) or closed (auto-precharge)",
+      [&c](const std::string& v) {
+        try {
+          c.row_policy = parse_row_policy(v);
+        } catch (const InputError&) {
+          throw std::invalid_argument("expected open or closed");
+        }
+      },
+      [&c] { return std::string(row_policy_name(c.row_policy)); });
+  s.add_custom(
+      "dram.scheduler", "policy",
+      "how same-cycle requests are ordered: frfcfs (row hits first, then oldest) or fcfs",
+      [&c](const std::string& v) {
+        try {
+          c.scheduler = parse_scheduler(v);
+        } catch (const InputError&) {
+          throw std::invalid_argument("expected frfcfs or fcfs");
+        }
+      },
+      [&c] { return std::string(scheduler_name(c.scheduler)); });
+  s.add_string("dram.mapping", &c.mapping,
+               "address mapping, fields MSB to LSB: ro, ra, bg, ba, co, ch joined by ':'");
+  s.add_u32("dram.queue_depth", &c.queue_depth, "requests",
+            "requests per channel visible to the FR-FCFS scheduler");
+  s.add_u32("dram.controller_latency", &c.controller_latency, "cycles",
+            "fixed memory-controller and interconnect latency per request (core cycles)");
+  for (const DramTimingField& f : kDramTimingFields) {
+    s.add_u32("dram." + std::string(f.name), &(c.timing.*f.member), "nCK",
+              std::string(f.description) + " (default from dram.preset)");
+  }
 }
 
 DramCoreTiming to_core_timing(const DramConfig& cfg) {

@@ -1,7 +1,8 @@
 // DRAM configuration: JEDEC timing (in DRAM command-clock cycles, nCK), the
 // organization of the memory, the address mapping and the controller knobs.
-// A DramConfig is plain data; validate() checks every rule and throws an
-// InputError naming the config key ("dram.banks_per_group: ...").
+// A DramConfig is plain data bound to the dram.* keys by add_keys();
+// validate() checks every rule and throws an InputError naming the config key
+// ("dram.banks_per_group: ...").
 #pragma once
 
 #include <array>
@@ -12,6 +13,8 @@
 #include "models/common/types.h"
 
 namespace mmusim {
+
+class ConfigSchema;
 
 // JEDEC timing parameters, all in command-clock cycles (nCK). The command
 // clock runs at data_rate / 2 (DDR). tBL is the data-bus occupancy of one
@@ -116,6 +119,12 @@ struct DramConfig {
   // core = ceil(nck * core_clock_mhz / (data_rate_mts / 2)), exact integer math.
   [[nodiscard]] uint64_t to_core_cycles(uint32_t nck) const;
 };
+
+// Binds every dram.* key to `c` (which must outlive the schema). dram.preset
+// is applied before the other keys (schema phase 0), so that timing and
+// geometry keys override the preset's values whatever their order.
+// core_clock_mhz is not a key: it follows sim.core_clock_mhz.
+void add_keys(ConfigSchema& s, DramConfig& c);
 
 // The preset by name, with default organization, mapping and controller knobs.
 // Throws InputError naming dram.preset and listing the valid names.

@@ -1,62 +1,6 @@
 #include "models/os/first_touch.h"
 
-#include <cstdlib>
-
-#include "models/common/error.h"
-
 namespace mmusim {
-namespace {
-
-bool parse_u64(const std::string& s, uint64_t& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtoull(s.c_str(), &end, 0);
-  return errno == 0 && end && *end == '\0';
-}
-
-}  // namespace
-
-std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::string& text,
-                                           PagingMode mode) {
-  std::vector<HugeRegion> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t comma = text.find(',', pos);
-    std::string item =
-        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    pos = comma == std::string::npos ? text.size() : comma + 1;
-    size_t dash = item.find('-'), colon = item.find(':');
-    HugeRegion r;
-    std::string sz = colon == std::string::npos ? "" : item.substr(colon + 1);
-    if (dash == std::string::npos || colon == std::string::npos || colon < dash ||
-        !parse_u64(item.substr(0, dash), r.start) ||
-        !parse_u64(item.substr(dash + 1, colon - dash - 1), r.end)) {
-      throw InputError(key + ": expected START-END:SIZE (e.g. 0x40000000-0x80000000:2M), got '" +
-                       item + "'");
-    }
-    if (sz == "2M") {
-      r.size = PageSize::k2M;
-    } else if (sz == "1G") {
-      r.size = PageSize::k1G;
-    } else if (sz == "4M") {
-      r.size = PageSize::k4M;
-    } else {
-      throw InputError(key + ": page size must be 2M, 4M or 1G, got '" + sz + "'");
-    }
-    if (!mode_supports(mode, r.size)) {
-      throw InputError(key + ": paging mode '" + std::string(paging_mode_info(mode).name) +
-                       "' cannot map " + std::string(page_size_name(r.size)) + " pages");
-    }
-    uint64_t mask = page_bytes(r.size) - 1;
-    if ((r.start & mask) || (r.end & mask) || r.end <= r.start) {
-      throw InputError(key + ": region '" + item + "' must be non-empty and aligned to " +
-                       std::string(page_size_name(r.size)));
-    }
-    out.push_back(r);
-  }
-  return out;
-}
 
 FirstTouchMapper::FirstTouchMapper(const FirstTouchConfig& cfg, PhysMem& mem)
     : cfg_(cfg),

@@ -11,31 +11,11 @@
 #include <vector>
 
 #include "models/os/fault_handler.h"
+#include "models/os/os_config.h"
 #include "models/os/page_frame.h"
 #include "models/os/page_table.h"
 
 namespace mmusim {
-
-struct HugeRegion {
-  uint64_t start = 0, end = 0;  // [start, end) linear addresses, aligned to `size`
-  PageSize size = PageSize::k2M;
-};
-
-struct FirstTouchConfig {
-  PagingMode mode = PagingMode::k4Level;
-  uint64_t phys_bytes = 8ULL << 30;     // simulated physical memory
-  uint64_t reserved_low = 16ULL << 20;  // never allocated (firmware, kernel image)
-  uint64_t seed = 1;
-  FramePlacement placement = FramePlacement::kSpread;  // os.frame_placement
-  Cycles minor_fault_cost{1000};                       // cycles per first-touch fault
-  std::vector<HugeRegion> regions;                     // large-page regions
-};
-
-// Parses "0x7f0000000000-0x7f0040000000:2M,0x...-0x...:1G" (empty = none).
-// Throws InputError naming `key` for malformed text, misaligned bounds or a
-// page size the paging mode cannot map.
-std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::string& text,
-                                           PagingMode mode);
 
 struct FirstTouchStats {
   uint64_t faults = 0, mapped_pages[kNumPageSizes] = {}, skipped = 0, fault_cycles = 0;

@@ -1,12 +1,13 @@
 #include "models/seg/seg_config.h"
 
-#include <cerrno>
-#include <cstdlib>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 
-#include "models/common/error.h"
 #include "models/arch/descriptor.h"
+#include "models/common/config_schema.h"
+#include "models/common/error.h"
+#include "models/common/parse.h"
 
 namespace mmusim {
 namespace {
@@ -21,25 +22,16 @@ std::string hex(uint64_t v) {
   return os.str();
 }
 
+// Decimal or 0x-hex (models/common/parse.h), at most `max`.
 uint64_t parse_uint(std::string_view key, std::string_view text, uint64_t max) {
-  const std::string s(text);
-  const bool is_hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-  const std::string digits = is_hex ? s.substr(2) : s;
-  bool ok = !digits.empty();
-  for (char ch : digits) {
-    const bool dec = ch >= '0' && ch <= '9';
-    const bool hx = (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-    if (!(dec || (is_hex && hx))) ok = false;
+  const ParsedInt r = parse_u64(text, IntSyntax::kDecimalOrHex);
+  if (r.error == ParseError::kOverflow || (r.ok() && r.value > max)) {
+    fail(key, "value '" + std::string(text) + "' out of range (max " + std::to_string(max) + ")");
   }
-  if (!ok || digits.size() > (is_hex ? 16U : 20U)) {
-    fail(key, "expected an unsigned integer (decimal or 0x-hex), got '" + s + "'");
+  if (!r.ok()) {
+    fail(key, "expected an unsigned integer (decimal or 0x-hex), got '" + std::string(text) + "'");
   }
-  errno = 0;
-  const unsigned long long v = std::strtoull(digits.c_str(), nullptr, is_hex ? 16 : 10);
-  if (errno != 0 || v > max) {
-    fail(key, "value '" + s + "' out of range (max " + std::to_string(max) + ")");
-  }
-  return v;
+  return r.value;
 }
 
 bool parse_bool(std::string_view key, std::string_view text) {
@@ -293,6 +285,133 @@ std::string seg_option_value(const SegConfig& c, std::string_view key) {
   if (key == "seg.gs_base") return hex(c.gs_base);
   if (auto r = selector_key(key)) return hex(c.initial_selector(*r).value());
   fail(key, "unknown option");
+}
+
+namespace {
+
+// Binds one key of seg_options(); set_seg_option() parses it and
+// seg_option_value() prints it. Its InputError ("seg.cpl: expected ...,
+// got 'x'") becomes the schema's "expected ..." form.
+void add_option_key(ConfigSchema& s, SegConfig& c, SegKeys& k, const SegOption& o) {
+  const std::string key(o.key);
+  std::string desc(o.description);
+  if (o.default_value == "mode default") desc += " (default: the mode's flat-GDT selector)";
+  if (key == "seg.cpl") desc += " (default: 3 if sim.user, else 0; 0 in real mode)";
+  if (key == "seg.canonical_bits") desc += " (default: 57 with walker.mode = 5level)";
+  s.add_custom(
+      key, std::string(o.unit), desc,
+      [&c, &k, key](const std::string& v) {
+        try {
+          set_seg_option(c, key, v);
+        } catch (const InputError& e) {
+          std::string m = e.what();
+          if (m.rfind(key + ": ", 0) == 0) m = m.substr(key.size() + 2);
+          const std::string got = ", got '" + v + "'";
+          if (m.size() > got.size() && m.compare(m.size() - got.size(), got.size(), got) == 0) {
+            m.resize(m.size() - got.size());
+          }
+          throw std::invalid_argument(m);
+        }
+        if (key == "seg.cpl") k.cpl_set = true;
+        if (key == "seg.canonical_bits") k.canonical_set = true;
+      },
+      [&c, key] { return seg_option_value(c, key); });
+}
+
+// seg.mode also takes "auto" (resolved by the composition root).
+void add_mode_key(ConfigSchema& s, SegConfig& c, SegKeys& k) {
+  s.add_custom(
+      "seg.mode", "",
+      "segmentation mode: auto (long with 4level/5level paging, flat otherwise), real, "
+      "protected, long or flat",
+      [&c, &k](const std::string& v) {
+        if (v == "auto") {
+          k.mode_auto = true;
+          return;
+        }
+        try {
+          c.mode = parse_seg_mode(v);
+        } catch (const InputError&) {
+          throw std::invalid_argument("expected auto, real, protected, long or flat");
+        }
+        k.mode_auto = false;
+      },
+      [&c, &k] { return k.mode_auto ? std::string("auto") : std::string(seg_mode_name(c.mode)); });
+}
+
+// "0x0, 0x00cf9a000000ffff, ..." (commas or blanks) -> descriptors, which
+// must fit the table's limit and are only meaningful where descriptors are read.
+std::vector<uint64_t> parse_descriptor_list(const std::string& key, const std::string& text,
+                                            uint32_t limit, const char* limit_key,
+                                            const SegConfig& g) {
+  std::vector<uint64_t> out;
+  std::string tok;
+  auto flush = [&] {
+    if (tok.empty()) return;
+    const bool hex = tok.size() > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
+    const ParsedInt r = parse_u64(tok, IntSyntax::kDecimalOrHex);
+    if (!hex || !r.ok()) {
+      throw InputError(key +
+                       ": expected 8-byte descriptors in hex (0x...) separated by commas, "
+                       "got '" +
+                       tok + "'");
+    }
+    out.push_back(r.value);
+    tok.clear();
+  };
+  for (char ch : text) {
+    if (ch == ',' || ch == ' ' || ch == '\t') {
+      flush();
+    } else {
+      tok += ch;
+    }
+  }
+  flush();
+  if (out.empty()) return out;
+  if (g.mode != SegMode::kProtected32 && g.mode != SegMode::kLong64) {
+    throw InputError(key + ": descriptors are read only in protected and long mode (seg.mode = " +
+                     std::string(seg_mode_name(g.mode)) + ")");
+  }
+  if (out.size() * 8 > uint64_t{limit} + 1) {
+    throw InputError(key + ": " + std::to_string(out.size()) + " descriptors do not fit " +
+                     limit_key + " = " + std::to_string(limit) + " (" +
+                     std::to_string((uint64_t{limit} + 1) / 8) + " entries)");
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_keys(ConfigSchema& s, SegConfig& c, SegKeys& k) {
+  s.add_string("seg.gdt", &k.gdt_text,
+               "GDT entries 0, 1, ... as 8-byte descriptors in hex, comma-separated (replace the "
+               "mode's default flat GDT entries; protected and long mode)");
+  s.add_string("seg.ldt", &k.ldt_text,
+               "LDT entries 0, 1, ... as 8-byte descriptors in hex, comma-separated (needs "
+               "seg.ldt_limit)");
+  for (const SegOption& o : seg_options()) {
+    if (o.key == "seg.mode") {
+      add_mode_key(s, c, k);
+    } else {
+      add_option_key(s, c, k, o);
+    }
+  }
+}
+
+void finish_seg_config(const SegConfig& c, const SegKeys& k, std::vector<uint64_t>& gdt,
+                       std::vector<uint64_t>& ldt) {
+  for (const auto& [key, base] : {std::pair<const char*, uint64_t>{"seg.gdt_base", c.gdt_base},
+                                  std::pair<const char*, uint64_t>{"seg.ldt_base", c.ldt_base}}) {
+    if (base % 8 != 0) {
+      throw InputError(std::string(key) +
+                       ": must be a multiple of 8 (descriptors are read as aligned 8-byte words), "
+                       "got " +
+                       std::to_string(base));
+    }
+  }
+  validate(c);
+  gdt = parse_descriptor_list("seg.gdt", k.gdt_text, c.gdt_limit, "seg.gdt_limit", c);
+  ldt = parse_descriptor_list("seg.ldt", k.ldt_text, c.ldt_limit, "seg.ldt_limit", c);
 }
 
 }  // namespace mmusim

@@ -1,6 +1,7 @@
 // Configuration of the segmentation unit: modes, registers, the option schema
-// ("seg.*" keys with defaults, units and descriptions) and validation. Every
-// error is an InputError that names the offending key.
+// ("seg.*" keys with defaults, units and descriptions), their binding to a
+// ConfigSchema (add_keys) and validation. Every error is an InputError that
+// names the offending key.
 #pragma once
 
 #include <array>
@@ -8,10 +9,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "models/common/types.h"
 
 namespace mmusim {
+
+class ConfigSchema;
 
 // kReal: 8086 / real-address mode (base = selector * 16, 64 KiB limits).
 // kProtected32: 32-bit protected mode with GDT/LDT descriptors and all checks.
@@ -77,5 +81,27 @@ const std::array<SegOption, kNumSegOptions>& seg_options();
 void set_seg_option(SegConfig& c, std::string_view key, std::string_view value);
 // The current value of `key` in c as text (for the resolved-config dump).
 std::string seg_option_value(const SegConfig& c, std::string_view key);
+
+// What the seg.* keys hold beyond SegConfig: the defaults the composition
+// root resolves against other modules (seg.mode = auto follows walker.mode;
+// seg.cpl follows sim.user and seg.canonical_bits walker.mode unless set), and
+// the descriptor lists seg.gdt / seg.ldt as written.
+struct SegKeys {
+  bool mode_auto = true;
+  bool cpl_set = false;
+  bool canonical_set = false;
+  std::string gdt_text, ldt_text;
+};
+
+// Binds seg.gdt, seg.ldt and every key of seg_options() to `c` and `k` (which
+// must outlive the schema).
+void add_keys(ConfigSchema& s, SegConfig& c, SegKeys& k);
+
+// Once the mode, CPL and canonical width are resolved: checks the table bases
+// (8-aligned) and validate(c), then parses seg.gdt / seg.ldt into descriptors
+// ("0x0, 0x00cf9a000000ffff, ..."), which must fit the tables' limits and are
+// only meaningful where descriptors are read. Throws InputError naming the key.
+void finish_seg_config(const SegConfig& c, const SegKeys& k, std::vector<uint64_t>& gdt,
+                       std::vector<uint64_t>& ldt);
 
 }  // namespace mmusim

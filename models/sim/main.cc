@@ -7,10 +7,10 @@
 #include <systemc>
 #include <vector>
 
+#include "models/common/config_schema.h"
 #include "models/common/error.h"
 #include "models/cpu/cpu_core.h"
 #include "models/sim/reporter.h"
-#include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "traces/trace_reader.h"

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -28,33 +28,51 @@ bool matches(const std::string& row, const std::string& name) {
   return false;
 }
 
-std::string fmt_real(double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
-
-std::string fixed(double v, int digits) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += c;
-    }
+// One statistic as a JSON object, members in this order.
+nlohmann::ordered_json stat_object(const StatRow& r) {
+  nlohmann::ordered_json o;
+  o["name"] = r.name;
+  o["unit"] = r.unit;
+  o["description"] = r.description;
+  switch (r.type) {
+    case StatRow::Type::kCounter:
+      o["type"] = "counter";
+      o["value"] = r.count;
+      break;
+    case StatRow::Type::kReal:
+    case StatRow::Type::kWallClock:
+      o["type"] = r.type == StatRow::Type::kReal ? "real" : "wall_clock";
+      o["value"] = std::isfinite(r.real) ? nlohmann::ordered_json(r.real) : nullptr;
+      break;
+    case StatRow::Type::kHistogram:
+      o["type"] = "histogram";
+      o["count"] = r.hist.count();
+      o["sum"] = r.hist.sum();
+      o["mean"] = r.hist.mean();
+      o["min"] = r.hist.min();
+      o["p50"] = r.hist.percentile(0.5);
+      o["p90"] = r.hist.percentile(0.9);
+      o["p99"] = r.hist.percentile(0.99);
+      o["max"] = r.hist.max();
+      break;
   }
   return o;
+}
+
+std::string dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// An object on one line, `{"k": v, ...}`: every key and value is serialized
+// by nlohmann; only the layout is ours (dump() puts either the whole document
+// on one line or every member on its own line).
+std::string one_line(const nlohmann::ordered_json& o) {
+  std::string s = "{";
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    if (it != o.begin()) s += ", ";
+    s += dump(it.key()) + ": " + dump(it.value());
+  }
+  return s + "}";
 }
 
 }  // namespace
@@ -76,6 +94,11 @@ void StatCollector::counter(std::string_view n, std::string_view u, std::string_
 
 void StatCollector::real(std::string_view n, std::string_view u, std::string_view d, double v) {
   add(n, u, d, StatRow::Type::kReal).real = v;
+}
+
+void StatCollector::wall_clock(std::string_view n, std::string_view u, std::string_view d,
+                               double v) {
+  add(n, u, d, StatRow::Type::kWallClock).real = v;
 }
 
 void StatCollector::histogram(std::string_view n, std::string_view u, std::string_view d,
@@ -117,62 +140,136 @@ double StatCollector::real_value(const std::string& name) const {
   return 0.0;
 }
 
-std::vector<std::pair<std::string, std::string>> summary_columns(const Simulation& sim,
-                                                                 const StatCollector& s) {
-  const uint64_t accesses = sim.records();
-  const uint64_t translations = s.sum("cpu.translations");
-  const Histogram walk = s.merged("walker.latency");
-  const uint64_t walks = s.sum("walker.walks");
-  const uint64_t refs = s.sum("walker.mem_refs");
-  const uint64_t dram_n = s.sum("dram.reads") + s.sum("dram.writes");
-  auto per_k = [accesses](uint64_t n) {
-    return fixed(accesses ? 1000.0 * static_cast<double>(n) / static_cast<double>(accesses) : 0.0,
-                 4);
-  };
-  std::vector<std::pair<std::string, std::string>> c = {
-      {"accesses", std::to_string(accesses)},
-      {"translations", std::to_string(translations)},
-      {"cycles", std::to_string(sim.cycles())},
-      {"l1d_misses", std::to_string(s.sum("tlb.l1d.misses"))},
-      {"l1i_misses", std::to_string(s.sum("tlb.l1i.misses"))},
-      {"l2_misses", std::to_string(s.sum("tlb.l2.misses"))},
-      {"l1d_mpka", per_k(s.sum("tlb.l1d.misses"))},
-      {"l2_mpka", per_k(s.sum("tlb.l2.misses"))},
-      {"walks", std::to_string(walks)},
-      {"walk_mem_refs", std::to_string(refs)},
-      {"walk_refs_per_walk",
-       fixed(walks ? static_cast<double>(refs) / static_cast<double>(walks) : 0.0, 4)},
-      {"walk_cycles_p50", std::to_string(walk.percentile(0.5))},
-      {"walk_cycles_p99", std::to_string(walk.percentile(0.99))},
-      {"faults", std::to_string(s.sum("cpu.faults"))},
-      {"translation_cycles_per_access",
-       fixed(accesses ? static_cast<double>(s.sum("cpu.translation_cycles")) /
-                            static_cast<double>(accesses)
-                      : 0.0,
-             4)},
-      {"dram_accesses", std::to_string(dram_n)},
-      {"dram_row_hits", std::to_string(s.sum("dram.row_hits"))},
-      {"dram_avg_latency",
-       fixed(dram_n ? static_cast<double>(s.sum("dram.total_latency")) / static_cast<double>(dram_n)
-                    : 0.0,
-             4)},
-      {"simulated_seconds", fmt_real(s.real_value("sim.simulated_seconds"))},
-      {"sim_seconds", fixed(sim.wall_seconds(), 6)},
-      {"accesses_per_second",
-       fixed(sim.wall_seconds() > 0 ? static_cast<double>(accesses) / sim.wall_seconds() : 0.0, 0)},
-  };
-  return c;
+namespace {
+
+using ColumnType = SummaryColumn::Type;
+
+// What the summary's values are computed from.
+struct SummaryInputs {
+  const Simulation& sim;
+  const StatCollector& s;
+  uint64_t accesses, walks, refs, dram_n;
+  Histogram walk;
+};
+
+// A column: name, type and precision, and how its value is computed (one of
+// `integer` and `real`, by type).
+struct ColumnDef {
+  const char* name;
+  ColumnType type;
+  int digits;
+  uint64_t (*integer)(const SummaryInputs&);
+  double (*real)(const SummaryInputs&);
+};
+ColumnDef count(const char* name, uint64_t (*f)(const SummaryInputs&)) {
+  return {name, ColumnType::kInteger, 0, f, nullptr};
+}
+ColumnDef real(const char* name, ColumnType type, int digits, double (*f)(const SummaryInputs&)) {
+  return {name, type, digits, nullptr, f};
+}
+double per_k(uint64_t n, uint64_t accesses) {
+  return accesses ? 1000.0 * static_cast<double>(n) / static_cast<double>(accesses) : 0.0;
 }
 
-bool is_wall_clock_column(const std::string& column) {
-  return column == "sim_seconds" || column == "accesses_per_second";
+// summary.csv, in column order (README "Outputs" documents it).
+std::vector<ColumnDef> summary_defs() {
+  using In = const SummaryInputs&;
+  return {
+      count("accesses", [](In i) { return i.accesses; }),
+      count("translations", [](In i) { return i.s.sum("cpu.translations"); }),
+      count("cycles", [](In i) { return i.sim.cycles(); }),
+      count("l1d_misses", [](In i) { return i.s.sum("tlb.l1d.misses"); }),
+      count("l1i_misses", [](In i) { return i.s.sum("tlb.l1i.misses"); }),
+      count("l2_misses", [](In i) { return i.s.sum("tlb.l2.misses"); }),
+      real("l1d_mpka", ColumnType::kFixed, 4,
+           [](In i) { return per_k(i.s.sum("tlb.l1d.misses"), i.accesses); }),
+      real("l2_mpka", ColumnType::kFixed, 4,
+           [](In i) { return per_k(i.s.sum("tlb.l2.misses"), i.accesses); }),
+      count("walks", [](In i) { return i.walks; }),
+      count("walk_mem_refs", [](In i) { return i.refs; }),
+      real("walk_refs_per_walk", ColumnType::kFixed, 4,
+           [](In i) {
+             return i.walks ? static_cast<double>(i.refs) / static_cast<double>(i.walks) : 0.0;
+           }),
+      count("walk_cycles_p50", [](In i) { return i.walk.percentile(0.5); }),
+      count("walk_cycles_p99", [](In i) { return i.walk.percentile(0.99); }),
+      count("faults", [](In i) { return i.s.sum("cpu.faults"); }),
+      real("translation_cycles_per_access", ColumnType::kFixed, 4,
+           [](In i) {
+             return i.accesses ? static_cast<double>(i.s.sum("cpu.translation_cycles")) /
+                                     static_cast<double>(i.accesses)
+                               : 0.0;
+           }),
+      count("dram_accesses", [](In i) { return i.dram_n; }),
+      count("dram_row_hits", [](In i) { return i.s.sum("dram.row_hits"); }),
+      real("dram_avg_latency", ColumnType::kFixed, 4,
+           [](In i) {
+             return i.dram_n ? static_cast<double>(i.s.sum("dram.total_latency")) /
+                                   static_cast<double>(i.dram_n)
+                             : 0.0;
+           }),
+      real("simulated_seconds", ColumnType::kSignificant, 6,
+           [](In i) { return i.s.real_value("sim.simulated_seconds"); }),
+      real("sim_seconds", ColumnType::kWallClock, 6, [](In i) { return i.sim.wall_seconds(); }),
+      real("accesses_per_second", ColumnType::kWallClock, 0,
+           [](In i) {
+             const double w = i.sim.wall_seconds();
+             return w > 0 ? static_cast<double>(i.accesses) / w : 0.0;
+           }),
+  };
+}
+
+}  // namespace
+
+std::string SummaryColumn::text() const {
+  const char* format = "%.*f";
+  switch (type) {
+    case Type::kInteger: return std::to_string(integer);
+    case Type::kSignificant: format = "%.*g"; break;
+    case Type::kFixed:
+    case Type::kWallClock: break;
+  }
+  std::string out(static_cast<size_t>(std::snprintf(nullptr, 0, format, digits, real)), '\0');
+  std::snprintf(out.data(), out.size() + 1, format, digits, real);
+  return out;
+}
+
+std::vector<SummaryColumn> summary_layout() {
+  std::vector<SummaryColumn> cols;
+  for (const ColumnDef& d : summary_defs()) {
+    SummaryColumn& c = cols.emplace_back();
+    c.name = d.name;
+    c.type = d.type;
+    c.digits = d.digits;
+  }
+  return cols;
+}
+
+std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatCollector& s) {
+  const SummaryInputs in{sim,
+                         s,
+                         sim.records(),
+                         s.sum("walker.walks"),
+                         s.sum("walker.mem_refs"),
+                         s.sum("dram.reads") + s.sum("dram.writes"),
+                         s.merged("walker.latency")};
+  std::vector<SummaryColumn> cols = summary_layout();
+  const std::vector<ColumnDef> defs = summary_defs();
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (defs[i].integer != nullptr) {
+      cols[i].integer = defs[i].integer(in);
+    } else {
+      cols[i].real = defs[i].real(in);
+    }
+  }
+  return cols;
 }
 
 void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& s) {
   auto cols = summary_columns(sim, s);
   auto get = [&cols](const std::string& k) {
-    for (auto& [n, v] : cols) {
-      if (n == k) return v;
+    for (const SummaryColumn& c : cols) {
+      if (c.name == k) return c.text();
     }
     return std::string();
   };
@@ -200,39 +297,20 @@ void print_summary(std::ostream& os, const Simulation& sim, const StatCollector&
 }
 
 std::string stats_json(const StatCollector& s) {
-  std::ostringstream o;
-  o << "{\n  \"stats\": [\n";
-  bool first = true;
+  std::string o = "{\n  \"stats\": [";
+  const char* sep = "\n    ";
   for (const StatRow& r : s.rows()) {
-    if (!first) o << ",\n";
-    first = false;
-    o << "    {\"name\": \"" << json_escape(r.name) << "\", \"unit\": \"" << json_escape(r.unit)
-      << "\", \"description\": \"" << json_escape(r.description) << "\", ";
-    switch (r.type) {
-      case StatRow::Type::kCounter: o << "\"type\": \"counter\", \"value\": " << r.count; break;
-      case StatRow::Type::kReal:
-        o << "\"type\": \"real\", \"value\": "
-          << (std::isfinite(r.real) ? fmt_real(r.real) : std::string("null"));
-        break;
-      case StatRow::Type::kHistogram:
-        o << "\"type\": \"histogram\", \"count\": " << r.hist.count()
-          << ", \"sum\": " << r.hist.sum() << ", \"mean\": " << fmt_real(r.hist.mean())
-          << ", \"min\": " << r.hist.min() << ", \"p50\": " << r.hist.percentile(0.5)
-          << ", \"p90\": " << r.hist.percentile(0.9) << ", \"p99\": " << r.hist.percentile(0.99)
-          << ", \"max\": " << r.hist.max();
-        break;
-    }
-    o << "}";
+    o += sep + one_line(stat_object(r));
+    sep = ",\n    ";
   }
-  o << "\n  ]\n}\n";
-  return o.str();
+  return o + "\n  ]\n}\n";
 }
 
-std::string summary_csv(const std::vector<std::pair<std::string, std::string>>& cols) {
+std::string summary_csv(const std::vector<SummaryColumn>& cols) {
   std::string head, row;
   for (size_t i = 0; i < cols.size(); ++i) {
-    head += (i ? "," : "") + cols[i].first;
-    row += (i ? "," : "") + cols[i].second;
+    head += (i ? "," : "") + cols[i].name;
+    row += (i ? "," : "") + cols[i].text();
   }
   return head + "\n" + row + "\n";
 }

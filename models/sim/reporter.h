@@ -18,7 +18,7 @@ class Simulation;
 
 // One statistic as collected from a StatVisitor.
 struct StatRow {
-  enum class Type : uint8_t { kCounter, kReal, kHistogram };
+  enum class Type : uint8_t { kCounter, kReal, kHistogram, kWallClock };  // kWallClock: in `real`
   std::string name, unit, description;
   Type type = Type::kCounter;
   uint64_t count = 0;
@@ -32,6 +32,7 @@ class StatCollector : public StatVisitor {
   void real(std::string_view n, std::string_view u, std::string_view d, double v) override;
   void histogram(std::string_view n, std::string_view u, std::string_view d,
                  const Histogram& h) override;
+  void wall_clock(std::string_view n, std::string_view u, std::string_view d, double v) override;
   [[nodiscard]] const std::vector<StatRow>& rows() const { return rows_; }
   // Sum of counters named `suffix` exactly or ending in ".<suffix>" under a
   // per-CPU prefix ("cpu3.<suffix>"); histograms merged likewise.
@@ -44,15 +45,34 @@ class StatCollector : public StatVisitor {
   std::vector<StatRow> rows_;
 };
 
+// One summary.csv column (README "Outputs"). Its type is the one rule that
+// formats it, and says whether two identical runs may differ in it.
+struct SummaryColumn {
+  enum class Type : uint8_t {
+    kInteger,      // an exact count, in decimal
+    kFixed,        // a derived real with `digits` digits after the point
+    kSignificant,  // a derived real with `digits` significant digits
+    kWallClock,    // measured on the host (varies between identical runs); `digits` after the point
+  };
+  std::string name;
+  Type type = Type::kInteger;
+  int digits = 0;
+  uint64_t integer = 0;  // the value of a kInteger column
+  double real = 0;       // the value of every other type
+  // The value as summary.csv and the stdout summary print it.
+  [[nodiscard]] std::string text() const;
+};
+
 // The summary.csv columns, in order, with their values for this run.
-std::vector<std::pair<std::string, std::string>> summary_columns(const Simulation& sim,
-                                                                 const StatCollector& stats);
-// Columns that depend on wall-clock time (excluded from golden comparisons).
-bool is_wall_clock_column(const std::string& column);
+std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatCollector& stats);
+// The same columns (names, types, precisions) without values.
+std::vector<SummaryColumn> summary_layout();
 
 void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& stats);
+// {"stats": [...]} with one statistic per line (README "Outputs"); written
+// with nlohmann-json.
 std::string stats_json(const StatCollector& stats);
-std::string summary_csv(const std::vector<std::pair<std::string, std::string>>& cols);
+std::string summary_csv(const std::vector<SummaryColumn>& cols);
 
 // Writes stats.json, summary.csv and config.ini into `dir` (created if
 // missing) all-or-nothing. Throws std::runtime_error naming the path on failure.

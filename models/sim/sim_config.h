@@ -1,18 +1,19 @@
-// The whole model's configuration: one struct per module, bound to config
-// keys by build_schema(), checked across modules by finalize().
+// The whole model's configuration: one struct per module, each bound to its
+// keys by the module's own add_keys() (composed by build_schema()), checked
+// by the module's own code and across modules by finalize().
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "models/cpu/address_generator.h"
+#include "models/common/config_schema.h"
+#include "models/cpu/cpu_config.h"
 #include "models/dram/dram_config.h"
-#include "models/os/first_touch.h"
+#include "models/os/os_config.h"
 #include "models/seg/seg_config.h"
-#include "models/sim/schema.h"
 #include "models/tlb/tlb_config.h"
-#include "models/walker/walker.h"
+#include "models/walker/walker_config.h"
 
 namespace mmusim {
 
@@ -26,22 +27,16 @@ struct SimParams {
   uint32_t asid = 1;          // PCID of the traced address space
 };
 
-// Paging-structure cache geometry by structure name; mapped onto the levels
-// of the configured paging mode (a mode without the structure ignores it).
-struct PwcParams {
-  PwcConfig pml5{2, 2, Cycles(1)};
-  PwcConfig pml4{2, 2, Cycles(1)};
-  PwcConfig pdpt{4, 4, Cycles(1)};
-  PwcConfig pd{32, 4, Cycles(1)};
-};
+// Binds the composition root's own sim.* keys to `p`.
+void add_keys(ConfigSchema& s, SimParams& p);
 
 struct SimConfig {
   SimParams sim;
   AddressGeneratorConfig cpu;
   TlbConfig tlb;
   WalkerConfig walker;
-  std::string paging_mode = "4level";
-  PwcParams pwc;
+  std::string paging_mode = "4level";  // walker.mode as written
+  PwcParams pwc;                       // walker.pwc.*
   DramConfig dram;
   FirstTouchConfig os;
   std::string huge_regions;  // os.huge_regions text
@@ -49,20 +44,18 @@ struct SimConfig {
   // finalize(): long for 4level/5level paging, flat otherwise; seg.cpl and
   // seg.canonical_bits follow sim.user and walker.mode unless set.
   SegConfig seg;
-  bool seg_mode_auto = true;
-  bool seg_cpl_set = false;
-  bool seg_canonical_set = false;
+  SegKeys seg_keys;
   // seg.gdt / seg.ldt: descriptors (8-byte values) for GDT/LDT entries 0, 1,
-  // ... written over the mode's default tables before the run; the text as
-  // configured, and the parsed values (finalize()).
-  std::string seg_gdt_text, seg_ldt_text;
+  // ... written over the mode's default tables before the run (finalize()).
   std::vector<uint64_t> seg_gdt, seg_ldt;
 };
 
-// Binds every key to its field in `c`. `c` must outlive the schema.
+// Binds every key to its field in `c` (each module's add_keys in turn). `c`
+// must outlive the schema.
 void build_schema(ConfigSchema& s, SimConfig& c);
-// Derives dependent fields (clock, paging mode, PWCs, regions) and validates
-// every module and the cross-module rules; throws InputError naming the key.
+// Derives dependent fields (clock, paging mode, PWCs, regions), has every
+// module check its own keys and checks the cross-module rules; throws
+// InputError naming the key.
 void finalize(SimConfig& c);
 
 }  // namespace mmusim

@@ -475,9 +475,10 @@ void Simulation::visit(StatVisitor& v) const {
   v.counter("sim.cycles", "cycles", "simulated core cycles until the last access retired", cycles);
   v.real("sim.simulated_seconds", "s", "simulated time: cycles / core clock",
          static_cast<double>(cycles) / (m.cfg.sim.core_clock_mhz * 1e6));
-  v.real("sim.wall_seconds", "s", "wall-clock seconds spent simulating", m.wall);
-  v.real("sim.accesses_per_second", "accesses/s", "simulated trace records per wall-clock second",
-         m.wall > 0 ? static_cast<double>(records()) / m.wall : 0.0);
+  v.wall_clock("sim.wall_seconds", "s", "wall-clock seconds spent simulating", m.wall);
+  v.wall_clock("sim.accesses_per_second", "accesses/s",
+               "simulated trace records per wall-clock second",
+               m.wall > 0 ? static_cast<double>(records()) / m.wall : 0.0);
   auto units = [&v](const CpuCore& c, const std::string& prefix) {
     c.visit(v, prefix);
     if (prefix == "cpu") {

@@ -1,5 +1,8 @@
 #include "models/tlb/tlb_config.h"
 
+#include <stdexcept>
+
+#include "models/common/config_schema.h"
 #include "models/common/error.h"
 
 namespace mmusim {
@@ -28,7 +31,50 @@ void check_disjoint(const TlbArrayConfig& a, std::string_view a_key, const TlbAr
        "page size " + page_sizes_string(common) + " is also held by " + std::string(b_key));
 }
 
+// KEY.{entries,ways,latency,replacement}[,sizes] of one array.
+void add_array_keys(ConfigSchema& s, const std::string& key, TlbArrayConfig* a, bool sizes) {
+  s.add_u32(key + ".entries", &a->entries, "entries", "entries in this array (0 disables it)");
+  s.add_u32(key + ".ways", &a->ways, "ways", "associativity (ways = entries: fully associative)");
+  s.add_cycles(key + ".latency", &a->latency, "lookup latency");
+  s.add_custom(
+      key + ".replacement", "policy", "replacement policy: lru, plru, fifo or random",
+      [a, key](const std::string& v) {
+        try {
+          a->replacement = parse_repl_policy(key + ".replacement", v);
+        } catch (const InputError&) {
+          throw std::invalid_argument("expected lru, plru, fifo or random");
+        }
+      },
+      [a] { return std::string(repl_policy_name(a->replacement)); });
+  if (sizes) {
+    s.add_custom(
+        key + ".sizes", "sizes", "page sizes this array holds, e.g. 4K+2M",
+        [a, key](const std::string& v) {
+          try {
+            a->sizes = parse_page_sizes(key + ".sizes", v);
+          } catch (const InputError&) {
+            throw std::invalid_argument("expected page sizes joined by '+', e.g. 4K+2M");
+          }
+        },
+        [a] { return page_sizes_string(a->sizes); });
+  }
+}
+
 }  // namespace
+
+void add_keys(ConfigSchema& s, TlbConfig& c) {
+  for (int i = 0; i < kL1Slots; ++i) {
+    std::string sz(kL1SlotNames[i]);
+    add_array_keys(s, "tlb.l1i." + sz, &c.l1i[i], false);
+    add_array_keys(s, "tlb.l1d." + sz, &c.l1d[i], false);
+  }
+  add_array_keys(s, "tlb.l2", &c.l2, true);
+  add_array_keys(s, "tlb.l2_1g", &c.l2_1g, false);
+  s.add_u32("tlb.mshr.entries", &c.mshr_entries, "entries",
+            "miss-status registers: distinct pending TLB misses per CPU", 1, 256);
+  s.add_bool("tlb.fast_path", &c.fast_path,
+             "simulator shortcut for repeated L1 hits to one page (exact; off for A/B checks)");
+}
 
 TlbConfig skylake_tlb_config() { return TlbConfig{}; }
 

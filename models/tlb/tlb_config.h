@@ -3,9 +3,11 @@
 // validate_tlb_config() (throws InputError naming the key and the rule), then
 // const. A default-constructed TlbConfig is the Skylake client geometry.
 //
-// Keys (see README.md): tlb.l1{i,d}.{4K,2M,1G}.{entries,ways,latency,replacement},
+// Keys (see README.md), bound by add_keys():
+// tlb.l1{i,d}.{4K,2M,1G}.{entries,ways,latency,replacement},
 // tlb.l2.{entries,ways,latency,replacement,sizes},
-// tlb.l2_1g.{entries,ways,latency,replacement}, tlb.mshr.entries, tlb.seed.
+// tlb.l2_1g.{entries,ways,latency,replacement}, tlb.mshr.entries, tlb.fast_path.
+// The seed is not a key: it follows sim.seed.
 #pragma once
 
 #include <array>
@@ -16,6 +18,8 @@
 #include "models/common/types.h"
 
 namespace mmusim {
+
+class ConfigSchema;
 
 enum class ReplPolicy : uint8_t { kLru = 0, kPlru = 1, kFifo = 2, kRandom = 3 };
 
@@ -70,6 +74,10 @@ struct TlbConfig {
   uint64_t seed = 1;          // random replacement; each array mixes in its name
   bool fast_path = true;      // memo of the last L1 hit; exact (tested), off for A/B checks
 };
+
+// Binds every tlb.* key to its field of `c` (which must outlive the schema);
+// the current values are the defaults. Check with validate_tlb_config().
+void add_keys(ConfigSchema& s, TlbConfig& c);
 
 // The Skylake client default (same as TlbConfig{}).
 TlbConfig skylake_tlb_config();

@@ -27,19 +27,9 @@
 #include "models/common/stats.h"
 #include "models/common/translation.h"
 #include "models/walker/pwc.h"
+#include "models/walker/walker_config.h"
 
 namespace mmusim {
-
-struct WalkerConfig {
-  PagingMode mode = PagingMode::k4Level;
-  unsigned maxphyaddr = 46;   // physical-address width in bits
-  unsigned max_walks = 2;     // concurrent walks in flight
-  Cycles overhead{2};         // fixed cycles per walk (start-up and TLB fill)
-  bool write_protect = true;  // CR0.WP: supervisor writes honour R/W
-  // Paging-structure cache per level, indexed like PagingModeInfo::level.
-  // The last level (the PT) is never cached here: its entries go to the TLB.
-  std::array<PwcConfig, 5> pwc{};
-};
 
 // One step of a walk, for --explain.
 struct WalkStep {

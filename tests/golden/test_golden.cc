@@ -1,11 +1,16 @@
 // Golden regression: every trace of tests/golden/manifest.txt under every
 // preset of configs/ must reproduce tests/golden/expected/NAME__PRESET.csv
-// exactly (summary.csv without the wall-clock columns). Each combination is
-// its own test (and ctest entry). Regenerate with tests/golden/update.sh and
-// explain every change of an expected file in the commit.
+// exactly (summary.csv without its wall-clock columns) and
+// tests/golden/expected/NAME__PRESET.stats (every statistic of stats.json but
+// the wall-clock ones; golden_stats.h). Each combination is its own test (and
+// ctest entry). With MMUSIM_GOLDEN_UPDATE=DIR the same tests write both files
+// into DIR instead of comparing: tests/golden/update.sh regenerates the
+// expected files that way, so comparison and regeneration share one rule.
+// Explain every change of an expected file in the commit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -14,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/golden/golden_stats.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace mmusim {
@@ -93,9 +99,16 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.id(); }
 
 class Golden : public ::testing::TestWithParam<Case> {};
 
-TEST_P(Golden, SummaryMatchesExpected) {
+// MMUSIM_GOLDEN_UPDATE: where update mode writes the expected files ("" = compare).
+std::string update_dir() {
+  const char* d = std::getenv("MMUSIM_GOLDEN_UPDATE");
+  return d != nullptr ? d : "";
+}
+
+TEST_P(Golden, SummaryAndStatsMatchExpected) {
   const Case& c = GetParam();
-  const std::string expected_path = kGolden + "/expected/" + c.id() + ".csv";
+  const std::string expected_csv = kGolden + "/expected/" + c.id() + ".csv";
+  const std::string expected_stats = kGolden + "/expected/" + c.id() + ".stats";
   systest::TempDir d;
   std::string trace = c.entry.trace;
   if (trace.rfind("gen:", 0) != 0) trace = kRoot + "/" + trace;
@@ -108,15 +121,30 @@ TEST_P(Golden, SummaryMatchesExpected) {
   systest::ProcessResult r = systest::run_process(MMUSIM_EXE, args);
   ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
   const std::string actual = systest::strip_wall_clock(read_file(d.file("out") + "/summary.csv"));
-  ASSERT_TRUE(fs::exists(expected_path))
-      << "missing " << expected_path << "\nrun tests/golden/update.sh BUILD_DIR/mmusim and explain "
-      << "the new golden file in the commit";
-  const std::string expected = read_file(expected_path);
-  EXPECT_EQ(actual, expected) << "golden mismatch for " << c.id() << "\n  command: " << cmd
-                              << "\n  expected file: " << expected_path << "\n"
-                              << describe_diff(expected, actual)
-                              << "If the change is intended, run tests/golden/update.sh and "
-                                 "explain the diff in the commit.";
+  const std::string actual_stats = golden::stats_digest(read_file(d.file("out") + "/stats.json"));
+  if (const std::string dir = update_dir(); !dir.empty()) {
+    systest::write_file(dir + "/" + c.id() + ".csv", actual);
+    systest::write_file(dir + "/" + c.id() + ".stats", actual_stats);
+    return;
+  }
+  const std::string hint =
+      "If the change is intended, run tests/golden/update.sh and explain the diff in the commit.";
+  for (const std::string& p : {expected_csv, expected_stats}) {
+    ASSERT_TRUE(fs::exists(p)) << "missing " << p
+                               << "\nrun tests/golden/update.sh and explain the new golden file "
+                                  "in the commit";
+  }
+  const std::string expected = read_file(expected_csv);
+  EXPECT_EQ(actual, expected) << "golden summary mismatch for " << c.id() << "\n  command: " << cmd
+                              << "\n  expected file: " << expected_csv << "\n"
+                              << describe_diff(expected, actual) << hint;
+  // Statistics are compared by name (their order in stats.json may change).
+  const std::string stats_diff =
+      golden::describe_stats_diff(read_file(expected_stats), actual_stats);
+  EXPECT_TRUE(stats_diff.empty()) << "golden statistics mismatch for " << c.id()
+                                  << "\n  command: " << cmd
+                                  << "\n  expected file: " << expected_stats << "\n"
+                                  << stats_diff << hint;
 }
 
 INSTANTIATE_TEST_SUITE_P(Traces, Golden, ::testing::ValuesIn(cases()),
@@ -148,7 +176,10 @@ TEST(GoldenManifest, CoversEveryShippedTraceAndPreset) {
 
 TEST(GoldenManifest, NoStaleExpectedFiles) {
   std::set<std::string> want;
-  for (const auto& c : cases()) want.insert(c.id() + ".csv");
+  for (const auto& c : cases()) {
+    want.insert(c.id() + ".csv");
+    want.insert(c.id() + ".stats");
+  }
   for (const auto& f : fs::directory_iterator(kGolden + "/expected")) {
     EXPECT_TRUE(want.count(f.path().filename().string()))
         << "stale golden file " << f.path() << " (not in manifest x presets)";
@@ -163,6 +194,46 @@ TEST(GoldenManifest, ExpectedFilesHaveNoWallClockColumns) {
       EXPECT_FALSE(systest::wall_clock_column(k)) << p << ": " << k;
     }
   }
+}
+
+// The comparison itself, on made-up statistics: every difference is named
+// with its expected and actual value.
+TEST(GoldenStats, DigestSkipsWallClockAndTheDiffNamesEveryDifference) {
+  auto json = [](const std::string& cycles, const std::string& p99, const std::string& extra) {
+    return R"({"stats": [
+      {"name": "sim.cycles", "unit": "cycles", "description": "", "type": "counter", "value": )" +
+           cycles + R"(},
+      {"name": "sim.wall_seconds", "unit": "s", "description": "", "type": "wall_clock",
+       "value": 0.25},
+      {"name": "x.ratio", "unit": "", "description": "", "type": "real", "value": 0.1234567891234},
+      {"name": "x.none", "unit": "", "description": "", "type": "real", "value": null},
+      {"name": "x.lat", "unit": "cycles", "description": "", "type": "histogram", "count": 3,
+       "sum": 30, "mean": 10.0, "min": 5, "p50": 10, "p90": 15, "p99": )" +
+           p99 + R"(, "max": 15})" + extra + "]}";
+  };
+  const std::string a = golden::stats_digest(json("100", "15", ""));
+  EXPECT_NE(a.find("\nsim.cycles 100\nx.ratio 0.123456789\nx.none null\n"
+                   "x.lat count=3 sum=30 min=5 p50=10 p90=15 p99=15 max=15\n"),
+            std::string::npos)
+      << a;
+  EXPECT_EQ(a.find("sim.wall_seconds"), std::string::npos);
+  EXPECT_EQ(golden::describe_stats_diff(a, a), "");
+  const std::string b = golden::stats_digest(
+      json("101", "14",
+           R"(, {"name": "x.new", "unit": "", "description": "", "type": "counter", "value": 7})"));
+  EXPECT_EQ(golden::describe_stats_diff(a, b),
+            "  sim.cycles: expected 100, got 101\n"
+            "  x.lat p99: expected 15, got 14\n"
+            "  x.new: new statistic, got 7\n");
+  EXPECT_EQ(golden::describe_stats_diff(b, a),
+            "  sim.cycles: expected 101, got 100\n"
+            "  x.lat p99: expected 14, got 15\n"
+            "  x.new: expected 7, statistic missing\n");
+  // Only the order changed: no difference.
+  EXPECT_EQ(golden::describe_stats_diff("a 1\nb 2\n", "b 2\na 1\n"), "");
+  EXPECT_THROW(golden::stats_digest(
+                   R"({"stats": [{"name": "q", "unit": "", "description": "", "type": "odd"}]})"),
+               std::runtime_error);
 }
 
 }  // namespace

@@ -12,14 +12,15 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "models/arch/descriptor.h"
 #include "models/cpu/cpu_core.h"
 #include "models/os/first_touch.h"
-#include "models/arch/descriptor.h"
 
 namespace mmusim::segint {
 
@@ -207,13 +208,13 @@ inline std::map<std::string, std::string> read_summary(const std::string& path) 
   return m;
 }
 
-// A counter's value in stats.json ("name": "N", ... "value": V).
+// A counter's value in stats.json ({"stats": [{"name": N, ..., "value": V}, ...]}).
 inline uint64_t json_counter(const std::string& json, const std::string& name) {
-  const std::string key = "{\"name\": \"" + name + "\"";
-  size_t at = json.find(key);
-  if (at == std::string::npos) throw std::runtime_error("no stat " + name);
-  at = json.find("\"value\": ", at);
-  return std::stoull(json.substr(at + 9));
+  const nlohmann::json doc = nlohmann::json::parse(json);
+  for (const auto& stat : doc.at("stats")) {
+    if (stat.at("name") == name) return stat.at("value").get<uint64_t>();
+  }
+  throw std::runtime_error("no stat " + name);
 }
 
 }  // namespace mmusim::segint

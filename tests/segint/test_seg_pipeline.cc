@@ -6,6 +6,7 @@
 
 #include <regex>
 
+#include "models/common/parse.h"
 #include "tests/segint/segint_test_util.h"
 
 namespace mmusim {
@@ -25,7 +26,8 @@ std::vector<uint64_t> linears(const Rig& rig) {
   const std::regex head(R"(^#\d+ cpu0 [RWX] 0x([0-9a-f]+) issue@)");
   for (const std::string& block : rig.explain) {
     std::smatch m;
-    if (std::regex_search(block, m, head)) v.push_back(std::stoull(m[1].str(), nullptr, 16));
+    if (std::regex_search(block, m, head))
+      v.push_back(to_u64(m[1].str(), IntSyntax::kBareHex).value());
   }
   return v;
 }

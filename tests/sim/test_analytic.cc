@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "models/common/config_schema.h"
 #include "models/common/phys_mem.h"
 #include "models/cpu/cpu_core.h"
 #include "models/os/first_touch.h"
-#include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
 #include "tests/sim/sim_test_util.h"
 #include "traces/trace_reader.h"

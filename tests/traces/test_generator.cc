@@ -198,6 +198,25 @@ TEST(TraceGenerator, SpecErrorsNameTheKey) {
             "generator spec 'seq,count': expected key=value, got 'count'");
 }
 
+TEST(TraceGenerator, SpecIntegersAreDecimalOrHex) {
+  // models/common/parse.h: a leading zero is not octal, 0x is hex, suffixes
+  // follow the digits, and 2^64 or more is an error, never wrapped.
+  EXPECT_EQ(parse_generator_spec("seq,count=010").count, 10u);
+  EXPECT_EQ(parse_generator_spec("seq,count=0x10").count, 16u);
+  EXPECT_EQ(parse_generator_spec("seq,footprint=0x10KiB").footprint, 16u << 10);
+  EXPECT_EQ(parse_generator_spec("seq,seed=18446744073709551615").seed, UINT64_MAX);
+  for (const char* bad : {"seq,seed=18446744073709551616", "seq,seed= 1", "seq,seed=0x",
+                          "seq,seed=+1", "seq,seed="}) {
+    EXPECT_NE(error_of([&] { parse_generator_spec(bad); }).find("expected an integer"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_NE(error_of([] { parse_generator_spec("seq,footprint=16E"); }).find("byte quantity"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_generator_spec("seq,footprint=17179869184G"); }).find("byte"),
+            std::string::npos);  // 2^34 GiB = 2^64 bytes
+}
+
 TEST(TraceGenerator, PermutationIsABijection) {
   for (uint64_t n : {1ULL, 2ULL, 3ULL, 1000ULL, 4096ULL, 5000ULL}) {
     RandomPermutation p(n, 42);

@@ -1,13 +1,13 @@
-#include "models/sim/schema.h"
+#include "models/common/config_schema.h"
 
 #include <boost/program_options/value_semantic.hpp>
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "models/common/error.h"
+#include "models/common/parse.h"
 
 namespace mmusim {
 namespace po = boost::program_options;
@@ -20,23 +20,18 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// Decimal, or hexadecimal with 0x: a leading zero is not octal.
 uint64_t parse_u64_in(const std::string& v, uint64_t min, uint64_t max) {
-  std::string s = trim(v);
-  if (s.empty() || s[0] == '-' || s[0] == '+') {
-    throw std::invalid_argument("expected an unsigned integer");
+  const ParsedInt r = parse_u64(trim(v), IntSyntax::kDecimalOrHex);
+  if (r.error == ParseError::kOverflow) {
+    throw std::invalid_argument("expected an integer that fits in 64 bits");
   }
-  // Decimal, or hexadecimal with 0x: a leading zero is not octal.
-  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long x = std::strtoull(s.c_str(), &end, hex ? 16 : 10);
-  if (errno == ERANGE) throw std::invalid_argument("expected an integer that fits in 64 bits");
-  if (end == s.c_str() || *end != '\0') throw std::invalid_argument("expected an unsigned integer");
-  if (x < min || x > max) {
+  if (!r.ok()) throw std::invalid_argument("expected an unsigned integer");
+  if (r.value < min || r.value > max) {
     throw std::invalid_argument("expected an integer in [" + std::to_string(min) + ", " +
                                 std::to_string(max) + "]");
   }
-  return x;
+  return r.value;
 }
 
 }  // namespace
@@ -152,6 +147,27 @@ void ConfigSchema::add_double(const std::string& name, double* f, const std::str
 void ConfigSchema::add_string(const std::string& name, std::string* f, const std::string& desc) {
   add_custom(
       name, "text", desc, [f](const std::string& v) { *f = trim(v); }, [f] { return *f; });
+}
+
+void ConfigSchema::add_cycles(const std::string& name, Cycles* f, const std::string& desc) {
+  add_custom(
+      name, "cycles", desc,
+      [f](const std::string& v) {
+        uint64_t x = 0;
+        try {
+          x = parse_size(v);  // plain integers; suffixes are harmless
+        } catch (const std::invalid_argument&) {
+          throw std::invalid_argument("expected a number of cycles");
+        }
+        *f = Cycles(x);
+      },
+      [f] { return std::to_string(f->count()); });
+}
+
+void ConfigSchema::add_size(const std::string& name, uint64_t* f, const std::string& desc) {
+  add_custom(
+      name, "bytes", desc, [f](const std::string& v) { *f = parse_size(v); },
+      [f] { return format_size(*f); });
 }
 
 const ConfigSchema::Key* ConfigSchema::find(const std::string& name) const {

@@ -1,0 +1,49 @@
+// The OS model's configuration and its keys (os.*): simulated physical
+// memory, the reserved low range, the first-touch fault cost and the regions
+// mapped with large pages. Plain data; resolved and checked once by
+// parse_huge_regions() and validate_os_config(), then const.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/arch/paging.h"
+#include "models/common/types.h"
+#include "models/os/page_frame.h"
+
+namespace mmusim {
+
+class ConfigSchema;
+
+struct HugeRegion {
+  uint64_t start = 0, end = 0;  // [start, end) linear addresses, aligned to `size`
+  PageSize size = PageSize::k2M;
+};
+
+struct FirstTouchConfig {
+  PagingMode mode = PagingMode::k4Level;
+  uint64_t phys_bytes = 8ULL << 30;     // simulated physical memory
+  uint64_t reserved_low = 16ULL << 20;  // never allocated (firmware, kernel image)
+  uint64_t seed = 1;
+  FramePlacement placement = FramePlacement::kSpread;  // os.frame_placement
+  Cycles minor_fault_cost{1000};                       // cycles per first-touch fault
+  std::vector<HugeRegion> regions;                     // large-page regions
+};
+
+// Binds os.phys_mem, os.reserved_low and os.minor_fault_cost to `c`, and
+// os.huge_regions to `huge_regions` (the text, parsed by parse_huge_regions()
+// once the paging mode is known); all must outlive the schema.
+void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions);
+
+// Parses "0x7f0000000000-0x7f0040000000:2M,0x...-0x...:1G" (empty = none).
+// Throws InputError naming `key` for malformed text, misaligned bounds or a
+// page size the paging mode cannot map.
+std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::string& text,
+                                           PagingMode mode);
+
+// The rules among the os.* keys alone (os.phys_mem a non-zero multiple of 4K,
+// os.reserved_low below it); throws InputError naming the key.
+void validate_os_config(const FirstTouchConfig& c);
+
+}  // namespace mmusim
