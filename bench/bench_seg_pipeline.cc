@@ -26,6 +26,8 @@
 namespace mmusim {
 namespace {
 
+// Memory answering every reference after 80 cycles; faults go to the
+// first-touch OS.
 class BenchEnv : public CpuCore::Env {
  public:
   Cycle access(PhysAddr /*a*/, bool /*w*/, Cycle at) override { return at + Cycles(80); }

@@ -135,12 +135,15 @@ struct FaultOutcome {
   std::string message;
 };
 
-// How a CPU reaches the kernel: a fault is delivered at FaultInfo::raised,
-// in the faulting CPU's thread (which may wait there for I/O).
-class FaultPort {
- public:
-  virtual ~FaultPort() = default;
-  virtual FaultOutcome fault(const FaultInfo& f) = 0;
+// A TLB invalidation the kernel asks a CPU (not the faulting one) to make:
+// one page of a PCID, a whole PCID, or everything non-global. It arrives as
+// an IPI at `at` and is applied at the CPU's next synchronization point.
+struct Shootdown {
+  enum class Kind : uint8_t { kPage, kPcid, kAll };
+  Kind kind = Kind::kPage;
+  LinearAddr addr;
+  Asid pcid;
+  Cycle at;
 };
 
 }  // namespace mmusim

@@ -70,4 +70,25 @@ class StatVisitor {
   }
 };
 
+// Forwards every statistic to another visitor with `prefix` prepended to its
+// name (a module's path, e.g. "top.cpu0.").
+class PrefixedVisitor : public StatVisitor {
+ public:
+  PrefixedVisitor(StatVisitor& to, std::string prefix) : to_(to), prefix_(std::move(prefix)) {}
+  void counter(std::string_view n, std::string_view u, std::string_view d, uint64_t v) override {
+    to_.counter(prefix_ + std::string(n), u, d, v);
+  }
+  void real(std::string_view n, std::string_view u, std::string_view d, double v) override {
+    to_.real(prefix_ + std::string(n), u, d, v);
+  }
+  void histogram(std::string_view n, std::string_view u, std::string_view d,
+                 const Histogram& h) override {
+    to_.histogram(prefix_ + std::string(n), u, d, h);
+  }
+
+ private:
+  StatVisitor& to_;
+  std::string prefix_;
+};
+
 }  // namespace mmusim

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "models/common/fault.h"
 #include "models/common/types.h"
 
 namespace mmusim {
@@ -32,16 +33,5 @@ inline std::optional<CtxSwitchTlb> parse_ctx_switch_tlb(std::string_view s) {
   if (s == "flush") return CtxSwitchTlb::kFlush;
   return std::nullopt;
 }
-
-// A TLB invalidation another CPU (through the kernel) asks this CPU to make:
-// one page of a PCID, a whole PCID, or everything non-global. It arrives as
-// an IPI at `at` and is applied at the CPU's next synchronization point.
-struct Shootdown {
-  enum class Kind : uint8_t { kPage, kPcid, kAll };
-  Kind kind = Kind::kPage;
-  LinearAddr addr;
-  Asid pcid;
-  Cycle at;
-};
 
 }  // namespace mmusim

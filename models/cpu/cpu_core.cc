@@ -31,8 +31,7 @@ uint64_t linear_mask_of(PagingMode mode) {
 }  // namespace
 
 CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, CpuUnits units, PhysMem& mem, Env& env,
-                 uint64_t explain, std::vector<std::string>* explain_out,
-                 DescriptorTables* tables)
+                 uint64_t explain, std::vector<std::string>* explain_out, DescriptorTables* tables)
     : CpuCore(id, cfg, nullptr, &units, mem, env, explain, explain_out, tables) {}
 
 CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, uint64_t explain,
@@ -171,8 +170,8 @@ bool CpuCore::merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg) 
     explain_seg_.clear();
   }
   pending_[static_cast<size_t>(i)].waiters.push_back(
-      Waiter{ag_.issued(), issue, issue + seg, a, k,
-             k == AccessKind::kWrite && !(p & kPermDirty), want_phys_, block});
+      Waiter{ag_.issued(), issue, issue + seg, a, k, k == AccessKind::kWrite && !(p & kPermDirty),
+             want_phys_, block});
   if (want_phys_) {
     phys_ = e.result.phys(a);
     phys_ok_ = true;
@@ -226,8 +225,7 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
     const WalkTicket t = walker_.request(a, k, cfg_.user, request, block >= 0);
     if (t.fault == FaultKind::kNone) {
       track(t, a, k, ag_.issued(), issue, start, tlb_latency,
-            assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss, want_phys_,
-            block);
+            assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss, want_phys_, block);
       if (want_phys_) {
         phys_ = t.translation.phys(a);
         phys_ok_ = true;
@@ -241,10 +239,10 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
     drain_walks();
     const WalkResult& w = sync_result_;
     if (block >= 0) {
-      explain_.append_to(static_cast<size_t>(block),
-                         explain::walk(tlb_, walker_.mode(), a, k, issue, w, tlb_latency,
-                                       assist ? explain::WalkReason::kReWalk
-                                              : explain::WalkReason::kMiss));
+      explain_.append_to(
+          static_cast<size_t>(block),
+          explain::walk(tlb_, walker_.mode(), a, k, issue, w, tlb_latency,
+                        assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss));
     }
     const FaultOutcome o = deliver(a, k, w);
     if (o.action == FaultOutcome::Action::kSkip) {
@@ -325,9 +323,9 @@ void CpuCore::complete(const WalkResult& w) {
   stats_.translation_latency.add((w.done - p.issue).count());
   if (p.want_phys) phys_done_ = w.done;
   if (p.block >= 0) {
-    explain_.append_to(static_cast<size_t>(p.block),
-                       explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w,
-                                     p.tlb_latency, p.why));
+    explain_.append_to(
+        static_cast<size_t>(p.block),
+        explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w, p.tlb_latency, p.why));
   }
   ag_.resolve(owner, w.done);
   scratch_.swap(p.waiters);

@@ -338,7 +338,7 @@ class CpuCore {
   uint64_t linear_mask_;  // 32-bit modes wrap linear addresses at 4 GiB
   Explainer explain_;
   Cycle last_issue_{0};
-  std::vector<PendingMiss> pending_;  // by MSHR entry
+  std::vector<PendingMiss> pending_;      // by MSHR entry
   uint64_t oldest_owner_ = ~uint64_t{0};  // smallest owner seq among pending entries
   uint64_t block_at_ = ~uint64_t{0};      // oldest_owner_ + window: issue() must wait there
   uint64_t sync_walk_ = 0;                // ticket of a synchronous (faulting) walk

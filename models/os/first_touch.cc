@@ -73,18 +73,18 @@ FaultOutcome FirstTouchMapper::handle(const FaultInfo& f) {
 }
 
 void FirstTouchMapper::visit(StatVisitor& v) const {
-  v.counter("os.faults", "faults", "page faults delivered to the OS model", stats_.faults);
+  v.counter("kernel.faults", "faults", "page faults delivered to the OS model", stats_.faults);
   for (int s = 0; s < kNumPageSizes; ++s) {
     if (stats_.mapped_pages[s] == 0 && s != 0) continue;
-    v.counter("os.mapped." + std::string(page_size_name(static_cast<PageSize>(s))), "pages",
+    v.counter("kernel.mapped." + std::string(page_size_name(static_cast<PageSize>(s))), "pages",
               "pages mapped on first touch at this size", stats_.mapped_pages[s]);
   }
-  v.counter("os.skipped", "accesses", "faults the OS could not resolve (access skipped)",
+  v.counter("kernel.skipped", "accesses", "faults the OS could not resolve (access skipped)",
             stats_.skipped);
-  v.counter("os.fault_cycles", "cycles", "cycles spent in the fault handler", stats_.fault_cycles);
-  v.counter("os.page_table_frames", "frames", "frames allocated for page tables",
+  v.counter("kernel.fault_cycles", "cycles", "cycles spent in the fault handler", stats_.fault_cycles);
+  v.counter("kernel.page_table_frames", "frames", "frames allocated for page tables",
             table_.table_frames());
-  v.histogram("os.fault_cost", "cycles", "cost of each handled page fault", stats_.cost);
+  v.histogram("kernel.fault_cost", "cycles", "cost of each handled page fault", stats_.cost);
 }
 
 }  // namespace mmusim

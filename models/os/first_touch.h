@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/os/fault_handler.h"
+#include "models/os/kernel.h"
 #include "models/os/os_config.h"
 #include "models/os/page_frame.h"
 #include "models/os/page_table.h"
@@ -22,11 +22,15 @@ struct FirstTouchStats {
   Histogram cost;
 };
 
-class FirstTouchMapper : public FaultHandler {
+class FirstTouchMapper : public SimpleKernel {
  public:
   FirstTouchMapper(const FirstTouchConfig& cfg, PhysMem& mem);
-  FaultOutcome handle(const FaultInfo& f) override;
-  [[nodiscard]] PhysAddr root() const override { return table_.root(); }
+  // Maps on a not-present fault (the fixed cost covers the whole handler; no
+  // timed memory traffic); skips any other fault.
+  FaultOutcome handle(const FaultInfo& f);
+  FaultOutcome handle(const FaultInfo& f, KernelServices& /*s*/) override { return handle(f); }
+  [[nodiscard]] PhysAddr root(uint32_t /*pid*/) const override { return table_.root(); }
+  [[nodiscard]] PhysAddr root() const { return table_.root(); }
   void visit(StatVisitor& v) const override;
   [[nodiscard]] const FirstTouchStats& stats() const { return stats_; }
   PageTable& page_table() { return table_; }

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <systemc>
 #include <vector>
@@ -19,6 +20,17 @@ namespace po = boost::program_options;
 using namespace mmusim;
 
 namespace {
+
+// The trace of --list-modules without --trace.
+class NoRecords final : public TraceReader {
+ public:
+  size_t read(TraceRecord* /*out*/, size_t /*max*/) override { return 0; }
+  [[nodiscard]] std::string position() const override { return "start"; }
+  [[nodiscard]] const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_ = "(no trace)";
+};
 
 int run(int argc, char* argv[]) {
   SimConfig cfg;
@@ -38,7 +50,10 @@ int run(int argc, char* argv[]) {
       "out,o", po::value<std::string>()->default_value("out"),
       "directory for stats.json, summary.csv and config.ini")(
       "explain", po::value<uint64_t>()->default_value(0),
-      "print every step of the first N translations (and selector loads, segmentation faults)");
+      "print every step of the first N translations (and selector loads, segmentation faults)")(
+      "list-modules",
+      "print the SystemC module hierarchy the configuration builds (names as in stats.json) and "
+      "exit; --trace is optional");
   po::options_description all;
   all.add(general).add(schema.options());
 
@@ -74,6 +89,17 @@ int run(int argc, char* argv[]) {
     auto it = colon == std::string::npos ? values.end() : values.find(msg.substr(0, colon));
     if (it != values.end()) throw InputError(it->second.origin + ": " + msg);
     throw;
+  }
+  if (vm.count("list-modules")) {
+    // The hierarchy depends on the configuration only: no trace needed.
+    std::unique_ptr<TraceReader> none = std::make_unique<NoRecords>();
+    Simulation sim(cfg,
+                   vm.count("trace") ? open_trace(vm["trace"].as<std::string>(),
+                                                  vm["trace-format"].as<std::string>())
+                                     : std::move(none),
+                   0);
+    sim.list_modules(std::cout);
+    return 0;
   }
   if (!vm.count("trace")) throw InputError("command line: --trace FILE is required");
 

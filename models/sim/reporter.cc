@@ -10,22 +10,23 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "models/sim/simulation.h"
 
 namespace mmusim {
 namespace {
 
+// "top.cpu<N>.<name>": a CPU module's statistic (its own, or a unit's).
 bool matches(const std::string& row, const std::string& name) {
-  if (row == name) return true;
-  // "cpu<N>.<name>": per-CPU copies of TLB and walker statistics.
-  if (row.size() > name.size() + 4 && row.compare(0, 3, "cpu") == 0 &&
-      row.compare(row.size() - name.size(), name.size(), name) == 0 &&
-      row[row.size() - name.size() - 1] == '.') {
-    std::string mid = row.substr(3, row.size() - name.size() - 4);
-    return !mid.empty() && mid.find_first_not_of("0123456789") == std::string::npos;
+  constexpr std::string_view kCpu = "top.cpu";
+  if (row.size() <= kCpu.size() + name.size() + 1 || row.compare(0, kCpu.size(), kCpu) != 0 ||
+      row.compare(row.size() - name.size(), name.size(), name) != 0 ||
+      row[row.size() - name.size() - 1] != '.') {
+    return false;
   }
-  return false;
+  const std::string mid = row.substr(kCpu.size(), row.size() - name.size() - 1 - kCpu.size());
+  return !mid.empty() && mid.find_first_not_of("0123456789") == std::string::npos;
 }
 
 // One statistic as a JSON object, members in this order.
@@ -176,7 +177,7 @@ std::vector<ColumnDef> summary_defs() {
   using In = const SummaryInputs&;
   return {
       count("accesses", [](In i) { return i.accesses; }),
-      count("translations", [](In i) { return i.s.sum("cpu.translations"); }),
+      count("translations", [](In i) { return i.s.sum("translations"); }),
       count("cycles", [](In i) { return i.sim.cycles(); }),
       count("l1d_misses", [](In i) { return i.s.sum("tlb.l1d.misses"); }),
       count("l1i_misses", [](In i) { return i.s.sum("tlb.l1i.misses"); }),
@@ -193,18 +194,18 @@ std::vector<ColumnDef> summary_defs() {
            }),
       count("walk_cycles_p50", [](In i) { return i.walk.percentile(0.5); }),
       count("walk_cycles_p99", [](In i) { return i.walk.percentile(0.99); }),
-      count("faults", [](In i) { return i.s.sum("cpu.faults"); }),
+      count("faults", [](In i) { return i.s.sum("faults"); }),
       real("translation_cycles_per_access", ColumnType::kFixed, 4,
            [](In i) {
-             return i.accesses ? static_cast<double>(i.s.sum("cpu.translation_cycles")) /
+             return i.accesses ? static_cast<double>(i.s.sum("translation_cycles")) /
                                      static_cast<double>(i.accesses)
                                : 0.0;
            }),
       count("dram_accesses", [](In i) { return i.dram_n; }),
-      count("dram_row_hits", [](In i) { return i.s.sum("dram.row_hits"); }),
+      count("dram_row_hits", [](In i) { return i.s.sum("top.dram.row_hits"); }),
       real("dram_avg_latency", ColumnType::kFixed, 4,
            [](In i) {
-             return i.dram_n ? static_cast<double>(i.s.sum("dram.total_latency")) /
+             return i.dram_n ? static_cast<double>(i.s.sum("top.dram.total_latency")) /
                                    static_cast<double>(i.dram_n)
                              : 0.0;
            }),
@@ -251,7 +252,7 @@ std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatColl
                          sim.records(),
                          s.sum("walker.walks"),
                          s.sum("walker.mem_refs"),
-                         s.sum("dram.reads") + s.sum("dram.writes"),
+                         s.sum("top.dram.reads") + s.sum("top.dram.writes"),
                          s.merged("walker.latency")};
   std::vector<SummaryColumn> cols = summary_layout();
   const std::vector<ColumnDef> defs = summary_defs();

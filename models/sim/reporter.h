@@ -34,8 +34,8 @@ class StatCollector : public StatVisitor {
                  const Histogram& h) override;
   void wall_clock(std::string_view n, std::string_view u, std::string_view d, double v) override;
   [[nodiscard]] const std::vector<StatRow>& rows() const { return rows_; }
-  // Sum of counters named `suffix` exactly or ending in ".<suffix>" under a
-  // per-CPU prefix ("cpu3.<suffix>"); histograms merged likewise.
+  // The counter named `name` exactly; when there is none, the sum of the
+  // CPU modules' counters "top.cpu<N>.<name>" (histograms merged likewise).
   [[nodiscard]] uint64_t sum(const std::string& name) const;
   [[nodiscard]] Histogram merged(const std::string& name) const;
   [[nodiscard]] double real_value(const std::string& name) const;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,7 +29,12 @@ class Simulation {
   // trace input and std::runtime_error when the model cannot go on.
   void run();
 
+  // Every module's statistics, named by module path ("top.cpu0.tlb.l1d.4K.hits",
+  // "top.dram.reads", "top.kernel.faults..."), plus "sim.*" and, with several
+  // CPUs, the per-CPU counters summed under "cpus.*".
   void visit(StatVisitor& v) const;
+  // The module hierarchy, one module per line, indented by depth.
+  void list_modules(std::ostream& os) const;
   [[nodiscard]] const std::vector<std::string>& explain_lines() const;
   [[nodiscard]] uint64_t cycles() const;      // max over CPUs
   [[nodiscard]] uint64_t records() const;     // trace records simulated

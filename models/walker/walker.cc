@@ -45,9 +45,9 @@ WalkTicket Walker::outlook(LinearAddr a, AccessKind k, bool user) const {
     const PagingLevel& lv = m.level[l];
     const unsigned idx = level_index(m, l, a);
     const uint64_t e =
-        lv.in_registers ? pdpte_[idx]
-                        : mem_.read_entry(PhysAddr(table + uint64_t{idx} * m.entry_bytes),
-                                          m.entry_bytes);
+        lv.in_registers
+            ? pdpte_[idx]
+            : mem_.read_entry(PhysAddr(table + uint64_t{idx} * m.entry_bytes), m.entry_bytes);
     if (!(e & pte::kP)) {
       o.fault = FaultKind::kNotPresent;
       return o;
@@ -248,8 +248,8 @@ const WalkResult* Walker::step() {
   // The earliest event; at equal times the older walk first.
   Slot* s = nullptr;
   for (Slot& x : slots_) {
-    if (x.busy && (s == nullptr || x.next < s->next ||
-                   (x.next == s->next && x.result.id < s->result.id))) {
+    if (x.busy &&
+        (s == nullptr || x.next < s->next || (x.next == s->next && x.result.id < s->result.id))) {
       s = &x;
     }
   }
@@ -261,8 +261,7 @@ const WalkResult* Walker::step() {
     Ref& prev = s->refs[s->pos - 1];
     if (prev.pwc_fill) {
       pwc_[prev.level].insert(
-          PagingStructureCache::make_tag(s->req.a.value() >> mode_->level[prev.level].shift,
-                                         asid_),
+          PagingStructureCache::make_tag(s->req.a.value() >> mode_->level[prev.level].shift, asid_),
           prev.next_table, prev.perms);
       prev.pwc_fill = false;
     }

@@ -5,16 +5,17 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "models/common/fault.h"
 #include "models/cpu/cpu_core.h"
 #include "models/dram/dram.h"
-#include "models/os/fault_handler.h"
+#include "models/os/kernel.h"
 
 namespace mmusim::testing {
 
-class FakeEnv : public CpuCore::Env {
+class FakeEnv : public CpuCore::Env, public KernelServices {
  public:
   struct Access {
     PhysAddr addr;
@@ -35,17 +36,31 @@ class FakeEnv : public CpuCore::Env {
     return done;
   }
   void sync(Cycle /*t*/) override {}
+  // Faults go to the kernel core with this env as its services (the
+  // kernel's memory traffic is timed like the CPU's; there are no other CPUs
+  // to shoot down); an I/O wait simply resumes at its completion.
   FaultOutcome fault(const FaultInfo& f) override {
     faults.push_back(f);
-    if (os != nullptr) return os->handle(f);
-    FaultOutcome o;
-    o.action = FaultOutcome::Action::kSkip;
-    o.resume = f.raised;
-    o.cls = FaultClass::kSegv;
-    return o;
+    if (os == nullptr) {
+      FaultOutcome o;
+      o.action = FaultOutcome::Action::kSkip;
+      o.resume = f.raised;
+      o.cls = FaultClass::kSegv;
+      return o;
+    }
+    KernelStep st = os->fault(f, *this);
+    while (st.kind == KernelStep::Kind::kWaitIo) st = os->resume(f, st.key, st.until, *this);
+    if (st.kind != KernelStep::Kind::kDone) throw std::logic_error("page wait with one CPU");
+    return st.outcome;
   }
+  Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
+    ++kernel_refs;
+    return access(line, is_write, at);
+  }
+  Cycle shootdown(const Shootdown& s, uint32_t /*pid*/, uint32_t /*self*/) override { return s.at; }
 
-  FaultHandler* os = nullptr;
+  Kernel* os = nullptr;
+  uint64_t kernel_refs = 0;
   std::vector<Access> log;
   std::vector<FaultInfo> faults;
   uint64_t refs = 0, writes = 0;

@@ -20,35 +20,13 @@
 
 #include "models/arch/descriptor.h"
 #include "models/cpu/cpu_core.h"
+#include "tests/common/cpu_fakes.h"
 #include "models/os/first_touch.h"
 
 namespace mmusim::segint {
 
 // Memory with a fixed latency; faults go to the first-touch OS model.
-class PlainEnv : public CpuCore::Env {
- public:
-  explicit PlainEnv(uint64_t latency) : latency_(latency) {}
-  struct Access {
-    PhysAddr addr;
-    bool write;
-    Cycle at;
-  };
-  Cycle access(PhysAddr a, bool is_write, Cycle at) override {
-    log.push_back({a, is_write, at});
-    return at + Cycles(latency_);
-  }
-  void sync(Cycle /*t*/) override {}
-  FaultOutcome fault(const FaultInfo& f) override {
-    faults.push_back(f);
-    return os->handle(f);
-  }
-  FirstTouchMapper* os = nullptr;
-  std::vector<Access> log;
-  std::vector<FaultInfo> faults;
-
- private:
-  uint64_t latency_;
-};
+using PlainEnv = mmusim::testing::FakeEnv;
 
 struct MapVisitor : StatVisitor {
   std::map<std::string, uint64_t> c;

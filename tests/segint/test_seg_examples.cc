@@ -62,13 +62,13 @@ TEST(SegExamples, RelocationBaseAndLimit) {
   EXPECT_EQ(e.summary["translations"], "6");
   EXPECT_EQ(e.summary["cycles"], "5");
   EXPECT_EQ(e.summary["faults"], "0");
-  EXPECT_EQ(json_counter(e.stats, "seg.faults.gp"), 2u);
-  EXPECT_EQ(json_counter(e.stats, "seg.faults.ss"), 1u);
-  EXPECT_EQ(json_counter(e.stats, "seg.faults.reason.limit"), 2u);
-  EXPECT_EQ(json_counter(e.stats, "seg.faults.reason.write_to_code"), 1u);
-  EXPECT_EQ(json_counter(e.stats, "seg.faults.reg.cs"), 1u);
-  EXPECT_EQ(json_counter(e.stats, "seg.cycles"), 9u);
-  EXPECT_EQ(json_counter(e.stats, "cpu.seg_skipped"), 3u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.gp"), 2u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.ss"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.reason.limit"), 2u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.reason.write_to_code"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.reg.cs"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.cycles"), 9u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg_skipped"), 3u);
 }
 
 // The same with seg.stop_on_fault: a one-line report, exit 3, no results.
@@ -102,11 +102,11 @@ TEST(SegExamples, RealMode8086) {
   EXPECT_EQ(e.summary["accesses"], "6");
   EXPECT_EQ(e.summary["translations"], "5");
   EXPECT_EQ(e.summary["cycles"], "6");
-  EXPECT_EQ(json_counter(e.stats, "seg.loads.ds"), 2u);
-  EXPECT_EQ(json_counter(e.stats, "seg.loads.cs"), 1u);
-  EXPECT_EQ(json_counter(e.stats, "seg.desc_cache.misses"), 0u);
-  EXPECT_EQ(json_counter(e.stats, "seg.faults.gp"), 1u);
-  EXPECT_EQ(json_counter(e.stats, "cpu.seg_records"), 5u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.loads.ds"), 2u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.loads.cs"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.desc_cache.misses"), 0u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.gp"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg_records"), 5u);
 }
 
 // (c) Segment + page: logical 0x0040 -> linear 0x1040 -> page fault -> physical.
@@ -131,9 +131,9 @@ TEST(SegExamples, SegmentThenPage) {
   EXPECT_EQ(e.summary["cycles"], "4068");
   EXPECT_EQ(e.summary["faults"], "3");
   EXPECT_EQ(e.summary["walks"], "6");
-  EXPECT_EQ(json_counter(e.stats, "seg.desc_cache.misses"), 1u);
-  EXPECT_EQ(json_counter(e.stats, "seg.cycles"), 4u);
-  EXPECT_EQ(json_counter(e.stats, "os.faults"), 3u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.desc_cache.misses"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.cycles"), 4u);
+  EXPECT_EQ(json_counter(e.stats, "top.kernel.faults"), 3u);
 }
 
 // (d) Linux's flat model in long mode: linear = offset; FS base; canonical check.
@@ -159,9 +159,9 @@ TEST(SegExamples, LinuxFlatLongMode) {
   EXPECT_EQ(e.summary["translations"], "5");
   EXPECT_EQ(e.summary["cycles"], "7149");
   EXPECT_EQ(e.summary["faults"], "4");
-  EXPECT_EQ(json_counter(e.stats, "seg.faults.reason.non_canonical"), 1u);
-  EXPECT_EQ(json_counter(e.stats, "cpu.faults.non_canonical"), 0u);
-  EXPECT_EQ(json_counter(e.stats, "seg.cycles"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.reason.non_canonical"), 1u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.faults.non_canonical"), 0u);
+  EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.cycles"), 1u);
 }
 
 // The configurations the examples must not accept, named by key.

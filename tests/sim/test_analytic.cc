@@ -23,6 +23,7 @@
 #include "models/cpu/cpu_core.h"
 #include "models/os/first_touch.h"
 #include "models/sim/sim_config.h"
+#include "tests/common/cpu_fakes.h"
 #include "tests/sim/sim_test_util.h"
 #include "traces/trace_reader.h"
 
@@ -32,25 +33,7 @@ namespace {
 constexpr uint64_t kBase = 0x10000000;  // generator default base: 1G-, 2M-aligned; PD index 128
 
 // Memory with a fixed latency; faults go to the first-touch OS.
-class FixedLatencyEnv : public CpuCore::Env {
- public:
-  explicit FixedLatencyEnv(uint64_t latency) : latency_(latency) {}
-  Cycle access(PhysAddr /*a*/, bool is_write, Cycle at) override {
-    ++refs;
-    if (is_write) ++writes;
-    return at + Cycles(latency_);
-  }
-  void sync(Cycle /*t*/) override {}
-  FaultOutcome fault(const FaultInfo& f) override {
-    ++faults;
-    return os->handle(f);
-  }
-  FirstTouchMapper* os = nullptr;
-  uint64_t refs = 0, writes = 0, faults = 0;
-
- private:
-  uint64_t latency_;
-};
+using FixedLatencyEnv = testing::FakeEnv;
 
 using systest::make_config;
 using systest::Overrides;

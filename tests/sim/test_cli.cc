@@ -327,8 +327,9 @@ TEST(Cli, ResultsAndConfigRerun) {
   const std::string json = read_file(out1 + "/stats.json");
   EXPECT_EQ(json.rfind("{\n  \"stats\": [\n", 0), 0U);
   for (const char* s :
-       {"\"sim.cycles\"", "\"tlb.l1d.misses\"", "\"walker.walks\"", "\"walker.latency\"",
-        "\"dram.reads\"", "\"os.faults\"", "\"cpu.translations\""}) {
+       {"\"sim.cycles\"", "\"top.cpu0.tlb.l1d.misses\"", "\"top.cpu0.walker.walks\"",
+        "\"top.cpu0.walker.latency\"", "\"top.dram.reads\"", "\"top.kernel.faults\"",
+        "\"top.cpu0.translations\"", "\"top.dram.initiator.walker.latency\""}) {
     EXPECT_NE(json.find("{\"name\": " + std::string(s)), std::string::npos) << s;
   }
   EXPECT_NE(

@@ -186,8 +186,8 @@ TEST(ReferenceMode, PageCrossingAccesses) {
   }
   EXPECT_GT(crossing, 150U);
   RunResult r = run_sim({}, trace);
-  EXPECT_EQ(r.counters["cpu.page_splits"], crossing);
-  EXPECT_EQ(r.counters["cpu.translations"], 200000 + crossing);
+  EXPECT_EQ(r.counters["top.cpu0.page_splits"], crossing);
+  EXPECT_EQ(r.counters["top.cpu0.translations"], 200000 + crossing);
   expect_reference_equal(trace);
 }
 
@@ -216,11 +216,11 @@ TEST(ReferenceMode, MultiPatternTextTrace) {
   }
   systest::write_file(path, text);
   RunResult r = run_sim({}, path);
-  EXPECT_EQ(r.counters["cpu.records"], 100000U);
-  EXPECT_EQ(r.counters["cpu.fetches"], 20000U);
-  EXPECT_GT(r.counters["tlb.l1i.misses"], 0U);
-  EXPECT_GT(r.counters["cpu.page_splits"], 0U);
-  EXPECT_GT(r.counters["cpu.writes"], 0U);
+  EXPECT_EQ(r.counters["top.cpu0.records"], 100000U);
+  EXPECT_EQ(r.counters["top.cpu0.fetches"], 20000U);
+  EXPECT_GT(r.counters["top.cpu0.tlb.l1i.misses"], 0U);
+  EXPECT_GT(r.counters["top.cpu0.page_splits"], 0U);
+  EXPECT_GT(r.counters["top.cpu0.writes"], 0U);
   expect_reference_equal(path);
 }
 
@@ -256,8 +256,8 @@ TEST(Determinism, TwoCpusSameConfigTwice) {
   RunResult a = run_sim(o, trace);
   RunResult b = run_sim(o, trace);
   EXPECT_EQ(a.stats, b.stats) << diff(a.stats, b.stats);
-  EXPECT_EQ(a.counters["cpu0.records"], 50000U);
-  EXPECT_EQ(a.counters["cpu1.records"], 50000U);
+  EXPECT_EQ(a.counters["top.cpu0.records"], 50000U);
+  EXPECT_EQ(a.counters["top.cpu1.records"], 50000U);
 }
 
 // With several CPUs every DRAM request and every fault already waits for its
@@ -268,27 +268,27 @@ TEST(ReferenceMode, FourCpusSharingDram) {
   const Overrides o = {{"sim.cpus", "4"}};
   expect_reference_equal(trace, o);
   RunResult r = run_sim(o, trace);
-  EXPECT_EQ(r.counters["dram.batched_requests"],
-            r.counters["dram.reads"] + r.counters["dram.writes"]);
-  EXPECT_LT(r.counters["dram.batches"], r.counters["dram.batched_requests"]);
-  EXPECT_GT(r.counters["dram.reordered"], 0U);
+  EXPECT_EQ(r.counters["top.dram.batched_requests"],
+            r.counters["top.dram.reads"] + r.counters["top.dram.writes"]);
+  EXPECT_LT(r.counters["top.dram.batches"], r.counters["top.dram.batched_requests"]);
+  EXPECT_GT(r.counters["top.dram.reordered"], 0U);
 }
 
 // One CPU: every request is a batch of one, in either mode.
 TEST(ReferenceMode, OneCpuBatchesAreSingleRequests) {
   RunResult r = run_sim({}, "gen:uniform,count=50000,footprint=64M,seed=3");
-  EXPECT_EQ(r.counters["dram.batches"], r.counters["dram.reads"] + r.counters["dram.writes"]);
-  EXPECT_EQ(r.counters["dram.reordered"], 0U);
+  EXPECT_EQ(r.counters["top.dram.batches"], r.counters["top.dram.reads"] + r.counters["top.dram.writes"]);
+  EXPECT_EQ(r.counters["top.dram.reordered"], 0U);
 }
 
 // The counters of TLB behaviour (not timing) of a run.
 std::map<std::string, uint64_t> tlb_behaviour(const RunResult& r) {
   std::map<std::string, uint64_t> m;
   for (const auto& [k, v] : r.counters) {
-    if (k.rfind("tlb.", 0) == 0 || k == "walker.walks" || k == "walker.mem_refs" ||
-        k == "walker.ad_writes" || k == "cpu.faults" || k == "cpu.l1_hits" || k == "cpu.l2_hits" ||
-        k == "cpu.tlb_misses" || k == "os.faults" ||
-        k.rfind("os.mapped", 0) == 0) {
+    if (k.rfind("top.cpu0.tlb.", 0) == 0 || k == "top.cpu0.walker.walks" ||
+        k == "top.cpu0.walker.mem_refs" || k == "top.cpu0.walker.ad_writes" ||
+        k == "top.cpu0.faults" || k == "top.cpu0.l1_hits" || k == "top.cpu0.l2_hits" ||
+        k == "top.cpu0.tlb_misses" || k == "top.kernel.faults" || k.rfind("top.kernel.mapped", 0) == 0) {
       m[k] = v;
     }
   }
@@ -325,7 +325,7 @@ void expect_seed_moves_frames_only(const std::string& trace, const Overrides& ba
   // ...and so, on random accesses, does DRAM behaviour (banks and rows of
   // the page tables).
   if (dram_differs) {
-    EXPECT_NE(a.counters["dram.total_latency"], b.counters["dram.total_latency"]);
+    EXPECT_NE(a.counters["top.dram.total_latency"], b.counters["top.dram.total_latency"]);
   }
   // The TLBs see the same linear pages in the same order: same counts.
   auto ta = tlb_behaviour(a), tb = tlb_behaviour(b);

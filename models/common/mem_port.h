@@ -1,0 +1,86 @@
+// Memory requests between modules: TLM-2.0 loosely-timed b_transport of one
+// line, with an optional extension that names the initiator kind and says
+// whether the request is already in time order (design.md §2 rules 8-9).
+//
+// A shared memory target serves requests by arrival time. The arrival is
+// SystemC time plus the annotated delay (or the extension's explicit cycle,
+// which may lie behind SystemC time for a CPU that is catching up). A request
+// marked in-order is served at once; any other request waits until its
+// arrival and is served with the others arriving in that cycle, ties broken
+// by (arrival, initiator socket index).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <tlm>
+
+#include "models/common/sc_sync.h"
+#include "models/common/types.h"
+
+namespace mmusim {
+
+// Who made a memory request, for per-initiator statistics.
+enum class Initiator : uint8_t { kWalker, kData, kKernel, kDma, kOther };
+constexpr int kNumInitiators = 5;
+constexpr std::string_view initiator_name(Initiator i) {
+  switch (i) {
+    case Initiator::kWalker: return "walker";
+    case Initiator::kData: return "data";
+    case Initiator::kKernel: return "kernel";
+    case Initiator::kDma: return "dma";
+    case Initiator::kOther: return "other";
+  }
+  return "?";
+}
+
+// Present on the project's own requests, which are timing-only: the
+// initiator applies the functional effect to PhysMem itself.
+struct MemExtension : tlm::tlm_extension<MemExtension> {
+  Initiator who = Initiator::kOther;
+  Cycle arrival;         // when the request reaches the target
+  bool ordered = false;  // no other initiator can arrive at or before `arrival`
+  Cycle done;            // filled by the target: when the request completes
+  [[nodiscard]] tlm::tlm_extension_base* clone() const override { return new MemExtension(*this); }
+  void copy_from(const tlm::tlm_extension_base& o) override {
+    *this = static_cast<const MemExtension&>(o);
+  }
+};
+
+// An initiator's reusable request: one line at a time, synchronized through
+// the initiator's AgentSync, no allocation per request.
+class TimedMemRequest {
+ public:
+  explicit TimedMemRequest(Initiator who) {
+    ext_.who = who;
+    gp_.set_extension(&ext_);
+    gp_.set_data_ptr(data_);
+    gp_.set_data_length(sizeof data_);
+    gp_.set_streaming_width(sizeof data_);
+    gp_.set_byte_enable_ptr(nullptr);
+  }
+  ~TimedMemRequest() { gp_.clear_extension(&ext_); }
+  TimedMemRequest(const TimedMemRequest&) = delete;
+  TimedMemRequest& operator=(const TimedMemRequest&) = delete;
+
+  // Sends the request for the line at `a` arriving at `at` through `socket`;
+  // returns its completion cycle.
+  template <class Socket>
+  Cycle access(Socket& socket, AgentSync& sync, PhysAddr a, bool is_write, Cycle at) {
+    ext_.ordered = sync.before(at);
+    ext_.arrival = at;
+    const Cycle now = sync.clock().now();
+    sc_core::sc_time delay = at > now ? sync.clock().span(at - now) : sc_core::SC_ZERO_TIME;
+    gp_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    gp_.set_address(a.value() & ~uint64_t{sizeof data_ - 1});
+    gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    socket->b_transport(gp_, delay);
+    return ext_.done;
+  }
+
+ private:
+  tlm::tlm_generic_payload gp_;
+  MemExtension ext_;
+  unsigned char data_[8] = {};
+};
+
+}  // namespace mmusim

@@ -1,0 +1,77 @@
+// SystemC side of the timing rules (design.md §2): core-clock cycles <->
+// SystemC time, and one agent's synchronization with the others through the
+// sync horizon. An agent runs ahead of SystemC time on its own cycle stamps;
+// before it acts on shared state at cycle t it calls before(t), which returns
+// at once when t is before every other agent's next action (the action is
+// then in time order without waiting) and otherwise waits until t.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <systemc>
+
+#include "models/common/sync_horizon.h"
+#include "models/common/types.h"
+
+namespace mmusim {
+
+// Converts between core cycles and SystemC time (resolution 1 ps).
+struct ClockPeriod {
+  uint64_t ps = 1;
+  // The core clock's period for `mhz`, rounded to the picosecond.
+  static ClockPeriod of_mhz(uint64_t mhz) {
+    const uint64_t p = (1000000ULL + mhz / 2) / mhz;
+    return ClockPeriod{p == 0 ? 1 : p};
+  }
+  [[nodiscard]] Cycle now() const { return Cycle(sc_core::sc_time_stamp().value() / ps); }
+  [[nodiscard]] sc_core::sc_time span(Cycles c) const {
+    return sc_core::sc_time::from_value(c.count() * ps);
+  }
+  [[nodiscard]] Cycles cycles(const sc_core::sc_time& t) const { return Cycles(t.value() / ps); }
+};
+
+// One agent (a SystemC thread) and its entry in the sync horizon.
+class AgentSync {
+ public:
+  // `reference`: wait before every shared action (the reference mode, whose
+  // results the normal mode must reproduce exactly).
+  AgentSync(SyncHorizon& h, const std::string& name, const ClockPeriod& clk, bool reference)
+      : h_(h), id_(h.add(name)), clk_(clk), reference_(reference) {}
+  // Before acting on shared state at `t`: true when the action is in time
+  // order without waiting (no other agent can act at or before t); false
+  // after waiting until t (others may act at t too: the shared target breaks
+  // the tie).
+  bool before(Cycle t) {
+    if (!reference_ && t < h_.horizon(id_)) return true;
+    wait_until(t);
+    return false;
+  }
+  // Suspends until cycle t (no earlier than now); the horizon says this agent
+  // will not act before t.
+  void wait_until(Cycle t) {
+    h_.set(id_, t);
+    const Cycle now = clk_.now();
+    if (t > now) sc_core::wait(clk_.span(t - now));
+  }
+  // Waits for `e`, which fires no earlier than `t` (an I/O completion, a
+  // page unlock): the horizon holds t meanwhile.
+  void wait_event(sc_core::sc_event& e, Cycle t) {
+    h_.set(id_, t);
+    sc_core::wait(e);
+  }
+  // True when another agent exists that may act at some time.
+  [[nodiscard]] bool alone() const { return h_.horizon(id_) == SyncHorizon::kNever; }
+  // The agent will not act again.
+  void finish() { h_.set(id_, SyncHorizon::kNever); }
+  [[nodiscard]] const ClockPeriod& clock() const { return clk_; }
+  [[nodiscard]] SyncHorizon::Agent id() const { return id_; }
+  [[nodiscard]] bool reference() const { return reference_; }
+
+ private:
+  SyncHorizon& h_;
+  SyncHorizon::Agent id_;
+  const ClockPeriod& clk_;
+  bool reference_;
+};
+
+}  // namespace mmusim

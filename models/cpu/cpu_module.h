@@ -1,0 +1,92 @@
+// One CPU as a public SystemC module (top.cpuN) with its units as child
+// modules: agu (address generator), seg (segmentation unit), tlb (TLB
+// hierarchy and MSHRs) and walker (page walker, whose `mem` socket carries
+// walk references). The CPU's thread pulls records from a RecordSource and
+// runs them through CpuCore with plain calls on the units' cores; it calls
+// into SystemC only at the sync horizon (design.md §2): before a shared
+// action that another agent could reach first, and every `quantum` cycles
+// when another agent exists. quantum = 0 is the reference mode: it waits
+// before every access and every memory reference, and gives the same
+// results.
+//
+// Ports: `mem` (the CPU's own data references: descriptor reads and
+// writes), `walker.mem` (walks), `kernel` (page faults, to a KernelIf), and
+// the `control` export through which the kernel shoots down this CPU's TLB
+// entries (applied after the record in progress).
+#pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "models/common/kernel_if.h"
+#include "models/common/mem_port.h"
+#include "models/common/sc_sync.h"
+#include "models/cpu/agu_module.h"
+#include "models/cpu/cpu_core.h"
+#include "models/cpu/record_source.h"
+#include "models/seg/seg_module.h"
+#include "models/tlb/tlb_module.h"
+#include "models/walker/walker_module.h"
+
+namespace mmusim {
+
+struct CpuModuleConfig {
+  CpuCoreConfig core;
+  uint64_t quantum = 10000;  // cycles of run-ahead before a sync (0: reference mode)
+};
+
+class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuControlIf {
+ public:
+  AguModule agu;
+  SegModule seg;
+  TlbModule tlb;
+  WalkerModule walker;
+  tlm_utils::simple_initiator_socket<CpuModule> mem;
+  sc_core::sc_port<KernelIf> kernel;
+  sc_core::sc_export<CpuControlIf> control;
+
+  SC_HAS_PROCESS(CpuModule);
+  // `explain_out` receives the explain blocks of the first `explain` steps.
+  // `tables`: the descriptor tables of the address space (null: defaults).
+  // Throws InputError when an initial segment register cannot be loaded.
+  CpuModule(const sc_core::sc_module_name& name, uint32_t id, const CpuModuleConfig& cfg,
+            PhysMem& phys, SyncHorizon& horizon, const ClockPeriod& clk, RecordSource& source,
+            uint64_t explain = 0, std::vector<std::string>* explain_out = nullptr,
+            DescriptorTables* tables = nullptr);
+
+  [[nodiscard]] const char* kind() const override { return "CpuModule"; }
+  [[nodiscard]] CpuCore& core() { return *core_; }
+  [[nodiscard]] const CpuCore& core() const { return *core_; }
+  // The exception that stopped this CPU's thread, if any.
+  [[nodiscard]] std::exception_ptr error() const { return error_; }
+  // This CPU's statistics and its units', under its module name.
+  void visit(StatVisitor& v) const;
+
+  // CpuControlIf.
+  void post_shootdown(const Shootdown& s) override;
+  [[nodiscard]] uint32_t running_pid() const override { return core_->context().pid; }
+
+ private:
+  // CpuCore::Env.
+  Cycle access(PhysAddr a, bool is_write, Cycle at) override {
+    return request_.access(mem, sync_, a, is_write, at);
+  }
+  void sync(Cycle t) override { sync_.before(t); }
+  FaultOutcome fault(const FaultInfo& f) override { return kernel->fault(f, sync_); }
+  void run();
+
+  AgentSync sync_;
+  RecordSource& source_;
+  uint64_t quantum_;
+  TimedMemRequest request_;
+  std::unique_ptr<CpuCore> core_;
+  bool control_pending_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace mmusim

@@ -1,0 +1,143 @@
+#include "models/dram/dram_module.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mmusim {
+
+DramModule::DramModule(const sc_core::sc_module_name& name, const DramConfig& cfg,
+                       const ClockPeriod& clk, PhysMem* backing)
+    : sc_module(name),
+      socket("socket"),
+      dram_(cfg),
+      clk_(clk),
+      backing_(backing),
+      capacity_(cfg.capacity_bytes()) {
+  socket.register_b_transport(this, &DramModule::b_transport);
+  SC_METHOD(schedule);
+  sensitive << batch_event_;
+  dont_initialize();
+}
+
+size_t DramModule::take_event() {
+  if (free_events_.empty()) {
+    wake_.emplace_back();
+    return wake_.size() - 1;
+  }
+  const size_t e = free_events_.back();
+  free_events_.pop_back();
+  return e;
+}
+
+void DramModule::account(Initiator who, Cycle arrival, Cycle done) {
+  DramInitiatorStats& s = by_initiator_[static_cast<size_t>(who)];
+  ++s.requests;
+  s.latency.add((done - arrival).count());
+}
+
+void DramModule::move_data(tlm::tlm_generic_payload& p) {
+  if (backing_ == nullptr || p.get_data_ptr() == nullptr) return;
+  unsigned char* d = p.get_data_ptr();
+  const uint64_t a = p.get_address();
+  for (unsigned i = 0; i < p.get_data_length(); ++i) {
+    const PhysAddr word((a + i) & ~uint64_t{7});
+    const unsigned shift = 8 * static_cast<unsigned>((a + i) & 7);
+    if (p.is_write()) {
+      const uint64_t w = backing_->read64(word);
+      backing_->write64(word, (w & ~(uint64_t{0xFF} << shift)) | (uint64_t{d[i]} << shift));
+    } else if (p.is_read()) {
+      d[i] = static_cast<unsigned char>(backing_->read64(word) >> shift);
+    }
+  }
+}
+
+void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  if (p.get_address() >= capacity_ ||
+      p.get_address() + std::max(1U, p.get_data_length()) > capacity_) {
+    p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  if (p.get_command() == tlm::TLM_IGNORE_COMMAND) {
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  MemExtension* x = nullptr;
+  p.get_extension(x);
+  const Cycle now = clk_.now();
+  const Cycle arrival = x != nullptr ? x->arrival : now + clk_.cycles(delay);
+  const Initiator who = x != nullptr ? x->who : Initiator::kOther;
+  const PhysAddr line(p.get_address());
+  Cycle done;
+  if (x != nullptr && x->ordered) {
+    // The initiator guarantees time order: a batch of one, served at once.
+    done = dram_.access(line, p.is_write(), arrival);
+    ++batches_;
+    ++batched_requests_;
+  } else {
+    // Wait for the arrival, then join that cycle's batch.
+    if (arrival > now) sc_core::wait(clk_.span(arrival - now));
+    if (pending_.empty()) batch_event_.notify(sc_core::SC_ZERO_TIME);
+    const size_t ev = take_event();  // one per waiting request
+    pending_.push_back(Pending{DramRequest{line, p.is_write(), arrival}, static_cast<uint32_t>(id),
+                               who, &done, &wake_[ev]});
+    sc_core::wait(wake_[ev]);
+    free_events_.push_back(ev);
+  }
+  account(who, arrival, done);
+  // The project's initiators keep functional contents in PhysMem themselves
+  // (timing-only requests); a plain initiator's data moves here.
+  if (x == nullptr) move_data(p);
+  if (x != nullptr) x->done = done;
+  const Cycle t = clk_.now();
+  delay = done > t ? clk_.span(done - t) : sc_core::SC_ZERO_TIME;
+  p.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void DramModule::schedule() {
+  // Arrival order, ties by socket index: the order in which SystemC happened
+  // to run the initiators never matters.
+  order_.resize(pending_.size());
+  for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  std::stable_sort(order_.begin(), order_.end(), [this](size_t a, size_t b) {
+    const Pending& x = pending_[a];
+    const Pending& y = pending_[b];
+    return x.req.arrival != y.req.arrival ? x.req.arrival < y.req.arrival : x.socket < y.socket;
+  });
+  reqs_.clear();
+  for (size_t i : order_) reqs_.push_back(pending_[i].req);
+  done_.assign(reqs_.size(), Cycle(0));
+  dram_.access_batch(reqs_.data(), reqs_.size(), done_.data());
+  ++batches_;
+  batched_requests_ += reqs_.size();
+  for (size_t i = 0; i + 1 < done_.size(); ++i) {
+    if (done_[i + 1] < done_[i]) ++reordered_;  // a younger request finished first
+  }
+  for (size_t k = 0; k < order_.size(); ++k) {
+    const Pending& q = pending_[order_[k]];
+    *q.done = done_[k];
+    q.wake->notify(sc_core::SC_ZERO_TIME);
+  }
+  pending_.clear();
+}
+
+void DramModule::visit(StatVisitor& v, const std::string& prefix) const {
+  PrefixedVisitor pv(v, prefix);
+  dram_.visit(pv);
+  pv.counter("dram.batches", "batches",
+             "groups of requests scheduled together (an in-order request is a group of one)",
+             batches_);
+  pv.counter("dram.batched_requests", "requests", "requests scheduled in those groups",
+             batched_requests_);
+  pv.counter("dram.reordered", "requests",
+             "requests that FR-FCFS completed before an older one of their group", reordered_);
+  for (int i = 0; i < kNumInitiators; ++i) {
+    const DramInitiatorStats& s = by_initiator_[static_cast<size_t>(i)];
+    const std::string base =
+        "dram.initiator." + std::string(initiator_name(static_cast<Initiator>(i)));
+    pv.counter(base + ".requests", "requests", "requests from this kind of initiator", s.requests);
+    pv.histogram(base + ".latency", "cycles",
+                 "arrival to completion of this kind of initiator's requests", s.latency);
+  }
+}
+
+}  // namespace mmusim
