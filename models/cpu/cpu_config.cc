@@ -1,5 +1,8 @@
 #include "models/cpu/cpu_config.h"
 
+#include <stdexcept>
+#include <string>
+
 #include "models/common/config_schema.h"
 
 namespace mmusim {
@@ -11,6 +14,21 @@ void add_keys(ConfigSchema& s, AddressGeneratorConfig& c) {
                "cycles of an INVLPG/INVPCID/FLUSH record after the pipeline drained (serializing)");
   s.add_u32("cpu.window", &c.window, "accesses",
             "outstanding accesses (memory-level parallelism); in-order retirement", 1, 4096);
+}
+
+void add_keys(ConfigSchema& s, CpuControlConfig& c) {
+  s.add_custom(
+      "cpu.ctx_switch_tlb", "policy",
+      "what an address-space switch (MOV CR3) does to the TLBs: pcid (entries of every PCID stay) "
+      "or flush (every non-global entry goes)",
+      [&c](const std::string& v) {
+        const auto p = parse_ctx_switch_tlb(v);
+        if (!p) throw std::invalid_argument("expected pcid or flush");
+        c.ctx_switch = *p;
+      },
+      [&c] { return std::string(ctx_switch_tlb_name(c.ctx_switch)); });
+  s.add_cycles("cpu.ipi_cost", &c.ipi_cost,
+               "cycles a received TLB-shootdown IPI costs the target CPU (entry, INVLPG, exit)");
 }
 
 }  // namespace mmusim

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "models/common/types.h"
+#include "models/cpu/cpu_context.h"
 
 namespace mmusim {
 
@@ -22,5 +23,17 @@ struct AddressGeneratorConfig {
 // Binds cpu.issue_width, cpu.invalidation_cost and cpu.window to `c` (which
 // must outlive the schema); the schema enforces their ranges.
 void add_keys(ConfigSchema& s, AddressGeneratorConfig& c);
+
+// How the CPU takes address-space switches and other CPUs' shootdowns.
+struct CpuControlConfig {
+  CtxSwitchTlb ctx_switch = CtxSwitchTlb::kPcid;  // cpu.ctx_switch_tlb
+  // Cycles a received TLB-shootdown IPI costs the target CPU (interrupt
+  // entry, INVLPG, exit). 1500 = 0.5 µs at 3 GHz: an assumption inside the
+  // measured 0.3-1 µs of a remote invalidation's handler (os-model.md §2.9).
+  Cycles ipi_cost{1500};
+};
+
+// Binds cpu.ctx_switch_tlb and cpu.ipi_cost to `c`.
+void add_keys(ConfigSchema& s, CpuControlConfig& c);
 
 }  // namespace mmusim

@@ -30,6 +30,8 @@ size_t DramModule::take_event() {
 }
 
 void DramModule::account(Initiator who, Cycle arrival, Cycle done) {
+  if (arrival < latest_arrival_) ++late_arrivals_;
+  latest_arrival_ = max(latest_arrival_, arrival);
   DramInitiatorStats& s = by_initiator_[static_cast<size_t>(who)];
   ++s.requests;
   s.latency.add((done - arrival).count());
@@ -130,6 +132,10 @@ void DramModule::visit(StatVisitor& v, const std::string& prefix) const {
              batched_requests_);
   pv.counter("dram.reordered", "requests",
              "requests that FR-FCFS completed before an older one of their group", reordered_);
+  pv.counter("dram.late_arrivals", "requests",
+             "requests served after a request that arrived later (an initiator outside the sync "
+             "horizon that others ran ahead of); 0 when every initiator is an agent",
+             late_arrivals_);
   for (int i = 0; i < kNumInitiators; ++i) {
     const DramInitiatorStats& s = by_initiator_[static_cast<size_t>(i)];
     const std::string base =

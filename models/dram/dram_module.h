@@ -11,6 +11,13 @@
 // arrivals of that delta cycle, ties broken by (arrival, socket index). The
 // completion comes back in the extension and as the annotated delay.
 //
+// An initiator takes part in time order through its agent in the sync
+// horizon (sc_sync.h: AgentSync::before before each request). An initiator
+// without an agent is served when it calls, and other agents may have run
+// ahead of it (the usual loosely-timed approximation): dram.late_arrivals
+// counts requests served after one that arrived later (0 when every
+// initiator is an agent).
+//
 // Reads and writes move data when the module has a backing PhysMem (the
 // functional memory): a plain TLM initiator then reads what the page tables
 // hold. Statistics per initiator kind (walker, data, kernel, DMA, other):
@@ -86,7 +93,8 @@ class DramModule : public sc_core::sc_module {
   std::vector<DramRequest> reqs_;
   std::vector<Cycle> done_;
   std::vector<size_t> order_;
-  uint64_t batches_ = 0, batched_requests_ = 0, reordered_ = 0;
+  uint64_t batches_ = 0, batched_requests_ = 0, reordered_ = 0, late_arrivals_ = 0;
+  Cycle latest_arrival_{0};
   std::array<DramInitiatorStats, kNumInitiators> by_initiator_{};
 };
 

@@ -81,7 +81,8 @@ void FirstTouchMapper::visit(StatVisitor& v) const {
   }
   v.counter("kernel.skipped", "accesses", "faults the OS could not resolve (access skipped)",
             stats_.skipped);
-  v.counter("kernel.fault_cycles", "cycles", "cycles spent in the fault handler", stats_.fault_cycles);
+  v.counter("kernel.fault_cycles", "cycles", "cycles spent in the fault handler",
+            stats_.fault_cycles);
   v.counter("kernel.page_table_frames", "frames", "frames allocated for page tables",
             table_.table_frames());
   v.histogram("kernel.fault_cost", "cycles", "cost of each handled page fault", stats_.cost);

@@ -28,6 +28,9 @@ class KernelServices {
   // (IPIs sent at s.at); returns when the initiator may go on (its IPI cost,
   // acks included), s.at when no other CPU runs the process.
   virtual Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) = 0;
+  // Releases `key` (a page whose I/O completed, a lock): the faults waiting
+  // for it resume now (their kernel steps continue at the current cycle).
+  virtual void release(uint64_t key) = 0;
 
   // Zero-fills the 4 KiB frame: 64 line writes, one issued per cycle from
   // `at`; returns when the last completes.
@@ -43,7 +46,7 @@ struct KernelStep {
   enum class Kind : uint8_t {
     kDone,      // `outcome` is the fault's answer
     kWaitIo,    // wait until `until` (the I/O `key` completes), then resume
-    kWaitPage,  // wait until the page (or lock) `key` is released, then resume
+    kWaitPage,  // wait until the page (or lock) `key` is released (release()), then resume
   };
   Kind kind = Kind::kDone;
   FaultOutcome outcome;
@@ -76,8 +79,6 @@ class Kernel {
   virtual KernelStep fault(const FaultInfo& f, KernelServices& s) = 0;
   // The wait that the last step of fault `f` asked for ended at `now`.
   virtual KernelStep resume(const FaultInfo& f, uint64_t key, Cycle now, KernelServices& s) = 0;
-  // Keys (pages, locks) released since the last call: their waiters resume.
-  virtual void take_releases(std::vector<uint64_t>& out) = 0;
   // The root of process `pid`'s page tables (CR3).
   [[nodiscard]] virtual PhysAddr root(uint32_t pid) const = 0;
   // The core's statistics under "kernel." (module-neutral names).
@@ -95,7 +96,6 @@ class SimpleKernel : public Kernel {
                     KernelServices& s) override {
     return KernelStep::done(handle(f, s));
   }
-  void take_releases(std::vector<uint64_t>& /*out*/) override {}
 };
 
 }  // namespace mmusim

@@ -23,6 +23,10 @@ class KernelModule::Services : public KernelServices {
     }
     return any ? s.at + m_.cfg_.shootdown_cost : s.at;
   }
+  void release(uint64_t key) override {
+    auto it = m_.waits_.find(key);
+    if (it != m_.waits_.end()) m_.events_[it->second].notify(sc_core::SC_ZERO_TIME);
+  }
 
  private:
   KernelModule& m_;
@@ -50,20 +54,10 @@ sc_core::sc_event& KernelModule::event_for(uint64_t key) {
   return events_[it->second];
 }
 
-void KernelModule::release_waiters() {
-  released_.clear();
-  core_.take_releases(released_);
-  for (uint64_t key : released_) {
-    auto it = waits_.find(key);
-    if (it != waits_.end()) events_[it->second].notify(sc_core::SC_ZERO_TIME);
-  }
-}
-
 FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
   Services s(*this, caller);
   KernelStep st = core_.fault(f, s);
   for (;;) {
-    release_waiters();
     if (st.kind == KernelStep::Kind::kDone) break;
     const Cycle from = caller.clock().now();
     if (st.kind == KernelStep::Kind::kWaitIo) {

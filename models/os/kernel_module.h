@@ -21,15 +21,9 @@
 #include "models/common/mem_port.h"
 #include "models/common/stats.h"
 #include "models/os/kernel.h"
+#include "models/os/os_config.h"
 
 namespace mmusim {
-
-struct KernelModuleConfig {
-  // Cycles the initiator of a TLB shootdown spends (IPIs, waiting for the
-  // acks) when another CPU runs the process. 6000 = 2 µs at 3 GHz, the low
-  // end of the 2-5 µs measured (os-model.md §2.9).
-  Cycles shootdown_cost{6000};
-};
 
 struct KernelModuleStats {
   std::array<uint64_t, kNumFaultClasses> faults{};
@@ -58,14 +52,12 @@ class KernelModule : public sc_core::sc_module, public KernelIf {
  private:
   class Services;
   sc_core::sc_event& event_for(uint64_t key);
-  void release_waiters();
 
   Kernel& core_;
   KernelModuleConfig cfg_;
   TimedMemRequest request_;
   std::map<uint64_t, size_t> waits_;  // key -> event index
   std::deque<sc_core::sc_event> events_;
-  std::vector<uint64_t> released_;
   KernelModuleStats stats_;
 };
 

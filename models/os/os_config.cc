@@ -27,6 +27,21 @@ void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions) {
                "linear regions mapped with large pages: START-END:SIZE[,...] (SIZE 2M, 4M or 1G)");
 }
 
+void add_keys(ConfigSchema& s, KernelModuleConfig& c) {
+  s.add_custom(
+      "os.model", "model",
+      "the kernel model: first_touch (a page is mapped on its first touch at "
+      "os.minor_fault_cost, one address space, no backing store)",
+      [&c](const std::string& v) {
+        if (v != "first_touch") throw std::invalid_argument("expected first_touch");
+        c.model = OsModel::kFirstTouch;
+      },
+      [] { return std::string("first_touch"); });
+  s.add_cycles("os.shootdown_cost", &c.shootdown_cost,
+               "cycles the kernel spends on a TLB shootdown (IPIs and acks) when other CPUs run "
+               "the process");
+}
+
 std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::string& text,
                                            PagingMode mode) {
   std::vector<HugeRegion> out;

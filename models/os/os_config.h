@@ -31,6 +31,23 @@ struct FirstTouchConfig {
   std::vector<HugeRegion> regions;                     // large-page regions
 };
 
+// The kernel model behind the CPUs' faults (os.model). first_touch maps a
+// page on its first touch at a fixed cost (one address space, no backing
+// store); linux, the full kernel model, comes with the kernel issue.
+enum class OsModel : uint8_t { kFirstTouch };
+
+// The kernel module's own parameters (whatever the model).
+struct KernelModuleConfig {
+  OsModel model = OsModel::kFirstTouch;  // os.model
+  // Cycles the initiator of a TLB shootdown spends (IPIs, waiting for the
+  // acks) when another CPU runs the process. 6000 = 2 µs at 3 GHz, the low
+  // end of the 2-5 µs measured (os-model.md §2.9).
+  Cycles shootdown_cost{6000};  // os.shootdown_cost
+};
+
+// Binds os.model and os.shootdown_cost to `c`.
+void add_keys(ConfigSchema& s, KernelModuleConfig& c);
+
 // Binds os.phys_mem, os.reserved_low and os.minor_fault_cost to `c`, and
 // os.huge_regions to `huge_regions` (the text, parsed by parse_huge_regions()
 // once the paging mode is known); all must outlive the schema.

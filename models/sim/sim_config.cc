@@ -24,10 +24,12 @@ void add_keys(ConfigSchema& s, SimParams& p) {
 void build_schema(ConfigSchema& s, SimConfig& c) {
   add_keys(s, c.sim);
   add_keys(s, c.cpu);
+  add_keys(s, c.cpu_control);
   add_keys(s, c.tlb);
   add_keys(s, c.walker, c.paging_mode, c.pwc);
   add_keys(s, c.dram);
   add_keys(s, c.os, c.huge_regions);
+  add_keys(s, c.kernel);
   add_keys(s, c.seg, c.seg_keys);
 }
 

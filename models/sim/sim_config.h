@@ -33,13 +33,15 @@ void add_keys(ConfigSchema& s, SimParams& p);
 struct SimConfig {
   SimParams sim;
   AddressGeneratorConfig cpu;
+  CpuControlConfig cpu_control;  // cpu.ctx_switch_tlb, cpu.ipi_cost
   TlbConfig tlb;
   WalkerConfig walker;
   std::string paging_mode = "4level";  // walker.mode as written
   PwcParams pwc;                       // walker.pwc.*
   DramConfig dram;
   FirstTouchConfig os;
-  std::string huge_regions;  // os.huge_regions text
+  KernelModuleConfig kernel;  // os.model, os.shootdown_cost
+  std::string huge_regions;   // os.huge_regions text
   // [seg]: the seg core's keys. seg.mode "auto" (the default) resolves in
   // finalize(): long for 4level/5level paging, flat otherwise; seg.cpl and
   // seg.canonical_bits follow sim.user and walker.mode unless set.

@@ -144,6 +144,8 @@ CpuModuleConfig cpu_config(const SimConfig& c) {
   cc.pid = 1;
   cc.asid = Asid(static_cast<uint16_t>(c.sim.asid));
   cc.seg = c.seg;
+  cc.ctx_switch = c.cpu_control.ctx_switch;
+  cc.ipi_cost = c.cpu_control.ipi_cost;
   m.quantum = c.sim.quantum;
   return m;
 }
@@ -158,7 +160,7 @@ class Top : public sc_core::sc_module {
       uint64_t setup_records)
       : sc_module(name),
         dram("dram", cfg.dram, clk, &phys),
-        kernel("kernel", kernel_core, KernelModuleConfig{}) {
+        kernel("kernel", kernel_core, cfg.kernel) {
     kernel.mem.bind(dram.socket);
     for (uint32_t i = 0; i < cfg.sim.cpus; ++i) {
       try {  // loads the initial segment registers from the descriptor tables

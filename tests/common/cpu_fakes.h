@@ -58,6 +58,7 @@ class FakeEnv : public CpuCore::Env, public KernelServices {
     return access(line, is_write, at);
   }
   Cycle shootdown(const Shootdown& s, uint32_t /*pid*/, uint32_t /*self*/) override { return s.at; }
+  void release(uint64_t /*key*/) override {}
 
   Kernel* os = nullptr;
   uint64_t kernel_refs = 0;

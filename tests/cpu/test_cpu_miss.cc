@@ -249,5 +249,67 @@ TEST(CpuMiss, MergedWriteToAReadOnlyPageFaultsAfterTheFill) {
   EXPECT_EQ(p.env.faults[0].kind, AccessKind::kWrite);
 }
 
+// MOV CR3 semantics: a second address space (its own page table and PCID);
+// with PCIDs the first space's entries survive the round trip, with flushes
+// they do not. Each switch waits for the pending walks (serializing).
+TEST(CpuContextSwitch, PcidKeepsEntriesFlushDropsThem) {
+  for (const CtxSwitchTlb policy : {CtxSwitchTlb::kPcid, CtxSwitchTlb::kFlush}) {
+    SCOPED_TRACE(std::string(ctx_switch_tlb_name(policy)));
+    CpuCoreConfig c;
+    c.ctx_switch = policy;
+    FirstTouchConfig low, high;  // the two kernels' frames must not overlap
+    low.phys_bytes = 1ULL << 30;
+    high.reserved_low = 2ULL << 30;
+    high.phys_bytes = 4ULL << 30;
+    Plain p(c, low);
+    FirstTouchMapper other(high, p.mem);  // the second process's page table
+    p.core->process(rec(0x400000));       // process 1: faults, maps, fills
+    p.core->drain();
+    const CpuContext first = p.core->context();
+    EXPECT_EQ(first.pid, 1U);
+    const Cycle t = p.core->switch_to(CpuContext{2, Asid(2), other.root()}, Cycle(50000));
+    EXPECT_EQ(t, Cycle(50000));
+    EXPECT_EQ(p.core->context().pcid, Asid(2));
+    EXPECT_EQ(p.core->walker().root(), other.root());
+    p.env.os = &other;
+    p.core->process(rec(0x400000));  // process 2's own page: another fault
+    p.core->drain();
+    EXPECT_EQ(other.stats().faults, 1U);
+    p.core->switch_to(first, Cycle(100000));
+    p.env.os = p.os.get();
+    const uint64_t misses = p.core->stats().tlb_misses;
+    p.core->process(rec(0x400008));
+    p.core->finish();
+    EXPECT_EQ(p.core->stats().tlb_misses - misses, policy == CtxSwitchTlb::kPcid ? 0U : 1U);
+    EXPECT_EQ(p.core->stats().context_switches, 2U);
+    EXPECT_EQ(p.os->stats().faults, 1U);  // process 1's page stayed mapped
+  }
+}
+
+// A shootdown received by a plain core: applied as an interrupt after the
+// pending walks, costing cfg.ipi_cost cycles, and the page misses afterwards.
+TEST(CpuShootdown, ReceivedInvalidationCostsTheIpiAndDropsTheEntry) {
+  CpuCoreConfig c;
+  c.ipi_cost = Cycles(777);
+  Plain p(c);
+  p.core->process(rec(0x400000));
+  p.core->drain();
+  Shootdown sd;
+  sd.kind = Shootdown::Kind::kPage;
+  sd.addr = LinearAddr(0x400000);
+  sd.pcid = p.core->context().pcid;
+  p.core->post(sd);
+  EXPECT_TRUE(p.core->has_shootdowns());
+  p.core->receive_shootdowns();
+  EXPECT_FALSE(p.core->has_shootdowns());
+  const uint64_t misses = p.core->stats().tlb_misses;
+  p.core->process(rec(0x400008));
+  p.core->finish();
+  EXPECT_EQ(p.core->stats().shootdowns, 1U);
+  EXPECT_EQ(p.core->stats().shootdown_cycles, 777U);
+  EXPECT_EQ(p.core->stats().tlb_misses - misses, 1U);  // the entry was dropped
+  EXPECT_EQ(p.os->stats().faults, 1U);                 // the page is still mapped
+}
+
 }  // namespace
 }  // namespace mmusim

@@ -170,6 +170,30 @@ TEST(Cli, CompatibilityModeSegmentsThenWalksFourLevels) {
   EXPECT_NE(r.out.find("4level paging"), std::string::npos);
 }
 
+// The module hierarchy: the names stats.json uses as prefixes.
+TEST(Cli, ListModulesPrintsTheHierarchyWithoutATrace) {
+  ProcessResult r = mmusim({"--list-modules", "--sim.cpus=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "top  (System)\n"
+            "  top.dram  (DramModule)\n"
+            "  top.kernel  (KernelModule)\n"
+            "  top.cpu0  (CpuModule)\n"
+            "    top.cpu0.agu  (AguModule)\n"
+            "    top.cpu0.seg  (SegModule)\n"
+            "    top.cpu0.tlb  (TlbModule)\n"
+            "    top.cpu0.walker  (WalkerModule)\n"
+            "  top.cpu1  (CpuModule)\n"
+            "    top.cpu1.agu  (AguModule)\n"
+            "    top.cpu1.seg  (SegModule)\n"
+            "    top.cpu1.tlb  (TlbModule)\n"
+            "    top.cpu1.walker  (WalkerModule)\n");
+  EXPECT_EQ(r.err, "");
+  ProcessResult bad = mmusim({"--list-modules", "--sim.cpus=0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("sim.cpus"), std::string::npos) << bad.err;
+}
+
 // An access to a page whose walk is still pending is explained as a merge.
 TEST(Cli, ExplainShowsMergedMisses) {
   TempDir d;

@@ -26,24 +26,29 @@ void expect_family(const ConfigSchema& s, const std::string& prefix) {
 
 TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   SimConfig c;
-  ConfigSchema sim, cpu, tlb, walker, dram, os, seg;
+  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, seg;
   add_keys(sim, c.sim);
   add_keys(cpu, c.cpu);
+  add_keys(cpu_control, c.cpu_control);
   add_keys(tlb, c.tlb);
   add_keys(walker, c.walker, c.paging_mode, c.pwc);
   add_keys(dram, c.dram);
   add_keys(os, c.os, c.huge_regions);
+  add_keys(kernel, c.kernel);
   add_keys(seg, c.seg, c.seg_keys);
   expect_family(sim, "sim.");
   expect_family(cpu, "cpu.");
+  expect_family(cpu_control, "cpu.");
   expect_family(tlb, "tlb.");
   expect_family(walker, "walker.");
   expect_family(dram, "dram.");
   expect_family(os, "os.");
+  expect_family(kernel, "os.");
   expect_family(seg, "seg.");
   // build_schema() composes them, in this order (the order of --help).
   std::vector<std::string> all;
-  for (const ConfigSchema* s : {&sim, &cpu, &tlb, &walker, &dram, &os, &seg}) {
+  for (const ConfigSchema* s :
+       {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel, &seg}) {
     for (const auto& n : names(*s)) all.push_back(n);
   }
   SimConfig c2;
