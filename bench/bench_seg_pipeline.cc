@@ -56,7 +56,8 @@ struct Machine {
     if (sm == SegMode::kLong64) cc.seg.canonical_bits = pm == PagingMode::k5Level ? 57 : 48;
     // GDT[5] (0x2B): user data, Accessed clear at first, next to the flat GDT.
     tables = DescriptorTables::defaults(cc.seg);
-    tables.set(LinearAddr(8 * 5), make_segment(0, 1ULL << 32, kDataReadWrite, 3).encode());
+    tables.set(LinearAddr(uint64_t{8} * 5),
+               make_segment(0, 1ULL << 32, kDataReadWrite, 3).encode());
     core = std::make_unique<CpuCore>(0, cc, mem, env, 0, nullptr, &tables);
     core->set_root(os->root());
   }

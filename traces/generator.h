@@ -47,7 +47,6 @@ std::unique_ptr<TraceReader> make_generator(const GeneratorSpec& spec);
 // open_generator("uniform,footprint=64M") == make_generator(parse_generator_spec(...)).
 std::unique_ptr<TraceReader> open_generator(const std::string& spec);
 
-
 // A pseudo-random permutation of [0, n) (4-round Feistel + cycle walking).
 class RandomPermutation {
  public:

@@ -29,7 +29,6 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
  private:
   friend class line_format::LineTraceReader<TextTraceReader>;  // calls parse_line
 
- private:
   [[noreturn]] void fail(const char* line, const char* at, const std::string& what) const {
     throw input_error(path(), "line " + std::to_string(current_line()),
                       what + " at column " + std::to_string(at - line + 1));

@@ -113,8 +113,8 @@ struct FaultTiming {
   }
   static constexpr std::string_view name(Part p) {
     constexpr std::array<std::string_view, kNumParts> kNames = {
-        "trap",   "vma_lookup", "alloc",     "reclaim",     "zero_copy", "io_queue", "device",
-        "dma",    "interrupt",  "wake",      "pte_install", "shootdown", "return"};
+        "trap", "vma_lookup", "alloc", "reclaim",     "zero_copy", "io_queue", "device",
+        "dma",  "interrupt",  "wake",  "pte_install", "shootdown", "return"};
     return kNames[p];
   }
 };

@@ -16,9 +16,9 @@
 #include <variant>
 #include <vector>
 
+#include "models/arch/descriptor.h"
 #include "models/common/stats.h"
 #include "models/common/types.h"
-#include "models/arch/descriptor.h"
 #include "models/seg/seg_config.h"
 
 namespace mmusim {

@@ -19,7 +19,7 @@
 namespace mmusim {
 
 struct MshrEntry {
-  Vpn vpn;             // page number at the translation's size
+  Vpn vpn;              // page number at the translation's size
   unsigned shift = 12;  // log2 of the page size
   Asid asid;
   Translation result;  // what the walk will return (known at request)

@@ -8,7 +8,6 @@
 
 namespace mmusim {
 
-
 class RandomPolicy {
  public:
   void reset(uint32_t /*sets*/, uint32_t ways, uint64_t seed) {

@@ -157,7 +157,7 @@ struct Plain {
   FakeEnv env{100};
   std::unique_ptr<FirstTouchMapper> os;
   std::unique_ptr<CpuCore> core;
-  explicit Plain(CpuCoreConfig c = {}, FirstTouchConfig oc = {}) {
+  explicit Plain(const CpuCoreConfig& c = {}, const FirstTouchConfig& oc = {}) {
     os = std::make_unique<FirstTouchMapper>(oc, mem);
     env.os = os.get();
     core = std::make_unique<CpuCore>(0, c, mem, env);

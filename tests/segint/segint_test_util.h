@@ -20,8 +20,8 @@
 
 #include "models/arch/descriptor.h"
 #include "models/cpu/cpu_core.h"
-#include "tests/common/cpu_fakes.h"
 #include "models/os/first_touch.h"
+#include "tests/common/cpu_fakes.h"
 
 namespace mmusim::segint {
 

@@ -31,7 +31,7 @@ SegConfig user_protected(uint64_t gdt_base = kGdt) {
 
 DescriptorTables tables_for(const SegConfig& c) {
   DescriptorTables t = DescriptorTables::defaults(c);
-  t.set(LinearAddr(c.gdt_base + 8 * 5), kUserData);
+  t.set(LinearAddr(c.gdt_base + uint64_t{8} * 5), kUserData);
   return t;
 }
 

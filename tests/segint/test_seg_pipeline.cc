@@ -12,7 +12,6 @@
 namespace mmusim {
 namespace {
 
-using segint::desc;
 using segint::fx;
 using segint::load;
 using segint::R;
@@ -100,7 +99,7 @@ class SegProtected : public ::testing::TestWithParam<ProtCase> {
   static DescriptorTables tables(const SegConfig& c) {
     DescriptorTables t = DescriptorTables::defaults(c);
     auto put = [&](unsigned i, const SegmentDescriptor& d) {
-      t.set(LinearAddr(kGdtBase + 8 * i), d.encode());
+      t.set(LinearAddr(kGdtBase + uint64_t{8} * i), d.encode());
     };
     put(5, make_segment(0x10000, 0x1000, kDataReadWrite, 0));
     put(6, make_segment(0x20000, 0x1000, kCodeExecOnly, 0));
@@ -229,7 +228,7 @@ TEST(SegPipeline, ProtectedFaultCompletesAtIssuePlusSegmentCost) {
   SegConfig c = seg_config(SegMode::kProtected32);
   c.base_cost = Cycles(3);
   DescriptorTables t = DescriptorTables::defaults(c);
-  t.set(LinearAddr(8 * 2), make_segment(0x10000, 0x100, kDataReadWrite, 0).encode());
+  t.set(LinearAddr(uint64_t{8} * 2), make_segment(0x10000, 0x100, kDataReadWrite, 0).encode());
   Rig rig(PagingMode::kOff, c, 100, 100, false, &t);
   rig.run({rd(0x0), rd(0x100), rd(0x4)});
   const std::string e = rig.explained();
@@ -349,7 +348,8 @@ void expect_walk_behind_segment(PagingMode pm) {
   SegConfig c = seg_config(SegMode::kProtected32);
   c.cpl = 3;  // user: DS = 0x23, GDT[4]
   DescriptorTables t = DescriptorTables::defaults(c);
-  t.set(LinearAddr(8 * 4), make_segment(0x00400000, 0x100000, kDataReadWrite, 3).encode());
+  t.set(LinearAddr(uint64_t{8} * 4),
+        make_segment(0x00400000, 0x100000, kDataReadWrite, 3).encode());
   Rig rig(pm, c, 100, 100, true, &t);
   rig.run(rd(0x1040));
   ASSERT_TRUE(rig.os->page_table().is_mapped(LinearAddr(0x401040)));

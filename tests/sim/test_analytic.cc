@@ -110,8 +110,8 @@ struct Machine {
 struct Snap {
   uint64_t records, l1d_misses, l2_hits, l2_misses, merges, walks, faults, tcycles;
   static Snap of(Machine& m) {
-    return {m.cpu().records,     m.tlb().l1d_misses, m.tlb().l2_hits, m.tlb().l2_misses,
-            m.merges(), m.walker().walks,   m.cpu().faults,  m.cpu().translation_cycles};
+    return {m.cpu().records, m.tlb().l1d_misses, m.tlb().l2_hits, m.tlb().l2_misses,
+            m.merges(),      m.walker().walks,   m.cpu().faults,  m.cpu().translation_cycles};
   }
   Snap operator-(const Snap& o) const {
     return {records - o.records,     l1d_misses - o.l1d_misses, l2_hits - o.l2_hits,
@@ -241,7 +241,7 @@ TEST(Analytic, CyclicScanThatFitsMissesOnlyOnFirstTouch) {
              {"tlb.l1d.4K.ways", "64"},
              {"cpu.window", "1"},
              {"cpu.issue_width", "1"}});
-  m.run(stride_spec(64, 64 * 20));
+  m.run(stride_spec(64, uint64_t{64} * 20));
   EXPECT_EQ(m.tlb().l1d_misses, 64U);
   EXPECT_EQ(m.tlb().l2_misses, 64U);
   EXPECT_EQ(m.cpu().l1_hits, 64U * 19);
@@ -281,7 +281,7 @@ TEST(Analytic, StridedScanShowsTheReachCliff) {
   // Sub-page strides touch each page several times in a row: after warm-up
   // only the first access to each page can miss. 128 pages, 4 accesses per
   // page (stride 1 KiB): 1 miss in 4 accesses.
-  EXPECT_DOUBLE_EQ(steady_l1_miss_rate(4 * 128, 1024), 0.25);
+  EXPECT_DOUBLE_EQ(steady_l1_miss_rate(uint64_t{4} * 128, 1024), 0.25);
 }
 
 // ------------------------------------------------------- uniform random --
@@ -536,7 +536,7 @@ TEST(AnalyticLatency, ColdFirstTouchInEveryPagingMode) {
   Overrides o = kInOrder;
   o["walker.mode"] = "off";
   Machine m(o, L);
-  for (int i = 0; i < 10; ++i) m.access(kBase + 4096 * i);
+  for (uint64_t i = 0; i < 10; ++i) m.access(kBase + 4096 * i);
   EXPECT_EQ(m.walker().walks, 0U);
   EXPECT_EQ(m.cpu().translation_cycles, 0U);
   EXPECT_EQ(m.tlb().l1d_misses, 0U);
@@ -649,7 +649,7 @@ TEST(AnalyticLatency, InvalidationRecordsDropTranslationsAndPagingStructureCache
   EXPECT_EQ(m.cpu().inv_global, 1U);
   EXPECT_EQ(m.cpu().invalidation_cycles, 5 * 50U);
   // Window 1: every latency in sequence; five invalidations of 50 cycles.
-  EXPECT_EQ(m.finish(), cold + 2 + 4 * rewalk + 5 * 50);
+  EXPECT_EQ(m.finish(), cold + 2 + 4 * rewalk + uint64_t{5} * 50);
 }
 
 TEST(AnalyticLatency, InvalidationWaitsForAPendingWalk) {

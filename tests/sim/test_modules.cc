@@ -52,8 +52,8 @@ class PlainReader : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<PlainReader> socket;
   SC_HAS_PROCESS(PlainReader);
-  PlainReader(const sc_core::sc_module_name& n, uint64_t addr, sc_core::sc_time start,
-              sc_core::sc_time delay)
+  PlainReader(const sc_core::sc_module_name& n, uint64_t addr, const sc_core::sc_time& start,
+              const sc_core::sc_time& delay)
       : sc_module(n), socket("socket"), addr_(addr), start_(start), delay_(delay) {
     SC_THREAD(run);
   }

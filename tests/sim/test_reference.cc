@@ -277,7 +277,8 @@ TEST(ReferenceMode, FourCpusSharingDram) {
 // One CPU: every request is a batch of one, in either mode.
 TEST(ReferenceMode, OneCpuBatchesAreSingleRequests) {
   RunResult r = run_sim({}, "gen:uniform,count=50000,footprint=64M,seed=3");
-  EXPECT_EQ(r.counters["top.dram.batches"], r.counters["top.dram.reads"] + r.counters["top.dram.writes"]);
+  EXPECT_EQ(r.counters["top.dram.batches"],
+            r.counters["top.dram.reads"] + r.counters["top.dram.writes"]);
   EXPECT_EQ(r.counters["top.dram.reordered"], 0U);
 }
 
@@ -288,7 +289,8 @@ std::map<std::string, uint64_t> tlb_behaviour(const RunResult& r) {
     if (k.rfind("top.cpu0.tlb.", 0) == 0 || k == "top.cpu0.walker.walks" ||
         k == "top.cpu0.walker.mem_refs" || k == "top.cpu0.walker.ad_writes" ||
         k == "top.cpu0.faults" || k == "top.cpu0.l1_hits" || k == "top.cpu0.l2_hits" ||
-        k == "top.cpu0.tlb_misses" || k == "top.kernel.faults" || k.rfind("top.kernel.mapped", 0) == 0) {
+        k == "top.cpu0.tlb_misses" || k == "top.kernel.faults" ||
+        k.rfind("top.kernel.mapped", 0) == 0) {
       m[k] = v;
     }
   }

@@ -19,8 +19,8 @@ using tlbtest::make_tr;
 TEST(TlbMshr, KeyedByFourKPageAndAsid) {
   MissStatusTable m(4);
   EXPECT_EQ(m.find(addr_of(1), Asid(0)), -1);
-  const int i = m.allocate(addr_of(1, PageSize::k4K, 0x10), Asid(0), make_tr(1),
-                           AccessKind::kRead, 7);
+  const int i =
+      m.allocate(addr_of(1, PageSize::k4K, 0x10), Asid(0), make_tr(1), AccessKind::kRead, 7);
   ASSERT_EQ(i, 0);
   EXPECT_EQ(m.find(addr_of(1, PageSize::k4K, 0xFF8), Asid(0)), i);
   const MshrEntry& e = m.at(i);
@@ -47,8 +47,8 @@ TEST(TlbMshr, LargePageEntryCoversEveryFourKPart) {
   EXPECT_EQ(m.find(addr_of(3, PageSize::k2M, 0x1FFFFF), Asid(0)), i);
   EXPECT_EQ(m.find(addr_of(4, PageSize::k2M, 0x0), Asid(0)), -1);
   const Translation t1g = make_tr(1, PageSize::k1G);
-  const int j = m.allocate(addr_of(1, PageSize::k1G, 0x12345000), Asid(0), t1g,
-                           AccessKind::kRead, 2);
+  const int j =
+      m.allocate(addr_of(1, PageSize::k1G, 0x12345000), Asid(0), t1g, AccessKind::kRead, 2);
   EXPECT_EQ(m.find(addr_of(1, PageSize::k1G, 0x3FFFF000), Asid(0)), j);
 }
 

@@ -7,7 +7,6 @@
 namespace mmusim {
 namespace {
 
-using testing::error_of;
 using testing::read_all;
 using testing::rec;
 using testing::same;

@@ -62,7 +62,7 @@ TEST_P(WalkerModeSize, ColdWalkTranslatesAndSetsAccessedBits) {
             (target.value() << 12) | (a.value() & (page_bytes(p.size) - 1)));
   EXPECT_EQ(r.mem_refs, 2 * p.reads);
   EXPECT_EQ(r.ad_writes, p.reads);
-  EXPECT_EQ(r.done, Cycle(1000 + kOverhead + 2 * p.reads * kMem));
+  EXPECT_EQ(r.done, Cycle(1000 + kOverhead + uint64_t{2} * p.reads * kMem));
   uint64_t e = rig.leaf(a, p.size);
   EXPECT_TRUE(e & pte::kA);
   EXPECT_FALSE(e & pte::kD);
