@@ -39,37 +39,38 @@ PageFrameAllocator::PageFrameAllocator(uint64_t bytes, uint64_t reserved_low, ui
     blocks.emplace_back(p, k);
     p += 1ULL << k;
   }
-  free_index_.reserve(blocks.size() * 2);
+  // Room for the blocks that the first few dozen scattered allocations split
+  // off (each adds up to 18) without rehashing; 32 KiB.
+  free_index_.reserve(std::max<size_t>(blocks.size() * 2, 1536));
   for (const auto& [p, k] : blocks) insert_free(p, k);
 }
 
 void PageFrameAllocator::insert_free(uint64_t pfn, unsigned order) {
-  FreeRef ref{order, 0};
+  uint64_t pos = 0;
   if (placement_ == FramePlacement::kSpread) {
-    ref.pos = spread_[order].size();
+    pos = spread_[order].size();
     spread_[order].push_back(pfn);
   } else {
     sorted_[order].insert(pfn);
   }
-  free_index_.emplace(pfn, ref);
+  free_index_.insert(pfn, free_ref(order, pos));
   ++nfree_[order];
   free_frames_ += 1ULL << order;
 }
 
-void PageFrameAllocator::remove_free(uint64_t pfn, const FreeRef& ref) {
-  const unsigned order = ref.order;
+void PageFrameAllocator::remove_free(uint64_t pfn, unsigned order, uint64_t pos) {
   if (placement_ == FramePlacement::kSpread) {
     std::vector<uint64_t>& list = spread_[order];
     const uint64_t last = list.back();
     if (last != pfn) {
-      list[ref.pos] = last;
-      free_index_.find(last)->second.pos = ref.pos;
+      list[pos] = last;
+      *free_index_.find(last) = free_ref(order, pos);
     }
     list.pop_back();
   } else {
     sorted_[order].erase(pfn);
   }
-  free_index_.erase(pfn);  // `ref` may refer into the map: not used after this
+  free_index_.erase(pfn);
   --nfree_[order];
   free_frames_ -= 1ULL << order;
 }
@@ -79,6 +80,7 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
   uint64_t target = 0;  // first frame of the block handed out
   unsigned from = 0;    // order of the free block it is cut from
   uint64_t block = 0;
+  uint64_t pos = 0;  // its index in spread_[from] (spread placement)
   if (placement_ == FramePlacement::kSpread) {
     // Every aligned order-sized slot inside a free block is equally likely:
     // weigh each order by its slots, then the slot picks block and offset.
@@ -92,7 +94,8 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
       r -= w;
     }
     const unsigned sub = from - order;
-    block = spread_[from][r >> sub];
+    pos = r >> sub;
+    block = spread_[from][pos];
     target = block + ((r & ((1ULL << sub) - 1)) << order);
   } else {
     bool found = false;
@@ -106,7 +109,7 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
     if (!found) return std::nullopt;
     target = block;
   }
-  remove_free(block, free_index_.find(block)->second);
+  remove_free(block, from, pos);
   // Split down to `order`, keeping the half that holds the target and
   // returning the other half to the free lists.
   for (unsigned k = from; k > order; --k) {
@@ -152,10 +155,10 @@ void PageFrameAllocator::free(Pfn head, unsigned order) {
   uint64_t block = p;
   unsigned k = order;
   while (k < kMaxOrder) {
-    auto it = free_index_.find(block ^ (1ULL << k));
-    if (it == free_index_.end() || it->second.order != k) break;
-    const uint64_t buddy = it->first;
-    remove_free(buddy, it->second);
+    const uint64_t buddy = block ^ (1ULL << k);
+    const uint64_t* ref = free_index_.find(buddy);
+    if (!ref || ref_order(*ref) != k) break;
+    remove_free(buddy, k, ref_pos(*ref));
     block = std::min(block, buddy);
     ++k;
   }

@@ -5,7 +5,8 @@
 // the buddy is free, so the free blocks are always the maximal ones.
 //
 // Host memory grows with what is allocated, never with the configured
-// physical memory: free lists hold blocks (not frames), and metadata lives in
+// physical memory: free lists hold blocks (not frames), found by their first
+// frame in a flat hash table (16 bytes a slot), and metadata lives in
 // 2 MiB sections (512 entries, 12 KiB) created when a frame in them is handed
 // out and dropped when the section is wholly free again. The only cost that
 // scales with the configured size is 8 bytes per GiB (the section directory)
@@ -18,9 +19,9 @@
 #include <optional>
 #include <set>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "models/common/flat_map.h"
 #include "models/common/random.h"
 #include "models/common/types.h"
 
@@ -143,13 +144,15 @@ class PageFrameAllocator {
     std::array<std::unique_ptr<Section>, 1U << (kDirShift - kSectionShift)> section;
     uint32_t live = 0;  // sections present
   };
-  struct FreeRef {
-    unsigned order;
-    uint64_t pos;  // index in spread_[order] (spread placement)
-  };
+  // A free block's order and its index in spread_[order] (spread placement),
+  // packed in one word: pos << 5 | order.
+  static constexpr uint64_t free_ref(unsigned order, uint64_t pos) { return pos << 5 | order; }
+  static constexpr unsigned ref_order(uint64_t ref) { return static_cast<unsigned>(ref & 31); }
+  static constexpr uint64_t ref_pos(uint64_t ref) { return ref >> 5; }
 
   void insert_free(uint64_t pfn, unsigned order);
-  void remove_free(uint64_t pfn, const FreeRef& ref);
+  // Removes the free block at `pfn` (`pos`: its index in spread_[order]).
+  void remove_free(uint64_t pfn, unsigned order, uint64_t pos);
   [[nodiscard]] PageFrame* slot(uint64_t pfn) const;
   Section& section_for(uint64_t pfn);
   void drop_section_if_empty(uint64_t pfn);
@@ -160,9 +163,9 @@ class PageFrameAllocator {
   SplitMix64 rng_;
   uint64_t free_frames_ = 0;
   std::array<uint64_t, kNumOrders> nfree_{};
-  // Every free block by its first frame. Only looked up, never iterated, so
-  // results do not depend on the hash order.
-  std::unordered_map<uint64_t, FreeRef> free_index_;
+  // Every free block by its first frame (value: free_ref). Only looked up,
+  // never iterated, so results do not depend on the hash order.
+  FlatMap<uint64_t, uint64_t> free_index_;
   std::array<std::vector<uint64_t>, kNumOrders> spread_;  // spread: O(1) swap-remove
   std::array<std::set<uint64_t>, kNumOrders> sorted_;     // sequential: lowest first
   std::vector<std::unique_ptr<Directory>> dirs_;          // one slot per GiB
