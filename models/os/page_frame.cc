@@ -29,8 +29,7 @@ PageFrameAllocator::PageFrameAllocator(uint64_t bytes, uint64_t reserved_low, ui
     : frames_(bytes >> 12),
       low_(std::min(frames_, (reserved_low + 4095) >> 12)),
       placement_(placement),
-      rng_(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL),
-      dirs_((frames_ + (1ULL << kDirShift) - 1) >> kDirShift) {
+      rng_(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL) {
   // The largest aligned blocks that fit, from the bottom up.
   std::vector<std::pair<uint64_t, unsigned>> blocks;
   for (uint64_t p = low_; p < frames_;) {
@@ -121,18 +120,24 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
       insert_free(block + half, k - 1);
     }
   }
-  // Metadata: the head (and its tails within the head's section).
-  Section& s = section_for(target);
-  const uint64_t described = std::min<uint64_t>(1ULL << order, 1ULL << kSectionShift);
-  const uint64_t first = target & ((1ULL << kSectionShift) - 1);
-  for (uint64_t i = 0; i < described; ++i) {
-    PageFrame& f = s.frame[first + i];
-    f = PageFrame{};
-    f.state = i == 0 ? FrameState::kHead : FrameState::kTail;
+  // Metadata: the head and its tails, up to 2 MiB, section by section.
+  const uint64_t end = target + (1ULL << std::min(order, kDescribedOrder));
+  PageFrame* head = nullptr;
+  for (uint64_t p = target; p < end;) {
+    Section& s = section_for(p);
+    const uint64_t first = p & kSectionMask;
+    const uint64_t n = std::min(end - p, kSectionMask + 1 - first);
+    for (uint64_t i = first; i < first + n; ++i) {
+      s.frame[i] = PageFrame{};
+      s.frame[i].state = FrameState::kTail;
+    }
+    s.in_use += static_cast<uint32_t>(n);
+    if (!head) head = &s.frame[first];
+    p += n;
   }
-  s.frame[first].order = static_cast<uint8_t>(order);
-  s.frame[first].refcount = 1;
-  s.in_use += static_cast<uint32_t>(described);
+  head->state = FrameState::kHead;
+  head->order = static_cast<uint8_t>(order);
+  head->refcount = 1;
   return Pfn(target);
 }
 
@@ -144,14 +149,21 @@ void PageFrameAllocator::free(Pfn head, unsigned order) {
                                 " is not the head of an allocated block of order " +
                                 std::to_string(order));
   }
-  const uint64_t described = std::min<uint64_t>(1ULL << order, 1ULL << kSectionShift);
-  for (uint64_t i = 0; i < described; ++i) h[i] = PageFrame{};
-  {
-    Directory& d = *dirs_[p >> kDirShift];
-    d.section[(p >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)]->in_use -=
-        static_cast<uint32_t>(described);
+  // Clear the metadata section by section; drop the sections left empty.
+  const uint64_t end = p + (1ULL << std::min(order, kDescribedOrder));
+  for (uint64_t q = p; q < end;) {
+    const uint64_t key = q >> kSectionShift;
+    std::unique_ptr<Section>& s = *sections_.find(key);
+    const uint64_t first = q & kSectionMask;
+    const uint64_t n = std::min(end - q, kSectionMask + 1 - first);
+    for (uint64_t i = first; i < first + n; ++i) s->frame[i] = PageFrame{};
+    s->in_use -= static_cast<uint32_t>(n);
+    if (s->in_use == 0) {
+      if (!spare_) spare_ = std::move(s);  // its entries are all cleared already
+      sections_.erase(key);
+    }
+    q += n;
   }
-  drop_section_if_empty(p);
   uint64_t block = p;
   unsigned k = order;
   while (k < kMaxOrder) {
@@ -166,34 +178,14 @@ void PageFrameAllocator::free(Pfn head, unsigned order) {
 }
 
 PageFrame* PageFrameAllocator::slot(uint64_t pfn) const {
-  const Directory* d = dirs_[pfn >> kDirShift].get();
-  if (!d) return nullptr;
-  Section* s = d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)].get();
-  return s ? &s->frame[pfn & ((1U << kSectionShift) - 1)] : nullptr;
+  const std::unique_ptr<Section>* s = sections_.find(pfn >> kSectionShift);
+  return s ? &(*s)->frame[pfn & kSectionMask] : nullptr;
 }
 
 PageFrameAllocator::Section& PageFrameAllocator::section_for(uint64_t pfn) {
-  std::unique_ptr<Directory>& d = dirs_[pfn >> kDirShift];
-  if (!d) d = std::make_unique<Directory>();
-  std::unique_ptr<Section>& s =
-      d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)];
-  if (!s) {
-    s = spare_ ? std::move(spare_) : std::make_unique<Section>();
-    ++d->live;
-    ++sections_;
-  }
-  return *s;
-}
-
-void PageFrameAllocator::drop_section_if_empty(uint64_t pfn) {
-  std::unique_ptr<Directory>& d = dirs_[pfn >> kDirShift];
-  std::unique_ptr<Section>& s =
-      d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)];
-  if (s->in_use != 0) return;
-  if (!spare_) spare_ = std::move(s);  // its entries are all cleared already
-  s.reset();
-  --sections_;
-  if (--d->live == 0) d.reset();
+  auto [s, inserted] = sections_.insert(pfn >> kSectionShift, nullptr);
+  if (inserted) *s = spare_ ? std::move(spare_) : std::make_unique<Section>();
+  return **s;
 }
 
 const PageFrame* PageFrameAllocator::find_meta(Pfn p) const {

@@ -7,10 +7,12 @@
 // Host memory grows with what is allocated, never with the configured
 // physical memory: free lists hold blocks (not frames), found by their first
 // frame in a flat hash table (16 bytes a slot), and metadata lives in
-// 2 MiB sections (512 entries, 12 KiB) created when a frame in them is handed
-// out and dropped when the section is wholly free again. The only cost that
-// scales with the configured size is 8 bytes per GiB (the section directory)
-// and one free-list entry per free 1 GiB block.
+// sections of 64 frames (256 KiB of memory, 1.5 KiB of host memory each),
+// found by section number in another flat hash table, created when a frame
+// in them is handed out and dropped when the section is wholly free again.
+// A 4 KiB frame alone in its 256 KiB (spread placement over a large memory)
+// costs one section; a block of 2 MiB or more, 8. The only cost that scales
+// with the configured size is one free-list entry per free 1 GiB block.
 #pragma once
 
 #include <array>
@@ -129,20 +131,18 @@ class PageFrameAllocator {
   [[nodiscard]] uint64_t frames_used() const { return frames_managed() - free_frames_; }
   // Free blocks of exactly `order`.
   [[nodiscard]] uint64_t free_blocks(unsigned order) const { return nfree_.at(order); }
-  // 2 MiB sections whose metadata array exists (host memory: 12 KiB each).
-  [[nodiscard]] uint64_t metadata_chunks() const { return sections_; }
+  // 64-frame (256 KiB) sections whose metadata array exists (host memory:
+  // 1.5 KiB each): those holding a frame that has metadata.
+  [[nodiscard]] uint64_t metadata_chunks() const { return sections_.size(); }
   [[nodiscard]] FramePlacement placement() const { return placement_; }
 
  private:
-  static constexpr unsigned kSectionShift = 9;  // 512 frames = 2 MiB
-  static constexpr unsigned kDirShift = 18;     // 512 sections = 1 GiB
+  static constexpr unsigned kSectionShift = 6;  // 64 frames = 256 KiB
+  static constexpr uint64_t kSectionMask = (1ULL << kSectionShift) - 1;
+  static constexpr unsigned kDescribedOrder = 9;  // metadata for up to 2 MiB of a block
   struct Section {
     std::array<PageFrame, 1U << kSectionShift> frame{};
     uint32_t in_use = 0;  // frames with metadata (state != kFree)
-  };
-  struct Directory {
-    std::array<std::unique_ptr<Section>, 1U << (kDirShift - kSectionShift)> section;
-    uint32_t live = 0;  // sections present
   };
   // A free block's order and its index in spread_[order] (spread placement),
   // packed in one word: pos << 5 | order.
@@ -154,8 +154,8 @@ class PageFrameAllocator {
   // Removes the free block at `pfn` (`pos`: its index in spread_[order]).
   void remove_free(uint64_t pfn, unsigned order, uint64_t pos);
   [[nodiscard]] PageFrame* slot(uint64_t pfn) const;
+  // The section holding `pfn`, created (all free) if absent.
   Section& section_for(uint64_t pfn);
-  void drop_section_if_empty(uint64_t pfn);
 
   uint64_t frames_;  // frames of physical memory
   uint64_t low_;     // first managed frame
@@ -168,9 +168,11 @@ class PageFrameAllocator {
   FlatMap<uint64_t, uint64_t> free_index_;
   std::array<std::vector<uint64_t>, kNumOrders> spread_;  // spread: O(1) swap-remove
   std::array<std::set<uint64_t>, kNumOrders> sorted_;     // sequential: lowest first
-  std::vector<std::unique_ptr<Directory>> dirs_;          // one slot per GiB
+  // Metadata sections by section number (pfn >> kSectionShift). Sections
+  // are heap objects, so a PageFrame& stays valid while its frame is
+  // allocated, whatever the table does.
+  FlatMap<uint64_t, std::unique_ptr<Section>> sections_;
   std::unique_ptr<Section> spare_;  // one wholly free section kept to avoid churn
-  uint64_t sections_ = 0;
 };
 
 }  // namespace mmusim

@@ -113,7 +113,10 @@ TEST(PageFrameAllocator, EveryFrameAllocatedThenFreedInAnyOrderRestoresTheMaxima
       EXPECT_EQ(distinct.size(), got.size());
       EXPECT_EQ(a.frames_free(), 0U);
       EXPECT_EQ(free_counts(a), (std::array<uint64_t, kNumOrders>{}));
-      EXPECT_EQ(a.metadata_chunks(), 3U);  // sections 0, 1 and the partial one at 4 MiB
+      // Metadata sections are 64 frames: frames 3 .. 1034 (all allocated)
+      // touch sections 0 .. 15 (frames 0 .. 1023; section 0 from frame 3)
+      // and section 16, whose frames 1024 .. 1034 exist: 17.
+      EXPECT_EQ(a.metadata_chunks(), 17U);
       shuffle(got, seed * 77);
       for (Pfn p : got) a.free(p, 0);
       EXPECT_EQ(free_counts(a), initial);
@@ -302,17 +305,57 @@ TEST(PageFrameAllocator, MetadataIsSetOnAllocationAndClearedOnFree) {
 TEST(PageFrameAllocator, LargeBlocksAreDescribedByTheirFirstSection) {
   PageFrameAllocator a(4ULL << 30, 0, 1, FramePlacement::kSequential);
   Pfn g = *a.allocate(PageSize::k1G);
-  EXPECT_EQ(a.metadata_chunks(), 1U);  // not 512
+  // Its first 2 MiB (512 frames) are described: 512 / 64 = 8 sections of
+  // 64 frames, not the 4096 that would cover the whole 1 GiB.
+  EXPECT_EQ(a.metadata_chunks(), 8U);
   EXPECT_EQ(a.meta(g).order, 18U);
   EXPECT_EQ(a.meta(Pfn(g.value() + 511)).state, FrameState::kTail);
   EXPECT_EQ(a.find_meta(Pfn(g.value() + 512)), nullptr);
   Pfn m = *a.allocate(PageSize::k2M);
-  EXPECT_EQ(a.metadata_chunks(), 2U);
+  EXPECT_EQ(a.metadata_chunks(), 16U);  // 8 more: a 2 MiB block is 8 sections
   EXPECT_EQ(a.meta(Pfn(m.value() + 511)).state, FrameState::kTail);
   a.free(g, PageSize::k1G);
   a.free(m, PageSize::k2M);
   EXPECT_EQ(a.metadata_chunks(), 0U);
   EXPECT_EQ(a.free_blocks(kMaxOrder), 4U);
+}
+
+// Metadata sections are 64 frames; a block of order 7 spans two of them,
+// one of order 9 eight. Every frame has its entry, a free clears them all,
+// and sections shared with a neighbouring block stay while it lives.
+TEST(PageFrameAllocator, BlocksSpanningSectionsAreDescribedThroughout) {
+  PageFrameAllocator a(8ULL << 20, 0, 1, FramePlacement::kSequential);
+  const Pfn one = *a.allocate(0);  // frame 0: section 0
+  const Pfn big = *a.allocate(7);  // frames 128 .. 255: sections 2 and 3
+  EXPECT_EQ(big, Pfn(128));
+  EXPECT_EQ(a.metadata_chunks(), 3U);
+  const Pfn huge = *a.allocate(9);  // frames 512 .. 1023: sections 8 .. 15
+  EXPECT_EQ(huge, Pfn(512));
+  EXPECT_EQ(a.metadata_chunks(), 11U);
+  for (uint64_t i = 1; i < 128; ++i) {
+    EXPECT_EQ(a.meta(Pfn(128 + i)).state, FrameState::kTail) << i;
+  }
+  for (uint64_t i = 1; i < 512; ++i) {
+    EXPECT_EQ(a.meta(Pfn(512 + i)).state, FrameState::kTail) << i;
+  }
+  EXPECT_EQ(a.meta(huge).order, 9U);
+  a.meta(Pfn(200)).mapcount = 5;  // a tail's entry is its own
+  EXPECT_EQ(a.meta(big).mapcount, 0);
+  EXPECT_EQ(a.find_meta(Pfn(127)), nullptr);
+  EXPECT_EQ(a.find_meta(Pfn(256)), nullptr);
+  a.free(big, 7);
+  EXPECT_EQ(a.metadata_chunks(), 9U);
+  EXPECT_EQ(a.find_meta(Pfn(200)), nullptr);
+  const Pfn again = *a.allocate(7);  // the same frames, clean
+  EXPECT_EQ(again, big);
+  EXPECT_EQ(a.meta(Pfn(200)).mapcount, 0);
+  EXPECT_EQ(a.meta(Pfn(200)).state, FrameState::kTail);
+  a.free(again, 7);
+  a.free(huge, 9);
+  EXPECT_EQ(a.metadata_chunks(), 1U);  // frame 0's section
+  a.free(one, 0);
+  EXPECT_EQ(a.metadata_chunks(), 0U);
+  EXPECT_EQ(a.frames_free(), 2048U);
 }
 
 // Host memory follows what is allocated, not the configured size: a 1 TiB
