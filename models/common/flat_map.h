@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -90,26 +91,12 @@ class FlatMap {
   }
 
   // Removes `key`; false if it was absent.
-  bool erase(K key) {
-    if (!slots_) return false;
-    size_t i = home(key);
-    for (;; i = (i + 1) & mask_) {
-      if (slots_[i].key == key) break;
-      if (slots_[i].key == kEmptyKey) return false;
-    }
-    // Backward shift: walk the rest of the probe run and move back every
-    // entry whose home is not in (i, j], i.e. that may live in the hole.
-    for (size_t j = (i + 1) & mask_; slots_[j].key != kEmptyKey; j = (j + 1) & mask_) {
-      if (((j - home(slots_[j].key)) & mask_) >= ((j - i) & mask_)) {
-        slots_[i].key = slots_[j].key;
-        slots_[i].value = std::move(slots_[j].value);
-        i = j;
-      }
-    }
-    slots_[i].key = kEmptyKey;
-    slots_[i].value = V{};
-    --size_;
-    return true;
+  bool erase(K key) { return remove(key, nullptr); }
+  // Removes `key` and returns its value; nullopt if it was absent.
+  std::optional<V> extract(K key) {
+    std::optional<V> out;
+    remove(key, &out);
+    return out;
   }
 
   void clear() {
@@ -142,6 +129,30 @@ class FlatMap {
 
  private:
   static constexpr size_t kMinCapacity = 16;
+
+  bool remove(K key, std::optional<V>* out) {
+    if (!slots_) return false;
+    size_t i = home(key);
+    for (;; i = (i + 1) & mask_) {
+      if (slots_[i].key == key) break;
+      if (slots_[i].key == kEmptyKey) return false;
+    }
+    if (out) out->emplace(std::move(slots_[i].value));
+    // Backward shift: walk the rest of the probe run and move back every
+    // entry whose home is not in (i, j], i.e. that may live in the hole.
+    for (size_t j = (i + 1) & mask_; slots_[j].key != kEmptyKey; j = (j + 1) & mask_) {
+      if (((j - home(slots_[j].key)) & mask_) >= ((j - i) & mask_)) {
+        slots_[i].key = slots_[j].key;
+        slots_[i].value = std::move(slots_[j].value);
+        i = j;
+      }
+    }
+    slots_[i].key = kEmptyKey;
+    slots_[i].value = V{};
+    --size_;
+    return true;
+  }
+
   struct Slot {
     K key = kEmptyKey;
     V value{};

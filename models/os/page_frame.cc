@@ -120,20 +120,29 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
       insert_free(block + half, k - 1);
     }
   }
-  // Metadata: the head and its tails, up to 2 MiB, section by section.
-  const uint64_t end = target + (1ULL << std::min(order, kDescribedOrder));
+  // Metadata: the head and its tails (up to 2 MiB), all kTail but the head.
   PageFrame* head = nullptr;
-  for (uint64_t p = target; p < end;) {
-    Section& s = section_for(p);
-    const uint64_t first = p & kSectionMask;
-    const uint64_t n = std::min(end - p, kSectionMask + 1 - first);
-    for (uint64_t i = first; i < first + n; ++i) {
-      s.frame[i] = PageFrame{};
-      s.frame[i].state = FrameState::kTail;
+  if (order < kSectionShift) {
+    for (uint64_t i = 0; i < (1ULL << order); ++i) {
+      const uint64_t e = take_pool_entry();
+      PageFrame& f = pool_entry(e);
+      f = PageFrame{};
+      f.state = FrameState::kTail;
+      if (i == 0) head = &f;
+      singles_.insert(target + i, e);
     }
-    s.in_use += static_cast<uint32_t>(n);
-    if (!head) head = &s.frame[first];
-    p += n;
+  } else {
+    const uint64_t first = target >> kSectionShift;
+    const uint64_t n = 1ULL << (std::min(order, kDescribedOrder) - kSectionShift);
+    for (uint64_t k = first; k < first + n; ++k) {
+      std::unique_ptr<Section> s = spare_ ? std::move(spare_) : std::make_unique<Section>();
+      for (PageFrame& f : s->frame) {
+        f = PageFrame{};
+        f.state = FrameState::kTail;
+      }
+      if (k == first) head = &s->frame[0];
+      sections_.insert(k, std::move(s));
+    }
   }
   head->state = FrameState::kHead;
   head->order = static_cast<uint8_t>(order);
@@ -149,20 +158,21 @@ void PageFrameAllocator::free(Pfn head, unsigned order) {
                                 " is not the head of an allocated block of order " +
                                 std::to_string(order));
   }
-  // Clear the metadata section by section; drop the sections left empty.
-  const uint64_t end = p + (1ULL << std::min(order, kDescribedOrder));
-  for (uint64_t q = p; q < end;) {
-    const uint64_t key = q >> kSectionShift;
-    std::unique_ptr<Section>& s = *sections_.find(key);
-    const uint64_t first = q & kSectionMask;
-    const uint64_t n = std::min(end - q, kSectionMask + 1 - first);
-    for (uint64_t i = first; i < first + n; ++i) s->frame[i] = PageFrame{};
-    s->in_use -= static_cast<uint32_t>(n);
-    if (s->in_use == 0) {
-      if (!spare_) spare_ = std::move(s);  // its entries are all cleared already
-      sections_.erase(key);
+  // Drop the metadata: pool entries are cleared and reused, one section is
+  // kept as the spare.
+  if (order < kSectionShift) {
+    for (uint64_t i = 0; i < (1ULL << order); ++i) {
+      const uint64_t e = *singles_.extract(p + i);
+      pool_entry(e) = PageFrame{};
+      pool_free_.push_back(e);
     }
-    q += n;
+  } else {
+    const uint64_t first = p >> kSectionShift;
+    const uint64_t n = 1ULL << (std::min(order, kDescribedOrder) - kSectionShift);
+    for (uint64_t k = first; k < first + n; ++k) {
+      std::optional<std::unique_ptr<Section>> s = sections_.extract(k);
+      if (!spare_) spare_ = std::move(*s);
+    }
   }
   uint64_t block = p;
   unsigned k = order;
@@ -178,14 +188,19 @@ void PageFrameAllocator::free(Pfn head, unsigned order) {
 }
 
 PageFrame* PageFrameAllocator::slot(uint64_t pfn) const {
+  if (const uint64_t* e = singles_.find(pfn)) return &pool_entry(*e);
   const std::unique_ptr<Section>* s = sections_.find(pfn >> kSectionShift);
   return s ? &(*s)->frame[pfn & kSectionMask] : nullptr;
 }
 
-PageFrameAllocator::Section& PageFrameAllocator::section_for(uint64_t pfn) {
-  auto [s, inserted] = sections_.insert(pfn >> kSectionShift, nullptr);
-  if (inserted) *s = spare_ ? std::move(spare_) : std::make_unique<Section>();
-  return **s;
+uint64_t PageFrameAllocator::take_pool_entry() {
+  if (!pool_free_.empty()) {
+    const uint64_t e = pool_free_.back();
+    pool_free_.pop_back();
+    return e;
+  }
+  if ((pool_used_ & kPoolMask) == 0) pool_.push_back(std::make_unique<PageFrame[]>(kPoolMask + 1));
+  return pool_used_++;
 }
 
 const PageFrame* PageFrameAllocator::find_meta(Pfn p) const {

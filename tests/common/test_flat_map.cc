@@ -1,4 +1,4 @@
-// models/common/flat_map.h: insert, find, erase; keys that share a home slot
+// models/common/flat_map.h: insert, find, erase, extract; keys that share a home slot
 // (found by search against the real mixer) form probe runs, and erase
 // shifts the run back so every remaining key is still found and the table
 // stays as if the erased key had never been inserted; growth keeps every
@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -50,6 +51,10 @@ TEST(FlatMap, InsertFindErase) {
   EXPECT_EQ(*m.find(0), 1U);
   EXPECT_TRUE(m.erase(7));
   EXPECT_FALSE(m.erase(7));
+  m.insert(9, 90);
+  EXPECT_EQ(m.extract(9), std::optional<uint64_t>(90));  // removes and returns
+  EXPECT_EQ(m.extract(9), std::nullopt);
+  EXPECT_EQ(m.find(9), nullptr);
   EXPECT_EQ(m.find(7), nullptr);
   EXPECT_EQ(m.size(), 1U);
   m.clear();
@@ -154,6 +159,10 @@ TEST(FlatMap, MovableValuesAreMovedAndDestroyed) {
   for (uint32_t k = 0; k < 100; ++k) m.insert(k, std::make_unique<int>(static_cast<int>(k)));
   for (uint32_t k = 0; k < 100; k += 2) EXPECT_TRUE(m.erase(k));
   for (uint32_t k = 1; k < 100; k += 2) EXPECT_EQ(**m.find(k), static_cast<int>(k));
+  std::optional<std::unique_ptr<int>> taken = m.extract(99);
+  ASSERT_TRUE(taken && *taken);
+  EXPECT_EQ(**taken, 99);
+  m.insert(99, std::move(*taken));
   int sum = 0;
   m.for_each([&](uint32_t, std::unique_ptr<int>& v) { sum += *v; });
   EXPECT_EQ(sum, 2500);  // 1 + 3 + ... + 99

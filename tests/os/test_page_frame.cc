@@ -113,10 +113,9 @@ TEST(PageFrameAllocator, EveryFrameAllocatedThenFreedInAnyOrderRestoresTheMaxima
       EXPECT_EQ(distinct.size(), got.size());
       EXPECT_EQ(a.frames_free(), 0U);
       EXPECT_EQ(free_counts(a), (std::array<uint64_t, kNumOrders>{}));
-      // Metadata sections are 64 frames: frames 3 .. 1034 (all allocated)
-      // touch sections 0 .. 15 (frames 0 .. 1023; section 0 from frame 3)
-      // and section 16, whose frames 1024 .. 1034 exist: 17.
-      EXPECT_EQ(a.metadata_chunks(), 17U);
+      // Blocks of order 0 have one metadata entry (chunk) per frame: the
+      // 1035 frames less the 3 reserved, 1032.
+      EXPECT_EQ(a.metadata_chunks(), 1032U);
       shuffle(got, seed * 77);
       for (Pfn p : got) a.free(p, 0);
       EXPECT_EQ(free_counts(a), initial);
@@ -305,8 +304,9 @@ TEST(PageFrameAllocator, MetadataIsSetOnAllocationAndClearedOnFree) {
 TEST(PageFrameAllocator, LargeBlocksAreDescribedByTheirFirstSection) {
   PageFrameAllocator a(4ULL << 30, 0, 1, FramePlacement::kSequential);
   Pfn g = *a.allocate(PageSize::k1G);
-  // Its first 2 MiB (512 frames) are described: 512 / 64 = 8 sections of
-  // 64 frames, not the 4096 that would cover the whole 1 GiB.
+  // A block of 64 frames or more has 64-frame sections; only its first
+  // 2 MiB (512 frames) is described: 512 / 64 = 8 sections, not the 4096
+  // that would cover the whole 1 GiB.
   EXPECT_EQ(a.metadata_chunks(), 8U);
   EXPECT_EQ(a.meta(g).order, 18U);
   EXPECT_EQ(a.meta(Pfn(g.value() + 511)).state, FrameState::kTail);
@@ -320,18 +320,26 @@ TEST(PageFrameAllocator, LargeBlocksAreDescribedByTheirFirstSection) {
   EXPECT_EQ(a.free_blocks(kMaxOrder), 4U);
 }
 
-// Metadata sections are 64 frames; a block of order 7 spans two of them,
-// one of order 9 eight. Every frame has its entry, a free clears them all,
-// and sections shared with a neighbouring block stay while it lives.
+// Blocks of 64 frames or more have metadata in 64-frame sections (chunks):
+// a block of order 7 has two, one of order 9 eight; smaller blocks have one
+// chunk (entry) per frame. Every frame has its entry, and a free drops
+// exactly the block's chunks.
 TEST(PageFrameAllocator, BlocksSpanningSectionsAreDescribedThroughout) {
   PageFrameAllocator a(8ULL << 20, 0, 1, FramePlacement::kSequential);
-  const Pfn one = *a.allocate(0);  // frame 0: section 0
+  const Pfn one = *a.allocate(0);  // frame 0: one entry
   const Pfn big = *a.allocate(7);  // frames 128 .. 255: sections 2 and 3
   EXPECT_EQ(big, Pfn(128));
   EXPECT_EQ(a.metadata_chunks(), 3U);
   const Pfn huge = *a.allocate(9);  // frames 512 .. 1023: sections 8 .. 15
   EXPECT_EQ(huge, Pfn(512));
   EXPECT_EQ(a.metadata_chunks(), 11U);
+  const Pfn small = *a.allocate(3);  // frames 8 .. 15: an entry each
+  EXPECT_EQ(small, Pfn(8));
+  EXPECT_EQ(a.metadata_chunks(), 19U);
+  EXPECT_EQ(a.meta(Pfn(15)).state, FrameState::kTail);
+  a.free(small, 3);
+  EXPECT_EQ(a.metadata_chunks(), 11U);
+  EXPECT_EQ(a.find_meta(Pfn(15)), nullptr);
   for (uint64_t i = 1; i < 128; ++i) {
     EXPECT_EQ(a.meta(Pfn(128 + i)).state, FrameState::kTail) << i;
   }
@@ -352,7 +360,7 @@ TEST(PageFrameAllocator, BlocksSpanningSectionsAreDescribedThroughout) {
   EXPECT_EQ(a.meta(Pfn(200)).state, FrameState::kTail);
   a.free(again, 7);
   a.free(huge, 9);
-  EXPECT_EQ(a.metadata_chunks(), 1U);  // frame 0's section
+  EXPECT_EQ(a.metadata_chunks(), 1U);  // frame 0's entry
   a.free(one, 0);
   EXPECT_EQ(a.metadata_chunks(), 0U);
   EXPECT_EQ(a.frames_free(), 2048U);
