@@ -29,8 +29,7 @@ PageFrameAllocator::PageFrameAllocator(uint64_t bytes, uint64_t reserved_low, ui
     : frames_(bytes >> 12),
       low_(std::min(frames_, (reserved_low + 4095) >> 12)),
       placement_(placement),
-      rng_(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL),
-      dirs_((frames_ + (1ULL << kDirShift) - 1) >> kDirShift) {
+      rng_(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL) {
   // The largest aligned blocks that fit, from the bottom up.
   std::vector<std::pair<uint64_t, unsigned>> blocks;
   for (uint64_t p = low_; p < frames_;) {
@@ -39,37 +38,38 @@ PageFrameAllocator::PageFrameAllocator(uint64_t bytes, uint64_t reserved_low, ui
     blocks.emplace_back(p, k);
     p += 1ULL << k;
   }
-  free_index_.reserve(blocks.size() * 2);
+  // Room for the blocks that the first few dozen scattered allocations split
+  // off (each adds up to 18) without rehashing; 32 KiB.
+  free_index_.reserve(std::max<size_t>(blocks.size() * 2, 1536));
   for (const auto& [p, k] : blocks) insert_free(p, k);
 }
 
 void PageFrameAllocator::insert_free(uint64_t pfn, unsigned order) {
-  FreeRef ref{order, 0};
+  uint64_t pos = 0;
   if (placement_ == FramePlacement::kSpread) {
-    ref.pos = spread_[order].size();
+    pos = spread_[order].size();
     spread_[order].push_back(pfn);
   } else {
     sorted_[order].insert(pfn);
   }
-  free_index_.emplace(pfn, ref);
+  free_index_.insert(pfn, free_ref(order, pos));
   ++nfree_[order];
   free_frames_ += 1ULL << order;
 }
 
-void PageFrameAllocator::remove_free(uint64_t pfn, const FreeRef& ref) {
-  const unsigned order = ref.order;
+void PageFrameAllocator::remove_free(uint64_t pfn, unsigned order, uint64_t pos) {
   if (placement_ == FramePlacement::kSpread) {
     std::vector<uint64_t>& list = spread_[order];
     const uint64_t last = list.back();
     if (last != pfn) {
-      list[ref.pos] = last;
-      free_index_.find(last)->second.pos = ref.pos;
+      list[pos] = last;
+      *free_index_.find(last) = free_ref(order, pos);
     }
     list.pop_back();
   } else {
     sorted_[order].erase(pfn);
   }
-  free_index_.erase(pfn);  // `ref` may refer into the map: not used after this
+  free_index_.erase(pfn);
   --nfree_[order];
   free_frames_ -= 1ULL << order;
 }
@@ -79,6 +79,7 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
   uint64_t target = 0;  // first frame of the block handed out
   unsigned from = 0;    // order of the free block it is cut from
   uint64_t block = 0;
+  uint64_t pos = 0;  // its index in spread_[from] (spread placement)
   if (placement_ == FramePlacement::kSpread) {
     // Every aligned order-sized slot inside a free block is equally likely:
     // weigh each order by its slots, then the slot picks block and offset.
@@ -92,7 +93,8 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
       r -= w;
     }
     const unsigned sub = from - order;
-    block = spread_[from][r >> sub];
+    pos = r >> sub;
+    block = spread_[from][pos];
     target = block + ((r & ((1ULL << sub) - 1)) << order);
   } else {
     bool found = false;
@@ -106,7 +108,7 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
     if (!found) return std::nullopt;
     target = block;
   }
-  remove_free(block, free_index_.find(block)->second);
+  remove_free(block, from, pos);
   // Split down to `order`, keeping the half that holds the target and
   // returning the other half to the free lists.
   for (unsigned k = from; k > order; --k) {
@@ -118,18 +120,33 @@ std::optional<Pfn> PageFrameAllocator::allocate(unsigned order) {
       insert_free(block + half, k - 1);
     }
   }
-  // Metadata: the head (and its tails within the head's section).
-  Section& s = section_for(target);
-  const uint64_t described = std::min<uint64_t>(1ULL << order, 1ULL << kSectionShift);
-  const uint64_t first = target & ((1ULL << kSectionShift) - 1);
-  for (uint64_t i = 0; i < described; ++i) {
-    PageFrame& f = s.frame[first + i];
-    f = PageFrame{};
-    f.state = i == 0 ? FrameState::kHead : FrameState::kTail;
+  // Metadata: the head and its tails (up to 2 MiB), all kTail but the head.
+  PageFrame* head = nullptr;
+  if (order < kSectionShift) {
+    for (uint64_t i = 0; i < (1ULL << order); ++i) {
+      const uint64_t e = take_pool_entry();
+      PageFrame& f = pool_entry(e);
+      f = PageFrame{};
+      f.state = FrameState::kTail;
+      if (i == 0) head = &f;
+      singles_.insert(target + i, e);
+    }
+  } else {
+    const uint64_t first = target >> kSectionShift;
+    const uint64_t n = 1ULL << (std::min(order, kDescribedOrder) - kSectionShift);
+    for (uint64_t k = first; k < first + n; ++k) {
+      std::unique_ptr<Section> s = spare_ ? std::move(spare_) : std::make_unique<Section>();
+      for (PageFrame& f : s->frame) {
+        f = PageFrame{};
+        f.state = FrameState::kTail;
+      }
+      if (k == first) head = &s->frame[0];
+      sections_.insert(k, std::move(s));
+    }
   }
-  s.frame[first].order = static_cast<uint8_t>(order);
-  s.frame[first].refcount = 1;
-  s.in_use += static_cast<uint32_t>(described);
+  head->state = FrameState::kHead;
+  head->order = static_cast<uint8_t>(order);
+  head->refcount = 1;
   return Pfn(target);
 }
 
@@ -141,21 +158,29 @@ void PageFrameAllocator::free(Pfn head, unsigned order) {
                                 " is not the head of an allocated block of order " +
                                 std::to_string(order));
   }
-  const uint64_t described = std::min<uint64_t>(1ULL << order, 1ULL << kSectionShift);
-  for (uint64_t i = 0; i < described; ++i) h[i] = PageFrame{};
-  {
-    Directory& d = *dirs_[p >> kDirShift];
-    d.section[(p >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)]->in_use -=
-        static_cast<uint32_t>(described);
+  // Drop the metadata: pool entries are cleared and reused, one section is
+  // kept as the spare.
+  if (order < kSectionShift) {
+    for (uint64_t i = 0; i < (1ULL << order); ++i) {
+      const uint64_t e = *singles_.extract(p + i);
+      pool_entry(e) = PageFrame{};
+      pool_free_.push_back(e);
+    }
+  } else {
+    const uint64_t first = p >> kSectionShift;
+    const uint64_t n = 1ULL << (std::min(order, kDescribedOrder) - kSectionShift);
+    for (uint64_t k = first; k < first + n; ++k) {
+      std::optional<std::unique_ptr<Section>> s = sections_.extract(k);
+      if (!spare_) spare_ = std::move(*s);
+    }
   }
-  drop_section_if_empty(p);
   uint64_t block = p;
   unsigned k = order;
   while (k < kMaxOrder) {
-    auto it = free_index_.find(block ^ (1ULL << k));
-    if (it == free_index_.end() || it->second.order != k) break;
-    const uint64_t buddy = it->first;
-    remove_free(buddy, it->second);
+    const uint64_t buddy = block ^ (1ULL << k);
+    const uint64_t* ref = free_index_.find(buddy);
+    if (!ref || ref_order(*ref) != k) break;
+    remove_free(buddy, k, ref_pos(*ref));
     block = std::min(block, buddy);
     ++k;
   }
@@ -163,34 +188,19 @@ void PageFrameAllocator::free(Pfn head, unsigned order) {
 }
 
 PageFrame* PageFrameAllocator::slot(uint64_t pfn) const {
-  const Directory* d = dirs_[pfn >> kDirShift].get();
-  if (!d) return nullptr;
-  Section* s = d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)].get();
-  return s ? &s->frame[pfn & ((1U << kSectionShift) - 1)] : nullptr;
+  if (const uint64_t* e = singles_.find(pfn)) return &pool_entry(*e);
+  const std::unique_ptr<Section>* s = sections_.find(pfn >> kSectionShift);
+  return s ? &(*s)->frame[pfn & kSectionMask] : nullptr;
 }
 
-PageFrameAllocator::Section& PageFrameAllocator::section_for(uint64_t pfn) {
-  std::unique_ptr<Directory>& d = dirs_[pfn >> kDirShift];
-  if (!d) d = std::make_unique<Directory>();
-  std::unique_ptr<Section>& s =
-      d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)];
-  if (!s) {
-    s = spare_ ? std::move(spare_) : std::make_unique<Section>();
-    ++d->live;
-    ++sections_;
+uint64_t PageFrameAllocator::take_pool_entry() {
+  if (!pool_free_.empty()) {
+    const uint64_t e = pool_free_.back();
+    pool_free_.pop_back();
+    return e;
   }
-  return *s;
-}
-
-void PageFrameAllocator::drop_section_if_empty(uint64_t pfn) {
-  std::unique_ptr<Directory>& d = dirs_[pfn >> kDirShift];
-  std::unique_ptr<Section>& s =
-      d->section[(pfn >> kSectionShift) & ((1U << (kDirShift - kSectionShift)) - 1)];
-  if (s->in_use != 0) return;
-  if (!spare_) spare_ = std::move(s);  // its entries are all cleared already
-  s.reset();
-  --sections_;
-  if (--d->live == 0) d.reset();
+  if ((pool_used_ & kPoolMask) == 0) pool_.push_back(std::make_unique<PageFrame[]>(kPoolMask + 1));
+  return pool_used_++;
 }
 
 const PageFrame* PageFrameAllocator::find_meta(Pfn p) const {

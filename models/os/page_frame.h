@@ -5,11 +5,18 @@
 // the buddy is free, so the free blocks are always the maximal ones.
 //
 // Host memory grows with what is allocated, never with the configured
-// physical memory: free lists hold blocks (not frames), and metadata lives in
-// 2 MiB sections (512 entries, 12 KiB) created when a frame in them is handed
-// out and dropped when the section is wholly free again. The only cost that
-// scales with the configured size is 8 bytes per GiB (the section directory)
-// and one free-list entry per free 1 GiB block.
+// physical memory: free lists hold blocks (not frames), found by their first
+// frame in a flat hash table (16-byte slots). Metadata is created by
+// allocate() and dropped by free(), in chunks of two kinds:
+//   - a block of 64 frames (256 KiB) or more: dense sections of 64 entries
+//     (1.5 KiB each; 8 for a block of 2 MiB or more), found by section
+//     number in a flat hash table;
+//   - a smaller block: one entry per frame, taken from a pool (24 bytes,
+//     reused after a free) and found by frame number in a flat hash table,
+//     so a 4 KiB frame costs 45 to 70 bytes however scattered the
+//     allocations are (spread placement over a large memory).
+// The only cost that scales with the configured size is one free-list entry
+// per free 1 GiB block.
 #pragma once
 
 #include <array>
@@ -18,9 +25,9 @@
 #include <optional>
 #include <set>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "models/common/flat_map.h"
 #include "models/common/random.h"
 #include "models/common/types.h"
 
@@ -115,7 +122,8 @@ class PageFrameAllocator {
   void free(Pfn head, PageSize s) { free(head, order_of(s)); }
 
   // Metadata of an allocated frame: every frame of a block of up to 2 MiB, and
-  // the first 2 MiB of a larger block (its head describes the block).
+  // the first 2 MiB of a larger block (its head describes the block). The
+  // reference stays valid until the block is freed.
   // Throws std::out_of_range for a free frame or one without metadata.
   PageFrame& meta(Pfn p);
   [[nodiscard]] const PageFrame& meta(Pfn p) const;
@@ -128,31 +136,37 @@ class PageFrameAllocator {
   [[nodiscard]] uint64_t frames_used() const { return frames_managed() - free_frames_; }
   // Free blocks of exactly `order`.
   [[nodiscard]] uint64_t free_blocks(unsigned order) const { return nfree_.at(order); }
-  // 2 MiB sections whose metadata array exists (host memory: 12 KiB each).
-  [[nodiscard]] uint64_t metadata_chunks() const { return sections_; }
+  // Metadata chunks held: one 64-frame section (1.5 KiB of host memory) per
+  // 256 KiB described of each block of 64 frames or more, plus one entry
+  // (24 bytes, plus its hash slot) per frame of each smaller block.
+  [[nodiscard]] uint64_t metadata_chunks() const { return sections_.size() + singles_.size(); }
   [[nodiscard]] FramePlacement placement() const { return placement_; }
 
  private:
-  static constexpr unsigned kSectionShift = 9;  // 512 frames = 2 MiB
-  static constexpr unsigned kDirShift = 18;     // 512 sections = 1 GiB
+  // Blocks of at least 2^kSectionShift frames have sections, smaller ones
+  // pool entries; metadata covers at most 2^kDescribedOrder frames (2 MiB).
+  static constexpr unsigned kSectionShift = 6;  // 64 frames = 256 KiB
+  static constexpr uint64_t kSectionMask = (1ULL << kSectionShift) - 1;
+  static constexpr unsigned kDescribedOrder = 9;
+  static constexpr unsigned kPoolShift = 8;  // pool arrays of 256 entries (6 KiB)
+  static constexpr uint64_t kPoolMask = (1ULL << kPoolShift) - 1;
   struct Section {
     std::array<PageFrame, 1U << kSectionShift> frame{};
-    uint32_t in_use = 0;  // frames with metadata (state != kFree)
   };
-  struct Directory {
-    std::array<std::unique_ptr<Section>, 1U << (kDirShift - kSectionShift)> section;
-    uint32_t live = 0;  // sections present
-  };
-  struct FreeRef {
-    unsigned order;
-    uint64_t pos;  // index in spread_[order] (spread placement)
-  };
+  // A free block's order and its index in spread_[order] (spread placement),
+  // packed in one word: pos << 5 | order.
+  static constexpr uint64_t free_ref(unsigned order, uint64_t pos) { return pos << 5 | order; }
+  static constexpr unsigned ref_order(uint64_t ref) { return static_cast<unsigned>(ref & 31); }
+  static constexpr uint64_t ref_pos(uint64_t ref) { return ref >> 5; }
 
   void insert_free(uint64_t pfn, unsigned order);
-  void remove_free(uint64_t pfn, const FreeRef& ref);
+  // Removes the free block at `pfn` (`pos`: its index in spread_[order]).
+  void remove_free(uint64_t pfn, unsigned order, uint64_t pos);
   [[nodiscard]] PageFrame* slot(uint64_t pfn) const;
-  Section& section_for(uint64_t pfn);
-  void drop_section_if_empty(uint64_t pfn);
+  [[nodiscard]] PageFrame& pool_entry(uint64_t e) const {
+    return pool_[e >> kPoolShift][e & kPoolMask];
+  }
+  uint64_t take_pool_entry();
 
   uint64_t frames_;  // frames of physical memory
   uint64_t low_;     // first managed frame
@@ -160,14 +174,20 @@ class PageFrameAllocator {
   SplitMix64 rng_;
   uint64_t free_frames_ = 0;
   std::array<uint64_t, kNumOrders> nfree_{};
-  // Every free block by its first frame. Only looked up, never iterated, so
-  // results do not depend on the hash order.
-  std::unordered_map<uint64_t, FreeRef> free_index_;
+  // Every free block by its first frame (value: free_ref). Only looked up,
+  // never iterated, so results do not depend on the hash order.
+  FlatMap<uint64_t, uint64_t> free_index_;
   std::array<std::vector<uint64_t>, kNumOrders> spread_;  // spread: O(1) swap-remove
   std::array<std::set<uint64_t>, kNumOrders> sorted_;     // sequential: lowest first
-  std::vector<std::unique_ptr<Directory>> dirs_;          // one slot per GiB
-  std::unique_ptr<Section> spare_;  // one wholly free section kept to avoid churn
-  uint64_t sections_ = 0;
+  // Metadata. Sections and pool arrays are heap objects that never move, so
+  // a PageFrame& stays valid while its frame is allocated, whatever the
+  // hash tables do.
+  FlatMap<uint64_t, std::unique_ptr<Section>> sections_;  // by pfn >> kSectionShift
+  std::unique_ptr<Section> spare_;                        // one section kept against churn
+  FlatMap<uint64_t, uint64_t> singles_;                   // pfn -> pool entry (small blocks)
+  std::vector<std::unique_ptr<PageFrame[]>> pool_;        // 2^kPoolShift entries each
+  std::vector<uint64_t> pool_free_;  // entries released, reused first (the pool keeps its peak)
+  uint64_t pool_used_ = 0;           // entries ever handed out
 };
 
 }  // namespace mmusim

@@ -113,7 +113,9 @@ TEST(PageFrameAllocator, EveryFrameAllocatedThenFreedInAnyOrderRestoresTheMaxima
       EXPECT_EQ(distinct.size(), got.size());
       EXPECT_EQ(a.frames_free(), 0U);
       EXPECT_EQ(free_counts(a), (std::array<uint64_t, kNumOrders>{}));
-      EXPECT_EQ(a.metadata_chunks(), 3U);  // sections 0, 1 and the partial one at 4 MiB
+      // Blocks of order 0 have one metadata entry (chunk) per frame: the
+      // 1035 frames less the 3 reserved, 1032.
+      EXPECT_EQ(a.metadata_chunks(), 1032U);
       shuffle(got, seed * 77);
       for (Pfn p : got) a.free(p, 0);
       EXPECT_EQ(free_counts(a), initial);
@@ -302,17 +304,66 @@ TEST(PageFrameAllocator, MetadataIsSetOnAllocationAndClearedOnFree) {
 TEST(PageFrameAllocator, LargeBlocksAreDescribedByTheirFirstSection) {
   PageFrameAllocator a(4ULL << 30, 0, 1, FramePlacement::kSequential);
   Pfn g = *a.allocate(PageSize::k1G);
-  EXPECT_EQ(a.metadata_chunks(), 1U);  // not 512
+  // A block of 64 frames or more has 64-frame sections; only its first
+  // 2 MiB (512 frames) is described: 512 / 64 = 8 sections, not the 4096
+  // that would cover the whole 1 GiB.
+  EXPECT_EQ(a.metadata_chunks(), 8U);
   EXPECT_EQ(a.meta(g).order, 18U);
   EXPECT_EQ(a.meta(Pfn(g.value() + 511)).state, FrameState::kTail);
   EXPECT_EQ(a.find_meta(Pfn(g.value() + 512)), nullptr);
   Pfn m = *a.allocate(PageSize::k2M);
-  EXPECT_EQ(a.metadata_chunks(), 2U);
+  EXPECT_EQ(a.metadata_chunks(), 16U);  // 8 more: a 2 MiB block is 8 sections
   EXPECT_EQ(a.meta(Pfn(m.value() + 511)).state, FrameState::kTail);
   a.free(g, PageSize::k1G);
   a.free(m, PageSize::k2M);
   EXPECT_EQ(a.metadata_chunks(), 0U);
   EXPECT_EQ(a.free_blocks(kMaxOrder), 4U);
+}
+
+// Blocks of 64 frames or more have metadata in 64-frame sections (chunks):
+// a block of order 7 has two, one of order 9 eight; smaller blocks have one
+// chunk (entry) per frame. Every frame has its entry, and a free drops
+// exactly the block's chunks.
+TEST(PageFrameAllocator, BlocksSpanningSectionsAreDescribedThroughout) {
+  PageFrameAllocator a(8ULL << 20, 0, 1, FramePlacement::kSequential);
+  const Pfn one = *a.allocate(0);  // frame 0: one entry
+  const Pfn big = *a.allocate(7);  // frames 128 .. 255: sections 2 and 3
+  EXPECT_EQ(big, Pfn(128));
+  EXPECT_EQ(a.metadata_chunks(), 3U);
+  const Pfn huge = *a.allocate(9);  // frames 512 .. 1023: sections 8 .. 15
+  EXPECT_EQ(huge, Pfn(512));
+  EXPECT_EQ(a.metadata_chunks(), 11U);
+  const Pfn small = *a.allocate(3);  // frames 8 .. 15: an entry each
+  EXPECT_EQ(small, Pfn(8));
+  EXPECT_EQ(a.metadata_chunks(), 19U);
+  EXPECT_EQ(a.meta(Pfn(15)).state, FrameState::kTail);
+  a.free(small, 3);
+  EXPECT_EQ(a.metadata_chunks(), 11U);
+  EXPECT_EQ(a.find_meta(Pfn(15)), nullptr);
+  for (uint64_t i = 1; i < 128; ++i) {
+    EXPECT_EQ(a.meta(Pfn(128 + i)).state, FrameState::kTail) << i;
+  }
+  for (uint64_t i = 1; i < 512; ++i) {
+    EXPECT_EQ(a.meta(Pfn(512 + i)).state, FrameState::kTail) << i;
+  }
+  EXPECT_EQ(a.meta(huge).order, 9U);
+  a.meta(Pfn(200)).mapcount = 5;  // a tail's entry is its own
+  EXPECT_EQ(a.meta(big).mapcount, 0);
+  EXPECT_EQ(a.find_meta(Pfn(127)), nullptr);
+  EXPECT_EQ(a.find_meta(Pfn(256)), nullptr);
+  a.free(big, 7);
+  EXPECT_EQ(a.metadata_chunks(), 9U);
+  EXPECT_EQ(a.find_meta(Pfn(200)), nullptr);
+  const Pfn again = *a.allocate(7);  // the same frames, clean
+  EXPECT_EQ(again, big);
+  EXPECT_EQ(a.meta(Pfn(200)).mapcount, 0);
+  EXPECT_EQ(a.meta(Pfn(200)).state, FrameState::kTail);
+  a.free(again, 7);
+  a.free(huge, 9);
+  EXPECT_EQ(a.metadata_chunks(), 1U);  // frame 0's entry
+  a.free(one, 0);
+  EXPECT_EQ(a.metadata_chunks(), 0U);
+  EXPECT_EQ(a.frames_free(), 2048U);
 }
 
 // Host memory follows what is allocated, not the configured size: a 1 TiB
