@@ -137,10 +137,10 @@ ChildResult simulate(const std::string& trace, const ConfigValues& overrides) {
     r.records = sim.records();
     r.cycles = sim.cycles();
     r.run_seconds = sim.wall_seconds();
-    r.translations = c.get("cpu.translations");
-    r.l1d_misses = c.get("tlb.l1d.misses");
-    r.l2_misses = c.get("tlb.l2.misses");
-    r.faults = c.get("cpu.faults");
+    r.translations = c.get("top.cpu0.translations");
+    r.l1d_misses = c.get("top.cpu0.tlb.l1d.misses");
+    r.l2_misses = c.get("top.cpu0.tlb.l2.misses");
+    r.faults = c.get("top.cpu0.faults");
   } catch (const std::exception& e) {
     std::snprintf(r.error, sizeof r.error, "%s", e.what());
   }

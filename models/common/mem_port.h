@@ -68,8 +68,13 @@ class TimedMemRequest {
   Cycle access(Socket& socket, AgentSync& sync, PhysAddr a, bool is_write, Cycle at) {
     ext_.ordered = sync.before(at);
     ext_.arrival = at;
-    const Cycle now = sync.clock().now();
-    sc_core::sc_time delay = at > now ? sync.clock().span(at - now) : sc_core::SC_ZERO_TIME;
+    // The target reads the arrival from the extension; the annotated delay
+    // says the same for any reader of the payload (not needed in order).
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    if (!ext_.ordered) {
+      const Cycle now = sync.clock().now();
+      if (at > now) delay = sync.clock().span(at - now);
+    }
     gp_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     gp_.set_address(a.value() & ~uint64_t{sizeof data_ - 1});
     gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);

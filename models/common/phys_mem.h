@@ -8,8 +8,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 
+#include "models/common/flat_map.h"
 #include "models/common/types.h"
 
 namespace mmusim {
@@ -47,7 +47,10 @@ class PhysMem {
   // Drops the contents of frame `p` and returns its host memory: reads give
   // zero until the frame is written again. Releasing an untouched frame is a
   // no-op.
-  void release(Pfn p) { frames_.erase(p); }
+  void release(Pfn p) {
+    if (p.value() == memo_pfn_) memo_pfn_ = kNoFrame;
+    frames_.erase(p.value());
+  }
   // Makes every byte of frame `p` zero (by releasing it: an absent frame reads
   // as zero, and a later write starts from a zeroed array).
   void zero(Pfn p) { release(p); }
@@ -55,16 +58,30 @@ class PhysMem {
 
  private:
   using Frame = std::unique_ptr<uint64_t[]>;
+  static constexpr uint64_t kNoFrame = ~uint64_t{0};
+  // The frame's words, or null when it was never written. The last frame
+  // found is remembered (a walk reads one table per level, often the same).
   [[nodiscard]] const uint64_t* frame(Pfn p) const {
-    auto it = frames_.find(p);
-    return it == frames_.end() ? nullptr : it->second.get();
+    if (p.value() == memo_pfn_) return memo_;
+    const Frame* f = frames_.find(p.value());
+    if (f == nullptr) return nullptr;
+    memo_pfn_ = p.value();
+    memo_ = f->get();
+    return memo_;
   }
   uint64_t* frame_for_write(Pfn p) {
-    auto& f = frames_[p];
-    if (!f) f = std::make_unique<uint64_t[]>(512);  // zero-initialized
-    return f.get();
+    if (p.value() == memo_pfn_) return memo_;
+    Frame* f = frames_.find(p.value());
+    if (f == nullptr) {
+      f = frames_.insert(p.value(), std::make_unique<uint64_t[]>(512)).first;  // zeroed
+    }
+    memo_pfn_ = p.value();
+    memo_ = f->get();
+    return memo_;
   }
-  std::unordered_map<Pfn, Frame> frames_;
+  FlatMap<uint64_t, Frame> frames_;  // frame number -> its 512 words
+  mutable uint64_t memo_pfn_ = kNoFrame;
+  mutable uint64_t* memo_ = nullptr;
 };
 
 // Timing side of a memory access: one request of a cache line at `at`,

@@ -6,7 +6,9 @@
 // the window). Plain arithmetic on cycle stamps; no allocation per access.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "models/common/types.h"
@@ -17,14 +19,17 @@ namespace mmusim {
 class AddressGenerator {
  public:
   explicit AddressGenerator(const AddressGeneratorConfig& c)
-      : width_(c.issue_width), retire_(c.window, Cycle(0)) {}
+      : width_(c.issue_width), retire_(c.window, Cycle(0)) {
+    floors_.reserve(64);
+  }
 
   // Cycle at which the next access issues: after the access `window` older
   // has retired, and within the issue width of the current cycle. When that
   // access still waits on a walk (see resolve), the caller runs the walk
   // first: blocking_seq() names the access whose retire time is read.
   Cycle issue() {
-    Cycle t = max(next_issue_, retire_[slot_]);
+    if (seq_ >= floor_at_) apply_floors();
+    Cycle t = max(max(next_issue_, retire_[slot_]), applied_);
     if (t > next_issue_) issued_ = 0;
     if (++issued_ == width_) {
       next_issue_ = t + Cycles(1);
@@ -43,19 +48,31 @@ class AddressGenerator {
     ++seq_;
   }
   // A walk that access `seq` waited on completed at `done`: in-order
-  // retirement makes it and every younger access retire no earlier. Only the
-  // accesses still in the window are kept; older ones have been read already
-  // (the caller resolves them before blocking_seq() passes them).
+  // retirement makes it and every younger access retire no earlier. The
+  // younger accesses already in the window are not rewritten: the floor is
+  // kept (sorted by seq) and applied when issue() reads their retire time.
+  // Callers resolve an access before blocking_seq() passes it.
   void resolve(uint64_t seq, Cycle done) {
-    const size_t n = retire_.size();
-    if (seq + n < seq_) seq = seq_ - n;
-    size_t i = static_cast<size_t>(seq % n);
-    for (uint64_t s = seq; s < seq_; ++s) {
-      if (retire_[i] >= done) break;  // retire times never decrease along the window
-      retire_[i] = done;
-      if (++i == n) i = 0;
-    }
     last_retire_ = max(last_retire_, done);
+    if (done <= applied_) return;
+    if (seq + retire_.size() <= seq_) {  // already read: everything younger waits
+      applied_ = done;
+      return;
+    }
+    if (floor_head_ == floors_.size()) {
+      floors_.clear();
+      floor_head_ = 0;
+    } else if (floor_head_ >= 32 && 2 * floor_head_ >= floors_.size()) {
+      floors_.erase(floors_.begin(), floors_.begin() + static_cast<std::ptrdiff_t>(floor_head_));
+      floor_head_ = 0;
+    }
+    size_t i = floors_.size();
+    floors_.push_back(Floor{seq, done});
+    while (i > floor_head_ && floors_[i - 1].seq > seq) {  // walks complete mostly in order
+      std::swap(floors_[i - 1], floors_[i]);
+      --i;
+    }
+    floor_at_ = floors_[floor_head_].seq + retire_.size();
   }
   // Number of accesses issued so far: the sequence number of the next one.
   [[nodiscard]] uint64_t issued() const { return seq_; }
@@ -79,6 +96,23 @@ class AddressGenerator {
   [[nodiscard]] Cycle next_issue() const { return next_issue_; }
 
  private:
+  struct Floor {
+    uint64_t seq;
+    Cycle done;
+  };
+  // The retire floor of the access issue() reads (seq_ - window): every
+  // floor of an access at or before it applies, and stays applied (retire
+  // times only grow along the window).
+  __attribute__((noinline)) void apply_floors() {
+    const uint64_t read = seq_ - retire_.size();
+    while (floor_head_ < floors_.size() && floors_[floor_head_].seq <= read) {
+      applied_ = max(applied_, floors_[floor_head_].done);
+      ++floor_head_;
+    }
+    floor_at_ =
+        floor_head_ == floors_.size() ? ~uint64_t{0} : floors_[floor_head_].seq + retire_.size();
+  }
+
   uint32_t width_;
   std::vector<Cycle> retire_;  // ring: retire cycle of the access `window` ago
   size_t slot_ = 0;            // == seq_ % window
@@ -86,6 +120,10 @@ class AddressGenerator {
   uint64_t seq_ = 0;           // accesses issued (and completed) so far
   Cycle next_issue_{0};
   Cycle last_retire_{0};
+  std::vector<Floor> floors_;  // floors not yet applied from floor_head_ on, by seq
+  size_t floor_head_ = 0;
+  uint64_t floor_at_ = ~uint64_t{0};  // seq_ from which issue() applies the first floor
+  Cycle applied_{0};                  // the largest floor applied so far
 };
 
 }  // namespace mmusim

@@ -15,13 +15,6 @@ struct CpuCore::Owned {
 
 namespace {
 
-// The rights a TLB entry (or a pending walk's translation) grants an access.
-bool rights_ok(uint8_t p, AccessKind k, bool user, bool write_protect) {
-  const bool write = k == AccessKind::kWrite;
-  return (!user || (p & kPermUser)) && (!write || (p & kPermWrite) || (!user && !write_protect)) &&
-         (k != AccessKind::kFetch || !(p & kPermNx));
-}
-
 uint64_t linear_mask_of(PagingMode mode) {
   const PagingModeInfo& m = paging_mode_info(mode);
   if (m.linear_bits >= 64 || m.canonical) return ~uint64_t{0};
@@ -63,7 +56,10 @@ CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> o
       linear_mask_(linear_mask_of(cfg.walker.mode)),
       explain_(explain, explain_out),
       pending_(tlb_.mshr().capacity()) {
-  for (PendingMiss& p : pending_) p.waiters.reserve(cfg.ag.window);
+  for (PendingMiss& p : pending_) {
+    p.plain.reserve(cfg.ag.window);
+    p.waiters.reserve(8);
+  }
   scratch_.reserve(cfg.ag.window);
   tables_gen_ = tables_->generation();
   load_initial_registers();
@@ -71,11 +67,8 @@ CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> o
 
 CpuCore::~CpuCore() = default;
 
-Cycle CpuCore::issue() {
-  // The access `window` older must have retired: complete the walks it (or
-  // an older access) still waits for.
+void CpuCore::wait_for_window() {
   while (ag_.issued() >= block_at_) step_walker();
-  return ag_.issue();
 }
 
 void CpuCore::recompute_oldest() {
@@ -89,7 +82,7 @@ void CpuCore::recompute_oldest() {
   block_at_ = oldest == ~uint64_t{0} ? oldest : oldest + cfg_.ag.window;
 }
 
-Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
+Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
   ++stats_.translations;
   const Cycle issue = this->issue();
   last_issue_ = issue;
@@ -118,11 +111,10 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
       if (i >= 0 && merge(i, a, k, issue, seg)) return kPending;
     }
   }
-  TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
+  const TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
   if (l.level != TlbLevel::kMiss) {
     const uint8_t p = l.t->perms;
-    const bool ok = rights_ok(p, k, cfg_.user, cfg_.walker.write_protect);
-    if (ok && (k != AccessKind::kWrite || (p & kPermDirty))) {
+    if (rights_ok(p, k) && (k != AccessKind::kWrite || (p & kPermDirty))) {
       (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
       if (explain_.on()) {
         explain_.fill(explain_.open(), explain::head(stats_.translations, id_, k, a, issue) +
@@ -139,10 +131,17 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
       stats_.translation_latency.add((seg + l.latency).count());
       return done;
     }
+  }
+  return after_lookup(a, k, seg, issue, l);
+}
+
+Cycle CpuCore::after_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue,
+                            const TlbLookup& l) {
+  if (l.level != TlbLevel::kMiss) {
     // A permission failure or a clean page being written: the processor
     // re-walks (and faults or sets D) as the SDM requires.
     (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
-    if (ok) ++stats_.dirty_assists;
+    if (rights_ok(l.t->perms, k)) ++stats_.dirty_assists;
     return miss(a, k, issue, l.latency, true, seg);
   }
   ++stats_.tlb_misses;
@@ -150,10 +149,25 @@ Cycle CpuCore::translate(LinearAddr a, AccessKind k, Cycles seg) {
 }
 
 bool CpuCore::merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg) {
+  MshrEntry& e = tlb_.mshr().at(i);
+  const uint8_t p = e.result.perms;
+  const bool needs_dirty = k == AccessKind::kWrite && !(p & kPermDirty);
+  if (needs_dirty || want_phys_ || explain_.on() || !rights_ok(p, k)) {
+    return merge_special(i, a, k, issue, seg);
+  }
+  // The common case: the access completes when the walk does.
+  tlb_.mshr().count_merge();
+  e.sides |= MissStatusTable::side_bit(k);
+  pending_[static_cast<size_t>(i)].plain.push_back(PlainWaiter{issue, issue + seg});
+  ag_.complete(issue + seg);  // the walk's completion resolves the rest
+  return true;
+}
+
+bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg) {
   MissStatusTable& mshr = tlb_.mshr();
   MshrEntry& e = mshr.at(i);
   const uint8_t p = e.result.perms;
-  if (!rights_ok(p, k, cfg_.user, cfg_.walker.write_protect)) {
+  if (!rights_ok(p, k)) {
     // The access faults once the translation is filled: wait for the fill,
     // then take the TLB path (re-walk, precise fault).
     const uint64_t serial = pending_[static_cast<size_t>(i)].serial;
@@ -169,9 +183,9 @@ bool CpuCore::merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg) 
                   explain::head(stats_.translations, id_, k, a, issue) + explain_seg_);
     explain_seg_.clear();
   }
+  const bool needs_dirty = k == AccessKind::kWrite && !(p & kPermDirty);
   pending_[static_cast<size_t>(i)].waiters.push_back(
-      Waiter{ag_.issued(), issue, issue + seg, a, k, k == AccessKind::kWrite && !(p & kPermDirty),
-             want_phys_, block});
+      Waiter{ag_.issued(), issue, issue + seg, a, k, needs_dirty, want_phys_, block});
   if (want_phys_) {
     phys_ = e.result.phys(a);
     phys_ok_ = true;
@@ -196,6 +210,7 @@ int CpuCore::track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t own
   p.block = block;
   p.walk = t.id;
   ++p.serial;
+  p.plain.clear();
   p.waiters.clear();
   if (owner < oldest_owner_) {
     oldest_owner_ = owner;
@@ -313,6 +328,10 @@ void CpuCore::complete(const WalkResult& w) {
     ++stats_.late_faults;
     late_.push_back(
         LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency, p.waiters});
+    for (const PlainWaiter& x : p.plain) {
+      late_.back().waiters.push_back(Waiter{0, x.issue, x.start, p.addr, p.kind, false, false, -1});
+    }
+    p.plain.clear();
     p.waiters.clear();
     mshr.free(i);
     recompute_oldest();
@@ -328,11 +347,18 @@ void CpuCore::complete(const WalkResult& w) {
         explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w, p.tlb_latency, p.why));
   }
   ag_.resolve(owner, w.done);
+  // Accesses that merged: done when the walk is (or at their own start).
+  for (const PlainWaiter& x : p.plain) {
+    const uint64_t c = (max(x.start, w.done) - x.issue).count();
+    stats_.translation_cycles += c;
+    stats_.translation_latency.add(c);
+  }
+  p.plain.clear();
   scratch_.swap(p.waiters);
   p.waiters.clear();
   mshr.free(i);
-  // Accesses that merged: done when the walk is (or at their own start).
-  // Writes that find D = 0 re-walk to set it, one walk for all of them.
+  // The others; writes that find D = 0 re-walk to set it, one walk for all
+  // of them.
   const bool dirty = (w.translation.perms & kPermDirty) != 0;
   int assist = -1;
   for (const Waiter& x : scratch_) {
@@ -367,7 +393,7 @@ void CpuCore::complete(const WalkResult& w) {
     }
   }
   scratch_.clear();
-  recompute_oldest();
+  if (owner == oldest_owner_) recompute_oldest();  // else the oldest is still pending
 }
 
 int CpuCore::entry_of(uint64_t id) const {

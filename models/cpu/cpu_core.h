@@ -185,7 +185,7 @@ class CpuCore {
   // Simulates one trace record; returns the CPU's local time (issue cycle of
   // its last translation), which the shell uses to bound run-ahead. Records
   // must be well-formed (trace_record_problem() == nullptr).
-  Cycle process(const TraceRecord& r) {
+  __attribute__((always_inline)) Cycle process(const TraceRecord& r) {
     const uint64_t size = r.size ? r.size : 1;
     const uint64_t first = r.addr;
     const uint64_t last = r.addr + size - 1;
@@ -229,7 +229,13 @@ class CpuCore {
 
  private:
   struct Owned;
-  // An access that merged into a pending walk, waiting for it.
+  // An access that merged into a pending walk and completes with it (the
+  // common case: 16 bytes, no bookkeeping beyond its latency).
+  struct PlainWaiter {
+    Cycle issue, start;
+  };
+  // A merged access that needs more when the walk completes: a D-bit
+  // re-walk, its physical address, or its explain block.
   struct Waiter {
     uint64_t seq;  // the access's sequence number (address generator)
     Cycle issue, start;
@@ -250,6 +256,7 @@ class CpuCore {
     int64_t block = -1;
     uint64_t walk = 0;    // the walk's ticket id
     uint64_t serial = 0;  // bumped at every allocation of this entry
+    std::vector<PlainWaiter> plain;
     std::vector<Waiter> waiters;
   };
   static constexpr Cycle kPending{~uint64_t{0}};
@@ -259,14 +266,57 @@ class CpuCore {
           std::vector<std::string>* explain_out, DescriptorTables* tables);
   // `seg`: segmentation cycles before the TLB lookup (part of the latency).
   // Returns the translation's completion, or kPending while its walk runs.
-  Cycle translate(LinearAddr a, AccessKind k, Cycles seg = Cycles{});
+  // The common case, a TLB hit with no walk pending and nothing to explain,
+  // is inline; everything else is translate_slow().
+  __attribute__((always_inline)) Cycle translate(LinearAddr a, AccessKind k,
+                                                 Cycles seg = Cycles{}) {
+    if (tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || !paging_ || want_phys_ ||
+        explain_.on()) {
+      return translate_slow(a, k, seg);
+    }
+    ++stats_.translations;
+    const Cycle issue = ag_.issue();
+    last_issue_ = issue;
+    const TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
+    if (l.level != TlbLevel::kMiss) {
+      const uint8_t p = l.t->perms;
+      if (rights_ok(p, k) && (k != AccessKind::kWrite || (p & kPermDirty))) {
+        (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
+        const Cycle done = issue + seg + l.latency;
+        ag_.complete(done);
+        stats_.translation_cycles += (seg + l.latency).count();
+        stats_.translation_latency.add((seg + l.latency).count());
+        return done;
+      }
+    }
+    return after_lookup(a, k, seg, issue, l);
+  }
+  Cycle translate_slow(LinearAddr a, AccessKind k, Cycles seg);
+  // The TLB lookup of an access issued at `issue` did not give a usable
+  // translation: re-walk (rights, D bit) or miss.
+  Cycle after_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, const TlbLookup& l);
+  // The rights a TLB entry (or a pending walk's translation) grants this CPU.
+  [[nodiscard]] bool rights_ok(uint8_t p, AccessKind k) const {
+    const bool write = k == AccessKind::kWrite;
+    return (!cfg_.user || (p & kPermUser)) &&
+           (!write || (p & kPermWrite) || (!cfg_.user && !cfg_.walker.write_protect)) &&
+           (k != AccessKind::kFetch || !(p & kPermNx));
+  }
   Cycle miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist, Cycles seg);
   // Merges the access into pending entry `i`; false when it cannot complete
   // from that walk (a permission failure: it waited for the fill instead).
   bool merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg);
+  // merge() of an access that needs more than its completion: a D-bit
+  // re-walk, its physical address, an explain block, or a fault.
+  bool merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg);
   // Issues the next access, first completing walks that the address
   // generator's window waits for.
-  Cycle issue();
+  Cycle issue() {
+    if (ag_.issued() >= block_at_) wait_for_window();
+    return ag_.issue();
+  }
+  // Runs walk events until the access the next issue() waits for retired.
+  void wait_for_window();
   // Processes walk events up to and including cycle `t`.
   void advance(Cycle t) {
     while (walker_.next_event() <= t) step_walker();

@@ -46,10 +46,8 @@ void CpuModule::run() {
         // Bound the run-ahead when another agent may act (shootdowns and
         // descriptor rewrites become visible at these points).
         if (t - synced > Cycles(quantum_) || quantum_ == 0) {
-          if (quantum_ == 0 || !sync_.alone()) {
-            sync_.wait_until(t);
-            synced = t;
-          }
+          if (quantum_ == 0 || !sync_.alone()) sync_.wait_until(t);
+          synced = t;
         }
       }
     }

@@ -65,8 +65,7 @@ void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_ti
   }
   MemExtension* x = nullptr;
   p.get_extension(x);
-  const Cycle now = clk_.now();
-  const Cycle arrival = x != nullptr ? x->arrival : now + clk_.cycles(delay);
+  const Cycle arrival = x != nullptr ? x->arrival : clk_.now() + clk_.cycles(delay);
   const Initiator who = x != nullptr ? x->who : Initiator::kOther;
   const PhysAddr line(p.get_address());
   Cycle done;
@@ -77,6 +76,7 @@ void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_ti
     ++batched_requests_;
   } else {
     // Wait for the arrival, then join that cycle's batch.
+    const Cycle now = clk_.now();
     if (arrival > now) sc_core::wait(clk_.span(arrival - now));
     if (pending_.empty()) batch_event_.notify(sc_core::SC_ZERO_TIME);
     const size_t ev = take_event();  // one per waiting request
@@ -89,7 +89,13 @@ void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_ti
   // The project's initiators keep functional contents in PhysMem themselves
   // (timing-only requests); a plain initiator's data moves here.
   if (x == nullptr) move_data(p);
-  if (x != nullptr) x->done = done;
+  if (x != nullptr) {
+    x->done = done;  // the project's initiators read the completion here
+    if (x->ordered) {
+      p.set_response_status(tlm::TLM_OK_RESPONSE);
+      return;
+    }
+  }
   const Cycle t = clk_.now();
   delay = done > t ? clk_.span(done - t) : sc_core::SC_ZERO_TIME;
   p.set_response_status(tlm::TLM_OK_RESPONSE);

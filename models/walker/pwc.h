@@ -45,6 +45,15 @@ class PagingStructureCache {
     }
     return nullptr;
   }
+  // lookup() without touching the replacement state (a functional peek).
+  [[nodiscard]] const PwcEntry* peek(uint64_t tag) const {
+    if (!enabled()) return nullptr;
+    const PwcEntry* set = &e_[set_index(tag)];
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      if (set[w].valid && set[w].tag == tag) return &set[w];
+    }
+    return nullptr;
+  }
   void insert(uint64_t tag, uint64_t next_table, uint8_t perms) {
     if (!enabled()) return;
     PwcEntry* set = set_of(tag);
@@ -67,10 +76,11 @@ class PagingStructureCache {
   }
 
  private:
-  PwcEntry* set_of(uint64_t tag) {
-    uint64_t h = tag * 0x9E3779B97F4A7C15ULL;
-    return &e_[static_cast<size_t>((h >> 32) % sets_) * cfg_.ways];
+  [[nodiscard]] size_t set_index(uint64_t tag) const {
+    const uint64_t h = tag * 0x9E3779B97F4A7C15ULL;
+    return static_cast<size_t>((h >> 32) % sets_) * cfg_.ways;
   }
+  PwcEntry* set_of(uint64_t tag) { return &e_[set_index(tag)]; }
   PwcConfig cfg_;
   uint32_t sets_ = 0;
   std::vector<PwcEntry> e_;

@@ -1,5 +1,6 @@
 #include "models/walker/walker.h"
 
+#include <algorithm>
 #include <string>
 
 namespace mmusim {
@@ -8,6 +9,11 @@ Walker::Walker(const WalkerConfig& cfg, PhysMem& mem, MemoryTiming& timing)
     : cfg_(cfg), mode_(&paging_mode_info(cfg.mode)), mem_(mem), timing_(timing) {
   for (unsigned l = 0; l + 1 < mode_->levels; ++l) {
     if (!mode_->level[l].in_registers) pwc_[l] = PagingStructureCache(cfg.pwc[l]);
+  }
+  for (unsigned l = 0; l < mode_->levels; ++l) {
+    for (int leaf = 0; leaf < 2; ++leaf) {
+      reserved_[l][leaf] = reserved_mask(*mode_, l, leaf != 0, cfg.maxphyaddr);
+    }
   }
   slots_.resize(cfg.max_walks == 0 ? 1 : cfg.max_walks);
   queue_.reserve(16);
@@ -41,7 +47,20 @@ WalkTicket Walker::outlook(LinearAddr a, AccessKind k, bool user) const {
   }
   uint64_t table = root_.value() & (m.entry_bytes == 4 ? ~uint64_t{0xFFF} : 0x000FFFFFFFFFF000);
   uint8_t perms = kPermWrite | kPermUser;
-  for (unsigned l = 0; l < m.levels; ++l) {
+  // Levels a paging-structure cache holds need not be read again (the cache
+  // keeps the next table and the rights above it).
+  unsigned first = 0;
+  for (int l = static_cast<int>(m.levels) - 2; l >= 0; --l) {
+    const PwcEntry* e =
+        pwc_[l].peek(PagingStructureCache::make_tag(a.value() >> m.level[l].shift, asid_));
+    if (e != nullptr) {
+      first = static_cast<unsigned>(l) + 1;
+      table = e->next_table;
+      perms = e->perms;
+      break;
+    }
+  }
+  for (unsigned l = first; l < m.levels; ++l) {
     const PagingLevel& lv = m.level[l];
     const unsigned idx = level_index(m, l, a);
     const uint64_t e =
@@ -53,7 +72,7 @@ WalkTicket Walker::outlook(LinearAddr a, AccessKind k, bool user) const {
       return o;
     }
     const bool leaf = (l + 1 == m.levels) || (lv.may_be_leaf && (e & pte::kPS));
-    if (e & reserved_mask(m, l, leaf, cfg_.maxphyaddr)) {
+    if (e & reserved_[l][leaf ? 1 : 0]) {
       o.fault = FaultKind::kReservedBit;
       return o;
     }
@@ -96,9 +115,14 @@ WalkTicket Walker::request(LinearAddr a, AccessKind k, bool user, Cycle at, bool
   }
   ++active_;
   if (best == nullptr || queue_head_ < queue_.size()) {
-    // Every slot is busy: wait, in request order, for one to free.
+    // Every slot is busy: wait, in request order, for one to free. The
+    // queue is a vector consumed from queue_head_; its front is dropped once
+    // it is empty or mostly consumed, so it stays small and allocation-free.
     if (queue_head_ == queue_.size()) {
       queue_.clear();
+      queue_head_ = 0;
+    } else if (queue_head_ >= 16 && 2 * queue_head_ >= queue_.size()) {
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
       queue_head_ = 0;
     }
     queue_.push_back(r);
@@ -119,7 +143,14 @@ void Walker::begin(Slot& s, const Request& r, Cycle start) {
   s.num_refs = 0;
   s.pos = 0;
   WalkResult& w = s.result;
-  w = WalkResult{};
+  // Reset what this walk sets (not the explain steps: num_steps says how
+  // many are valid).
+  w.fault = FaultKind::kNone;
+  w.fault_level = 0;
+  w.translation = Translation{};
+  w.mem_refs = 0;
+  w.ad_writes = 0;
+  w.num_steps = 0;
   w.request = r.at;
   w.start = start;
   w.id = r.id;
@@ -191,7 +222,7 @@ void Walker::begin(Slot& s, const Request& r, Cycle start) {
       return;
     }
     const bool leaf = (l + 1 == m.levels) || (lv.may_be_leaf && (e & pte::kPS));
-    if (e & reserved_mask(m, l, leaf, cfg_.maxphyaddr)) {
+    if (e & reserved_[l][leaf ? 1 : 0]) {
       w.fault = FaultKind::kReservedBit;
       w.fault_level = l;
       return;
@@ -300,7 +331,19 @@ void Walker::finish(Slot& s, Cycle done) {
   ++stats_.faults[static_cast<int>(w.fault)];
   stats_.latency.add((done - w.request).count());
   stats_.refs_per_walk.add(w.mem_refs);
-  completed_ = w;
+  // The slot may take a queued walk below: hand out a copy (the explain
+  // steps only when there are some).
+  completed_.fault = w.fault;
+  completed_.fault_level = w.fault_level;
+  completed_.translation = w.translation;
+  completed_.request = w.request;
+  completed_.start = w.start;
+  completed_.done = w.done;
+  completed_.id = w.id;
+  completed_.mem_refs = w.mem_refs;
+  completed_.ad_writes = w.ad_writes;
+  completed_.num_steps = w.num_steps;
+  std::copy_n(w.steps.begin(), w.num_steps, completed_.steps.begin());
   s.busy = false;
   s.busy_until = done;
   --active_;

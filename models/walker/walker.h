@@ -155,6 +155,9 @@ class Walker {
   PhysAddr root_;
   Asid asid_;
   std::array<uint64_t, 4> pdpte_{};  // PAE PDPTE registers
+  // Reserved bits of an entry by level and leaf (0/1): reserved_mask() of
+  // the mode, computed once.
+  std::array<std::array<uint64_t, 2>, 5> reserved_{};
   std::array<PagingStructureCache, 5> pwc_;
   std::vector<Slot> slots_;
   std::vector<Request> queue_;  // FIFO of requests waiting for a slot
