@@ -92,10 +92,8 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
       phys_ = PhysAddr(a.value());
       phys_ok_ = true;
     }
-    if (explain_.on()) {
-      explain_.fill(explain_.open(), explain::head(stats_.translations, id_, k, a, issue) +
-                                         explain_seg_ + explain::paging_off(a, seg));
-      explain_seg_.clear();
+    if (const int64_t b = open_block(k, a, issue); b >= 0) {
+      explain_.append_to(static_cast<size_t>(b), explain::paging_off(a, seg));
     }
     ag_.complete(start);
     stats_.translation_cycles += seg.count();
@@ -116,10 +114,8 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     const uint8_t p = l.t->perms;
     if (rights_ok(p, k) && (k != AccessKind::kWrite || (p & kPermDirty))) {
       (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
-      if (explain_.on()) {
-        explain_.fill(explain_.open(), explain::head(stats_.translations, id_, k, a, issue) +
-                                           explain_seg_ + explain::hit(tlb_, k, a, l, seg));
-        explain_seg_.clear();
+      if (const int64_t b = open_block(k, a, issue); b >= 0) {
+        explain_.append_to(static_cast<size_t>(b), explain::hit(tlb_, k, a, l, seg));
       }
       if (want_phys_) {
         phys_ = l.t->phys(a);
@@ -176,13 +172,7 @@ bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycl
   }
   mshr.count_merge();
   e.sides |= MissStatusTable::side_bit(k);
-  int64_t block = -1;
-  if (explain_.on()) {
-    block = static_cast<int64_t>(explain_.open());
-    explain_.fill(static_cast<size_t>(block),
-                  explain::head(stats_.translations, id_, k, a, issue) + explain_seg_);
-    explain_seg_.clear();
-  }
+  const int64_t block = open_block(k, a, issue);
   const bool needs_dirty = k == AccessKind::kWrite && !(p & kPermDirty);
   pending_[static_cast<size_t>(i)].waiters.push_back(
       Waiter{ag_.issued(), issue, issue + seg, a, k, needs_dirty, want_phys_, block});
@@ -192,6 +182,14 @@ bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycl
   }
   ag_.complete(issue + seg);  // the walk's completion resolves the rest
   return true;
+}
+
+int64_t CpuCore::open_block(AccessKind k, LinearAddr a, Cycle issue) {
+  if (!explain_.on()) return -1;
+  const size_t b = explain_.open();
+  explain_.fill(b, explain::head(stats_.translations, id_, k, a, issue) + explain_seg_);
+  explain_seg_.clear();
+  return static_cast<int64_t>(b);
 }
 
 int CpuCore::track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t owner, Cycle issue,
@@ -230,13 +228,7 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
     request = max(request, walker_.now());
   }
   for (;;) {
-    int64_t block = -1;
-    if (explain_.on()) {
-      block = static_cast<int64_t>(explain_.open());
-      explain_.fill(static_cast<size_t>(block),
-                    explain::head(stats_.translations, id_, k, a, issue) + explain_seg_);
-      explain_seg_.clear();
-    }
+    const int64_t block = open_block(k, a, issue);
     const WalkTicket t = walker_.request(a, k, cfg_.user, request, block >= 0);
     if (t.fault == FaultKind::kNone) {
       track(t, a, k, ag_.issued(), issue, start, tlb_latency,

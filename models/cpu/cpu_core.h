@@ -335,6 +335,9 @@ class CpuCore {
   // Requests a walk and runs every walk until it completes (precise faults).
   const WalkResult& sync_walk(LinearAddr a, AccessKind k, Cycle at, bool explain);
   void handle_late_faults();
+  // Opens the explain block of the translation issued at `issue` (its head
+  // and segmentation line); -1 when nothing is explained.
+  int64_t open_block(AccessKind k, LinearAddr a, Cycle issue);
   // Allocates an MSHR entry for a walk the ticket says will map.
   int track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t owner, Cycle issue,
             Cycle start, Cycles tlb_latency, explain::WalkReason why, bool want_phys,
