@@ -5,25 +5,33 @@
 // the buddy is free, so the free blocks are always the maximal ones.
 //
 // Host memory grows with what is allocated, never with the configured
-// physical memory: free lists hold blocks (not frames), found by their first
-// frame in a flat hash table (16-byte slots). Metadata is created by
-// allocate() and dropped by free(), in chunks of two kinds:
-//   - a block of 64 frames (256 KiB) or more: dense sections of 64 entries
-//     (1.5 KiB each; 8 for a block of 2 MiB or more), found by section
-//     number in a flat hash table;
-//   - a smaller block: one entry per frame, taken from a pool (24 bytes,
-//     reused after a free) and found by frame number in a flat hash table,
-//     so a 4 KiB frame costs 45 to 70 bytes however scattered the
-//     allocations are (spread placement over a large memory).
-// The only cost that scales with the configured size is one free-list entry
-// per free 1 GiB block.
+// physical memory.
+//   - Free space is a radix tree over frame numbers (the index): a 512-bit
+//     occupancy bitmap per 2 MiB chunk (64 bytes), and above it nodes of
+//     fanout 8 (16 MiB, 128 MiB, 1 GiB, 8 GiB, ...) that hold, for each
+//     child, whether it is wholly free, wholly used or partly used (then it
+//     has a record), and how many free aligned slots of every order it
+//     holds. Only partly used regions have records: a bitmap exists while
+//     its chunk is partly used, a node while its region is. The free blocks
+//     of the buddy system are implicit (the maximal aligned free blocks);
+//     their number per order is kept for free_blocks(). An allocation or a
+//     free costs O(depth) steps of at most 8, depth = 4 for 8 GiB.
+//   - Metadata is created by allocate() and dropped by free(), in chunks of
+//     two kinds: a block of 64 frames (256 KiB) or more has dense sections of
+//     64 entries (1.5 KiB each; 8 for a block of 2 MiB or more), found by
+//     section number in a flat hash table; a smaller block has one entry per
+//     frame, taken from a pool (24 bytes, reused after a free) and found by
+//     frame number in a flat hash table, so a 4 KiB frame costs 45 to 70
+//     bytes however scattered the allocations are.
+// The only cost that scales with the configured size is the root node
+// (1.3 KiB) and the records along the edges of the managed range (reserved
+// low memory, a size that is not a power of two).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <vector>
 
@@ -39,9 +47,10 @@ constexpr unsigned kNumOrders = kMaxOrder + 1;
 constexpr unsigned order_of(PageSize s) { return page_shift(s) - 12; }
 
 // Where allocations land.
-//   spread:     seeded random choice: every free, naturally aligned block of
-//               the requested order is equally likely (a long-running
-//               system's scatter; DRAM banks and rows see a realistic spread).
+//   spread:     seeded random choice: every free, naturally aligned slot of
+//               the requested order (a block of that size inside a free
+//               block) is equally likely (a long-running system's scatter;
+//               DRAM banks and rows see a realistic spread).
 //   sequential: the lowest free address first, as a freshly booted buddy
 //               allocator hands memory out.
 enum class FramePlacement : uint8_t { kSpread, kSequential };
@@ -109,10 +118,16 @@ class PageFrameAllocator {
   // handed out. The rest starts as the largest aligned blocks that fit.
   PageFrameAllocator(uint64_t bytes, uint64_t reserved_low, uint64_t seed,
                      FramePlacement placement = FramePlacement::kSpread);
+  ~PageFrameAllocator();
+  PageFrameAllocator(const PageFrameAllocator&) = delete;
+  PageFrameAllocator& operator=(const PageFrameAllocator&) = delete;
 
   // First frame of a free, naturally aligned block of 2^order frames, now
   // allocated; nullopt when no block of that order is free (or order > 18).
-  // Cost: O(orders) (sequential: plus a log of the free blocks of an order).
+  // Spread placement draws one number, uniform over the free aligned slots
+  // of that order, and finds its slot by descending the index (the slots in
+  // address order); sequential placement takes the first. Cost: O(depth)
+  // steps of at most 8 (depth = 4 for 8 GiB), whatever the placement.
   std::optional<Pfn> allocate(unsigned order);
   std::optional<Pfn> allocate(PageSize s) { return allocate(order_of(s)); }
   // Frees the block allocated at `head` with `order`, merging buddies.
@@ -134,12 +149,19 @@ class PageFrameAllocator {
   [[nodiscard]] uint64_t frames_managed() const { return frames_ - low_; }
   [[nodiscard]] uint64_t frames_free() const { return free_frames_; }
   [[nodiscard]] uint64_t frames_used() const { return frames_managed() - free_frames_; }
-  // Free blocks of exactly `order`.
+  // Free blocks of exactly `order`: the maximal free aligned blocks of the
+  // buddy system (counted as allocations split them and frees merge them).
   [[nodiscard]] uint64_t free_blocks(unsigned order) const { return nfree_.at(order); }
   // Metadata chunks held: one 64-frame section (1.5 KiB of host memory) per
   // 256 KiB described of each block of 64 frames or more, plus one entry
   // (24 bytes, plus its hash slot) per frame of each smaller block.
   [[nodiscard]] uint64_t metadata_chunks() const { return sections_.size() + singles_.size(); }
+  // Records of the free-space index: 2 MiB chunks with a bitmap (64 bytes
+  // each; the chunks partly used or partly outside the managed range), and
+  // nodes (the root and every partly used 16 MiB, 128 MiB, 1 GiB, 8 GiB, ...
+  // region: 328 bytes each up to 1 GiB, 1.3 KiB above).
+  [[nodiscard]] uint64_t index_chunks() const { return index_chunks_; }
+  [[nodiscard]] uint64_t index_nodes() const { return index_nodes_; }
   [[nodiscard]] FramePlacement placement() const { return placement_; }
 
  private:
@@ -153,15 +175,67 @@ class PageFrameAllocator {
   struct Section {
     std::array<PageFrame, 1U << kSectionShift> frame{};
   };
-  // A free block's order and its index in spread_[order] (spread placement),
-  // packed in one word: pos << 5 | order.
-  static constexpr uint64_t free_ref(unsigned order, uint64_t pos) { return pos << 5 | order; }
-  static constexpr unsigned ref_order(uint64_t ref) { return static_cast<unsigned>(ref & 31); }
-  static constexpr uint64_t ref_pos(uint64_t ref) { return ref >> 5; }
 
-  void insert_free(uint64_t pfn, unsigned order);
-  // Removes the free block at `pfn` (`pos`: its index in spread_[order]).
-  void remove_free(uint64_t pfn, unsigned order, uint64_t pos);
+  // The free-space index. A region of order n (2^n frames) is wholly free,
+  // wholly used (allocated, or outside the managed range) or partly used;
+  // only a partly used one has a record (the root always has one):
+  //   - order 9 (2 MiB): a Chunk, one bit per frame;
+  //   - order 12, 15, 18, ...: a Node of 8 children of order n - 3, with
+  //     masks of the wholly free and wholly used children, the records of
+  //     the others, and per child the number of free aligned slots of every
+  //     order below n - 3 (counts of the larger orders follow from the free
+  //     mask). Nodes up to 1 GiB count in 16 bits (a child holds at most
+  //     2^15 slots of an order below 15), larger ones in 64.
+  static constexpr unsigned kChunkOrder = 9;
+  static constexpr unsigned kFanShift = 3;  // 8 children per node
+  static constexpr unsigned kMaxDepth = 16;
+  struct Chunk {
+    std::array<uint64_t, 8> used{};  // bit set: frame allocated or unmanaged
+  };
+  // Per child, the free aligned slots of orders 0 .. kRows - 1 (entries of
+  // the child's order and above are not kept: they are 0 and unused), so
+  // that a change inside one child is one vector add to its column.
+  template <class Count, unsigned kRows>
+  struct Node {
+    std::array<std::array<Count, kRows>, 8> slots{};  // [child][order]
+    std::array<void*, 8> child{};                     // records of partly used children
+    uint8_t free_mask = 0;                            // wholly free children
+    uint8_t full_mask = 0;                            // wholly used children
+  };
+  using LowNode = Node<uint16_t, 16>;   // orders 12 .. 18 (children of order 9 .. 15)
+  using HighNode = Node<uint64_t, 20>;  // orders 21 and up (slot orders 0 .. 18, padded)
+  // Slots of every order that a block of `order` gives or takes in each
+  // region holding it, when the free block it joins or leaves has order
+  // `merged`: 2^(order - o) of each order o <= order, one of each order up
+  // to `merged`, none above (both widths; orders 16 .. 19 of `low` unused).
+  struct Delta {
+    void set(unsigned order, unsigned merged);
+    std::array<uint16_t, 16> low;
+    std::array<uint64_t, 20> high;
+  };
+
+  // The first frame of the `r`-th free aligned slot of `order`, in address
+  // order (r < total_[order]).
+  [[nodiscard]] uint64_t pick(unsigned order, uint64_t r) const;
+  // Marks the free block [pfn, pfn + 2^order) used; returns the order of
+  // the largest aligned free block that held it (not capped at 18) and
+  // sets `d` for them.
+  unsigned mark_used(uint64_t pfn, unsigned order, Delta& d);
+  // Marks the used block [pfn, pfn + 2^order) free; returns the order of
+  // the largest aligned free block that now holds it (not capped at 18) and
+  // sets `d` for them.
+  unsigned mark_free(uint64_t pfn, unsigned order, Delta& d);
+  // Updates total_, nfree_ and free_frames_ for a block of `order` taken
+  // from (sign -1) or merged into (+1) a free block of order `merged`.
+  void account(unsigned order, unsigned merged, const Delta& d, int sign);
+  // A record of a region of `order`, wholly free or wholly used.
+  void* new_record(unsigned order, bool free);
+  // Deletes a record and those below it.
+  void delete_record(void* rec, unsigned order);
+  // f(node) with the node record `rec` of `order` as its type.
+  template <class F>
+  static decltype(auto) with_node(void* rec, unsigned order, F&& f);
+
   [[nodiscard]] PageFrame* slot(uint64_t pfn) const;
   [[nodiscard]] PageFrame& pool_entry(uint64_t e) const {
     return pool_[e >> kPoolShift][e & kPoolMask];
@@ -173,12 +247,12 @@ class PageFrameAllocator {
   FramePlacement placement_;
   SplitMix64 rng_;
   uint64_t free_frames_ = 0;
-  std::array<uint64_t, kNumOrders> nfree_{};
-  // Every free block by its first frame (value: free_ref). Only looked up,
-  // never iterated, so results do not depend on the hash order.
-  FlatMap<uint64_t, uint64_t> free_index_;
-  std::array<std::vector<uint64_t>, kNumOrders> spread_;  // spread: O(1) swap-remove
-  std::array<std::set<uint64_t>, kNumOrders> sorted_;     // sequential: lowest first
+  std::array<uint64_t, kNumOrders> nfree_{};  // free (maximal) blocks per order
+  std::array<uint64_t, 20> total_{};          // free aligned slots per order (19: unused)
+  unsigned root_order_ = 0;                   // 21, 24, ...: 2^root_order_ >= frames_
+  HighNode* root_ = nullptr;
+  uint64_t index_chunks_ = 0;
+  uint64_t index_nodes_ = 0;
   // Metadata. Sections and pool arrays are heap objects that never move, so
   // a PageFrame& stays valid while its frame is allocated, whatever the
   // hash tables do.

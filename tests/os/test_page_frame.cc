@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -59,6 +61,13 @@ TEST(PageFrameAllocator, InitialBlocksAreTheLargestAlignedOnesThatFit) {
     EXPECT_EQ(a.frames_free(), 262912U);
     EXPECT_EQ(a.frames_used(), 0U);
     EXPECT_EQ(a.metadata_chunks(), 0U);
+    // Index records: the root (8 GiB); for the reserved frames 0 .. 4 the
+    // 1 GiB, 128 MiB and 16 MiB nodes above chunk 0 and chunk 0's bitmap;
+    // for the end of memory (frames 262656 .. 262916 of chunk 513, the
+    // rest of the second GiB unmanaged) the same three nodes above it and
+    // its bitmap. Chunk 512 is wholly free: no record.
+    EXPECT_EQ(a.index_chunks(), 2U);
+    EXPECT_EQ(a.index_nodes(), 7U);
   }
 }
 
@@ -367,23 +376,251 @@ TEST(PageFrameAllocator, BlocksSpanningSectionsAreDescribedThroughout) {
 }
 
 // Host memory follows what is allocated, not the configured size: a 1 TiB
-// machine costs its free-block list (1024 blocks of 1 GiB) and no metadata
-// until frames are handed out.
+// machine costs the root of the index (its 4 TiB range: two wholly free
+// 512 GiB children, six beyond the end) and no metadata until frames are
+// handed out.
 TEST(PageFrameAllocator, OneTebibyteCostsKilobytesUntilFramesAreAllocated) {
   for (FramePlacement pl : kBoth) {
     PageFrameAllocator a(1ULL << 40, 0, 1, pl);
     EXPECT_EQ(a.frames_total(), 1ULL << 28);
     EXPECT_EQ(a.free_blocks(kMaxOrder), 1024U);
     EXPECT_EQ(a.metadata_chunks(), 0U);
+    EXPECT_EQ(a.index_nodes(), 1U);
+    EXPECT_EQ(a.index_chunks(), 0U);
     std::vector<Pfn> got(100);
     for (Pfn& p : got) p = *a.allocate(0);
     EXPECT_LE(a.metadata_chunks(), 100U);
+    // Each frame adds at most a bitmap and the six nodes above it (512 GiB,
+    // 64 GiB, 8 GiB, 1 GiB, 128 MiB, 16 MiB).
+    EXPECT_LE(a.index_chunks(), 100U);
+    EXPECT_LE(a.index_nodes(), 1U + 6U * 100U);
     uint64_t blocks = 0;
     for (unsigned o = 0; o < kNumOrders; ++o) blocks += a.free_blocks(o);
     EXPECT_LE(blocks, 1024U + 100U * kMaxOrder);  // each split adds at most 18 blocks
     for (Pfn p : got) a.free(p, 0);
     EXPECT_EQ(a.metadata_chunks(), 0U);
     EXPECT_EQ(a.free_blocks(kMaxOrder), 1024U);
+    EXPECT_EQ(a.index_nodes(), 1U);
+    EXPECT_EQ(a.index_chunks(), 0U);
+  }
+}
+
+// The index keeps records of partly used regions only: a bitmap per 2 MiB
+// chunk holding an allocated frame but not wholly allocated, a node per
+// such 16 MiB, 128 MiB and 1 GiB region, and the root (8 GiB here).
+TEST(PageFrameAllocator, IndexRecordsAreThePartlyUsedRegions) {
+  // mmusim's defaults: 8 GiB, 16 MiB reserved. The reserved range is the
+  // wholly used first 16 MiB child of the first 128 MiB node: records for
+  // the root, GiB 0 and that 128 MiB region, no bitmap.
+  PageFrameAllocator a(8ULL << 30, 16ULL << 20, 1);
+  EXPECT_EQ(a.index_nodes(), 3U);
+  EXPECT_EQ(a.index_chunks(), 0U);
+  std::vector<Pfn> got;
+  std::set<uint64_t> chunks, n16m, n128m{0}, n1g{0};
+  for (int i = 0; i < 1000; ++i) {
+    got.push_back(*a.allocate(0));
+    const uint64_t p = got.back().value();
+    chunks.insert(p >> 9);
+    n16m.insert(p >> 12);
+    n128m.insert(p >> 15);
+    n1g.insert(p >> 18);
+  }
+  // No chunk is wholly allocated (at most a few frames each), so every
+  // chunk touched has its bitmap, and every region above it its node.
+  EXPECT_EQ(a.index_chunks(), chunks.size());
+  EXPECT_EQ(a.index_nodes(), 1 + n1g.size() + n128m.size() + n16m.size());
+  // Bound: a bitmap and three nodes per allocation at most, whatever the seed.
+  EXPECT_LE(a.index_chunks(), 1000U);
+  EXPECT_LE(a.index_nodes(), 3U + 3U * 1000U);
+  for (Pfn p : got) a.free(p, 0);
+  EXPECT_EQ(a.index_nodes(), 3U);
+  EXPECT_EQ(a.index_chunks(), 0U);
+
+  // Sequential: frames 4096 .. 5095 fill chunk 8 (no record: wholly used)
+  // and 487 frames of chunk 9 (a bitmap), in the second 16 MiB region.
+  PageFrameAllocator seq(8ULL << 30, 16ULL << 20, 1, FramePlacement::kSequential);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(seq.allocate(0), Pfn(4096 + i));
+  EXPECT_EQ(seq.index_chunks(), 1U);
+  EXPECT_EQ(seq.index_nodes(), 4U);
+  // A 2 MiB or 1 GiB block makes its child wholly used: no record below it.
+  ASSERT_EQ(seq.allocate(9), Pfn(5120));  // chunk 10
+  EXPECT_EQ(seq.index_chunks(), 1U);
+  EXPECT_EQ(seq.index_nodes(), 4U);
+  ASSERT_EQ(seq.allocate(18), Pfn(1ULL << 18));  // GiB 1
+  EXPECT_EQ(seq.index_nodes(), 4U);
+}
+
+// Free blocks of each order of a buddy system whose used frames are `used`
+// (reserved ones included): the maximal aligned free blocks are the
+// largest aligned blocks, up to order 18, that fit in each run of free
+// frames, from the bottom of the run up.
+std::array<uint64_t, kNumOrders> model_free_blocks(const std::vector<bool>& used) {
+  std::array<uint64_t, kNumOrders> c{};
+  const uint64_t n = used.size();
+  for (uint64_t p = 0; p < n;) {
+    if (used[p]) {
+      ++p;
+      continue;
+    }
+    uint64_t end = p;
+    while (end < n && !used[end]) ++end;
+    while (p < end) {
+      unsigned k = kMaxOrder;
+      while ((p & ((1ULL << k) - 1)) != 0 || p + (1ULL << k) > end) --k;
+      ++c[k];
+      p += 1ULL << k;
+    }
+  }
+  return c;
+}
+
+// Random allocations and frees of random orders, checked against a model
+// of the frames' state: every block handed out is aligned, managed and
+// wholly free; free_blocks() and frames_free() match the model; then
+// freeing everything gives back the initial blocks and index records.
+TEST(PageFrameAllocator, ChurnMatchesABruteForceBuddyModel) {
+  struct Case {
+    uint64_t bytes, low;
+    unsigned max_order;
+    int steps, check_every;
+  };
+  // 6 MiB + 44 KiB (a partial last chunk) with 12 KiB reserved, orders up
+  // to 10, checked at every step; 2 GiB + 6 MiB + 12 KiB with 1 MiB
+  // reserved, every order, checked every 25 steps.
+  const Case cases[] = {
+      {(6ULL << 20) + (11ULL << 12), 3ULL << 12, 10, 4000, 1},
+      {(2ULL << 30) + (6ULL << 20) + (3ULL << 12), 1ULL << 20, kMaxOrder, 1500, 25}};
+  for (const Case& c : cases) {
+    for (FramePlacement pl : kBoth) {
+      for (uint64_t seed : {1, 2}) {
+        PageFrameAllocator a(c.bytes, c.low, seed, pl);
+        const auto initial = free_counts(a);
+        const uint64_t nodes = a.index_nodes(), chunks = a.index_chunks();
+        std::vector<bool> used(a.frames_total(), false);
+        for (uint64_t p = 0; p < a.frames_total() - a.frames_managed(); ++p) used[p] = true;
+        ASSERT_EQ(model_free_blocks(used), initial);
+        SplitMix64 r(seed * 1000 + c.max_order);
+        std::vector<std::pair<Pfn, unsigned>> live;
+        uint64_t free_frames = a.frames_managed();
+        for (int i = 0; i < c.steps; ++i) {
+          if (!live.empty() && r.below(5) < 2) {
+            const size_t k = r.below(live.size());
+            const auto [p, o] = live[k];
+            a.free(p, o);
+            for (uint64_t f = p.value(); f < p.value() + (1ULL << o); ++f) used[f] = false;
+            free_frames += 1ULL << o;
+            live[k] = live.back();
+            live.pop_back();
+          } else {
+            // Mostly small orders, as a kernel asks.
+            const auto o =
+                static_cast<unsigned>(r.below(2) != 0 ? r.below(3) : r.below(c.max_order + 1));
+            const auto p = a.allocate(o);
+            if (!p) {
+              // Only when the model has no free aligned block of that order.
+              const auto m = model_free_blocks(used);
+              for (unsigned k = o; k < kNumOrders; ++k) ASSERT_EQ(m[k], 0U) << "order " << o;
+              continue;
+            }
+            ASSERT_EQ(p->value() % (1ULL << o), 0U);
+            ASSERT_LE(p->value() + (1ULL << o), a.frames_total());
+            for (uint64_t f = p->value(); f < p->value() + (1ULL << o); ++f) {
+              ASSERT_FALSE(used[f]) << "frame " << f << " handed out twice";
+              used[f] = true;
+            }
+            free_frames -= 1ULL << o;
+            live.emplace_back(*p, o);
+          }
+          ASSERT_EQ(a.frames_free(), free_frames);
+          if (i % c.check_every == 0) {
+            ASSERT_EQ(free_counts(a), model_free_blocks(used)) << "step " << i;
+          }
+        }
+        EXPECT_EQ(free_counts(a), model_free_blocks(used));
+        shuffle(live, seed);
+        for (const auto& [p, o] : live) a.free(p, o);
+        EXPECT_EQ(free_counts(a), initial);
+        EXPECT_EQ(a.frames_free(), a.frames_managed());
+        EXPECT_EQ(a.metadata_chunks(), 0U);
+        EXPECT_EQ(a.index_nodes(), nodes);
+        EXPECT_EQ(a.index_chunks(), chunks);
+      }
+    }
+  }
+}
+
+// 1000 spread allocations of 4 KiB in 64 MiB (32 chunks of 2 MiB, 16384
+// frames): each is uniform over the frames still free, so a chunk's count
+// is hypergeometric: mean 1000/32 = 31.25, variance 1000 (1/32) (31/32)
+// (16384 - 1000) / (16384 - 1) = 28.43, sd 5.33. Every chunk lies within
+// 5 sd of the mean ([4.6, 57.9]), and the chi-square sum over the chunks,
+// sum (n - 31.25)^2 / 31.25 (mean 32 * 28.43 / 31.25 = 29.1; under 31 + 5
+// sqrt(62) = 70.4, the p < 1e-6 bound of 31 degrees of freedom). The draws
+// are deterministic for the seed: this checks the seeds used, not luck.
+TEST(PageFrameAllocator, SpreadSharesOfTheChunksAreBinomial) {
+  for (uint64_t seed : {1, 2, 3}) {
+    PageFrameAllocator a(64ULL << 20, 0, seed);
+    std::array<int, 32> n{};
+    for (int i = 0; i < 1000; ++i) ++n[a.allocate(0)->value() >> 9];
+    double chi2 = 0;
+    for (int c : n) {
+      EXPECT_GE(c, 5) << "seed " << seed;
+      EXPECT_LE(c, 57) << "seed " << seed;
+      chi2 += (c - 31.25) * (c - 31.25) / 31.25;
+    }
+    EXPECT_LT(chi2, 70.4) << "seed " << seed;
+  }
+}
+
+// With the state held fixed (each block freed right after it is drawn),
+// the draws of an order are independent and uniform over its S free
+// aligned slots: N = 200 S draws give each slot Binomial(N, 1/S), mean 200,
+// sd sqrt(200 (1 - 1/S)) <= 14.15: every free slot, and nothing else, is
+// drawn, each 200 +- 5 sd times ([129, 271]), and the chi-square sum (S - 1
+// degrees of freedom) stays under S - 1 + 5 sqrt(2 (S - 1)).
+TEST(PageFrameAllocator, SpreadDrawsEveryFreeSlotOfAnOrderEquallyOften) {
+  struct Case {
+    uint64_t bytes, low;
+    int scatter;  // 4 KiB allocations first, to fragment memory
+    std::vector<unsigned> orders;
+  };
+  // 4 MiB, 3 frames reserved, 100 frames taken: two chunks of mixed free
+  // and used runs. 64 MiB, 24 frames taken: order 6 draws weigh wholly
+  // free chunks (8 slots each) against partly used ones; order 9 and 10
+  // draws may pick only wholly free chunks and pairs of them.
+  const Case cases[] = {{4ULL << 20, 3ULL << 12, 100, {0, 1, 2, 4}},
+                        {64ULL << 20, 0, 24, {6, 9, 10}}};
+  for (const Case& c : cases) {
+    PageFrameAllocator a(c.bytes, c.low, 5);
+    std::vector<bool> used(a.frames_total(), false);
+    for (uint64_t p = 0; p < a.frames_total() - a.frames_managed(); ++p) used[p] = true;
+    for (int i = 0; i < c.scatter; ++i) used[a.allocate(0)->value()] = true;
+    for (unsigned o : c.orders) {
+      std::set<uint64_t> free_slots;
+      for (uint64_t p = 0; p + (1ULL << o) <= used.size(); p += 1ULL << o) {
+        bool all = true;
+        for (uint64_t f = p; f < p + (1ULL << o); ++f) all = all && !used[f];
+        if (all) free_slots.insert(p);
+      }
+      const uint64_t s = free_slots.size();
+      ASSERT_GT(s, 1U) << "order " << o;
+      std::map<uint64_t, int> n;
+      for (uint64_t i = 0; i < 200 * s; ++i) {
+        const Pfn p = *a.allocate(o);
+        ++n[p.value()];
+        a.free(p, o);
+      }
+      EXPECT_EQ(n.size(), s) << "order " << o;
+      double chi2 = 0;
+      for (const auto& [p, k] : n) {
+        EXPECT_TRUE(free_slots.count(p)) << "order " << o << " frame " << p;
+        EXPECT_GE(k, 129) << "order " << o << " frame " << p;
+        EXPECT_LE(k, 271) << "order " << o << " frame " << p;
+        chi2 += (k - 200.0) * (k - 200.0) / 200.0;
+      }
+      const double dof = static_cast<double>(s - 1);
+      EXPECT_LT(chi2, dof + 5 * std::sqrt(2 * dof)) << "order " << o << ", " << s << " slots";
+    }
   }
 }
 

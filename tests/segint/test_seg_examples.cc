@@ -123,7 +123,7 @@ TEST(SegExamples, SegmentThenPage) {
   EXPECT_TRUE(e.has("  phys: 0x3f35e040 (4K page), done@1487, translation 351 cycles"));
   EXPECT_TRUE(e.has("LOAD cpu0 FS <- 0x0023: descriptor read at linear 0x10020"));
   EXPECT_TRUE(e.has("  fault: not_present at PT, raised@1434 -> page-fault handler"));
-  EXPECT_TRUE(e.has("  read: GDT[4] @0x70aa020 2648->2812 (164 cycles)"));
+  EXPECT_TRUE(e.has("  read: GDT[4] @0x130a8020 2648->2812 (164 cycles)"));
   EXPECT_TRUE(e.has("#3 cpu0 R 0x1040 issue@2812"));
   EXPECT_TRUE(e.has("  phys: 0x3f35e040, translation 2 cycles"));
   EXPECT_EQ(e.summary["accesses"], "4");
@@ -143,12 +143,12 @@ TEST(SegExamples, LinuxFlatLongMode) {
   ASSERT_EQ(e.run.status, 0) << e.run.err;
   EXPECT_TRUE(e.has("#1 cpu0 X 0x401000 issue@0")) << e.run.out;
   EXPECT_TRUE(e.has("#2 cpu0 R 0x7ffe1230 issue@1135"));
-  EXPECT_TRUE(e.has("#5 cpu0 R 0x7ffff7d86768 issue@4899"));
+  EXPECT_TRUE(e.has("#5 cpu0 R 0x7ffff7d86768 issue@4941"));
   EXPECT_TRUE(
       e.has("  seg:  FS:0x28 (8 bytes) via FS = 0x0000 (long mode: base 0x7ffff7d86740 "
             "from IA32_FS_BASE, no limit, canonical 48 bits)"));
-  EXPECT_TRUE(e.has("#GP cpu0 R DS:0x800000000000 (8 bytes) issue@6376"));
-  EXPECT_TRUE(e.has("  fault: #GP(0x0) non_canonical -> access skipped, done@6376"));
+  EXPECT_TRUE(e.has("#GP cpu0 R DS:0x800000000000 (8 bytes) issue@6418"));
+  EXPECT_TRUE(e.has("  fault: #GP(0x0) non_canonical -> access skipped, done@6418"));
   // Flat, zero-base accesses show no segmentation step.
   size_t seg_lines = 0;
   for (size_t at = 0; (at = e.run.out.find("  seg:  ", at)) != std::string::npos; ++at) {
@@ -157,7 +157,7 @@ TEST(SegExamples, LinuxFlatLongMode) {
   EXPECT_EQ(seg_lines, 2u);
   EXPECT_EQ(e.summary["accesses"], "6");
   EXPECT_EQ(e.summary["translations"], "5");
-  EXPECT_EQ(e.summary["cycles"], "7149");
+  EXPECT_EQ(e.summary["cycles"], "7233");
   EXPECT_EQ(e.summary["faults"], "4");
   EXPECT_EQ(json_counter(e.stats, "top.cpu0.seg.faults.reason.non_canonical"), 1u);
   EXPECT_EQ(json_counter(e.stats, "top.cpu0.faults.non_canonical"), 0u);
