@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "models/common/os_event.h"
 #include "models/common/types.h"
 
 namespace mmusim {
@@ -33,6 +35,25 @@ class TraceReader {
   [[nodiscard]] virtual TraceFormatInfo format_info() const { return {}; }
   // Bytes of input buffer the reader holds (constant over the whole stream).
   [[nodiscard]] virtual size_t buffer_capacity() const { return 0; }
+
+  // OS events (traces/README.md, "OS events"). A trace has tasks when it
+  // begins with an OS event (text) or its header says so (binary version 2);
+  // then every record's `cpu` is a task slot and records of op EVENT appear.
+  // Known once the first read() returned.
+  [[nodiscard]] virtual bool has_tasks() const { return false; }
+  // Appends to `out`, in order, the events of the last read()'s EVENT
+  // records (record i's addr indexes them, counting from 0 for each read());
+  // call once after each read() that returned an EVENT record.
+  virtual void take_events(std::vector<OsEvent>& /*out*/) {}
+  // Task slot -> (pid, tid), slots numbered in order of first appearance
+  // (at most 65536); covers every slot the records read so far use.
+  struct TaskKey {
+    uint32_t pid = 0, tid = 0;
+  };
+  [[nodiscard]] virtual const std::vector<TaskKey>& tasks() const {
+    static const std::vector<TaskKey> kNone;
+    return kNone;
+  }
 };
 
 // Opens `path` ("-" = stdin), detecting compression (gzip/xz/zstd by magic

@@ -46,6 +46,7 @@ struct FaultInfo {
   bool user = true;  // CPL 3 when it faulted
   uint32_t cpu = 0;
   uint32_t pid = 0;  // process running on the CPU
+  uint32_t tid = 0;  // its thread (= pid for a single-threaded process)
   Asid pcid;         // its PCID
   Cycle raised;      // when the fault is delivered (older accesses retired)
 };
@@ -126,12 +127,26 @@ struct FaultOutcome {
     kRetry,  // the handler fixed the cause: replay the access
     kSkip,   // the access cannot complete (SIGSEGV): count it and go on
     kStop,   // the simulation cannot go on (e.g. memory exhausted): stop with `message`
+    kBlock,  // the task sleeps (I/O, a lock): the access is not done; it replays when the
+             // task runs again (set by the kernel module, which switches tasks)
+    kKill,   // SIGSEGV under a process model: the task is killed, its remaining records
+             // are dropped (counted), the run goes on
   };
   Action action = Action::kRetry;
   Cycle resume;
   FaultClass cls = FaultClass::kFirstTouch;
   FaultTiming timing;
   bool tlb_flush_page = false;  // the handler changed an existing mapping of the page
+  // Invalidations the faulting (or calling) CPU applies to itself before it
+  // resumes, beyond tlb_flush_page: a range of 4 KiB pages of its PCID, or
+  // every non-global translation of its PCID (other CPUs: shootdowns).
+  struct LocalFlush {
+    enum class Kind : uint8_t { kNone, kPages, kPcid };
+    Kind kind = Kind::kNone;
+    LinearAddr start;
+    uint64_t pages = 0;
+  };
+  LocalFlush flush;
   std::string message;
 };
 

@@ -182,6 +182,13 @@ struct TraceRecord {
 //   FLUSH   op 6: addr 0 = every non-global translation (a CR3 write),
 //                 addr 1 = every translation, global ones included;
 //           ops 4-6: size 0, kind R, register nibble 0.
+//   EVENT   op 7: an OS event (models/common/os_event.h) of the task in `cpu`;
+//                 addr = its index among the events the reader handed out with
+//                 the same read() batch (TraceReader::take_events), size 0,
+//                 kind R, register nibble 0.
+// In a trace with tasks (TraceReader::has_tasks()), `cpu` of every record is
+// the task's slot (TraceReader::tasks()), not a CPU: the scheduler places
+// tasks on CPUs.
 // Other values are malformed (e.g. 1: a LOAD without a register).
 namespace trace_flags {
 constexpr uint8_t kOpMask = 0x0F;
@@ -192,6 +199,7 @@ constexpr uint8_t kOpLdt = 3;
 constexpr uint8_t kOpInvlpg = 4;
 constexpr uint8_t kOpInvpcid = 5;
 constexpr uint8_t kOpFlush = 6;
+constexpr uint8_t kOpEvent = 7;
 constexpr unsigned kRegShift = 4;
 constexpr uint32_t kMaxDescriptorIndex = 8191;  // 13-bit selector index
 // The register nibble for segment register number `reg` (SegReg order ES..GS).
@@ -235,6 +243,10 @@ constexpr const char* trace_record_problem(const TraceRecord& r) {
         return "invalidation record with a size or kind";
       if (op == kOpInvpcid && r.addr > 4095) return "INVPCID PCID exceeds 4095";
       if (op == kOpFlush && r.addr > 1) return "FLUSH scope must be 0 or 1";
+      return nullptr;
+    case kOpEvent:
+      if (nib != 0) return "event record with a segment register";
+      if (r.size != 0 || r.kind != AccessKind::kRead) return "event record with a size or kind";
       return nullptr;
     default: return "unknown record op in flags";
   }

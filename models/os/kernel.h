@@ -12,12 +12,32 @@
 #include <vector>
 
 #include "models/common/fault.h"
+#include "models/common/os_event.h"
 #include "models/common/stats.h"
 #include "models/common/types.h"
 
 namespace mmusim {
 
-// What the kernel module lends the core while it handles a fault.
+// A task: one thread of a process.
+struct TaskId {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  friend bool operator==(TaskId a, TaskId b) { return a.pid == b.pid && a.tid == b.tid; }
+  friend bool operator!=(TaskId a, TaskId b) { return !(a == b); }
+  friend bool operator<(TaskId a, TaskId b) {
+    return a.pid != b.pid ? a.pid < b.pid : a.tid < b.tid;
+  }
+};
+
+// A call into the kernel on behalf of the task running on `cpu`, whose older
+// accesses have retired at `at` (system calls are serializing).
+struct TaskCall {
+  TaskId task;
+  uint32_t cpu = 0;
+  Cycle at;
+};
+
+// What the kernel module lends the core while it handles a fault or an event.
 class KernelServices {
  public:
   virtual ~KernelServices() = default;
@@ -31,6 +51,13 @@ class KernelServices {
   // Releases `key` (a page whose I/O completed, a lock): the faults waiting
   // for it resume now (their kernel steps continue at the current cycle).
   virtual void release(uint64_t key) = 0;
+
+  // Scheduling consequences, for the kernel module's scheduler. A process or
+  // thread was created (fork, vfork, clone): `child` is runnable from `at`.
+  virtual void task_created(TaskId /*parent*/, TaskId /*child*/, Cycle /*at*/) {}
+  // A task ended at `at` (exit, exit_group for each thread, or killed by a
+  // signal): it never runs again; its remaining records are dropped.
+  virtual void task_exited(TaskId /*t*/, int32_t /*code*/, bool /*killed*/, Cycle /*at*/) {}
 
   // Zero-fills the 4 KiB frame: 64 line writes, one issued per cycle from
   // `at`; returns when the last completes.
@@ -46,7 +73,8 @@ struct KernelStep {
   enum class Kind : uint8_t {
     kDone,      // `outcome` is the fault's answer
     kWaitIo,    // wait until `until` (the I/O `key` completes), then resume
-    kWaitPage,  // wait until the page (or lock) `key` is released (release()), then resume
+    kWaitPage,  // wait until `key` is released (release()): a page or lock another fault
+                // holds, a child's exit (wait4, vfork), ...; then resume
   };
   Kind kind = Kind::kDone;
   FaultOutcome outcome;
@@ -79,10 +107,37 @@ class Kernel {
   virtual KernelStep fault(const FaultInfo& f, KernelServices& s) = 0;
   // The wait that the last step of fault `f` asked for ended at `now`.
   virtual KernelStep resume(const FaultInfo& f, uint64_t key, Cycle now, KernelServices& s) = 0;
-  // The root of process `pid`'s page tables (CR3).
+  // The root of process `pid`'s page tables (CR3); it changes at exec.
   [[nodiscard]] virtual PhysAddr root(uint32_t pid) const = 0;
+
+  // An OS event of the task in `c` (a system call, a process or thread
+  // creation, exit, ...). The outcome's action is kRetry when the call
+  // returned (at `resume`; the task goes on with its next record), kKill when
+  // the task was killed; its timing breaks the call's cost down, `flush` is
+  // what the calling CPU invalidates in its own TLB (other CPUs: shootdown()).
+  // A kernel without a process model ignores events (this default).
+  virtual KernelStep event(const OsEvent& /*e*/, const TaskCall& c, KernelServices& /*s*/) {
+    FaultOutcome o;
+    o.resume = c.at;
+    return KernelStep::done(o);
+  }
+  // The wait that the last step of event `e` asked for ended at `now`.
+  virtual KernelStep resume_event(const OsEvent& e, const TaskCall& c, uint64_t /*key*/,
+                                  Cycle now, KernelServices& s) {
+    TaskCall later = c;
+    later.at = now;
+    return event(e, later, s);
+  }
+  // True when this kernel models processes (os.model=linux): tasks block and
+  // switch; false for first_touch (one address space, faults wait in place).
+  [[nodiscard]] virtual bool has_processes() const { return false; }
   // The core's statistics under "kernel." (module-neutral names).
   virtual void visit(StatVisitor& v) const = 0;
+  // Counters named as Linux's /proc/vmstat, under "vmstat." (vmstat.pgfault,
+  // vmstat.pgmajfault, vmstat.pgalloc_normal, vmstat.pgfree, vmstat.nr_*, ...):
+  // reported at the top level, beside sim.* and cpus.*, so a native run's
+  // /proc/vmstat deltas compare name for name. None by default.
+  virtual void visit_vmstat(StatVisitor& /*v*/) const {}
 };
 
 // A kernel that never waits answers through this.

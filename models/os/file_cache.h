@@ -1,0 +1,169 @@
+// The page cache, readahead and file I/O of the Linux model (os-model.md
+// §2.2, §2.3, §2.7): one cache of file pages keyed by (file id, page index),
+// shared by every process that maps or reads the file; readahead state per
+// open file (Linux's struct file_ra_state); I/O to the disk model. Plain C++,
+// no SystemC. The fault handlers and system calls of the kernel core
+// (linux_kernel.h) drive it; it never touches page tables (mapping a page,
+// write-protecting its PTEs after writeback are the caller's, through the
+// callbacks below).
+//
+// CONTRACT between the kernel core and this file. Timing: the calls return
+// cycles (when an I/O completes); the cache's own CPU costs (lookups,
+// allocation) are the kernel core's to charge, from the counts in the
+// results.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "models/common/os_event.h"
+#include "models/common/stats.h"
+#include "models/common/types.h"
+
+namespace mmusim {
+
+class DiskModel;
+class PageFrameAllocator;
+class PhysMem;
+
+struct FileCacheConfig {
+  uint32_t ra_pages = 32;             // os.linux.ra_pages (VM_READAHEAD_PAGES: 128 KiB)
+  uint32_t fault_around_pages = 16;   // os.linux.fault_around_bytes / 4 KiB (64 KiB)
+  uint32_t mmap_lots_miss = 100;      // MMAP_LOTSAMISS
+};
+
+// Linux's file_ra_state (per open file description; shared by the VMAs that
+// map through it and by fork's copies of the descriptor). Fields are the
+// cache's; the kernel core only owns instances.
+struct RaState {
+  uint64_t start = 0;       // first page of the current window
+  uint32_t size = 0;        // pages in the window
+  uint32_t async_size = 0;  // pages before the end where the marker sits
+  uint32_t mmap_miss = 0;   // the mmap read-around brake
+  uint64_t prev_pos = ~0ULL;  // byte position after the previous read(), ~0 = none
+  bool random = false;      // FMODE_RANDOM (POSIX_FADV_RANDOM)
+};
+
+// An open file description: what a descriptor (and the mappings made through
+// it) refers to. Shared (shared_ptr) across dup and fork, as Linux does.
+struct OpenFile {
+  uint32_t file_id = 0;
+  uint32_t flags = 0;  // O_*
+  uint64_t pos = 0;    // file position for read()/write()
+  RaState ra;
+};
+
+// How a mapping asks for readahead (VM_RAND_READ / VM_SEQ_READ from madvise).
+enum class RaHint : uint8_t { kNormal, kRandom, kSequential };
+
+// A page of the cache as a fault or a copy sees it.
+struct CachedPage {
+  uint64_t index = 0;  // page index in the file
+  Pfn frame;
+};
+
+// The answer to a page request.
+struct FilePageResult {
+  enum class Status : uint8_t {
+    kReady,      // uptodate: `page` may be mapped / copied now
+    kWait,       // I/O in flight for it: wait for `key` until `until`, then ask again
+    kBeyondEof,  // the index is past the end of the file (SIGBUS for a fault)
+    kNoMemory,   // no frame for the page (reclaim comes with the memory-pressure issue)
+  };
+  Status status = Status::kReady;
+  CachedPage page;
+  bool major = false;      // this request found no page and started the read (VM_FAULT_MAJOR)
+  uint64_t key = 0;        // kWait: release key of the page's I/O
+  Cycle until;             // kWait: when that I/O completes
+  uint32_t pages_read = 0;   // pages this request submitted reads for (readahead included)
+  uint32_t ios = 0;          // I/O requests submitted
+};
+
+struct FileCacheStats {
+  uint64_t lookups = 0, hits = 0, misses = 0;
+  uint64_t ra_pages_issued = 0, ra_hit = 0, ra_waste = 0;  // os-model.md §2.3 "Model"
+  uint64_t async_ra = 0, sync_ra = 0, read_around = 0, mmap_miss_brake = 0;
+  uint64_t pages_read = 0, pages_written = 0, ios_read = 0, ios_write = 0;
+  uint64_t nr_file_pages = 0, nr_dirty = 0;  // current (vmstat nr_file_pages, nr_dirty)
+};
+
+class FileCache {
+ public:
+  // `disk` serves every device index; `frames` gives page-cache frames
+  // (flagged kFileLru/owner = file id, index = page index in PageFrame).
+  FileCache(const FileCacheConfig& cfg, PageFrameAllocator& frames, PhysMem& mem, DiskModel& disk);
+  ~FileCache();
+  FileCache(const FileCache&) = delete;
+  FileCache& operator=(const FileCache&) = delete;
+
+  // A FILE event: declares file `f.file_id` (size in bytes). Re-declaring an
+  // id with another size is an error the caller reports (returns false).
+  bool add_file(const FileEvent& f);
+  [[nodiscard]] uint64_t file_size(uint32_t file_id) const;
+
+  // --- mmap faults (os-model.md §2.2) ---
+  // filemap_fault for page `index`: a hit runs the async-readahead check (the
+  // marker) and decrements mmap_miss; a miss runs the sync mmap readahead
+  // (read-around, or ra_pages for kSequential, nothing extra for kRandom, or
+  // nothing extra past the mmap_miss brake), submits the reads at `at` and
+  // answers kWait. Calling again after the wait gives kReady (not major).
+  FilePageResult fault_page(OpenFile& f, uint64_t index, RaHint hint, Cycle at);
+  // Fault-around: the pages of [first, last] (inclusive, already clamped by
+  // the caller to the VMA, the PTE table and the window) that are cached,
+  // uptodate, not under I/O and not readahead markers, in index order,
+  // excluding `skip` (the faulting page). Applies the mmap_miss accounting of
+  // filemap_map_pages. No I/O.
+  void map_around(OpenFile& f, uint64_t first, uint64_t last, uint64_t skip,
+                  std::vector<CachedPage>& out);
+
+  // --- read() / write() (os-model.md §2.3) ---
+  // The pages covering [offset, offset + len) clamped to the file size, with
+  // page-cache readahead (sync on a miss, async on a marker hit), as
+  // filemap_read does. Appends to `out`, in order, the pages ready now up to
+  // the first that is not; for that one answers kWait (the caller copies
+  // what it got, waits, and asks again from the offset it reached, which
+  // continues the same readahead stream). kReady: every page was delivered.
+  FilePageResult read(OpenFile& f, uint64_t offset, uint64_t len, Cycle at,
+                      std::vector<CachedPage>& out);
+  // Pages covering [offset, offset + len) for a write: existing pages, new
+  // ones allocated (a partial write to a page inside the file that is not
+  // cached reads it first: kWait). Marks them dirty, grows the file size.
+  FilePageResult write(OpenFile& f, uint64_t offset, uint64_t len, Cycle at,
+                       std::vector<CachedPage>& out);
+
+  // --- dirty pages and writeback (os-model.md §2.7) ---
+  // A write fault on a shared mapping, or munmap of a dirty PTE.
+  void set_dirty(uint32_t file_id, uint64_t index);
+  // Writes the dirty pages of [first, last] (inclusive) from `at` and returns
+  // when the last write completes (at, if none). `mkclean(index)` is called
+  // for every page written, so the caller write-protects its PTEs (the next
+  // write faults again).
+  Cycle writeback(uint32_t file_id, uint64_t first, uint64_t last, Cycle at,
+                  const std::function<void(uint64_t index)>& mkclean);
+
+  // --- page lifetime ---
+  // A mapping took / dropped a reference to a cached page (PageFrame
+  // refcount/mapcount); a page stays cached at refcount 0 (reclaim, with the
+  // memory-pressure issue, evicts it).
+  void get(const CachedPage& p);
+  void put(const CachedPage& p);
+  // POSIX_FADV_DONTNEED / MADV_PAGEOUT-like eviction of clean unmapped pages
+  // of [first, last]: frees them; counts ra_waste for never-used readahead.
+  uint64_t evict_clean(uint32_t file_id, uint64_t first, uint64_t last);
+
+  // `fadvise`: RANDOM/SEQUENTIAL/NORMAL change `f.ra`; WILLNEED reads ahead;
+  // DONTNEED evicts (evict_clean). Returns when submitted I/O completes (at,
+  // for none); the call itself does not wait in Linux, so callers use `at`.
+  Cycle fadvise(OpenFile& f, const FadviseEvent& e, Cycle at);
+
+  [[nodiscard]] const FileCacheStats& stats() const;
+  void visit(StatVisitor& v) const;  // under "page_cache." and "readahead."
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mmusim
