@@ -221,8 +221,11 @@ std::string quote_token(const char* b, const char* e) {
 }
 
 std::string check_text_record(const TraceRecord& r) {
-  if (r.flags != 0 && trace_record_problem(r) != nullptr &&
-      static_cast<uint8_t>(r.kind) < kNumAccessKinds) {
+  // An EVENT record carries no event of its own: the text writer cannot
+  // spell it (the event writer of the OS-events format does).
+  const bool bad =
+      trace_record_problem(r) != nullptr || trace_flags::op_of(r.flags) == trace_flags::kOpEvent;
+  if (r.flags != 0 && bad && static_cast<uint8_t>(r.kind) < kNumAccessKinds) {
     return "flags " + std::to_string(r.flags) + " cannot be written as text";
   }
   if (r.cpu > kMaxTextCpu) return "cpu " + std::to_string(r.cpu) + " exceeds the text limit 255";

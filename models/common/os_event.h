@@ -31,8 +31,8 @@ constexpr int32_t kMadvNormal = 0, kMadvRandom = 1, kMadvSequential = 2, kMadvWi
                   kMadvPageOut = 21;
 constexpr int32_t kFadvNormal = 0, kFadvRandom = 1, kFadvSequential = 2, kFadvWillNeed = 3,
                   kFadvDontNeed = 4, kFadvNoReuse = 5;
-constexpr uint64_t kCloneVm = 0x100, kCloneFs = 0x200, kCloneFiles = 0x400,
-                   kCloneSighand = 0x800, kCloneVfork = 0x4000, kCloneThread = 0x10000;
+constexpr uint64_t kCloneVm = 0x100, kCloneFs = 0x200, kCloneFiles = 0x400, kCloneSighand = 0x800,
+                   kCloneVfork = 0x4000, kCloneThread = 0x10000;
 constexpr uint32_t kORdOnly = 0, kOWrOnly = 1, kORdWr = 2, kOAccMode = 3, kOCreat = 0x40,
                    kOTrunc = 0x200, kOAppend = 0x400, kODirect = 0x4000;
 constexpr int32_t kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2;
@@ -207,10 +207,10 @@ struct CtxSwitchEvent {
 };
 
 using OsEventBody =
-    std::variant<FileEvent, StartEvent, ProcCreateEvent, ThreadCreateEvent, ExecEvent,
-                 VmaInitEvent, ExitEvent, WaitEvent, MmapEvent, MunmapEvent, MprotectEvent,
-                 MremapEvent, BrkEvent, MsyncEvent, MadviseEvent, OpenEvent, CloseEvent, RwEvent,
-                 LseekEvent, FadviseEvent, FsyncEvent, CtxSwitchEvent>;
+    std::variant<FileEvent, StartEvent, ProcCreateEvent, ThreadCreateEvent, ExecEvent, VmaInitEvent,
+                 ExitEvent, WaitEvent, MmapEvent, MunmapEvent, MprotectEvent, MremapEvent, BrkEvent,
+                 MsyncEvent, MadviseEvent, OpenEvent, CloseEvent, RwEvent, LseekEvent, FadviseEvent,
+                 FsyncEvent, CtxSwitchEvent>;
 
 // One event of task (pid, tid).
 struct OsEvent {
@@ -222,9 +222,9 @@ struct OsEvent {
 // The record keyword of each alternative (text format, reports), by index.
 constexpr std::string_view os_event_name(size_t index) {
   constexpr std::string_view kNames[] = {
-      "FILE",  "START",  "PROC_CREATE", "THREAD_CREATE", "EXEC",     "VMA_INIT", "EXIT", "WAIT",
-      "MMAP",  "MUNMAP", "MPROTECT",    "MREMAP",        "BRK",      "MSYNC",    "MADVISE",
-      "OPEN",  "CLOSE",  "RW",          "LSEEK",         "FADVISE",  "FSYNC",    "CTXSW"};
+      "FILE",  "START",  "PROC_CREATE", "THREAD_CREATE", "EXEC",  "VMA_INIT", "EXIT",    "WAIT",
+      "MMAP",  "MUNMAP", "MPROTECT",    "MREMAP",        "BRK",   "MSYNC",    "MADVISE", "OPEN",
+      "CLOSE", "RW",     "LSEEK",       "FADVISE",       "FSYNC", "CTXSW"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == std::variant_size_v<OsEventBody>);
   return index < std::variant_size_v<OsEventBody> ? kNames[index] : std::string_view("?");
 }

@@ -14,11 +14,11 @@
 namespace mmusim {
 
 struct DiskRequest {
-  uint32_t dev = 0;      // device index (FileEvent::dev)
-  uint64_t offset = 0;   // byte offset on the device (file offset, or a swap slot's)
-  uint64_t bytes = 0;    // > 0, a multiple of 512
+  uint32_t dev = 0;     // device index (FileEvent::dev)
+  uint64_t offset = 0;  // byte offset on the device (file offset, or a swap slot's)
+  uint64_t bytes = 0;   // > 0, a multiple of 512
   bool write = false;
-  Cycle at;              // submission (arrival at the device queue)
+  Cycle at;  // submission (arrival at the device queue)
 };
 
 class DiskModel {

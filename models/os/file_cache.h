@@ -29,21 +29,21 @@ class PageFrameAllocator;
 class PhysMem;
 
 struct FileCacheConfig {
-  uint32_t ra_pages = 32;             // os.linux.ra_pages (VM_READAHEAD_PAGES: 128 KiB)
-  uint32_t fault_around_pages = 16;   // os.linux.fault_around_bytes / 4 KiB (64 KiB)
-  uint32_t mmap_lots_miss = 100;      // MMAP_LOTSAMISS
+  uint32_t ra_pages = 32;            // os.linux.ra_pages (VM_READAHEAD_PAGES: 128 KiB)
+  uint32_t fault_around_pages = 16;  // os.linux.fault_around_bytes / 4 KiB (64 KiB)
+  uint32_t mmap_lots_miss = 100;     // MMAP_LOTSAMISS
 };
 
 // Linux's file_ra_state (per open file description; shared by the VMAs that
 // map through it and by fork's copies of the descriptor). Fields are the
 // cache's; the kernel core only owns instances.
 struct RaState {
-  uint64_t start = 0;       // first page of the current window
-  uint32_t size = 0;        // pages in the window
-  uint32_t async_size = 0;  // pages before the end where the marker sits
-  uint32_t mmap_miss = 0;   // the mmap read-around brake
+  uint64_t start = 0;         // first page of the current window
+  uint32_t size = 0;          // pages in the window
+  uint32_t async_size = 0;    // pages before the end where the marker sits
+  uint32_t mmap_miss = 0;     // the mmap read-around brake
   uint64_t prev_pos = ~0ULL;  // byte position after the previous read(), ~0 = none
-  bool random = false;      // FMODE_RANDOM (POSIX_FADV_RANDOM)
+  bool random = false;        // FMODE_RANDOM (POSIX_FADV_RANDOM)
 };
 
 // An open file description: what a descriptor (and the mappings made through
@@ -74,11 +74,11 @@ struct FilePageResult {
   };
   Status status = Status::kReady;
   CachedPage page;
-  bool major = false;      // this request found no page and started the read (VM_FAULT_MAJOR)
-  uint64_t key = 0;        // kWait: release key of the page's I/O
-  Cycle until;             // kWait: when that I/O completes
-  uint32_t pages_read = 0;   // pages this request submitted reads for (readahead included)
-  uint32_t ios = 0;          // I/O requests submitted
+  bool major = false;       // this request found no page and started the read (VM_FAULT_MAJOR)
+  uint64_t key = 0;         // kWait: release key of the page's I/O
+  Cycle until;              // kWait: when that I/O completes
+  uint32_t pages_read = 0;  // pages this request submitted reads for (readahead included)
+  uint32_t ios = 0;         // I/O requests submitted
 };
 
 struct FileCacheStats {

@@ -122,8 +122,8 @@ class Kernel {
     return KernelStep::done(o);
   }
   // The wait that the last step of event `e` asked for ended at `now`.
-  virtual KernelStep resume_event(const OsEvent& e, const TaskCall& c, uint64_t /*key*/,
-                                  Cycle now, KernelServices& s) {
+  virtual KernelStep resume_event(const OsEvent& e, const TaskCall& c, uint64_t /*key*/, Cycle now,
+                                  KernelServices& s) {
     TaskCall later = c;
     later.at = now;
     return event(e, later, s);
