@@ -37,6 +37,17 @@ constexpr std::string_view fault_kind_name(FaultKind k) {
   return "?";
 }
 
+// A task: one thread of a process.
+struct TaskId {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  friend bool operator==(TaskId a, TaskId b) { return a.pid == b.pid && a.tid == b.tid; }
+  friend bool operator!=(TaskId a, TaskId b) { return !(a == b); }
+  friend bool operator<(TaskId a, TaskId b) {
+    return a.pid != b.pid ? a.pid < b.pid : a.tid < b.tid;
+  }
+};
+
 // What the CPU tells the kernel when an access faults (the hardware's error
 // code and CR2, plus who and when).
 struct FaultInfo {

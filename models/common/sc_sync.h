@@ -59,6 +59,17 @@ class AgentSync {
     h_.set(id_, t);
     sc_core::wait(e);
   }
+  // Waits for `e` with nothing to do until another agent wakes it: no
+  // horizon meanwhile (the waker's own horizon bounds everyone), then the
+  // agent counts as acting from the wake-up time.
+  void idle_wait(sc_core::sc_event& e) {
+    h_.set(id_, SyncHorizon::kNever);
+    sc_core::wait(e);
+    h_.set(id_, clk_.now());
+  }
+  // An idle agent is told it will act again at `t` (another agent made work
+  // for it): the horizon holds t until it wakes.
+  void expect(Cycle t) { h_.set(id_, t); }
   // True when another agent exists that may act at some time.
   [[nodiscard]] bool alone() const { return h_.horizon(id_) == SyncHorizon::kNever; }
   // The agent will not act again.

@@ -13,6 +13,7 @@ namespace mmusim {
 
 struct CpuContext {
   uint32_t pid = 1;
+  uint32_t tid = 1;  // the thread (= pid for a single-threaded process)
   Asid pcid{1};
   PhysAddr cr3;
 };

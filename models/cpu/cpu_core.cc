@@ -43,7 +43,7 @@ CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> o
       seg_(units ? units->seg : owned_->seg),
       tlb_(units ? units->tlb : owned_->tlb),
       walker_(units ? units->walker : owned_->walker),
-      ctx_{cfg.pid, cfg.asid, PhysAddr(0)},
+      ctx_{cfg.pid, cfg.pid, cfg.asid, PhysAddr(0)},
       mem_(mem),
       own_tables_(tables != nullptr ? DescriptorTables{} : DescriptorTables::defaults(cfg.seg)),
       tables_(tables != nullptr ? tables : &own_tables_),
@@ -278,6 +278,7 @@ FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w) {
   f.user = cfg_.user;
   f.cpu = id_;
   f.pid = ctx_.pid;
+  f.tid = ctx_.tid;
   f.pcid = ctx_.pcid;
   f.raised = raised;
   FaultOutcome o = env_.fault(f);
@@ -288,6 +289,7 @@ FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w) {
     tlb_.invalidate_page(a, ctx_.pcid);
     walker_.flush_pwc();
   }
+  apply_flush(o.flush);
   ag_.resume_at(o.resume);
   if (o.action == FaultOutcome::Action::kStop) throw std::runtime_error(o.message);
   return o;
@@ -484,6 +486,32 @@ Cycle CpuCore::switch_to(const CpuContext& next, Cycle at) {
   ag_.resume_at(t);
   last_issue_ = t;
   return t;
+}
+
+Cycle CpuCore::quiesce() {
+  drain_walks();
+  return max(ag_.drained(), ag_.next_issue());
+}
+
+void CpuCore::resume_at(Cycle t) {
+  ag_.resume_at(t);
+  last_issue_ = t;
+}
+
+void CpuCore::apply_flush(const FaultOutcome::LocalFlush& f) {
+  using K = FaultOutcome::LocalFlush::Kind;
+  if (f.kind == K::kNone) return;
+  // Linux flushes page by page up to tlb_single_page_flush_ceiling (33
+  // pages), the whole PCID above (arch/x86/mm/tlb.c, flush_tlb_mm_range).
+  constexpr uint64_t kCeiling = 33;
+  if (f.kind == K::kPcid || f.pages > kCeiling) {
+    tlb_.invalidate_asid(ctx_.pcid);
+  } else {
+    for (uint64_t i = 0; i < f.pages; ++i) {
+      tlb_.invalidate_page(LinearAddr(f.start.value() + (i << 12)), ctx_.pcid);
+    }
+  }
+  walker_.flush_pwc();
 }
 
 void CpuCore::receive_shootdowns() {

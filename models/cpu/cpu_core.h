@@ -168,6 +168,14 @@ class CpuCore {
   // paging-structure caches flushed). Returns when the CPU may issue again
   // (the switch itself costs nothing here: the kernel charges its own time).
   Cycle switch_to(const CpuContext& next, Cycle at);
+  // Serializes (every pending walk fills, older accesses retire) and returns
+  // the cycle from which a system call or a switch may start.
+  Cycle quiesce();
+  // The CPU goes on at `t` (after a system call or an idle period).
+  void resume_at(Cycle t);
+  // Applies a kernel-requested invalidation of this CPU's own TLB entries
+  // (FaultOutcome::flush) for its current PCID; no cycles of its own.
+  void apply_flush(const FaultOutcome::LocalFlush& f);
   // Queues an invalidation from another CPU; applied at the next
   // receive_shootdowns() (the shell calls it at every synchronization point).
   void post(const Shootdown& s) { inbox_.push_back(s); }

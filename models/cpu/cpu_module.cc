@@ -13,6 +13,7 @@ CpuModule::CpuModule(const sc_core::sc_module_name& name, uint32_t id, const Cpu
       walker("walker", cfg.core.walker, phys, sync_),
       mem("mem"),
       kernel("kernel"),
+      tasks("tasks"),
       control("control"),
       sync_(horizon, basename(), clk, cfg.quantum == 0),
       source_(source),
@@ -32,31 +33,156 @@ void CpuModule::post_shootdown(const Shootdown& s) {
 
 void CpuModule::run() {
   try {
-    TraceRecord buf[1024];
-    Cycle synced = sync_.clock().now();
-    for (;;) {
-      const size_t n = source_.next(core_->id(), buf, 1024);
-      if (n == 0) break;
-      for (size_t i = 0; i < n; ++i) {
-        const Cycle t = core_->process(buf[i]);
-        if (control_pending_) {
-          control_pending_ = false;
-          core_->receive_shootdowns();
-        }
-        // Bound the run-ahead when another agent may act (shootdowns and
-        // descriptor rewrites become visible at these points).
-        if (t - synced > Cycles(quantum_) || quantum_ == 0) {
-          if (quantum_ == 0 || !sync_.alone()) sync_.wait_until(t);
-          synced = t;
-        }
-      }
+    synced_ = sync_.clock().now();
+    if (task_source_ != nullptr) {
+      run_tasks();
+    } else {
+      run_records();
     }
     core_->finish();
   } catch (...) {
     error_ = std::current_exception();
     if (sc_core::sc_get_status() != sc_core::SC_STOPPED) sc_core::sc_stop();
   }
+  finished_ = true;
   sync_.finish();
+}
+
+void CpuModule::finish_idle() {
+  if (finished_) return;
+  core_->finish();
+  finished_ = true;
+}
+
+void CpuModule::run_records() {
+  TraceRecord buf[1024];
+  Cycle synced = synced_;
+  for (;;) {
+    const size_t n = source_.next(core_->id(), buf, 1024);
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      const Cycle t = core_->process(buf[i]);
+      if (control_pending_) {
+        control_pending_ = false;
+        core_->receive_shootdowns();
+      }
+      // Bound the run-ahead when another agent may act (shootdowns and
+      // descriptor rewrites become visible at these points).
+      if (t - synced > Cycles(quantum_) || quantum_ == 0) {
+        if (quantum_ == 0 || !sync_.alone()) sync_.wait_until(t);
+        synced = t;
+      }
+    }
+  }
+  synced_ = synced;
+}
+
+void CpuModule::forward_new_tasks(bool look, bool* exhausted) {
+  found_.clear();
+  const bool any = task_source_->new_tasks(found_, look);
+  if (!any && exhausted != nullptr) *exhausted = true;
+  for (const TaskId& t : found_) tasks->add_task(t, Cycle(0), sync_);
+}
+
+void CpuModule::run_tasks() {
+  TaskId prev;
+  bool prev_running = false;
+  bool exhausted = false;
+  Cycle t = core_->quiesce();
+  for (;;) {
+    if (task_source_->has_new_tasks()) forward_new_tasks(false, nullptr);
+    const TaskDispatch d = tasks->dispatch(core_->id(), prev, prev_running, t, exhausted, sync_);
+    if (d.kind == TaskDispatch::Kind::kEnd) break;
+    if (d.kind == TaskDispatch::Kind::kIdle) {
+      forward_new_tasks(true, &exhausted);
+      continue;
+    }
+    run_task(d);
+    prev = d.task;
+    prev_running = true;
+    t = core_->quiesce();
+  }
+}
+
+void CpuModule::run_task(const TaskDispatch& d) {
+  using trace_flags::kOpEvent;
+  TaskRecordSource& src = *task_source_;
+  if (d.switched || core_->context().pid != d.task.pid || core_->context().tid != d.task.tid) {
+    core_->switch_to(CpuContext{d.task.pid, d.task.tid, d.pcid, d.cr3}, d.at);
+  } else {
+    core_->resume_at(d.at);
+  }
+  if (d.flush_pcid) {
+    FaultOutcome::LocalFlush all;
+    all.kind = FaultOutcome::LocalFlush::Kind::kPcid;
+    core_->apply_flush(all);
+  }
+  core_->apply_flush(d.flush);
+  Cycle slice_end = d.slice_end;
+  killed_ = false;
+  constexpr size_t kBatch = 1024;
+  TraceRecord buf[kBatch];
+  for (;;) {
+    const size_t n = src.next(d.task, buf, kBatch);
+    if (task_source_->has_new_tasks()) forward_new_tasks(false, nullptr);
+    if (n == 0) {
+      tasks->task_done(d.task, core_->id(), core_->quiesce(), sync_);
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const TraceRecord& r = buf[i];
+      Cycle t;
+      if (trace_flags::op_of(r.flags) == kOpEvent) {
+        const Cycle at = core_->quiesce();
+        const TaskEventResult e =
+            tasks->os_event(src.take_event(r.addr), d.task, core_->id(), at, sync_);
+        if (e.next == TaskEventResult::Next::kEnded) {
+          core_->resume_at(max(e.outcome.resume, at));
+          src.unread(d.task, buf + i + 1, n - i - 1);
+          src.drop(d.task);
+          return;
+        }
+        if (e.next == TaskEventResult::Next::kBlocked) {
+          src.unread(d.task, buf + i + 1, n - i - 1);
+          return;
+        }
+        if (e.new_root) {  // exec: a new address space under the same PCID, flushed
+          CpuContext c = core_->context();
+          c.cr3 = e.cr3;
+          core_->switch_to(c, e.outcome.resume);
+          FaultOutcome::LocalFlush all;
+          all.kind = FaultOutcome::LocalFlush::Kind::kPcid;
+          core_->apply_flush(all);
+        }
+        core_->apply_flush(e.outcome.flush);
+        t = max(e.outcome.resume, at);
+        core_->resume_at(t);
+      } else {
+        t = core_->process(r);
+        if (killed_) {
+          killed_ = false;
+          src.unread(d.task, buf + i + 1, n - i - 1);
+          src.drop(d.task);
+          return;
+        }
+      }
+      if (control_pending_) {
+        control_pending_ = false;
+        core_->receive_shootdowns();
+      }
+      if (t - synced_ > Cycles(quantum_) || quantum_ == 0) {
+        if (quantum_ == 0 || !sync_.alone()) sync_.wait_until(t);
+        synced_ = t;
+      }
+      if (t >= slice_end) {
+        const Cycle at = core_->quiesce();
+        if (tasks->slice_end(core_->id(), d.task, at, slice_end, sync_)) {
+          src.unread(d.task, buf + i + 1, n - i - 1);
+          return;
+        }
+      }
+    }
+  }
 }
 
 void CpuModule::visit(StatVisitor& v) const {

@@ -48,6 +48,8 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   WalkerModule walker;
   tlm_utils::simple_initiator_socket<CpuModule> mem;
   sc_core::sc_port<KernelIf> kernel;
+  // The process model (traces with tasks): which task to run, OS events.
+  sc_core::sc_port<TaskIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> tasks;
   sc_core::sc_export<CpuControlIf> control;
 
   SC_HAS_PROCESS(CpuModule);
@@ -62,6 +64,14 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   [[nodiscard]] const char* kind() const override { return "CpuModule"; }
   [[nodiscard]] CpuCore& core() { return *core_; }
   [[nodiscard]] const CpuCore& core() const { return *core_; }
+  // Runs tasks from `src` as `tasks` dispatches them, instead of the CPU's
+  // own record stream (call before the simulation starts; bind `tasks`).
+  void use_tasks(TaskRecordSource& src) { task_source_ = &src; }
+  // True once the CPU's thread ended (false when it still waits idle after
+  // the simulation stopped: every task left is blocked).
+  [[nodiscard]] bool finished() const { return finished_; }
+  // Ends a CPU left idle when the simulation stopped.
+  void finish_idle();
   // The exception that stopped this CPU's thread, if any.
   [[nodiscard]] std::exception_ptr error() const { return error_; }
   // This CPU's statistics and its units', under its module name.
@@ -77,8 +87,20 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
     return request_.access(mem, sync_, a, is_write, at);
   }
   void sync(Cycle t) override { sync_.before(t); }
-  FaultOutcome fault(const FaultInfo& f) override { return kernel->fault(f, sync_); }
+  FaultOutcome fault(const FaultInfo& f) override {
+    FaultOutcome o = kernel->fault(f, sync_);
+    if (o.action == FaultOutcome::Action::kKill) {  // the task is gone; the access is dropped
+      killed_ = true;
+      o.action = FaultOutcome::Action::kSkip;
+    }
+    return o;
+  }
   void run();
+  void run_records();
+  void run_tasks();
+  // Runs `cur` from its dispatch until it stops; returns when it does.
+  void run_task(const TaskDispatch& d);
+  void forward_new_tasks(bool look, bool* exhausted);
 
   AgentSync sync_;
   RecordSource& source_;
@@ -86,6 +108,11 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   TimedMemRequest request_;
   std::unique_ptr<CpuCore> core_;
   bool control_pending_ = false;
+  bool killed_ = false;
+  bool finished_ = false;
+  TaskRecordSource* task_source_ = nullptr;
+  std::vector<TaskId> found_;
+  Cycle synced_;
   std::exception_ptr error_;
 };
 

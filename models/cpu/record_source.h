@@ -4,7 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
+#include "models/common/fault.h"
+#include "models/common/os_event.h"
 #include "models/common/types.h"
 
 namespace mmusim {
@@ -15,6 +18,29 @@ class RecordSource {
   // Fills up to `max` records for CPU `cpu`; 0 at the end of its stream.
   // Records must be well-formed (trace_record_problem() == nullptr).
   virtual size_t next(uint32_t cpu, TraceRecord* out, size_t max) = 0;
+};
+
+// A trace with tasks: records per task (process, thread), and the OS events
+// their EVENT records stand for.
+class TaskRecordSource {
+ public:
+  virtual ~TaskRecordSource() = default;
+  // Fills up to `max` records of task `t`; 0 when the trace holds no more.
+  virtual size_t next(TaskId t, TraceRecord* out, size_t max) = 0;
+  // Gives back records taken but not run (the task stopped before them):
+  // they come first at the next call for `t`.
+  virtual void unread(TaskId t, const TraceRecord* r, size_t n) = 0;
+  // The event of an EVENT record (its addr), handed over once.
+  virtual OsEvent take_event(uint64_t id) = 0;
+  // The task ended: its remaining records are dropped (and counted).
+  virtual void drop(TaskId t) = 0;
+  // Appends the tasks found since the last call whose first record is START
+  // (present when the trace begins). With `look`, reads further into the
+  // trace (bounded) until one is found. False when nothing was found and the
+  // trace is exhausted.
+  virtual bool new_tasks(std::vector<TaskId>& out, bool look) = 0;
+  // Cheap check: tasks were found that new_tasks() has not handed out yet.
+  [[nodiscard]] virtual bool has_new_tasks() const = 0;
 };
 
 }  // namespace mmusim

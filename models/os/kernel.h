@@ -18,17 +18,6 @@
 
 namespace mmusim {
 
-// A task: one thread of a process.
-struct TaskId {
-  uint32_t pid = 0;
-  uint32_t tid = 0;
-  friend bool operator==(TaskId a, TaskId b) { return a.pid == b.pid && a.tid == b.tid; }
-  friend bool operator!=(TaskId a, TaskId b) { return !(a == b); }
-  friend bool operator<(TaskId a, TaskId b) {
-    return a.pid != b.pid ? a.pid < b.pid : a.tid < b.tid;
-  }
-};
-
 // A call into the kernel on behalf of the task running on `cpu`, whose older
 // accesses have retired at `at` (system calls are serializing).
 struct TaskCall {

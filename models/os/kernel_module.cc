@@ -1,5 +1,8 @@
 #include "models/os/kernel_module.h"
 
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
 #include <string>
 
 namespace mmusim {
@@ -21,11 +24,24 @@ class KernelModule::Services : public KernelServices {
       ++m_.stats_.shootdowns;
       any = true;
     }
+    ++m_.gen_[pid];  // CPUs not running it now flush its PCID when they switch to it
     return any ? s.at + m_.cfg_.shootdown_cost : s.at;
   }
   void release(uint64_t key) override {
     auto it = m_.waits_.find(key);
     if (it != m_.waits_.end()) m_.events_[it->second].notify(sc_core::SC_ZERO_TIME);
+    if (m_.sched_ && m_.sched_->wake(key, m_.now_) > 0) m_.changed();
+  }
+  void task_created(TaskId /*parent*/, TaskId child, Cycle at) override {
+    if (!m_.sched_) return;
+    m_.sched_->add(child, at);
+    m_.changed();
+  }
+  void task_exited(TaskId t, int32_t /*code*/, bool killed, Cycle /*at*/) override {
+    if (!m_.sched_) return;
+    m_.sched_->exit(t, killed);
+    m_.pending_.erase(t);
+    m_.changed();
   }
 
  private:
@@ -43,6 +59,25 @@ KernelModule::KernelModule(const sc_core::sc_module_name& name, Kernel& core,
       cfg_(cfg),
       request_(Initiator::kKernel) {
   target.bind(*this);
+  tasks.bind(*this);
+}
+
+void KernelModule::use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t slice_cycles) {
+  sched_ = std::make_unique<Scheduler>(cfg, cpus, slice_cycles);
+  switch_cost_ = cfg.switch_cost;
+}
+
+void KernelModule::changed() {
+  if (idle_.empty()) return;
+  Cycle now = Cycle(0);
+  for (AgentSync* a : idle_) now = a->clock().now();
+  const Cycle at = max(now_, now);
+  for (AgentSync* a : idle_) a->expect(at);
+  sched_event_.notify(idle_.front()->clock().span(at - now));
+}
+
+void KernelModule::finish() {
+  if (sched_) sched_->finish();
 }
 
 sc_core::sc_event& KernelModule::event_for(uint64_t key) {
@@ -55,6 +90,7 @@ sc_core::sc_event& KernelModule::event_for(uint64_t key) {
 }
 
 FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
+  now_ = f.raised;
   Services s(*this, caller);
   KernelStep st = core_.fault(f, s);
   for (;;) {
@@ -72,6 +108,11 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
     st = core_.resume(f, st.key, now, s);
   }
   const FaultOutcome& o = st.outcome;
+  if (o.action == FaultOutcome::Action::kKill && sched_) {
+    sched_->exit(TaskId{f.pid, f.tid}, true);
+    pending_.erase(TaskId{f.pid, f.tid});
+    changed();
+  }
   const auto c = static_cast<size_t>(o.cls);
   ++stats_.faults[c];
   stats_.latency[c].add((o.resume - f.raised).count());
@@ -79,6 +120,151 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
     stats_.breakdown[c].part[p] += o.timing.part[p];
   }
   return o;
+}
+
+void KernelModule::add_task(TaskId t, Cycle at, AgentSync& caller) {
+  caller.before(at);
+  sched_->add(t, at);
+  changed();
+}
+
+TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running, Cycle at,
+                                    bool idle_ok, AgentSync& caller) {
+  TaskDispatch d;
+  for (;;) {
+    caller.before(at);
+    const std::optional<TaskId> t = sched_->pick(cpu, at);
+    if (!t) {
+      if (!sched_->any_alive()) {
+        d.kind = idle_ok ? TaskDispatch::Kind::kEnd : TaskDispatch::Kind::kIdle;
+        return d;
+      }
+      const Cycle from = max(at, caller.clock().now());
+      idle_.push_back(&caller);
+      caller.idle_wait(sched_event_);
+      idle_.erase(std::find(idle_.begin(), idle_.end(), &caller));
+      const Cycle now = caller.clock().now();
+      if (now > from) sched_->add_idle((now - from).count());
+      at = max(at, now);
+      continue;
+    }
+    Cycle start = max(at, sched_->ready(*t));
+    d.switched = !prev_running || *t != prev;
+    if (d.switched) {
+      start = start + switch_cost_;
+      sched_->count_switch();
+    }
+    d.flush = FaultOutcome::LocalFlush{};
+    auto p = pending_.find(*t);
+    if (p != pending_.end()) {  // the system call it slept in goes on
+      const Pending held = p->second;
+      pending_.erase(p);
+      now_ = start;
+      Services s(*this, caller);
+      TaskCall c{*t, cpu, start};
+      KernelStep st = core_.resume_event(held.event, c, held.key, start, s);
+      const TaskEventResult r = finish_event(held.event, *t, cpu, start, st, s, caller);
+      if (r.next != TaskEventResult::Next::kContinue) {
+        prev_running = false;
+        at = start;
+        continue;  // it sleeps again, or ended
+      }
+      start = max(start, r.outcome.resume);
+      d.flush = r.outcome.flush;
+    }
+    const Scheduler::PcidChoice pc = sched_->choose_pcid(cpu, t->pid, gen_[t->pid]);
+    d.kind = TaskDispatch::Kind::kRun;
+    d.task = *t;
+    d.pcid = pc.pcid;
+    d.flush_pcid = pc.flush;
+    d.cr3 = core_.root(t->pid);
+    d.at = start;
+    d.slice_end = start + Cycles(sched_->slice());
+    return d;
+  }
+}
+
+TaskEventResult KernelModule::finish_event(const OsEvent& e, TaskId t, uint32_t cpu, Cycle at,
+                                           KernelStep st, Services& s, AgentSync& caller) {
+  TaskCall c{t, cpu, at};
+  for (;;) {
+    if (st.kind == KernelStep::Kind::kDone) break;
+    if (st.kind == KernelStep::Kind::kWaitPage) {
+      // The task sleeps; it resumes this call when it runs again.
+      sched_->block(t, st.key);
+      pending_[t] = Pending{e, st.key};
+      changed();
+      TaskEventResult r;
+      r.next = TaskEventResult::Next::kBlocked;
+      return r;
+    }
+    // I/O inside a system call: the CPU waits with the task (see README).
+    const Cycle from = caller.clock().now();
+    ++stats_.io_waits;
+    caller.wait_until(st.until);
+    const Cycle now = caller.clock().now();
+    stats_.wait_cycles += (now - from).count();
+    now_ = now;
+    st = core_.resume_event(e, c, st.key, now, s);
+  }
+  TaskEventResult r;
+  r.outcome = st.outcome;
+  if (r.outcome.resume < at) r.outcome.resume = at;
+  const size_t k = e.body.index();
+  ++event_count_[k];
+  event_cycles_[k] += (r.outcome.resume - at).count();
+  if (r.outcome.action == FaultOutcome::Action::kStop) throw std::runtime_error(r.outcome.message);
+  if (r.outcome.action == FaultOutcome::Action::kKill) sched_->exit(t, true);
+  const auto state = sched_->state(t);
+  if (!state || *state == Scheduler::State::kExited) {
+    pending_.erase(t);
+    changed();
+    r.next = TaskEventResult::Next::kEnded;
+    return r;
+  }
+  if (std::holds_alternative<ExecEvent>(e.body)) {
+    ++gen_[t.pid];
+    r.new_root = true;
+    r.cr3 = core_.root(t.pid);
+  }
+  return r;
+}
+
+TaskEventResult KernelModule::os_event(const OsEvent& e, TaskId t, uint32_t cpu, Cycle at,
+                                       AgentSync& caller) {
+  caller.before(at);
+  now_ = at;
+  Services s(*this, caller);
+  KernelStep st = core_.event(e, TaskCall{t, cpu, at}, s);
+  return finish_event(e, t, cpu, at, st, s, caller);
+}
+
+bool KernelModule::slice_end(uint32_t /*cpu*/, TaskId t, Cycle at, Cycle& next_end,
+                             AgentSync& caller) {
+  caller.before(at);
+  if (sched_->others_waiting()) {
+    sched_->requeue(t, at);
+    sched_->count_preemption();
+    return true;
+  }
+  next_end = at + Cycles(sched_->slice());
+  return false;
+}
+
+void KernelModule::task_done(TaskId t, uint32_t cpu, Cycle at, AgentSync& caller) {
+  // The records ended without EXIT (a truncated or partial trace): the task
+  // exits there, so its address space is freed and its parent's wait ends.
+  ++implicit_exits_;
+  OsEvent e;
+  e.pid = t.pid;
+  e.tid = t.tid;
+  e.body = ExitEvent{0, false};
+  const TaskEventResult r = os_event(e, t, cpu, at, caller);
+  if (r.next != TaskEventResult::Next::kEnded) {
+    sched_->exit(t, false);
+    pending_.erase(t);
+    changed();
+  }
 }
 
 void KernelModule::visit(StatVisitor& v, const std::string& prefix) const {
@@ -105,6 +291,21 @@ void KernelModule::visit(StatVisitor& v, const std::string& prefix) const {
   v.counter(p + "mem_requests", "requests", "the kernel's own memory requests (lines)",
             stats_.mem_requests);
   v.counter(p + "shootdowns", "ipis", "TLB shootdown IPIs sent to other CPUs", stats_.shootdowns);
+  for (size_t k = 0; k < event_count_.size(); ++k) {
+    if (event_count_[k] == 0) continue;
+    std::string n(os_event_name(k));
+    for (char& ch : n) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    v.counter(p + "events." + n + ".count", "events", "OS events of this kind handled",
+              event_count_[k]);
+    v.counter(p + "events." + n + ".cycles", "cycles",
+              "cycles from the call to its return, summed (blocked time excluded)",
+              event_cycles_[k]);
+  }
+  if (sched_) {
+    v.counter(p + "implicit_exits", "tasks", "tasks whose records ended without an EXIT event",
+              implicit_exits_);
+    sched_->visit(v, p);
+  }
   PrefixedVisitor pv(v, prefix);
   core_.visit(pv);
 }

@@ -14,6 +14,7 @@
 #include <array>
 #include <deque>
 #include <map>
+#include <memory>
 #include <systemc>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "models/common/stats.h"
 #include "models/os/kernel.h"
 #include "models/os/os_config.h"
+#include "models/os/scheduler.h"
 
 namespace mmusim {
 
@@ -34,16 +36,34 @@ struct KernelModuleStats {
   uint64_t shootdowns = 0;    // IPIs sent (one per target CPU)
 };
 
-class KernelModule : public sc_core::sc_module, public KernelIf {
+// With a scheduler (traces with tasks), the module is also the CPUs' TaskIf:
+// it runs the scheduler, hands OS events to the core, blocks and wakes
+// tasks, and performs the waits of system calls. Without one (a plain
+// trace), every CPU runs one address space as before.
+class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
  public:
   sc_core::sc_export<KernelIf> target;
+  sc_core::sc_export<TaskIf> tasks;
   tlm_utils::simple_initiator_socket<KernelModule> mem;
   sc_core::sc_port<CpuControlIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> cpus;
 
   KernelModule(const sc_core::sc_module_name& name, Kernel& core, const KernelModuleConfig& cfg);
+  // Turns on the process model (before the simulation starts).
+  void use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t slice_cycles);
+  [[nodiscard]] const Scheduler* scheduler() const { return sched_.get(); }
+  // After the run: counts what stayed blocked.
+  void finish();
 
   [[nodiscard]] const char* kind() const override { return "KernelModule"; }
   FaultOutcome fault(const FaultInfo& f, AgentSync& caller) override;
+  // TaskIf.
+  void add_task(TaskId t, Cycle at, AgentSync& caller) override;
+  TaskDispatch dispatch(uint32_t cpu, TaskId prev, bool prev_running, Cycle at, bool idle_ok,
+                        AgentSync& caller) override;
+  TaskEventResult os_event(const OsEvent& e, TaskId t, uint32_t cpu, Cycle at,
+                           AgentSync& caller) override;
+  bool slice_end(uint32_t cpu, TaskId t, Cycle at, Cycle& next_end, AgentSync& caller) override;
+  void task_done(TaskId t, uint32_t cpu, Cycle at, AgentSync& caller) override;
   [[nodiscard]] Kernel& core() { return core_; }
   [[nodiscard]] const KernelModuleStats& stats() const { return stats_; }
   // The core's statistics and the module's, under `prefix` (e.g. "top.").
@@ -53,8 +73,29 @@ class KernelModule : public sc_core::sc_module, public KernelIf {
   class Services;
   sc_core::sc_event& event_for(uint64_t key);
 
+  // A blocked task's system call, resumed when it runs again.
+  struct Pending {
+    OsEvent event;
+    uint64_t key = 0;
+  };
+  // Something may have become runnable (or everything ended) at `now_`:
+  // idle CPUs are told to act then and woken at that time.
+  void changed();
+  TaskEventResult finish_event(const OsEvent& e, TaskId t, uint32_t cpu, Cycle at, KernelStep st,
+                               Services& s, AgentSync& caller);
+
   Kernel& core_;
   KernelModuleConfig cfg_;
+  std::unique_ptr<Scheduler> sched_;
+  Cycles switch_cost_;
+  sc_core::sc_event sched_event_;
+  std::map<TaskId, Pending> pending_;
+  std::vector<AgentSync*> idle_;      // CPUs waiting in dispatch()
+  std::map<uint32_t, uint64_t> gen_;  // pid -> address-space generation (PCID staleness)
+  Cycle now_;                         // the cycle of the kernel call in progress
+  std::array<uint64_t, std::variant_size_v<OsEventBody>> event_count_{};
+  std::array<uint64_t, std::variant_size_v<OsEventBody>> event_cycles_{};
+  uint64_t implicit_exits_ = 0;
   TimedMemRequest request_;
   std::map<uint64_t, size_t> waits_;  // key -> event index
   std::deque<sc_core::sc_event> events_;

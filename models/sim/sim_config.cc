@@ -30,6 +30,7 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
   add_keys(s, c.dram);
   add_keys(s, c.os, c.huge_regions);
   add_keys(s, c.kernel);
+  add_keys(s, c.sched);
   add_keys(s, c.seg, c.seg_keys);
 }
 

@@ -11,6 +11,7 @@
 #include "models/cpu/cpu_config.h"
 #include "models/dram/dram_config.h"
 #include "models/os/os_config.h"
+#include "models/os/scheduler.h"
 #include "models/seg/seg_config.h"
 #include "models/tlb/tlb_config.h"
 #include "models/walker/walker_config.h"
@@ -41,6 +42,7 @@ struct SimConfig {
   DramConfig dram;
   FirstTouchConfig os;
   KernelModuleConfig kernel;  // os.model, os.shootdown_cost
+  SchedConfig sched;          // os.sched.* (traces with tasks)
   std::string huge_regions;   // os.huge_regions text
   // [seg]: the seg core's keys. seg.mode "auto" (the default) resolves in
   // finalize(): long for 4level/5level paging, flat otherwise; seg.cpl and

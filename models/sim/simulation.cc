@@ -20,6 +20,7 @@
 #include "models/dram/dram_module.h"
 #include "models/os/first_touch.h"
 #include "models/os/kernel_module.h"
+#include "models/sim/task_feeder.h"
 
 namespace mmusim {
 namespace {
@@ -28,27 +29,43 @@ namespace {
 // CPUs (bounded: a trace whose CPUs drift too far apart is refused).
 class TraceFeeder : public RecordSource {
  public:
-  TraceFeeder(std::unique_ptr<TraceReader> r, uint32_t cpus, uint64_t max_records)
-      : reader_(std::move(r)), queues_(cpus), limit_(max_records) {}
+  // `first`: the records of the reader's first read() (already counted).
+  TraceFeeder(std::unique_ptr<TraceReader> r, uint32_t cpus, uint64_t max_records,
+              std::vector<TraceRecord> first)
+      : reader_(std::move(r)), queues_(cpus), first_(std::move(first)), limit_(max_records) {
+    delivered_ = first_.size();
+  }
   // Passes the descriptor records (GDT/LDT) that open the trace to `apply`
   // (setup, before any CPU runs) and keeps the first other batch pending.
   // Returns how many there were.
   uint64_t take_leading_descriptors(const std::function<void(const TraceRecord&)>& apply) {
     uint64_t taken = 0;
+    bool first = true;
     for (;;) {
-      size_t n = reader_->read(buf_, clamp(kBatch));
+      const TraceRecord* b = buf_;
+      size_t n = 0;
+      if (first) {
+        first = false;
+        b = first_.data();
+        n = first_.size();
+        check_records(b, n, 0);
+      } else {
+        n = reader_->read(buf_, clamp(kBatch));
+        check_records(buf_, n, delivered_);
+        delivered_ += n;
+      }
       if (n == 0) return taken;
-      check_records(buf_, n);
-      delivered_ += n;
       size_t i = 0;
       for (; i < n; ++i) {
-        const uint8_t op = trace_flags::op_of(buf_[i].flags);
+        const uint8_t op = trace_flags::op_of(b[i].flags);
         if (op != trace_flags::kOpGdt && op != trace_flags::kOpLdt) break;
-        apply(buf_[i]);
+        apply(b[i]);
         ++taken;
       }
       if (i < n) {
-        pending_.assign(buf_ + i, buf_ + n);
+        pending_.assign(b + i, b + n);
+        first_.clear();
+        first_.shrink_to_fit();
         return taken;
       }
     }
@@ -63,7 +80,7 @@ class TraceFeeder : public RecordSource {
         return n;
       }
       size_t n = reader_->read(out, clamp(max));
-      check_records(out, n);
+      check_records(out, n, delivered_);
       delivered_ += n;
       return n;
     }
@@ -74,7 +91,7 @@ class TraceFeeder : public RecordSource {
     while (q.empty()) {
       size_t n = reader_->read(buf_, clamp(kBatch));
       if (n == 0) return 0;
-      check_records(buf_, n);
+      check_records(buf_, n, delivered_);
       delivered_ += n;
       for (size_t i = 0; i < n; ++i) enqueue(buf_[i]);
     }
@@ -106,7 +123,8 @@ class TraceFeeder : public RecordSource {
   }
   // CPU numbers in range; segment records well-formed (the text reader only
   // produces well-formed ones; a binary file may carry any flags byte).
-  void check_records(const TraceRecord* r, size_t n) const {
+  // `before`: records of the trace before these.
+  void check_records(const TraceRecord* r, size_t n, uint64_t before) const {
     for (size_t i = 0; i < n; ++i) {
       if (r[i].cpu >= queues_.size()) {
         throw InputError(reader_->path() + ":" + reader_->position() + ": record for cpu " +
@@ -118,15 +136,21 @@ class TraceFeeder : public RecordSource {
         if (const char* why = trace_record_problem(r[i])) {
           char flags[8];
           std::snprintf(flags, sizeof flags, "0x%02x", static_cast<unsigned>(r[i].flags));
-          throw InputError(reader_->path() + ": record " + std::to_string(delivered_ + i + 1) +
-                           ": " + why + " (flags " + flags +
+          throw InputError(reader_->path() + ": record " + std::to_string(before + i + 1) + ": " +
+                           why + " (flags " + flags +
                            "; expected the segment encoding of traces/README.md)");
+        }
+        if (trace_flags::op_of(r[i].flags) == trace_flags::kOpEvent) {
+          throw InputError(reader_->path() + ": record " + std::to_string(before + i + 1) +
+                           ": an OS-event record in a trace without tasks (expected the trace "
+                           "to begin with an OS event: traces/README.md, \"OS events\")");
         }
       }
     }
   }
   std::unique_ptr<TraceReader> reader_;
   std::vector<std::deque<TraceRecord>> queues_;
+  std::vector<TraceRecord> first_;    // the first batch, until the descriptors are taken
   std::vector<TraceRecord> pending_;  // records read with the leading descriptors
   size_t pending_pos_ = 0;
   TraceRecord buf_[kBatch];
@@ -150,18 +174,28 @@ CpuModuleConfig cpu_config(const SimConfig& c) {
   return m;
 }
 
+// The CPUs' record source in a trace with tasks (they take task records).
+class NoRecords : public RecordSource {
+ public:
+  size_t next(uint32_t /*cpu*/, TraceRecord* /*out*/, size_t /*max*/) override { return 0; }
+};
+
 // The whole system: one SystemC module named "top".
 class Top : public sc_core::sc_module {
  public:
   [[nodiscard]] const char* kind() const override { return "System"; }
   Top(const sc_core::sc_module_name& name, const SimConfig& cfg, PhysMem& phys,
-      const ClockPeriod& clk, SyncHorizon& horizon, RecordSource& feeder, Kernel& kernel_core,
-      uint64_t explain, std::vector<std::string>* explain_out, DescriptorTables& tables,
-      uint64_t setup_records)
+      const ClockPeriod& clk, SyncHorizon& horizon, RecordSource& feeder, TaskFeeder* tasks,
+      Kernel& kernel_core, uint64_t explain, std::vector<std::string>* explain_out,
+      DescriptorTables& tables, uint64_t setup_records)
       : sc_module(name),
         dram("dram", cfg.dram, clk, &phys),
         kernel("kernel", kernel_core, cfg.kernel) {
     kernel.mem.bind(dram.socket);
+    if (tasks != nullptr) {
+      kernel.use_scheduler(cfg.sched, cfg.sim.cpus,
+                           sched_slice_cycles(cfg.sched, cfg.sim.cpus, cfg.sim.core_clock_mhz));
+    }
     for (uint32_t i = 0; i < cfg.sim.cpus; ++i) {
       try {  // loads the initial segment registers from the descriptor tables
         cpus.push_back(std::make_unique<CpuModule>(("cpu" + std::to_string(i)).c_str(), i,
@@ -179,6 +213,10 @@ class Top : public sc_core::sc_module {
       cpu.walker.mem.bind(dram.socket);
       cpu.mem.bind(dram.socket);
       cpu.kernel.bind(kernel.target);
+      if (tasks != nullptr) {
+        cpu.tasks.bind(kernel.tasks);
+        cpu.use_tasks(*tasks);
+      }
       kernel.cpus.bind(cpu.control);
     }
   }
@@ -202,6 +240,8 @@ struct Simulation::Impl {
   SyncHorizon horizon;
   std::unique_ptr<FirstTouchMapper> os;
   std::unique_ptr<TraceFeeder> feeder;
+  std::unique_ptr<TaskFeeder> tasks;  // a trace with tasks
+  NoRecords no_records;
   DescriptorTables tables;  // shared by the CPUs (one address space)
   std::unique_ptr<Top> top;
   std::vector<std::string> explain;
@@ -215,7 +255,16 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   m.clk = ClockPeriod::of_mhz(cfg.sim.core_clock_mhz);
   m.os = std::make_unique<FirstTouchMapper>(m.cfg.os, m.mem);
-  m.feeder = std::make_unique<TraceFeeder>(std::move(trace), cfg.sim.cpus, cfg.sim.max_accesses);
+  // The first read tells whether the trace has tasks (it begins with an OS
+  // event): then a task feeder and the scheduler place tasks on the CPUs.
+  std::vector<TraceRecord> first(4096);
+  const uint64_t lim = cfg.sim.max_accesses;
+  first.resize(trace->read(first.data(), lim != 0 && lim < first.size() ? lim : first.size()));
+  if (trace->has_tasks()) {
+    m.tasks = std::make_unique<TaskFeeder>(std::move(trace), first.data(), first.size(), lim);
+  } else {
+    m.feeder = std::make_unique<TraceFeeder>(std::move(trace), cfg.sim.cpus, lim, std::move(first));
+  }
   // Descriptor tables: the mode's default GDT, overwritten by the GDT/LDT
   // records that open the trace (setup, untimed: the OS built the tables
   // before the traced program ran). Later descriptor records are timed stores.
@@ -228,15 +277,17 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
     m.tables.set(LinearAddr(sc.ldt_base + 8 * i), m.cfg.seg_ldt[i]);
   }
   const bool tables_used = sc.mode == SegMode::kProtected32 || sc.mode == SegMode::kLong64;
-  const uint64_t setup_records = m.feeder->take_leading_descriptors([&](const TraceRecord& r) {
-    if (!tables_used) return;  // real and flat modes read no descriptors
-    const bool ldt = trace_flags::op_of(r.flags) == trace_flags::kOpLdt;
-    uint64_t a = (ldt ? sc.ldt_base : sc.gdt_base) + uint64_t{r.size} * 8;
-    if (sc.mode == SegMode::kProtected32) a &= 0xFFFFFFFFULL;
-    m.tables.set(LinearAddr(a), r.addr);
-  });
-  m.top = std::make_unique<Top>("top", m.cfg, m.mem, m.clk, m.horizon, *m.feeder, *m.os, explain,
-                                &m.explain, m.tables, setup_records);
+  const uint64_t setup_records =
+      m.tasks ? 0 : m.feeder->take_leading_descriptors([&](const TraceRecord& r) {
+        if (!tables_used) return;  // real and flat modes read no descriptors
+        const bool ldt = trace_flags::op_of(r.flags) == trace_flags::kOpLdt;
+        uint64_t a = (ldt ? sc.ldt_base : sc.gdt_base) + uint64_t{r.size} * 8;
+        if (sc.mode == SegMode::kProtected32) a &= 0xFFFFFFFFULL;
+        m.tables.set(LinearAddr(a), r.addr);
+      });
+  RecordSource& records = m.tasks ? static_cast<RecordSource&>(m.no_records) : *m.feeder;
+  m.top = std::make_unique<Top>("top", m.cfg, m.mem, m.clk, m.horizon, records, m.tasks.get(),
+                                *m.os, explain, &m.explain, m.tables, setup_records);
 }
 
 Simulation::~Simulation() = default;
@@ -252,6 +303,9 @@ void Simulation::run() {
   for (auto& c : impl_->top->cpus) {
     if (c->error()) std::rethrow_exception(c->error());
   }
+  // CPUs still idle when nothing was left to happen (tasks blocked forever).
+  for (auto& c : impl_->top->cpus) c->finish_idle();
+  impl_->top->kernel.finish();
   impl_->top->dram.finish(Cycle(cycles()));  // count refreshes up to the end
 }
 

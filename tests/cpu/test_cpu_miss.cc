@@ -267,7 +267,7 @@ TEST(CpuContextSwitch, PcidKeepsEntriesFlushDropsThem) {
     p.core->drain();
     const CpuContext first = p.core->context();
     EXPECT_EQ(first.pid, 1U);
-    const Cycle t = p.core->switch_to(CpuContext{2, Asid(2), other.root()}, Cycle(50000));
+    const Cycle t = p.core->switch_to(CpuContext{2, 2, Asid(2), other.root()}, Cycle(50000));
     EXPECT_EQ(t, Cycle(50000));
     EXPECT_EQ(p.core->context().pcid, Asid(2));
     EXPECT_EQ(p.core->walker().root(), other.root());

@@ -26,7 +26,7 @@ void expect_family(const ConfigSchema& s, const std::string& prefix) {
 
 TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   SimConfig c;
-  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, seg;
+  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, sched, seg;
   add_keys(sim, c.sim);
   add_keys(cpu, c.cpu);
   add_keys(cpu_control, c.cpu_control);
@@ -35,6 +35,7 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   add_keys(dram, c.dram);
   add_keys(os, c.os, c.huge_regions);
   add_keys(kernel, c.kernel);
+  add_keys(sched, c.sched);
   add_keys(seg, c.seg, c.seg_keys);
   expect_family(sim, "sim.");
   expect_family(cpu, "cpu.");
@@ -44,11 +45,12 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   expect_family(dram, "dram.");
   expect_family(os, "os.");
   expect_family(kernel, "os.");
+  expect_family(sched, "os.sched.");
   expect_family(seg, "seg.");
   // build_schema() composes them, in this order (the order of --help).
   std::vector<std::string> all;
   for (const ConfigSchema* s :
-       {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel, &seg}) {
+       {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel, &sched, &seg}) {
     for (const auto& n : names(*s)) all.push_back(n);
   }
   SimConfig c2;

@@ -1,0 +1,298 @@
+// The process model's plumbing, built by hand from the public modules: the
+// scheduler in the kernel module places tasks on CPUs, runs their OS events
+// through the kernel core, blocks and wakes them (wait4), preempts them at
+// the end of a slice, maps process ids to per-CPU PCID slots, and drops the
+// records of a killed task. The kernel core here is a small test kernel over
+// the first-touch mapper that records what it was asked.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "models/common/sc_sync.h"
+#include "models/cpu/cpu_module.h"
+#include "models/dram/dram_module.h"
+#include "models/os/first_touch.h"
+#include "models/os/kernel_module.h"
+
+namespace mmusim {
+namespace {
+
+// Records per task; START tasks are handed out at the first call.
+class TaskRecords : public TaskRecordSource {
+ public:
+  void start(TaskId t) {
+    event(t, StartEvent{"t"});
+    started_.push_back(t);
+  }
+  void access(TaskId t, uint64_t addr, size_t times = 1, AccessKind k = AccessKind::kRead) {
+    TraceRecord r;
+    r.addr = addr;
+    r.size = 8;
+    r.kind = k;
+    for (size_t i = 0; i < times; ++i) q_[t].push_back(r);
+  }
+  void event(TaskId t, OsEventBody b) {
+    TraceRecord r;
+    r.flags = trace_flags::kOpEvent;
+    r.addr = events_.size();
+    events_.push_back(OsEvent{t.pid, t.tid, std::move(b)});
+    q_[t].push_back(r);
+  }
+  size_t next(TaskId t, TraceRecord* out, size_t max) override {
+    auto& q = q_[t];
+    size_t n = 0;
+    while (n < max && !q.empty()) {
+      out[n++] = q.front();
+      q.pop_front();
+    }
+    return n;
+  }
+  void unread(TaskId t, const TraceRecord* r, size_t n) override {
+    q_[t].insert(q_[t].begin(), r, r + n);
+  }
+  OsEvent take_event(uint64_t id) override { return events_.at(id); }
+  void drop(TaskId t) override {
+    dropped += q_[t].size();
+    q_[t].clear();
+  }
+  bool new_tasks(std::vector<TaskId>& out, bool /*look*/) override {
+    out.insert(out.end(), started_.begin(), started_.end());
+    const bool any = !started_.empty();
+    started_.clear();
+    return any;
+  }
+  [[nodiscard]] bool has_new_tasks() const override { return !started_.empty(); }
+  uint64_t dropped = 0;
+
+ private:
+  std::map<TaskId, std::deque<TraceRecord>> q_;
+  std::vector<OsEvent> events_;
+  std::vector<TaskId> started_;
+};
+
+// One address space (first touch) with a process model's events: fork makes
+// the child runnable, exit releases the parent's wait, wait4 blocks until
+// the child exited. A fault at kBad kills the task. Every call is logged.
+class ProcKernel : public FirstTouchMapper {
+ public:
+  static constexpr uint64_t kBad = 0x66600000;
+  static constexpr uint64_t kCallCost = 500;
+  explicit ProcKernel(PhysMem& mem) : FirstTouchMapper(FirstTouchConfig{}, mem) {}
+  bool has_processes() const override { return true; }
+  KernelStep fault(const FaultInfo& f, KernelServices& s) override {
+    if ((f.addr.value() & ~0xFFFULL) == kBad) {
+      log.push_back(std::to_string(f.pid) + " killed");
+      s.task_exited(TaskId{f.pid, f.tid}, -11, true, f.raised);
+      FaultOutcome o;
+      o.action = FaultOutcome::Action::kKill;
+      o.cls = FaultClass::kSegv;
+      o.resume = f.raised;
+      return KernelStep::done(o);
+    }
+    return FirstTouchMapper::fault(f, s);
+  }
+  KernelStep event(const OsEvent& e, const TaskCall& c, KernelServices& s) override {
+    const std::string who = std::to_string(c.task.pid) + " ";
+    FaultOutcome o;
+    o.resume = c.at + Cycles(kCallCost);
+    if (const auto* p = std::get_if<ProcCreateEvent>(&e.body)) {
+      log.push_back(who + "fork " + std::to_string(p->child_pid));
+      s.task_created(c.task, TaskId{p->child_pid, p->child_tid}, o.resume);
+    } else if (std::holds_alternative<ExitEvent>(e.body)) {
+      log.push_back(who + "exit");
+      exited.insert(c.task.pid);
+      s.release(1000 + c.task.pid);
+      s.task_exited(c.task, 0, false, c.at);
+    } else if (const auto* w = std::get_if<WaitEvent>(&e.body)) {
+      const auto child = static_cast<uint32_t>(w->child_pid);
+      if (exited.count(child) == 0) {
+        log.push_back(who + "wait blocks");
+        return KernelStep::wait_page(1000 + child);
+      }
+      log.push_back(who + "wait returns");
+    } else {
+      log.push_back(who + std::string(os_event_name(e)));
+    }
+    times.push_back(c.at);
+    return KernelStep::done(o);
+  }
+  std::vector<std::string> log;
+  std::vector<Cycle> times;
+  std::set<uint32_t> exited;
+};
+
+struct System {
+  ClockPeriod clk = ClockPeriod::of_mhz(3000);
+  PhysMem mem;
+  SyncHorizon horizon;
+  ProcKernel os{mem};
+  DramModule dram{"dram", DramConfig{}, clk, &mem};
+  KernelModule kernel{"kernel", os, KernelModuleConfig{}};
+  TaskRecords rec;
+  std::vector<std::unique_ptr<CpuModule>> cpus;
+  struct NoRecords : RecordSource {
+    size_t next(uint32_t, TraceRecord*, size_t) override { return 0; }
+  } none;
+
+  System(uint32_t n, uint64_t slice, const SchedConfig& sc = SchedConfig{}) {
+    kernel.mem.bind(dram.socket);
+    kernel.use_scheduler(sc, n, slice);
+    for (uint32_t i = 0; i < n; ++i) {
+      CpuModuleConfig c;
+      cpus.push_back(std::make_unique<CpuModule>(("cpu" + std::to_string(i)).c_str(), i, c, mem,
+                                                 horizon, clk, none));
+      CpuModule& m = *cpus.back();
+      m.core().set_root(os.root());
+      m.walker.mem.bind(dram.socket);
+      m.mem.bind(dram.socket);
+      m.kernel.bind(kernel.target);
+      m.tasks.bind(kernel.tasks);
+      m.use_tasks(rec);
+      kernel.cpus.bind(m.control);
+    }
+  }
+  void run() {
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    sc_core::sc_start();
+    for (auto& c : cpus) {
+      if (c->error()) std::rethrow_exception(c->error());
+      c->finish_idle();
+    }
+    kernel.finish();
+  }
+  const SchedStats& sched() const { return kernel.scheduler()->stats(); }
+};
+
+const TaskId kA{10, 10}, kB{20, 20}, kChild{11, 11};
+
+// A long slice: A runs to the end of its records, then B. Each task's first
+// dispatch takes a fresh PCID slot (flushed); the CPU switched twice.
+TEST(Tasks, TwoProcessesRunOneAfterTheOtherWithALongSlice) {
+  System s(1, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.access(kA, 0x10000000, 100);
+  s.rec.access(kB, 0x20000000, 50);
+  s.run();
+  const CpuCore& c = s.cpus[0]->core();
+  EXPECT_EQ(c.stats().records, 150U);
+  EXPECT_EQ(c.stats().context_switches, 2U);
+  EXPECT_EQ(s.sched().switches, 2U);
+  EXPECT_EQ(s.sched().preemptions, 0U);
+  EXPECT_EQ(s.sched().exits, 2U);
+  EXPECT_EQ(s.sched().pcid_flushes, 2U);
+  EXPECT_EQ(c.context().pid, 20U);
+  EXPECT_EQ(c.context().pcid, Asid(2));  // the second slot
+  EXPECT_EQ(s.os.log, (std::vector<std::string>{"10 START", "10 exit", "20 START", "20 exit"}));
+}
+
+// A short slice on one CPU: the two tasks alternate, each switch back finds
+// the address space in its PCID slot (no flush); every record still runs.
+TEST(Tasks, ShortSliceAlternatesAndReusesPcids) {
+  System s(1, 2000);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.access(kA, 0x10000000, 40000);
+  s.rec.access(kB, 0x20000000, 40000);
+  s.run();
+  const SchedStats& st = s.sched();
+  EXPECT_EQ(s.cpus[0]->core().stats().records, 80000U);
+  EXPECT_GT(st.preemptions, 10U);
+  EXPECT_EQ(st.switches, st.preemptions + 2);  // + the first dispatch and the switch at A's end
+  EXPECT_EQ(st.pcid_flushes, 2U);
+  EXPECT_EQ(st.pcid_reuse + st.pcid_flushes, st.switches);
+}
+
+// One PCID slot: every switch between the two address spaces takes the
+// slot again and flushes it.
+TEST(Tasks, OnePcidSlotFlushesAtEverySwitch) {
+  SchedConfig sc;
+  sc.pcids = 1;
+  System s(1, 2000, sc);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.access(kA, 0x10000000, 4000);
+  s.rec.access(kB, 0x20000000, 4000);
+  s.run();
+  EXPECT_EQ(s.sched().pcid_reuse, 0U);
+  EXPECT_EQ(s.sched().pcid_flushes, s.sched().switches);
+}
+
+// fork + wait4 on one CPU: the parent blocks in wait4, the child runs and
+// exits, the parent wakes, its wait4 returns, it finishes.
+TEST(Tasks, ParentBlocksInWaitUntilTheChildExits) {
+  System s(1, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.access(kA, 0x10000000, 10);
+  s.rec.event(kA, ProcCreateEvent{ProcCreateEvent::Kind::kFork, 0, kChild.pid, kChild.tid});
+  s.rec.event(kA, WaitEvent{static_cast<int32_t>(kChild.pid), kChild.pid});
+  s.rec.access(kA, 0x10000000, 10);
+  s.rec.event(kA, ExitEvent{0, true});
+  s.rec.access(kChild, 0x30000000, 20);
+  s.rec.event(kChild, ExitEvent{0, true});
+  s.run();
+  EXPECT_EQ(s.os.log, (std::vector<std::string>{"10 START", "10 fork 11", "10 wait blocks",
+                                                "11 exit", "10 wait returns", "10 exit"}));
+  const SchedStats& st = s.sched();
+  EXPECT_EQ(st.blocks, 1U);
+  EXPECT_EQ(st.wakeups, 1U);
+  EXPECT_EQ(st.switches, 3U);  // -> A, -> child, -> A
+  EXPECT_EQ(st.exits, 2U);
+  EXPECT_EQ(s.cpus[0]->core().stats().records, 40U);
+  // The resumed wait4 runs after the child's exit and a switch back.
+  ASSERT_EQ(s.os.times.size(), 5U);
+  EXPECT_GE(s.os.times[3].count(),
+            s.os.times[2].count() + ProcKernel::kCallCost + SchedConfig{}.switch_cost.count());
+}
+
+// Two CPUs: the child created by fork runs on the idle CPU at once.
+TEST(Tasks, ForkedChildRunsOnTheIdleCpu) {
+  System s(2, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.event(kA, ProcCreateEvent{ProcCreateEvent::Kind::kFork, 0, kChild.pid, kChild.tid});
+  s.rec.access(kA, 0x10000000, 3000);
+  s.rec.access(kChild, 0x30000000, 3000);
+  s.run();
+  EXPECT_EQ(s.cpus[0]->core().stats().records + s.cpus[1]->core().stats().records, 6000U);
+  EXPECT_EQ(s.cpus[0]->core().stats().records, 3000U);
+  EXPECT_EQ(s.cpus[1]->core().context().pid, kChild.pid);
+  EXPECT_EQ(s.sched().exits, 2U);
+}
+
+// A fault the kernel answers with kKill ends the task: its remaining
+// records are dropped, the other task goes on.
+TEST(Tasks, KilledTaskLosesItsRemainingRecords) {
+  System s(1, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.access(kA, 0x10000000, 5);
+  s.rec.access(kA, ProcKernel::kBad, 1);
+  s.rec.access(kA, 0x10000000, 7);
+  s.rec.access(kB, 0x20000000, 9);
+  s.run();
+  EXPECT_EQ(s.rec.dropped, 7U);
+  EXPECT_EQ(s.sched().killed, 1U);
+  EXPECT_EQ(s.cpus[0]->core().stats().records, 15U);
+  EXPECT_EQ(s.cpus[0]->core().stats().skipped, 1U);
+}
+
+// A parent waiting for a child that never exits (its records end in the
+// middle): the child's end of records counts as its exit.
+TEST(Tasks, EndOfRecordsEndsTheTask) {
+  System s(1, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.event(kA, ProcCreateEvent{ProcCreateEvent::Kind::kFork, 0, kChild.pid, kChild.tid});
+  s.rec.event(kA, WaitEvent{static_cast<int32_t>(kChild.pid), kChild.pid});
+  s.rec.access(kChild, 0x30000000, 5);
+  s.run();
+  EXPECT_EQ(s.sched().blocked_at_end, 0U);
+  EXPECT_EQ(s.sched().exits, 2U);
+  EXPECT_EQ(s.os.log.back(), "10 exit");
+}
+
+}  // namespace
+}  // namespace mmusim
