@@ -113,6 +113,7 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
     pending_.erase(TaskId{f.pid, f.tid});
     changed();
   }
+  if (sink_ != nullptr) sink_->add(FaultRecord{f, o});
   const auto c = static_cast<size_t>(o.cls);
   ++stats_.faults[c];
   stats_.latency[c].add((o.resume - f.raised).count());

@@ -36,6 +36,19 @@ struct KernelModuleStats {
   uint64_t shootdowns = 0;    // IPIs sent (one per target CPU)
 };
 
+// One handled fault, for the fault log (--fault-log).
+struct FaultRecord {
+  FaultInfo info;        // who, where, when it was raised
+  FaultOutcome outcome;  // class, resume (its end), breakdown
+};
+
+// Where the module reports every fault it handled, in the order they end.
+class FaultSink {
+ public:
+  virtual ~FaultSink() = default;
+  virtual void add(const FaultRecord& r) = 0;
+};
+
 // With a scheduler (traces with tasks), the module is also the CPUs' TaskIf:
 // it runs the scheduler, hands OS events to the core, blocks and wakes
 // tasks, and performs the waits of system calls. Without one (a plain
@@ -48,6 +61,8 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   sc_core::sc_port<CpuControlIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> cpus;
 
   KernelModule(const sc_core::sc_module_name& name, Kernel& core, const KernelModuleConfig& cfg);
+  // Every fault from now on is also reported to `sink` (null: none).
+  void set_fault_sink(FaultSink* sink) { sink_ = sink; }
   // Turns on the process model (before the simulation starts).
   void use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t slice_cycles);
   [[nodiscard]] const Scheduler* scheduler() const { return sched_.get(); }
@@ -65,6 +80,7 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   bool slice_end(uint32_t cpu, TaskId t, Cycle at, Cycle& next_end, AgentSync& caller) override;
   void task_done(TaskId t, uint32_t cpu, Cycle at, AgentSync& caller) override;
   [[nodiscard]] Kernel& core() { return core_; }
+  [[nodiscard]] const Kernel& core() const { return core_; }
   [[nodiscard]] const KernelModuleStats& stats() const { return stats_; }
   // The core's statistics and the module's, under `prefix` (e.g. "top.").
   void visit(StatVisitor& v, const std::string& prefix) const;
@@ -91,6 +107,7 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   sc_core::sc_event sched_event_;
   std::map<TaskId, Pending> pending_;
   std::vector<AgentSync*> idle_;      // CPUs waiting in dispatch()
+  FaultSink* sink_ = nullptr;         // --fault-log
   std::map<uint32_t, uint64_t> gen_;  // pid -> address-space generation (PCID staleness)
   Cycle now_;                         // the cycle of the kernel call in progress
   std::array<uint64_t, std::variant_size_v<OsEventBody>> event_count_{};

@@ -11,6 +11,7 @@
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
 #include "models/cpu/cpu_core.h"
+#include "models/sim/fault_log.h"
 #include "models/sim/reporter.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
@@ -51,6 +52,9 @@ int run(int argc, char* argv[]) {
       "directory for stats.json, summary.csv and config.ini")(
       "explain", po::value<uint64_t>()->default_value(0),
       "print every step of the first N translations (and selector loads, segmentation faults)")(
+      "fault-log", po::value<std::string>(),
+      "write one CSV line per page fault (process, thread, address, class, start, end and the "
+      "breakdown) to FILE")(
       "list-modules",
       "print the SystemC module hierarchy the configuration builds (names as in stats.json) and "
       "exit; --trace is optional");
@@ -105,6 +109,11 @@ int run(int argc, char* argv[]) {
 
   auto reader = open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>());
   Simulation sim(cfg, std::move(reader), vm["explain"].as<uint64_t>());
+  std::unique_ptr<CsvFaultLog> fault_log;
+  if (vm.count("fault-log")) {
+    fault_log = std::make_unique<CsvFaultLog>(vm["fault-log"].as<std::string>());
+    sim.set_fault_sink(fault_log.get());
+  }
   sim.run();
   StatCollector stats;
   sim.visit(stats);
@@ -113,6 +122,11 @@ int run(int argc, char* argv[]) {
   const std::string out = vm["out"].as<std::string>();
   write_results(out, sim, stats, schema.to_ini());
   std::cout << "  results                " << out << "/{stats.json,summary.csv,config.ini}\n";
+  if (fault_log) {
+    fault_log->commit();
+    std::cout << "  fault log              " << vm["fault-log"].as<std::string>() << " ("
+              << fault_log->lines() << " faults)\n";
+  }
   return 0;
 }
 

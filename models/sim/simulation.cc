@@ -339,6 +339,14 @@ void Simulation::visit(StatVisitor& v) const {
     CpuCore::visit_total(v, "cpus", top.cpus.size(),
                          [&top](size_t i) -> const CpuCore& { return top.cpus[i]->core(); });
   }
+  if (m.tasks) {
+    v.counter("sim.tasks.records_dropped", "records",
+              "records of tasks that had ended (exit, killed), dropped", m.tasks->dropped());
+    v.counter("sim.tasks.records_left", "records",
+              "records never run: their task never started or stayed blocked",
+              m.tasks->left_over());
+  }
+  top.kernel.core().visit_vmstat(v);
   for (const auto& c : top.cpus) c->visit(v);
   top.dram.visit(v, "top.");
   top.kernel.visit(v, "top.");
@@ -357,6 +365,8 @@ uint64_t Simulation::records() const {
   for (const auto& cpu : impl_->top->cpus) n += cpu->core().stats().records;
   return n;
 }
+
+void Simulation::set_fault_sink(FaultSink* sink) { impl_->top->kernel.set_fault_sink(sink); }
 
 double Simulation::wall_seconds() const { return impl_->wall; }
 const SimConfig& Simulation::config() const { return impl_->cfg; }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/common/stats.h"
+#include "models/os/kernel_module.h"
 #include "models/sim/sim_config.h"
 #include "traces/trace_reader.h"
 
@@ -28,10 +29,14 @@ class Simulation {
   // Runs the trace to its end (or sim.max_accesses). Throws InputError for bad
   // trace input and std::runtime_error when the model cannot go on.
   void run();
+  // Reports every handled fault to `sink` (--fault-log); call before run().
+  void set_fault_sink(FaultSink* sink);
 
   // Every module's statistics, named by module path ("top.cpu0.tlb.l1d.4K.hits",
   // "top.dram.reads", "top.kernel.faults..."), plus "sim.*" and, with several
-  // CPUs, the per-CPU counters summed under "cpus.*".
+  // CPUs, the per-CPU counters summed under "cpus.*"; the kernel's
+  // /proc/vmstat-named counters at the top level ("vmstat.*"); with tasks, the
+  // task feeder's counters under "sim.tasks.*".
   void visit(StatVisitor& v) const;
   // The module hierarchy, one module per line, indented by depth.
   void list_modules(std::ostream& os) const;

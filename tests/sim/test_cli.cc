@@ -293,6 +293,57 @@ TEST(Cli, NoResultsLeftBehindOnErrors) {
                        ": cannot create output directory: Not a directory\n");
 }
 
+// ---------------------------------------------------------------- fault log --
+
+// One CSV line per fault: a sequential scan of 1 MiB faults once per 4 KiB
+// page (256), each a first-touch fault of os.minor_fault_cost cycles whose
+// breakdown is all allocation; a failed run leaves no log behind.
+TEST(Cli, FaultLogHasOneLinePerFault) {
+  TempDir d;
+  const std::string log = d.file("faults.csv");
+  ProcessResult r = mmusim({"--trace", kSmallSeq, "--out", d.file("out"), "--fault-log", log,
+                            "--os.minor_fault_cost=700"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("fault log              " + log + " (256 faults)"), std::string::npos);
+  const std::string text = read_file(log);
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 257U);
+  EXPECT_EQ(lines[0],
+            "pid,tid,cpu,addr,access,class,start,end,latency,trap,vma_lookup,alloc,reclaim,"
+            "zero_copy,io_queue,device,dma,interrupt,wake,pte_install,shootdown,return");
+  const std::regex line(
+      "1,1,0,0x([0-9a-f]+),R,first_touch,([0-9]+),([0-9]+),700,0,0,700,0,0,0,0,0,0,0,0,0,0");
+  uint64_t prev_end = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(lines[i], m, line)) << lines[i];
+    EXPECT_EQ(std::stoull(m[3]) - std::stoull(m[2]), 700U);
+    EXPECT_GE(std::stoull(m[2]), prev_end);  // in the order they end, one at a time
+    prev_end = std::stoull(m[3]);
+  }
+  // A trace error late in the run: neither the log nor its temporary file.
+  std::string bad;
+  for (int i = 0; i < 3000; ++i) bad += "R 0x" + std::to_string(100000 + i * 4096) + " 8\n";
+  bad += "R 0xZZ 8\n";
+  write_file(d.file("late.trace"), bad);
+  const std::string log2 = d.file("faults2.csv");
+  r = mmusim({"--trace", d.file("late.trace"), "--out", d.file("out2"), "--fault-log", log2});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(fs::exists(log2));
+  EXPECT_FALSE(fs::exists(log2 + ".tmp"));
+  // A log that cannot be written: named, before the run.
+  r = mmusim({"--trace", kSmallSeq, "--out", d.file("out3"), "--fault-log", d.file("nodir/f.csv")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "mmusim: error: " + d.file("nodir/f.csv") +
+                       ".tmp: cannot write: No such file or directory\n");
+}
+
 // ---------------------------------------------------------------- results --
 
 TEST(Cli, ResultsAndConfigRerun) {
