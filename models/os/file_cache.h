@@ -10,12 +10,19 @@
 // CONTRACT between the kernel core and this file. Timing: the calls return
 // cycles (when an I/O completes); the cache's own CPU costs (lookups,
 // allocation) are the kernel core's to charge, from the counts in the
-// results.
+// results. A page read from the disk is under I/O until its request
+// completes and uptodate for every call whose `at` is at or after that
+// cycle: nothing needs to tell the cache that an I/O ended. One wait key per
+// disk request (bit 63 set): every page of a request waits on the same key
+// until the same cycle. A file id never declared by add_file() is a bug of
+// the caller (std::invalid_argument), except for file_size() (0). The
+// cache never moves OpenFile::pos (the caller's).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "models/common/os_event.h"
@@ -32,6 +39,10 @@ struct FileCacheConfig {
   uint32_t ra_pages = 32;            // os.linux.ra_pages (VM_READAHEAD_PAGES: 128 KiB)
   uint32_t fault_around_pages = 16;  // os.linux.fault_around_bytes / 4 KiB (64 KiB)
   uint32_t mmap_lots_miss = 100;     // MMAP_LOTSAMISS
+  // bdi->io_pages: the device's largest request (max_sectors), to which a
+  // read() larger than the window may grow (ractl_max_pages) and which caps
+  // forced readahead. 320 = BLK_DEF_MAX_SECTORS_CAP (2560 sectors, 1280 KiB).
+  uint32_t io_pages = 320;
 };
 
 // Linux's file_ra_state (per open file description; shared by the VMAs that
@@ -44,6 +55,7 @@ struct RaState {
   uint32_t mmap_miss = 0;     // the mmap read-around brake
   uint64_t prev_pos = ~0ULL;  // byte position after the previous read(), ~0 = none
   bool random = false;        // FMODE_RANDOM (POSIX_FADV_RANDOM)
+  bool sequential = false;    // POSIX_FADV_SEQUENTIAL: ra->ra_pages = 2 x the device's
 };
 
 // An open file description: what a descriptor (and the mappings made through
@@ -54,6 +66,24 @@ struct OpenFile {
   uint64_t pos = 0;    // file position for read()/write()
   RaState ra;
 };
+
+// Pages [first, last] of a file, inclusive.
+struct PageRange {
+  uint64_t first = 0, last = 0;
+};
+
+// do_fault_around's window (mm/memory.c, os-model.md §2.2) in file page
+// indices, for a fault on page `index` of a VMA mapping file pages
+// [vma_first_index, vma_last_index]; `pte_table_first` is the file index the
+// first entry of the fault's PTE table stands for (index - the fault's PTE
+// index, modulo 2^64: it may lie "below" page 0). The window is the
+// fault_around_pages-aligned block of PTEs holding the fault, clamped to the
+// VMA and the table; fault_around_pages <= 1 means no fault-around: [index,
+// index]. Throws std::invalid_argument if index is outside the VMA or more
+// than `ptes_per_table` - 1 past pte_table_first.
+PageRange fault_around_window(uint64_t index, uint64_t vma_first_index, uint64_t vma_last_index,
+                              uint64_t pte_table_first, uint32_t fault_around_pages,
+                              uint32_t ptes_per_table = 512);
 
 // How a mapping asks for readahead (VM_RAND_READ / VM_SEQ_READ from madvise).
 enum class RaHint : uint8_t { kNormal, kRandom, kSequential };
@@ -74,7 +104,9 @@ struct FilePageResult {
   };
   Status status = Status::kReady;
   CachedPage page;
-  bool major = false;       // this request found no page and started the read (VM_FAULT_MAJOR)
+  // fault_page: the page was not in the cache (VM_FAULT_MAJOR); read/write:
+  // this call started the read the answer waits for.
+  bool major = false;
   uint64_t key = 0;         // kWait: release key of the page's I/O
   Cycle until;              // kWait: when that I/O completes
   uint32_t pages_read = 0;  // pages this request submitted reads for (readahead included)
@@ -114,9 +146,16 @@ class FileCache {
   // the caller to the VMA, the PTE table and the window) that are cached,
   // uptodate, not under I/O and not readahead markers, in index order,
   // excluding `skip` (the faulting page). Applies the mmap_miss accounting of
-  // filemap_map_pages. No I/O.
+  // filemap_map_pages. No I/O. `at`: the fault's time (I/O completed by then
+  // counts as done); without it, the latest time any call gave the cache.
+  // Pages the caller already maps are listed too (it skips their PTEs).
+  // Linux maps the faulting page here when it qualifies and then never calls
+  // filemap_fault: the caller still calls fault_page() for it, which answers
+  // kReady without the hit-path accounting (no mmap_miss decrement, no
+  // readahead), as Linux does. After a kWait, Linux retries the whole fault
+  // (fault-around first): call map_around() and fault_page() again.
   void map_around(OpenFile& f, uint64_t first, uint64_t last, uint64_t skip,
-                  std::vector<CachedPage>& out);
+                  std::vector<CachedPage>& out, std::optional<Cycle> at = std::nullopt);
 
   // --- read() / write() (os-model.md §2.3) ---
   // The pages covering [offset, offset + len) clamped to the file size, with
