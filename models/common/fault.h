@@ -60,6 +60,9 @@ struct FaultInfo {
   uint32_t tid = 0;  // its thread (= pid for a single-threaded process)
   Asid pcid;         // its PCID
   Cycle raised;      // when the fault is delivered (older accesses retired)
+  // The CPU can put the task to sleep on this fault (the access replays when
+  // the task runs again): a precise fault of a task under the process model.
+  bool can_block = false;
 };
 
 // Linux's fault classes (os-model.md §2.0), plus the first-touch placeholder's

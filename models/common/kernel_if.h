@@ -26,9 +26,10 @@ class KernelIf : public virtual sc_core::sc_interface {
 // the kernel synchronizes the caller to `at` first.
 struct TaskDispatch {
   enum class Kind : uint8_t {
-    kRun,   // run `task` from `at` until `slice_end`
-    kIdle,  // nothing runnable now: look for new tasks in the trace, then ask again
-    kEnd,   // no task will ever run again
+    kRun,    // run `task` from `at` until `slice_end`
+    kIdle,   // nothing runnable now: look for new tasks in the trace, then ask again
+    kEnd,    // no task will ever run again
+    kEnded,  // `task` ended as its sleeping fault completed (killed): drop its records
   };
   Kind kind = Kind::kEnd;
   TaskId task;

@@ -67,6 +67,17 @@ class AgentSync {
     sc_core::wait(e);
     h_.set(id_, clk_.now());
   }
+  // idle_wait() that also ends at `t` (the agent will act then).
+  void idle_wait_until(sc_core::sc_event& e, Cycle t) {
+    h_.set(id_, t);
+    const Cycle now = clk_.now();
+    if (t > now) {
+      sc_core::wait(clk_.span(t - now), e);
+    } else {
+      sc_core::wait(sc_core::SC_ZERO_TIME);
+    }
+    h_.set(id_, clk_.now());
+  }
   // An idle agent is told it will act again at `t` (another agent made work
   // for it): the horizon holds t until it wakes.
   void expect(Cycle t) { h_.set(id_, t); }

@@ -251,7 +251,12 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
           explain::walk(tlb_, walker_.mode(), a, k, issue, w, tlb_latency,
                         assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss));
     }
-    const FaultOutcome o = deliver(a, k, w);
+    const FaultOutcome o = deliver(a, k, w, can_block_ && !want_phys_);
+    if (o.action == FaultOutcome::Action::kBlock) {  // the task sleeps: replayed later
+      blocked_ = true;
+      ag_.complete(o.resume);
+      return o.resume;
+    }
     if (o.action == FaultOutcome::Action::kSkip) {
       ++stats_.skipped;
       ag_.complete(o.resume);
@@ -266,7 +271,7 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
   }
 }
 
-FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w) {
+FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block) {
   ++stats_.faults;
   ++stats_.faults_by_kind[static_cast<int>(w.fault)];
   const Cycle raised = max(w.done, ag_.drained());
@@ -281,8 +286,14 @@ FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w) {
   f.tid = ctx_.tid;
   f.pcid = ctx_.pcid;
   f.raised = raised;
+  f.can_block = can_block;
   FaultOutcome o = env_.fault(f);
   if (o.resume < raised) o.resume = raised;  // the kernel's time is never ignored
+  if (o.action == FaultOutcome::Action::kBlock) {
+    // Its latency is counted when the kernel completes it (the task resumes).
+    ag_.resume_at(o.resume);
+    return o;
+  }
   stats_.fault_cycles += (o.resume - raised).count();
   stats_.fault_latency.add((o.resume - raised).count());
   if (o.tlb_flush_page) {

@@ -190,6 +190,20 @@ class CpuCore {
   // Trace records before this CPU's first one (setup records), so that fault
   // reports give the record's number in the trace.
   void set_record_base(uint64_t n) { record_base_ = n; }
+  // Under the process model, a fault may put the task to sleep
+  // (FaultOutcome::kBlock): the access is then not done, and the record that
+  // made it must be given back and replayed when the task runs again.
+  void set_can_block(bool b) { can_block_ = b; }
+  // True once after a record's access blocked; un-counts that record.
+  bool take_blocked(const TraceRecord& r) {
+    if (!blocked_) return false;
+    blocked_ = false;
+    if (trace_flags::op_of(r.flags) == trace_flags::kOpAccess) {
+      --stats_.records;
+      --stats_.by_kind[static_cast<int>(r.kind)];
+    }
+    return true;
+  }
   // Simulates one trace record; returns the CPU's local time (issue cycle of
   // its last translation), which the shell uses to bound run-ahead. Records
   // must be well-formed (trace_record_problem() == nullptr).
@@ -206,7 +220,7 @@ class CpuCore {
     ++stats_.by_kind[static_cast<int>(r.kind)];
     // In 32-bit modes the 32-bit address arithmetic wraps at 4 GiB.
     translate(LinearAddr(first & linear_mask_), r.kind);
-    if (((first ^ last) >> 12) != 0 && last > first) {
+    if (((first ^ last) >> 12) != 0 && last > first && !blocked_) {
       ++stats_.page_splits;
       translate(LinearAddr(last & ~uint64_t{0xFFF} & linear_mask_), r.kind);
     }
@@ -339,7 +353,7 @@ class CpuCore {
   }
   // Delivers the fault `w` found for an access to `a` (every walk drained);
   // returns the kernel's outcome with resume >= the raise cycle.
-  FaultOutcome deliver(LinearAddr a, AccessKind k, const WalkResult& w);
+  FaultOutcome deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block = false);
   // Requests a walk and runs every walk until it completes (precise faults).
   const WalkResult& sync_walk(LinearAddr a, AccessKind k, Cycle at, bool explain);
   void handle_late_faults();
@@ -391,6 +405,8 @@ class CpuCore {
   uint64_t seg_fault_cycles_ = 0;  // segment costs of faulting accesses
   uint64_t record_base_ = 0;
   bool want_phys_ = false;  // translate() records the physical address
+  bool can_block_ = false;  // set_can_block()
+  bool blocked_ = false;    // the current record's access blocked
   bool phys_ok_ = false;
   PhysAddr phys_;
   Cycle phys_done_;          // completion of a pending translation that wanted phys_

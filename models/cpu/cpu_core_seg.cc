@@ -93,7 +93,7 @@ Cycle CpuCore::process_segmented(const TraceRecord& r) {
   const uint64_t last = (lin + size - 1) & linear_mask_;
   translate(LinearAddr(first), r.kind, cost);
   explain_seg_.clear();
-  if (((first ^ last) >> 12) != 0 && last > first) {
+  if (((first ^ last) >> 12) != 0 && last > first && !blocked_) {
     ++stats_.page_splits;
     translate(LinearAddr(last & ~uint64_t{0xFFF}), r.kind);
   }

@@ -85,6 +85,7 @@ void CpuModule::forward_new_tasks(bool look, bool* exhausted) {
 }
 
 void CpuModule::run_tasks() {
+  core_->set_can_block(true);
   TaskId prev;
   bool prev_running = false;
   bool exhausted = false;
@@ -95,6 +96,11 @@ void CpuModule::run_tasks() {
     if (d.kind == TaskDispatch::Kind::kEnd) break;
     if (d.kind == TaskDispatch::Kind::kIdle) {
       forward_new_tasks(true, &exhausted);
+      continue;
+    }
+    if (d.kind == TaskDispatch::Kind::kEnded) {
+      task_source_->drop(d.task);
+      prev_running = false;
       continue;
     }
     run_task(d);
@@ -159,6 +165,10 @@ void CpuModule::run_task(const TaskDispatch& d) {
         core_->resume_at(t);
       } else {
         t = core_->process(r);
+        if (core_->take_blocked(r)) {  // the task sleeps in a fault; the record replays
+          src.unread(d.task, buf + i, n - i);
+          return;
+        }
         if (killed_) {
           killed_ = false;
           src.unread(d.task, buf + i + 1, n - i - 1);

@@ -95,6 +95,7 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
   KernelStep st = core_.fault(f, s);
   for (;;) {
     if (st.kind == KernelStep::Kind::kDone) break;
+    if (sched_ && f.can_block) return sleep_in_fault(f, st);
     const Cycle from = caller.clock().now();
     if (st.kind == KernelStep::Kind::kWaitIo) {
       ++stats_.io_waits;
@@ -107,7 +108,28 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
     stats_.wait_cycles += (now - from).count();
     st = core_.resume(f, st.key, now, s);
   }
-  const FaultOutcome& o = st.outcome;
+  complete_fault(f, st.outcome);
+  return st.outcome;
+}
+
+FaultOutcome KernelModule::sleep_in_fault(const FaultInfo& f, const KernelStep& st) {
+  const TaskId t{f.pid, f.tid};
+  pending_faults_[t] = PendingFault{f, st.key};
+  if (st.kind == KernelStep::Kind::kWaitIo) {
+    ++stats_.io_waits;
+    sched_->block_until(t, st.until);
+  } else {
+    ++stats_.page_waits;
+    sched_->block(t, st.key);
+  }
+  changed();
+  FaultOutcome o;
+  o.action = FaultOutcome::Action::kBlock;
+  o.resume = f.raised;
+  return o;
+}
+
+void KernelModule::complete_fault(const FaultInfo& f, const FaultOutcome& o) {
   if (o.action == FaultOutcome::Action::kKill && sched_) {
     sched_->exit(TaskId{f.pid, f.tid}, true);
     pending_.erase(TaskId{f.pid, f.tid});
@@ -120,7 +142,6 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
   for (size_t p = 0; p < FaultTiming::kNumParts; ++p) {
     stats_.breakdown[c].part[p] += o.timing.part[p];
   }
-  return o;
 }
 
 void KernelModule::add_task(TaskId t, Cycle at, AgentSync& caller) {
@@ -142,7 +163,11 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       }
       const Cycle from = max(at, caller.clock().now());
       idle_.push_back(&caller);
-      caller.idle_wait(sched_event_);
+      if (const std::optional<Cycle> r = sched_->earliest_ready()) {
+        caller.idle_wait_until(sched_event_, max(*r, from));  // a sleeping fault's I/O ends
+      } else {
+        caller.idle_wait(sched_event_);
+      }
       idle_.erase(std::find(idle_.begin(), idle_.end(), &caller));
       const Cycle now = caller.clock().now();
       if (now > from) sched_->add_idle((now - from).count());
@@ -156,6 +181,37 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       sched_->count_switch();
     }
     d.flush = FaultOutcome::LocalFlush{};
+    auto pf = pending_faults_.find(*t);
+    if (pf != pending_faults_.end()) {  // the fault it slept in completes first
+      const PendingFault held = pf->second;
+      pending_faults_.erase(pf);
+      now_ = start;
+      Services s(*this, caller);
+      KernelStep st = core_.resume(held.info, held.key, start, s);
+      if (st.kind != KernelStep::Kind::kDone) {
+        sleep_in_fault(held.info, st);
+        prev_running = false;
+        at = start;
+        continue;
+      }
+      complete_fault(held.info, st.outcome);
+      if (st.outcome.action == FaultOutcome::Action::kKill ||
+          st.outcome.action == FaultOutcome::Action::kStop) {
+        if (st.outcome.action == FaultOutcome::Action::kStop) {
+          throw std::runtime_error(st.outcome.message);
+        }
+        d.kind = TaskDispatch::Kind::kEnded;  // killed: the CPU drops its records
+        d.task = *t;
+        return d;
+      }
+      start = max(start, st.outcome.resume);
+      d.flush = st.outcome.flush;
+      if (st.outcome.tlb_flush_page && d.flush.kind == FaultOutcome::LocalFlush::Kind::kNone) {
+        d.flush.kind = FaultOutcome::LocalFlush::Kind::kPages;
+        d.flush.start = LinearAddr(held.info.addr.value() & ~uint64_t{0xFFF});
+        d.flush.pages = 1;
+      }
+    }
     auto p = pending_.find(*t);
     if (p != pending_.end()) {  // the system call it slept in goes on
       const Pending held = p->second;
@@ -171,7 +227,7 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
         continue;  // it sleeps again, or ended
       }
       start = max(start, r.outcome.resume);
-      d.flush = r.outcome.flush;
+      if (r.outcome.flush.kind != FaultOutcome::LocalFlush::Kind::kNone) d.flush = r.outcome.flush;
     }
     const Scheduler::PcidChoice pc = sched_->choose_pcid(cpu, t->pid, gen_[t->pid]);
     d.kind = TaskDispatch::Kind::kRun;
@@ -243,7 +299,7 @@ TaskEventResult KernelModule::os_event(const OsEvent& e, TaskId t, uint32_t cpu,
 bool KernelModule::slice_end(uint32_t /*cpu*/, TaskId t, Cycle at, Cycle& next_end,
                              AgentSync& caller) {
   caller.before(at);
-  if (sched_->others_waiting()) {
+  if (sched_->others_waiting(at)) {
     sched_->requeue(t, at);
     sched_->count_preemption();
     return true;

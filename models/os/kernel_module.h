@@ -97,6 +97,14 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   // Something may have become runnable (or everything ended) at `now_`:
   // idle CPUs are told to act then and woken at that time.
   void changed();
+  // A fault that sleeps (process model): the task blocks; the fault
+  // completes when the task is dispatched again.
+  struct PendingFault {
+    FaultInfo info;
+    uint64_t key = 0;
+  };
+  FaultOutcome sleep_in_fault(const FaultInfo& f, const KernelStep& st);
+  void complete_fault(const FaultInfo& f, const FaultOutcome& o);
   TaskEventResult finish_event(const OsEvent& e, TaskId t, uint32_t cpu, Cycle at, KernelStep st,
                                Services& s, AgentSync& caller);
 
@@ -106,6 +114,7 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   Cycles switch_cost_;
   sc_core::sc_event sched_event_;
   std::map<TaskId, Pending> pending_;
+  std::map<TaskId, PendingFault> pending_faults_;
   std::vector<AgentSync*> idle_;      // CPUs waiting in dispatch()
   FaultSink* sink_ = nullptr;         // --fault-log
   std::map<uint32_t, uint64_t> gen_;  // pid -> address-space generation (PCID staleness)

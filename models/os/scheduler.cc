@@ -64,12 +64,41 @@ void Scheduler::add(TaskId t, Cycle at) {
   ++stats_.tasks;
 }
 
-std::optional<TaskId> Scheduler::pick(uint32_t /*cpu*/, Cycle /*now*/) {
-  if (queue_.empty()) return std::nullopt;
-  const TaskId t = queue_.front();
-  queue_.pop_front();
-  find(t)->state = State::kRunning;
-  return t;
+std::optional<TaskId> Scheduler::pick(uint32_t /*cpu*/, Cycle now) {
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    Task* k = find(*it);
+    if (k->ready > now) continue;
+    const TaskId t = *it;
+    queue_.erase(it);
+    k->state = State::kRunning;
+    return t;
+  }
+  return std::nullopt;
+}
+
+std::optional<Cycle> Scheduler::earliest_ready() const {
+  std::optional<Cycle> e;
+  for (const TaskId& t : queue_) {
+    const Cycle r = tasks_.at(t).ready;
+    if (!e || r < *e) e = r;
+  }
+  return e;
+}
+
+bool Scheduler::others_waiting(Cycle at) const {
+  for (const TaskId& t : queue_) {
+    if (tasks_.at(t).ready <= at) return true;
+  }
+  return false;
+}
+
+void Scheduler::block_until(TaskId t, Cycle until) {
+  Task* k = find(t);
+  if (k == nullptr || k->state == State::kExited) return;
+  k->state = State::kRunnable;
+  k->ready = until;
+  queue_.push_back(t);
+  ++stats_.io_blocks;
 }
 
 void Scheduler::requeue(TaskId t, Cycle at) {
@@ -162,6 +191,9 @@ void Scheduler::visit(StatVisitor& v, const std::string& prefix) const {
             stats_.preemptions);
   v.counter(p + "blocks", "events", "tasks that blocked (wait4, vfork)", stats_.blocks);
   v.counter(p + "wakeups", "events", "blocked tasks made runnable", stats_.wakeups);
+  v.counter(p + "io_blocks", "events",
+            "faults whose task slept until the I/O completed (the CPU ran others meanwhile)",
+            stats_.io_blocks);
   v.counter(p + "exits", "tasks", "tasks ended (exit, killed, or end of their records)",
             stats_.exits);
   v.counter(p + "killed", "tasks", "tasks killed by a signal (SIGSEGV, SIGBUS)", stats_.killed);

@@ -44,6 +44,7 @@ struct SchedStats {
   uint64_t switches = 0;        // a CPU changed the task it runs
   uint64_t preemptions = 0;     // slices that ended with another task waiting
   uint64_t blocks = 0;          // a task blocked on a key
+  uint64_t io_blocks = 0;       // a task slept in a fault until its I/O completed
   uint64_t wakeups = 0;         // a blocked task became runnable
   uint64_t exits = 0;           // tasks ended (exit, killed, or end of their records)
   uint64_t killed = 0;          // of which killed by a signal
@@ -62,15 +63,21 @@ class Scheduler {
   // A task exists and may run from `at` (a process present at the start of
   // the trace, or one fork/clone created). Known tasks are ignored.
   void add(TaskId t, Cycle at);
-  // The next task for `cpu` at `now`: the head of the run queue. nullopt when
-  // the queue is empty.
+  // The next task for `cpu` at `now`: the first in the run queue that is
+  // runnable at `now`. nullopt when none is (earliest_ready() says when one
+  // will be).
   std::optional<TaskId> pick(uint32_t cpu, Cycle now);
+  // The earliest time a queued task becomes runnable (nullopt: queue empty).
+  [[nodiscard]] std::optional<Cycle> earliest_ready() const;
   // `t` (running) stops running: back to the queue's tail, runnable at `at`.
   void requeue(TaskId t, Cycle at);
-  // True when a runnable task waits for a CPU (a slice end then preempts).
-  [[nodiscard]] bool others_waiting() const { return !queue_.empty(); }
+  // True when a task runnable at `at` waits for a CPU (a slice end then
+  // preempts).
+  [[nodiscard]] bool others_waiting(Cycle at) const;
   // `t` sleeps until `key` is released.
   void block(TaskId t, uint64_t key);
+  // `t` sleeps until `until` (an I/O it waits for completes).
+  void block_until(TaskId t, Cycle until);
   // Wakes every task blocked on `key`, runnable at `at`; returns how many.
   size_t wake(uint64_t key, Cycle at);
   void exit(TaskId t, bool killed);

@@ -81,9 +81,14 @@ class ProcKernel : public FirstTouchMapper {
  public:
   static constexpr uint64_t kBad = 0x66600000;
   static constexpr uint64_t kCallCost = 500;
+  static constexpr uint64_t kIoPage = 0x77700000, kIoKey = 777, kIo = 200000;
   explicit ProcKernel(PhysMem& mem) : FirstTouchMapper(FirstTouchConfig{}, mem) {}
   bool has_processes() const override { return true; }
   KernelStep fault(const FaultInfo& f, KernelServices& s) override {
+    if ((f.addr.value() & ~0xFFFULL) == kIoPage) {
+      log.push_back(std::to_string(f.pid) + " io starts");
+      return KernelStep::wait_io(kIoKey, f.raised + Cycles(kIo));
+    }
     if ((f.addr.value() & ~0xFFFULL) == kBad) {
       log.push_back(std::to_string(f.pid) + " killed");
       s.task_exited(TaskId{f.pid, f.tid}, -11, true, f.raised);
@@ -94,6 +99,16 @@ class ProcKernel : public FirstTouchMapper {
       return KernelStep::done(o);
     }
     return FirstTouchMapper::fault(f, s);
+  }
+  KernelStep resume(const FaultInfo& f, uint64_t key, Cycle now, KernelServices& s) override {
+    if (key != kIoKey) return FirstTouchMapper::resume(f, key, now, s);
+    log.push_back(std::to_string(f.pid) + " io done");
+    FaultInfo g = f;
+    g.raised = now;
+    FaultOutcome o = FirstTouchMapper::handle(g);
+    o.cls = FaultClass::kFileMajor;
+    o.timing.add(FaultTiming::kDevice, now - f.raised);
+    return KernelStep::done(o);
   }
   KernelStep event(const OsEvent& e, const TaskCall& c, KernelServices& s) override {
     const std::string who = std::to_string(c.task.pid) + " ";
@@ -292,6 +307,38 @@ TEST(Tasks, EndOfRecordsEndsTheTask) {
   EXPECT_EQ(s.sched().blocked_at_end, 0U);
   EXPECT_EQ(s.sched().exits, 2U);
   EXPECT_EQ(s.os.log.back(), "10 exit");
+}
+
+}  // namespace
+}  // namespace mmusim
+
+namespace mmusim {
+namespace {
+
+// A fault that needs an I/O puts its task to sleep: the CPU runs the other
+// task meanwhile, idles until the I/O completes, then the sleeping fault
+// completes and its access replays (counted once).
+TEST(Tasks, MajorFaultSleepsAndTheCpuRunsAnotherTask) {
+  System s(1, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.access(kA, ProcKernel::kIoPage, 1);
+  s.rec.access(kA, 0x10000000, 10);
+  s.rec.access(kB, 0x20000000, 1000);
+  s.run();
+  EXPECT_EQ(s.os.log, (std::vector<std::string>{"10 START", "10 io starts", "20 START", "20 exit",
+                                                "10 io done", "10 exit"}));
+  const SchedStats& st = s.sched();
+  EXPECT_EQ(st.io_blocks, 1U);
+  EXPECT_EQ(st.switches, 3U);  // -> A, -> B, -> A
+  EXPECT_GT(st.idle_cycles, 0U);
+  const CpuCore& c = s.cpus[0]->core();
+  EXPECT_EQ(c.stats().records, 1011U);
+  const KernelModuleStats& k = s.kernel.stats();
+  EXPECT_EQ(k.faults[static_cast<size_t>(FaultClass::kFileMajor)], 1U);
+  EXPECT_GE(k.latency[static_cast<size_t>(FaultClass::kFileMajor)].max(), ProcKernel::kIo);
+  // The machine finished after the I/O, not I/O + B's work: they overlapped.
+  EXPECT_LT(c.stats().cycles, ProcKernel::kIo + 2 * SchedConfig{}.switch_cost.count() + 20000);
 }
 
 }  // namespace
