@@ -155,7 +155,20 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
   TaskDispatch d;
   for (;;) {
     caller.before(at);
-    const std::optional<TaskId> t = sched_->pick(cpu, at);
+    std::optional<TaskId> t;
+    auto pin = pinned_next_.find(cpu);
+    if (pin == pinned_next_.end()) {
+      t = sched_->pick(cpu, at);
+    } else if (sched_->pick_task(pin->second, at)) {  // the recorded schedule's next task
+      t = pin->second;
+      pinned_next_.erase(pin);
+    } else {
+      const auto st = sched_->state(pin->second);
+      if (!st || (*st != Scheduler::State::kRunnable && *st != Scheduler::State::kBlocked)) {
+        pinned_next_.erase(pin);  // unknown, ended or running elsewhere: schedule freely
+        continue;
+      }
+    }
     if (!t) {
       if (!sched_->any_alive()) {
         d.kind = idle_ok ? TaskDispatch::Kind::kEnd : TaskDispatch::Kind::kIdle;
@@ -291,6 +304,22 @@ TaskEventResult KernelModule::os_event(const OsEvent& e, TaskId t, uint32_t cpu,
                                        AgentSync& caller) {
   caller.before(at);
   now_ = at;
+  if (const auto* sw = std::get_if<CtxSwitchEvent>(&e.body)) {
+    // A recorded schedule: from now on the trace's switches decide (no slice
+    // preemption); this CPU runs `to` next, the caller goes back to the queue.
+    pinned_ = true;
+    ++event_count_[e.body.index()];
+    TaskEventResult r;
+    r.outcome.resume = at;
+    const TaskId to{sw->to_pid, sw->to_tid != 0 ? sw->to_tid : sw->to_pid};
+    if (to == t) return r;
+    pinned_next_[cpu] = to;
+    sched_->requeue(t, at);
+    sched_->count_preemption();
+    changed();
+    r.next = TaskEventResult::Next::kBlocked;
+    return r;
+  }
   Services s(*this, caller);
   KernelStep st = core_.event(e, TaskCall{t, cpu, at}, s);
   return finish_event(e, t, cpu, at, st, s, caller);
@@ -299,7 +328,7 @@ TaskEventResult KernelModule::os_event(const OsEvent& e, TaskId t, uint32_t cpu,
 bool KernelModule::slice_end(uint32_t /*cpu*/, TaskId t, Cycle at, Cycle& next_end,
                              AgentSync& caller) {
   caller.before(at);
-  if (sched_->others_waiting(at)) {
+  if (!pinned_ && sched_->others_waiting(at)) {
     sched_->requeue(t, at);
     sched_->count_preemption();
     return true;

@@ -115,10 +115,12 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   sc_core::sc_event sched_event_;
   std::map<TaskId, Pending> pending_;
   std::map<TaskId, PendingFault> pending_faults_;
-  std::vector<AgentSync*> idle_;      // CPUs waiting in dispatch()
-  FaultSink* sink_ = nullptr;         // --fault-log
-  std::map<uint32_t, uint64_t> gen_;  // pid -> address-space generation (PCID staleness)
-  Cycle now_;                         // the cycle of the kernel call in progress
+  bool pinned_ = false;                     // CTXSW records pin the schedule
+  std::map<uint32_t, TaskId> pinned_next_;  // cpu -> the task a CTXSW named
+  std::vector<AgentSync*> idle_;            // CPUs waiting in dispatch()
+  FaultSink* sink_ = nullptr;               // --fault-log
+  std::map<uint32_t, uint64_t> gen_;        // pid -> address-space generation (PCID staleness)
+  Cycle now_;                               // the cycle of the kernel call in progress
   std::array<uint64_t, std::variant_size_v<OsEventBody>> event_count_{};
   std::array<uint64_t, std::variant_size_v<OsEventBody>> event_cycles_{};
   uint64_t implicit_exits_ = 0;

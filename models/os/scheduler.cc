@@ -76,6 +76,14 @@ std::optional<TaskId> Scheduler::pick(uint32_t /*cpu*/, Cycle now) {
   return std::nullopt;
 }
 
+bool Scheduler::pick_task(TaskId t, Cycle now) {
+  auto it = std::find(queue_.begin(), queue_.end(), t);
+  if (it == queue_.end() || find(t)->ready > now) return false;
+  queue_.erase(it);
+  find(t)->state = State::kRunning;
+  return true;
+}
+
 std::optional<Cycle> Scheduler::earliest_ready() const {
   std::optional<Cycle> e;
   for (const TaskId& t : queue_) {

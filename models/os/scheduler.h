@@ -67,6 +67,9 @@ class Scheduler {
   // runnable at `now`. nullopt when none is (earliest_ready() says when one
   // will be).
   std::optional<TaskId> pick(uint32_t cpu, Cycle now);
+  // Takes `t` off the run queue when it is runnable at `now` (a recorded
+  // schedule names the next task).
+  bool pick_task(TaskId t, Cycle now);
   // The earliest time a queued task becomes runnable (nullopt: queue empty).
   [[nodiscard]] std::optional<Cycle> earliest_ready() const;
   // `t` (running) stops running: back to the queue's tail, runnable at `at`.

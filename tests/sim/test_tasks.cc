@@ -343,3 +343,28 @@ TEST(Tasks, MajorFaultSleepsAndTheCpuRunsAnotherTask) {
 
 }  // namespace
 }  // namespace mmusim
+
+namespace mmusim {
+namespace {
+
+// Recorded context switches pin the schedule: each CTXSW hands the CPU to
+// the task it names, and slice ends no longer preempt.
+TEST(Tasks, RecordedSwitchesPinTheSchedule) {
+  System s(1, 3000);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.access(kA, 0x10000000, 100);
+  s.rec.event(kA, CtxSwitchEvent{0, kB.pid, kB.tid, CtxSwitchEvent::Reason::kPreempt});
+  s.rec.access(kA, 0x10000000, 20000);
+  s.rec.access(kB, 0x20000000, 50);
+  s.rec.event(kB, CtxSwitchEvent{0, kA.pid, kA.tid, CtxSwitchEvent::Reason::kYield});
+  s.rec.access(kB, 0x20000000, 20000);
+  s.run();
+  EXPECT_EQ(s.os.log, (std::vector<std::string>{"10 START", "20 START", "10 exit", "20 exit"}));
+  EXPECT_EQ(s.sched().switches, 4U);     // -> A, -> B, -> A, -> B
+  EXPECT_EQ(s.sched().preemptions, 2U);  // the two recorded switches, no slice end
+  EXPECT_EQ(s.cpus[0]->core().stats().records, 40150U);
+}
+
+}  // namespace
+}  // namespace mmusim
