@@ -86,6 +86,8 @@ class CpuControlIf : public virtual sc_core::sc_interface {
   // The process (address space) the CPU runs now, for the kernel to decide
   // whom to shoot down.
   [[nodiscard]] virtual uint32_t running_pid() const = 0;
+  // The PCID under which it runs that process (PCIDs are per CPU).
+  [[nodiscard]] virtual Asid running_pcid() const = 0;
 };
 
 }  // namespace mmusim

@@ -80,6 +80,7 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   // CpuControlIf.
   void post_shootdown(const Shootdown& s) override;
   [[nodiscard]] uint32_t running_pid() const override { return core_->context().pid; }
+  [[nodiscard]] Asid running_pcid() const override { return core_->context().pcid; }
 
  private:
   // CpuCore::Env.

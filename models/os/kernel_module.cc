@@ -20,7 +20,9 @@ class KernelModule::Services : public KernelServices {
     bool any = false;
     for (int i = 0; i < m_.cpus.size(); ++i) {
       if (static_cast<uint32_t>(i) == self || m_.cpus[i]->running_pid() != pid) continue;
-      m_.cpus[i]->post_shootdown(s);
+      Shootdown t = s;  // under the target CPU's PCID for the process
+      t.pcid = m_.cpus[i]->running_pcid();
+      m_.cpus[i]->post_shootdown(t);
       ++m_.stats_.shootdowns;
       any = true;
     }
