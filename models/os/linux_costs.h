@@ -20,12 +20,25 @@
 //   stack_growth: + stack_expand, then as anon_zero or anon_write
 //   segv:         + segv (signal delivery)
 // plus, when page tables are missing, page_alloc + mem(zero 4 KiB) per table.
+// Parts of a fault's breakdown (FaultTiming): trap; vma_lookup (+ stack_expand);
+// alloc (page_alloc, page-table zeroing, page_cache_lookup); zero_copy;
+// io_queue (io_submit); device (the wait for the read); interrupt
+// (io_complete); wake (wake, sleeping on another fault's page); pte_install
+// (anon_setup, zero_map, cow_setup, cow_reuse, wp_shared, file_map,
+// fault-around, local_flush, the PTE lines); shootdown; return (fault_return
+// or segv).
 // A system call costs syscall_entry + its own base cost + its per-item costs
-// + its memory traffic + syscall_exit.
+// + its memory traffic + syscall_exit. Parts of an event's breakdown: entry
+// in trap, exit in return, the call's own work in vma_lookup (process
+// creation, exec, exit and frame work in alloc), copies in zero_copy, PTE
+// work in pte_install, waits in io_queue/device/interrupt/wake (a wait for
+// a child or a vfork'd exec in wake), shootdowns in shootdown.
 //
-// Defaults (3 GHz core, DDR4-3200, tests/os/test_linux_calibration.cc checks
-// them against design.md §7): anon write fault ≈ 1 µs, page-cache minor fault
-// with fault-around ≈ 0.6 µs, COW copy ≈ 2.5 µs, fork ≈ 100 ns per PTE.
+// Defaults (3 GHz core, DDR4-3200; tests/os/test_linux_calibration.cc holds
+// them to design.md §7's ranges): anon write fault 0.97 µs (0.6-2.0), page-
+// cache minor fault with 15 pages mapped around 0.64 µs (0.4-0.9), COW copy
+// 2.8 µs (1.5-6.5), fork 107 ns per present PTE (73-160); a major fault's
+// kernel path (submit, completion, wake, retry) ≈ 9 µs beside the device.
 // Sources: os-model.md §2.9 ([M] entry/exit 0.1-0.3 µs, pcp allocation
 // ≈ 0.1 µs, rmap/LRU/memcg 0.2-0.5 µs, xarray lookup ≈ 0.1 µs, fault-around
 // 25-50 ns per page, I/O submit and completion 2-5 µs each, wake 1-3 µs).
@@ -43,14 +56,14 @@ struct LinuxCosts {
   Cycles vma_level{30};           // per maple-tree level read
   Cycles page_alloc{300};         // pcp / buddy allocation of one frame (zeroing apart)
   Cycles page_free{150};          // freeing one frame
-  Cycles anon_setup{900};         // anon_vma prepare, memcg charge, rmap, LRU add
+  Cycles anon_setup{1200};        // anon_vma prepare, memcg charge, rmap, LRU add
   Cycles zero_map{150};           // mapping the shared zero page (special PTE)
-  Cycles cow_setup{3600};         // wp_page_copy: lock, memcg, rmap, LRU, old page put
+  Cycles cow_setup{6000};         // wp_page_copy: lock, memcg, rmap, LRU, old page put
   Cycles cow_reuse{900};          // wp_page_reuse: exclusivity check, PTE upgrade
   Cycles wp_shared{1200};         // wp_page_shared / do_shared_fault: page_mkwrite, dirty
-  Cycles page_cache_lookup{300};  // filemap_fault: xarray lookup, folio lock
-  Cycles file_map{240};           // finish_fault: rmap and refcount of a file page
-  Cycles fault_around_page{90};   // filemap_map_pages, per page mapped (its PTE write apart)
+  Cycles page_cache_lookup{150};  // filemap_fault: xarray lookup, folio lock
+  Cycles file_map{120};           // finish_fault: rmap and refcount of a file page
+  Cycles fault_around_page{60};   // filemap_map_pages, per page mapped (its PTE write apart)
   Cycles stack_expand{600};       // expand_stack: checks, accounting, VMA update
   Cycles local_flush{200};        // INVLPG (or a PCID flush) on the calling CPU
   Cycles io_submit{9000};         // block layer + driver submission (3 µs)
@@ -72,7 +85,7 @@ struct LinuxCosts {
   Cycles move_pte{60};         // per PTE moved by mremap
   Cycles fork{60000};          // copy_process: task, signal, files, mm_struct (20 µs)
   Cycles fork_vma{600};        // per VMA duplicated (vm_area_dup, anon_vma_fork)
-  Cycles fork_pte{240};        // per present PTE copied (rmap dup, refcount, counters)
+  Cycles fork_pte{300};        // per present PTE copied (rmap dup, refcount, counters)
   Cycles clone_thread{30000};  // a thread: task and stack, no mm copy
   Cycles exec{150000};         // execve: binprm, mm setup (the old mm's teardown apart)
   Cycles exit{30000};          // do_exit: files, signals, mm put (teardown apart)

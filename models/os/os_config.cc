@@ -127,6 +127,9 @@ void add_keys(ConfigSchema& s, LinuxConfig& c) {
 }
 
 void validate_linux_config(LinuxConfig& c) {
+  if (c.mode == PagingMode::kOff) {
+    throw InputError("os.model: linux needs paging (walker.mode is off)");
+  }
   if (c.overcommit.ratio == 0 && c.overcommit.kbytes == 0 && c.overcommit.mode == 2) {
     throw InputError(
         "os.linux.overcommit_ratio: must be non-zero in mode 2 unless overcommit_kbytes is set");
