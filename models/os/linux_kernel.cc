@@ -111,7 +111,7 @@ KernelStep LinuxKernel::fault(const FaultInfo& f, KernelServices& s) {
 KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t /*key*/, Cycle now, KernelServices& s) {
   auto it = faults_.find(FaultKey{f.pid, f.tid, f.cpu});
   if (it == faults_.end()) return fault(f, s);
-  FaultState st = std::move(it->second);
+  FaultState st = it->second;
   faults_.erase(it);
   switch (st.wait) {
     case FaultState::Wait::kIo:
@@ -308,7 +308,7 @@ KernelStep LinuxKernel::segv(FaultState& st, KernelServices& s, bool sigbus) {
     ++stats_.segv;
   }
   ++stats_.faults[static_cast<size_t>(FaultClass::kSegv)];
-  if (p.mm && p.mm->implicit_anon && !has_processes()) {
+  if (cfg_.implicit_anon) {
     ++stats_.skipped;
     o.action = FaultOutcome::Action::kSkip;
   } else {

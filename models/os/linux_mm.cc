@@ -407,6 +407,8 @@ KernelStep LinuxKernel::ev_brk(const OsEvent& e, const BrkEvent& b, Clock& clk, 
       const auto r = static_cast<uint64_t>(b.ret);
       if (mm.start_brk == 0) {
         mm.start_brk = mm.brk = r;
+      } else if (r >= mm.start_brk && r <= page_up(mm.brk)) {
+        mm.brk = r;  // inside the initial heap VMA (valgrind's brk page starts there)
       } else if (r != mm.brk) {
         diverge("brk_mismatch");
         mm.brk = r;
@@ -423,36 +425,58 @@ KernelStep LinuxKernel::ev_brk(const OsEvent& e, const BrkEvent& b, Clock& clk, 
   }
   const uint64_t old_top = page_up(mm.brk), new_top = page_up(target);
   if (new_top > old_top) {
-    const Vma* next = mm.vmas().find_next(old_top);
-    const uint64_t gap = next == nullptr ? UINT64_MAX
-                         : (next->flags & vm::kGrowsDown)
-                             ? next->start - std::min(next->start, mm.layout().stack_guard_gap)
-                             : next->start;
+    // The first VMA beyond the heap's own must stay a page (and a stack's
+    // guard gap) above the new top.
+    const auto& all = mm.vmas().all();
+    auto it = all.upper_bound(old_top);
+    if (it != all.begin() && std::prev(it)->second.end > old_top) --it;
+    uint64_t gap = UINT64_MAX;
+    for (; it != all.end(); ++it) {
+      const Vma& v = it->second;
+      if (v.kind == VmaKind::kBrk) continue;
+      gap = (v.flags & vm::kGrowsDown) ? v.start - std::min(v.start, mm.layout().stack_guard_gap)
+                                       : v.start;
+      break;
+    }
     if (new_top + kPageBytes > gap) {
       if (!recorded) return KernelStep::done(FaultOutcome{});
       diverge("brk_overlap");
-      if (!mm.vmas().is_free(old_top, new_top)) unmap_range(p, old_top, new_top, clk, s, fl);
+      unmap_range(p, old_top, new_top, clk, s, fl);
     }
-    const uint64_t pages = (new_top - old_top) / kPageBytes;
+    uint64_t covered = 0;
+    for (const Vma* v : mm.vmas().overlapping(old_top, new_top)) {
+      covered += std::min(new_top, v->end) - std::max(old_top, v->start);
+    }
+    const uint64_t pages = (new_top - old_top - covered) / kPageBytes;
     if (!commit_.charge(pages, mm.vmas().total_pages())) {
       if (!recorded) return KernelStep::done(FaultOutcome{});
       diverge("brk_overcommit");
       commit_.force(pages);
     }
+    // do_brk_flags() for each hole: the heap VMA below is extended when its
+    // flags match, else a new one is made.
     const uint64_t flags =
         vm::kRead | vm::kWrite | vm::kMayRead | vm::kMayWrite | vm::kMayExec | vm::kAccount;
-    Vma* prev = old_top > 0 ? mm.vmas().find(old_top - 1) : nullptr;
-    if (prev != nullptr && prev->kind == VmaKind::kBrk && prev->flags == flags &&
-        prev->end == old_top) {
-      prev->end = new_top;
-    } else {
-      Vma v;
-      v.start = old_top;
-      v.end = new_top;
-      v.flags = flags;
-      v.kind = VmaKind::kBrk;
-      v.pgoff = old_top / kPageBytes;
-      mm.vmas().insert(std::move(v));
+    for (uint64_t a = old_top; a < new_top;) {
+      const Vma* v = mm.vmas().find_next(a);
+      if (v != nullptr && v->start <= a) {
+        a = v->end;
+        continue;
+      }
+      const uint64_t z = v != nullptr ? std::min(new_top, v->start) : new_top;
+      Vma* prev = mm.vmas().find(a - 1);
+      if (prev != nullptr && prev->kind == VmaKind::kBrk && prev->flags == flags) {
+        prev->end = z;
+      } else {
+        Vma h;
+        h.start = a;
+        h.end = z;
+        h.flags = flags;
+        h.kind = VmaKind::kBrk;
+        h.pgoff = a / kPageBytes;
+        mm.vmas().insert(std::move(h));
+      }
+      a = z;
     }
   } else if (new_top < old_top) {
     unmap_range(p, new_top, old_top, clk, s, fl);

@@ -101,7 +101,7 @@ KernelStep LinuxKernel::resume_event(const OsEvent& e, const TaskCall& c, uint64
     later.at = now;
     return event(e, later, s);
   }
-  EventState st = std::move(it->second);
+  EventState st = it->second;
   events_.erase(it);
   cpu_ = c.cpu;
   KernelStep r = KernelStep::done(FaultOutcome{});

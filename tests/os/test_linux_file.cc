@@ -207,7 +207,12 @@ TEST(LinuxFile, MsyncWritesTheDirtyPagesAndWriteProtectsThem) {
   r.done(1, open(3, 3));
   r.done(1, file_mmap(8 * kP, kM, 3, 3, true));
   r.access(1, kM, AccessKind::kRead);
-  EXPECT_EQ(r.fault1(1, kM + kP, AccessKind::kWrite).cls, FaultClass::kSharedWrite);
+  const LinuxCosts& c = r.k.config().cost;
+  const FaultOutcome w = r.fault1(1, kM + kP, AccessKind::kWrite, 4000000);
+  EXPECT_EQ(w.cls, FaultClass::kSharedWrite);
+  EXPECT_EQ(w.resume.count() - 4000000,
+            n(c.trap) + n(c.vma_lookup) + n(c.vma_level) + n(c.wp_shared) + kL + n(c.fault_return));
+  EXPECT_TRUE(r.pte(1, kM + kP)->entry & pte::kRW);
   EXPECT_EQ(r.fault1(1, kM + 3 * kP, AccessKind::kWrite).cls, FaultClass::kSharedWrite);
   EXPECT_EQ(r.files.cache.stats().nr_dirty, 2U);
   MsyncEvent ms;
@@ -229,7 +234,6 @@ TEST(LinuxFile, MsyncWritesTheDirtyPagesAndWriteProtectsThem) {
   EXPECT_EQ(s.outcome.flush.kind, FaultOutcome::LocalFlush::Kind::kPages);
   EXPECT_EQ(s.outcome.flush.pages, 3U);  // pages 1 to 3
   EXPECT_EQ(s.outcome.timing.total(), s.outcome.resume.count() - 5000000);
-  const LinuxCosts& c = r.k.config().cost;
   EXPECT_EQ(s.outcome.resume, written + c.io_complete + c.wake + c.syscall_exit);
   // The next write faults again (one minor fault per page per writeback).
   EXPECT_EQ(r.fault1(1, kM + kP, AccessKind::kWrite).cls, FaultClass::kSharedWrite);

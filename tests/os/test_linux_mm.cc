@@ -242,6 +242,30 @@ TEST(LinuxBrk, GrowsShrinksAndQueries) {
   EXPECT_EQ(r.fault1(1, kHeap + 0x20000, AccessKind::kRead).cls, FaultClass::kSegv);
 }
 
+TEST(LinuxBrk, ValgrindsInitialBrkPage) {
+  // valgrind maps one rwx page at the initial break and answers brk(0) with
+  // its start: no divergence, and growth goes on above that page.
+  LinuxRig r;
+  VmaInitEvent v;
+  v.start = 0x4035000;
+  v.end = 0x4036000;
+  v.prot = 7;
+  v.kind = VmaInitEvent::Kind::kBrk;
+  r.done(1, v);
+  BrkEvent q;
+  q.ret = 0x4035000;
+  r.done(1, q);
+  BrkEvent g;
+  g.req = 0x4056000;
+  g.ret = 0x4056000;
+  r.done(1, g);
+  EXPECT_TRUE(r.k.stats().divergence.empty());
+  EXPECT_EQ(r.k.address_space(1)->vmas().size(), 2U);
+  EXPECT_EQ(r.vma(1, 0x4040000)->start, 0x4036000U);
+  EXPECT_EQ(r.fault1(1, 0x4040000, AccessKind::kWrite).cls, FaultClass::kAnonWrite);
+  EXPECT_EQ(r.k.commit().committed(), 1U + 0x20U);
+}
+
 TEST(LinuxMadvise, DontneedFreeAndHints) {
   LinuxRig r;
   r.done(1, anon_mmap(4 * kP, kA));
