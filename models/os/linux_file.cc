@@ -2,7 +2,9 @@
 // page cache with the copy to or from the user buffer (os-model.md §4.2:
 // the kernel-side accesses a trace lacks), LSEEK, FADVISE, FSYNC and the
 // writeback shared with msync (os-model.md §2.7: mkclean write-protects the
-// written pages' shared PTEs, so the next write faults again).
+// written pages' shared PTEs, so the next write faults again). A call on a
+// descriptor no OPEN made (stdin/stdout/stderr, pipes, sockets) is counted
+// (kernel.linux.untracked_fd) and costs only its entry, base and exit.
 #include <algorithm>
 
 #include "models/os/linux_kernel.h"
@@ -51,7 +53,7 @@ KernelStep LinuxKernel::ev_close(const OsEvent& e, const CloseEvent& b, Clock& c
     ++stats_.recorded_failures;
     return KernelStep::done(FaultOutcome{});
   }
-  if (p.fds.erase(b.fd) == 0) diverge("close_fd_not_open");
+  if (p.fds.erase(b.fd) == 0) ++stats_.untracked_fd;  // stdin/out/err, pipes, ...
   return KernelStep::done(FaultOutcome{});
 }
 
@@ -64,7 +66,7 @@ KernelStep LinuxKernel::ev_lseek(const OsEvent& e, const LseekEvent& b, Clock& c
   }
   auto it = p.fds.find(b.fd);
   if (it == p.fds.end()) {
-    diverge("lseek_fd_not_open");
+    ++stats_.untracked_fd;
     return KernelStep::done(FaultOutcome{});
   }
   it->second->pos = static_cast<uint64_t>(b.ret);  // the recorded position
@@ -76,7 +78,7 @@ KernelStep LinuxKernel::ev_fadvise(const OsEvent& e, const FadviseEvent& b, Cloc
   clk.add(FaultTiming::kVmaLookup, cfg_.cost.fadvise);
   auto it = p.fds.find(b.fd);
   if (it == p.fds.end()) {
-    diverge("fadvise_fd_not_open");
+    ++stats_.untracked_fd;
     return KernelStep::done(FaultOutcome{});
   }
   cache_.fadvise(*it->second, b, clk.t);  // readahead is not waited for
@@ -93,7 +95,7 @@ KernelStep LinuxKernel::ev_fsync(const OsEvent& e, const FsyncEvent& b, const Ta
   }
   auto it = p.fds.find(b.fd);
   if (it == p.fds.end()) {
-    diverge("fsync_fd_not_open");
+    ++stats_.untracked_fd;
     return KernelStep::done(FaultOutcome{});
   }
   const uint32_t id = it->second->file_id;
@@ -247,7 +249,7 @@ KernelStep LinuxKernel::ev_rw(const OsEvent& e, const RwEvent& b, const TaskCall
       return KernelStep::done(FaultOutcome{});
     }
     if (it == p.fds.end()) {
-      diverge("rw_fd_not_open");
+      ++stats_.untracked_fd;
       return KernelStep::done(FaultOutcome{});
     }
     OpenFile& of = *it->second;

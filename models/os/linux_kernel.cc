@@ -388,6 +388,8 @@ void LinuxKernel::visit(StatVisitor& v) const {
       {"rw_buf_skipped", "pages", "user-buffer pages a read()/write() copy skipped",
        stats_.rw_buf_skipped},
       {"copy_lines", "lines", "lines copied by read()/write()", stats_.copy_lines},
+      {"untracked_fd", "calls", "file calls on descriptors no OPEN made (std streams, pipes)",
+       stats_.untracked_fd},
       {"writeback_mkclean", "ptes", "PTEs write-protected after writeback",
        stats_.writeback_mkclean},
       {"implicit_processes", "processes", "processes created on first mention",

@@ -74,6 +74,7 @@ struct LinuxKernelStats {
   uint64_t inline_faults = 0;      // faults taken by read()/write() copies on the user buffer
   uint64_t rw_buf_skipped = 0;     // user-buffer pages a copy could not reach (file-backed, absent)
   uint64_t copy_lines = 0;         // lines copied by read()/write()
+  uint64_t untracked_fd = 0;       // calls on descriptors no OPEN made (std streams, pipes)
   uint64_t writeback_mkclean = 0;  // PTEs write-protected after writeback
   uint64_t implicit_processes = 0;
   uint64_t nr_anon_pages = 0, nr_mapped = 0, nr_shmem = 0;  // current
