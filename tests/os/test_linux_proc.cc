@@ -145,3 +145,47 @@ TEST(LinuxProc, PerProcessFaultCounters) {
 
 }  // namespace
 }  // namespace mmusim
+
+namespace mmusim {
+namespace {
+
+struct Collect : StatVisitor {
+  void counter(std::string_view n, std::string_view, std::string_view, uint64_t v) override {
+    values[std::string(n)] = v;
+  }
+  void real(std::string_view, std::string_view, std::string_view, double) override {}
+  void histogram(std::string_view, std::string_view, std::string_view, const Histogram&) override {}
+  std::map<std::string, uint64_t> values;
+};
+
+TEST(LinuxStats, VmstatAndKernelNames) {
+  testing::LinuxRig r;
+  r.done(1, testing::anon_mmap(4 * 4096, 0x7f0000000000ULL));
+  r.fault1(1, 0x7f0000000000ULL, AccessKind::kWrite);
+  r.fault1(1, 0x7f0000001000ULL, AccessKind::kRead);
+  MadviseEvent m;
+  m.addr = 0x7f0000000000ULL;
+  m.len = 4096;
+  m.advice = linux_abi::kMadvDontNeed;
+  r.done(1, m);
+  Collect v;
+  r.k.visit_vmstat(v);
+  EXPECT_EQ(v.values.at("vmstat.pgfault"), 2U);
+  EXPECT_EQ(v.values.at("vmstat.pgmajfault"), 0U);
+  EXPECT_EQ(v.values.at("vmstat.pgalloc_normal"), 1U + 3U);  // the page, three tables
+  EXPECT_EQ(v.values.at("vmstat.pgfree"), 1U);
+  EXPECT_EQ(v.values.at("vmstat.nr_anon_pages"), 0U);
+  EXPECT_EQ(v.values.at("vmstat.nr_page_table_pages"), 4U);  // root, PDPT, PD, PT
+  EXPECT_EQ(v.values.at("vmstat.nr_free_pages"), r.files.frames.frames_free());
+  Collect k;
+  r.k.visit(k);
+  EXPECT_EQ(k.values.at("kernel.linux.faults.anon_write"), 1U);
+  EXPECT_EQ(k.values.at("kernel.linux.faults.anon_zero"), 1U);
+  EXPECT_EQ(k.values.at("kernel.linux.events.MMAP"), 1U);
+  EXPECT_EQ(k.values.at("kernel.linux.events.MADVISE"), 1U);
+  EXPECT_EQ(k.values.at("kernel.linux.divergences"), 0U);
+  EXPECT_EQ(k.values.count("kernel.linux.faults.first_touch"), 0U);
+}
+
+}  // namespace
+}  // namespace mmusim
