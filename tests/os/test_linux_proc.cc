@@ -160,7 +160,7 @@ struct Collect : StatVisitor {
 
 TEST(LinuxStats, VmstatAndKernelNames) {
   testing::LinuxRig r;
-  r.done(1, testing::anon_mmap(4 * 4096, 0x7f0000000000ULL));
+  r.done(1, testing::anon_mmap(4 * kP, 0x7f0000000000ULL));
   r.fault1(1, 0x7f0000000000ULL, AccessKind::kWrite);
   r.fault1(1, 0x7f0000001000ULL, AccessKind::kRead);
   MadviseEvent m;
