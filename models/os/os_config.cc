@@ -1,5 +1,6 @@
 #include "models/os/os_config.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "models/common/config_schema.h"
@@ -27,19 +28,124 @@ void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions) {
                "linear regions mapped with large pages: START-END:SIZE[,...] (SIZE 2M, 4M or 1G)");
 }
 
+std::string_view os_model_name(OsModel m) { return m == OsModel::kLinux ? "linux" : "first_touch"; }
+
 void add_keys(ConfigSchema& s, KernelModuleConfig& c) {
   s.add_custom(
       "os.model", "model",
       "the kernel model: first_touch (a page is mapped on its first touch at "
-      "os.minor_fault_cost, one address space, no backing store)",
+      "os.minor_fault_cost, one address space, no backing store) or linux (processes, VMAs, "
+      "page cache, every Linux fault class timed)",
       [&c](const std::string& v) {
-        if (v != "first_touch") throw std::invalid_argument("expected first_touch");
-        c.model = OsModel::kFirstTouch;
+        if (v == "first_touch") {
+          c.model = OsModel::kFirstTouch;
+        } else if (v == "linux") {
+          c.model = OsModel::kLinux;
+        } else {
+          throw std::invalid_argument("expected first_touch or linux");
+        }
       },
-      [] { return std::string("first_touch"); });
+      [&c] { return std::string(os_model_name(c.model)); });
   s.add_cycles("os.shootdown_cost", &c.shootdown_cost,
                "cycles the kernel spends on a TLB shootdown (IPIs and acks) when other CPUs run "
                "the process");
+}
+
+void add_keys(ConfigSchema& s, LinuxConfig& c) {
+  s.add_u32("os.linux.overcommit_memory", &c.overcommit.mode, "mode",
+            "vm.overcommit_memory: 0 heuristic (refuse one request larger than RAM + swap), 1 "
+            "always, 2 never (Committed_AS + request < CommitLimit - reserves)",
+            0, 2);
+  s.add_u32("os.linux.overcommit_ratio", &c.overcommit.ratio, "percent",
+            "vm.overcommit_ratio: CommitLimit = RAM x ratio / 100 + swap (mode 2)");
+  s.add_u64("os.linux.overcommit_kbytes", &c.overcommit.kbytes, "KiB",
+            "vm.overcommit_kbytes: replaces the ratio term of CommitLimit when non-zero");
+  s.add_size("os.linux.stack_limit", &c.stack_limit,
+             "RLIMIT_STACK: how far a stack grows down, and the mmap_base gap");
+  s.add_u32("os.linux.ra_pages", &c.file_cache.ra_pages, "pages",
+            "readahead window (bdi ra_pages; VM_READAHEAD_PAGES = 32 = 128 KiB)", 1, 1U << 20);
+  s.add_size("os.linux.fault_around_bytes", &c.fault_around_bytes,
+             "fault-around window of a file read fault (rounded down to a power of two pages, "
+             "at most one page table)");
+  struct CostKey {
+    const char* name;
+    Cycles LinuxCosts::*field;
+    const char* desc;
+  };
+  static const CostKey kCosts[] = {
+      {"trap", &LinuxCosts::trap, "page-fault exception entry"},
+      {"fault_return", &LinuxCosts::fault_return, "page-fault exception exit"},
+      {"vma_lookup", &LinuxCosts::vma_lookup, "VMA lookup and access check, base"},
+      {"vma_level", &LinuxCosts::vma_level, "VMA lookup, per maple-tree level"},
+      {"page_alloc", &LinuxCosts::page_alloc, "allocating one frame (zeroing apart)"},
+      {"page_free", &LinuxCosts::page_free, "freeing one frame"},
+      {"anon_setup", &LinuxCosts::anon_setup, "new anonymous page: anon_vma, memcg, rmap, LRU"},
+      {"zero_map", &LinuxCosts::zero_map, "mapping the shared zero page"},
+      {"cow_setup", &LinuxCosts::cow_setup, "COW copy bookkeeping (wp_page_copy)"},
+      {"cow_reuse", &LinuxCosts::cow_reuse, "COW reuse (wp_page_reuse)"},
+      {"wp_shared", &LinuxCosts::wp_shared, "write to a shared file page: page_mkwrite, dirty"},
+      {"page_cache_lookup", &LinuxCosts::page_cache_lookup, "filemap_fault page-cache lookup"},
+      {"file_map", &LinuxCosts::file_map, "mapping a file page: rmap, refcount"},
+      {"fault_around_page", &LinuxCosts::fault_around_page, "per page mapped by fault-around"},
+      {"stack_expand", &LinuxCosts::stack_expand, "growing the stack VMA"},
+      {"local_flush", &LinuxCosts::local_flush, "TLB invalidation on the calling CPU"},
+      {"io_submit", &LinuxCosts::io_submit, "submitting a read (block layer, driver)"},
+      {"io_complete", &LinuxCosts::io_complete, "I/O completion: interrupt, unlock"},
+      {"wake", &LinuxCosts::wake, "waking a sleeping task and switching to it"},
+      {"segv", &LinuxCosts::segv, "delivering SIGSEGV/SIGBUS"},
+      {"syscall_entry", &LinuxCosts::syscall_entry, "system call entry"},
+      {"syscall_exit", &LinuxCosts::syscall_exit, "system call exit"},
+      {"mmap", &LinuxCosts::mmap, "mmap base"},
+      {"munmap", &LinuxCosts::munmap, "munmap base"},
+      {"mprotect", &LinuxCosts::mprotect, "mprotect base"},
+      {"mremap", &LinuxCosts::mremap, "mremap base"},
+      {"brk", &LinuxCosts::brk, "brk base"},
+      {"madvise", &LinuxCosts::madvise, "madvise base"},
+      {"msync", &LinuxCosts::msync, "msync base (writeback waits apart)"},
+      {"vma_op", &LinuxCosts::vma_op, "per VMA split, merge or insert"},
+      {"zap_pte", &LinuxCosts::zap_pte, "per present PTE unmapped"},
+      {"change_pte", &LinuxCosts::change_pte, "per PTE whose protection changes"},
+      {"move_pte", &LinuxCosts::move_pte, "per PTE moved by mremap"},
+      {"fork", &LinuxCosts::fork, "fork/clone of a process, base"},
+      {"fork_vma", &LinuxCosts::fork_vma, "fork, per VMA duplicated"},
+      {"fork_pte", &LinuxCosts::fork_pte, "fork, per present PTE copied"},
+      {"clone_thread", &LinuxCosts::clone_thread, "creating a thread"},
+      {"exec", &LinuxCosts::exec, "execve base (teardown apart)"},
+      {"exit", &LinuxCosts::exit, "exit base (teardown apart)"},
+      {"wait", &LinuxCosts::wait, "wait4 reaping a child"},
+      {"open", &LinuxCosts::open, "open"},
+      {"close", &LinuxCosts::close, "close"},
+      {"rw", &LinuxCosts::rw, "read/write base"},
+      {"rw_page", &LinuxCosts::rw_page, "read/write, per page-cache page"},
+      {"lseek", &LinuxCosts::lseek, "lseek"},
+      {"fadvise", &LinuxCosts::fadvise, "fadvise"},
+      {"fsync", &LinuxCosts::fsync, "fsync base (writeback waits apart)"},
+  };
+  for (const CostKey& k : kCosts) {
+    s.add_cycles(std::string("os.linux.cost.") + k.name, &(c.cost.*k.field), k.desc);
+  }
+}
+
+void validate_linux_config(LinuxConfig& c) {
+  if (c.mode == PagingMode::kOff) {
+    throw InputError("os.model: linux needs paging (walker.mode is off)");
+  }
+  if (c.overcommit.ratio == 0 && c.overcommit.kbytes == 0 && c.overcommit.mode == 2) {
+    throw InputError(
+        "os.linux.overcommit_ratio: must be non-zero in mode 2 unless overcommit_kbytes is set");
+  }
+  if (c.stack_limit < 4096) {
+    throw InputError("os.linux.stack_limit: must be at least 4K, got " +
+                     std::to_string(c.stack_limit));
+  }
+  const unsigned ptrs = c.mode == PagingMode::k32Bit ? 1024 : 512;  // PTRS_PER_PTE
+  uint64_t pages = c.fault_around_bytes / 4096;
+  if (pages == 0) {
+    throw InputError("os.linux.fault_around_bytes: must be at least 4K, got " +
+                     std::to_string(c.fault_around_bytes));
+  }
+  while ((pages & (pages - 1)) != 0) pages &= pages - 1;  // rounddown_pow_of_two
+  c.file_cache.fault_around_pages = static_cast<uint32_t>(std::min<uint64_t>(pages, ptrs));
 }
 
 std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::string& text,

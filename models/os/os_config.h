@@ -1,15 +1,21 @@
 // The OS model's configuration and its keys (os.*): simulated physical
 // memory, the reserved low range, the first-touch fault cost and the regions
-// mapped with large pages. Plain data; resolved and checked once by
-// parse_huge_regions() and validate_os_config(), then const.
+// mapped with large pages; the Linux model's own keys (os.linux.*: overcommit,
+// stack limit, readahead and fault-around, the costs of linux_costs.h).
+// Plain data; resolved and checked once by parse_huge_regions(),
+// validate_os_config() and validate_linux_config(), then const.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/arch/paging.h"
 #include "models/common/types.h"
+#include "models/os/address_space.h"
+#include "models/os/file_cache.h"
+#include "models/os/linux_costs.h"
 #include "models/os/page_frame.h"
 
 namespace mmusim {
@@ -33,8 +39,27 @@ struct FirstTouchConfig {
 
 // The kernel model behind the CPUs' faults (os.model). first_touch maps a
 // page on its first touch at a fixed cost (one address space, no backing
-// store); linux, the full kernel model, comes with the kernel issue.
-enum class OsModel : uint8_t { kFirstTouch };
+// store); linux is the kernel model of linux_kernel.h (processes, VMAs, page
+// cache, every fault class).
+enum class OsModel : uint8_t { kFirstTouch, kLinux };
+std::string_view os_model_name(OsModel m);
+
+// The Linux model (linux_kernel.h). `mode` and `implicit_anon` are not keys:
+// the composition root sets them (the paging mode of the CPUs; whether the
+// trace has no tasks, so every process address is first-touch anonymous
+// memory).
+struct LinuxConfig {
+  PagingMode mode = PagingMode::k4Level;
+  bool implicit_anon = false;
+  OvercommitConfig overcommit;        // os.linux.overcommit_memory/_ratio/_kbytes
+  uint64_t stack_limit = 8ULL << 20;  // os.linux.stack_limit: RLIMIT_STACK (bytes)
+  // os.linux.ra_pages and os.linux.fault_around_bytes fill file_cache
+  // (fault_around_pages = fault_around_bytes / 4 KiB, rounded down to a power
+  // of two, at most one page table's entries, as Linux's debugfs knob does).
+  uint64_t fault_around_bytes = 65536;
+  FileCacheConfig file_cache;
+  LinuxCosts cost;  // os.linux.cost.*
+};
 
 // The kernel module's own parameters (whatever the model).
 struct KernelModuleConfig {
@@ -44,6 +69,12 @@ struct KernelModuleConfig {
   // end of the 2-5 µs measured (os-model.md §2.9).
   Cycles shootdown_cost{6000};  // os.shootdown_cost
 };
+
+// Binds os.linux.* to `c` (which must outlive the schema).
+void add_keys(ConfigSchema& s, LinuxConfig& c);
+// Checks the os.linux.* rules and derives file_cache.fault_around_pages;
+// throws InputError naming the key.
+void validate_linux_config(LinuxConfig& c);
 
 // Binds os.model and os.shootdown_cost to `c`.
 void add_keys(ConfigSchema& s, KernelModuleConfig& c);

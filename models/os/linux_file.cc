@@ -1,0 +1,307 @@
+// File calls of the Linux model: FILE, OPEN, CLOSE, read/write through the
+// page cache with the copy to or from the user buffer (os-model.md §4.2:
+// the kernel-side accesses a trace lacks), LSEEK, FADVISE, FSYNC and the
+// writeback shared with msync (os-model.md §2.7: mkclean write-protects the
+// written pages' shared PTEs, so the next write faults again). A call on a
+// descriptor no OPEN made (stdin/stdout/stderr, pipes, sockets) is counted
+// (kernel.linux.untracked_fd) and costs only its entry, base and exit.
+#include <algorithm>
+
+#include "models/os/linux_kernel.h"
+
+namespace mmusim {
+
+KernelStep LinuxKernel::ev_file(const FileEvent& b, Clock& /*clk*/) {
+  if (!cache_.add_file(b)) {
+    FaultOutcome o;
+    o.action = FaultOutcome::Action::kStop;
+    o.message = "FILE event: file_id " + std::to_string(b.file_id) +
+                " declared again with another size (" + std::to_string(b.size) + " bytes)";
+    return KernelStep::done(o);
+  }
+  return KernelStep::done(FaultOutcome{});
+}
+
+void LinuxKernel::ensure_file(uint32_t id) {
+  if (id == 0 || cache_.file_size(id) != 0) return;
+  FileEvent f;
+  f.file_id = id;
+  cache_.add_file(f);  // a no-op when it was declared with size 0
+}
+
+KernelStep LinuxKernel::ev_open(const OsEvent& e, const OpenEvent& b, Clock& clk) {
+  Process& p = procs_.at(e.pid);
+  clk.add(FaultTiming::kVmaLookup, cfg_.cost.open);
+  if (b.ret < 0) {
+    ++stats_.recorded_failures;
+    return KernelStep::done(FaultOutcome{});
+  }
+  ensure_file(b.file_id);
+  auto of = std::make_shared<OpenFile>();
+  of->file_id = b.file_id;
+  of->flags = b.flags;
+  const auto fd = static_cast<int32_t>(b.ret);
+  if (p.fds.count(fd) != 0) diverge("open_fd_in_use");
+  p.fds[fd] = of;
+  return KernelStep::done(FaultOutcome{});
+}
+
+KernelStep LinuxKernel::ev_close(const OsEvent& e, const CloseEvent& b, Clock& clk) {
+  Process& p = procs_.at(e.pid);
+  clk.add(FaultTiming::kVmaLookup, cfg_.cost.close);
+  if (b.ret < 0) {
+    ++stats_.recorded_failures;
+    return KernelStep::done(FaultOutcome{});
+  }
+  if (p.fds.erase(b.fd) == 0) ++stats_.untracked_fd;  // stdin/out/err, pipes, ...
+  return KernelStep::done(FaultOutcome{});
+}
+
+KernelStep LinuxKernel::ev_lseek(const OsEvent& e, const LseekEvent& b, Clock& clk) {
+  Process& p = procs_.at(e.pid);
+  clk.add(FaultTiming::kVmaLookup, cfg_.cost.lseek);
+  if (b.ret < 0) {
+    ++stats_.recorded_failures;
+    return KernelStep::done(FaultOutcome{});
+  }
+  auto it = p.fds.find(b.fd);
+  if (it == p.fds.end()) {
+    ++stats_.untracked_fd;
+    return KernelStep::done(FaultOutcome{});
+  }
+  it->second->pos = static_cast<uint64_t>(b.ret);  // the recorded position
+  return KernelStep::done(FaultOutcome{});
+}
+
+KernelStep LinuxKernel::ev_fadvise(const OsEvent& e, const FadviseEvent& b, Clock& clk) {
+  Process& p = procs_.at(e.pid);
+  clk.add(FaultTiming::kVmaLookup, cfg_.cost.fadvise);
+  auto it = p.fds.find(b.fd);
+  if (it == p.fds.end()) {
+    ++stats_.untracked_fd;
+    return KernelStep::done(FaultOutcome{});
+  }
+  cache_.fadvise(*it->second, b, clk.t);  // readahead is not waited for
+  return KernelStep::done(FaultOutcome{});
+}
+
+KernelStep LinuxKernel::ev_fsync(const OsEvent& e, const FsyncEvent& b, const TaskCall& c,
+                                 Clock& clk, KernelServices& s, Flush& fl) {
+  Process& p = procs_.at(e.pid);
+  clk.add(FaultTiming::kVmaLookup, cfg_.cost.fsync);
+  if (b.ret < 0) {
+    ++stats_.recorded_failures;
+    return KernelStep::done(FaultOutcome{});
+  }
+  auto it = p.fds.find(b.fd);
+  if (it == p.fds.end()) {
+    ++stats_.untracked_fd;
+    return KernelStep::done(FaultOutcome{});
+  }
+  const uint32_t id = it->second->file_id;
+  const uint64_t size = cache_.file_size(id);
+  if (size == 0) return KernelStep::done(FaultOutcome{});
+  const Cycle done = writeback(id, 0, (size - 1) / kPageBytes, c, clk, s, fl);
+  if (done > clk.t) return KernelStep::wait_io(new_key(4, next_key_++), done);
+  return KernelStep::done(FaultOutcome{});
+}
+
+Cycle LinuxKernel::writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c,
+                             Clock& clk, KernelServices& s, Flush& fl) {
+  std::vector<uint64_t> cleaned;
+  const Cycle done = cache_.writeback(file_id, first, last, clk.t,
+                                      [&cleaned](uint64_t index) { cleaned.push_back(index); });
+  if (cleaned.empty()) return done;
+  std::sort(cleaned.begin(), cleaned.end());
+  // folio_mkclean(): every shared PTE of a written page is write-protected
+  // and cleaned, in every address space that maps it.
+  const AddressSpace* caller = address_space(c.task.pid);
+  std::vector<AddressSpace*> seen;
+  for (auto& [pid, q] : procs_) {
+    if (!q.mm || std::find(seen.begin(), seen.end(), q.mm.get()) != seen.end()) continue;
+    AddressSpace& mm = *q.mm;
+    seen.push_back(&mm);
+    PageTableLog log;
+    uint64_t count = 0, lo = UINT64_MAX, hi = 0;
+    for (const auto& [start, v] : mm.vmas().all()) {
+      if (!v.is_file() || !v.shared() || v.file_id != file_id) continue;
+      auto from = std::lower_bound(cleaned.begin(), cleaned.end(), v.pgoff);
+      for (auto i = from; i != cleaned.end() && *i < v.pgoff + v.pages(); ++i) {
+        const uint64_t va = v.start + (*i - v.pgoff) * kPageBytes;
+        const auto m = mm.table().lookup(LinearAddr(va));
+        if (!m || !(m->entry & (pte::kRW | pte::kD))) continue;
+        mm.table().write_leaf_entry(LinearAddr(va), PageSize::k4K, m->entry & ~(pte::kRW | pte::kD),
+                                    &log);
+        ++count;
+        lo = std::min(lo, va);
+        hi = std::max(hi, va + kPageBytes);
+      }
+    }
+    if (count == 0) continue;
+    stats_.writeback_mkclean += count;
+    clk.add(FaultTiming::kPteInstall, cfg_.cost.change_pte * count);
+    charge_pt(clk, log, s);
+    flush_range(mm, c.cpu, lo, hi, clk, s, fl, &mm == caller);
+  }
+  return done;
+}
+
+bool LinuxKernel::fault_inline(Process& p, const TaskCall& c, uint64_t va, bool write, Clock& clk,
+                               KernelServices& s, Flush& fl) {
+  // A copy_to_user/copy_from_user fault: handled as the CPU's would be, in
+  // the call's time, when it needs no I/O; otherwise (or for a bad address:
+  // -EFAULT, no signal) the page is skipped.
+  AddressSpace& mm = *p.mm;
+  const uint64_t page = page_down(va);
+  const auto m = mm.table().lookup(LinearAddr(page));
+  const Vma* v = mm.vmas().find(va);
+  std::optional<Vma> imp;
+  if (v == nullptr) {
+    imp = mm.implicit_vma(va);
+    if (!imp) return false;
+    v = &*imp;
+  }
+  if ((write && !(v->flags & vm::kWrite)) || !(v->flags & vm::kAccessFlags)) return false;
+  if (v->is_file() && !m) return false;  // may need I/O
+  FaultState st;
+  st.f.addr = LinearAddr(va);
+  st.f.kind = write ? AccessKind::kWrite : AccessKind::kRead;
+  st.f.fault = m ? FaultKind::kWriteProtect : FaultKind::kNotPresent;
+  st.f.user = false;
+  st.f.cpu = c.cpu;
+  st.f.pid = c.task.pid;
+  st.f.tid = c.task.tid;
+  st.f.pcid = pcid_of(c.task.pid);
+  st.f.raised = clk.t;
+  st.clk.t = clk.t;
+  st.clk.add(FaultTiming::kTrap, cfg_.cost.trap);
+  const KernelStep r = handle(st, s);
+  if (r.kind != KernelStep::Kind::kDone) {
+    faults_.erase(FaultKey{st.f.pid, st.f.tid, st.f.cpu});  // a concurrent fault holds it
+    return false;
+  }
+  if (r.outcome.action != FaultOutcome::Action::kRetry) return false;
+  for (size_t i = 0; i < FaultTiming::kNumParts; ++i) {
+    clk.add(static_cast<FaultTiming::Part>(i), Cycles(r.outcome.timing.part[i]));
+  }
+  if (r.outcome.tlb_flush_page) {
+    Flush f;
+    f.kind = Flush::Kind::kPages;
+    f.start = LinearAddr(page);
+    f.pages = 1;
+    merge_flush(fl, f);
+  }
+  ++stats_.inline_faults;
+  return true;
+}
+
+void LinuxKernel::copy_user(Process& p, const TaskCall& c, uint64_t va, PhysAddr phys, uint64_t len,
+                            bool to_user, Clock& clk, KernelServices& s, Flush& fl) {
+  for (uint64_t off = 0; off < len;) {
+    const uint64_t uva = va + off;
+    const uint64_t upage = page_down(uva);
+    const uint64_t chunk = std::min(len - off, upage + kPageBytes - uva);
+    auto m = p.mm->table().lookup(LinearAddr(upage));
+    if (!m || (to_user && !(m->entry & pte::kRW)) || !(m->entry & pte::kUS)) {
+      if (fault_inline(p, c, uva, to_user, clk, s, fl)) m = p.mm->table().lookup(LinearAddr(upage));
+      if (!m || (to_user && !(m->entry & pte::kRW))) {
+        ++stats_.rw_buf_skipped;
+        off += chunk;
+        continue;
+      }
+    }
+    // The lines of the user range, each read from one side and written to
+    // the other (reads one per cycle, each write once its read completed).
+    const uint64_t ubase = (m->pfn.value() << 12) + (uva - upage);
+    const uint64_t kbase = phys.value() + off;
+    const uint64_t lines = ((uva + chunk - 1) >> 6) - (uva >> 6) + 1;
+    std::vector<Cycle> read(lines);
+    for (uint64_t i = 0; i < lines; ++i) {
+      const uint64_t src = (to_user ? kbase : ubase) + i * 64;
+      read[i] = s.mem_access(PhysAddr(src & ~uint64_t{63}), false, clk.t + Cycles(i));
+    }
+    Cycle issue = clk.t + Cycles(lines);
+    Cycle done = clk.t;
+    for (uint64_t i = 0; i < lines; ++i) {
+      issue = max(issue, read[i]);
+      const uint64_t dst = (to_user ? ubase : kbase) + i * 64;
+      done = max(done, s.mem_access(PhysAddr(dst & ~uint64_t{63}), true, issue));
+    }
+    clk.until(FaultTiming::kZeroCopy, done);
+    stats_.copy_lines += lines;
+    off += chunk;
+  }
+}
+
+KernelStep LinuxKernel::ev_rw(const OsEvent& e, const RwEvent& b, const TaskCall& c, EventState& st,
+                              KernelServices& s) {
+  Process& p = procs_.at(e.pid);
+  Clock& clk = st.clk;
+  const bool read = b.op == RwEvent::Op::kRead || b.op == RwEvent::Op::kPread;
+  const bool positional = b.op == RwEvent::Op::kPread || b.op == RwEvent::Op::kPwrite;
+  const bool resumed =
+      st.stage == EventState::Stage::kReadIo || st.stage == EventState::Stage::kWriteIo;
+  auto it = p.fds.find(b.fd);
+  if (!resumed) {
+    clk.add(FaultTiming::kVmaLookup, cfg_.cost.rw);
+    if (b.ret < 0) {
+      ++stats_.recorded_failures;
+      return KernelStep::done(FaultOutcome{});
+    }
+    if (it == p.fds.end()) {
+      ++stats_.untracked_fd;
+      return KernelStep::done(FaultOutcome{});
+    }
+    OpenFile& of = *it->second;
+    uint64_t offset = of.pos;
+    if (positional) {
+      offset = b.offset;
+    } else if (!read && (of.flags & linux_abi::kOAppend)) {
+      offset = cache_.file_size(of.file_id);
+    }
+    st.offset = offset;
+    st.done = 0;
+  }
+  if (it == p.fds.end() || it->second->file_id == 0) {
+    return KernelStep::done(FaultOutcome{});  // closed meanwhile, or no file behind it
+  }
+  OpenFile& of = *it->second;
+  const auto n = static_cast<uint64_t>(b.ret);
+  const uint64_t call_start = st.offset - st.done;
+  const uint64_t call_end = call_start + n;
+  while (st.offset < call_end) {
+    std::vector<CachedPage> pages;
+    const FilePageResult r = read ? cache_.read(of, st.offset, call_end - st.offset, clk.t, pages)
+                                  : cache_.write(of, st.offset, call_end - st.offset, clk.t, pages);
+    if (r.ios > 0) clk.add(FaultTiming::kIoQueue, cfg_.cost.io_submit);
+    clk.add(FaultTiming::kVmaLookup, cfg_.cost.rw_page * pages.size());
+    uint64_t cur = st.offset;
+    for (const CachedPage& pg : pages) {
+      const uint64_t a = std::max(cur, pg.index * kPageBytes);
+      const uint64_t z = std::min(call_end, (pg.index + 1) * kPageBytes);
+      if (z <= a) continue;
+      copy_user(p, c, b.buf + (a - call_start), PhysAddr((pg.frame.value() << 12) + a % kPageBytes),
+                z - a, read, clk, s, st.flush);
+      cur = z;
+    }
+    st.done += cur - st.offset;
+    st.offset = cur;
+    if (r.status == FilePageResult::Status::kWait) {
+      st.stage = read ? EventState::Stage::kReadIo : EventState::Stage::kWriteIo;
+      return KernelStep::wait_io(r.key, max(r.until, clk.t));
+    }
+    if (r.status == FilePageResult::Status::kNoMemory) {
+      FaultOutcome o;
+      o.action = FaultOutcome::Action::kStop;
+      o.message = "physical memory exhausted: no frame for a page-cache page";
+      return KernelStep::done(o);
+    }
+    // kReady (every page delivered) or kBeyondEof: the model's file ends
+    // before the recorded count; the rest is not copied.
+    break;
+  }
+  if (!positional) of.pos = call_end;  // the recorded count moves the position
+  return KernelStep::done(FaultOutcome{});
+}
+
+}  // namespace mmusim

@@ -1,0 +1,301 @@
+// The Linux kernel model's core (os.model=linux): processes, address spaces
+// (VMAs, page tables), fork/exec/exit/wait, the memory-mapping calls, file
+// I/O through the page cache, and every fault class of os-model.md §2.0
+// timed step by step (linux_costs.h). Plain C++, no SystemC; deterministic.
+//
+// For the integrator:
+//  - Construction: LinuxKernel(cfg, mem, frames, cache). `cfg` is
+//    validate_linux_config()'d (cfg.mode = the CPUs' paging mode;
+//    cfg.implicit_anon = true when the trace has no tasks). `frames` is the
+//    one PageFrameAllocator shared with `cache` (FileCache(cfg.file_cache,
+//    frames, mem, disk)); the kernel allocates the shared zero page from it
+//    at construction.
+//  - Tasks: a task is (pid, tid) as the trace names it; FaultInfo.pid/tid and
+//    TaskCall.task carry it. A process comes into being on its first mention
+//    (START, an event, a fault, root()); PROC_CREATE makes the child (its
+//    stream starts after the event; task_created() says when it is runnable).
+//  - root(pid): the CR3 of pid's address space. An unknown pid is created on
+//    the spot as an empty process, so a plain trace's pid has a root before
+//    its first fault. It changes at EXEC (the caller) and for a child at
+//    PROC_CREATE (a fork into a pid already queried replaces its empty
+//    image): read it again after those events.
+//  - Blocking: fault() answers kWaitIo (a file page's read: wait until
+//    `until`) or kWaitPage (a page another fault holds while its I/O is in
+//    flight; released when that fault completes). event() answers kWaitPage
+//    for WAIT (key released when the child exits; at once if it already
+//    has), for vfork/CLONE_VFORK (released when the child execs or exits)
+//    and kWaitIo for read/write I/O and MS_SYNC/fsync writeback. The keys of
+//    this core have bit 63 set (FileCache keys are passed through as is).
+//  - EXIT calls task_exited() for each thread that ends; a SIGSEGV/SIGBUS
+//    kills the whole process (task_exited(..., killed=true) for each thread)
+//    and the fault answers kKill; with implicit_anon (no process model) a bad
+//    access answers kSkip instead, as first_touch does.
+//  - Shootdowns carry the PCID last seen in a fault of the process (events
+//    do not know it): the module should apply them with the target CPU's
+//    PCID for that process.
+//  - Statistics: visit() under "kernel." (kernel.linux.*), visit_vmstat()
+//    under "vmstat."; per process: process_stats(pid) / pids().
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "models/common/phys_mem.h"
+#include "models/os/address_space.h"
+#include "models/os/file_cache.h"
+#include "models/os/kernel.h"
+#include "models/os/os_config.h"
+#include "models/os/page_frame.h"
+#include "models/os/process.h"
+
+namespace mmusim {
+
+struct LinuxKernelStats {
+  std::array<uint64_t, kNumFaultClasses> faults{};  // completed faults per class
+  std::array<uint64_t, std::variant_size_v<OsEventBody>> events{};
+  uint64_t pgfault = 0, pgmajfault = 0, pgalloc = 0, pgfree = 0, pgreuse = 0;
+  uint64_t maj_retried = 0;  // faults that waited for I/O and retried (getrusage majors)
+  uint64_t segv = 0, sigbus = 0, skipped = 0, kills = 0;
+  uint64_t fault_around_pages = 0;  // pages mapped by fault-around (besides the faulting one)
+  uint64_t lock_waits = 0, timed_lock_waits = 0;
+  uint64_t pte_lines = 0;  // PTE lines written through the memory model
+  uint64_t tables_allocated = 0, tables_freed = 0;
+  uint64_t local_flushes = 0, shootdowns = 0;
+  uint64_t forks = 0, vforks = 0, clones = 0, threads = 0, execs = 0, exits = 0, reaped = 0;
+  uint64_t fork_ptes = 0;          // present PTEs copied by fork
+  uint64_t recorded_failures = 0;  // events whose recorded call failed (applied as failures)
+  uint64_t inline_faults = 0;      // faults taken by read()/write() copies on the user buffer
+  uint64_t rw_buf_skipped = 0;     // user-buffer pages a copy could not reach (file-backed, absent)
+  uint64_t copy_lines = 0;         // lines copied by read()/write()
+  uint64_t untracked_fd = 0;       // calls on descriptors no OPEN made (std streams, pipes)
+  uint64_t writeback_mkclean = 0;  // PTEs write-protected after writeback
+  uint64_t implicit_processes = 0;
+  uint64_t nr_anon_pages = 0, nr_mapped = 0, nr_shmem = 0;  // current
+  std::map<std::string, uint64_t> divergence;  // recorded success the model refuses, by reason
+};
+
+class LinuxKernel : public Kernel {
+ public:
+  LinuxKernel(const LinuxConfig& cfg, PhysMem& mem, PageFrameAllocator& frames, FileCache& cache);
+  ~LinuxKernel() override;
+  LinuxKernel(const LinuxKernel&) = delete;
+  LinuxKernel& operator=(const LinuxKernel&) = delete;
+
+  KernelStep fault(const FaultInfo& f, KernelServices& s) override;
+  KernelStep resume(const FaultInfo& f, uint64_t key, Cycle now, KernelServices& s) override;
+  [[nodiscard]] PhysAddr root(uint32_t pid) const override;
+  KernelStep event(const OsEvent& e, const TaskCall& c, KernelServices& s) override;
+  KernelStep resume_event(const OsEvent& e, const TaskCall& c, uint64_t key, Cycle now,
+                          KernelServices& s) override;
+  [[nodiscard]] bool has_processes() const override { return !cfg_.implicit_anon; }
+  void visit(StatVisitor& v) const override;
+  void visit_vmstat(StatVisitor& v) const override;
+
+  // --- inspection (reporter, tests) ---
+  [[nodiscard]] const LinuxKernelStats& stats() const { return stats_; }
+  [[nodiscard]] std::vector<uint32_t> pids() const;  // every process ever seen, ascending
+  [[nodiscard]] const Process* process(uint32_t pid) const;
+  // min/maj faults, rss now and its peak (pages) of a process; zeros if unknown.
+  [[nodiscard]] ProcessStats process_stats(uint32_t pid) const;
+  [[nodiscard]] const AddressSpace* address_space(uint32_t pid) const;
+  [[nodiscard]] const CommitAccounting& commit() const { return commit_; }
+  [[nodiscard]] Pfn zero_pfn() const { return zero_pfn_; }
+  [[nodiscard]] const LinuxConfig& config() const { return cfg_; }
+
+ private:
+  // A handler's running time and its breakdown: every advance of `t` is
+  // charged to one part, so the parts sum to t - start.
+  struct Clock {
+    Cycle t;
+    FaultTiming timing;
+    void add(FaultTiming::Part p, Cycles c) {
+      timing.add(p, c);
+      t += c;
+    }
+    void until(FaultTiming::Part p, Cycle done) {
+      if (done > t) add(p, done - t);
+    }
+  };
+  using Flush = FaultOutcome::LocalFlush;
+
+  // A fault being handled (kept across its waits).
+  struct FaultState {
+    enum class Wait : uint8_t { kNone, kIo, kHeldLock, kTimedLock };
+    FaultInfo f;
+    Clock clk;
+    Wait wait = Wait::kNone;  // what the fault waits for now
+    bool retried = false;     // waited for I/O once: major (FAULT_FLAG_TRIED)
+    bool holds_lock = false;  // holds the page lock of (mm, page) while its I/O is in flight
+    uint32_t mm = 0;          // the address space of that lock
+    uint64_t page = 0;        // and its page
+    bool flush_page = false;
+  };
+  struct FaultKey {
+    uint32_t pid, tid, cpu;
+    friend bool operator<(const FaultKey& a, const FaultKey& b) {
+      if (a.pid != b.pid) return a.pid < b.pid;
+      if (a.tid != b.tid) return a.tid < b.tid;
+      return a.cpu < b.cpu;
+    }
+  };
+  // A page lock: held (until released) by a fault waiting for I/O, or timed
+  // (until `until`, when the fault that installed the page returns).
+  struct PageLock {
+    uint64_t key = 0;
+    Cycle until;
+    bool held = false;
+  };
+  // An event being handled (kept across its waits).
+  struct EventState {
+    enum class Stage : uint8_t { kChild, kVfork, kReadIo, kWriteIo, kSync };
+    Stage stage = Stage::kSync;
+    Clock clk;
+    uint64_t offset = 0, done = 0;  // read/write: file offset reached, bytes copied
+    Flush flush;
+  };
+
+  // --- events (linux_proc.cc) ---
+  KernelStep dispatch(const OsEvent& e, const TaskCall& c, EventState& st, KernelServices& s);
+  KernelStep complete_event(const OsEvent& e, const TaskCall& c, EventState& st, KernelStep r);
+  void release_shmem(std::vector<std::shared_ptr<ShmemObject>>& objs);
+
+  // --- processes (linux_proc.cc) ---
+  Process& ensure_process(uint32_t pid) const;
+  std::shared_ptr<AddressSpace> new_mm() const;
+  void detach_mm(Process& p, Clock& clk, KernelServices* s);
+  void teardown(AddressSpace& mm, Clock& clk);
+  void process_exit(Process& p, int32_t code, bool killed, Clock& clk, KernelServices& s);
+  KernelStep ev_start(const OsEvent& e, const StartEvent& b, Clock& clk);
+  KernelStep ev_proc_create(const OsEvent& e, const ProcCreateEvent& b, const TaskCall& c,
+                            EventState& st, KernelServices& s);
+  std::shared_ptr<AddressSpace> dup_mm(Process& parent, const TaskCall& c, Clock& clk,
+                                       KernelServices& s, Flush& fl);
+  KernelStep ev_thread_create(const OsEvent& e, const ThreadCreateEvent& b, Clock& clk,
+                              KernelServices& s);
+  KernelStep ev_exec(const OsEvent& e, const ExecEvent& b, Clock& clk, KernelServices& s);
+  KernelStep ev_exit(const OsEvent& e, const ExitEvent& b, Clock& clk, KernelServices& s);
+  KernelStep ev_wait(const OsEvent& e, const WaitEvent& b, EventState& st);
+  bool reap(uint32_t pid);
+
+  // --- memory-mapping calls (linux_mm.cc) ---
+  KernelStep ev_vma_init(const OsEvent& e, const VmaInitEvent& b, Clock& clk);
+  KernelStep ev_mmap(const OsEvent& e, const MmapEvent& b, Clock& clk, KernelServices& s,
+                     Flush& fl);
+  KernelStep ev_munmap(const OsEvent& e, const MunmapEvent& b, Clock& clk, KernelServices& s,
+                       Flush& fl);
+  KernelStep ev_mprotect(const OsEvent& e, const MprotectEvent& b, Clock& clk, KernelServices& s,
+                         Flush& fl);
+  KernelStep ev_mremap(const OsEvent& e, const MremapEvent& b, Clock& clk, KernelServices& s,
+                       Flush& fl);
+  KernelStep ev_brk(const OsEvent& e, const BrkEvent& b, Clock& clk, KernelServices& s, Flush& fl);
+  KernelStep ev_madvise(const OsEvent& e, const MadviseEvent& b, Clock& clk, KernelServices& s,
+                        Flush& fl);
+  KernelStep ev_msync(const OsEvent& e, const MsyncEvent& b, const TaskCall& c, Clock& clk,
+                      KernelServices& s, Flush& fl);
+  // munmap's work on [start, end): zaps, removes the VMAs, frees tables,
+  // uncharges, flushes (local into `fl`, other CPUs through `s`).
+  void unmap_range(Process& p, uint64_t start, uint64_t end, Clock& clk, KernelServices& s,
+                   Flush& fl);
+  void diverge(const std::string& reason);
+
+  // --- file calls (linux_file.cc) ---
+  // Declares a file id the trace uses without a FILE event (size 0).
+  void ensure_file(uint32_t id);
+  KernelStep ev_file(const FileEvent& b, Clock& clk);
+  KernelStep ev_open(const OsEvent& e, const OpenEvent& b, Clock& clk);
+  KernelStep ev_close(const OsEvent& e, const CloseEvent& b, Clock& clk);
+  KernelStep ev_rw(const OsEvent& e, const RwEvent& b, const TaskCall& c, EventState& st,
+                   KernelServices& s);
+  KernelStep ev_lseek(const OsEvent& e, const LseekEvent& b, Clock& clk);
+  KernelStep ev_fadvise(const OsEvent& e, const FadviseEvent& b, Clock& clk);
+  KernelStep ev_fsync(const OsEvent& e, const FsyncEvent& b, const TaskCall& c, Clock& clk,
+                      KernelServices& s, Flush& fl);
+  // Copies `len` bytes between user address `va` and physical `phys` (a
+  // page-cache page), as lines through the memory model; faults the user
+  // page in first when it can be done without I/O.
+  void copy_user(Process& p, const TaskCall& c, uint64_t va, PhysAddr phys, uint64_t len,
+                 bool to_user, Clock& clk, KernelServices& s, Flush& fl);
+  // Writes back dirty pages [first, last] of a file; write-protects their
+  // shared PTEs (mkclean). Returns when the writes complete.
+  Cycle writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c, Clock& clk,
+                  KernelServices& s, Flush& fl);
+
+  // --- faults (linux_kernel.cc, anon_fault.cc, file_fault.cc) ---
+  KernelStep handle(FaultState& st, KernelServices& s);
+  KernelStep finish(FaultState& st, FaultClass cls, KernelServices& s);
+  KernelStep segv(FaultState& st, KernelServices& s, bool sigbus);
+  KernelStep stop(FaultState& st, const std::string& why);
+  KernelStep wait_lock(FaultState& st, const PageLock& l);
+  KernelStep wait_io(FaultState& st, uint64_t key, Cycle until, uint64_t page);
+  std::optional<Vma> expand_stack(AddressSpace& mm, uint64_t addr, Clock& clk);
+  KernelStep anon_fault(FaultState& st, Process& p, const Vma& v, bool grew, KernelServices& s);
+  KernelStep shmem_fault(FaultState& st, Process& p, const Vma& v, KernelServices& s);
+  KernelStep wp_fault(FaultState& st, Process& p, const Vma& v, const Mapping& m,
+                      KernelServices& s);
+  KernelStep file_fault(FaultState& st, Process& p, const Vma& v, KernelServices& s);
+  // The inline fault of a copy_to/from_user; true when the page is now mapped.
+  bool fault_inline(Process& p, const TaskCall& c, uint64_t va, bool write, Clock& clk,
+                    KernelServices& s, Flush& fl);
+
+  // --- PTEs and their timing (linux_pte.cc) ---
+  // Leaf flags for a page of `v`: user, accessed, dirty/writable as asked,
+  // XD unless VM_EXEC; no user access when the VMA allows none (PROT_NONE).
+  [[nodiscard]] static uint64_t pte_flags(const Vma& v, bool writable, bool dirty);
+  // Times what a page-table operation logged: each new table is allocated
+  // and zeroed (kAlloc), each distinct line written once, one per cycle,
+  // waiting for the last (kPteInstall).
+  void charge_pt(Clock& clk, PageTableLog& log, KernelServices& s);
+  // Present 4 KiB leaves of `mm` in [start, end): (linear page, entry).
+  std::vector<std::pair<uint64_t, uint64_t>> present_ptes(const AddressSpace& mm, uint64_t start,
+                                                          uint64_t end) const;
+  // Unmaps the present PTEs of `v` in [start, end): frees, puts and dirties
+  // their pages as zap_pte_range() does. Returns the number zapped.
+  uint64_t zap(AddressSpace& mm, const Vma& v, uint64_t start, uint64_t end, PageTableLog& log);
+  // Drops one mapping of frame `pfn` (mapped by `v`, entry `e`).
+  void drop_page(AddressSpace& mm, const Vma& v, Pfn pfn, uint64_t e);
+  // Frees a frame the kernel core allocated (anon, shmem).
+  void free_frame(Pfn pfn);
+  std::optional<Pfn> alloc_frame(Clock& clk, KernelServices& s, bool zero);
+  void map_file_page(AddressSpace& mm, const CachedPage& page);  // refcount + counters
+  // TLB: local flush of [start, end) into `fl` and a shootdown of every
+  // other CPU running a process that uses `mm`.
+  void flush_range(const AddressSpace& mm, uint32_t self_cpu, uint64_t start, uint64_t end,
+                   Clock& clk, KernelServices& s, Flush& fl, bool local = true);
+  static void merge_flush(Flush& into, const Flush& f);
+  uint64_t new_key(uint8_t kind, uint64_t v);
+  [[nodiscard]] static uint64_t child_key(uint32_t pid);
+  [[nodiscard]] static uint64_t vfork_key(uint32_t pid);
+  Asid pcid_of(uint32_t pid) const;
+
+  LinuxConfig cfg_;
+  PhysMem& mem_;
+  PageFrameAllocator& frames_;
+  FileCache& cache_;
+  CommitAccounting commit_;
+  Pfn zero_pfn_;
+  // Processes, created on first mention (root() is const, hence mutable).
+  mutable std::map<uint32_t, Process> procs_;
+  mutable uint32_t next_mm_ = 1;
+  mutable LinuxKernelStats stats_;
+  uint32_t next_shmem_ = 1;
+  uint64_t next_key_ = 1;
+  std::map<FaultKey, FaultState> faults_;                    // faults waiting
+  std::map<TaskId, EventState> events_;                      // events waiting
+  std::map<std::pair<uint32_t, uint64_t>, PageLock> locks_;  // (mm, page)
+  // Timed locks by expiry, to drop them once every fault is past them.
+  std::priority_queue<std::pair<uint64_t, std::pair<uint32_t, uint64_t>>,
+                      std::vector<std::pair<uint64_t, std::pair<uint32_t, uint64_t>>>,
+                      std::greater<>>
+      expiry_;
+  std::map<uint32_t, Asid> pcid_;
+  uint32_t cpu_ = 0;  // the CPU of the event being handled (shootdowns skip it)
+};
+
+}  // namespace mmusim

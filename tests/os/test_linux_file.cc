@@ -1,0 +1,273 @@
+// The Linux model's file-backed faults and file calls over the real page
+// cache and the recording fixed disk: os-model.md §7 step 1's `t.c` vectors,
+// file major/minor costs with fault-around, private-file COW, shared writes
+// and msync's writeback, read() with its copy traffic.
+#include <gtest/gtest.h>
+
+#include "tests/os/linux_rig.h"
+
+namespace mmusim {
+namespace {
+
+using testing::anon_mmap;
+using testing::file_mmap;
+using testing::kL;
+using testing::LinuxRig;
+
+constexpr uint64_t kP = 4096;
+constexpr uint64_t kZero = 63 + kL;
+constexpr uint64_t kCopy = 63 + 2 * kL;
+
+uint64_t n(Cycles c) { return c.count(); }
+
+FileEvent file(uint32_t id, uint64_t size) {
+  FileEvent f;
+  f.file_id = id;
+  f.size = size;
+  return f;
+}
+
+OpenEvent open(uint32_t id, int64_t fd) {
+  OpenEvent o;
+  o.file_id = id;
+  o.flags = linux_abi::kORdWr;
+  o.ret = fd;
+  return o;
+}
+
+TEST(LinuxFile, TcVectors) {
+  // os-model.md §4.1/§4.2's t.c under valgrind, §7 step 1.
+  LinuxRig r;
+  constexpr uint32_t kParent = 25554, kChild = 25824;
+  constexpr uint64_t kHeap = 0x4a2c000, kMap = 0x4b2d000;
+  r.done(0, file(1, 65536));
+  r.done(kParent, StartEvent{"t"});
+  r.done(kParent, anon_mmap(1052672, kHeap));
+  // malloc's header and the 1 MiB memset from kHeap + 0x10: 257 pages.
+  for (uint64_t a = kHeap + 8; a < kHeap + 0x10 + (1 << 20); a += kP) {
+    r.access(kParent, a, AccessKind::kWrite);
+  }
+  r.access(kParent, kHeap + 0x10 + (1 << 20) - 1, AccessKind::kWrite);
+  EXPECT_EQ(r.count(FaultClass::kAnonWrite), 257U);
+  r.done(kParent, open(1, 4));
+  r.done(kParent, file_mmap(65536, kMap, 4, 1, true));
+  // m[4096] then m[0]: one file fault; fault-around maps the other.
+  auto rd = r.access(kParent, kMap + 0x1000, AccessKind::kRead);
+  ASSERT_EQ(rd.size(), 1U);
+  EXPECT_EQ(rd[0].cls, FaultClass::kFileMajor);
+  EXPECT_TRUE(r.access(kParent, kMap, AccessKind::kRead).empty());
+  // m[8192] = write: the shared page is mapped read-only (write-notify).
+  EXPECT_EQ(r.fault1(kParent, kMap + 0x2000, AccessKind::kWrite, rd[0].resume.count()).cls,
+            FaultClass::kSharedWrite);
+  MsyncEvent ms;
+  ms.addr = kMap;
+  ms.len = 65536;
+  ms.flags = linux_abi::kMsSync;
+  KernelStep s = r.call(kParent, ms, 10000000);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kWaitIo);
+  EXPECT_EQ(r.files.cache.stats().pages_written, 1U);
+  s = r.k.resume_event(r.last_event, r.last_call, s.key, s.until, r.svc);
+  EXPECT_EQ(s.kind, KernelStep::Kind::kDone);
+  ProcCreateEvent pc;
+  pc.child_pid = kChild;
+  r.done(kParent, pc, 20000000);
+  // The child: p[0], p[4096] copy; m[12288] (page 3) is not mapped in the
+  // child (the shared file VMA has no anon_vma, so fork did not copy it).
+  EXPECT_FALSE(r.pte(kChild, kMap).has_value());
+  EXPECT_TRUE(r.pte(kChild, kHeap).has_value());
+  const uint64_t t = 30000000;  // after the file's read completed
+  EXPECT_EQ(r.fault1(kChild, kHeap + 0x10, AccessKind::kWrite, t).cls, FaultClass::kCowCopy);
+  EXPECT_EQ(r.fault1(kChild, kHeap + 0x1010, AccessKind::kWrite, t).cls, FaultClass::kCowCopy);
+  EXPECT_EQ(r.fault1(kChild, kMap + 0x3000, AccessKind::kWrite, t).cls, FaultClass::kSharedWrite);
+  EXPECT_EQ(r.count(FaultClass::kCowCopy), 2U);
+  EXPECT_EQ(r.count(FaultClass::kSharedWrite), 2U);
+  EXPECT_EQ(r.count(FaultClass::kFileMajor) + r.count(FaultClass::kFileMinor), 1U);
+  r.done(kChild, ExitEvent{});
+  WaitEvent w;
+  w.child_pid = kChild;
+  w.ret = kChild;
+  EXPECT_EQ(r.call(kParent, w).kind, KernelStep::Kind::kDone);
+  // munmap(0x4b2d000, 65536): the VMA is gone; an access there is a SIGSEGV.
+  const size_t vmas = r.k.address_space(kParent)->vmas().size();
+  MunmapEvent u;
+  u.addr = kMap;
+  u.len = 65536;
+  r.done(kParent, u);
+  EXPECT_EQ(r.k.address_space(kParent)->vmas().size(), vmas - 1);
+  EXPECT_EQ(r.fault1(kParent, kMap, AccessKind::kRead).cls, FaultClass::kSegv);
+  EXPECT_EQ(r.k.stats().pgmajfault, 1U);
+  EXPECT_EQ(r.k.process_stats(kParent).maj_flt, 1U);
+  EXPECT_EQ(r.k.process_stats(kParent).min_flt, 258U);
+  EXPECT_EQ(r.k.process_stats(kChild).min_flt, 3U);
+}
+
+struct BigFile : ::testing::Test {
+  static constexpr uint64_t kF = 0x7e0000000000ULL;  // 2 MiB-aligned: PTE index = page index
+  void SetUp() override {
+    r.done(1, file(2, 64ULL << 20));
+    r.done(1, open(2, 3));
+    r.done(1, file_mmap(64ULL << 20, kF, 3, 2, true, linux_abi::kProtRead));
+  }
+  LinuxRig r;
+  const LinuxCosts& c = r.k.config().cost;
+};
+
+TEST_F(BigFile, MajorThenMinorFaultsCostTheirFormulas) {
+  // Cold fault at page 5000: read-around [4984, 5015] (ra_pages 32), one
+  // request submitted once io_submit is spent; the retry maps [4992, 5007].
+  const uint64_t t0 = 1000000;
+  KernelStep s = r.raise(1, kF + 5000 * kP, AccessKind::kRead, FaultKind::kNotPresent, t0);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kWaitIo);
+  const uint64_t submit =
+      t0 + n(c.trap) + n(c.vma_lookup) + n(c.vma_level) + n(c.page_cache_lookup) + n(c.io_submit);
+  ASSERT_EQ(r.files.disk.log.size(), 1U);
+  EXPECT_EQ(r.files.disk.log[0].at.count(), submit);
+  EXPECT_EQ(r.files.disk.pages(0), (PageRange{4984, 5015}));
+  EXPECT_EQ(s.until, Cycle(submit) + r.files.service(32));
+  s = r.k.resume(r.last_fault, s.key, s.until, r.svc);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
+  const FaultOutcome& o = s.outcome;
+  EXPECT_EQ(o.cls, FaultClass::kFileMajor);
+  EXPECT_EQ(o.resume.count(), s.outcome.resume.count());
+  // Three new tables; five entry lines (three links, two lines of leaves).
+  EXPECT_EQ(o.resume - s.outcome.resume, Cycles(0));
+  EXPECT_EQ(o.resume.count(), r.files.disk.done[0].count() + n(c.io_complete) + n(c.wake) +
+                                  n(c.vma_lookup) + n(c.vma_level) + 15 * n(c.fault_around_page) +
+                                  n(c.page_cache_lookup) + n(c.file_map) +
+                                  3 * (n(c.page_alloc) + kZero) + 4 + kL + n(c.fault_return));
+  EXPECT_EQ(o.timing.total(), o.resume.count() - t0);
+  EXPECT_EQ(o.timing.part[FaultTiming::kDevice], r.files.disk.done[0].count() - submit);
+  EXPECT_EQ(o.timing.part[FaultTiming::kIoQueue], n(c.io_submit));
+  for (uint64_t i = 4992; i <= 5007; ++i) EXPECT_TRUE(r.pte(1, kF + i * kP).has_value()) << i;
+  EXPECT_FALSE(r.pte(1, kF + 4991 * kP).has_value());
+  EXPECT_FALSE(r.pte(1, kF + 5008 * kP).has_value());
+  EXPECT_FALSE(r.pte(1, kF + 5000 * kP)->entry & pte::kRW);
+  EXPECT_EQ(r.k.stats().pgmajfault, 1U);
+  EXPECT_EQ(r.k.process_stats(1).maj_flt, 1U);
+  EXPECT_EQ(r.k.stats().nr_mapped, 16U);
+  // A page-cache hit at 4985: the window [4976, 4991] maps the cached
+  // 4984..4991 (seven besides the fault), one line of entries.
+  const FaultOutcome m = r.fault1(1, kF + 4985 * kP, AccessKind::kRead, 50000000);
+  EXPECT_EQ(m.cls, FaultClass::kFileMinor);
+  EXPECT_EQ(m.resume.count() - 50000000, n(c.trap) + n(c.vma_lookup) + n(c.vma_level) +
+                                             7 * n(c.fault_around_page) + n(c.page_cache_lookup) +
+                                             n(c.file_map) + kL + n(c.fault_return));
+  EXPECT_EQ(r.k.stats().fault_around_pages, 15U + 7U);
+  EXPECT_EQ(r.files.disk.log.size(), 1U);
+}
+
+TEST_F(BigFile, SecondFaultOnAPageUnderIoWaitsForTheFirst) {
+  // Two threads fault the same cold page: the second sleeps on the page
+  // lock, is woken when the first installs, and finds the page present.
+  KernelStep a = r.raise(1, kF, AccessKind::kRead, FaultKind::kNotPresent, 1000, 0, 1);
+  ASSERT_EQ(a.kind, KernelStep::Kind::kWaitIo);
+  const FaultInfo fa = r.last_fault;
+  KernelStep b = r.raise(1, kF, AccessKind::kRead, FaultKind::kNotPresent, 2000, 1, 7);
+  ASSERT_EQ(b.kind, KernelStep::Kind::kWaitPage);
+  const FaultInfo fb = r.last_fault;
+  const Cycle io_done = a.until;
+  a = r.k.resume(fa, a.key, io_done, r.svc);
+  ASSERT_EQ(a.kind, KernelStep::Kind::kDone);
+  ASSERT_EQ(r.svc.released.size(), 1U);
+  EXPECT_EQ(r.svc.released[0], b.key);
+  // Woken when the first released the lock, before it returned: it waits
+  // for that return.
+  b = r.k.resume(fb, b.key, io_done, r.svc);
+  ASSERT_EQ(b.kind, KernelStep::Kind::kWaitIo);
+  EXPECT_EQ(b.until, a.outcome.resume);
+  b = r.k.resume(fb, b.key, b.until, r.svc);
+  ASSERT_EQ(b.kind, KernelStep::Kind::kDone);
+  EXPECT_EQ(b.outcome.cls, FaultClass::kSpurious);
+  EXPECT_EQ(b.outcome.timing.total(), b.outcome.resume.count() - 2000);
+  EXPECT_EQ(r.k.stats().nr_mapped, 16U);  // mapped once
+  EXPECT_EQ(r.files.disk.log.size(), 1U);
+  EXPECT_EQ(r.k.stats().lock_waits, 1U);
+}
+
+TEST_F(BigFile, PrivateWriteCopiesThePageCachePage) {
+  r.done(1, file_mmap(64ULL << 20, kF + (1ULL << 30), 3, 2, false));
+  r.access(1, kF + 100 * kP, AccessKind::kRead);  // caches [84, 115]
+  r.svc.clear();
+  const FaultOutcome o = r.fault1(1, kF + (1ULL << 30) + 100 * kP, AccessKind::kWrite, 90000000);
+  EXPECT_EQ(o.cls, FaultClass::kCowCopy);
+  EXPECT_EQ(o.resume.count() - 90000000,
+            n(c.trap) + n(c.vma_lookup) + n(c.vma_level) + n(c.page_cache_lookup) +
+                n(c.page_alloc) + kCopy + n(c.cow_setup) + 2 * (n(c.page_alloc) + kZero) + 2 + kL +
+                n(c.fault_return));  // a new PD and PT (same PDPT), three lines
+  EXPECT_EQ(r.svc.data(false), 64U);
+  EXPECT_EQ(r.svc.data(true), 64U);
+  EXPECT_NE(r.pte(1, kF + (1ULL << 30) + 100 * kP)->pfn, r.pte(1, kF + 100 * kP)->pfn);
+  EXPECT_TRUE(r.vma(1, kF + (1ULL << 30))->anon_vma);
+}
+
+TEST(LinuxFile, MsyncWritesTheDirtyPagesAndWriteProtectsThem) {
+  LinuxRig r;
+  constexpr uint64_t kM = 0x7e0000000000ULL;
+  r.done(1, file(3, 8 * kP));
+  r.done(1, open(3, 3));
+  r.done(1, file_mmap(8 * kP, kM, 3, 3, true));
+  r.access(1, kM, AccessKind::kRead);
+  const LinuxCosts& c = r.k.config().cost;
+  const FaultOutcome w = r.fault1(1, kM + kP, AccessKind::kWrite, 4000000);
+  EXPECT_EQ(w.cls, FaultClass::kSharedWrite);
+  EXPECT_EQ(w.resume.count() - 4000000,
+            n(c.trap) + n(c.vma_lookup) + n(c.vma_level) + n(c.wp_shared) + kL + n(c.fault_return));
+  EXPECT_TRUE(r.pte(1, kM + kP)->entry & pte::kRW);
+  EXPECT_EQ(r.fault1(1, kM + 3 * kP, AccessKind::kWrite).cls, FaultClass::kSharedWrite);
+  EXPECT_EQ(r.files.cache.stats().nr_dirty, 2U);
+  MsyncEvent ms;
+  ms.addr = kM;
+  ms.len = 8 * kP;
+  ms.flags = linux_abi::kMsAsync;  // a no-op
+  EXPECT_EQ(r.call(1, ms).kind, KernelStep::Kind::kDone);
+  EXPECT_EQ(r.files.cache.stats().pages_written, 0U);
+  ms.flags = linux_abi::kMsSync;
+  KernelStep s = r.call(1, ms, 5000000);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kWaitIo);
+  EXPECT_EQ(r.files.cache.stats().pages_written, 2U);
+  EXPECT_EQ(r.files.cache.stats().nr_dirty, 0U);
+  EXPECT_EQ(r.k.stats().writeback_mkclean, 2U);
+  EXPECT_FALSE(r.pte(1, kM + kP)->entry & (pte::kRW | pte::kD));
+  const Cycle written = s.until;
+  s = r.k.resume_event(r.last_event, r.last_call, s.key, written, r.svc);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
+  EXPECT_EQ(s.outcome.flush.kind, FaultOutcome::LocalFlush::Kind::kPages);
+  EXPECT_EQ(s.outcome.flush.pages, 3U);  // pages 1 to 3
+  EXPECT_EQ(s.outcome.timing.total(), s.outcome.resume.count() - 5000000);
+  EXPECT_EQ(s.outcome.resume, written + c.io_complete + c.wake + c.syscall_exit);
+  // The next write faults again (one minor fault per page per writeback).
+  EXPECT_EQ(r.fault1(1, kM + kP, AccessKind::kWrite).cls, FaultClass::kSharedWrite);
+}
+
+TEST(LinuxFile, ReadCopiesIntoTheUserBufferFaultingItIn) {
+  LinuxRig r;
+  constexpr uint64_t kB = 0x7f0000000000ULL;
+  r.done(1, file(4, 4 * kP));
+  r.done(1, open(4, 5));
+  r.done(1, anon_mmap(4 * kP, kB));
+  RwEvent rd;
+  rd.fd = 5;
+  rd.len = 2 * kP;
+  rd.buf = kB;
+  rd.ret = 2 * kP;
+  KernelStep s = r.call(1, rd, 1000);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kWaitIo);  // a cold read
+  r.svc.clear();
+  s = r.k.resume_event(r.last_event, r.last_call, s.key, s.until, r.svc);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
+  EXPECT_EQ(r.k.stats().inline_faults, 2U);
+  EXPECT_EQ(r.count(FaultClass::kAnonWrite), 2U);
+  EXPECT_EQ(r.k.stats().copy_lines, 128U);
+  EXPECT_EQ(r.svc.data(false), 128U);       // page-cache lines read
+  EXPECT_EQ(r.svc.data(true), 128U + 128);  // buffer lines written, two zero-fills
+  EXPECT_EQ(r.k.process(1)->fds.at(5)->pos, 2 * kP);
+  // The rest is cached (readahead): no wait, no fault.
+  r.svc.clear();
+  EXPECT_EQ(r.call(1, rd, 9000000).kind, KernelStep::Kind::kDone);
+  EXPECT_EQ(r.k.stats().inline_faults, 2U);
+  EXPECT_EQ(r.k.stats().copy_lines, 256U);
+  EXPECT_EQ(r.k.process(1)->fds.at(5)->pos, 4 * kP);
+}
+
+}  // namespace
+}  // namespace mmusim
