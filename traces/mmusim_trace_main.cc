@@ -10,6 +10,7 @@
 #include "models/common/parse.h"
 #include "traces/formats.h"
 #include "traces/generator.h"
+#include "traces/os_event_format.h"
 #include "traces/trace_reader.h"
 #include "traces/trace_stats.h"
 #include "traces/trace_writer.h"
@@ -22,12 +23,14 @@ constexpr const char* kUsage =
     "                            [--level N] [--limit N] [--comment TEXT]\n"
     "       mmusim-trace head IN [-n N] [--format F]\n"
     "       mmusim-trace info IN [--format F] [--limit N]\n"
+
     "       mmusim-trace gen PATTERN [--count N] [--footprint B] [--stride B] [--size B]\n"
     "                        [--base A] [--seed S] [--cpus K] [--alpha A] [--writes F]\n"
     "                        [--kind R|W|X] -o OUT [--to text|binary] [--zstd|--gzip|--xz]\n"
     "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey,\n"
     "champsim, pin, din (auto detects them by content; ChampSim also by a name containing\n"
     "'champsim').\n"
+
     "PATTERN: seq, stride, uniform, zipf, gups, chase. OUT's extension picks the format\n"
     "(.txt/.trace text, .bin binary; + .zst/.gz/.xz compression). See traces/README.md.\n";
 
@@ -124,13 +127,16 @@ uint64_t copy_trace(TraceReader& reader, const std::string& out, const TraceWrit
   try {
     TraceWriter w(tmp, opts);
     std::vector<TraceRecord> batch(16384);
+    std::vector<OsEvent> events;
     for (;;) {
       size_t want = batch.size();
       if (limit != 0) want = static_cast<size_t>(std::min<uint64_t>(want, limit - total));
       if (want == 0) break;
       size_t n = reader.read(batch.data(), want);
       if (n == 0) break;
-      w.write(batch.data(), n);
+      events.clear();
+      reader.take_events(events);
+      w.write(batch.data(), n, events, reader.tasks());
       total += n;
     }
     w.close();
@@ -179,17 +185,42 @@ int cmd_head(Args& args) {
   auto pos = args.positionals(1);
   auto reader = open_trace(pos[0], format);
   std::vector<TraceRecord> batch(4096);
+  std::vector<OsEvent> events;
   uint64_t done = 0;
   char line[96];
+  std::string text;
+  TraceReader::TaskKey current{0, 0};
   while (done < n) {
     size_t got =
         reader->read(batch.data(), static_cast<size_t>(std::min<uint64_t>(batch.size(), n - done)));
     if (got == 0) break;
+    events.clear();
+    reader->take_events(events);
     for (size_t i = 0; i < got; ++i) {
-      size_t len = format_text_record(batch[i], line);
-      if (batch[i].flags != 0 && !check_text_record(batch[i]).empty()) {  // malformed flags
+      TraceRecord r = batch[i];
+      if (reader->has_tasks()) {  // events as text, records with an @PID[.TID] prefix on a change
+        text.clear();
+        if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent && r.addr < events.size()) {
+          const OsEvent& e = events[r.addr];
+          format_os_event(e, text);
+          current = {e.pid, e.tid};
+          std::fwrite(text.data(), 1, text.size(), stdout);
+          continue;
+        }
+        const auto& tasks = reader->tasks();
+        if (r.cpu < tasks.size() &&
+            (tasks[r.cpu].pid != current.pid || tasks[r.cpu].tid != current.tid)) {
+          current = tasks[r.cpu];
+          text = "@" + std::to_string(current.pid) +
+                 (current.tid != current.pid ? "." + std::to_string(current.tid) : "") + " ";
+          std::fwrite(text.data(), 1, text.size(), stdout);
+        }
+        r.cpu = 0;
+      }
+      size_t len = format_text_record(r, line);
+      if (r.flags != 0 && !check_text_record(r).empty()) {  // malformed flags
         len += static_cast<size_t>(std::snprintf(line + len - 1, 32, " # flags=0x%02x\n",
-                                                 static_cast<unsigned>(batch[i].flags))) -
+                                                 static_cast<unsigned>(r.flags))) -
                1;
       }
       std::fwrite(line, 1, len, stdout);
@@ -212,16 +243,39 @@ int cmd_info(Args& args) {
   std::printf("format: %s, compression: %s\n", fi.format.c_str(), fi.compression.c_str());
   if (!fi.comment.empty()) std::printf("comment: %s\n", fi.comment.c_str());
   std::printf(
-      "records: %llu (R %llu, W %llu, X %llu%s)\n", u(s.records), u(s.by_kind[0]), u(s.by_kind[1]),
-      u(s.by_kind[2]),
-      s.control_records ? (", control records " + std::to_string(s.control_records)).c_str() : "");
-  std::printf("cpus: %zu", s.by_cpu.size());
+      "records: %llu (R %llu, W %llu, X %llu%s%s)\n", u(s.records), u(s.by_kind[0]),
+      u(s.by_kind[1]), u(s.by_kind[2]),
+      s.control_records ? (", control records " + std::to_string(s.control_records)).c_str() : "",
+      s.event_records ? (", events " + std::to_string(s.event_records)).c_str() : "");
   const char* sep = " (";
-  for (const auto& [cpu, count] : s.by_cpu) {
-    std::printf("%scpu %u: %llu", sep, static_cast<unsigned>(cpu), u(count));
-    sep = ", ";
+  if (reader->has_tasks()) {
+    std::printf("events: %llu", u(s.event_records));
+    for (size_t k = 0; k < s.events_by_kind.size(); ++k) {
+      if (s.events_by_kind[k] == 0) continue;
+      std::printf("%s%s %llu", sep, std::string(os_event_name(k)).c_str(), u(s.events_by_kind[k]));
+      sep = ", ";
+    }
+    std::printf("%s\n", s.event_records ? ")" : "");
+    // Records (events included) per task, in slot order: "PID" or "PID.TID".
+    const auto& tasks = reader->tasks();
+    std::printf("tasks: %zu", tasks.size());
+    sep = " (";
+    for (const auto& [slot, count] : s.by_cpu) {
+      if (slot >= tasks.size()) continue;
+      const auto& t = tasks[slot];
+      std::printf("%s%u%s: %llu", sep, t.pid,
+                  t.tid != t.pid ? ("." + std::to_string(t.tid)).c_str() : "", u(count));
+      sep = ", ";
+    }
+    std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
+  } else {
+    std::printf("cpus: %zu", s.by_cpu.size());
+    for (const auto& [cpu, count] : s.by_cpu) {
+      std::printf("%scpu %u: %llu", sep, static_cast<unsigned>(cpu), u(count));
+      sep = ", ";
+    }
+    std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
   }
-  std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
   std::printf("address range: 0x%llx .. 0x%llx\n", u(s.min_addr), u(s.max_addr));
   std::printf("distinct pages: 4K %llu, 2M %llu, 1G %llu\n", u(s.pages_4k), u(s.pages_2m),
               u(s.pages_1g));

@@ -107,6 +107,10 @@ class TraceFeeder : public RecordSource {
   // CPU numbers in range; segment records well-formed (the text reader only
   // produces well-formed ones; a binary file may carry any flags byte).
   void check_records(const TraceRecord* r, size_t n) const {
+    if (reader_->has_tasks()) {
+      throw InputError(reader_->path() +
+                       ": has OS events (a task trace); os.model=linux is needed");
+    }
     for (size_t i = 0; i < n; ++i) {
       if (r[i].cpu >= queues_.size()) {
         throw InputError(reader_->path() + ":" + reader_->position() + ": record for cpu " +
