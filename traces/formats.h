@@ -62,7 +62,10 @@ std::string check_text_record(const TraceRecord& r);
 // ---- readers (own the buffer) ----
 std::unique_ptr<TraceReader> make_text_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_binary_reader(std::unique_ptr<InputBuffer> in);
-std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in);
+// Lackey: a log with a system call line in its first buffer is imported with
+// its events (lackey_import.h; `path` re-read for the FILE sizes unless "-").
+std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in,
+                                                const std::string& path);
 std::unique_ptr<TraceReader> make_champsim_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_pin_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_din_reader(std::unique_ptr<InputBuffer> in);

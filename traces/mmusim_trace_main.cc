@@ -10,6 +10,7 @@
 #include "models/common/parse.h"
 #include "traces/formats.h"
 #include "traces/generator.h"
+#include "traces/lackey_import.h"
 #include "traces/os_event_format.h"
 #include "traces/trace_reader.h"
 #include "traces/trace_stats.h"
@@ -23,14 +24,17 @@ constexpr const char* kUsage =
     "                            [--level N] [--limit N] [--comment TEXT]\n"
     "       mmusim-trace head IN [-n N] [--format F]\n"
     "       mmusim-trace info IN [--format F] [--limit N]\n"
-
+    "       mmusim-trace import LOG... -o OUT [--maps FILE] [--cwd DIR] [--chunk N]\n"
+    "                           [--no-size-pass] [--limit N] [--comment TEXT] [--to text|binary]\n"
+    "                           [--zstd|--gzip|--xz] [--level N]\n"
     "       mmusim-trace gen PATTERN [--count N] [--footprint B] [--stride B] [--size B]\n"
     "                        [--base A] [--seed S] [--cpus K] [--alpha A] [--writes F]\n"
     "                        [--kind R|W|X] -o OUT [--to text|binary] [--zstd|--gzip|--xz]\n"
     "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey,\n"
     "champsim, pin, din (auto detects them by content; ChampSim also by a name containing\n"
     "'champsim').\n"
-
+    "import: valgrind lackey logs with --trace-syscalls=yes, one per process (--log-file=%p.%n),\n"
+    "merged into one trace with OS events; --maps: valgrind -d's stderr (initial mappings).\n"
     "PATTERN: seq, stride, uniform, zipf, gups, chase. OUT's extension picks the format\n"
     "(.txt/.trace text, .bin binary; + .zst/.gz/.xz compression). See traces/README.md.\n";
 
@@ -70,6 +74,14 @@ class Args {
       }
     }
     return false;
+  }
+  // The remaining arguments: at least one positional, no options.
+  std::vector<std::string> rest() {
+    for (const auto& a : args_) {
+      if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option '" + a + "'");
+    }
+    if (args_.empty()) throw UsageError("expected at least one argument");
+    return args_;
   }
   // The remaining arguments, which must be exactly `n` positionals.
   std::vector<std::string> positionals(size_t n) {
@@ -152,6 +164,50 @@ uint64_t copy_trace(TraceReader& reader, const std::string& out, const TraceWrit
   return total;
 }
 
+// One line on stderr with what a lackey import with system calls dropped.
+void print_import_report(const TraceReader& reader) {
+  const LackeyImportReport* r = lackey_import_report(reader);
+  if (r == nullptr) return;
+  std::string s = "mmusim-trace: import: " + std::to_string(r->logs) + " log(s), " +
+                  std::to_string(r->processes) + " process(es)";
+  uint64_t ignored = 0;
+  for (const auto& [name, n] : r->ignored) ignored += n;
+  s += "; system calls without an event: " + std::to_string(ignored);
+  const char* sep = " (";
+  for (const auto& [name, n] : r->ignored) {
+    s += sep + name + " " + std::to_string(n);
+    sep = ", ";
+  }
+  if (ignored != 0) s += ")";
+  s += "; failed opens " + std::to_string(r->failed_opens) + ", other failed calls " +
+       std::to_string(r->failed_other) + ", exits added " + std::to_string(r->synthesized_exits) +
+       ", threads of unknown tid " + std::to_string(r->unknown_threads) + ", unmatched results " +
+       std::to_string(r->unmatched_results) + "\n";
+  std::fputs(s.c_str(), stderr);
+}
+
+int cmd_import(Args& args) {
+  std::string out, maps, cwd, chunk, comment, limit_text;
+  if (!args.take("-o", &out)) throw UsageError("import needs -o OUT");
+  LackeyImportOptions o;
+  if (args.take("--maps", &maps)) o.maps = maps;
+  if (args.take("--cwd", &cwd)) o.cwd = cwd;
+  if (args.take("--chunk", &chunk)) {
+    o.chunk = parse_count("--chunk", chunk);
+    if (o.chunk == 0) throw UsageError("--chunk: expected a positive integer, got '0'");
+  }
+  if (args.flag("--no-size-pass")) o.size_pass = false;
+  const bool has_comment = args.take("--comment", &comment);
+  const uint64_t limit = args.take("--limit", &limit_text) ? parse_count("--limit", limit_text) : 0;
+  TraceWriterOptions opts = output_options(args, out);
+  const auto logs = args.rest();
+  auto reader = open_lackey_logs(logs, o);
+  opts.comment = has_comment ? comment : "mmusim-trace import";
+  copy_trace(*reader, out, opts, limit);
+  print_import_report(*reader);
+  return 0;
+}
+
 int cmd_convert(Args& args) {
   std::string format = "auto", comment, limit_text;
   args.take("--format", &format);
@@ -174,6 +230,7 @@ int cmd_convert(Args& args) {
   auto reader = open_trace(pos[0], format);
   opts.comment = has_comment ? comment : reader->format_info().comment;
   copy_trace(*reader, pos[1], opts, limit);
+  print_import_report(*reader);
   return 0;
 }
 
@@ -276,6 +333,15 @@ int cmd_info(Args& args) {
     }
     std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
   }
+  if (const LackeyImportReport* r = lackey_import_report(*reader)) {
+    uint64_t ignored = 0;
+    for (const auto& [name, n] : r->ignored) ignored += n;
+    std::printf(
+        "import: %llu log(s), %llu process(es), system calls without an event %llu, failed "
+        "opens %llu, other failed calls %llu, exits added %llu\n",
+        u(r->logs), u(r->processes), u(ignored), u(r->failed_opens), u(r->failed_other),
+        u(r->synthesized_exits));
+  }
   std::printf("address range: 0x%llx .. 0x%llx\n", u(s.min_addr), u(s.max_addr));
   std::printf("distinct pages: 4K %llu, 2M %llu, 1G %llu\n", u(s.pages_4k), u(s.pages_2m),
               u(s.pages_1g));
@@ -318,6 +384,7 @@ int run(int argc, char** argv) {
   if (cmd == "head") return cmd_head(args);
   if (cmd == "info") return cmd_info(args);
   if (cmd == "gen") return cmd_gen(args);
+  if (cmd == "import") return cmd_import(args);
   throw UsageError("unknown subcommand '" + cmd + "'");
 }
 

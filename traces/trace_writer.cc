@@ -100,7 +100,7 @@ uint16_t TraceWriter::slot_for(uint32_t pid, uint32_t tid, bool declare) {
     head.size = kEventPayloadHead;
     head.cpu = static_cast<uint16_t>(s);
     head.flags = trace_flags::kOpEvent;
-    ensure(2 * kBinaryRecordSize);
+    ensure(size_t{2} * kBinaryRecordSize);
     encode_record(head, buf_.get() + used_);
     char* p = buf_.get() + used_ + kBinaryRecordSize;
     std::memset(p, 0, kBinaryRecordSize);
@@ -108,7 +108,7 @@ uint16_t TraceWriter::slot_for(uint32_t pid, uint32_t tid, bool declare) {
     std::memcpy(p, &kind, 2);
     std::memcpy(p + 4, &pid, 4);
     std::memcpy(p + 8, &tid, 4);
-    used_ += 2 * kBinaryRecordSize;
+    used_ += size_t{2} * kBinaryRecordSize;
     ++stored_;
   }
   return static_cast<uint16_t>(s);
