@@ -115,7 +115,8 @@ class ProcessStream {
   };
   bool open_next_log();
   bool next_line(const char** b, const char** e);
-  void begin_image(const std::string& exe);
+  void begin_image(const std::string& name, bool layout);
+  void emit_layout(uint32_t tid, const VgLayout* lay);
   void end_image();
   void on_line(const char* b, const char* e);
   void on_syscall(const char* b, const char* e);

@@ -257,7 +257,9 @@ bool ProcessStream::open_next_log() {
   ++ctx_.report.logs;
   if (!started_) {
     started_ = true;
-    if (start_ == Start::kRoot) begin_image(first_word(log.command));
+    // A root's first image has a startup layout (a forked child whose parent
+    // is not traced shares its parent's, which valgrind does not print).
+    if (start_ == Start::kRoot) begin_image(first_word(log.command), !log.fork_child);
   }
   return true;
 }
@@ -328,19 +330,22 @@ uint32_t ProcessStream::task_of(int vg_tid) {
   return tid;
 }
 
-// The process (or a new image after exec) starts: START for a root, then
-// the loader's mappings from valgrind's layout.
-void ProcessStream::begin_image(const std::string& name) {
+// A root process starts: START, then its loader's mappings.
+void ProcessStream::begin_image(const std::string& name, bool layout) {
   emit(pid_, StartEvent{name});
-  if (const VgLayout* lay = ctx_.next_layout(pid_)) {
-    for (const VgMapping& m : lay->mappings) {
-      VmaInitEvent v{m.start, m.end, m.prot, false, m.kind, 0, m.offset, m.grows_down, m.max_size};
-      if (m.kind == VmaInitEvent::Kind::kFile) {
-        ctx_.extend(m.path, m.offset + (m.end - m.start));
-        v.file_id = file_for(pid_, m.path);
-      }
-      emit(pid_, v);
+  if (layout) emit_layout(pid_, ctx_.next_layout(pid_));
+}
+
+// VMA_INIT for each mapping of a startup layout (none without one).
+void ProcessStream::emit_layout(uint32_t tid, const VgLayout* lay) {
+  if (lay == nullptr) return;
+  for (const VgMapping& m : lay->mappings) {
+    VmaInitEvent v{m.start, m.end, m.prot, false, m.kind, 0, m.offset, m.grows_down, m.max_size};
+    if (m.kind == VmaInitEvent::Kind::kFile) {
+      ctx_.extend(m.path, m.offset + (m.end - m.start));
+      v.file_id = file_for(tid, m.path);
     }
+    emit(tid, v);
   }
 }
 
@@ -360,17 +365,7 @@ void ProcessStream::end_image() {
     x.interp_file_id = lay != nullptr && !lay->interp.empty() ? file_for(tid, lay->interp) : 0;
     x.argv0 = next != nullptr ? first_word(next->command) : path;
     emit(tid, x);
-    if (lay != nullptr) {
-      for (const VgMapping& m : lay->mappings) {
-        VmaInitEvent v{m.start, m.end,    m.prot,       false,     m.kind,
-                       0,       m.offset, m.grows_down, m.max_size};
-        if (m.kind == VmaInitEvent::Kind::kFile) {
-          ctx_.extend(m.path, m.offset + (m.end - m.start));
-          v.file_id = file_for(tid, m.path);
-        }
-        emit(tid, v);
-      }
-    }
+    emit_layout(tid, lay);
     // One thread survives exec (it becomes the main thread); descriptors
     // opened with O_CLOEXEC close.
     for (auto it = fds_.begin(); it != fds_.end();) {

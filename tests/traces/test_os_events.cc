@@ -103,7 +103,7 @@ void write_events(const std::string& path, TraceFormat f, Compression c,
   for (const auto& e : events) {
     w.write_event(e);
     TraceRecord r;
-    r.addr = 0x1000 * e.pid;
+    r.addr = uint64_t{0x1000} * e.pid;
     r.size = 8;
     r.kind = AccessKind::kWrite;
     w.write_task_record(r, e.pid, e.tid);
