@@ -17,21 +17,28 @@ namespace mmusim {
 
 // ---- binary format: header, then 16-byte little-endian records ----
 inline constexpr char kBinaryMagic[8] = {'M', 'M', 'U', 'T', 'R', 'A', 'C', 'E'};
-inline constexpr uint16_t kBinaryVersion = 1;
+inline constexpr uint16_t kBinaryVersion = 1;       // without OS events
+inline constexpr uint16_t kBinaryVersionTasks = 2;  // with OS events (EVENT records + payloads)
 inline constexpr uint16_t kBinaryRecordSize = 16;
-inline constexpr size_t kBinaryFixedHeader = 32;      // bytes before the comment
-inline constexpr size_t kBinaryMaxHeader = 1u << 20;  // header_bytes limit
-inline constexpr size_t kBinaryCountOffset = 16;      // where record_count lives
+inline constexpr size_t kBinaryFixedHeader = 32;             // bytes before the comment
+inline constexpr size_t kBinaryMaxHeader = 1u << 20;         // header_bytes limit
+inline constexpr size_t kBinaryCountOffset = 16;             // where record_count lives
+inline constexpr size_t kMaxEventPayload = size_t{1} << 17;  // bytes, unpadded
 // Header flag: records use the segment encoding of TraceRecord::flags (older
 // readers refuse such files). Files without it read exactly as before.
 inline constexpr uint32_t kBinaryHeaderSegmentRecords = 1;
+// Header flag (version 2): a task trace; record cpu fields are task slots and
+// EVENT records (op 7) carry a payload (traces/README.md, "OS events").
+inline constexpr uint32_t kBinaryHeaderTasks = 2;
 
 static_assert(sizeof(TraceRecord) == 16, "TraceRecord must stay 16 bytes");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "binary traces are little-endian and read by memcpy");
 
 // Header bytes (fixed part, comment, zero padding to a multiple of 16).
-std::string encode_binary_header(const std::string& comment, uint64_t record_count);
+// Version 2 and the tasks flag when `tasks`.
+std::string encode_binary_header(const std::string& comment, uint64_t record_count,
+                                 bool tasks = false);
 
 // One record in its on-disk layout (identical to TraceRecord in memory).
 inline void encode_record(const TraceRecord& r, char* out) {
@@ -55,7 +62,10 @@ std::string check_text_record(const TraceRecord& r);
 // ---- readers (own the buffer) ----
 std::unique_ptr<TraceReader> make_text_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_binary_reader(std::unique_ptr<InputBuffer> in);
-std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in);
+// Lackey: a log with a system call line in its first buffer is imported with
+// its events (lackey_import.h; `path` re-read for the FILE sizes unless "-").
+std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in,
+                                                const std::string& path);
 std::unique_ptr<TraceReader> make_champsim_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_pin_reader(std::unique_ptr<InputBuffer> in);
 std::unique_ptr<TraceReader> make_din_reader(std::unique_ptr<InputBuffer> in);

@@ -1,11 +1,14 @@
-// Valgrind lackey (--trace-mem=yes) importer:
+// Valgrind lackey (--trace-mem=yes) importer, memory only:
 //   "I  ADDR,SIZE" fetch -> X, " L ADDR,SIZE" load -> R, " S ADDR,SIZE" store -> W,
 //   " M ADDR,SIZE" modify -> R then W; "==PID== ..." lines and blank lines are skipped.
+// A log with system calls (--trace-syscalls=yes) goes to lackey_import.cc.
 #include <algorithm>
 #include <cstring>
 
 #include "models/common/error.h"
 #include "traces/formats.h"
+#include "traces/lackey_import.h"
+#include "traces/lackey_parse.h"
 #include "traces/line_reader.h"
 
 namespace mmusim {
@@ -49,58 +52,24 @@ class LackeyTraceReader final : public TraceReader {
     size_t len = static_cast<size_t>(e - b);
     if (len > 0 && e[-1] == '\r') --len, --e;
     if (len == 0) return 0;
-    AccessKind kind;
-    bool modify = false;
-    if (len >= 3 && b[0] == ' ' && b[2] == ' ') {
-      switch (b[1]) {
-        case 'L': kind = AccessKind::kRead; break;
-        case 'S': kind = AccessKind::kWrite; break;
-        case 'M':
-          kind = AccessKind::kRead;
-          modify = true;
-          break;
-        default: fail(b, b, e, "expected a lackey record (I, L, S or M) or a ==PID== line");
-      }
-    } else if (len >= 3 && b[0] == 'I' && b[1] == ' ' && b[2] == ' ') {
-      kind = AccessKind::kFetch;
-    } else if (len >= 2 && b[0] == '=' && b[1] == '=') {
-      return 0;  // valgrind's own messages
-    } else {
-      fail(b, b, e, "expected a lackey record (I, L, S or M) or a ==PID== line");
+    if (len >= 2 && b[0] == '=' && b[1] == '=') return 0;  // valgrind's own messages
+    if (lackey::is_syscall_line(b, e)) {
+      fail(b, b, e,
+           "a system call line in a log read without system calls (none in its first " +
+               std::to_string(in_->capacity() >> 20) +
+               " MiB); import it with `mmusim-trace import`");
     }
-    const char* p = b + 3;
-    const char* a0 = p;
-    const ParsedInt a = scan_u64(p, e, IntSyntax::kBareHex);  // lackey prints no 0x
-    if (a.error == ParseError::kOverflow) {
-      while (*a0 == '0') ++a0;  // the message points at the first significant digit
-      fail(b, a0, e, "address does not fit in 64 bits");
-    }
-    if (!a.ok()) fail(b, a0, e, "expected a hexadecimal address");
-    const uint64_t addr = a.value;
-    p = a.end;
-    if (p == e || *p != ',') fail(b, p, e, "expected ',' after the address");
-    ++p;
-    const char* s0 = p;
-    const ParsedInt sz = scan_u64(p, e, IntSyntax::kDecimal);
-    if (!sz.ok() && sz.error != ParseError::kOverflow) fail(b, s0, e, "expected a decimal size");
-    if (!sz.ok() || sz.value > kMaxAccessSize) fail(b, s0, e, "size must be 0..4096");
-    const uint64_t size = sz.value;
-    p = sz.end;
-    while (p != e && is_blank(*p)) ++p;
-    if (p != e) fail(b, p, e, "unexpected text after record");
-    TraceRecord r;
-    r.addr = addr;
-    r.size = static_cast<uint32_t>(size);
-    r.kind = kind;
-    out[0] = r;
+    TraceRecord two[2];
+    const size_t n = lackey::parse_access(
+        b, e, two, [&](const char* at, const char* what) { fail(b, at, e, what); });
     record_line_ = line_;
-    if (!modify) return 1;
-    r.kind = AccessKind::kWrite;
+    out[0] = two[0];
+    if (n == 1) return 1;
     if (room >= 2) {
-      out[1] = r;
+      out[1] = two[1];
       return 2;
     }
-    pending_ = r;
+    pending_ = two[1];
     has_pending_ = true;
     return 1;
   }
@@ -115,7 +84,14 @@ class LackeyTraceReader final : public TraceReader {
 
 }  // namespace
 
-std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in) {
+std::unique_ptr<TraceReader> make_lackey_reader(std::unique_ptr<InputBuffer> in,
+                                                const std::string& path) {
+  // A log with system calls shows one in its first buffer (the loader's
+  // first brk, or a forked child's return from clone on its first line).
+  in->fill(in->capacity());
+  if (lackey::has_syscall_line(in->data(), in->size())) {
+    return make_lackey_task_reader(std::move(in), path);
+  }
   return std::make_unique<LackeyTraceReader>(std::move(in));
 }
 

@@ -89,6 +89,7 @@ class LineTraceReader : public TraceReader {
       : in_(std::move(in)), path_(in_->source().name()) {}
 
   size_t read(TraceRecord* out, size_t max) final {
+    static_cast<Derived*>(this)->begin_batch();
     return read_lines(*in_, path_, line_, out, max,
                       [this](const char* b, const char* e, TraceRecord* r, size_t /*room*/) {
                         if (!static_cast<Derived*>(this)->parse_line(b, e, *r)) return size_t{0};
@@ -106,6 +107,8 @@ class LineTraceReader : public TraceReader {
   [[nodiscard]] size_t buffer_capacity() const final { return in_->capacity(); }
 
  protected:
+  // Called at the start of each read(); Derived may hide it (per-batch state).
+  void begin_batch() {}
   // The line being parsed (1-based), for messages of the derived reader.
   [[nodiscard]] uint64_t current_line() const { return line_; }
   // "FILE:line N: WHAT at column C, got TOKEN" for the line [b, ...) being parsed.

@@ -10,6 +10,8 @@
 #include "models/common/parse.h"
 #include "traces/formats.h"
 #include "traces/generator.h"
+#include "traces/lackey_import.h"
+#include "traces/os_event_format.h"
 #include "traces/trace_reader.h"
 #include "traces/trace_stats.h"
 #include "traces/trace_writer.h"
@@ -22,12 +24,17 @@ constexpr const char* kUsage =
     "                            [--level N] [--limit N] [--comment TEXT]\n"
     "       mmusim-trace head IN [-n N] [--format F]\n"
     "       mmusim-trace info IN [--format F] [--limit N]\n"
+    "       mmusim-trace import LOG... -o OUT [--maps FILE] [--cwd DIR] [--chunk N]\n"
+    "                           [--no-size-pass] [--limit N] [--comment TEXT] [--to text|binary]\n"
+    "                           [--zstd|--gzip|--xz] [--level N]\n"
     "       mmusim-trace gen PATTERN [--count N] [--footprint B] [--stride B] [--size B]\n"
     "                        [--base A] [--seed S] [--cpus K] [--alpha A] [--writes F]\n"
     "                        [--kind R|W|X] -o OUT [--to text|binary] [--zstd|--gzip|--xz]\n"
     "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey,\n"
     "champsim, pin, din (auto detects them by content; ChampSim also by a name containing\n"
     "'champsim').\n"
+    "import: valgrind lackey logs with --trace-syscalls=yes, one per process (--log-file=%p.%n),\n"
+    "merged into one trace with OS events; --maps: valgrind -d's stderr (initial mappings).\n"
     "PATTERN: seq, stride, uniform, zipf, gups, chase. OUT's extension picks the format\n"
     "(.txt/.trace text, .bin binary; + .zst/.gz/.xz compression). See traces/README.md.\n";
 
@@ -67,6 +74,14 @@ class Args {
       }
     }
     return false;
+  }
+  // The remaining arguments: at least one positional, no options.
+  std::vector<std::string> rest() {
+    for (const auto& a : args_) {
+      if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option '" + a + "'");
+    }
+    if (args_.empty()) throw UsageError("expected at least one argument");
+    return args_;
   }
   // The remaining arguments, which must be exactly `n` positionals.
   std::vector<std::string> positionals(size_t n) {
@@ -124,13 +139,16 @@ uint64_t copy_trace(TraceReader& reader, const std::string& out, const TraceWrit
   try {
     TraceWriter w(tmp, opts);
     std::vector<TraceRecord> batch(16384);
+    std::vector<OsEvent> events;
     for (;;) {
       size_t want = batch.size();
       if (limit != 0) want = static_cast<size_t>(std::min<uint64_t>(want, limit - total));
       if (want == 0) break;
       size_t n = reader.read(batch.data(), want);
       if (n == 0) break;
-      w.write(batch.data(), n);
+      events.clear();
+      reader.take_events(events);
+      w.write(batch.data(), n, events, reader.tasks());
       total += n;
     }
     w.close();
@@ -144,6 +162,50 @@ uint64_t copy_trace(TraceReader& reader, const std::string& out, const TraceWrit
     throw InputError(out + ": cannot rename " + tmp + ": " + why);
   }
   return total;
+}
+
+// One line on stderr with what a lackey import with system calls dropped.
+void print_import_report(const TraceReader& reader) {
+  const LackeyImportReport* r = lackey_import_report(reader);
+  if (r == nullptr) return;
+  std::string s = "mmusim-trace: import: " + std::to_string(r->logs) + " log(s), " +
+                  std::to_string(r->processes) + " process(es)";
+  uint64_t ignored = 0;
+  for (const auto& [name, n] : r->ignored) ignored += n;
+  s += "; system calls without an event: " + std::to_string(ignored);
+  const char* sep = " (";
+  for (const auto& [name, n] : r->ignored) {
+    s += sep + name + " " + std::to_string(n);
+    sep = ", ";
+  }
+  if (ignored != 0) s += ")";
+  s += "; failed opens " + std::to_string(r->failed_opens) + ", other failed calls " +
+       std::to_string(r->failed_other) + ", exits added " + std::to_string(r->synthesized_exits) +
+       ", threads of unknown tid " + std::to_string(r->unknown_threads) + ", unmatched results " +
+       std::to_string(r->unmatched_results) + "\n";
+  std::fputs(s.c_str(), stderr);
+}
+
+int cmd_import(Args& args) {
+  std::string out, maps, cwd, chunk, comment, limit_text;
+  if (!args.take("-o", &out)) throw UsageError("import needs -o OUT");
+  LackeyImportOptions o;
+  if (args.take("--maps", &maps)) o.maps = maps;
+  if (args.take("--cwd", &cwd)) o.cwd = cwd;
+  if (args.take("--chunk", &chunk)) {
+    o.chunk = parse_count("--chunk", chunk);
+    if (o.chunk == 0) throw UsageError("--chunk: expected a positive integer, got '0'");
+  }
+  if (args.flag("--no-size-pass")) o.size_pass = false;
+  const bool has_comment = args.take("--comment", &comment);
+  const uint64_t limit = args.take("--limit", &limit_text) ? parse_count("--limit", limit_text) : 0;
+  TraceWriterOptions opts = output_options(args, out);
+  const auto logs = args.rest();
+  auto reader = open_lackey_logs(logs, o);
+  opts.comment = has_comment ? comment : "mmusim-trace import";
+  copy_trace(*reader, out, opts, limit);
+  print_import_report(*reader);
+  return 0;
 }
 
 int cmd_convert(Args& args) {
@@ -168,6 +230,7 @@ int cmd_convert(Args& args) {
   auto reader = open_trace(pos[0], format);
   opts.comment = has_comment ? comment : reader->format_info().comment;
   copy_trace(*reader, pos[1], opts, limit);
+  print_import_report(*reader);
   return 0;
 }
 
@@ -179,17 +242,42 @@ int cmd_head(Args& args) {
   auto pos = args.positionals(1);
   auto reader = open_trace(pos[0], format);
   std::vector<TraceRecord> batch(4096);
+  std::vector<OsEvent> events;
   uint64_t done = 0;
   char line[96];
+  std::string text;
+  TraceReader::TaskKey current{0, 0};
   while (done < n) {
     size_t got =
         reader->read(batch.data(), static_cast<size_t>(std::min<uint64_t>(batch.size(), n - done)));
     if (got == 0) break;
+    events.clear();
+    reader->take_events(events);
     for (size_t i = 0; i < got; ++i) {
-      size_t len = format_text_record(batch[i], line);
-      if (batch[i].flags != 0 && !check_text_record(batch[i]).empty()) {  // malformed flags
+      TraceRecord r = batch[i];
+      if (reader->has_tasks()) {  // events as text, records with an @PID[.TID] prefix on a change
+        text.clear();
+        if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent && r.addr < events.size()) {
+          const OsEvent& e = events[r.addr];
+          format_os_event(e, text);
+          current = {e.pid, e.tid};
+          std::fwrite(text.data(), 1, text.size(), stdout);
+          continue;
+        }
+        const auto& tasks = reader->tasks();
+        if (r.cpu < tasks.size() &&
+            (tasks[r.cpu].pid != current.pid || tasks[r.cpu].tid != current.tid)) {
+          current = tasks[r.cpu];
+          text = "@" + std::to_string(current.pid) +
+                 (current.tid != current.pid ? "." + std::to_string(current.tid) : "") + " ";
+          std::fwrite(text.data(), 1, text.size(), stdout);
+        }
+        r.cpu = 0;
+      }
+      size_t len = format_text_record(r, line);
+      if (r.flags != 0 && !check_text_record(r).empty()) {  // malformed flags
         len += static_cast<size_t>(std::snprintf(line + len - 1, 32, " # flags=0x%02x\n",
-                                                 static_cast<unsigned>(batch[i].flags))) -
+                                                 static_cast<unsigned>(r.flags))) -
                1;
       }
       std::fwrite(line, 1, len, stdout);
@@ -212,16 +300,48 @@ int cmd_info(Args& args) {
   std::printf("format: %s, compression: %s\n", fi.format.c_str(), fi.compression.c_str());
   if (!fi.comment.empty()) std::printf("comment: %s\n", fi.comment.c_str());
   std::printf(
-      "records: %llu (R %llu, W %llu, X %llu%s)\n", u(s.records), u(s.by_kind[0]), u(s.by_kind[1]),
-      u(s.by_kind[2]),
-      s.control_records ? (", control records " + std::to_string(s.control_records)).c_str() : "");
-  std::printf("cpus: %zu", s.by_cpu.size());
+      "records: %llu (R %llu, W %llu, X %llu%s%s)\n", u(s.records), u(s.by_kind[0]),
+      u(s.by_kind[1]), u(s.by_kind[2]),
+      s.control_records ? (", control records " + std::to_string(s.control_records)).c_str() : "",
+      s.event_records ? (", events " + std::to_string(s.event_records)).c_str() : "");
   const char* sep = " (";
-  for (const auto& [cpu, count] : s.by_cpu) {
-    std::printf("%scpu %u: %llu", sep, static_cast<unsigned>(cpu), u(count));
-    sep = ", ";
+  if (reader->has_tasks()) {
+    std::printf("events: %llu", u(s.event_records));
+    for (size_t k = 0; k < s.events_by_kind.size(); ++k) {
+      if (s.events_by_kind[k] == 0) continue;
+      std::printf("%s%s %llu", sep, std::string(os_event_name(k)).c_str(), u(s.events_by_kind[k]));
+      sep = ", ";
+    }
+    std::printf("%s\n", s.event_records ? ")" : "");
+    // Records (events included) per task, in slot order: "PID" or "PID.TID".
+    const auto& tasks = reader->tasks();
+    std::printf("tasks: %zu", tasks.size());
+    sep = " (";
+    for (const auto& [slot, count] : s.by_cpu) {
+      if (slot >= tasks.size()) continue;
+      const auto& t = tasks[slot];
+      std::printf("%s%u%s: %llu", sep, t.pid,
+                  t.tid != t.pid ? ("." + std::to_string(t.tid)).c_str() : "", u(count));
+      sep = ", ";
+    }
+    std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
+  } else {
+    std::printf("cpus: %zu", s.by_cpu.size());
+    for (const auto& [cpu, count] : s.by_cpu) {
+      std::printf("%scpu %u: %llu", sep, static_cast<unsigned>(cpu), u(count));
+      sep = ", ";
+    }
+    std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
   }
-  std::printf("%s\n", s.by_cpu.empty() ? "" : ")");
+  if (const LackeyImportReport* r = lackey_import_report(*reader)) {
+    uint64_t ignored = 0;
+    for (const auto& [name, n] : r->ignored) ignored += n;
+    std::printf(
+        "import: %llu log(s), %llu process(es), system calls without an event %llu, failed "
+        "opens %llu, other failed calls %llu, exits added %llu\n",
+        u(r->logs), u(r->processes), u(ignored), u(r->failed_opens), u(r->failed_other),
+        u(r->synthesized_exits));
+  }
   std::printf("address range: 0x%llx .. 0x%llx\n", u(s.min_addr), u(s.max_addr));
   std::printf("distinct pages: 4K %llu, 2M %llu, 1G %llu\n", u(s.pages_4k), u(s.pages_2m),
               u(s.pages_1g));
@@ -264,6 +384,7 @@ int run(int argc, char** argv) {
   if (cmd == "head") return cmd_head(args);
   if (cmd == "info") return cmd_info(args);
   if (cmd == "gen") return cmd_gen(args);
+  if (cmd == "import") return cmd_import(args);
   throw UsageError("unknown subcommand '" + cmd + "'");
 }
 

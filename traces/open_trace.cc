@@ -103,7 +103,7 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path, const std::stri
     f = sniff_format(in->data(), in->size(), in->source_ended(), path);
   }
   if (f == "binary") return make_binary_reader(std::move(in));
-  if (f == "lackey") return make_lackey_reader(std::move(in));
+  if (f == "lackey") return make_lackey_reader(std::move(in), path);
   if (f == "champsim") return make_champsim_reader(std::move(in));
   if (f == "pin") return make_pin_reader(std::move(in));
   if (f == "din") return make_din_reader(std::move(in));

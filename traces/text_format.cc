@@ -1,12 +1,16 @@
 // Native text format: "K [SR:]ADDR [SIZE [CPU]]" per line, segment records
-// ("LOAD SR SEL", "GDT|LDT INDEX DESC"), '#' comments.
+// ("LOAD SR SEL", "GDT|LDT INDEX DESC"), OS events ("KIND key=value ...",
+// os_event_format.h) with "@PID[.TID]" task prefixes, '#' comments.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "models/common/error.h"
 #include "models/common/parse.h"
 #include "traces/formats.h"
 #include "traces/line_reader.h"
+#include "traces/os_event_format.h"
+#include "traces/task_slots.h"
 
 namespace mmusim {
 namespace {
@@ -26,8 +30,20 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
   static constexpr const char* kFormat = "text";
   using LineTraceReader::LineTraceReader;
 
+  [[nodiscard]] bool has_tasks() const override { return mode_ == Mode::kTasks; }
+  void take_events(std::vector<OsEvent>& out) override {
+    for (auto& e : events_) out.push_back(std::move(e));
+    events_.clear();
+  }
+  [[nodiscard]] const std::vector<TaskKey>& tasks() const override { return slots_.tasks(); }
+
  private:
-  friend class line_format::LineTraceReader<TextTraceReader>;  // calls parse_line
+  friend class line_format::LineTraceReader<TextTraceReader>;  // calls parse_line, begin_batch
+
+  // Known at the first record: a trace has tasks iff it begins with an event.
+  enum class Mode : uint8_t { kUnknown, kPlain, kTasks };
+
+  void begin_batch() { events_.clear(); }
 
   [[noreturn]] void fail(const char* line, const char* at, const std::string& what) const {
     throw input_error(path(), "line " + std::to_string(current_line()),
@@ -74,9 +90,15 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
     }
     return -1;
   }
-  // Optional trailing CPU, then the end of the record.
+  // Optional trailing CPU (not in a task trace), then the end of the record.
   void finish(const char* line, const char* p, const char* e, TraceRecord& r) const {
     p = skip_blanks(p, e);
+    if (p != e && *p != '#' && mode_ == Mode::kTasks) {
+      fail_got(line, p,
+               "unexpected cpu column in a task trace (records belong to tasks: name one with "
+               "@PID[.TID])",
+               token_end(p, e));
+    }
     if (p != e && *p != '#') {
       r.cpu = static_cast<uint16_t>(
           decimal(line, p, e, "expected a decimal cpu number", "cpu must be 0..255", kMaxTextCpu));
@@ -134,18 +156,95 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
     finish(b, p, e, r);
   }
 
+  // "@PID[.TID]" at p (token [p, te)): the task of the records that follow.
+  void parse_task_prefix(const char* b, const char* p, const char* te) {
+    if (mode_ != Mode::kTasks) {
+      fail_got(b, p,
+               "a task prefix @PID[.TID] in a trace without OS events (a task trace begins with "
+               "an OS event)",
+               te);
+    }
+    const char* q = p + 1;
+    ParsedInt pid = scan_u64(q, te, IntSyntax::kDecimal);
+    ParsedInt tid = pid;
+    bool ok = pid.ok() && pid.value > 0 && pid.value <= UINT32_MAX;
+    if (ok && pid.end != te) {
+      ok = *pid.end == '.';
+      if (ok) {
+        tid = scan_u64(pid.end + 1, te, IntSyntax::kDecimal);
+        ok = tid.ok() && tid.end == te && tid.value > 0 && tid.value <= UINT32_MAX;
+      }
+    }
+    if (!ok) fail_got(b, p, "expected @PID or @PID.TID (decimal, > 0)", te);
+    task_pid_ = static_cast<uint32_t>(pid.value);
+    task_tid_ = static_cast<uint32_t>(tid.value);
+    task_slot_ = -1;
+  }
+  // The slot of the current task, assigned on its first record.
+  uint16_t current_slot(const char* b) {
+    if (task_slot_ < 0) {
+      task_slot_ = slots_.find_or_add(task_pid_, task_tid_);
+      if (task_slot_ == TaskSlots::kFull) fail(b, b, "more than 65536 tasks in one trace");
+    }
+    return static_cast<uint16_t>(task_slot_);
+  }
+  // "KIND key=value ..." of event kind `kind`; p is the keyword, te its end.
+  void parse_event(const char* b, const char* p, const char* te, const char* e, size_t kind,
+                   TraceRecord& r) {
+    if (mode_ == Mode::kPlain) {
+      fail_got(b, p,
+               "an OS event in a trace that did not start with one (a task trace begins with an "
+               "OS event; traces/README.md, OS events)",
+               te);
+    }
+    mode_ = Mode::kTasks;
+    OsEvent ev;
+    EventTextError err;
+    if (!parse_os_event_text(kind, te, e, ev, err)) {
+      fail_got(b, err.at, err.what, err.got_end);
+    }
+    const std::string why = checker_.check(ev);
+    if (!why.empty()) fail_got(b, p, why, te);
+    task_pid_ = ev.pid;
+    task_tid_ = ev.tid;
+    task_slot_ = -1;
+    r.cpu = current_slot(b);
+    r.addr = events_.size();
+    r.flags = trace_flags::kOpEvent;
+    events_.push_back(std::move(ev));
+  }
+
   // Parses one line [b, e) (without '\n'); true when it holds a record.
-  bool parse_line(const char* b, const char* e, TraceRecord& r) const {
+  bool parse_line(const char* b, const char* e, TraceRecord& r) {
     const char* p = skip_blanks(b, e);
     if (p == e || *p == '#') return false;
     const char* te = token_end(p, e);
-    char k = *p;
     r.size = 0;
     r.cpu = 0;
     r.flags = 0;
     r.kind = AccessKind::kRead;
+    const bool prefixed = *p == '@';
+    if (prefixed) {
+      parse_task_prefix(b, p, te);
+      p = skip_blanks(te, e);
+      if (p == e || *p == '#') return false;  // a bare "@PID": the records that follow
+      te = token_end(p, e);
+    }
+    const char k = *p;
     if (te - p != 1 || (k != 'R' && k != 'W' && k != 'X')) {
       const size_t len = static_cast<size_t>(te - p);
+      const int event = os_event_kind(std::string_view(p, len));
+      if (event >= 0) {
+        if (prefixed) {
+          fail_got(b, p,
+                   "an OS event after a task prefix (events name their task with pid= and tid=)",
+                   te);
+        }
+        parse_event(b, p, te, e, static_cast<size_t>(event), r);
+        return true;
+      }
+      if (mode_ == Mode::kUnknown) mode_ = Mode::kPlain;
+      if (mode_ == Mode::kTasks) r.cpu = current_slot(b);
       if (len == 4 && std::memcmp(p, "LOAD", 4) == 0) {
         parse_load(b, te, e, r);
         return true;
@@ -166,14 +265,25 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
         parse_invalidation(b, te, e, r, trace_flags::kOpFlush);
         return true;
       }
-      // A word (3+ letters) was probably meant as a segment keyword.
-      bool word = len >= 3;
-      for (const char* q = p; q != te && word; ++q) word = (*q | 0x20) >= 'a' && (*q | 0x20) <= 'z';
+      // A word (3+ letters) was probably meant as a segment keyword, or, in
+      // a task trace, an upper-case one as an event.
+      bool word = len >= 3, upper = true;
+      for (const char* q = p; q != te && word; ++q) {
+        word = ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') || *q == '_';
+        upper = upper && ((*q >= 'A' && *q <= 'Z') || *q == '_');
+      }
       fail_got(b, p,
-               word ? "expected R, W, X, LOAD, GDT, LDT, INVLPG, INVPCID or FLUSH"
-                    : "expected R, W or X",
+               word && upper && mode_ == Mode::kTasks
+                   ? "expected R, W, X, LOAD, GDT, LDT, INVLPG, INVPCID, FLUSH or an OS event "
+                     "(FILE, START, PROC_CREATE, THREAD_CREATE, EXEC, VMA_INIT, EXIT, WAIT, MMAP, "
+                     "MUNMAP, MPROTECT, MREMAP, BRK, MSYNC, MADVISE, OPEN, CLOSE, RW, LSEEK, "
+                     "FADVISE, FSYNC, CTXSW)"
+               : word ? "expected R, W, X, LOAD, GDT, LDT, INVLPG, INVPCID or FLUSH"
+                      : "expected R, W or X",
                te);
     }
+    if (mode_ == Mode::kUnknown) mode_ = Mode::kPlain;
+    if (mode_ == Mode::kTasks) r.cpu = current_slot(b);
     r.kind = k == 'R' ? AccessKind::kRead : k == 'W' ? AccessKind::kWrite : AccessKind::kFetch;
     p = skip_blanks(te, e);
     // Optional segment register: "DS:0x40".
@@ -194,6 +304,13 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
     }
     return true;
   }
+
+  Mode mode_ = Mode::kUnknown;
+  TaskSlots slots_;
+  uint32_t task_pid_ = 0, task_tid_ = 0;  // the current task (task traces)
+  int task_slot_ = -1;                    // its slot, -1 until its first record
+  std::vector<OsEvent> events_;           // of the current batch
+  OsEventChecker checker_;
 };
 
 }  // namespace

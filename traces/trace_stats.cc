@@ -106,14 +106,21 @@ struct TraceStatsCollector::Impl {
   }
 
   void add(const TraceRecord& r) {
+    if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent) {
+      ++s.records;
+      ++s.event_records;
+      ++s.by_cpu[r.cpu];
+      return;
+    }
     if (trace_flags::op_of(r.flags) != trace_flags::kOpAccess) {
       ++s.records;  // LOAD, GDT, LDT, INVLPG, INVPCID, FLUSH: no address to count
       ++s.control_records;
       ++s.by_cpu[r.cpu];
       return;
     }
-    if (s.records == s.control_records || r.addr < s.min_addr) s.min_addr = r.addr;
-    if (s.records == s.control_records || r.addr > s.max_addr) s.max_addr = r.addr;
+    const bool first = s.records == s.control_records + s.event_records;
+    if (first || r.addr < s.min_addr) s.min_addr = r.addr;
+    if (first || r.addr > s.max_addr) s.max_addr = r.addr;
     ++s.records;
     ++s.by_kind[static_cast<size_t>(r.kind) % kNumAccessKinds];
     ++s.by_cpu[r.cpu];
@@ -147,6 +154,12 @@ void TraceStatsCollector::add(const TraceRecord* records, size_t n) {
   for (size_t i = 0; i < n; ++i) impl_->add(records[i]);
 }
 
+void TraceStatsCollector::add(const TraceRecord* records, size_t n,
+                              const std::vector<OsEvent>& events) {
+  add(records, n);
+  for (const OsEvent& e : events) ++impl_->s.events_by_kind[e.body.index()];
+}
+
 TraceStats TraceStatsCollector::stats() const {
   TraceStats s = impl_->s;
   s.pages_4k = impl_->last.size();
@@ -158,6 +171,7 @@ TraceStats TraceStatsCollector::stats() const {
 TraceStats compute_trace_stats(TraceReader& reader, uint64_t limit) {
   TraceStatsCollector c;
   std::vector<TraceRecord> batch(4096);
+  std::vector<OsEvent> events;
   uint64_t total = 0;
   for (;;) {
     size_t want = batch.size();
@@ -165,7 +179,9 @@ TraceStats compute_trace_stats(TraceReader& reader, uint64_t limit) {
     if (want == 0) break;
     size_t n = reader.read(batch.data(), want);
     if (n == 0) break;
-    c.add(batch.data(), n);
+    events.clear();
+    reader.take_events(events);
+    c.add(batch.data(), n, events);
     total += n;
   }
   return c.stats();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/common/os_event.h"
 #include "models/common/stats.h"
 #include "models/common/types.h"
 #include "traces/trace_reader.h"
@@ -19,7 +20,9 @@ struct TraceStats {
   uint64_t records = 0;
   std::array<uint64_t, kNumAccessKinds> by_kind{};  // accesses, indexed by AccessKind
   uint64_t control_records = 0;  // LOAD, GDT, LDT, INVLPG, INVPCID, FLUSH (in records, not by kind)
-  std::map<uint16_t, uint64_t> by_cpu;
+  uint64_t event_records = 0;    // OS events (in records, not by kind)
+  std::array<uint64_t, std::variant_size_v<OsEventBody>> events_by_kind{};  // by os_event_name
+  std::map<uint16_t, uint64_t> by_cpu;  // by task slot in a task trace
   uint64_t min_addr = 0, max_addr = 0;  // 0 when empty
   // Distinct pages touched, by the page of each record's first byte.
   uint64_t pages_4k = 0, pages_2m = 0, pages_1g = 0;
@@ -42,6 +45,8 @@ class TraceStatsCollector {
   TraceStatsCollector& operator=(const TraceStatsCollector&) = delete;
 
   void add(const TraceRecord* records, size_t n);
+  // A batch with its events (EVENT records index `events`).
+  void add(const TraceRecord* records, size_t n, const std::vector<OsEvent>& events);
   // The statistics so far.
   [[nodiscard]] TraceStats stats() const;
 

@@ -8,9 +8,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "models/common/os_event.h"
 #include "models/common/types.h"
 #include "traces/byte_stream.h"
+#include "traces/os_event_format.h"
+#include "traces/task_slots.h"
+#include "traces/trace_reader.h"
 
 namespace mmusim {
 
@@ -31,17 +36,44 @@ class TraceWriter {
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
 
-  // Throws InputError for a record the format cannot hold (kind not R/W/X;
-  // text also: flags != 0, cpu > 255, size > 4096).
+  // Records of a trace without OS events. Throws InputError for a record the
+  // format cannot hold (kind not R/W/X, an EVENT record; text also: flags
+  // that are not a segment record, cpu > 255, size > 4096).
   void write(const TraceRecord* records, size_t n);
   void write(const TraceRecord& r) { write(&r, 1); }
+
+  // OS events (traces/README.md, "OS events"). A trace whose first record is
+  // an event is a task trace (binary: version 2); events after a first
+  // record that is not one are refused. Each event is checked as a reader
+  // checks it (OsEventChecker: FILE ids unique and described before use).
+  void write_event(const OsEvent& e);
+  // A record (not an EVENT) of task (pid, tid) of a task trace; its cpu
+  // field is ignored (the writer numbers the task slots itself).
+  void write_task_record(const TraceRecord& r, uint32_t pid, uint32_t tid);
+  // A batch as a reader returns it (TraceReader::read, take_events, tasks):
+  // each EVENT record's addr indexes `events`; in a task trace every other
+  // record's cpu is a slot of `tasks`. Without events or tasks this is
+  // write(records, n).
+  void write(const TraceRecord* records, size_t n, const std::vector<OsEvent>& events,
+             const std::vector<TraceReader::TaskKey>& tasks);
+
   // Flushes, finishes compression, and for an uncompressed binary file
   // patches the header's record count. Idempotent.
   void close();
+  // Records written (EVENT records included).
   [[nodiscard]] uint64_t count() const { return count_; }
+  [[nodiscard]] bool has_tasks() const { return mode_ == Mode::kTasks; }
 
  private:
+  enum class Mode : uint8_t { kUnknown, kPlain, kTasks };
   void flush();
+  void ensure(size_t bytes);
+  [[noreturn]] void refuse(const std::string& why) const;
+  void begin_task_trace();
+  // Binary: the slot of (pid, tid), writing a task declaration first when
+  // the task is new and `declare`.
+  uint16_t slot_for(uint32_t pid, uint32_t tid, bool declare);
+  void put_record(const TraceRecord& r);
 
   std::string path_;
   TraceWriterOptions options_;
@@ -49,7 +81,13 @@ class TraceWriter {
   std::unique_ptr<char[]> buf_;
   size_t used_ = 0;
   uint64_t count_ = 0;
+  uint64_t stored_ = 0;  // binary records stored (task declarations included)
   bool closed_ = false;
+  Mode mode_ = Mode::kUnknown;
+  TaskSlots slots_;
+  uint32_t cur_pid_ = 0, cur_tid_ = 0;  // text: the task of the last record
+  OsEventChecker checker_;
+  std::string scratch_;
   // Binary: the header goes out with the first flush, flagged when a segment
   // record was buffered by then (patched at close for plain files otherwise).
   bool header_written_ = false;

@@ -28,21 +28,31 @@ void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions) {
                "linear regions mapped with large pages: START-END:SIZE[,...] (SIZE 2M, 4M or 1G)");
 }
 
-std::string_view os_model_name(OsModel m) { return m == OsModel::kLinux ? "linux" : "first_touch"; }
+std::string_view os_model_name(OsModel m) {
+  switch (m) {
+    case OsModel::kAuto: return "auto";
+    case OsModel::kFirstTouch: return "first_touch";
+    case OsModel::kLinux: return "linux";
+  }
+  return "?";
+}
 
 void add_keys(ConfigSchema& s, KernelModuleConfig& c) {
   s.add_custom(
       "os.model", "model",
-      "the kernel model: first_touch (a page is mapped on its first touch at "
+      "the kernel model: auto (linux for a trace with OS events, first_touch otherwise), "
+      "first_touch (a page is mapped on its first touch at "
       "os.minor_fault_cost, one address space, no backing store) or linux (processes, VMAs, "
       "page cache, every Linux fault class timed)",
       [&c](const std::string& v) {
-        if (v == "first_touch") {
+        if (v == "auto") {
+          c.model = OsModel::kAuto;
+        } else if (v == "first_touch") {
           c.model = OsModel::kFirstTouch;
         } else if (v == "linux") {
           c.model = OsModel::kLinux;
         } else {
-          throw std::invalid_argument("expected first_touch or linux");
+          throw std::invalid_argument("expected auto, first_touch or linux");
         }
       },
       [&c] { return std::string(os_model_name(c.model)); });

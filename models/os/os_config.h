@@ -40,8 +40,11 @@ struct FirstTouchConfig {
 // The kernel model behind the CPUs' faults (os.model). first_touch maps a
 // page on its first touch at a fixed cost (one address space, no backing
 // store); linux is the kernel model of linux_kernel.h (processes, VMAs, page
-// cache, every fault class).
-enum class OsModel : uint8_t { kFirstTouch, kLinux };
+// cache, every fault class). auto (the default) picks linux for a trace with
+// OS events (tasks) and first_touch for a plain trace, so plain traces keep
+// their results; os.model=linux runs a plain trace as one process whose
+// every address is first-touch anonymous memory.
+enum class OsModel : uint8_t { kAuto, kFirstTouch, kLinux };
 std::string_view os_model_name(OsModel m);
 
 // The Linux model (linux_kernel.h). `mode` and `implicit_anon` are not keys:
@@ -63,7 +66,7 @@ struct LinuxConfig {
 
 // The kernel module's own parameters (whatever the model).
 struct KernelModuleConfig {
-  OsModel model = OsModel::kFirstTouch;  // os.model
+  OsModel model = OsModel::kAuto;  // os.model
   // Cycles the initiator of a TLB shootdown spends (IPIs, waiting for the
   // acks) when another CPU runs the process. 6000 = 2 µs at 3 GHz, the low
   // end of the 2-5 µs measured (os-model.md §2.9).

@@ -31,6 +31,8 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
   add_keys(s, c.os, c.huge_regions);
   add_keys(s, c.kernel);
   add_keys(s, c.sched);
+  add_keys(s, c.linux_os);
+  add_keys(s, c.disk);
   add_keys(s, c.seg, c.seg_keys);
 }
 
@@ -101,6 +103,14 @@ void finalize(SimConfig& c) {
         " paging with walker.maxphyaddr = " + std::to_string(c.walker.maxphyaddr) + " can address");
   }
   finalize_seg(c);
+  // The Linux model: its paging mode is the walker's; without paging nothing
+  // faults and no kernel model runs (os.model has no effect).
+  c.linux_os.mode = c.walker.mode;
+  if (c.kernel.model != OsModel::kFirstTouch && c.walker.mode != PagingMode::kOff) {
+    validate_linux_config(c.linux_os);
+  }
+  c.disk.core_clock_mhz = c.sim.core_clock_mhz;
+  c.disk.validate();
 }
 
 }  // namespace mmusim

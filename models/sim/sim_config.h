@@ -9,6 +9,7 @@
 
 #include "models/common/config_schema.h"
 #include "models/cpu/cpu_config.h"
+#include "models/disk/disk_config.h"
 #include "models/dram/dram_config.h"
 #include "models/os/os_config.h"
 #include "models/os/scheduler.h"
@@ -43,6 +44,8 @@ struct SimConfig {
   FirstTouchConfig os;
   KernelModuleConfig kernel;  // os.model, os.shootdown_cost
   SchedConfig sched;          // os.sched.* (traces with tasks)
+  LinuxConfig linux_os;       // os.linux.* (os.model = linux)
+  DiskConfig disk;            // disk.*
   std::string huge_regions;   // os.huge_regions text
   // [seg]: the seg core's keys. seg.mode "auto" (the default) resolves in
   // finalize(): long for 4level/5level paging, flat otherwise; seg.cpl and

@@ -17,9 +17,12 @@
 #include "models/common/error.h"
 #include "models/common/sc_sync.h"
 #include "models/cpu/cpu_module.h"
+#include "models/disk/disk_config.h"
 #include "models/dram/dram_module.h"
+#include "models/os/file_cache.h"
 #include "models/os/first_touch.h"
 #include "models/os/kernel_module.h"
+#include "models/os/linux_kernel.h"
 #include "models/sim/task_feeder.h"
 
 namespace mmusim {
@@ -208,7 +211,8 @@ class Top : public sc_core::sc_module {
             std::to_string(setup_records) + " descriptor record(s) at the start of the trace)");
       }
       CpuModule& cpu = *cpus.back();
-      cpu.core().set_root(kernel_core.root(cpu.core().context().pid));
+      // With tasks the CPUs start idle: dispatch loads each task's CR3.
+      if (tasks == nullptr) cpu.core().set_root(kernel_core.root(cpu.core().context().pid));
       if (cfg.sim.cpus == 1) cpu.core().set_record_base(setup_records);
       cpu.walker.mem.bind(dram.socket);
       cpu.mem.bind(dram.socket);
@@ -238,7 +242,13 @@ struct Simulation::Impl {
   ClockPeriod clk;
   PhysMem mem;
   SyncHorizon horizon;
-  std::unique_ptr<FirstTouchMapper> os;
+  // The kernel core: first_touch, or linux with its frames, page cache and disk.
+  std::unique_ptr<FirstTouchMapper> first_touch;
+  std::unique_ptr<PageFrameAllocator> frames;
+  std::unique_ptr<DiskModel> disk;
+  std::unique_ptr<FileCache> cache;
+  std::unique_ptr<LinuxKernel> linux_os;
+  Kernel* os = nullptr;
   std::unique_ptr<TraceFeeder> feeder;
   std::unique_ptr<TaskFeeder> tasks;  // a trace with tasks
   NoRecords no_records;
@@ -254,7 +264,6 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
   m.cfg = cfg;
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   m.clk = ClockPeriod::of_mhz(cfg.sim.core_clock_mhz);
-  m.os = std::make_unique<FirstTouchMapper>(m.cfg.os, m.mem);
   // The first read tells whether the trace has tasks (it begins with an OS
   // event): then a task feeder and the scheduler place tasks on the CPUs.
   std::vector<TraceRecord> first(4096);
@@ -264,6 +273,23 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
     m.tasks = std::make_unique<TaskFeeder>(std::move(trace), first.data(), first.size(), lim);
   } else {
     m.feeder = std::make_unique<TraceFeeder>(std::move(trace), cfg.sim.cpus, lim, std::move(first));
+  }
+  // The kernel core. Under linux a trace without tasks runs as one process
+  // whose every address is first-touch anonymous memory (implicit_anon).
+  const OsModel model = m.cfg.kernel.model;
+  if ((model == OsModel::kLinux || (model == OsModel::kAuto && m.tasks)) &&
+      m.cfg.walker.mode != PagingMode::kOff) {
+    m.cfg.linux_os.implicit_anon = !m.tasks;
+    const FirstTouchConfig& fc = m.cfg.os;
+    m.frames =
+        std::make_unique<PageFrameAllocator>(fc.phys_bytes, fc.reserved_low, fc.seed, fc.placement);
+    m.disk = make_disk_model(m.cfg.disk);
+    m.cache = std::make_unique<FileCache>(m.cfg.linux_os.file_cache, *m.frames, m.mem, *m.disk);
+    m.linux_os = std::make_unique<LinuxKernel>(m.cfg.linux_os, m.mem, *m.frames, *m.cache);
+    m.os = m.linux_os.get();
+  } else {
+    m.first_touch = std::make_unique<FirstTouchMapper>(m.cfg.os, m.mem);
+    m.os = m.first_touch.get();
   }
   // Descriptor tables: the mode's default GDT, overwritten by the GDT/LDT
   // records that open the trace (setup, untimed: the OS built the tables
@@ -347,6 +373,22 @@ void Simulation::visit(StatVisitor& v) const {
               m.tasks->left_over());
   }
   top.kernel.core().visit_vmstat(v);
+  if (m.linux_os) {
+    PrefixedVisitor k(v, "top.kernel.");
+    m.cache->visit(k);
+    PrefixedVisitor d(v, "top.");
+    m.disk->visit(d);
+    for (uint32_t pid : m.linux_os->pids()) {
+      const ProcessStats ps = m.linux_os->process_stats(pid);
+      const std::string p = "top.kernel.process." + std::to_string(pid) + ".";
+      v.counter(p + "minflt", "faults", "minor faults of the process (getrusage ru_minflt)",
+                ps.min_flt);
+      v.counter(p + "majflt", "faults", "major faults of the process (getrusage ru_majflt)",
+                ps.maj_flt);
+      v.counter(p + "rss_peak", "pages", "the highest resident set (VmHWM), 4 KiB pages",
+                ps.rss_peak);
+    }
+  }
   for (const auto& c : top.cpus) c->visit(v);
   top.dram.visit(v, "top.");
   top.kernel.visit(v, "top.");

@@ -74,6 +74,9 @@ TEST(LinuxConfig, OsModelAcceptsLinux) {
   EXPECT_EQ(k.model, OsModel::kLinux);
   EXPECT_EQ(s.find("os.model")->get(), "linux");
   EXPECT_THROW(apply(s, {{"os.model", "windows"}}), InputError);
+  EXPECT_EQ(KernelModuleConfig{}.model, OsModel::kAuto);
+  apply(s, {{"os.model", "auto"}});
+  EXPECT_EQ(s.find("os.model")->get(), "auto");
 }
 
 }  // namespace

@@ -344,6 +344,57 @@ TEST(Cli, FaultLogHasOneLinePerFault) {
                        ".tmp: cannot write: No such file or directory\n");
 }
 
+// ------------------------------------------------------------ kernel model --
+
+uint64_t stat_value(const std::string& json, const std::string& name) {
+  const std::regex re("\"name\": \"" + name + "\"[^}]*\"value\": ([0-9]+)");
+  std::smatch m;
+  if (!std::regex_search(json, m, re)) {
+    ADD_FAILURE() << "no statistic " << name;
+    return 0;
+  }
+  return std::stoull(m[1]);
+}
+
+// The committed capture of traces/programs/fork_cow_file against the native
+// fault counts recorded with it (traces/fork_cow_file.counts): the model's
+// vmstat.pgfault (every fault, major ones included: its page cache starts
+// cold) is within 10 % of the kernel's minflt + majflt (its cache was warm).
+// The per-process counters add up to the vmstat ones.
+TEST(Cli, SampleProgramFaultsAgreeWithTheRecordedNativeCounts) {
+  TempDir d;
+  const std::string root = MMUSIM_ROOT;
+  ProcessResult r =
+      mmusim({"--trace", root + "/traces/fork_cow_file.bin.zst", "--out", d.file("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string counts = read_file(root + "/traces/fork_cow_file.counts");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(counts, m, std::regex("\nminflt=([0-9]+)\nmajflt=([0-9]+)")));
+  const uint64_t native = std::stoull(m[1]) + std::stoull(m[2]);
+  const std::string json = read_file(d.file("out/stats.json"));
+  const uint64_t model = stat_value(json, "vmstat.pgfault");
+  const uint64_t diff = model > native ? model - native : native - model;
+  EXPECT_LE(diff * 100, native * 10) << "model " << model << ", native " << native;
+  // Two processes (parent and the forked child), both ran to their exit.
+  const std::regex proc("\"name\": \"top\\.kernel\\.process\\.([0-9]+)\\.minflt\"");
+  uint64_t minflt = 0, majflt = 0, n = 0;
+  for (auto it = std::sregex_iterator(json.begin(), json.end(), proc); it != std::sregex_iterator();
+       ++it, ++n) {
+    const std::string pid = (*it)[1];
+    minflt += stat_value(json, "top\\.kernel\\.process\\." + pid + "\\.minflt");
+    majflt += stat_value(json, "top\\.kernel\\.process\\." + pid + "\\.majflt");
+  }
+  EXPECT_EQ(n, 2U);
+  EXPECT_EQ(minflt + majflt, model);
+  EXPECT_EQ(majflt, stat_value(json, "vmstat.pgmajfault"));
+  EXPECT_EQ(stat_value(json, "top.kernel.sched.exits"), 2U);
+  EXPECT_EQ(stat_value(json, "top.kernel.sched.blocked_at_end"), 0U);
+  EXPECT_EQ(stat_value(json, "sim.tasks.records_left"), 0U);
+  // The child's writes to the parent's private pages copied them.
+  EXPECT_GT(stat_value(json, "top.kernel.fault_class.cow_copy.count"), 0U);
+  EXPECT_GT(stat_value(json, "top.kernel.fault_class.cow_reuse.count"), 0U);
+}
+
 // ---------------------------------------------------------------- results --
 
 TEST(Cli, ResultsAndConfigRerun) {

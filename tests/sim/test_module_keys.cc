@@ -26,7 +26,7 @@ void expect_family(const ConfigSchema& s, const std::string& prefix) {
 
 TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   SimConfig c;
-  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, sched, seg;
+  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, sched, linux_os, disk, seg;
   add_keys(sim, c.sim);
   add_keys(cpu, c.cpu);
   add_keys(cpu_control, c.cpu_control);
@@ -36,6 +36,8 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   add_keys(os, c.os, c.huge_regions);
   add_keys(kernel, c.kernel);
   add_keys(sched, c.sched);
+  add_keys(linux_os, c.linux_os);
+  add_keys(disk, c.disk);
   add_keys(seg, c.seg, c.seg_keys);
   expect_family(sim, "sim.");
   expect_family(cpu, "cpu.");
@@ -46,11 +48,13 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   expect_family(os, "os.");
   expect_family(kernel, "os.");
   expect_family(sched, "os.sched.");
+  expect_family(linux_os, "os.linux.");
+  expect_family(disk, "disk.");
   expect_family(seg, "seg.");
   // build_schema() composes them, in this order (the order of --help).
   std::vector<std::string> all;
-  for (const ConfigSchema* s :
-       {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel, &sched, &seg}) {
+  for (const ConfigSchema* s : {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel,
+                                &sched, &linux_os, &disk, &seg}) {
     for (const auto& n : names(*s)) all.push_back(n);
   }
   SimConfig c2;

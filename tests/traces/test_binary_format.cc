@@ -21,6 +21,9 @@ std::vector<TraceRecord> sample_records(size_t n) {
     TraceRecord r = rec(static_cast<AccessKind>(i % 3), i * 0x100000001B3ULL,
                         static_cast<uint32_t>(i * 13), static_cast<uint16_t>(i * 31));
     r.flags = static_cast<uint8_t>(i);
+    // Op 7 is an EVENT record, which needs its event (version 2): not a
+    // plain record a version-1 file carries.
+    if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent) r.flags ^= 0x08;
     v.push_back(r);
   }
   return v;
@@ -127,9 +130,16 @@ TEST_F(TraceBinaryErrors, TruncatedHeader) {
 
 TEST_F(TraceBinaryErrors, UnknownVersion) {
   std::string b = good_;
-  put16(b, 8, 2);
+  put16(b, 8, 3);
   EXPECT_EQ(error_for(b),
-            "FILE:byte offset 8: unsupported version 2 (this reader knows version 1)");
+            "FILE:byte offset 8: unsupported version 3 (this reader knows versions 1 and 2)");
+  // Version 2 is the task-trace format: it needs its flag, and version 1
+  // does not know that flag.
+  put16(b, 8, 2);
+  EXPECT_EQ(error_for(b), "FILE:byte offset 12: version 2 header without the tasks flag (2)");
+  put16(b, 8, 1);
+  put32(b, 12, 2);
+  EXPECT_EQ(error_for(b), "FILE:byte offset 12: unknown header flags 2");
 }
 
 TEST_F(TraceBinaryErrors, WrongRecordSize) {

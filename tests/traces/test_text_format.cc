@@ -110,7 +110,9 @@ TEST(TraceText, FormatsRecordsMinimally) {
 TEST(TraceText, ErrorMessagesNameFileLineAndColumn) {
   EXPECT_EQ(parse_error("R 1\nQ 12\n"), "t.txt:line 2: expected R, W or X at column 1, got 'Q'");
   EXPECT_EQ(parse_error("  r 12\n"), "t.txt:line 1: expected R, W or X at column 3, got 'r'");
-  EXPECT_EQ(parse_error("RW 12\n"), "t.txt:line 1: expected R, W or X at column 1, got 'RW'");
+  EXPECT_EQ(parse_error("RX 12\n"), "t.txt:line 1: expected R, W or X at column 1, got 'RX'");
+  // RW is the keyword of an OS event (read/write calls): an event needs keys.
+  EXPECT_EQ(parse_error("RW 12\n"), "t.txt:line 1: expected key=value at column 4, got '12'");
   EXPECT_EQ(parse_error("R0x10\n"), "t.txt:line 1: expected R, W or X at column 1, got 'R0x10'");
   EXPECT_EQ(parse_error("\x01 1\n"), "t.txt:line 1: expected R, W or X at column 1, got '\\x01'");
   EXPECT_EQ(parse_error("R\n"),
