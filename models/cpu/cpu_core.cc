@@ -252,6 +252,7 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
                         assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss));
     }
     const FaultOutcome o = deliver(a, k, w, can_block_ && !want_phys_);
+    if (block >= 0) explain_.append_to(static_cast<size_t>(block), explain::kernel(o));
     if (o.action == FaultOutcome::Action::kBlock) {  // the task sleeps: replayed later
       blocked_ = true;
       ag_.complete(o.resume);

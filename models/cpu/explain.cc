@@ -136,6 +136,34 @@ std::string walk(const TlbHierarchy& tlb, const PagingModeInfo& m, LinearAddr a,
   return s;
 }
 
+std::string kernel(const FaultOutcome& o) {
+  using A = FaultOutcome::Action;
+  if (o.action == A::kBlock) {
+    return "  kernel: the task sleeps until the page's I/O completes; the access replays when it "
+           "runs again\n";
+  }
+  std::string s = "  kernel: " + std::string(fault_class_name(o.cls)) + ", " +
+                  std::to_string(o.timing.total()) + " cycles (";
+  bool first = true;
+  for (size_t p = 0; p < FaultTiming::kNumParts; ++p) {
+    if (o.timing.part[p] == 0) continue;
+    if (!first) s += " + ";
+    first = false;
+    s += std::string(FaultTiming::name(static_cast<FaultTiming::Part>(p))) + " " +
+         std::to_string(o.timing.part[p]);
+  }
+  s += ")";
+  switch (o.action) {
+    case A::kRetry: s += ", resume@" + std::to_string(o.resume.count()) + ": replay\n"; break;
+    case A::kSkip:
+      s += ", resume@" + std::to_string(o.resume.count()) + ": access dropped\n";
+      break;
+    case A::kKill: s += ": the task is killed\n"; break;
+    default: s += "\n"; break;
+  }
+  return s;
+}
+
 std::string sel_hex(Selector s) {
   char b[8];
   std::snprintf(b, sizeof b, "0x%04x", s.value());

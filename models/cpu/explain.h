@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/arch/descriptor.h"
+#include "models/common/fault.h"
 #include "models/common/types.h"
 #include "models/seg/segmentation.h"
 #include "models/tlb/tlb_hierarchy.h"
@@ -52,6 +53,9 @@ std::string hit(const TlbHierarchy& tlb, AccessKind k, LinearAddr a, const TlbLo
                 Cycles seg);
 std::string paging_off(LinearAddr a, Cycles seg);
 std::string merged(Cycle walk_done, PhysAddr phys, Cycles translation);
+// The kernel's answer to a fault: its class, the parts of its handling that
+// took time (in the order they are listed in FaultTiming), and what follows.
+std::string kernel(const FaultOutcome& o);
 // Why a walk was made: a TLB miss, a re-walk of a TLB entry that does not
 // allow the access (permission or D bit), or a merged write's D-bit re-walk
 // after the walk it merged into (the merge line says so already).

@@ -393,6 +393,16 @@ TEST(Cli, SampleProgramFaultsAgreeWithTheRecordedNativeCounts) {
   // The child's writes to the parent's private pages copied them.
   EXPECT_GT(stat_value(json, "top.kernel.fault_class.cow_copy.count"), 0U);
   EXPECT_GT(stat_value(json, "top.kernel.fault_class.cow_reuse.count"), 0U);
+  // --explain: the first fetch's file page is not cached: the task sleeps on
+  // the I/O and the access replays when the I/O completed.
+  r = mmusim({"--trace", root + "/traces/fork_cow_file.bin.zst", "--out", d.file("out2"),
+              "--explain", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  fault: not_present at PML4, raised@3135 -> page-fault handler\n"
+                       "  kernel: the task sleeps until the page's I/O completes; the access "
+                       "replays when it runs again\n#2 cpu0 X 0x401ab70 issue@401986\n"),
+            std::string::npos)
+      << r.out;
 }
 
 // ---------------------------------------------------------------- results --
@@ -547,6 +557,16 @@ TEST(Cli, ExplainPrintsTheFirstTranslations) {
             0U)
       << blocks[0];
   EXPECT_NE(blocks[0].find("  fault: not_present at PML4"), std::string::npos) << blocks[0];
+  // The kernel's answer: first touch at os.minor_fault_cost (1000), all of it
+  // allocation, and the replay starts at the resume cycle.
+  std::smatch km;
+  ASSERT_TRUE(std::regex_search(
+      blocks[0], km,
+      std::regex("\n  kernel: first_touch, 1000 cycles \\(alloc 1000\\), resume@([0-9]+): "
+                 "replay\n")))
+      << blocks[0];
+  EXPECT_EQ(blocks[1].rfind("#1 cpu0 R 0x10000000 issue@" + km[1].str() + "\n", 0), 0U)
+      << blocks[1];
   EXPECT_EQ(blocks[1].rfind("#1 cpu0 R 0x10000000 issue@", 0), 0U) << blocks[1];
   for (const char* lvl : {"read PML4[0]", "read PDPT[0]", "read PD[128]", "read PT[0]"}) {
     EXPECT_NE(blocks[1].find(lvl), std::string::npos) << lvl << "\n" << blocks[1];
