@@ -29,7 +29,7 @@ struct TaskDispatch {
     kRun,    // run `task` from `at` until `slice_end`
     kIdle,   // nothing runnable now: look for new tasks in the trace, then ask again
     kEnd,    // no task will ever run again
-    kEnded,  // `task` ended as its sleeping fault completed (killed): drop its records
+    kEnded,  // `task` ended as its sleeping fault or call completed: drop its records
   };
   Kind kind = Kind::kEnd;
   TaskId task;

@@ -235,11 +235,16 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       Services s(*this, caller);
       TaskCall c{*t, cpu, start};
       KernelStep st = core_.resume_event(held.event, c, held.key, start, s);
-      const TaskEventResult r = finish_event(held.event, *t, cpu, start, st, s, caller);
-      if (r.next != TaskEventResult::Next::kContinue) {
+      const TaskEventResult r = finish_event(held.event, *t, start, st);
+      if (r.next == TaskEventResult::Next::kEnded) {
+        d.kind = TaskDispatch::Kind::kEnded;  // the CPU drops its records
+        d.task = *t;
+        return d;
+      }
+      if (r.next == TaskEventResult::Next::kBlocked) {
         prev_running = false;
         at = start;
-        continue;  // it sleeps again, or ended
+        continue;  // it sleeps again
       }
       start = max(start, r.outcome.resume);
       if (r.outcome.flush.kind != FaultOutcome::LocalFlush::Kind::kNone) d.flush = r.outcome.flush;
@@ -256,28 +261,23 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
   }
 }
 
-TaskEventResult KernelModule::finish_event(const OsEvent& e, TaskId t, uint32_t cpu, Cycle at,
-                                           KernelStep st, Services& s, AgentSync& caller) {
-  TaskCall c{t, cpu, at};
-  for (;;) {
-    if (st.kind == KernelStep::Kind::kDone) break;
+TaskEventResult KernelModule::finish_event(const OsEvent& e, TaskId t, Cycle at,
+                                           const KernelStep& st) {
+  if (st.kind != KernelStep::Kind::kDone) {
+    // The task sleeps: on a key (wait4, vfork: released by the child) or
+    // until an I/O inside the call completes (read, fsync, msync); the CPU
+    // runs others, and the call goes on when the task runs again.
     if (st.kind == KernelStep::Kind::kWaitPage) {
-      // The task sleeps; it resumes this call when it runs again.
       sched_->block(t, st.key);
-      pending_[t] = Pending{e, st.key};
-      changed();
-      TaskEventResult r;
-      r.next = TaskEventResult::Next::kBlocked;
-      return r;
+    } else {
+      ++stats_.io_waits;
+      sched_->block_until(t, st.until);
     }
-    // I/O inside a system call: the CPU waits with the task (see README).
-    const Cycle from = caller.clock().now();
-    ++stats_.io_waits;
-    caller.wait_until(st.until);
-    const Cycle now = caller.clock().now();
-    stats_.wait_cycles += (now - from).count();
-    now_ = now;
-    st = core_.resume_event(e, c, st.key, now, s);
+    pending_[t] = Pending{e, st.key};
+    changed();
+    TaskEventResult r;
+    r.next = TaskEventResult::Next::kBlocked;
+    return r;
   }
   TaskEventResult r;
   r.outcome = st.outcome;
@@ -324,7 +324,7 @@ TaskEventResult KernelModule::os_event(const OsEvent& e, TaskId t, uint32_t cpu,
   }
   Services s(*this, caller);
   KernelStep st = core_.event(e, TaskCall{t, cpu, at}, s);
-  return finish_event(e, t, cpu, at, st, s, caller);
+  return finish_event(e, t, at, st);
 }
 
 bool KernelModule::slice_end(uint32_t /*cpu*/, TaskId t, Cycle at, Cycle& next_end,

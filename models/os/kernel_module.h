@@ -105,8 +105,7 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   };
   FaultOutcome sleep_in_fault(const FaultInfo& f, const KernelStep& st);
   void complete_fault(const FaultInfo& f, const FaultOutcome& o);
-  TaskEventResult finish_event(const OsEvent& e, TaskId t, uint32_t cpu, Cycle at, KernelStep st,
-                               Services& s, AgentSync& caller);
+  TaskEventResult finish_event(const OsEvent& e, TaskId t, Cycle at, const KernelStep& st);
 
   Kernel& core_;
   KernelModuleConfig cfg_;

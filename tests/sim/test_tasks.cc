@@ -110,6 +110,14 @@ class ProcKernel : public FirstTouchMapper {
     o.timing.add(FaultTiming::kDevice, now - f.raised);
     return KernelStep::done(o);
   }
+  KernelStep resume_event(const OsEvent& e, const TaskCall& c, uint64_t key, Cycle now,
+                          KernelServices& s) override {
+    if (key != kIoKey + 1) return FirstTouchMapper::resume_event(e, c, key, now, s);
+    log.push_back(std::to_string(c.task.pid) + " read done");
+    FaultOutcome o;
+    o.resume = now + Cycles(kCallCost);
+    return KernelStep::done(o);
+  }
   KernelStep event(const OsEvent& e, const TaskCall& c, KernelServices& s) override {
     const std::string who = std::to_string(c.task.pid) + " ";
     FaultOutcome o;
@@ -129,6 +137,9 @@ class ProcKernel : public FirstTouchMapper {
         return KernelStep::wait_page(1000 + child);
       }
       log.push_back(who + "wait returns");
+    } else if (std::holds_alternative<RwEvent>(e.body)) {
+      log.push_back(who + "read io");
+      return KernelStep::wait_io(kIoKey + 1, c.at + Cycles(kIo));
     } else {
       log.push_back(who + std::string(os_event_name(e)));
     }
@@ -364,6 +375,31 @@ TEST(Tasks, RecordedSwitchesPinTheSchedule) {
   EXPECT_EQ(s.sched().switches, 4U);     // -> A, -> B, -> A, -> B
   EXPECT_EQ(s.sched().preemptions, 2U);  // the two recorded switches, no slice end
   EXPECT_EQ(s.cpus[0]->core().stats().records, 40150U);
+}
+
+}  // namespace
+}  // namespace mmusim
+
+namespace mmusim {
+namespace {
+
+// A read() that waits for its I/O puts the task to sleep like a major fault:
+// the other task runs meanwhile, and the call completes when the reader runs
+// again (its records after the call were given back and replay).
+TEST(Tasks, ReadWaitingForIoSleepsAndTheCpuRunsAnotherTask) {
+  System s(1, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.event(kA, RwEvent{});
+  s.rec.access(kA, 0x10000000, 10);
+  s.rec.access(kB, 0x20000000, 1000);
+  s.run();
+  EXPECT_EQ(s.os.log, (std::vector<std::string>{"10 START", "10 read io", "20 START", "20 exit",
+                                                "10 read done", "10 exit"}));
+  EXPECT_EQ(s.sched().io_blocks, 1U);
+  EXPECT_EQ(s.sched().switches, 3U);
+  EXPECT_EQ(s.cpus[0]->core().stats().records, 1010U);
+  EXPECT_EQ(s.kernel.stats().io_waits, 1U);
 }
 
 }  // namespace
