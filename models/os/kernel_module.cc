@@ -17,16 +17,21 @@ class KernelModule::Services : public KernelServices {
     return m_.request_.access(m_.mem, caller_, line, is_write, at);
   }
   Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
+    // The address space's generation moves on: CPUs not running it flush its
+    // PCID when they switch to it again; the initiator (its local flush) and
+    // the CPUs that take the IPI are up to date (Linux's tlb_gen).
+    const uint64_t gen = ++m_.gen_[pid];
+    if (m_.sched_) m_.sched_->refresh_pcid(self, pid, gen);
     bool any = false;
     for (int i = 0; i < m_.cpus.size(); ++i) {
       if (static_cast<uint32_t>(i) == self || m_.cpus[i]->running_pid() != pid) continue;
       Shootdown t = s;  // under the target CPU's PCID for the process
       t.pcid = m_.cpus[i]->running_pcid();
       m_.cpus[i]->post_shootdown(t);
+      if (m_.sched_) m_.sched_->refresh_pcid(static_cast<uint32_t>(i), pid, gen);
       ++m_.stats_.shootdowns;
       any = true;
     }
-    ++m_.gen_[pid];  // CPUs not running it now flush its PCID when they switch to it
     return any ? s.at + m_.cfg_.shootdown_cost : s.at;
   }
   void release(uint64_t key) override {

@@ -183,6 +183,13 @@ Scheduler::PcidChoice Scheduler::choose_pcid(uint32_t cpu, uint32_t pid, uint64_
   return {Asid(static_cast<uint16_t>(i + 1)), true};
 }
 
+void Scheduler::refresh_pcid(uint32_t cpu, uint32_t pid, uint64_t gen) {
+  if (cpu >= slots_.size()) return;
+  for (Slot& s : slots_[cpu]) {
+    if (s.used && s.pid == pid && s.gen < gen) s.gen = gen;
+  }
+}
+
 void Scheduler::finish() {
   stats_.blocked_at_end = 0;
   for (const auto& [id, t] : tasks_) {

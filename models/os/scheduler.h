@@ -98,6 +98,9 @@ class Scheduler {
     bool flush = false;
   };
   PcidChoice choose_pcid(uint32_t cpu, uint32_t pid, uint64_t gen);
+  // `cpu` flushed what address space `pid` changed up to generation `gen`
+  // (the initiator's local flush, or a shootdown it received).
+  void refresh_pcid(uint32_t cpu, uint32_t pid, uint64_t gen);
 
   void add_idle(uint64_t cycles) { stats_.idle_cycles += cycles; }
   void count_switch() { ++stats_.switches; }
