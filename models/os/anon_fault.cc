@@ -31,14 +31,7 @@ KernelStep LinuxKernel::anon_fault(FaultState& st, Process& p, const Vma& v, boo
   // A write: a new zeroed frame, mapped writable, dirty and young.
   auto pfn = alloc_frame(st.clk, s, true);
   if (!pfn) return stop(st, "physical memory exhausted: no frame for an anonymous page");
-  PageFrame& m = frames_.meta(*pfn);
-  m.set(FrameFlag::kAnon);
-  m.set(FrameFlag::kSwapBacked);
-  m.owner = mm.id();
-  m.index = page / kPageBytes;
-  m.mapcount = 1;
-  ++stats_.nr_anon_pages;
-  st.clk.add(FaultTiming::kPteInstall, cfg_.cost.anon_setup);
+  new_anon_page(st.clk, *pfn, mm, page, cfg_.cost.anon_setup);
   const MapResult r =
       mm.table().map(LinearAddr(page), *pfn, PageSize::k4K, pte_flags(v, true, true), &log);
   charge_pt(st.clk, log, s);
@@ -126,14 +119,7 @@ KernelStep LinuxKernel::wp_fault(FaultState& st, Process& p, const Vma& v, const
   auto pfn = alloc_frame(st.clk, s, from_zero);
   if (!pfn) return stop(st, "physical memory exhausted: no frame for a COW copy");
   if (!from_zero) st.clk.until(FaultTiming::kZeroCopy, s.copy_page(old, *pfn, st.clk.t));
-  PageFrame& nm = frames_.meta(*pfn);
-  nm.set(FrameFlag::kAnon);
-  nm.set(FrameFlag::kSwapBacked);
-  nm.owner = mm.id();
-  nm.index = page / kPageBytes;
-  nm.mapcount = 1;
-  ++stats_.nr_anon_pages;
-  st.clk.add(FaultTiming::kPteInstall, cfg_.cost.cow_setup);
+  new_anon_page(st.clk, *pfn, mm, page, cfg_.cost.cow_setup);
   mm.table().unmap(LinearAddr(page), &log);
   // ptep_clear_flush(): the faulting CPU's entry, and the other CPUs' that run
   // this address space.

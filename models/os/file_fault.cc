@@ -69,14 +69,7 @@ KernelStep LinuxKernel::file_fault(FaultState& st, Process& p, const Vma& v, Ker
     auto pfn = alloc_frame(st.clk, s, false);
     if (!pfn) return stop(st, "physical memory exhausted: no frame for a COW copy");
     st.clk.until(FaultTiming::kZeroCopy, s.copy_page(r.page.frame, *pfn, st.clk.t));
-    PageFrame& nm = frames_.meta(*pfn);
-    nm.set(FrameFlag::kAnon);
-    nm.set(FrameFlag::kSwapBacked);
-    nm.owner = mm.id();
-    nm.index = page / kPageBytes;
-    nm.mapcount = 1;
-    ++stats_.nr_anon_pages;
-    st.clk.add(FaultTiming::kPteInstall, cfg_.cost.cow_setup);
+    new_anon_page(st.clk, *pfn, mm, page, cfg_.cost.cow_setup);
     mr = mm.table().map(LinearAddr(page), *pfn, PageSize::k4K, pte_flags(v, true, true), &log);
     if (mr == MapResult::kOk) {
       mm.rss.add_anon(1);

@@ -215,11 +215,10 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
         continue;
       }
       complete_fault(held.info, st.outcome);
-      if (st.outcome.action == FaultOutcome::Action::kKill ||
-          st.outcome.action == FaultOutcome::Action::kStop) {
-        if (st.outcome.action == FaultOutcome::Action::kStop) {
-          throw std::runtime_error(st.outcome.message);
-        }
+      if (st.outcome.action == FaultOutcome::Action::kStop) {
+        throw std::runtime_error(st.outcome.message);
+      }
+      if (st.outcome.action == FaultOutcome::Action::kKill) {
         d.kind = TaskDispatch::Kind::kEnded;  // killed: the CPU drops its records
         d.task = *t;
         return d;

@@ -57,6 +57,13 @@ KernelStep LinuxKernel::ev_close(const OsEvent& e, const CloseEvent& b, Clock& c
   return KernelStep::done(FaultOutcome{});
 }
 
+OpenFile* LinuxKernel::open_file(const Process& p, int32_t fd) {
+  auto it = p.fds.find(fd);
+  if (it != p.fds.end()) return it->second.get();
+  ++stats_.untracked_fd;  // stdin/out/err, pipes, sockets: calls the model does not follow
+  return nullptr;
+}
+
 KernelStep LinuxKernel::ev_lseek(const OsEvent& e, const LseekEvent& b, Clock& clk) {
   Process& p = procs_.at(e.pid);
   clk.add(FaultTiming::kVmaLookup, cfg_.cost.lseek);
@@ -64,24 +71,18 @@ KernelStep LinuxKernel::ev_lseek(const OsEvent& e, const LseekEvent& b, Clock& c
     ++stats_.recorded_failures;
     return KernelStep::done(FaultOutcome{});
   }
-  auto it = p.fds.find(b.fd);
-  if (it == p.fds.end()) {
-    ++stats_.untracked_fd;
-    return KernelStep::done(FaultOutcome{});
-  }
-  it->second->pos = static_cast<uint64_t>(b.ret);  // the recorded position
+  OpenFile* f = open_file(p, b.fd);
+  if (f == nullptr) return KernelStep::done(FaultOutcome{});
+  f->pos = static_cast<uint64_t>(b.ret);  // the recorded position
   return KernelStep::done(FaultOutcome{});
 }
 
 KernelStep LinuxKernel::ev_fadvise(const OsEvent& e, const FadviseEvent& b, Clock& clk) {
   Process& p = procs_.at(e.pid);
   clk.add(FaultTiming::kVmaLookup, cfg_.cost.fadvise);
-  auto it = p.fds.find(b.fd);
-  if (it == p.fds.end()) {
-    ++stats_.untracked_fd;
-    return KernelStep::done(FaultOutcome{});
-  }
-  cache_.fadvise(*it->second, b, clk.t);  // readahead is not waited for
+  OpenFile* f = open_file(p, b.fd);
+  if (f == nullptr) return KernelStep::done(FaultOutcome{});
+  cache_.fadvise(*f, b, clk.t);  // readahead is not waited for
   return KernelStep::done(FaultOutcome{});
 }
 
@@ -93,12 +94,9 @@ KernelStep LinuxKernel::ev_fsync(const OsEvent& e, const FsyncEvent& b, const Ta
     ++stats_.recorded_failures;
     return KernelStep::done(FaultOutcome{});
   }
-  auto it = p.fds.find(b.fd);
-  if (it == p.fds.end()) {
-    ++stats_.untracked_fd;
-    return KernelStep::done(FaultOutcome{});
-  }
-  const uint32_t id = it->second->file_id;
+  const OpenFile* f = open_file(p, b.fd);
+  if (f == nullptr) return KernelStep::done(FaultOutcome{});
+  const uint32_t id = f->file_id;
   const uint64_t size = cache_.file_size(id);
   if (size == 0) return KernelStep::done(FaultOutcome{});
   const Cycle done = writeback(id, 0, (size - 1) / kPageBytes, c, clk, s, fl);

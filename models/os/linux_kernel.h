@@ -262,7 +262,13 @@ class LinuxKernel : public Kernel {
   void drop_page(AddressSpace& mm, const Vma& v, Pfn pfn, uint64_t e);
   // Frees a frame the kernel core allocated (anon, shmem).
   void free_frame(Pfn pfn);
+  // The open file behind descriptor `fd` of `p`; null (counted as
+  // untracked_fd) for a descriptor no OPEN made.
+  OpenFile* open_file(const Process& p, int32_t fd);
   std::optional<Pfn> alloc_frame(Clock& clk, KernelServices& s, bool zero);
+  // Makes `pfn` a private anonymous page of `mm` at linear `page`, mapped once
+  // (page_add_new_anon_rmap), and counts it; `setup` cycles of PTE install.
+  void new_anon_page(Clock& clk, Pfn pfn, const AddressSpace& mm, uint64_t page, Cycles setup);
   void map_file_page(AddressSpace& mm, const CachedPage& page);  // refcount + counters
   // TLB: local flush of [start, end) into `fl` and a shootdown of every
   // other CPU running a process that uses `mm`.

@@ -108,6 +108,18 @@ std::optional<Pfn> LinuxKernel::alloc_frame(Clock& clk, KernelServices& s, bool 
   return pfn;
 }
 
+void LinuxKernel::new_anon_page(Clock& clk, Pfn pfn, const AddressSpace& mm, uint64_t page,
+                                Cycles setup) {
+  PageFrame& m = frames_.meta(pfn);
+  m.set(FrameFlag::kAnon);
+  m.set(FrameFlag::kSwapBacked);
+  m.owner = mm.id();
+  m.index = page / kPageBytes;
+  m.mapcount = 1;
+  ++stats_.nr_anon_pages;
+  clk.add(FaultTiming::kPteInstall, setup);
+}
+
 void LinuxKernel::map_file_page(AddressSpace& mm, const CachedPage& page) {
   cache_.get(page);
   if (frames_.meta(page.frame).mapcount == 1) ++stats_.nr_mapped;
