@@ -22,7 +22,7 @@ Cycles FixedDisk::transfer(uint64_t bytes) const {
 
 Cycles FixedDisk::service(uint64_t bytes) const { return latency_ + transfer(bytes); }
 
-Cycle FixedDisk::submit(const DiskRequest& r) {
+void FixedDisk::submit(const DiskRequest& r) {
   const Cycle start = max(r.at, free_);
   const Cycles s = service(r.bytes);
   free_ = start + s;
@@ -37,7 +37,22 @@ Cycle FixedDisk::submit(const DiskRequest& r) {
   stats_.busy_cycles += s.count();
   stats_.queue_wait_cycles += (start - r.at).count();
   stats_.latency.add((free_ - r.at).count());
-  return free_;
+  DiskDone d;
+  d.id = r.id;
+  d.write = r.write;
+  d.at = r.at;
+  d.start = start;
+  d.done = free_;
+  done_.push_back(d);
+}
+
+Cycle FixedDisk::next_done() const { return done_.empty() ? kNeverCycle : done_.front().done; }
+
+bool FixedDisk::take(Cycle upto, DiskDone& out) {
+  if (done_.empty() || done_.front().done > upto) return false;
+  out = done_.front();
+  done_.pop_front();
+  return true;
 }
 
 void FixedDisk::visit(StatVisitor& v) const {

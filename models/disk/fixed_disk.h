@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 
 #include "models/common/stats.h"
 #include "models/common/types.h"
@@ -43,7 +44,9 @@ class FixedDisk : public DiskModel {
   // config; std::invalid_argument otherwise).
   FixedDisk(const FixedDiskParams& p, uint32_t core_clock_mhz);
 
-  Cycle submit(const DiskRequest& r) override;
+  void submit(const DiskRequest& r) override;
+  [[nodiscard]] Cycle next_done() const override;
+  bool take(Cycle upto, DiskDone& out) override;
   void visit(StatVisitor& v) const override;
 
   // The service time of a request of `bytes` (latency plus transfer).
@@ -61,6 +64,7 @@ class FixedDisk : public DiskModel {
   uint64_t mhz_;
   Cycles latency_;
   Cycle free_;
+  std::deque<DiskDone> done_;  // in service or queued, FIFO: completions in order
   DiskStats stats_;
 };
 

@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "models/common/phys_mem.h"
-#include "models/disk/disk_model.h"
+#include "models/disk/block_queue.h"
 #include "models/os/page_frame.h"
 #include "models/os/readahead.h"
 
@@ -97,7 +97,7 @@ struct FileCache::Impl {
     Call& call_;
   };
 
-  Impl(const FileCacheConfig& c, PageFrameAllocator& fr, PhysMem& m, DiskModel& d)
+  Impl(const FileCacheConfig& c, PageFrameAllocator& fr, PhysMem& m, BlockQueue& d)
       : cfg(c), frames(fr), mem(m), disk(d) {}
 
   File& file(uint32_t id) {
@@ -139,15 +139,25 @@ struct FileCache::Impl {
     return &p;
   }
 
+  Cycle completion(const BlockRequest& r) {
+    const std::optional<BlockTimeline> t = disk.submit(r);
+    if (!t)
+      throw std::logic_error("page cache: asynchronous block completions are not supported yet");
+    return t->irq;
+  }
+
   // One read request for pages [first, first + n), all just added.
   void submit_read(File& f, uint64_t first, uint64_t n, bool by_readahead, Call& call) {
-    DiskRequest r;
+    const uint64_t key = kKeyTag | ++next_key;
+    BlockRequest r;
+    r.id = key;
     r.dev = f.dev;
     r.offset = first << kPageShift;
     r.bytes = n << kPageShift;
     r.at = call.at;
-    const Cycle done = disk.submit(r);
-    const uint64_t key = kKeyTag | ++next_key;
+    r.frames.reserve(n);
+    for (uint64_t i = first; i < first + n; ++i) r.frames.push_back(f.pages.at(i).frame);
+    const Cycle done = completion(r);
     for (uint64_t i = first; i < first + n; ++i) {
       Page& p = f.pages.at(i);
       p.ready = done;
@@ -251,13 +261,16 @@ struct FileCache::Impl {
     while (i < dirty.size()) {
       size_t j = i + 1;
       while (j < dirty.size() && dirty[j] == dirty[j - 1] + 1) ++j;
-      DiskRequest r;
+      BlockRequest r;
+      r.id = kKeyTag | ++next_key;
       r.dev = f.dev;
       r.offset = dirty[i] << kPageShift;
       r.bytes = (j - i) << kPageShift;
       r.write = true;
       r.at = call.at;
-      const Cycle done = disk.submit(r);
+      r.frames.reserve(j - i);
+      for (size_t k = i; k < j; ++k) r.frames.push_back(f.pages.at(dirty[k]).frame);
+      const Cycle done = completion(r);
       call.done = max(call.done, done);
       st.pages_written += j - i;
       ++st.ios_write;
@@ -298,7 +311,7 @@ struct FileCache::Impl {
   FileCacheConfig cfg;
   PageFrameAllocator& frames;
   PhysMem& mem;
-  DiskModel& disk;
+  BlockQueue& disk;
   std::unordered_map<uint32_t, File> files;
   FileCacheStats st;
   Cycle now;  // the latest time a call gave
@@ -313,7 +326,7 @@ struct FileCache::Impl {
 };
 
 FileCache::FileCache(const FileCacheConfig& cfg, PageFrameAllocator& frames, PhysMem& mem,
-                     DiskModel& disk)
+                     BlockQueue& disk)
     : impl_(std::make_unique<Impl>(cfg, frames, mem, disk)) {}
 FileCache::~FileCache() = default;
 

@@ -31,7 +31,7 @@
 
 namespace mmusim {
 
-class DiskModel;
+class BlockQueue;
 class PageFrameAllocator;
 class PhysMem;
 
@@ -125,7 +125,7 @@ class FileCache {
  public:
   // `disk` serves every device index; `frames` gives page-cache frames
   // (flagged kFileLru/owner = file id, index = page index in PageFrame).
-  FileCache(const FileCacheConfig& cfg, PageFrameAllocator& frames, PhysMem& mem, DiskModel& disk);
+  FileCache(const FileCacheConfig& cfg, PageFrameAllocator& frames, PhysMem& mem, BlockQueue& disk);
   ~FileCache();
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;

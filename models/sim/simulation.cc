@@ -17,6 +17,7 @@
 #include "models/common/error.h"
 #include "models/common/sc_sync.h"
 #include "models/cpu/cpu_module.h"
+#include "models/disk/block_queue.h"
 #include "models/disk/disk_config.h"
 #include "models/dram/dram_module.h"
 #include "models/os/file_cache.h"
@@ -246,6 +247,7 @@ struct Simulation::Impl {
   std::unique_ptr<FirstTouchMapper> first_touch;
   std::unique_ptr<PageFrameAllocator> frames;
   std::unique_ptr<DiskModel> disk;
+  std::unique_ptr<SyncBlockQueue> blocks;
   std::unique_ptr<FileCache> cache;
   std::unique_ptr<LinuxKernel> linux_os;
   Kernel* os = nullptr;
@@ -284,7 +286,8 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
     m.frames =
         std::make_unique<PageFrameAllocator>(fc.phys_bytes, fc.reserved_low, fc.seed, fc.placement);
     m.disk = make_disk_model(m.cfg.disk);
-    m.cache = std::make_unique<FileCache>(m.cfg.linux_os.file_cache, *m.frames, m.mem, *m.disk);
+    m.blocks = std::make_unique<SyncBlockQueue>(*m.disk);
+    m.cache = std::make_unique<FileCache>(m.cfg.linux_os.file_cache, *m.frames, m.mem, *m.blocks);
     m.linux_os = std::make_unique<LinuxKernel>(m.cfg.linux_os, m.mem, *m.frames, *m.cache);
     m.os = m.linux_os.get();
   } else {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/common/phys_mem.h"
+#include "models/disk/block_queue.h"
 #include "models/disk/fixed_disk.h"
 #include "models/os/file_cache.h"
 #include "models/os/page_frame.h"
@@ -23,16 +24,17 @@ inline std::ostream& operator<<(std::ostream& o, const PageRange& r) {
 
 namespace testing {
 
-// The fixed disk at its defaults, 3 GHz, with every request kept.
-class RecordingDisk : public DiskModel {
+// The fixed disk at its defaults, 3 GHz, alone (no controller, no DMA),
+// with every request kept.
+class RecordingDisk : public BlockQueue {
  public:
-  RecordingDisk() : fixed(FixedDiskParams{}, 3000) {}
-  Cycle submit(const DiskRequest& r) override {
+  RecordingDisk() : fixed(FixedDiskParams{}, 3000), sync(fixed) {}
+  std::optional<BlockTimeline> submit(const BlockRequest& r) override {
     log.push_back(r);
-    done.push_back(fixed.submit(r));
-    return done.back();
+    const std::optional<BlockTimeline> t = sync.submit(r);
+    done.push_back(t->irq);
+    return t;
   }
-  void visit(StatVisitor& v) const override { fixed.visit(v); }
   // Pages [first, last] of request i.
   [[nodiscard]] PageRange pages(size_t i) const {
     return PageRange{log.at(i).offset / 4096, (log.at(i).offset + log.at(i).bytes) / 4096 - 1};
@@ -40,13 +42,14 @@ class RecordingDisk : public DiskModel {
   // Page counts of the read requests, in order.
   [[nodiscard]] std::vector<uint64_t> read_sizes() const {
     std::vector<uint64_t> v;
-    for (const DiskRequest& r : log) {
+    for (const BlockRequest& r : log) {
       if (!r.write) v.push_back(r.bytes / 4096);
     }
     return v;
   }
   FixedDisk fixed;
-  std::vector<DiskRequest> log;
+  SyncBlockQueue sync;
+  std::vector<BlockRequest> log;
   std::vector<Cycle> done;
 };
 

@@ -374,7 +374,7 @@ TEST(FileCacheWrite, WritebackWritesExactlyTheDirtyPages) {
   EXPECT_EQ(r.disk.pages(0), (PageRange{0, 2}));
   EXPECT_EQ(r.disk.pages(1), (PageRange{5, 5}));
   EXPECT_EQ(r.disk.pages(2), (PageRange{7, 7}));
-  for (const DiskRequest& q : r.disk.log) EXPECT_TRUE(q.write);
+  for (const BlockRequest& q : r.disk.log) EXPECT_TRUE(q.write);
   // FIFO: 3 pages, then 1, then 1, from t.
   EXPECT_EQ(done, t + Cycles(service_of(3) + 2 * service_of(1)));
   const FileCacheStats& s = r.cache.stats();
