@@ -5,9 +5,12 @@
 //
 // Time: a page read from the disk is "locked" (under I/O) until its request
 // completes, and uptodate from that cycle on; the cache compares that cycle
-// with the time of each call (`at`), so nothing has to be told when an I/O
-// ends. One key per disk request: every page of a request waits on the same
-// key until the same cycle.
+// with the time of each call (`at`). One key per disk request: every page of
+// a request waits on the same key until the same cycle. A synchronous block
+// queue gives the completion at submission; an asynchronous one (the disk
+// controller) reports it later through io_done(): until then the cycle is
+// unknown (the maximum) and the waiters sleep on the key, which io_done()
+// hands back for release.
 #include "models/os/file_cache.h"
 
 #include <algorithm>
@@ -59,8 +62,9 @@ struct FileCache::Impl {
   struct Page {
     Pfn frame;
     Cycle ready{kMax};       // uptodate from this cycle (its read's completion; 0: no read)
-    Cycle wb_done;           // its last writeback completes
+    Cycle wb_done;           // its last writeback completes (the maximum while in flight)
     uint64_t key = 0;        // the key of its read request (0: none)
+    uint64_t wb_key = 0;     // the id of its last write request (0: none)
     bool marker = false;     // PG_readahead
     bool dirty = false;      // PG_dirty
     bool ra_unused = false;  // brought in by readahead, never used since
@@ -75,6 +79,7 @@ struct FileCache::Impl {
   // The call being served: its time and what it submitted.
   struct Call {
     Cycle at;
+    uint64_t group = 0;      // writes join this completion group (0: none)
     uint64_t first_key = 0;  // keys from this one on are this call's
     uint32_t pages_read = 0, ios = 0;
     Cycle done;  // latest completion of what it submitted (at, if none)
@@ -139,11 +144,60 @@ struct FileCache::Impl {
     return &p;
   }
 
-  Cycle completion(const BlockRequest& r) {
+  // A request in flight on an asynchronous queue: what io_done() updates.
+  struct Inflight {
+    uint32_t file = 0;
+    std::vector<uint64_t> pages;  // page indices, in order
+    bool write = false;
+    uint64_t group = 0;
+  };
+  // The timeline of a completed read request (refs: its pages still cached)
+  // or of a closed group (refs 1: its waiter, which forgets it).
+  struct Known {
+    BlockTimeline t;
+    uint64_t refs = 0;
+  };
+  // Writes of one writeback call (fsync, msync): the latest completion.
+  struct Group {
+    uint32_t outstanding = 0;
+    bool closed = false;
+    bool any = false;
+    BlockTimeline last;
+  };
+
+  // Submits `r` for the pages `pages` of `f`: their completion cycle, or the
+  // maximum when it comes later (io_done).
+  Cycle completion(const BlockRequest& r, const File& f, std::vector<uint64_t>&& pages,
+                   uint64_t group) {
     const std::optional<BlockTimeline> t = disk.submit(r);
-    if (!t)
-      throw std::logic_error("page cache: asynchronous block completions are not supported yet");
-    return t->irq;
+    if (t) {
+      if (!r.write) {
+        known[r.id] = Known{*t, pages.size()};
+      } else if (group != 0) {
+        note(groups[group], *t);
+      }
+      return t->irq;
+    }
+    if (r.write && group != 0) ++groups[group].outstanding;
+    inflight.emplace(r.id, Inflight{f.id, std::move(pages), r.write, group});
+    return Cycle(kMax);
+  }
+  static void note(Group& g, const BlockTimeline& t) {
+    if (!g.any || t.irq >= g.last.irq) g.last = t;
+    g.any = true;
+  }
+  // A closed group whose writes all completed: its timeline is kept for the
+  // waiter. True when it completed.
+  bool settle(uint64_t group) {
+    auto it = groups.find(group);
+    if (it == groups.end() || !it->second.closed || it->second.outstanding > 0) return false;
+    if (it->second.any) known[group] = Known{it->second.last, 1};
+    groups.erase(it);
+    return true;
+  }
+  void unref(uint64_t key) {
+    auto it = known.find(key);
+    if (it != known.end() && --it->second.refs == 0) known.erase(it);
   }
 
   // One read request for pages [first, first + n), all just added.
@@ -156,8 +210,13 @@ struct FileCache::Impl {
     r.bytes = n << kPageShift;
     r.at = call.at;
     r.frames.reserve(n);
-    for (uint64_t i = first; i < first + n; ++i) r.frames.push_back(f.pages.at(i).frame);
-    const Cycle done = completion(r);
+    std::vector<uint64_t> idx;
+    idx.reserve(n);
+    for (uint64_t i = first; i < first + n; ++i) {
+      r.frames.push_back(f.pages.at(i).frame);
+      idx.push_back(i);
+    }
+    const Cycle done = completion(r, f, std::move(idx), 0);
     for (uint64_t i = first; i < first + n; ++i) {
       Page& p = f.pages.at(i);
       p.ready = done;
@@ -270,7 +329,9 @@ struct FileCache::Impl {
       r.at = call.at;
       r.frames.reserve(j - i);
       for (size_t k = i; k < j; ++k) r.frames.push_back(f.pages.at(dirty[k]).frame);
-      const Cycle done = completion(r);
+      const uint64_t id = r.id;
+      const Cycle done =
+          completion(r, f, std::vector<uint64_t>(dirty.begin() + i, dirty.begin() + j), call.group);
       call.done = max(call.done, done);
       st.pages_written += j - i;
       ++st.ios_write;
@@ -278,6 +339,7 @@ struct FileCache::Impl {
         Page& p = f.pages.at(dirty[k]);
         p.dirty = false;
         p.wb_done = done;
+        p.wb_key = id;
         frames.meta(p.frame).clear(FrameFlag::kDirty);
         --st.nr_dirty;
       }
@@ -299,6 +361,7 @@ struct FileCache::Impl {
         continue;
       }
       if (p.ra_unused) ++st.ra_waste;
+      if (p.key != 0) unref(p.key);
       frames.free(p.frame, 0);
       mem.release(p.frame);
       --st.nr_file_pages;
@@ -316,6 +379,9 @@ struct FileCache::Impl {
   FileCacheStats st;
   Cycle now;  // the latest time a call gave
   uint64_t next_key = 0;
+  std::unordered_map<uint64_t, Inflight> inflight;
+  std::unordered_map<uint64_t, Known> known;
+  std::unordered_map<uint64_t, Group> groups;
   // The faulting page map_around() found mappable: the fault_page() that
   // follows for it is Linux's "mapped by fault-around" (no filemap_fault).
   struct Covered {
@@ -518,11 +584,12 @@ void FileCache::set_dirty(uint32_t file_id, uint64_t index) {
 }
 
 Cycle FileCache::writeback(uint32_t file_id, uint64_t first, uint64_t last, Cycle at,
-                           const std::function<void(uint64_t index)>& mkclean) {
+                           const std::function<void(uint64_t index)>& mkclean, uint64_t group) {
   // vfs_fsync_range -> filemap_write_and_wait_range: write every dirty page
   // (folio_clear_dirty_for_io write-protects its PTEs: mkclean), wait.
   Impl& c = *impl_;
   Impl::Call call = c.begin(at);
+  call.group = group;
   c.write_dirty(
       c.file(file_id), first, last, call, [](const Impl::Page&) { return true; }, &mkclean);
   return call.done;
@@ -598,6 +665,63 @@ Cycle FileCache::fadvise(OpenFile& f, const FadviseEvent& e, Cycle at) {
   }
   return call.done;
 }
+
+Cycle FileCache::close_group(uint64_t group) {
+  Impl& c = *impl_;
+  auto it = c.groups.find(group);
+  if (it == c.groups.end()) return Cycle(0);  // nothing was written
+  it->second.closed = true;
+  const Cycle done = it->second.last.irq;
+  if (it->second.outstanding > 0) return Cycle(kMax);
+  c.settle(group);
+  return done;
+}
+
+std::vector<uint64_t> FileCache::io_done(uint64_t id, const BlockTimeline& t) {
+  Impl& c = *impl_;
+  auto it = c.inflight.find(id);
+  if (it == c.inflight.end()) {
+    throw std::logic_error("page cache: completion of request " + std::to_string(id) +
+                           ", which is not in flight");
+  }
+  const Impl::Inflight rq = std::move(it->second);
+  c.inflight.erase(it);
+  c.now = max(c.now, t.irq);
+  Impl::File& f = c.file(rq.file);
+  std::vector<uint64_t> release;
+  if (!rq.write) {
+    uint64_t cached = 0;
+    for (uint64_t index : rq.pages) {
+      Impl::Page* p = Impl::find(f, index);
+      if (p == nullptr || p->key != id) continue;
+      p->ready = t.irq;
+      ++cached;
+    }
+    if (cached > 0) c.known[id] = Impl::Known{t, cached};
+    release.push_back(id);
+    return release;
+  }
+  for (uint64_t index : rq.pages) {
+    Impl::Page* p = Impl::find(f, index);
+    if (p != nullptr && p->wb_key == id) p->wb_done = t.irq;
+  }
+  if (rq.group != 0) {
+    Impl::Group& g = c.groups[rq.group];
+    Impl::note(g, t);
+    --g.outstanding;
+    if (c.settle(rq.group)) release.push_back(rq.group);
+  }
+  return release;
+}
+
+const BlockTimeline* FileCache::timeline(uint64_t key) const {
+  auto it = impl_->known.find(key);
+  return it == impl_->known.end() ? nullptr : &it->second.t;
+}
+
+void FileCache::forget(uint64_t group) { impl_->known.erase(group); }
+
+size_t FileCache::in_flight() const { return impl_->inflight.size(); }
 
 const FileCacheStats& FileCache::stats() const { return impl_->st; }
 

@@ -32,6 +32,7 @@
 namespace mmusim {
 
 class BlockQueue;
+struct BlockTimeline;
 class PageFrameAllocator;
 class PhysMem;
 
@@ -107,8 +108,10 @@ struct FilePageResult {
   // fault_page: the page was not in the cache (VM_FAULT_MAJOR); read/write:
   // this call started the read the answer waits for.
   bool major = false;
-  uint64_t key = 0;         // kWait: release key of the page's I/O
-  Cycle until;              // kWait: when that I/O completes
+  uint64_t key = 0;  // kWait: release key of the page's I/O
+  // kWait: when that I/O completes; the maximum cycle while the completion
+  // is not known yet (an asynchronous queue): io_done() releases `key`.
+  Cycle until;
   uint32_t pages_read = 0;  // pages this request submitted reads for (readahead included)
   uint32_t ios = 0;         // I/O requests submitted
 };
@@ -176,11 +179,32 @@ class FileCache {
   // A write fault on a shared mapping, or munmap of a dirty PTE.
   void set_dirty(uint32_t file_id, uint64_t index);
   // Writes the dirty pages of [first, last] (inclusive) from `at` and returns
-  // when the last write completes (at, if none). `mkclean(index)` is called
-  // for every page written, so the caller write-protects its PTEs (the next
-  // write faults again).
+  // when the last write completes (at, if none; the maximum cycle when a
+  // completion comes later). `mkclean(index)` is called for every page
+  // written, so the caller write-protects its PTEs (the next write faults
+  // again). With `group` != 0 the writes join that completion group (one
+  // fsync or msync may write back several ranges): close_group() after the
+  // last range says when the group completes.
   Cycle writeback(uint32_t file_id, uint64_t first, uint64_t last, Cycle at,
-                  const std::function<void(uint64_t index)>& mkclean);
+                  const std::function<void(uint64_t index)>& mkclean, uint64_t group = 0);
+  // No more writes join `group`: when its last write completes (0 when it
+  // wrote nothing; the maximum when completions are still to come, and
+  // io_done() then releases `group` with the last). A completed group's
+  // timeline stays readable (timeline(group)) until forget(group).
+  Cycle close_group(uint64_t group);
+
+  // --- asynchronous completions (the disk controller) ---
+  // Request `id` (the key a read's pages wait on, or a write's id) completed
+  // with timeline `t`; its pages are uptodate (read) or written (write) from
+  // t.irq. Returns the keys to release: the read's key, or a closed group
+  // whose last write this was.
+  std::vector<uint64_t> io_done(uint64_t id, const BlockTimeline& t);
+  // The timeline of a completed read request (while one of its pages is
+  // cached) or of a completed group (until forget()); null when unknown.
+  [[nodiscard]] const BlockTimeline* timeline(uint64_t key) const;
+  void forget(uint64_t group);
+  // Requests submitted and not completed.
+  [[nodiscard]] size_t in_flight() const;
 
   // --- page lifetime ---
   // A mapping took / dropped a reference to a cached page (PageFrame

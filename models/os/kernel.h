@@ -15,6 +15,7 @@
 #include "models/common/os_event.h"
 #include "models/common/stats.h"
 #include "models/common/types.h"
+#include "models/disk/block_queue.h"
 
 namespace mmusim {
 
@@ -61,7 +62,9 @@ class KernelServices {
 struct KernelStep {
   enum class Kind : uint8_t {
     kDone,      // `outcome` is the fault's answer
-    kWaitIo,    // wait until `until` (the I/O `key` completes), then resume
+    kWaitIo,    // wait until `until` (the I/O `key` completes), then resume; `until` is
+                // kNeverCycle when the completion time is not known yet: wait for the
+                // release of `key` (io_done), as for kWaitPage
     kWaitPage,  // wait until `key` is released (release()): a page or lock another fault
                 // holds, a child's exit (wait4, vfork), ...; then resume
   };
@@ -117,6 +120,10 @@ class Kernel {
     later.at = now;
     return event(e, later, s);
   }
+  // An asynchronous block request completed (its interrupt arrives now,
+  // at t.irq): pages become uptodate, and the keys waiting for them are
+  // released through `s`. A kernel without storage has none (this default).
+  virtual void io_done(uint64_t /*id*/, const BlockTimeline& /*t*/, KernelServices& /*s*/) {}
   // True when this kernel models processes (os.model=linux): tasks block and
   // switch; false for first_touch (one address space, faults wait in place).
   [[nodiscard]] virtual bool has_processes() const { return false; }

@@ -34,11 +34,7 @@ class KernelModule::Services : public KernelServices {
     }
     return any ? s.at + m_.cfg_.shootdown_cost : s.at;
   }
-  void release(uint64_t key) override {
-    auto it = m_.waits_.find(key);
-    if (it != m_.waits_.end()) m_.events_[it->second].notify(sc_core::SC_ZERO_TIME);
-    if (m_.sched_ && m_.sched_->wake(key, m_.now_) > 0) m_.changed();
-  }
+  void release(uint64_t key) override { m_.release(key, &caller_.clock()); }
   void task_created(TaskId /*parent*/, TaskId child, Cycle at) override {
     if (!m_.sched_) return;
     m_.sched_->add(child, at);
@@ -56,6 +52,51 @@ class KernelModule::Services : public KernelServices {
   AgentSync& caller_;
 };
 
+// The services of a completion interrupt: it only releases keys (the core
+// makes no memory traffic and sends no IPI from there).
+class KernelModule::CompletionServices : public KernelServices {
+ public:
+  explicit CompletionServices(KernelModule& m) : m_(m) {}
+  Cycle mem_access(PhysAddr /*line*/, bool /*is_write*/, Cycle /*at*/) override {
+    throw std::logic_error("kernel: memory traffic from an I/O completion");
+  }
+  Cycle shootdown(const Shootdown& /*s*/, uint32_t /*pid*/, uint32_t /*self*/) override {
+    throw std::logic_error("kernel: a shootdown from an I/O completion");
+  }
+  void release(uint64_t key) override { m_.release(key, m_.clk_); }
+
+ private:
+  KernelModule& m_;
+};
+
+std::optional<BlockTimeline> KernelModule::PortQueue::submit(const BlockRequest& r) {
+  if (m_.disk.size() == 0) {
+    throw std::logic_error("kernel: a block request with no disk controller bound");
+  }
+  m_.disk->submit(r);
+  return std::nullopt;
+}
+
+void KernelModule::release(uint64_t key, const ClockPeriod* clk) {
+  auto it = waits_.find(key);
+  if (it != waits_.end()) {
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    if (clk != nullptr) {
+      const Cycle t = clk->now();
+      if (now_ > t) delay = clk->span(now_ - t);
+    }
+    events_[it->second].notify(delay);
+  }
+  if (sched_ && sched_->wake(key, now_) > 0) changed();
+}
+
+void KernelModule::complete(uint64_t id, const BlockTimeline& t) {
+  now_ = t.irq;
+  ++completions_;
+  CompletionServices s(*this);
+  core_.io_done(id, t, s);
+}
+
 KernelModule::KernelModule(const sc_core::sc_module_name& name, Kernel& core,
                            const KernelModuleConfig& cfg)
     : sc_module(name),
@@ -67,6 +108,7 @@ KernelModule::KernelModule(const sc_core::sc_module_name& name, Kernel& core,
       request_(Initiator::kKernel) {
   target.bind(*this);
   tasks.bind(*this);
+  io.bind(*this);
 }
 
 void KernelModule::use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t slice_cycles) {
@@ -104,11 +146,11 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
     if (st.kind == KernelStep::Kind::kDone) break;
     if (sched_ && f.can_block) return sleep_in_fault(f, st);
     const Cycle from = caller.clock().now();
-    if (st.kind == KernelStep::Kind::kWaitIo) {
+    if (timed(st)) {
       ++stats_.io_waits;
       caller.wait_until(st.until);
     } else {
-      ++stats_.page_waits;
+      ++(st.kind == KernelStep::Kind::kWaitIo ? stats_.io_waits : stats_.page_waits);
       caller.wait_event(event_for(st.key), from);
     }
     const Cycle now = caller.clock().now();
@@ -122,11 +164,11 @@ FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {
 FaultOutcome KernelModule::sleep_in_fault(const FaultInfo& f, const KernelStep& st) {
   const TaskId t{f.pid, f.tid};
   pending_faults_[t] = PendingFault{f, st.key};
-  if (st.kind == KernelStep::Kind::kWaitIo) {
+  if (timed(st)) {
     ++stats_.io_waits;
     sched_->block_until(t, st.until);
   } else {
-    ++stats_.page_waits;
+    ++(st.kind == KernelStep::Kind::kWaitIo ? stats_.io_waits : stats_.page_waits);
     sched_->block(t, st.key);
   }
   changed();
@@ -271,11 +313,12 @@ TaskEventResult KernelModule::finish_event(const OsEvent& e, TaskId t, Cycle at,
     // The task sleeps: on a key (wait4, vfork: released by the child) or
     // until an I/O inside the call completes (read, fsync, msync); the CPU
     // runs others, and the call goes on when the task runs again.
-    if (st.kind == KernelStep::Kind::kWaitPage) {
-      sched_->block(t, st.key);
-    } else {
+    if (timed(st)) {
       ++stats_.io_waits;
       sched_->block_until(t, st.until);
+    } else {
+      if (st.kind == KernelStep::Kind::kWaitIo) ++stats_.io_waits;
+      sched_->block(t, st.key);
     }
     pending_[t] = Pending{e, st.key};
     changed();
@@ -383,6 +426,10 @@ void KernelModule::visit(StatVisitor& v, const std::string& prefix) const {
   v.counter(p + "mem_requests", "requests", "the kernel's own memory requests (lines)",
             stats_.mem_requests);
   v.counter(p + "shootdowns", "ipis", "TLB shootdown IPIs sent to other CPUs", stats_.shootdowns);
+  if (clk_ != nullptr) {
+    v.counter(p + "io_completions", "requests", "block request completions (interrupts) handled",
+              completions_);
+  }
   for (size_t k = 0; k < event_count_.size(); ++k) {
     if (event_count_[k] == 0) continue;
     std::string n(os_event_name(k));

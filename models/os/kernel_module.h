@@ -21,6 +21,7 @@
 #include "models/common/kernel_if.h"
 #include "models/common/mem_port.h"
 #include "models/common/stats.h"
+#include "models/disk/block_if.h"
 #include "models/os/kernel.h"
 #include "models/os/os_config.h"
 #include "models/os/scheduler.h"
@@ -53,10 +54,18 @@ class FaultSink {
 // it runs the scheduler, hands OS events to the core, blocks and wakes
 // tasks, and performs the waits of system calls. Without one (a plain
 // trace), every CPU runs one address space as before.
-class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
+//
+// With storage (use_storage), the page cache's block requests leave through
+// the `disk` port (BlockQueue adapter: block_queue()) and their completion
+// interrupts come back through the `io` export, in the controller's thread
+// at the interrupt's cycle: the pages become uptodate and the tasks (or
+// in-place waiters) sleeping on them wake then.
+class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, public BlockDoneIf {
  public:
   sc_core::sc_export<KernelIf> target;
   sc_core::sc_export<TaskIf> tasks;
+  sc_core::sc_export<BlockDoneIf> io;
+  sc_core::sc_port<BlockIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> disk;
   tlm_utils::simple_initiator_socket<KernelModule> mem;
   sc_core::sc_port<CpuControlIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> cpus;
 
@@ -66,6 +75,12 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   // Turns on the process model (before the simulation starts).
   void use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t slice_cycles);
   [[nodiscard]] const Scheduler* scheduler() const { return sched_.get(); }
+  // Block requests go to the `disk` port (bound before the simulation
+  // starts); `clk` times the wake-ups of completions.
+  void use_storage(const ClockPeriod& clk) { clk_ = &clk; }
+  // The page cache's view of the `disk` port: every submission is answered
+  // later (BlockDoneIf::complete).
+  [[nodiscard]] BlockQueue& block_queue() { return queue_; }
   // After the run: counts what stayed blocked.
   void finish();
 
@@ -79,6 +94,8 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
                            AgentSync& caller) override;
   bool slice_end(uint32_t cpu, TaskId t, Cycle at, Cycle& next_end, AgentSync& caller) override;
   void task_done(TaskId t, uint32_t cpu, Cycle at, AgentSync& caller) override;
+  // BlockDoneIf.
+  void complete(uint64_t id, const BlockTimeline& t) override;
   [[nodiscard]] Kernel& core() { return core_; }
   [[nodiscard]] const Kernel& core() const { return core_; }
   [[nodiscard]] const KernelModuleStats& stats() const { return stats_; }
@@ -87,7 +104,23 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
 
  private:
   class Services;
+  class CompletionServices;
+  class PortQueue : public BlockQueue {
+   public:
+    explicit PortQueue(KernelModule& m) : m_(m) {}
+    std::optional<BlockTimeline> submit(const BlockRequest& r) override;
+
+   private:
+    KernelModule& m_;
+  };
   sc_core::sc_event& event_for(uint64_t key);
+  // Wakes whatever waits for `key` at now_: in-place waiters (their event,
+  // notified at now_) and sleeping tasks.
+  void release(uint64_t key, const ClockPeriod* clk);
+  // A wait the core asked for: on a known cycle, or on a key's release.
+  static bool timed(const KernelStep& st) {
+    return st.kind == KernelStep::Kind::kWaitIo && st.until != kNeverCycle;
+  }
 
   // A blocked task's system call, resumed when it runs again.
   struct Pending {
@@ -127,6 +160,9 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf {
   std::map<uint64_t, size_t> waits_;  // key -> event index
   std::deque<sc_core::sc_event> events_;
   KernelModuleStats stats_;
+  const ClockPeriod* clk_ = nullptr;
+  PortQueue queue_{*this};
+  uint64_t completions_ = 0;
 };
 
 }  // namespace mmusim

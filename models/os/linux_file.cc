@@ -99,17 +99,24 @@ KernelStep LinuxKernel::ev_fsync(const OsEvent& e, const FsyncEvent& b, const Ta
   const uint32_t id = f->file_id;
   const uint64_t size = cache_.file_size(id);
   if (size == 0) return KernelStep::done(FaultOutcome{});
-  const Cycle done = writeback(id, 0, (size - 1) / kPageBytes, c, clk, s, fl);
-  if (done > clk.t) return KernelStep::wait_io(new_key(4, next_key_++), done);
+  const uint64_t group = new_key(4, next_key_++);
+  writeback(id, 0, (size - 1) / kPageBytes, c, clk, s, fl, group);
+  return wait_group(group, clk);
+}
+
+KernelStep LinuxKernel::wait_group(uint64_t group, Clock& clk) {
+  const Cycle done = cache_.close_group(group);
+  if (done > clk.t) return KernelStep::wait_io(group, done);  // the maximum: its release
+  cache_.forget(group);
   return KernelStep::done(FaultOutcome{});
 }
 
-Cycle LinuxKernel::writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c,
-                             Clock& clk, KernelServices& s, Flush& fl) {
+void LinuxKernel::writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c,
+                            Clock& clk, KernelServices& s, Flush& fl, uint64_t group) {
   std::vector<uint64_t> cleaned;
-  const Cycle done = cache_.writeback(file_id, first, last, clk.t,
-                                      [&cleaned](uint64_t index) { cleaned.push_back(index); });
-  if (cleaned.empty()) return done;
+  cache_.writeback(
+      file_id, first, last, clk.t, [&cleaned](uint64_t index) { cleaned.push_back(index); }, group);
+  if (cleaned.empty()) return;
   std::sort(cleaned.begin(), cleaned.end());
   // folio_mkclean(): every shared PTE of a written page is write-protected
   // and cleaned, in every address space that maps it.
@@ -141,7 +148,6 @@ Cycle LinuxKernel::writeback(uint32_t file_id, uint64_t first, uint64_t last, co
     charge_pt(clk, log, s);
     flush_range(mm, c.cpu, lo, hi, clk, s, fl, &mm == caller);
   }
-  return done;
 }
 
 bool LinuxKernel::fault_inline(Process& p, const TaskCall& c, uint64_t va, bool write, Clock& clk,

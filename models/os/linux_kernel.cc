@@ -108,18 +108,41 @@ KernelStep LinuxKernel::fault(const FaultInfo& f, KernelServices& s) {
   return handle(st, s);
 }
 
-KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t /*key*/, Cycle now, KernelServices& s) {
+void LinuxKernel::io_parts(Clock& clk, uint64_t key, Cycle now) const {
+  if (const BlockTimeline* t = cache_.timeline(key)) {
+    // Waits for a queue slot, the device or the link count with the step
+    // they precede.
+    if (t->dma_start < t->device_start) {  // a write: its data leaves memory first
+      clk.until(FaultTiming::kIoQueue, t->dma_start);
+      clk.until(FaultTiming::kDma, t->dma_done);
+      clk.until(FaultTiming::kIoQueue, t->device_start);
+      clk.until(FaultTiming::kDevice, t->device_done);
+    } else {
+      clk.until(FaultTiming::kIoQueue, t->device_start);
+      clk.until(FaultTiming::kDevice, t->device_done);
+      clk.until(FaultTiming::kDma, t->dma_done);
+    }
+    clk.until(FaultTiming::kInterrupt, t->irq);
+  }
+  clk.until(FaultTiming::kWake, now);  // the task runs again (another may have held the CPU)
+  clk.add(FaultTiming::kInterrupt, cfg_.cost.io_complete);
+  clk.add(FaultTiming::kWake, cfg_.cost.wake);
+}
+
+void LinuxKernel::io_done(uint64_t id, const BlockTimeline& t, KernelServices& s) {
+  for (uint64_t key : cache_.io_done(id, t)) s.release(key);
+}
+
+KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t key, Cycle now, KernelServices& s) {
   auto it = faults_.find(FaultKey{f.pid, f.tid, f.cpu});
   if (it == faults_.end()) return fault(f, s);
   FaultState st = it->second;
   faults_.erase(it);
   switch (st.wait) {
     case FaultState::Wait::kIo:
-      // The device (queue, transfer, DMA) until the completion; then the
-      // interrupt and the wake-up, and the fault is retried (VM_FAULT_RETRY).
-      st.clk.until(FaultTiming::kDevice, now);
-      st.clk.add(FaultTiming::kInterrupt, cfg_.cost.io_complete);
-      st.clk.add(FaultTiming::kWake, cfg_.cost.wake);
+      // The request's steps until its interrupt, the completion and the
+      // wake-up; the fault is retried (VM_FAULT_RETRY).
+      io_parts(st.clk, key, now);
       st.retried = true;
       break;
     case FaultState::Wait::kHeldLock:

@@ -94,6 +94,7 @@ class LinuxKernel : public Kernel {
   KernelStep event(const OsEvent& e, const TaskCall& c, KernelServices& s) override;
   KernelStep resume_event(const OsEvent& e, const TaskCall& c, uint64_t key, Cycle now,
                           KernelServices& s) override;
+  void io_done(uint64_t id, const BlockTimeline& t, KernelServices& s) override;
   [[nodiscard]] bool has_processes() const override { return !cfg_.implicit_anon; }
   void visit(StatVisitor& v) const override;
   void visit_vmstat(StatVisitor& v) const override;
@@ -222,10 +223,16 @@ class LinuxKernel : public Kernel {
   // page in first when it can be done without I/O.
   void copy_user(Process& p, const TaskCall& c, uint64_t va, PhysAddr phys, uint64_t len,
                  bool to_user, Clock& clk, KernelServices& s, Flush& fl);
-  // Writes back dirty pages [first, last] of a file; write-protects their
-  // shared PTEs (mkclean). Returns when the writes complete.
-  Cycle writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c, Clock& clk,
-                  KernelServices& s, Flush& fl);
+  // Writes back dirty pages [first, last] of a file as part of completion
+  // group `group`; write-protects their shared PTEs (mkclean).
+  void writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c, Clock& clk,
+                 KernelServices& s, Flush& fl, uint64_t group);
+  // After the last writeback() of `group`: done, or a wait for its writes.
+  KernelStep wait_group(uint64_t group, Clock& clk);
+  // The wait for I/O `key` ended at `now`: the request's steps (queue,
+  // device, DMA, interrupt) as far as its timeline is known, the rest until
+  // `now` as wake-up delay, then the completion and wake-up costs.
+  void io_parts(Clock& clk, uint64_t key, Cycle now) const;
 
   // --- faults (linux_kernel.cc, anon_fault.cc, file_fault.cc) ---
   KernelStep handle(FaultState& st, KernelServices& s);

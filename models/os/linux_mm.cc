@@ -560,17 +560,16 @@ KernelStep LinuxKernel::ev_msync(const OsEvent& e, const MsyncEvent& b, const Ta
   }
   if (!(b.flags & linux_abi::kMsSync)) return KernelStep::done(FaultOutcome{});
   const uint64_t start = page_down(b.addr), end = page_up(b.addr + b.len);
-  Cycle done = clk.t;
+  const uint64_t group = new_key(4, next_key_++);
   std::vector<Vma> files;
   for (const Vma* v : mm.vmas().overlapping(start, end)) {
     if (v->is_file() && v->shared()) files.push_back(*v);
   }
   for (const Vma& v : files) {
     const uint64_t a = std::max(start, v.start), z = std::min(end, v.end);
-    done = max(done, writeback(v.file_id, v.pgoff_of(a), v.pgoff_of(z - 1), c, clk, s, fl));
+    writeback(v.file_id, v.pgoff_of(a), v.pgoff_of(z - 1), c, clk, s, fl, group);
   }
-  if (done > clk.t) return KernelStep::wait_io(new_key(4, next_key_++), done);
-  return KernelStep::done(FaultOutcome{});
+  return wait_group(group, clk);
 }
 
 }  // namespace mmusim

@@ -93,8 +93,8 @@ KernelStep LinuxKernel::dispatch(const OsEvent& e, const TaskCall& c, EventState
   return KernelStep::done(FaultOutcome{});
 }
 
-KernelStep LinuxKernel::resume_event(const OsEvent& e, const TaskCall& c, uint64_t /*key*/,
-                                     Cycle now, KernelServices& s) {
+KernelStep LinuxKernel::resume_event(const OsEvent& e, const TaskCall& c, uint64_t key, Cycle now,
+                                     KernelServices& s) {
   auto it = events_.find(c.task);
   if (it == events_.end()) {
     TaskCall later = c;
@@ -125,15 +125,12 @@ KernelStep LinuxKernel::resume_event(const OsEvent& e, const TaskCall& c, uint64
       break;
     case EventState::Stage::kReadIo:
     case EventState::Stage::kWriteIo:
-      st.clk.until(FaultTiming::kDevice, now);
-      st.clk.add(FaultTiming::kInterrupt, cfg_.cost.io_complete);
-      st.clk.add(FaultTiming::kWake, cfg_.cost.wake);
+      io_parts(st.clk, key, now);
       if (const auto* rw = std::get_if<RwEvent>(&e.body)) r = ev_rw(e, *rw, c, st, s);
       break;
     case EventState::Stage::kSync:
-      st.clk.until(FaultTiming::kDevice, now);
-      st.clk.add(FaultTiming::kInterrupt, cfg_.cost.io_complete);
-      st.clk.add(FaultTiming::kWake, cfg_.cost.wake);
+      io_parts(st.clk, key, now);
+      cache_.forget(key);
       break;
   }
   return complete_event(e, c, st, std::move(r));

@@ -29,12 +29,16 @@ namespace testing {
 class RecordingDisk : public BlockQueue {
  public:
   RecordingDisk() : fixed(FixedDiskParams{}, 3000), sync(fixed) {}
+  // With `async`, requests are only recorded: the test completes them
+  // (FileCache/Kernel io_done) with timelines of its own.
   std::optional<BlockTimeline> submit(const BlockRequest& r) override {
     log.push_back(r);
+    if (async) return std::nullopt;
     const std::optional<BlockTimeline> t = sync.submit(r);
     done.push_back(t->irq);
     return t;
   }
+  bool async = false;
   // Pages [first, last] of request i.
   [[nodiscard]] PageRange pages(size_t i) const {
     return PageRange{log.at(i).offset / 4096, (log.at(i).offset + log.at(i).bytes) / 4096 - 1};

@@ -269,5 +269,108 @@ TEST(LinuxFile, ReadCopiesIntoTheUserBufferFaultingItIn) {
   EXPECT_EQ(r.k.process(1)->fds.at(5)->pos, 4 * kP);
 }
 
+// An asynchronous block queue (the disk controller): the fault waits on the
+// request's key with no known cycle; the completion releases the key and its
+// timeline becomes the fault's breakdown: queue (doorbell, fetch), device,
+// DMA, interrupt, then the wait for the CPU, completion and wake-up costs.
+TEST_F(BigFile, AsynchronousCompletionTimesTheMajorFaultStepByStep) {
+  r.files.disk.async = true;
+  const uint64_t t0 = 1000000;
+  KernelStep s = r.raise(1, kF + 5000 * kP, AccessKind::kRead, FaultKind::kNotPresent, t0);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kWaitIo);
+  EXPECT_EQ(s.until, kNeverCycle);  // unknown until the interrupt
+  ASSERT_EQ(r.files.disk.log.size(), 1U);
+  const BlockRequest& q = r.files.disk.log[0];
+  EXPECT_EQ(q.id, s.key);
+  EXPECT_EQ(q.bytes, 32 * kP);
+  ASSERT_EQ(q.frames.size(), 32U);  // the DMA targets: the 32 new page-cache frames
+  EXPECT_EQ(r.files.cache.in_flight(), 1U);
+  const uint64_t submit = q.at.count();
+  // Meanwhile another fault on the same page finds it under I/O: it waits
+  // on the same key.
+  BlockTimeline t;
+  t.submitted = q.at;
+  t.fetched = q.at + Cycles(3300);
+  t.device_start = t.fetched + Cycles(100);  // a short device queue
+  t.device_done = t.device_start + Cycles(262000);
+  t.dma_start = t.device_done;
+  t.dma_done = t.dma_start + Cycles(110000);
+  t.irq = t.dma_done + Cycles(3300);
+  r.svc.released.clear();
+  r.k.io_done(q.id, t, r.svc);
+  ASSERT_EQ(r.svc.released, std::vector<uint64_t>{q.id});
+  EXPECT_EQ(r.files.cache.in_flight(), 0U);
+  const Cycle now = t.irq + Cycles(500);  // the task got its CPU back 500 cycles later
+  s = r.k.resume(r.last_fault, s.key, now, r.svc);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
+  const FaultOutcome& o = s.outcome;
+  EXPECT_EQ(o.cls, FaultClass::kFileMajor);
+  EXPECT_EQ(o.timing.part[FaultTiming::kIoQueue], n(c.io_submit) + 3400);
+  EXPECT_EQ(o.timing.part[FaultTiming::kDevice], 262000U);
+  EXPECT_EQ(o.timing.part[FaultTiming::kDma], 110000U);
+  EXPECT_EQ(o.timing.part[FaultTiming::kInterrupt], 3300 + n(c.io_complete));
+  EXPECT_EQ(o.timing.part[FaultTiming::kWake], 500 + n(c.wake));
+  EXPECT_EQ(o.timing.total(), o.resume.count() - t0);
+  EXPECT_EQ(submit, t0 + n(c.trap) + n(c.vma_lookup) + n(c.vma_level) + n(c.page_cache_lookup) +
+                        n(c.io_submit));
+  // The pages are uptodate from the interrupt: a fault at 4985 is minor.
+  EXPECT_EQ(r.fault1(1, kF + 4985 * kP, AccessKind::kRead, now.count() + 1000).cls,
+            FaultClass::kFileMinor);
+  // A completion nobody submitted is a logic error.
+  EXPECT_THROW(r.k.io_done(q.id, t, r.svc), std::logic_error);
+}
+
+// msync(MS_SYNC) over two dirty runs on an asynchronous queue: two write
+// requests in one completion group; the call waits for the group, released
+// with the later of the two completions, whose timeline is the breakdown.
+TEST(LinuxFile, MsyncWaitsForEveryWriteOfItsGroup) {
+  LinuxRig r;
+  constexpr uint64_t kM = 0x7e0000000000ULL;
+  r.done(1, file(3, 8 * kP));
+  r.done(1, open(3, 3));
+  r.done(1, file_mmap(8 * kP, kM, 3, 3, true));
+  r.access(1, kM, AccessKind::kRead);
+  r.fault1(1, kM + kP, AccessKind::kWrite, 4000000);
+  r.fault1(1, kM + 3 * kP, AccessKind::kWrite, 4100000);
+  r.files.disk.async = true;
+  ASSERT_EQ(r.files.disk.log.size(), 1U);  // the read of the first fault
+  MsyncEvent ms;
+  ms.addr = kM;
+  ms.len = 8 * kP;
+  ms.flags = linux_abi::kMsSync;
+  KernelStep s = r.call(1, ms, 5000000);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kWaitIo);
+  EXPECT_EQ(s.until, kNeverCycle);
+  ASSERT_EQ(r.files.disk.log.size(), 3U);  // pages 1 and 3: two runs
+  const BlockRequest a = r.files.disk.log[1], b = r.files.disk.log[2];
+  EXPECT_TRUE(a.write && b.write);
+  EXPECT_EQ(a.frames.size(), 1U);
+  auto timeline = [](Cycle at, uint64_t device) {
+    BlockTimeline t;
+    t.submitted = at;
+    t.fetched = at + Cycles(3300);
+    t.dma_start = t.fetched;
+    t.dma_done = t.dma_start + Cycles(3500);  // a write: the DMA reads memory first
+    t.device_start = t.dma_done;
+    t.device_done = t.device_start + Cycles(device);
+    t.irq = t.device_done + Cycles(3300);
+    return t;
+  };
+  const BlockTimeline tb = timeline(b.at, 9000), ta = timeline(a.at, 20000);
+  r.svc.released.clear();
+  r.k.io_done(b.id, tb, r.svc);
+  EXPECT_TRUE(r.svc.released.empty());  // one write still out
+  r.k.io_done(a.id, ta, r.svc);
+  ASSERT_EQ(r.svc.released, std::vector<uint64_t>{s.key});
+  s = r.k.resume_event(r.last_event, r.last_call, s.key, ta.irq, r.svc);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
+  const LinuxCosts& c = r.k.config().cost;
+  EXPECT_EQ(s.outcome.timing.part[FaultTiming::kDma], 3500U);
+  EXPECT_EQ(s.outcome.timing.part[FaultTiming::kDevice], 20000U);
+  EXPECT_EQ(s.outcome.resume, ta.irq + c.io_complete + c.wake + c.syscall_exit);
+  EXPECT_EQ(s.outcome.timing.total(), s.outcome.resume.count() - 5000000);
+  EXPECT_EQ(r.files.cache.timeline(s.key), nullptr);  // the group was forgotten
+}
+
 }  // namespace
 }  // namespace mmusim
