@@ -91,11 +91,11 @@ TEST(Hdd, DerivedServiceTime) {
   ASSERT_EQ(d.locate(137'052).head, 3U);
   ASSERT_EQ(d.locate(137'052).sector, 36U);
   EXPECT_EQ(d.rotational_wait(Cycle(28'320'000), 36, 72), Cycles(39'146'268));
-  DiskDone x = run_one(d, req(1, 0, 137'052 * 512, 4096));
+  DiskDone x = run_one(d, req(1, 0, 137'052ULL * 512, 4096));
   EXPECT_EQ(x.start, Cycle(0));
   EXPECT_EQ(x.done, Cycle(6'600'000 + 21'720'000 + 39'146'268 + 4'997'502));
   EXPECT_EQ(x.done, Cycle(72'463'770));
-  x = run_one(d, req(2, 72'463'770, 137'084 * 512, 4096));
+  x = run_one(d, req(2, 72'463'770, 137'084ULL * 512, 4096));
   EXPECT_EQ(x.done, Cycle(97'253'776));
   Collect v;
   d.visit(v);
@@ -203,8 +203,8 @@ TEST(Hdd, SameCycleSubmissionsAreSeen) {
 TEST(Hdd, CompletionProtocolAndStats) {
   Hdd d(hdd_preset("hp97560"), kMhz);
   EXPECT_EQ(d.next_done(), kNeverCycle);
-  d.submit(req(1, 0, 137'052 * 512, 4096));  // done 72 463 770 (DerivedServiceTime)
-  d.submit(req(2, 5, 137'084 * 512, 4096));
+  d.submit(req(1, 0, 137'052ULL * 512, 4096));  // done 72 463 770 (DerivedServiceTime)
+  d.submit(req(2, 5, 137'084ULL * 512, 4096));
   EXPECT_EQ(d.next_done(), Cycle(72'463'770));
   DiskDone x;
   EXPECT_FALSE(d.take(Cycle(72'463'769), x));

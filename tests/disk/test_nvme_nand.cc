@@ -130,7 +130,7 @@ TEST(NvmeNand, CmtMissReadsTheTranslationPageFirst) {
   NvmeNand d(p, 3000);
   // LPN 5: translation page 0 on channel 0: 300 + 870 + 225000 +
   // (90 + 8192 x 9 = 73818) = 300 + 299688; then LPN 5's read on channel 5.
-  const uint64_t trans = kCmd + kTr + 90 + 8192 * 9;
+  const uint64_t trans = kCmd + kTr + 90 + 8192ULL * 9;
   ASSERT_EQ(trans, 299'688U);
   DiskDone x = run_one(d, req(1, 0, 5 * kPage, 4096));
   EXPECT_EQ(x.start, Cycle(300));

@@ -38,7 +38,7 @@ TEST(Optane, UnitsServeInParallelThenQueue) {
   for (size_t i = 0; i < 7; ++i) EXPECT_EQ(v[i].done, Cycle(19'916));
   EXPECT_EQ(v[7].id, 8U);
   EXPECT_EQ(v[7].start, Cycle(19'916));
-  EXPECT_EQ(v[8].done, Cycle(2 * 19'916));
+  EXPECT_EQ(v[8].done, Cycle(2ULL * 19'916));
   // Depths 1..9; queue waits 2 x 19916; busy [0, 39832).
   EXPECT_EQ(d.stats().queue_depth().sum(), 45U);
   EXPECT_EQ(d.stats().queue_wait_cycles(), 2U * 19'916);
