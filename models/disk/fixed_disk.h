@@ -1,6 +1,6 @@
 // The fixed disk (disk.model=fixed): a documented device with one FIFO queue
-// and a fixed service time per request, the stand-in for file and swap I/O
-// until the storage issue brings the SSD, Optane-like and HDD models.
+// and a fixed service time per request (the default device until the lead
+// switches disk.model; see nvme_nand.h, optane.h, hdd.h for the others).
 //   service(bytes) = ceil(latency_ns * f / 1000) + ceil(bytes * f / bandwidth_mbps)
 //   completion     = max(at, device free) + service(bytes)
 // with f the core clock in MHz (cycles per µs) and bandwidth in MB/s (10^6
