@@ -9,26 +9,34 @@
 
 #include "models/disk/disk_model.h"
 #include "models/disk/fixed_disk.h"
+#include "models/disk/hdd.h"
+#include "models/disk/nvme_nand.h"
+#include "models/disk/optane.h"
 
 namespace mmusim {
 
 class ConfigSchema;
 
-// disk.model. `fixed` is the only model until the storage issue.
-enum class DiskKind : uint8_t { kFixed };
+// disk.model.
+enum class DiskKind : uint8_t { kFixed, kNvmeNand, kOptane, kHdd };
 std::string_view disk_kind_name(DiskKind k);
 
 struct DiskConfig {
   DiskKind model = DiskKind::kFixed;  // disk.model
   FixedDiskParams fixed;              // disk.fixed.*
+  NvmeNandParams nvme;                // disk.nvme.*
+  OptaneParams optane;                // disk.optane.*
+  HddParams hdd;                      // disk.hdd.* (defaults: disk.hdd.preset=hc310)
   uint32_t core_clock_mhz = 3000;     // not a key: follows sim.core_clock_mhz
 
-  // Throws InputError naming the first offending key.
+  // Throws InputError naming the first offending key (every model's keys
+  // are checked, the selected one or not).
   void validate() const;
 };
 
-// Binds disk.model, disk.fixed.latency_ns and disk.fixed.bandwidth_mbps to
-// `c` (which must outlive the schema).
+// Binds every disk.* key to `c` (which must outlive the schema).
+// disk.hdd.preset is applied before the other keys (schema phase 0), so that
+// the disk.hdd.* keys given explicitly override the preset in any order.
 void add_keys(ConfigSchema& s, DiskConfig& c);
 
 // The model `c` selects (c validated), timed at c.core_clock_mhz.

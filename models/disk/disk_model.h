@@ -48,7 +48,7 @@ class DiskModel {
   // Takes the earliest completion if it is at or before `upto` (ties: the
   // lower id first); false when there is none.
   virtual bool take(Cycle upto, DiskDone& out) = 0;
-  // Statistics under `disk.` (module-neutral names).
+  // Statistics under bare names ("requests", "latency", ...); the owner prefixes.
   virtual void visit(StatVisitor& v) const = 0;
 };
 

@@ -1,6 +1,6 @@
 // The fixed disk (disk.model=fixed): a documented device with one FIFO queue
-// and a fixed service time per request, the stand-in for file and swap I/O
-// until the storage issue brings the SSD, Optane-like and HDD models.
+// and a fixed service time per request (the default device until the lead
+// switches disk.model; see nvme_nand.h, optane.h, hdd.h for the others).
 //   service(bytes) = ceil(latency_ns * f / 1000) + ceil(bytes * f / bandwidth_mbps)
 //   completion     = max(at, device free) + service(bytes)
 // with f the core clock in MHz (cycles per µs) and bandwidth in MB/s (10^6
@@ -16,6 +16,7 @@
 #include "models/common/stats.h"
 #include "models/common/types.h"
 #include "models/disk/disk_model.h"
+#include "models/disk/disk_stats.h"
 
 namespace mmusim {
 
@@ -27,15 +28,6 @@ namespace mmusim {
 struct FixedDiskParams {
   uint64_t latency_ns = 76'500;     // per request, before the transfer
   uint64_t bandwidth_mbps = 2'800;  // transfer rate, MB/s (10^6 bytes/s), > 0
-};
-
-// Statistics of a disk model (under `disk.`).
-struct DiskStats {
-  uint64_t requests = 0, reads = 0, writes = 0;
-  uint64_t bytes_read = 0, bytes_written = 0;
-  uint64_t busy_cycles = 0;        // sum of service times (the device is busy)
-  uint64_t queue_wait_cycles = 0;  // sum over requests of (start of service - arrival)
-  Histogram latency;               // completion - arrival, per request (cycles)
 };
 
 class FixedDisk : public DiskModel {

@@ -107,28 +107,28 @@ TEST(FixedDisk, IdleBackToBackAndQueued) {
   EXPECT_EQ(d.free_at(), c5);
 
   const DiskStats& s = d.stats();
-  EXPECT_EQ(s.requests, 5U);
-  EXPECT_EQ(s.reads, 4U);
-  EXPECT_EQ(s.writes, 1U);
-  EXPECT_EQ(s.bytes_read, 4096U * 3 + 8192);
-  EXPECT_EQ(s.bytes_written, 4096U);
-  EXPECT_EQ(s.busy_cycles, 4 * s4k + s8k);
+  EXPECT_EQ(s.requests(), 5U);
+  EXPECT_EQ(s.reads(), 4U);
+  EXPECT_EQ(s.writes(), 1U);
+  EXPECT_EQ(s.bytes_read(), 4096U * 3 + 8192);
+  EXPECT_EQ(s.bytes_written(), 4096U);
+  EXPECT_EQ(s.busy_cycles(), 4 * s4k + s8k);
   // Waits: c3 waited c2 - (c1 + 1000); c4 waited c3 - (c1 + 1000).
   const uint64_t w3 = c2.count() - (c1.count() + 1000);
   const uint64_t w4 = c3.count() - (c1.count() + 1000);
-  EXPECT_EQ(s.queue_wait_cycles, w3 + w4);
+  EXPECT_EQ(s.queue_wait_cycles(), w3 + w4);
 
   Collect v;
   d.visit(v);
-  EXPECT_EQ(v.c["disk.requests"], 5U);
-  EXPECT_EQ(v.c["disk.reads"], 4U);
-  EXPECT_EQ(v.c["disk.writes"], 1U);
-  EXPECT_EQ(v.c["disk.bytes_read"], 4096U * 3 + 8192);
-  EXPECT_EQ(v.c["disk.bytes_written"], 4096U);
-  EXPECT_EQ(v.c["disk.busy_cycles"], 4 * s4k + s8k);
-  EXPECT_EQ(v.c["disk.queue_wait_cycles"], w3 + w4);
-  EXPECT_EQ(v.h_count["disk.latency"], 5U);
-  EXPECT_EQ(v.h_max["disk.latency"], w4 + s4k);
+  EXPECT_EQ(v.c["requests"], 5U);
+  EXPECT_EQ(v.c["reads"], 4U);
+  EXPECT_EQ(v.c["writes"], 1U);
+  EXPECT_EQ(v.c["bytes_read"], 4096U * 3 + 8192);
+  EXPECT_EQ(v.c["bytes_written"], 4096U);
+  EXPECT_EQ(v.c["busy_cycles"], 4 * s4k + s8k);
+  EXPECT_EQ(v.c["queue_wait_cycles"], w3 + w4);
+  EXPECT_EQ(v.h_count["latency"], 5U);
+  EXPECT_EQ(v.h_max["latency"], w4 + s4k);
 }
 
 TEST(FixedDisk, RejectsZeroClockOrBandwidth) {
