@@ -19,7 +19,7 @@ namespace mmusim {
 namespace {
 
 constexpr uint64_t kMhz = 3000;
-constexpr uint64_t kRate = 4 * 985;  // link rate, MB/s
+constexpr uint64_t kRate = 4ULL * 985;  // link rate, MB/s
 
 // ceil(n * f / R): the link time of n bytes, in cycles.
 uint64_t link_cycles(uint64_t n) { return (n * kMhz + kRate - 1) / kRate; }
@@ -146,11 +146,11 @@ TEST(DmaEngine, FourKiBWritePacedByTlps) {
     for (uint64_t i = 0; i < 4; ++i) {
       const LineRecord& l = b.mem.lines[4 * k + i];
       EXPECT_TRUE(l.write);
-      EXPECT_EQ(l.addr, 0x100 * 4096 + 256 * k + 64 * i);
+      EXPECT_EQ(l.addr, 0x100ULL * 4096 + 256 * k + 64 * i);
       EXPECT_EQ(l.arrival, 1000 + link_cycles((k + 1) * 284)) << "TLP " << k;
     }
   }
-  EXPECT_EQ(link_cycles(16 * 284), 3460U);  // 3459.9 rounded up: 1.153 µs
+  EXPECT_EQ(link_cycles(16ULL * 284), 3460U);  // 3459.9 rounded up: 1.153 µs
   ASSERT_EQ(b.starter.reports.size(), 1U);
   EXPECT_EQ(b.starter.reports[0].id, 7U);
   EXPECT_EQ(b.starter.reports[0].start, 1000U);
@@ -183,7 +183,7 @@ TEST(DmaEngine, LinkSerialisesTransfers) {
   b.run();
   ASSERT_EQ(b.mem.lines.size(), 128U);
   for (uint64_t k = 0; k < 16; ++k) {
-    EXPECT_EQ(b.mem.lines[64 + 4 * k].addr, 0x200 * 4096 + 256 * k);
+    EXPECT_EQ(b.mem.lines[64 + 4 * k].addr, 0x200ULL * 4096 + 256 * k);
     EXPECT_EQ(b.mem.lines[64 + 4 * k].arrival, 1000 + link_cycles((16 + k + 1) * 284));
   }
   ASSERT_EQ(b.starter.reports.size(), 2U);
@@ -209,7 +209,7 @@ TEST(DmaEngine, FourKiBReadFromMemory) {
     for (uint64_t i = 0; i < 8; ++i) {
       const LineRecord& l = b.mem.lines[8 * j + i];
       EXPECT_FALSE(l.write);
-      EXPECT_EQ(l.addr, 0x300 * 4096 + 512 * j + 64 * i);
+      EXPECT_EQ(l.addr, 0x300ULL * 4096 + 512 * j + 64 * i);
       EXPECT_EQ(l.arrival, r) << "request " << j;
     }
   }
@@ -228,12 +228,12 @@ TEST(DmaEngine, PagesFramesAndEmptyTransfers) {
   Bench b({scattered, transfer(2, 0, 0, true, 0, 2048)});
   b.run();
   ASSERT_EQ(b.mem.lines.size(), 128U);
-  EXPECT_EQ(b.mem.lines[63].addr, 0x500 * 4096 + 4032);
-  EXPECT_EQ(b.mem.lines[64].addr, 0x123 * 4096U);
+  EXPECT_EQ(b.mem.lines[63].addr, 0x500ULL * 4096 + 4032);
+  EXPECT_EQ(b.mem.lines[64].addr, 0x123ULL * 4096);
   ASSERT_EQ(b.starter.reports.size(), 2U);
-  EXPECT_EQ(b.starter.reports[0].finish, link_cycles(32 * 284) + 50);  // 6920 + 50
+  EXPECT_EQ(b.starter.reports[0].finish, link_cycles(32ULL * 284) + 50);  // 6920 + 50
   // The second moves no lines: it ends with its last TLP.
-  EXPECT_EQ(b.starter.reports[1].finish, link_cycles(40 * 284));
+  EXPECT_EQ(b.starter.reports[1].finish, link_cycles(40ULL * 284));
   EXPECT_EQ(b.engine.stats().tlps, 40U);
   EXPECT_EQ(b.engine.stats().bytes, 8192U + 2048);
 }
