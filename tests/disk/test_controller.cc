@@ -8,13 +8,16 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <systemc>
 #include <vector>
@@ -190,6 +193,68 @@ uint64_t dram_last_line(uint64_t start, uint64_t pfn) {
   return last.count();
 }
 
+// The keys, their defaults in cycles, and InputErrors that name the key.
+TEST(ControllerConfig, DefaultsKeysAndBounds) {
+  ControllerConfig c;
+  c.validate();
+  const ControllerTiming t = controller_timing(c);
+  EXPECT_EQ(t.doorbell, Cycles(kDoorbell));  // 300 ns * 3000 MHz / 1000
+  EXPECT_EQ(t.fetch, Cycles(kFetch));
+  EXPECT_EQ(t.prp_fetch, Cycles(kPrp));
+  EXPECT_EQ(t.cqe, Cycles(kCqe));
+  EXPECT_EQ(t.msix, Cycles(kMsix));
+  EXPECT_EQ(ns_to_cycles(1, 3000), Cycles(3));
+  EXPECT_EQ(ns_to_cycles(1, 2500), Cycles(3));  // 2.5 rounded up
+  ConfigSchema s;
+  add_keys(s, c);
+  for (const char* k :
+       {"disk.controller.queue_depth", "disk.controller.doorbell_ns", "disk.controller.fetch_ns",
+        "disk.controller.prp_fetch_ns", "disk.controller.cqe_ns", "disk.controller.msix_ns",
+        "pcie.lanes", "pcie.lane_rate_mbps", "pcie.mps", "pcie.mrrs", "pcie.tlp_overhead"}) {
+    ASSERT_NE(s.find(k), nullptr) << k;
+  }
+  EXPECT_EQ(s.find("disk.controller.queue_depth")->get(), "1023");
+  s.find("pcie.lanes")->set("8");
+  EXPECT_EQ(c.pcie.lanes, 8U);
+  EXPECT_THROW(s.find("pcie.lanes")->set("33"), std::invalid_argument);
+
+  const auto fails = [](const std::function<void(ControllerConfig&)>& change,
+                        const std::string& key) {
+    ControllerConfig bad;
+    change(bad);
+    try {
+      bad.validate();
+      ADD_FAILURE() << "no error for " << key;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(key + ":", 0), 0U) << e.what();
+    }
+  };
+  fails([](ControllerConfig& b) { b.controller.queue_depth = 0; }, "disk.controller.queue_depth");
+  fails([](ControllerConfig& b) { b.controller.queue_depth = 65536; },
+        "disk.controller.queue_depth");
+  fails([](ControllerConfig& b) { b.controller.msix_ns = 10'000'000'001ULL; },
+        "disk.controller.msix_ns");
+  fails(
+      [](ControllerConfig& b) {
+        b.controller.doorbell_ns = 0;
+        b.controller.fetch_ns = 0;
+      },
+      "disk.controller.fetch_ns");
+  fails([](ControllerConfig& b) { b.pcie.lanes = 0; }, "pcie.lanes");
+  fails([](ControllerConfig& b) { b.pcie.lane_rate_mbps = 0; }, "pcie.lane_rate_mbps");
+  fails([](ControllerConfig& b) { b.pcie.mps = 300; }, "pcie.mps");
+  fails([](ControllerConfig& b) { b.pcie.mps = 64; }, "pcie.mps");
+  fails([](ControllerConfig& b) { b.pcie.mrrs = 8192; }, "pcie.mrrs");
+  fails([](ControllerConfig& b) { b.pcie.tlp_overhead = 4097; }, "pcie.tlp_overhead");
+  ControllerConfig edge;
+  edge.controller.doorbell_ns = 0;  // fetch alone is enough
+  edge.controller.queue_depth = 65535;
+  edge.pcie.mps = 4096;
+  edge.pcie.mrrs = 128;
+  edge.pcie.tlp_overhead = 0;
+  EXPECT_NO_THROW(edge.validate());
+}
+
 // One 4 KiB read on an idle system, every step by formula:
 //   fetched      = 3000 + doorbell 900 + fetch 2400                    = 6300
 //   device       = 6300 .. 6300 + 30000 + 6144                          = 42444
@@ -206,7 +271,7 @@ TEST(DiskController, OneFourKiBReadExactTimeline) {
   EXPECT_EQ(t.device_start, Cycle(6300));
   EXPECT_EQ(t.device_done, Cycle(6300 + 30000 + 6144));
   EXPECT_EQ(t.dma_start, Cycle(42444));
-  const uint64_t last_tlp = 42444 + link_cycles(16 * 284);
+  const uint64_t last_tlp = 42444 + link_cycles(16ULL * 284);
   EXPECT_EQ(last_tlp, 42444U + 3460);
   const uint64_t last_line = dram_last_line(42444, 0x10000);
   EXPECT_GT(last_line, last_tlp);
@@ -234,7 +299,7 @@ TEST(DiskController, OneFourKiBReadExactTimeline) {
 // 2048 line writes; the last TLP is in ceil(512 * 284 * f / R) after the start.
 TEST(DiskController, OneHundredTwentyEightKiBReadIsOneRequest) {
   std::vector<BlockRequest> plan = {request(1, 0, 0, 0)};
-  plan[0].bytes = 32 * 4096;
+  plan[0].bytes = 32ULL * 4096;
   for (uint64_t i = 0; i < 32; ++i) plan[0].frames.push_back(Pfn(0x10000 + 3 * i));
   System s(plan, kSlow);
   s.run();
@@ -242,7 +307,7 @@ TEST(DiskController, OneHundredTwentyEightKiBReadIsOneRequest) {
   EXPECT_EQ(t.fetched, Cycle(kDoorbell + kFetch + kPrp));
   EXPECT_EQ(t.device_done, Cycle(5700 + 30000 + 196608));
   EXPECT_EQ(t.dma_start, t.device_done);
-  EXPECT_GT(t.dma_done, t.dma_start + Cycles(link_cycles(512 * 284)));
+  EXPECT_GT(t.dma_done, t.dma_start + Cycles(link_cycles(512ULL * 284)));
   EXPECT_EQ(t.irq, t.dma_done + Cycles(kCqe + kMsix));
   EXPECT_EQ(s.dram.initiator_stats(Initiator::kDma).requests, 2048U);
   EXPECT_EQ(s.engine.stats().lines_written, 2048U);
@@ -262,8 +327,8 @@ TEST(DiskController, OverlappingDmasShareTheLink) {
   EXPECT_EQ(b.device_done, Cycle(6326));
   EXPECT_EQ(a.dma_start, Cycle(6313));
   EXPECT_EQ(b.dma_start, Cycle(6313 + 3460));
-  EXPECT_GT(b.dma_done, Cycle(6313 + link_cycles(32 * 284)));  // 6313 + 6920
-  EXPECT_EQ(s.ctrl.stats().dma_wait, 3460U - 13);              // the second waited for the link
+  EXPECT_GT(b.dma_done, Cycle(6313 + link_cycles(32ULL * 284)));  // 6313 + 6920
+  EXPECT_EQ(s.ctrl.stats().dma_wait, 3460U - 13);                 // the second waited for the link
   EXPECT_EQ(s.dram.initiator_stats(Initiator::kDma).requests, 128U);
 }
 
@@ -304,7 +369,7 @@ TEST(DiskController, WriteReadsMemoryBeforeTheDevice) {
   EXPECT_EQ(t.fetched, Cycle(6300));
   EXPECT_EQ(t.dma_start, Cycle(6300));
   // 32 completion TLPs: at least their link time after the first read.
-  EXPECT_GE(t.dma_done, Cycle(6300 + link_cycles(32 * 284)));
+  EXPECT_GE(t.dma_done, Cycle(6300 + link_cycles(32ULL * 284)));
   EXPECT_EQ(t.device_start, t.dma_done);
   EXPECT_EQ(t.device_done, t.dma_done + Cycles(30000 + 12288));
   EXPECT_EQ(t.irq, t.device_done + Cycles(kCqe + kMsix));
@@ -313,6 +378,207 @@ TEST(DiskController, WriteReadsMemoryBeforeTheDevice) {
   EXPECT_EQ(s.dram.initiator_stats(Initiator::kDma).requests, 128U);
   EXPECT_EQ(s.dram.core().stats().reads, 128U);
   EXPECT_EQ(s.ctrl.stats().writes, 1U);
+}
+
+// Device numbers pick devices through the map; an unknown number goes to
+// device 0. Each fixed disk serves only its own requests.
+TEST(DiskController, DeviceNumbersMapToDevices) {
+  std::vector<std::unique_ptr<DiskModel>> devs;
+  devs.push_back(std::make_unique<FixedDisk>(kSlow, kMhz));
+  devs.push_back(std::make_unique<FixedDisk>(kSlow, kMhz));
+  const ClockPeriod clk = ClockPeriod::of_mhz(kMhz);
+  SyncHorizon horizon;
+  DramModule dram("dram", DramConfig{}, clk);
+  DmaEngine engine("dma", ControllerConfig{}, horizon, clk);
+  DiskController ctrl("disk", ControllerConfig{}, std::move(devs), {{5, 1}}, horizon, clk);
+  TestKernel kernel("kernel", horizon, clk, false,
+                    {request(1, 0, 0x10000, 1, false, 5), request(2, 0, 0x10001, 1, false, 7)});
+  engine.mem.bind(dram.socket);
+  ctrl.connect(engine);
+  ctrl.irq.bind(kernel.irq);
+  kernel.disk.bind(ctrl.target);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_start();
+  ASSERT_EQ(kernel.done.size(), 2U);
+  EXPECT_EQ(dynamic_cast<const FixedDisk&>(ctrl.device(0)).stats().requests, 1U);
+  EXPECT_EQ(dynamic_cast<const FixedDisk&>(ctrl.device(1)).stats().requests, 1U);
+  // Two devices: both are served at once (no FIFO between them).
+  EXPECT_EQ(kernel.done.at(1).device_done, kernel.done.at(2).device_done);
+}
+
+// Runs `f` in a forked child (its own SystemC elaboration) and returns what
+// it returned, or "ERROR: ..." when it threw.
+std::string in_child(const std::function<std::string()>& f) {
+  int fds[2];
+  if (pipe(fds) != 0) return "ERROR: pipe";
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return "ERROR: fork";
+  if (pid == 0) {
+    close(fds[0]);
+    std::string msg;
+    try {
+      msg = f();
+    } catch (const std::exception& e) {
+      msg = std::string("ERROR: ") + e.what();
+    }
+    const char* p = msg.data();
+    size_t left = msg.size();
+    while (left > 0) {
+      const ssize_t n = write(fds[1], p, left);
+      if (n <= 0) _exit(3);
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string all;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    all.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "ERROR: child failed\n" + all;
+  return all;
+}
+
+struct StreamResult {
+  uint64_t dma_lines = 0, window = 0, chases = 0;
+  double chase_mean = 0, link_utilisation = 0;
+};
+
+// QD32 closed loop of 4 KiB reads on the fast disk (`requests` in all; 0:
+// none) beside the pointer chaser, which reads from 0 to `chase_end`.
+StreamResult stream(uint64_t requests, uint64_t chase_end) {
+  std::vector<BlockRequest> plan;
+  for (uint64_t id = 1; id <= std::min<uint64_t>(32, requests); ++id) {
+    plan.push_back(request(id, 0, 0x10000 + id % 256, 1));
+  }
+  System s(plan, kFast, ControllerConfig{}, false, chase_end);
+  uint64_t next = plan.size() + 1;
+  s.kernel.on_complete = [&](uint64_t, const BlockTimeline& t) {
+    if (next <= requests) {
+      s.kernel.submit(request(next, t.irq.count(), 0x10000 + next % 256, 1));
+      ++next;
+    }
+  };
+  s.run();
+  StreamResult r;
+  r.dma_lines = s.dram.initiator_stats(Initiator::kDma).requests;
+  Cycle first = kNeverCycle, last;
+  for (const auto& [id, t] : s.kernel.done) {
+    first = min(first, t.dma_start);
+    last = max(last, t.dma_done);
+  }
+  r.window = requests == 0 ? 0 : (last - first).count();
+  r.chases = s.chaser->latency.count();
+  r.chase_mean = s.chaser->latency.mean();
+  const uint64_t end = s.engine.stats().last_busy.count();
+  r.link_utilisation =
+      end == 0 ? 0 : static_cast<double>(s.engine.stats().link_busy_cycles) / double(end);
+  return r;
+}
+
+std::string encode(const StreamResult& r) {
+  std::ostringstream o;
+  o << r.dma_lines << ' ' << r.window << ' ' << r.chases << ' ' << r.chase_mean << ' '
+    << r.link_utilisation;
+  return o.str();
+}
+
+StreamResult decode(const std::string& s) {
+  StreamResult r;
+  std::istringstream i(s);
+  i >> r.dma_lines >> r.window >> r.chases >> r.chase_mean >> r.link_utilisation;
+  return r;
+}
+
+// A 4 KiB read stream at QD32 saturates the Gen3 x4 link: 256 B of payload
+// per 284 B of TLP at 3.94 GB/s is 3.55 GB/s, 3.55 / 25.6 = 13.9 % of a
+// DDR4-3200 channel's 25.6 GB/s (8.533 bytes per 3 GHz cycle). The chaser's
+// dependent reads wait behind the DMA's line writes: its mean latency does
+// not drop (a model output, printed).
+TEST(DiskController, DmaStreamShareOfADramChannel) {
+  constexpr uint64_t kRequests = 1000, kChaseEnd = 3'000'000;
+  const std::string with = in_child([] { return encode(stream(kRequests, kChaseEnd)); });
+  const std::string alone = in_child([] { return encode(stream(0, kChaseEnd)); });
+  ASSERT_EQ(with.rfind("ERROR", 0), std::string::npos) << with;
+  ASSERT_EQ(alone.rfind("ERROR", 0), std::string::npos) << alone;
+  const StreamResult w = decode(with);
+  const StreamResult a = decode(alone);
+  EXPECT_EQ(w.dma_lines, kRequests * 64);
+  ASSERT_GT(w.window, 0U);
+  const double bytes_per_cycle = 25.6e9 / 3e9;
+  const double share =
+      static_cast<double>(w.dma_lines * 64) / (static_cast<double>(w.window) * bytes_per_cycle);
+  const double expected = (256.0 / 284.0) * 3.94 / 25.6;  // 0.1387
+  std::printf("DMA share of the channel %.4f (link-bound %.4f), link utilisation %.4f\n", share,
+              expected, w.link_utilisation);
+  std::printf("chaser mean DRAM latency: %.2f cycles alone (%llu reads), %.2f with DMA (%llu)\n",
+              a.chase_mean, static_cast<unsigned long long>(a.chases), w.chase_mean,
+              static_cast<unsigned long long>(w.chases));
+  EXPECT_GE(share, 0.12);
+  EXPECT_LE(share, 0.16);
+  EXPECT_GT(a.chases, 0U);
+  EXPECT_GE(w.chase_mean, a.chase_mean);
+}
+
+// A mixed run (reads and writes of 4 and 16 KiB at queue depth 4, two
+// devices, a chaser) in the normal mode and in the reference mode (every
+// agent waits before every action): the same timelines and DRAM counts.
+std::string mixed_run(bool reference) {
+  ControllerConfig cfg;
+  cfg.controller.queue_depth = 4;
+  std::vector<BlockRequest> plan;
+  for (uint64_t id = 1; id <= 24; ++id) {
+    const uint64_t pages = id % 3 == 0 ? 4 : 1;
+    plan.push_back(request(id, 1000 * (id / 2), 0x10000 + 8 * id, pages, id % 4 == 1,
+                           static_cast<uint32_t>(id % 2)));
+  }
+  std::vector<std::unique_ptr<DiskModel>> devs;
+  devs.push_back(std::make_unique<FixedDisk>(kFast, kMhz));
+  devs.push_back(std::make_unique<FixedDisk>(disk_params(2'000, 3'000), kMhz));
+  const ClockPeriod clk = ClockPeriod::of_mhz(kMhz);
+  SyncHorizon horizon;
+  DramModule dram("dram", DramConfig{}, clk);
+  DmaEngine engine("dma", cfg, horizon, clk, reference);
+  DiskController ctrl("disk", cfg, std::move(devs), {{0, 0}, {1, 1}}, horizon, clk, reference);
+  TestKernel kernel("kernel", horizon, clk, reference, plan);
+  Chaser chaser("chaser", horizon, clk, reference, 0, 200'000);
+  engine.mem.bind(dram.socket);
+  chaser.mem.bind(dram.socket);
+  ctrl.connect(engine);
+  ctrl.irq.bind(kernel.irq);
+  kernel.disk.bind(ctrl.target);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_start();
+  std::ostringstream o;
+  for (uint64_t id : kernel.order) {
+    const BlockTimeline& t = kernel.done.at(id);
+    o << id << ':' << t.submitted.count() << ',' << t.fetched.count() << ','
+      << t.device_start.count() << ',' << t.device_done.count() << ',' << t.dma_start.count() << ','
+      << t.dma_done.count() << ',' << t.irq.count() << '\n';
+  }
+  o << "dma " << dram.initiator_stats(Initiator::kDma).requests << " data "
+    << dram.initiator_stats(Initiator::kData).requests << " chase " << chaser.latency.sum() << '/'
+    << chaser.latency.count() << " sw " << ctrl.stats().sw_queued << '\n';
+  return o.str();
+}
+
+TEST(DiskController, ReferenceModeGivesTheSameTimelines) {
+  const std::string normal = in_child([] { return mixed_run(false); });
+  const std::string reference = in_child([] { return mixed_run(true); });
+  ASSERT_EQ(normal.rfind("ERROR", 0), std::string::npos) << normal;
+  EXPECT_NE(normal.find("24:"), std::string::npos) << normal;
+  EXPECT_EQ(normal, reference);
 }
 
 }  // namespace
