@@ -37,8 +37,6 @@ void check_payload(const char* key, uint32_t v) {
 
 }  // namespace
 
-Cycles ns_to_cycles(uint64_t ns, uint32_t mhz) { return Cycles((ns * mhz + 999) / 1000); }
-
 void ControllerConfig::validate() const {
   const ControllerParams& c = controller;
   if (c.queue_depth == 0 || c.queue_depth > kMaxQueueDepth) {
@@ -60,18 +58,18 @@ void ControllerConfig::validate() const {
   }
   const PcieParams& p = pcie;
   if (p.lanes == 0 || p.lanes > kMaxLanes) {
-    throw InputError("pcie.lanes: must be between 1 and " + std::to_string(kMaxLanes) + ", got " +
-                     std::to_string(p.lanes));
+    throw InputError("disk.pcie.lanes: must be between 1 and " + std::to_string(kMaxLanes) +
+                     ", got " + std::to_string(p.lanes));
   }
   if (p.lane_rate_mbps == 0 || p.lane_rate_mbps > kMaxLaneRateMbps) {
-    throw InputError("pcie.lane_rate_mbps: must be between 1 and " +
+    throw InputError("disk.pcie.lane_rate_mbps: must be between 1 and " +
                      std::to_string(kMaxLaneRateMbps) + " MB/s, got " +
                      std::to_string(p.lane_rate_mbps));
   }
-  check_payload("pcie.mps", p.mps);
-  check_payload("pcie.mrrs", p.mrrs);
+  check_payload("disk.pcie.mps", p.mps);
+  check_payload("disk.pcie.mrrs", p.mrrs);
   if (p.tlp_overhead > kMaxOverhead) {
-    throw InputError("pcie.tlp_overhead: must be at most " + std::to_string(kMaxOverhead) +
+    throw InputError("disk.pcie.tlp_overhead: must be at most " + std::to_string(kMaxOverhead) +
                      " bytes, got " + std::to_string(p.tlp_overhead));
   }
   if (core_clock_mhz == 0) throw InputError("sim.core_clock_mhz: must be positive, got 0");
@@ -102,18 +100,18 @@ void add_keys(ConfigSchema& s, ControllerConfig& c) {
   s.add_u64("disk.controller.msix_ns", &p.msix_ns, "ns",
             "MSI-X delivery: completion written to the interrupt handler starting", 0, kMaxNs);
   PcieParams& l = c.pcie;
-  s.add_u32("pcie.lanes", &l.lanes, "lanes", "PCIe link width between the disk and the host", 1,
-            kMaxLanes);
-  s.add_u64("pcie.lane_rate_mbps", &l.lane_rate_mbps, "MB/s",
+  s.add_u32("disk.pcie.lanes", &l.lanes, "lanes", "PCIe link width between the disk and the host",
+            1, kMaxLanes);
+  s.add_u64("disk.pcie.lane_rate_mbps", &l.lane_rate_mbps, "MB/s",
             "PCIe rate per lane after line encoding, 10^6 bytes/s (Gen3 985, Gen4 1969)", 1,
             kMaxLaneRateMbps);
-  s.add_u32("pcie.mps", &l.mps, "bytes",
+  s.add_u32("disk.pcie.mps", &l.mps, "bytes",
             "Max Payload Size: data bytes per write or completion TLP (power of two)", kMinPayload,
             kMaxPayload);
-  s.add_u32("pcie.mrrs", &l.mrrs, "bytes",
+  s.add_u32("disk.pcie.mrrs", &l.mrrs, "bytes",
             "Max Read Request Size: bytes one device read of host memory asks for (power of two)",
             kMinPayload, kMaxPayload);
-  s.add_u32("pcie.tlp_overhead", &l.tlp_overhead, "bytes",
+  s.add_u32("disk.pcie.tlp_overhead", &l.tlp_overhead, "bytes",
             "link bytes per TLP besides its payload (TLP header, DLLP, PHY framing)", 0,
             kMaxOverhead);
 }

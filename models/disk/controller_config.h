@@ -1,5 +1,5 @@
 // Configuration of the NVMe disk controller (disk.controller.*) and of the
-// PCIe link its DMA engine drives (pcie.*), with their defaults from
+// PCIe link its DMA engine drives (disk.pcie.*), with their defaults from
 // os-model.md §3.1 and the table at the end of §3.4. Plain data bound by
 // add_keys(); validate() throws an InputError naming the key. Times in ns
 // are converted to core cycles once, each rounded up on its own.
@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "models/common/types.h"
+#include "models/disk/disk_stats.h"  // ns_to_cycles
 
 namespace mmusim {
 
@@ -26,7 +27,7 @@ struct ControllerParams {
   uint64_t msix_ns = 1000;      // MSI-X delivery to the CPU's interrupt handler
 };
 
-// The PCIe link between the device and the root complex (pcie.*).
+// The PCIe link between the device and the root complex (disk.pcie.*).
 struct PcieParams {
   uint32_t lanes = 4;             // link width
   uint64_t lane_rate_mbps = 985;  // per lane, 10^6 bytes/s after encoding (Gen3: 0.985 GB/s)
@@ -37,7 +38,7 @@ struct PcieParams {
 
 struct ControllerConfig {
   ControllerParams controller;     // disk.controller.*
-  PcieParams pcie;                 // pcie.*
+  PcieParams pcie;                 // disk.pcie.*
   uint32_t core_clock_mhz = 3000;  // not a key: follows sim.core_clock_mhz
 
   // Throws InputError naming the first offending key.
@@ -50,10 +51,8 @@ struct ControllerTiming {
 };
 // `c` validated.
 ControllerTiming controller_timing(const ControllerConfig& c);
-// ceil(ns * mhz / 1000); ns and mhz within the bounds validate() enforces.
-Cycles ns_to_cycles(uint64_t ns, uint32_t mhz);
 
-// Binds disk.controller.* and pcie.* to `c` (which must outlive the schema).
+// Binds disk.controller.* and disk.pcie.* to `c` (which must outlive the schema).
 void add_keys(ConfigSchema& s, ControllerConfig& c);
 
 }  // namespace mmusim

@@ -22,12 +22,12 @@ enum class DiskKind : uint8_t { kFixed, kNvmeNand, kOptane, kHdd };
 std::string_view disk_kind_name(DiskKind k);
 
 struct DiskConfig {
-  DiskKind model = DiskKind::kFixed;  // disk.model
-  FixedDiskParams fixed;              // disk.fixed.*
-  NvmeNandParams nvme;                // disk.nvme.*
-  OptaneParams optane;                // disk.optane.*
-  HddParams hdd;                      // disk.hdd.* (defaults: disk.hdd.preset=hc310)
-  uint32_t core_clock_mhz = 3000;     // not a key: follows sim.core_clock_mhz
+  DiskKind model = DiskKind::kNvmeNand;  // disk.model
+  FixedDiskParams fixed;                 // disk.fixed.*
+  NvmeNandParams nvme;                   // disk.nvme.*
+  OptaneParams optane;                   // disk.optane.*
+  HddParams hdd;                         // disk.hdd.* (defaults: disk.hdd.preset=hc310)
+  uint32_t core_clock_mhz = 3000;        // not a key: follows sim.core_clock_mhz
 
   // Throws InputError naming the first offending key (every model's keys
   // are checked, the selected one or not).

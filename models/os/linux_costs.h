@@ -38,10 +38,14 @@
 // them to design.md §7's ranges): anon write fault 0.97 µs (0.6-2.0), page-
 // cache minor fault with 15 pages mapped around 0.64 µs (0.4-0.9), COW copy
 // 2.8 µs (1.5-6.5), fork 107 ns per present PTE (73-160); a major fault's
-// kernel path (submit, completion, wake, retry) ≈ 9 µs beside the device.
-// Sources: os-model.md §2.9 ([M] entry/exit 0.1-0.3 µs, pcp allocation
-// ≈ 0.1 µs, rmap/LRU/memcg 0.2-0.5 µs, xarray lookup ≈ 0.1 µs, fault-around
-// 25-50 ns per page, I/O submit and completion 2-5 µs each, wake 1-3 µs).
+// kernel path (trap, submit, completion, wake, retry) ≈ 5.5 µs, ≈ 8.9 µs
+// beside the device with the disk controller's doorbell, fetch, completion
+// and interrupt (2.2 µs) and the 4 KiB DMA (1.15 µs): design.md §7's
+// "device + 5-10 µs". Sources: os-model.md §2.9 ([M] entry/exit 0.1-0.3 µs,
+// pcp allocation ≈ 0.1 µs, rmap/LRU/memcg 0.2-0.5 µs, xarray lookup ≈ 0.1
+// µs, fault-around 25-50 ns per page, wake 1-3 µs) and §3.1 (block layer and
+// driver submission 1-2 µs; MSI-X to handler 1 µs, which the controller's
+// disk.controller.msix_ns times, then handler and wake-up 2 µs).
 #pragma once
 
 #include "models/common/types.h"
@@ -66,8 +70,8 @@ struct LinuxCosts {
   Cycles fault_around_page{60};   // filemap_map_pages, per page mapped (its PTE write apart)
   Cycles stack_expand{600};       // expand_stack: checks, accounting, VMA update
   Cycles local_flush{200};        // INVLPG (or a PCID flush) on the calling CPU
-  Cycles io_submit{9000};         // block layer + driver submission (3 µs)
-  Cycles io_complete{9000};       // interrupt, completion, unlock (3 µs)
+  Cycles io_submit{6000};         // block layer + driver builds the command (2 µs)
+  Cycles io_complete{3000};       // completion handler: request done, page unlocked (1 µs)
   Cycles wake{6000};              // wake-up and switch back to the task (2 µs)
   Cycles segv{3000};              // signal delivery for a bad access
   // --- system calls ---

@@ -33,6 +33,7 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
   add_keys(s, c.sched);
   add_keys(s, c.linux_os);
   add_keys(s, c.disk);
+  add_keys(s, c.storage);
   add_keys(s, c.seg, c.seg_keys);
 }
 
@@ -111,6 +112,8 @@ void finalize(SimConfig& c) {
   }
   c.disk.core_clock_mhz = c.sim.core_clock_mhz;
   c.disk.validate();
+  c.storage.core_clock_mhz = c.sim.core_clock_mhz;
+  c.storage.validate();
 }
 
 }  // namespace mmusim

@@ -9,6 +9,7 @@
 
 #include "models/common/config_schema.h"
 #include "models/cpu/cpu_config.h"
+#include "models/disk/controller_config.h"
 #include "models/disk/disk_config.h"
 #include "models/dram/dram_config.h"
 #include "models/os/os_config.h"
@@ -45,7 +46,8 @@ struct SimConfig {
   KernelModuleConfig kernel;  // os.model, os.shootdown_cost
   SchedConfig sched;          // os.sched.* (traces with tasks)
   LinuxConfig linux_os;       // os.linux.* (os.model = linux)
-  DiskConfig disk;            // disk.*
+  DiskConfig disk;            // disk.* (the device)
+  ControllerConfig storage;   // disk.controller.*, pcie.*
   std::string huge_regions;   // os.huge_regions text
   // [seg]: the seg core's keys. seg.mode "auto" (the default) resolves in
   // finalize(): long for 4level/5level paging, flat otherwise; seg.cpl and

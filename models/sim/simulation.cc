@@ -19,6 +19,8 @@
 #include "models/cpu/cpu_module.h"
 #include "models/disk/block_queue.h"
 #include "models/disk/disk_config.h"
+#include "models/disk/disk_controller.h"
+#include "models/disk/dma_engine.h"
 #include "models/dram/dram_module.h"
 #include "models/os/file_cache.h"
 #include "models/os/first_touch.h"
@@ -184,6 +186,14 @@ class NoRecords : public RecordSource {
   size_t next(uint32_t /*cpu*/, TraceRecord* /*out*/, size_t /*max*/) override { return 0; }
 };
 
+// The page cache's block queue, built before the kernel module whose `disk`
+// port it forwards to.
+class ForwardQueue : public BlockQueue {
+ public:
+  std::optional<BlockTimeline> submit(const BlockRequest& r) override { return to->submit(r); }
+  BlockQueue* to = nullptr;
+};
+
 // The whole system: one SystemC module named "top".
 class Top : public sc_core::sc_module {
  public:
@@ -191,11 +201,25 @@ class Top : public sc_core::sc_module {
   Top(const sc_core::sc_module_name& name, const SimConfig& cfg, PhysMem& phys,
       const ClockPeriod& clk, SyncHorizon& horizon, RecordSource& feeder, TaskFeeder* tasks,
       Kernel& kernel_core, uint64_t explain, std::vector<std::string>* explain_out,
-      DescriptorTables& tables, uint64_t setup_records)
+      DescriptorTables& tables, uint64_t setup_records, std::unique_ptr<DiskModel> device)
       : sc_module(name),
         dram("dram", cfg.dram, clk, &phys),
         kernel("kernel", kernel_core, cfg.kernel) {
     kernel.mem.bind(dram.socket);
+    if (device) {  // storage: the controller, its device and the DMA engine
+      const bool reference = cfg.sim.quantum == 0;
+      std::vector<std::unique_ptr<DiskModel>> devices;
+      devices.push_back(std::move(device));
+      disk =
+          std::make_unique<DiskController>("disk", cfg.storage, std::move(devices),
+                                           std::map<uint32_t, size_t>{}, horizon, clk, reference);
+      dma = std::make_unique<DmaEngine>("dma", cfg.storage, horizon, clk, reference);
+      disk->connect(*dma);
+      dma->mem.bind(dram.socket);
+      kernel.disk.bind(disk->target);
+      disk->irq.bind(kernel.io);
+      kernel.use_storage(clk);
+    }
     if (tasks != nullptr) {
       kernel.use_scheduler(cfg.sched, cfg.sim.cpus,
                            sched_slice_cycles(cfg.sched, cfg.sim.cpus, cfg.sim.core_clock_mhz));
@@ -227,6 +251,8 @@ class Top : public sc_core::sc_module {
   }
   DramModule dram;
   KernelModule kernel;
+  std::unique_ptr<DiskController> disk;  // with the Linux model and tasks
+  std::unique_ptr<DmaEngine> dma;
   std::vector<std::unique_ptr<CpuModule>> cpus;
 };
 
@@ -246,8 +272,7 @@ struct Simulation::Impl {
   // The kernel core: first_touch, or linux with its frames, page cache and disk.
   std::unique_ptr<FirstTouchMapper> first_touch;
   std::unique_ptr<PageFrameAllocator> frames;
-  std::unique_ptr<DiskModel> disk;
-  std::unique_ptr<SyncBlockQueue> blocks;
+  ForwardQueue blocks;  // to the kernel module's disk port
   std::unique_ptr<FileCache> cache;
   std::unique_ptr<LinuxKernel> linux_os;
   Kernel* os = nullptr;
@@ -285,9 +310,7 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
     const FirstTouchConfig& fc = m.cfg.os;
     m.frames =
         std::make_unique<PageFrameAllocator>(fc.phys_bytes, fc.reserved_low, fc.seed, fc.placement);
-    m.disk = make_disk_model(m.cfg.disk);
-    m.blocks = std::make_unique<SyncBlockQueue>(*m.disk);
-    m.cache = std::make_unique<FileCache>(m.cfg.linux_os.file_cache, *m.frames, m.mem, *m.blocks);
+    m.cache = std::make_unique<FileCache>(m.cfg.linux_os.file_cache, *m.frames, m.mem, m.blocks);
     m.linux_os = std::make_unique<LinuxKernel>(m.cfg.linux_os, m.mem, *m.frames, *m.cache);
     m.os = m.linux_os.get();
   } else {
@@ -315,8 +338,13 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
         m.tables.set(LinearAddr(a), r.addr);
       });
   RecordSource& records = m.tasks ? static_cast<RecordSource&>(m.no_records) : *m.feeder;
-  m.top = std::make_unique<Top>("top", m.cfg, m.mem, m.clk, m.horizon, records, m.tasks.get(),
-                                *m.os, explain, &m.explain, m.tables, setup_records);
+  // Storage for file I/O: a trace with tasks under the Linux model.
+  std::unique_ptr<DiskModel> device;
+  if (m.linux_os && m.tasks) device = make_disk_model(m.cfg.disk);
+  m.top =
+      std::make_unique<Top>("top", m.cfg, m.mem, m.clk, m.horizon, records, m.tasks.get(), *m.os,
+                            explain, &m.explain, m.tables, setup_records, std::move(device));
+  if (m.top->disk) m.blocks.to = &m.top->kernel.block_queue();
 }
 
 Simulation::~Simulation() = default;
@@ -379,8 +407,18 @@ void Simulation::visit(StatVisitor& v) const {
   if (m.linux_os) {
     PrefixedVisitor k(v, "top.kernel.");
     m.cache->visit(k);
-    PrefixedVisitor d(v, "top.");
-    m.disk->visit(d);
+  }
+  if (m.top->disk) {
+    PrefixedVisitor d(v, "top.disk.");
+    m.top->disk->visit(d);
+    for (size_t i = 0; i < m.top->disk->devices(); ++i) {
+      PrefixedVisitor dv(v, "top.disk.dev" + std::to_string(i) + ".");
+      m.top->disk->device(i).visit(dv);
+    }
+    PrefixedVisitor dm(v, "top.dma.");
+    m.top->dma->visit(dm);
+  }
+  if (m.linux_os) {
     for (uint32_t pid : m.linux_os->pids()) {
       const ProcessStats ps = m.linux_os->process_stats(pid);
       const std::string p = "top.kernel.process." + std::to_string(pid) + ".";

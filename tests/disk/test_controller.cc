@@ -210,13 +210,14 @@ TEST(ControllerConfig, DefaultsKeysAndBounds) {
   for (const char* k :
        {"disk.controller.queue_depth", "disk.controller.doorbell_ns", "disk.controller.fetch_ns",
         "disk.controller.prp_fetch_ns", "disk.controller.cqe_ns", "disk.controller.msix_ns",
-        "pcie.lanes", "pcie.lane_rate_mbps", "pcie.mps", "pcie.mrrs", "pcie.tlp_overhead"}) {
+        "disk.pcie.lanes", "disk.pcie.lane_rate_mbps", "disk.pcie.mps", "disk.pcie.mrrs",
+        "disk.pcie.tlp_overhead"}) {
     ASSERT_NE(s.find(k), nullptr) << k;
   }
   EXPECT_EQ(s.find("disk.controller.queue_depth")->get(), "1023");
-  s.find("pcie.lanes")->set("8");
+  s.find("disk.pcie.lanes")->set("8");
   EXPECT_EQ(c.pcie.lanes, 8U);
-  EXPECT_THROW(s.find("pcie.lanes")->set("33"), std::invalid_argument);
+  EXPECT_THROW(s.find("disk.pcie.lanes")->set("33"), std::invalid_argument);
 
   const auto fails = [](const std::function<void(ControllerConfig&)>& change,
                         const std::string& key) {
@@ -240,12 +241,12 @@ TEST(ControllerConfig, DefaultsKeysAndBounds) {
         b.controller.fetch_ns = 0;
       },
       "disk.controller.fetch_ns");
-  fails([](ControllerConfig& b) { b.pcie.lanes = 0; }, "pcie.lanes");
-  fails([](ControllerConfig& b) { b.pcie.lane_rate_mbps = 0; }, "pcie.lane_rate_mbps");
-  fails([](ControllerConfig& b) { b.pcie.mps = 300; }, "pcie.mps");
-  fails([](ControllerConfig& b) { b.pcie.mps = 64; }, "pcie.mps");
-  fails([](ControllerConfig& b) { b.pcie.mrrs = 8192; }, "pcie.mrrs");
-  fails([](ControllerConfig& b) { b.pcie.tlp_overhead = 4097; }, "pcie.tlp_overhead");
+  fails([](ControllerConfig& b) { b.pcie.lanes = 0; }, "disk.pcie.lanes");
+  fails([](ControllerConfig& b) { b.pcie.lane_rate_mbps = 0; }, "disk.pcie.lane_rate_mbps");
+  fails([](ControllerConfig& b) { b.pcie.mps = 300; }, "disk.pcie.mps");
+  fails([](ControllerConfig& b) { b.pcie.mps = 64; }, "disk.pcie.mps");
+  fails([](ControllerConfig& b) { b.pcie.mrrs = 8192; }, "disk.pcie.mrrs");
+  fails([](ControllerConfig& b) { b.pcie.tlp_overhead = 4097; }, "disk.pcie.tlp_overhead");
   ControllerConfig edge;
   edge.controller.doorbell_ns = 0;  // fetch alone is enough
   edge.controller.queue_depth = 65535;
@@ -400,8 +401,8 @@ TEST(DiskController, DeviceNumbersMapToDevices) {
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   ASSERT_EQ(kernel.done.size(), 2U);
-  EXPECT_EQ(dynamic_cast<const FixedDisk&>(ctrl.device(0)).stats().requests, 1U);
-  EXPECT_EQ(dynamic_cast<const FixedDisk&>(ctrl.device(1)).stats().requests, 1U);
+  EXPECT_EQ(dynamic_cast<const FixedDisk&>(ctrl.device(0)).stats().requests(), 1U);
+  EXPECT_EQ(dynamic_cast<const FixedDisk&>(ctrl.device(1)).stats().requests(), 1U);
   // Two devices: both are served at once (no FIFO between them).
   EXPECT_EQ(kernel.done.at(1).device_done, kernel.done.at(2).device_done);
 }

@@ -19,7 +19,7 @@ TEST(DiskConfigModels, Defaults) {
   DiskConfig c;
   ConfigSchema s;
   add_keys(s, c);
-  EXPECT_EQ(s.find("disk.model")->get(), "fixed");
+  EXPECT_EQ(s.find("disk.model")->get(), "nvme_nand");
   EXPECT_EQ(s.find("disk.nvme.channels")->get(), "8");
   EXPECT_EQ(s.find("disk.nvme.read_ns")->get(), "75000");
   EXPECT_EQ(s.find("disk.nvme.write_buffer_bytes")->get(), "256M");

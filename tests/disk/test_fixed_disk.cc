@@ -143,10 +143,11 @@ TEST(DiskConfig, KeysDefaultsAndFactory) {
   ConfigSchema s;
   add_keys(s, c);
   ASSERT_NE(s.find("disk.model"), nullptr);
-  EXPECT_EQ(s.find("disk.model")->get(), "fixed");
+  EXPECT_EQ(s.find("disk.model")->get(), "nvme_nand");
   EXPECT_EQ(s.find("disk.fixed.latency_ns")->get(), "76500");
   EXPECT_EQ(s.find("disk.fixed.bandwidth_mbps")->get(), "2800");
   ConfigValues vals;
+  vals["disk.model"] = {"fixed", "test.ini:2"};
   vals["disk.fixed.latency_ns"] = {"8900", "test.ini:3"};
   vals["disk.fixed.bandwidth_mbps"] = {"2000", "test.ini:4"};
   apply_values(s, vals);

@@ -361,7 +361,7 @@ TEST(FileCacheFault, WaitsFollowTheDiskQueue) {
   FilePageResult c = r.cache.fault_page(f, 9000, RaHint::kNormal, b.until);
   EXPECT_EQ(c.status, Status::kReady);
   EXPECT_FALSE(c.major);
-  EXPECT_EQ(r.disk.fixed.stats().queue_wait_cycles, a.until.count() - 2000);
+  EXPECT_EQ(r.disk.fixed.stats().queue_wait_cycles(), a.until.count() - 2000);
 }
 
 // os-model.md §2.3 "Model": a 32-page window with one page used, then

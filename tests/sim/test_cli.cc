@@ -400,7 +400,7 @@ TEST(Cli, SampleProgramFaultsAgreeWithTheRecordedNativeCounts) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("  fault: not_present at PML4, raised@3135 -> page-fault handler\n"
                        "  kernel: the task sleeps until the page's I/O completes; the access "
-                       "replays when it runs again\n#2 cpu0 X 0x401ab70 issue@401986\n"),
+                       "replays when it runs again\n#2 cpu0 X 0x401ab70 issue@517832\n"),
             std::string::npos)
       << r.out;
 }

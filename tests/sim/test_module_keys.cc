@@ -26,7 +26,8 @@ void expect_family(const ConfigSchema& s, const std::string& prefix) {
 
 TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   SimConfig c;
-  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, sched, linux_os, disk, seg;
+  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, sched, linux_os, disk, storage,
+      seg;
   add_keys(sim, c.sim);
   add_keys(cpu, c.cpu);
   add_keys(cpu_control, c.cpu_control);
@@ -38,6 +39,7 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   add_keys(sched, c.sched);
   add_keys(linux_os, c.linux_os);
   add_keys(disk, c.disk);
+  add_keys(storage, c.storage);
   add_keys(seg, c.seg, c.seg_keys);
   expect_family(sim, "sim.");
   expect_family(cpu, "cpu.");
@@ -50,11 +52,12 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   expect_family(sched, "os.sched.");
   expect_family(linux_os, "os.linux.");
   expect_family(disk, "disk.");
+  expect_family(storage, "disk.");
   expect_family(seg, "seg.");
   // build_schema() composes them, in this order (the order of --help).
   std::vector<std::string> all;
   for (const ConfigSchema* s : {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel,
-                                &sched, &linux_os, &disk, &seg}) {
+                                &sched, &linux_os, &disk, &storage, &seg}) {
     for (const auto& n : names(*s)) all.push_back(n);
   }
   SimConfig c2;
