@@ -63,6 +63,9 @@ struct FaultInfo {
   // The CPU can put the task to sleep on this fault (the access replays when
   // the task runs again): a precise fault of a task under the process model.
   bool can_block = false;
+  // The --explain block of the faulting access (-1: not explained), for the
+  // line that reports a sleeping fault's completion.
+  int64_t explain_block = -1;
 };
 
 // Linux's fault classes (os-model.md §2.0), plus the first-touch placeholder's
@@ -162,6 +165,15 @@ struct FaultOutcome {
   };
   LocalFlush flush;
   std::string message;
+  // The block request a major fault waited for, as cycles (valid when the
+  // kernel knew its steps): doorbell, command fetched, device start and end,
+  // DMA start and end, completion interrupt (--explain prints them).
+  struct IoSteps {
+    bool valid = false;
+    bool write = false;
+    Cycle submitted, fetched, device_start, device_done, dma_start, dma_done, irq;
+  };
+  IoSteps io;
 };
 
 // A TLB invalidation the kernel asks a CPU (not the faulting one) to make:

@@ -40,6 +40,11 @@ struct TaskDispatch {
   Cycle at;                 // when the task's next record may issue
   Cycle slice_end;
   FaultOutcome::LocalFlush flush;  // from the task's resumed system call
+  // The fault the task slept in completed as it was dispatched: its outcome
+  // (the access replays from `at`).
+  bool fault_done = false;
+  FaultOutcome fault;
+  int64_t fault_block = -1;  // its --explain block (FaultInfo::explain_block)
 };
 
 // What an OS event did to the calling task.

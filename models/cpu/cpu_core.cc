@@ -251,7 +251,7 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
           explain::walk(tlb_, walker_.mode(), a, k, issue, w, tlb_latency,
                         assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss));
     }
-    const FaultOutcome o = deliver(a, k, w, can_block_ && !want_phys_);
+    const FaultOutcome o = deliver(a, k, w, can_block_ && !want_phys_, block);
     if (block >= 0) explain_.append_to(static_cast<size_t>(block), explain::kernel(o));
     if (o.action == FaultOutcome::Action::kBlock) {  // the task sleeps: replayed later
       blocked_ = true;
@@ -272,7 +272,12 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
   }
 }
 
-FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block) {
+void CpuCore::explain_resumed(int64_t block, const FaultOutcome& o) {
+  if (block >= 0) explain_.append_to(static_cast<size_t>(block), explain::resumed(o));
+}
+
+FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block,
+                              int64_t block) {
   ++stats_.faults;
   ++stats_.faults_by_kind[static_cast<int>(w.fault)];
   const Cycle raised = max(w.done, ag_.drained());
@@ -288,6 +293,7 @@ FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, b
   f.pcid = ctx_.pcid;
   f.raised = raised;
   f.can_block = can_block;
+  f.explain_block = block;
   FaultOutcome o = env_.fault(f);
   if (o.resume < raised) o.resume = raised;  // the kernel's time is never ignored
   if (o.action == FaultOutcome::Action::kBlock) {

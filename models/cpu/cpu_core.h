@@ -194,6 +194,9 @@ class CpuCore {
   // (FaultOutcome::kBlock): the access is then not done, and the record that
   // made it must be given back and replayed when the task runs again.
   void set_can_block(bool b) { can_block_ = b; }
+  // A fault a task slept in completed (`o`): explained in explain block
+  // `block` (FaultInfo::explain_block), that of the access that raised it.
+  void explain_resumed(int64_t block, const FaultOutcome& o);
   // True once after a record's access blocked; un-counts that record.
   bool take_blocked(const TraceRecord& r) {
     if (!blocked_) return false;
@@ -353,7 +356,8 @@ class CpuCore {
   }
   // Delivers the fault `w` found for an access to `a` (every walk drained);
   // returns the kernel's outcome with resume >= the raise cycle.
-  FaultOutcome deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block = false);
+  FaultOutcome deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block = false,
+                       int64_t block = -1);
   // Requests a walk and runs every walk until it completes (precise faults).
   const WalkResult& sync_walk(LinearAddr a, AccessKind k, Cycle at, bool explain);
   void handle_late_faults();

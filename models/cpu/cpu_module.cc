@@ -124,6 +124,7 @@ void CpuModule::run_task(const TaskDispatch& d) {
     core_->apply_flush(all);
   }
   core_->apply_flush(d.flush);
+  if (d.fault_done) core_->explain_resumed(d.fault_block, d.fault);
   Cycle slice_end = d.slice_end;
   killed_ = false;
   constexpr size_t kBatch = 1024;

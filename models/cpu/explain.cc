@@ -161,7 +161,22 @@ std::string kernel(const FaultOutcome& o) {
     case A::kKill: s += ": the task is killed\n"; break;
     default: s += "\n"; break;
   }
+  if (o.io.valid) {
+    const FaultOutcome::IoSteps& io = o.io;
+    auto at = [](Cycle c) { return "@" + std::to_string(c.count()); };
+    s += "  io:   doorbell" + at(io.submitted) + ", fetched" + at(io.fetched);
+    const std::string dev =
+        ", device" + at(io.device_start) + "->" + std::to_string(io.device_done.count());
+    const std::string dma = ", dma" + at(io.dma_start) + "->" + std::to_string(io.dma_done.count());
+    s += io.write ? dma + dev : dev + dma;
+    s += ", interrupt" + at(io.irq) + "\n";
+  }
   return s;
+}
+
+std::string resumed(const FaultOutcome& o) {
+  const std::string k = kernel(o);  // "  kernel: <class>, ..."
+  return "  kernel: woken, " + k.substr(10);
 }
 
 std::string sel_hex(Selector s) {

@@ -56,6 +56,8 @@ std::string merged(Cycle walk_done, PhysAddr phys, Cycles translation);
 // The kernel's answer to a fault: its class, the parts of its handling that
 // took time (in the order they are listed in FaultTiming), and what follows.
 std::string kernel(const FaultOutcome& o);
+// The fault a task slept in, completed when the task runs again.
+std::string resumed(const FaultOutcome& o);
 // Why a walk was made: a TLB miss, a re-walk of a TLB entry that does not
 // allow the access (permission or D bit), or a merged write's D-bit re-walk
 // after the walk it merged into (the merge line says so already).

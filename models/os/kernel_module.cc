@@ -243,6 +243,7 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       sched_->count_switch();
     }
     d.flush = FaultOutcome::LocalFlush{};
+    d.fault_done = false;
     auto pf = pending_faults_.find(*t);
     if (pf != pending_faults_.end()) {  // the fault it slept in completes first
       const PendingFault held = pf->second;
@@ -267,6 +268,9 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       }
       start = max(start, st.outcome.resume);
       d.flush = st.outcome.flush;
+      d.fault_done = true;
+      d.fault = st.outcome;
+      d.fault_block = held.info.explain_block;
       if (st.outcome.tlb_flush_page && d.flush.kind == FaultOutcome::LocalFlush::Kind::kNone) {
         d.flush.kind = FaultOutcome::LocalFlush::Kind::kPages;
         d.flush.start = LinearAddr(held.info.addr.value() & ~uint64_t{0xFFF});

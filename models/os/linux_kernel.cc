@@ -108,8 +108,19 @@ KernelStep LinuxKernel::fault(const FaultInfo& f, KernelServices& s) {
   return handle(st, s);
 }
 
-void LinuxKernel::io_parts(Clock& clk, uint64_t key, Cycle now) const {
+void LinuxKernel::io_parts(Clock& clk, uint64_t key, Cycle now, FaultOutcome::IoSteps* io) const {
   if (const BlockTimeline* t = cache_.timeline(key)) {
+    if (io != nullptr) {
+      *io = FaultOutcome::IoSteps{true,
+                                  t->dma_start < t->device_start,
+                                  t->submitted,
+                                  t->fetched,
+                                  t->device_start,
+                                  t->device_done,
+                                  t->dma_start,
+                                  t->dma_done,
+                                  t->irq};
+    }
     // Waits for a queue slot, the device or the link count with the step
     // they precede.
     if (t->dma_start < t->device_start) {  // a write: its data leaves memory first
@@ -142,7 +153,7 @@ KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t key, Cycle now, Kern
     case FaultState::Wait::kIo:
       // The request's steps until its interrupt, the completion and the
       // wake-up; the fault is retried (VM_FAULT_RETRY).
-      io_parts(st.clk, key, now);
+      io_parts(st.clk, key, now, &st.io);
       st.retried = true;
       break;
     case FaultState::Wait::kHeldLock:
@@ -308,6 +319,7 @@ KernelStep LinuxKernel::finish(FaultState& st, FaultClass cls, KernelServices& s
   o.cls = cls;
   o.timing = st.clk.timing;
   o.tlb_flush_page = st.flush_page;
+  o.io = st.io;
   return KernelStep::done(o);
 }
 

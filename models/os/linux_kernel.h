@@ -137,6 +137,7 @@ class LinuxKernel : public Kernel {
     uint32_t mm = 0;          // the address space of that lock
     uint64_t page = 0;        // and its page
     bool flush_page = false;
+    FaultOutcome::IoSteps io;  // the request it waited for
   };
   struct FaultKey {
     uint32_t pid, tid, cpu;
@@ -231,8 +232,9 @@ class LinuxKernel : public Kernel {
   KernelStep wait_group(uint64_t group, Clock& clk);
   // The wait for I/O `key` ended at `now`: the request's steps (queue,
   // device, DMA, interrupt) as far as its timeline is known, the rest until
-  // `now` as wake-up delay, then the completion and wake-up costs.
-  void io_parts(Clock& clk, uint64_t key, Cycle now) const;
+  // `now` as wake-up delay, then the completion and wake-up costs. `io`
+  // (optional) receives the steps.
+  void io_parts(Clock& clk, uint64_t key, Cycle now, FaultOutcome::IoSteps* io = nullptr) const;
 
   // --- faults (linux_kernel.cc, anon_fault.cc, file_fault.cc) ---
   KernelStep handle(FaultState& st, KernelServices& s);

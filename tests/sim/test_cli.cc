@@ -398,9 +398,17 @@ TEST(Cli, SampleProgramFaultsAgreeWithTheRecordedNativeCounts) {
   r = mmusim({"--trace", root + "/traces/fork_cow_file.bin.zst", "--out", d.file("out2"),
               "--explain", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // When the task runs again, the fault's breakdown and its request's
+  // steps (doorbell, fetch, device, DMA, interrupt) join the access's block.
   EXPECT_NE(r.out.find("  fault: not_present at PML4, raised@3135 -> page-fault handler\n"
                        "  kernel: the task sleeps until the page's I/O completes; the access "
-                       "replays when it runs again\n#2 cpu0 X 0x401ab70 issue@517832\n"),
+                       "replays when it runs again\n"
+                       "  kernel: woken, file_major, 514697 cycles (trap 300 + vma_lookup 240 + "
+                       "alloc 4293 + io_queue 11700 + device 373686 + dma 110809 + interrupt "
+                       "6300 + wake 6000 + pte_install 1169 + return 200), resume@517832: replay\n"
+                       "  io:   doorbell@9705, fetched@15405, device@15405->389091, "
+                       "dma@389091->499900, interrupt@503200\n"
+                       "#2 cpu0 X 0x401ab70 issue@517832\n"),
             std::string::npos)
       << r.out;
 }
