@@ -10,7 +10,8 @@
 // format and removed at exit. Targets (design.md §5, one core): >= 50 M/s on
 // the hit-dominated trace, >= 20 M/s at 10 % L1 misses; memory independent of
 // trace length (peak_rss_mb of the 2 M and 20 M runs). (e)/(f) guard the
-// fault path's cost: a fault per access under os.model=linux and first_touch.
+// fault path's cost: a fault per access under os.model=linux and first_touch;
+// (g) the major fault's (storage, DMA) in simulated faults per second.
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,12 +27,14 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "models/common/config_schema.h"
+#include "models/common/os_event.h"
 #include "models/common/parse.h"
 #include "models/common/stats.h"
 #include "models/sim/sim_config.h"
@@ -311,6 +314,124 @@ void BM_EndToEndFaultHeavyFirstTouch(benchmark::State& state) {
   end_to_end(state, "faults", fault_spec(), values({{"os.model", "first_touch"}}));
 }
 BENCHMARK(BM_EndToEndFaultHeavyFirstTouch)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// (g) Major faults: one process maps a 64 GiB file read-only, turns
+// read-around off (MADV_RANDOM) and reads one byte of each of `faults`
+// distinct pages far apart (page i = i x 0x9E3779B1 mod 2^24: an odd
+// multiplier permutes the 2^24 pages), so every read is a cold major fault
+// of one 4 KiB block request: trap, page-cache miss, allocation, the NVMe
+// controller's command path, the device, 64 DMA line writes into DRAM, the
+// interrupt, the wake-up and the replayed walk. faults_per_s = simulated
+// major faults per wall-clock second of run(); host_us_per_fault its
+// inverse; sim_us_per_fault the simulated latency per fault (3 GHz).
+// The trace is written as text, then converted to the binary format.
+class MajorFaultTraces {
+ public:
+  ~MajorFaultTraces() {
+    if (::getpid() != owner_) return;
+    for (const auto& [n, path] : paths_) std::remove(path.c_str());
+  }
+  const std::string& get(uint64_t faults) {
+    auto it = paths_.find(faults);
+    if (it != paths_.end()) return it->second;
+    const char* t = std::getenv("TMPDIR");
+    const std::string stem = std::string(t != nullptr && *t != '\0' ? t : "/tmp") +
+                             "/mmusim-bench-" + std::to_string(owner_) + "-major-" +
+                             std::to_string(faults);
+    const std::string text = stem + ".txt", path = stem + ".bin";
+    {
+      constexpr uint64_t kFileBytes = uint64_t{64} << 30;  // 2^24 pages
+      constexpr uint64_t kBase = 0x100000000000;
+      std::ofstream f(text, std::ios::trunc);
+      f << std::hex << "START pid=100 name=reader\n"
+        << "FILE pid=100 file_id=1 path=/data/big.bin size=0x" << kFileBytes << "\n"
+        << "OPEN pid=100 file_id=1 flags=O_RDONLY ret=3\n"
+        << "MMAP pid=100 len=0x" << kFileBytes
+        << " prot=r-- flags=MAP_PRIVATE fd=3 file_id=1 ret=0x" << kBase << "\n"
+        << "MADVISE pid=100 addr=0x" << kBase << " len=0x" << kFileBytes << " advice=MADV_RANDOM\n";
+      for (uint64_t i = 0; i < faults; ++i) {
+        const uint64_t page = (i * 0x9E3779B1ULL) & ((kFileBytes >> 12) - 1);
+        f << "R 0x" << kBase + (page << 12) << " 1\n";
+      }
+      f << "EXIT pid=100\n";
+      if (!f) throw std::runtime_error("cannot write " + text);
+    }
+    auto reader = open_trace(text, "text");
+    TraceWriterOptions o;
+    o.format = TraceFormat::kBinary;
+    o.comment = "major faults: " + std::to_string(faults);
+    TraceWriter w(path, o);
+    std::vector<TraceRecord> batch(4096);
+    std::vector<OsEvent> events;
+    for (size_t n; (n = reader->read(batch.data(), batch.size())) > 0;) {
+      events.clear();
+      reader->take_events(events);
+      w.write(batch.data(), n, events, reader->tasks());
+    }
+    w.close();
+    std::remove(text.c_str());
+    return paths_.emplace(faults, path).first->second;
+  }
+
+ private:
+  pid_t owner_ = ::getpid();
+  std::map<uint64_t, std::string> paths_;
+};
+
+void major_faults(benchmark::State& state, const ConfigValues& overrides) {
+  const auto faults = static_cast<uint64_t>(state.range(0));
+  static MajorFaultTraces traces;
+  std::string trace;
+  try {
+    trace = traces.get(faults);
+  } catch (const std::exception& e) {
+    state.SkipWithError((std::string("writing the trace: ") + e.what()).c_str());
+    return;
+  }
+  double seconds = 0, cycles = 0;
+  uint64_t peak_kb = 0;
+  for (auto _ : state) {
+    ChildResult r;
+    std::string err;
+    if (!run_child(trace, overrides, &r, &err)) {
+      state.SkipWithError(err.c_str());
+      return;
+    }
+    if (r.faults != faults) {
+      state.SkipWithError(
+          ("expected " + std::to_string(faults) + " faults, got " + std::to_string(r.faults))
+              .c_str());
+      return;
+    }
+    state.SetIterationTime(r.run_seconds);
+    seconds += r.run_seconds;
+    cycles += static_cast<double>(r.cycles);
+    peak_kb = std::max(peak_kb, r.peak_rss_kb);
+  }
+  const auto total = static_cast<double>(faults) * static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<int64_t>(total));
+  state.counters["faults_per_s"] = total / seconds;
+  state.counters["host_us_per_fault"] = seconds * 1e6 / total;
+  state.counters["sim_us_per_fault"] = cycles / 3000.0 / total;
+  state.counters["peak_rss_mb"] = static_cast<double>(peak_kb) / 1024.0;
+}
+void BM_MajorFaultsNvme(benchmark::State& state) { major_faults(state, {}); }
+BENCHMARK(BM_MajorFaultsNvme)
+    ->ArgName("faults")
+    ->Arg(100'000)
+    ->Arg(10'000)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+void BM_MajorFaultsOptane(benchmark::State& state) {
+  major_faults(state, values({{"disk.model", "optane"}}));
+}
+BENCHMARK(BM_MajorFaultsOptane)
+    ->ArgName("faults")
+    ->Arg(100'000)
     ->UseManualTime()
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
