@@ -136,7 +136,7 @@ class Kernel {
     Cycle busy_until;
     Cycle next{~uint64_t{0}};
   };
-  virtual void set_flusher(std::function<void(Cycle at)> /*wake*/) {}
+  virtual void set_flusher(const std::function<void(Cycle at)>& /*wake*/) {}
   virtual FlushRun flush(Cycle now, KernelServices& /*s*/) { return FlushRun{now}; }
   // True when this kernel models processes (os.model=linux): tasks block and
   // switch; false for first_touch (one address space, faults wait in place).

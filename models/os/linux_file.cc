@@ -335,7 +335,9 @@ LinuxKernel::DirtyLimits LinuxKernel::dirty_limits() const {
   return l;
 }
 
-void LinuxKernel::set_flusher(std::function<void(Cycle)> wake) { wake_flusher_ = std::move(wake); }
+void LinuxKernel::set_flusher(const std::function<void(Cycle)>& wake) {
+  wake_flusher_ = std::move(wake);
+}
 
 void LinuxKernel::dirtied(Cycle at) {
   if (!wake_flusher_) return;

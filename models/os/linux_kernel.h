@@ -107,7 +107,7 @@ class LinuxKernel : public Kernel {
   [[nodiscard]] bool has_processes() const override { return !cfg_.implicit_anon; }
   void visit(StatVisitor& v) const override;
   void visit_vmstat(StatVisitor& v) const override;
-  void set_flusher(std::function<void(Cycle at)> wake) override;
+  void set_flusher(const std::function<void(Cycle at)>& wake) override;
   FlushRun flush(Cycle now, KernelServices& s) override;
 
   // The dirty thresholds in pages (domain_dirty_limits over dirtyable =
