@@ -75,6 +75,8 @@ struct FileCache::Impl {
     uint32_t dev = 0;
     uint64_t size = 0;               // bytes
     std::map<uint64_t, Page> pages;  // by page index
+    uint64_t ndirty = 0;             // dirty pages
+    Cycle dirtied_when;              // valid while ndirty > 0
   };
   // The call being served: its time and what it submitted.
   struct Call {
@@ -121,6 +123,9 @@ struct FileCache::Impl {
   }
   Call begin(Cycle at) {
     now = max(now, at);
+    // Writes completed before the latest time any call gave are no longer
+    // under writeback for any later question.
+    while (!wb_known.empty() && wb_known.begin()->first < now) wb_known.erase(wb_known.begin());
     Call c;
     c.at = at;
     c.first_key = kKeyTag | (next_key + 1);
@@ -283,12 +288,20 @@ struct FileCache::Impl {
     p.ra_unused = false;
     ++st.ra_hit;
   }
-  void mark_dirty(Page& p) {
+  void mark_dirty(File& f, Page& p, Cycle at) {
     if (p.dirty) return;
     p.dirty = true;
     frames.meta(p.frame).set(FrameFlag::kDirty);
+    if (f.ndirty++ == 0) f.dirtied_when = at;  // __mark_inode_dirty: I_DIRTY_PAGES
     ++st.nr_dirty;
+    ++st.nr_dirtied;
+    if (dirty_hook) dirty_hook(at);
   }
+  // Pages of writes whose completion is known, by that cycle (their
+  // nr_writeback ends there), and pages of writes still in flight.
+  std::multimap<Cycle, uint64_t> wb_known;
+  uint64_t wb_inflight = 0;
+  std::function<void(Cycle)> dirty_hook;
 
   static FilePageResult result(FilePageResult::Status s, const Call& call) {
     FilePageResult r;
@@ -335,6 +348,13 @@ struct FileCache::Impl {
       call.done = max(call.done, done);
       st.pages_written += j - i;
       ++st.ios_write;
+      if (done == Cycle(kMax)) {
+        wb_inflight += j - i;
+      } else {
+        wb_known.emplace(done, j - i);
+        st.nr_written += j - i;
+      }
+      f.ndirty -= j - i;
       for (size_t k = i; k < j; ++k) {
         Page& p = f.pages.at(dirty[k]);
         p.dirty = false;
@@ -566,7 +586,7 @@ FilePageResult FileCache::write(OpenFile& f, uint64_t offset, uint64_t len, Cycl
     }
     if (!p->uptodate(at)) return c.wait_for(*p, index, call);
     c.use(*p);
-    c.mark_dirty(*p);
+    c.mark_dirty(file, *p, at);
     out.push_back(CachedPage{index, p->frame});
     pos = std::min(end, page_end);
     file.size = std::max(file.size, pos);
@@ -574,13 +594,55 @@ FilePageResult FileCache::write(OpenFile& f, uint64_t offset, uint64_t len, Cycl
   return Impl::result(FilePageResult::Status::kReady, call);
 }
 
-void FileCache::set_dirty(uint32_t file_id, uint64_t index) {
-  Impl::Page* p = Impl::find(impl_->file(file_id), index);
+void FileCache::set_dirty(uint32_t file_id, uint64_t index, std::optional<Cycle> at) {
+  Impl::File& f = impl_->file(file_id);
+  Impl::Page* p = Impl::find(f, index);
   if (p == nullptr) {
     throw std::invalid_argument("page cache: set_dirty of page " + std::to_string(index) +
                                 " of file " + std::to_string(file_id) + ", which is not cached");
   }
-  impl_->mark_dirty(*p);
+  const Cycle t = at.value_or(impl_->now);
+  impl_->now = max(impl_->now, t);
+  impl_->mark_dirty(f, *p, t);
+}
+
+void FileCache::on_dirty(std::function<void(Cycle)> hook) { impl_->dirty_hook = std::move(hook); }
+
+std::optional<Cycle> FileCache::dirtied_when(uint32_t file_id) const {
+  auto it = impl_->files.find(file_id);
+  if (it == impl_->files.end() || it->second.ndirty == 0) return std::nullopt;
+  return it->second.dirtied_when;
+}
+
+std::vector<uint32_t> FileCache::dirty_files() const {
+  std::vector<std::pair<Cycle, uint32_t>> v;
+  for (const auto& [id, f] : impl_->files) {
+    if (f.ndirty > 0) v.emplace_back(f.dirtied_when, id);
+  }
+  std::sort(v.begin(), v.end());
+  std::vector<uint32_t> out;
+  out.reserve(v.size());
+  for (const auto& e : v) out.push_back(e.second);
+  return out;
+}
+
+uint64_t FileCache::nr_writeback(Cycle at) const {
+  uint64_t n = impl_->wb_inflight;
+  for (auto it = impl_->wb_known.upper_bound(at); it != impl_->wb_known.end(); ++it) {
+    n += it->second;
+  }
+  return n;
+}
+
+std::optional<Cycle> FileCache::writeback_below(uint64_t pages, Cycle at) const {
+  uint64_t n = nr_writeback(at);
+  if (n <= pages) return at;
+  if (impl_->wb_inflight > pages) return std::nullopt;
+  for (auto it = impl_->wb_known.upper_bound(at); it != impl_->wb_known.end(); ++it) {
+    n -= it->second;
+    if (n <= pages) return it->first;
+  }
+  return std::nullopt;  // not reached: n ends at wb_inflight <= pages
 }
 
 Cycle FileCache::writeback(uint32_t file_id, uint64_t first, uint64_t last, Cycle at,
@@ -705,6 +767,8 @@ std::vector<uint64_t> FileCache::io_done(uint64_t id, const BlockTimeline& t) {
     Impl::Page* p = Impl::find(f, index);
     if (p != nullptr && p->wb_key == id) p->wb_done = t.irq;
   }
+  c.wb_inflight -= rq.pages.size();
+  c.st.nr_written += rq.pages.size();
   if (rq.group != 0) {
     Impl::Group& g = c.groups[rq.group];
     Impl::note(g, t);

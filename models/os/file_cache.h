@@ -122,6 +122,10 @@ struct FileCacheStats {
   uint64_t async_ra = 0, sync_ra = 0, read_around = 0, mmap_miss_brake = 0;
   uint64_t pages_read = 0, pages_written = 0, ios_read = 0, ios_write = 0;
   uint64_t nr_file_pages = 0, nr_dirty = 0;  // current (vmstat nr_file_pages, nr_dirty)
+  // vmstat nr_dirtied: pages that became dirty; nr_written: pages whose
+  // write completed (counted at submission when the queue answers the
+  // completion at once, at io_done() otherwise).
+  uint64_t nr_dirtied = 0, nr_written = 0;
 };
 
 class FileCache {
@@ -175,9 +179,26 @@ class FileCache {
   FilePageResult write(OpenFile& f, uint64_t offset, uint64_t len, Cycle at,
                        std::vector<CachedPage>& out);
 
-  // --- dirty pages and writeback (os-model.md §2.7) ---
-  // A write fault on a shared mapping, or munmap of a dirty PTE.
-  void set_dirty(uint32_t file_id, uint64_t index);
+  // --- dirty pages and writeback (os-model.md §1.5, §2.7) ---
+  // A write fault on a shared mapping, or munmap of a dirty PTE, at `at`
+  // (without it: the latest time any call gave the cache).
+  void set_dirty(uint32_t file_id, uint64_t index, std::optional<Cycle> at = std::nullopt);
+  // Called with the cycle whenever a clean page becomes dirty (after the
+  // counters moved): the kernel core's hook for the flusher and the dirty
+  // thresholds (__mark_inode_dirty's wakeup, balance_dirty_pages' kick).
+  void on_dirty(std::function<void(Cycle at)> hook);
+  // The inode's dirtied_when: the cycle its first page became dirty since it
+  // was last clean; nullopt while the file has no dirty page.
+  [[nodiscard]] std::optional<Cycle> dirtied_when(uint32_t file_id) const;
+  // The files with dirty pages, oldest dirtied_when first (ties: file id).
+  [[nodiscard]] std::vector<uint32_t> dirty_files() const;
+  // Pages under writeback at `at` (vmstat nr_writeback): written, their
+  // completion after `at` or not known yet.
+  [[nodiscard]] uint64_t nr_writeback(Cycle at) const;
+  // The first cycle >= `at` from which at most `pages` pages are under
+  // writeback, by the completions known now; nullopt when that needs a
+  // completion not known yet (an asynchronous queue: io_done()).
+  [[nodiscard]] std::optional<Cycle> writeback_below(uint64_t pages, Cycle at) const;
   // Writes the dirty pages of [first, last] (inclusive) from `at` and returns
   // when the last write completes (at, if none; the maximum cycle when a
   // completion comes later). `mkclean(index)` is called for every page

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/common/fault.h"
@@ -124,6 +125,19 @@ class Kernel {
   // at t.irq): pages become uptodate, and the keys waiting for them are
   // released through `s`. A kernel without storage has none (this default).
   virtual void io_done(uint64_t /*id*/, const BlockTimeline& /*t*/, KernelServices& /*s*/) {}
+  // Background writeback (the kernel module's flusher thread, if it has
+  // one). set_flusher: `wake(at)` asks the flusher to run at cycle `at` (or
+  // earlier if already due); the core calls it from any call that dirties
+  // pages. flush: the flusher runs at `now` (its own agent time): it writes
+  // what is due and answers when its work ends (its memory traffic) and when
+  // it wants to run next (kNeverCycle: not until woken). A kernel without
+  // writeback ignores both (these defaults).
+  struct FlushRun {
+    Cycle busy_until;
+    Cycle next{~uint64_t{0}};
+  };
+  virtual void set_flusher(const std::function<void(Cycle at)>& /*wake*/) {}
+  virtual FlushRun flush(Cycle now, KernelServices& /*s*/) { return FlushRun{now}; }
   // True when this kernel models processes (os.model=linux): tasks block and
   // switch; false for first_touch (one address space, faults wait in place).
   [[nodiscard]] virtual bool has_processes() const { return false; }

@@ -117,12 +117,56 @@ void KernelModule::use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t
 }
 
 void KernelModule::changed() {
+  // Every task ended: the flusher stops (its pending wake-up is cancelled).
+  if (flusher_ && !tasks_alive()) flusher_event_.notify(sc_core::SC_ZERO_TIME);
   if (idle_.empty()) return;
   Cycle now = Cycle(0);
   for (AgentSync* a : idle_) now = a->clock().now();
   const Cycle at = max(now_, now);
   for (AgentSync* a : idle_) a->expect(at);
   sched_event_.notify(idle_.front()->clock().span(at - now));
+}
+
+void KernelModule::use_flusher(SyncHorizon& horizon, const ClockPeriod& clk, bool reference) {
+  flusher_ = std::make_unique<AgentSync>(horizon, std::string(name()) + ".flusher", clk, reference);
+  flusher_->finish();  // idle until the core asks
+  core_.set_flusher([this](Cycle at) { wake_flusher(at); });
+  SC_THREAD(flusher_run);
+}
+
+void KernelModule::wake_flusher(Cycle at) {
+  if (at >= flusher_due_) return;
+  flusher_due_ = at;
+  flusher_->expect(at);  // the horizon holds `at` until it runs
+  const Cycle now = flusher_->clock().now();
+  flusher_event_.notify(at > now ? flusher_->clock().span(at - now) : sc_core::SC_ZERO_TIME);
+}
+
+void KernelModule::flusher_run() {
+  // The writeback worker (wb_workfn): sleeps until its due cycle or a
+  // wake-up, runs the core's flush() in its own time, and re-arms as the
+  // core says. Its memory traffic (mkclean) and block submissions are its
+  // own agent's.
+  AgentSync& a = *flusher_;
+  for (;;) {
+    if (!tasks_alive() || flusher_due_ == kNeverCycle) {
+      a.idle_wait(flusher_event_);
+      continue;
+    }
+    const Cycle now = a.clock().now();
+    if (flusher_due_ > now) {
+      a.idle_wait_until(flusher_event_, flusher_due_);
+      continue;
+    }
+    flusher_due_ = kNeverCycle;
+    ++flusher_runs_;
+    now_ = now;
+    Services s(*this, a);
+    const Kernel::FlushRun r = core_.flush(now, s);
+    if (r.next < flusher_due_) flusher_due_ = r.next;
+    if (r.busy_until > now) a.wait_until(r.busy_until);  // its own work takes this long
+    if (flusher_due_ != kNeverCycle) a.expect(flusher_due_);
+  }
 }
 
 void KernelModule::finish() {
@@ -433,6 +477,9 @@ void KernelModule::visit(StatVisitor& v, const std::string& prefix) const {
   if (clk_ != nullptr) {
     v.counter(p + "io_completions", "requests", "block request completions (interrupts) handled",
               completions_);
+  }
+  if (flusher_) {
+    v.counter(p + "writeback.flusher_wakes", "runs", "times the flusher thread ran", flusher_runs_);
   }
   for (size_t k = 0; k < event_count_.size(); ++k) {
     if (event_count_[k] == 0) continue;

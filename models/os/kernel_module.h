@@ -69,6 +69,7 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   tlm_utils::simple_initiator_socket<KernelModule> mem;
   sc_core::sc_port<CpuControlIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> cpus;
 
+  SC_HAS_PROCESS(KernelModule);
   KernelModule(const sc_core::sc_module_name& name, Kernel& core, const KernelModuleConfig& cfg);
   // Every fault from now on is also reported to `sink` (null: none).
   void set_fault_sink(FaultSink* sink) { sink_ = sink; }
@@ -78,6 +79,13 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   // Block requests go to the `disk` port (bound before the simulation
   // starts); `clk` times the wake-ups of completions.
   void use_storage(const ClockPeriod& clk) { clk_ = &clk; }
+  // Turns on the flusher (before the simulation starts; with storage and a
+  // scheduler): a thread of its own, agent "kernel.flusher" of the sync
+  // horizon, that runs the core's flush() when the core asks (dirty pages
+  // appeared, the background threshold was crossed) and then as long as the
+  // core wants it periodically. It acts only while some task is alive, so
+  // it never makes the simulation run longer than its tasks.
+  void use_flusher(SyncHorizon& horizon, const ClockPeriod& clk, bool reference = false);
   // The page cache's view of the `disk` port: every submission is answered
   // later (BlockDoneIf::complete).
   [[nodiscard]] BlockQueue& block_queue() { return queue_; }
@@ -163,6 +171,14 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   const ClockPeriod* clk_ = nullptr;
   PortQueue queue_{*this};
   uint64_t completions_ = 0;
+  // The flusher (use_flusher).
+  void flusher_run();
+  void wake_flusher(Cycle at);
+  [[nodiscard]] bool tasks_alive() const { return !sched_ || sched_->any_alive(); }
+  std::unique_ptr<AgentSync> flusher_;
+  sc_core::sc_event flusher_event_;
+  Cycle flusher_due_{~uint64_t{0}};  // when it runs next (the maximum: idle)
+  uint64_t flusher_runs_ = 0;
 };
 
 }  // namespace mmusim

@@ -304,7 +304,141 @@ KernelStep LinuxKernel::ev_rw(const OsEvent& e, const RwEvent& b, const TaskCall
     // before the recorded count; the rest is not copied.
     break;
   }
+  if (!read) {
+    KernelStep t = balance_dirty(st, c, s);
+    if (t.kind != KernelStep::Kind::kDone) return t;
+  }
   if (!positional) of.pos = call_end;  // the recorded count moves the position
+  return KernelStep::done(FaultOutcome{});
+}
+
+}  // namespace mmusim
+
+namespace mmusim {
+
+// ------------------------------------------------------ dirty writeback
+
+LinuxKernel::DirtyLimits LinuxKernel::dirty_limits() const {
+  // domain_dirty_limits: ratios in 1/4096 units (per PAGE_SIZE) of the
+  // dirtyable memory; *_bytes rounded up to pages; bg below thresh.
+  const WritebackConfig& w = cfg_.writeback;
+  const uint64_t avail = frames_.frames_free() + cache_.stats().nr_file_pages;
+  const uint64_t ratio = uint64_t{w.dirty_ratio} * kPageBytes / 100;
+  const uint64_t bg_ratio = uint64_t{w.dirty_background_ratio} * kPageBytes / 100;
+  DirtyLimits l;
+  l.limit = w.dirty_bytes != 0 ? (w.dirty_bytes + kPageBytes - 1) / kPageBytes
+                               : ratio * avail / kPageBytes;
+  l.background = w.dirty_background_bytes != 0
+                     ? (w.dirty_background_bytes + kPageBytes - 1) / kPageBytes
+                     : bg_ratio * avail / kPageBytes;
+  if (l.background >= l.limit) l.background = l.limit / 2;
+  return l;
+}
+
+void LinuxKernel::set_flusher(const std::function<void(Cycle)>& wake) {
+  wake_flusher_ = std::move(wake);
+}
+
+void LinuxKernel::dirtied(Cycle at) {
+  if (!wake_flusher_) return;
+  const WritebackConfig& w = cfg_.writeback;
+  // __mark_inode_dirty -> wb_wakeup_delayed: the flusher runs one period
+  // after dirty pages appear (queue_delayed_work: no change when pending).
+  if (next_flush_ == kNeverCycle && w.dirty_writeback_centisecs != 0) {
+    next_flush_ = at + w.interval();
+    wake_flusher_(next_flush_);
+  }
+  // balance_dirty_pages -> wb_start_background_writeback: at once.
+  if (!bg_kicked_ && cache_.stats().nr_dirty > dirty_limits().background) {
+    bg_kicked_ = true;
+    next_flush_ = min(next_flush_, at);
+    wake_flusher_(at);
+  }
+}
+
+uint64_t LinuxKernel::write_file(uint32_t id, const TaskCall& c, Clock& clk, KernelServices& s,
+                                 Flush& fl) {
+  const uint64_t before = cache_.stats().pages_written;
+  writeback(id, 0, ~uint64_t{0}, c, clk, s, fl, 0);
+  return cache_.stats().pages_written - before;
+}
+
+LinuxKernel::FlushRun LinuxKernel::flush(Cycle now, KernelServices& s) {
+  // wb_workfn -> wb_do_writeback: wb_check_old_data_flush (kupdate), then
+  // wb_check_background_flush; WB_SYNC_NONE (no wait for completions).
+  const WritebackConfig& w = cfg_.writeback;
+  ++stats_.flusher_runs;
+  bg_kicked_ = false;
+  Clock clk;
+  clk.t = now;
+  TaskCall c;  // no task, no CPU of its own: every CPU running a process takes the IPI
+  c.task = TaskId{0, 0};
+  c.cpu = ~uint32_t{0};
+  c.at = now;
+  Flush fl;
+  if (w.dirty_writeback_centisecs != 0 && now >= last_old_flush_ + w.interval()) {
+    last_old_flush_ = now;
+    // Files whose dirtied_when is at least dirty_expire before now, oldest
+    // first (move_expired_inodes).
+    for (uint32_t id : cache_.dirty_files()) {
+      const std::optional<Cycle> since = cache_.dirtied_when(id);
+      if (!since || *since + w.expire() > now) break;
+      stats_.flusher_pages += write_file(id, c, clk, s, fl);
+      ++stats_.flusher_kupdate;
+    }
+  }
+  // wb_over_bg_thresh: nr_dirty (writeback excluded) above bg_thresh.
+  while (cache_.stats().nr_dirty > dirty_limits().background) {
+    const std::vector<uint32_t> files = cache_.dirty_files();
+    if (files.empty()) break;
+    stats_.flusher_pages += write_file(files.front(), c, clk, s, fl);
+    ++stats_.flusher_background;
+  }
+  FlushRun r;
+  r.busy_until = clk.t;
+  // wb_workfn's tail: re-armed one period later while dirty pages remain.
+  next_flush_ = cache_.stats().nr_dirty > 0 && w.dirty_writeback_centisecs != 0 ? now + w.interval()
+                                                                                : kNeverCycle;
+  r.next = next_flush_;
+  return r;
+}
+
+KernelStep LinuxKernel::balance_dirty(EventState& st, const TaskCall& c, KernelServices& s) {
+  // balance_dirty_pages, simplified (README "Dirty page writeback"): above
+  // the limit (dirty + writeback > thresh) the writer writes the oldest
+  // dirty files until nr_dirty <= bg_thresh, then sleeps until enough of
+  // the writeback completes to bring dirty + writeback to the limit, at
+  // most MAX_PAUSE per sleep, and checks again.
+  Clock& clk = st.clk;
+  for (;;) {
+    const DirtyLimits lim = dirty_limits();
+    if (cache_.stats().nr_dirty + cache_.nr_writeback(clk.t) <= lim.limit) break;
+    if (!st.throttled) {
+      st.throttled = true;
+      st.throttle_from = clk.t;
+      ++stats_.throttles;
+    }
+    while (cache_.stats().nr_dirty > lim.background) {
+      const std::vector<uint32_t> files = cache_.dirty_files();
+      if (files.empty()) break;
+      stats_.throttle_pages += write_file(files.front(), c, clk, s, st.flush);
+    }
+    const uint64_t dirty = cache_.stats().nr_dirty;
+    const uint64_t room = lim.limit > dirty ? lim.limit - dirty : 0;
+    st.stage = EventState::Stage::kWriteIo;
+    const std::optional<Cycle> t = cache_.writeback_below(room, clk.t);
+    if (!t) {
+      ++throttle_waiters_;
+      return KernelStep::wait_io(kThrottleKey, kNeverCycle);
+    }
+    if (*t > clk.t) {
+      return KernelStep::wait_io(kThrottleKey, min(*t, clk.t + cfg_.writeback.max_pause()));
+    }
+  }
+  if (st.throttled) {
+    st.throttled = false;
+    stats_.throttle_cycles += (clk.t - st.throttle_from).count();
+  }
   return KernelStep::done(FaultOutcome{});
 }
 

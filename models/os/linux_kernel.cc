@@ -30,6 +30,7 @@ LinuxKernel::LinuxKernel(const LinuxConfig& cfg, PhysMem& mem, PageFrameAllocato
   zero_pfn_ = *z;
   frames_.meta(zero_pfn_).set(FrameFlag::kZeroPage);
   mem_.release(zero_pfn_);
+  cache_.on_dirty([this](Cycle at) { dirtied(at); });
 }
 
 LinuxKernel::~LinuxKernel() = default;
@@ -142,6 +143,13 @@ void LinuxKernel::io_parts(Clock& clk, uint64_t key, Cycle now, FaultOutcome::Io
 
 void LinuxKernel::io_done(uint64_t id, const BlockTimeline& t, KernelServices& s) {
   for (uint64_t key : cache_.io_done(id, t)) s.release(key);
+  // Throttled writers waiting for a completion not known when they slept:
+  // this one may bring dirty + writeback down to the limit.
+  if (throttle_waiters_ > 0 &&
+      cache_.stats().nr_dirty + cache_.nr_writeback(t.irq) <= dirty_limits().limit) {
+    throttle_waiters_ = 0;
+    s.release(kThrottleKey);
+  }
 }
 
 KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t key, Cycle now, KernelServices& s) {
@@ -427,6 +435,23 @@ void LinuxKernel::visit(StatVisitor& v) const {
        stats_.untracked_fd},
       {"writeback_mkclean", "ptes", "PTEs write-protected after writeback",
        stats_.writeback_mkclean},
+      {"writeback.flusher_runs", "runs",
+       "flusher runs (periodic or kicked by the background "
+       "threshold)",
+       stats_.flusher_runs},
+      {"writeback.flusher_kupdate", "files",
+       "files the flusher wrote because their dirty age reached dirty_expire_centisecs",
+       stats_.flusher_kupdate},
+      {"writeback.flusher_background", "files",
+       "files the flusher wrote because nr_dirty exceeded the background threshold",
+       stats_.flusher_background},
+      {"writeback.flusher_pages", "pages", "pages the flusher wrote", stats_.flusher_pages},
+      {"writeback.throttles", "calls", "write() calls throttled above the dirty limit",
+       stats_.throttles},
+      {"writeback.throttle_pages", "pages", "pages throttled writers wrote themselves",
+       stats_.throttle_pages},
+      {"writeback.throttle_cycles", "cycles", "cycles throttled writers slept",
+       stats_.throttle_cycles},
       {"implicit_processes", "processes", "processes created on first mention",
        stats_.implicit_processes},
       {"committed_as", "pages", "Committed_AS now", commit_.committed()},
@@ -472,6 +497,11 @@ void LinuxKernel::visit_vmstat(StatVisitor& v) const {
       {"nr_file_pages", "pages", fc.nr_file_pages + stats_.nr_shmem},
       {"nr_shmem", "pages", stats_.nr_shmem},
       {"nr_dirty", "pages", fc.nr_dirty},
+      {"nr_writeback", "pages", cache_.nr_writeback(Cycle(~uint64_t{0}))},
+      {"nr_dirtied", "pages", fc.nr_dirtied},
+      {"nr_written", "pages", fc.nr_written},
+      {"nr_dirty_threshold", "pages", dirty_limits().limit},
+      {"nr_dirty_background_threshold", "pages", dirty_limits().background},
       {"nr_page_table_pages", "pages", tables},
   };
   for (const auto& c : counters) {

@@ -39,6 +39,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -76,6 +77,14 @@ struct LinuxKernelStats {
   uint64_t copy_lines = 0;         // lines copied by read()/write()
   uint64_t untracked_fd = 0;       // calls on descriptors no OPEN made (std streams, pipes)
   uint64_t writeback_mkclean = 0;  // PTEs write-protected after writeback
+  // The flusher and dirty throttling (kernel.writeback.*).
+  uint64_t flusher_runs = 0;        // flush() calls (periodic or kicked)
+  uint64_t flusher_kupdate = 0;     // files written because their dirty age expired
+  uint64_t flusher_background = 0;  // files written because nr_dirty > background threshold
+  uint64_t flusher_pages = 0;       // pages the flusher wrote
+  uint64_t throttles = 0;           // write() calls throttled (balance_dirty_pages)
+  uint64_t throttle_pages = 0;      // pages throttled writers wrote themselves
+  uint64_t throttle_cycles = 0;     // cycles throttled writers slept
   uint64_t implicit_processes = 0;
   uint64_t nr_anon_pages = 0, nr_mapped = 0, nr_shmem = 0;  // current
   std::map<std::string, uint64_t> divergence;  // recorded success the model refuses, by reason
@@ -98,6 +107,19 @@ class LinuxKernel : public Kernel {
   [[nodiscard]] bool has_processes() const override { return !cfg_.implicit_anon; }
   void visit(StatVisitor& v) const override;
   void visit_vmstat(StatVisitor& v) const override;
+  void set_flusher(const std::function<void(Cycle at)>& wake) override;
+  FlushRun flush(Cycle now, KernelServices& s) override;
+
+  // The dirty thresholds in pages (domain_dirty_limits over dirtyable =
+  // free frames + page-cache pages): background (bg_thresh) and the
+  // throttling limit (thresh).
+  struct DirtyLimits {
+    uint64_t background = 0, limit = 0;
+  };
+  [[nodiscard]] DirtyLimits dirty_limits() const;
+  // The key a throttled writer sleeps on when the completion that lets it go
+  // is not known yet (io_done() releases it).
+  static constexpr uint64_t kThrottleKey = (uint64_t{1} << 63) | (uint64_t{5} << 56);
 
   // --- inspection (reporter, tests) ---
   [[nodiscard]] const LinuxKernelStats& stats() const { return stats_; }
@@ -161,6 +183,8 @@ class LinuxKernel : public Kernel {
     Clock clk;
     uint64_t offset = 0, done = 0;  // read/write: file offset reached, bytes copied
     Flush flush;
+    bool throttled = false;  // write(): sleeping in balance_dirty() since throttle_from
+    Cycle throttle_from;
   };
 
   // --- events (linux_proc.cc) ---
@@ -228,6 +252,13 @@ class LinuxKernel : public Kernel {
   // group `group`; write-protects their shared PTEs (mkclean).
   void writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c, Clock& clk,
                  KernelServices& s, Flush& fl, uint64_t group);
+  // balance_dirty_pages after a write(): done, or the throttle's sleep.
+  KernelStep balance_dirty(EventState& st, const TaskCall& c, KernelServices& s);
+  // Writes the whole dirty file `id` without waiting (WB_SYNC_NONE) in
+  // `clk`'s time; returns the pages written.
+  uint64_t write_file(uint32_t id, const TaskCall& c, Clock& clk, KernelServices& s, Flush& fl);
+  // The page cache's hook: a page became dirty at `at`.
+  void dirtied(Cycle at);
   // After the last writeback() of `group`: done, or a wait for its writes.
   KernelStep wait_group(uint64_t group, Clock& clk);
   // The wait for I/O `key` ended at `now`: the request's steps (queue,
@@ -311,6 +342,14 @@ class LinuxKernel : public Kernel {
       expiry_;
   std::map<uint32_t, Asid> pcid_;
   uint32_t cpu_ = 0;  // the CPU of the event being handled (shootdowns skip it)
+  // The flusher: how to wake it, when it runs next (the maximum: idle), its
+  // last periodic (kupdate) pass, a background kick pending, writers asleep
+  // on kThrottleKey.
+  std::function<void(Cycle)> wake_flusher_;
+  Cycle next_flush_{~uint64_t{0}};
+  Cycle last_old_flush_;
+  bool bg_kicked_ = false;
+  uint64_t throttle_waiters_ = 0;
 };
 
 }  // namespace mmusim

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
@@ -77,6 +78,23 @@ void add_keys(ConfigSchema& s, LinuxConfig& c) {
   s.add_size("os.linux.fault_around_bytes", &c.fault_around_bytes,
              "fault-around window of a file read fault (rounded down to a power of two pages, "
              "at most one page table)");
+  WritebackConfig& w = c.writeback;
+  s.add_u32("os.linux.dirty_expire_centisecs", &w.dirty_expire_centisecs, "centisecs",
+            "vm.dirty_expire_centisecs: the flusher writes a file whose pages have been dirty "
+            "this long (0..8640000, one day)");
+  s.add_u32("os.linux.dirty_writeback_centisecs", &w.dirty_writeback_centisecs, "centisecs",
+            "vm.dirty_writeback_centisecs: the flusher's period while pages are dirty; 0 = no "
+            "periodic writeback (0..8640000)");
+  s.add_u32("os.linux.dirty_background_ratio", &w.dirty_background_ratio, "percent",
+            "vm.dirty_background_ratio: the flusher starts writing when dirty pages exceed this "
+            "share of dirtyable memory (free + page cache) (0..100)");
+  s.add_u32("os.linux.dirty_ratio", &w.dirty_ratio, "percent",
+            "vm.dirty_ratio: a write() leaving dirty + writeback pages above this share of "
+            "dirtyable memory is throttled (0..100)");
+  s.add_size("os.linux.dirty_background_bytes", &w.dirty_background_bytes,
+             "vm.dirty_background_bytes: replaces dirty_background_ratio when non-zero (<= 1T)");
+  s.add_size("os.linux.dirty_bytes", &w.dirty_bytes,
+             "vm.dirty_bytes: replaces dirty_ratio when non-zero (8K..1T)");
   struct CostKey {
     const char* name;
     Cycles LinuxCosts::*field;
@@ -137,6 +155,30 @@ void add_keys(ConfigSchema& s, LinuxConfig& c) {
   }
 }
 
+void validate_writeback_config(const WritebackConfig& w) {
+  // One day of centiseconds: x 10,000 us x 100,000 MHz (sim.core_clock_mhz's
+  // bound) = 8.64e16 cycles, far from 2^64.
+  constexpr uint32_t kMaxCentisecs = 8640000;
+  constexpr uint64_t kMaxBytes = uint64_t{1} << 40;
+  auto range = [](const char* key, uint64_t v, uint64_t lo, uint64_t hi, const char* what) {
+    if (v < lo || v > hi) {
+      throw InputError(std::string(key) + ": expected " + what + ", got " + std::to_string(v));
+    }
+  };
+  range("os.linux.dirty_expire_centisecs", w.dirty_expire_centisecs, 0, kMaxCentisecs,
+        "0..8640000 centiseconds (one day)");
+  range("os.linux.dirty_writeback_centisecs", w.dirty_writeback_centisecs, 0, kMaxCentisecs,
+        "0..8640000 centiseconds (one day; 0 = no periodic writeback)");
+  range("os.linux.dirty_background_ratio", w.dirty_background_ratio, 0, 100, "0..100 percent");
+  range("os.linux.dirty_ratio", w.dirty_ratio, 0, 100, "0..100 percent");
+  range("os.linux.dirty_background_bytes", w.dirty_background_bytes, 0, kMaxBytes,
+        "0 (use the ratio) or at most 1T");
+  if (w.dirty_bytes != 0) {  // Linux's minimum: two pages
+    range("os.linux.dirty_bytes", w.dirty_bytes, 8192, kMaxBytes, "0 (use the ratio) or 8K..1T");
+  }
+  range("sim.core_clock_mhz", w.core_clock_mhz, 1, 100000, "1..100000 MHz");
+}
+
 void validate_linux_config(LinuxConfig& c) {
   if (c.mode == PagingMode::kOff) {
     throw InputError("os.model: linux needs paging (walker.mode is off)");
@@ -149,6 +191,7 @@ void validate_linux_config(LinuxConfig& c) {
     throw InputError("os.linux.stack_limit: must be at least 4K, got " +
                      std::to_string(c.stack_limit));
   }
+  validate_writeback_config(c.writeback);
   const unsigned ptrs = c.mode == PagingMode::k32Bit ? 1024 : 512;  // PTRS_PER_PTE
   uint64_t pages = c.fault_around_bytes / 4096;
   if (pages == 0) {

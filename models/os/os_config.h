@@ -47,6 +47,28 @@ struct FirstTouchConfig {
 enum class OsModel : uint8_t { kAuto, kFirstTouch, kLinux };
 std::string_view os_model_name(OsModel m);
 
+// Dirty page writeback (os-model.md §1.5; Linux's vm.dirty_* sysctls, whose
+// defaults these are). The ratios are percent of dirtyable memory (free
+// frames + page-cache pages: global_dirtyable_memory() without reserves,
+// highmem or anon reclaimability); a non-zero *_bytes replaces its ratio.
+// `core_clock_mhz` is not a key: the composition root sets it
+// (sim.core_clock_mhz) so that centiseconds become cycles.
+struct WritebackConfig {
+  uint32_t dirty_expire_centisecs = 3000;    // a file's pages are "old" after 30 s
+  uint32_t dirty_writeback_centisecs = 500;  // the flusher's period; 0 = no periodic flusher
+  uint32_t dirty_background_ratio = 10;      // percent: the flusher writes above this
+  uint32_t dirty_ratio = 20;                 // percent: writers are throttled above this
+  uint64_t dirty_background_bytes = 0;       // bytes; 0 = use the ratio
+  uint64_t dirty_bytes = 0;                  // bytes; 0 = use the ratio
+  uint32_t core_clock_mhz = 3000;
+  // Centiseconds (10 ms) as core cycles: cs x 10,000 us x MHz.
+  [[nodiscard]] Cycles centisecs(uint64_t cs) const { return Cycles(cs * 10000 * core_clock_mhz); }
+  [[nodiscard]] Cycles expire() const { return centisecs(dirty_expire_centisecs); }
+  [[nodiscard]] Cycles interval() const { return centisecs(dirty_writeback_centisecs); }
+  // MAX_PAUSE = max(HZ/5, 1) jiffies = 200 ms: the longest throttle sleep.
+  [[nodiscard]] Cycles max_pause() const { return centisecs(20); }
+};
+
 // The Linux model (linux_kernel.h). `mode` and `implicit_anon` are not keys:
 // the composition root sets them (the paging mode of the CPUs; whether the
 // trace has no tasks, so every process address is first-touch anonymous
@@ -61,7 +83,8 @@ struct LinuxConfig {
   // of two, at most one page table's entries, as Linux's debugfs knob does).
   uint64_t fault_around_bytes = 65536;
   FileCacheConfig file_cache;
-  LinuxCosts cost;  // os.linux.cost.*
+  LinuxCosts cost;            // os.linux.cost.*
+  WritebackConfig writeback;  // os.linux.dirty_*
 };
 
 // The kernel module's own parameters (whatever the model).
@@ -78,6 +101,10 @@ void add_keys(ConfigSchema& s, LinuxConfig& c);
 // Checks the os.linux.* rules and derives file_cache.fault_around_pages;
 // throws InputError naming the key.
 void validate_linux_config(LinuxConfig& c);
+
+// The os.linux.dirty_* rules (part of validate_linux_config()); throws
+// InputError naming the key.
+void validate_writeback_config(const WritebackConfig& w);
 
 // Binds os.model and os.shootdown_cost to `c`.
 void add_keys(ConfigSchema& s, KernelModuleConfig& c);

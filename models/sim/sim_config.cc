@@ -107,6 +107,7 @@ void finalize(SimConfig& c) {
   // The Linux model: its paging mode is the walker's; without paging nothing
   // faults and no kernel model runs (os.model has no effect).
   c.linux_os.mode = c.walker.mode;
+  c.linux_os.writeback.core_clock_mhz = c.sim.core_clock_mhz;
   if (c.kernel.model != OsModel::kFirstTouch && c.walker.mode != PagingMode::kOff) {
     validate_linux_config(c.linux_os);
   }
