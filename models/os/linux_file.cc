@@ -336,7 +336,7 @@ LinuxKernel::DirtyLimits LinuxKernel::dirty_limits() const {
 }
 
 void LinuxKernel::set_flusher(const std::function<void(Cycle)>& wake) {
-  wake_flusher_ = std::move(wake);
+  wake_flusher_ = wake;
 }
 
 void LinuxKernel::dirtied(Cycle at) {
