@@ -335,9 +335,7 @@ LinuxKernel::DirtyLimits LinuxKernel::dirty_limits() const {
   return l;
 }
 
-void LinuxKernel::set_flusher(const std::function<void(Cycle)>& wake) {
-  wake_flusher_ = wake;
-}
+void LinuxKernel::set_flusher(const std::function<void(Cycle)>& wake) { wake_flusher_ = wake; }
 
 void LinuxKernel::dirtied(Cycle at) {
   if (!wake_flusher_) return;
