@@ -73,6 +73,7 @@ struct FileCache::Impl {
   struct File {
     uint32_t id = 0;
     uint32_t dev = 0;
+    uint64_t base = 0;               // its first byte on the device
     uint64_t size = 0;               // bytes
     std::map<uint64_t, Page> pages;  // by page index
     uint64_t ndirty = 0;             // dirty pages
@@ -211,7 +212,7 @@ struct FileCache::Impl {
     BlockRequest r;
     r.id = key;
     r.dev = f.dev;
-    r.offset = first << kPageShift;
+    r.offset = f.base + (first << kPageShift);
     r.bytes = n << kPageShift;
     r.at = call.at;
     r.frames.reserve(n);
@@ -336,7 +337,7 @@ struct FileCache::Impl {
       BlockRequest r;
       r.id = kKeyTag | ++next_key;
       r.dev = f.dev;
-      r.offset = dirty[i] << kPageShift;
+      r.offset = f.base + (dirty[i] << kPageShift);
       r.bytes = (j - i) << kPageShift;
       r.write = true;
       r.at = call.at;
@@ -399,6 +400,7 @@ struct FileCache::Impl {
   FileCacheStats st;
   Cycle now;  // the latest time a call gave
   uint64_t next_key = 0;
+  std::unordered_map<uint32_t, uint64_t> dev_end;  // next free byte per device
   std::unordered_map<uint64_t, Inflight> inflight;
   std::unordered_map<uint64_t, Known> known;
   std::unordered_map<uint64_t, Group> groups;
@@ -422,6 +424,14 @@ bool FileCache::add_file(const FileEvent& e) {
   if (!fresh) return it->second.size == e.size;
   it->second.id = e.file_id;
   it->second.dev = e.dev;
+  // Placement on the device: files laid out one after another in the order
+  // they are declared, each from a 1 MiB boundary (a file that grows past
+  // its declared size runs into the next one's blocks: no extent allocator).
+  constexpr uint64_t kAlign = uint64_t{1} << 20;
+  uint64_t& end = impl_->dev_end[e.dev];
+  it->second.base = end;
+  const uint64_t span = std::max<uint64_t>(e.size, 1);
+  end = span > kMax - end - kAlign ? 0 : (end + span + kAlign - 1) / kAlign * kAlign;
   it->second.size = e.size;
   return true;
 }

@@ -11,6 +11,7 @@ namespace mmusim {
 namespace {
 
 using testing::FileCacheRig;
+using testing::kMiB;
 using testing::kPage;
 using Status = FilePageResult::Status;
 
@@ -432,6 +433,27 @@ TEST(FileCacheFault, FileDeclarations) {
   OpenFile g;
   g.file_id = 7;
   EXPECT_THROW(r.cache.fault_page(g, 0, RaHint::kNormal, Cycle(0)), std::invalid_argument);
+}
+
+// Files lie one after another on their device, each from a 1 MiB boundary,
+// in declaration order; each device has its own layout.
+TEST(FileCacheFault, FilesHaveTheirOwnBlocksOnTheirDevice) {
+  FileCacheRig r;
+  OpenFile a = r.open(1, 3 * kMiB + 1);  // [0, 4 MiB)
+  OpenFile b = r.open(2, 0);             // empty: one 1 MiB slot, [4, 5 MiB)
+  OpenFile c = r.open(3, 8192);          // [5 MiB, 6 MiB)
+  OpenFile d = r.open(4, 8192, 9);       // another device: from 0
+  (void)b;
+  for (OpenFile* f : {&a, &c, &d}) {
+    f->ra.random = true;
+    EXPECT_EQ(r.cache.fault_page(*f, 1, RaHint::kRandom, Cycle(0)).status,
+              FilePageResult::Status::kWait);
+  }
+  ASSERT_EQ(r.disk.log.size(), 3U);
+  EXPECT_EQ(r.disk.log[0].offset, kPage);
+  EXPECT_EQ(r.disk.log[1].offset, 5 * kMiB + kPage);
+  EXPECT_EQ(r.disk.log[2].offset, kPage);
+  EXPECT_EQ(r.disk.log[2].dev, 9U);
 }
 
 }  // namespace
