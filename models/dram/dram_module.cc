@@ -142,6 +142,8 @@ void DramModule::visit(StatVisitor& v, const std::string& prefix) const {
              "requests served after a request that arrived later (an initiator outside the sync "
              "horizon that others ran ahead of); 0 when every initiator is an agent",
              late_arrivals_);
+  uint64_t total = 0;
+  for (const DramInitiatorStats& s : by_initiator_) total += s.requests;
   for (int i = 0; i < kNumInitiators; ++i) {
     const DramInitiatorStats& s = by_initiator_[static_cast<size_t>(i)];
     const std::string base =
@@ -149,6 +151,13 @@ void DramModule::visit(StatVisitor& v, const std::string& prefix) const {
     pv.counter(base + ".requests", "requests", "requests from this kind of initiator", s.requests);
     pv.histogram(base + ".latency", "cycles",
                  "arrival to completion of this kind of initiator's requests", s.latency);
+    if (s.requests > 0) {
+      // Every request moves one line: the share of requests is the share of
+      // the bytes the DRAM moved.
+      pv.real(base + ".share", "fraction",
+              "this kind of initiator's share of the DRAM's requests (and bytes)",
+              static_cast<double>(s.requests) / static_cast<double>(total));
+    }
   }
 }
 
