@@ -127,8 +127,8 @@ void CpuModule::run_task(const TaskDispatch& d) {
   if (d.fault_done) core_->explain_resumed(d.fault_block, d.fault);
   Cycle slice_end = d.slice_end;
   killed_ = false;
-  constexpr size_t kBatch = 1024;
-  TraceRecord buf[kBatch];
+  constexpr size_t kBatch = kRecordBatch;
+  TraceRecord* const buf = batch_.get();  // allocated once: a dispatch per major fault
   for (;;) {
     const size_t n = src.next(d.task, buf, kBatch);
     if (task_source_->has_new_tasks()) forward_new_tasks(false, nullptr);

@@ -110,6 +110,10 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   std::unique_ptr<CpuCore> core_;
   bool control_pending_ = false;
   bool killed_ = false;
+  static constexpr size_t kRecordBatch = 1024;
+  // run_task()'s record buffer (not a local: it would be value-initialized,
+  // 16 KiB, on every dispatch).
+  std::unique_ptr<TraceRecord[]> batch_ = std::make_unique<TraceRecord[]>(kRecordBatch);
   bool finished_ = false;
   TaskRecordSource* task_source_ = nullptr;
   std::vector<TaskId> found_;
