@@ -213,7 +213,7 @@ FaultOutcome KernelModule::sleep_in_fault(const FaultInfo& f, const KernelStep& 
     sched_->block_until(t, st.until);
   } else {
     ++(st.kind == KernelStep::Kind::kWaitIo ? stats_.io_waits : stats_.page_waits);
-    sched_->block(t, st.key);
+    sched_->block(t, st.key, st.kind == KernelStep::Kind::kWaitIo);
   }
   changed();
   FaultOutcome o;
@@ -366,7 +366,7 @@ TaskEventResult KernelModule::finish_event(const OsEvent& e, TaskId t, Cycle at,
       sched_->block_until(t, st.until);
     } else {
       if (st.kind == KernelStep::Kind::kWaitIo) ++stats_.io_waits;
-      sched_->block(t, st.key);
+      sched_->block(t, st.key, st.kind == KernelStep::Kind::kWaitIo);
     }
     pending_[t] = Pending{e, st.key};
     changed();

@@ -117,13 +117,13 @@ void Scheduler::requeue(TaskId t, Cycle at) {
   queue_.push_back(t);
 }
 
-void Scheduler::block(TaskId t, uint64_t key) {
+void Scheduler::block(TaskId t, uint64_t key, bool io) {
   Task* k = find(t);
   if (k == nullptr || k->state == State::kExited) return;
   k->state = State::kBlocked;
   k->key = key;
   blocked_.emplace(key, t);
-  ++stats_.blocks;
+  ++(io ? stats_.io_blocks : stats_.blocks);
 }
 
 size_t Scheduler::wake(uint64_t key, Cycle at) {
@@ -207,7 +207,7 @@ void Scheduler::visit(StatVisitor& v, const std::string& prefix) const {
   v.counter(p + "blocks", "events", "tasks that blocked (wait4, vfork)", stats_.blocks);
   v.counter(p + "wakeups", "events", "blocked tasks made runnable", stats_.wakeups);
   v.counter(p + "io_blocks", "events",
-            "faults whose task slept until the I/O completed (the CPU ran others meanwhile)",
+            "faults and calls whose task slept until its I/O completed (the CPU ran others meanwhile)",
             stats_.io_blocks);
   v.counter(p + "exits", "tasks", "tasks ended (exit, killed, or end of their records)",
             stats_.exits);

@@ -77,8 +77,9 @@ class Scheduler {
   // True when a task runnable at `at` waits for a CPU (a slice end then
   // preempts).
   [[nodiscard]] bool others_waiting(Cycle at) const;
-  // `t` sleeps until `key` is released.
-  void block(TaskId t, uint64_t key);
+  // `t` sleeps until `key` is released (`io`: an I/O whose completion
+  // releases it; counted with io_blocks instead of blocks).
+  void block(TaskId t, uint64_t key, bool io = false);
   // `t` sleeps until `until` (an I/O it waits for completes).
   void block_until(TaskId t, Cycle until);
   // Wakes every task blocked on `key`, runnable at `at`; returns how many.
