@@ -206,9 +206,10 @@ void Scheduler::visit(StatVisitor& v, const std::string& prefix) const {
             stats_.preemptions);
   v.counter(p + "blocks", "events", "tasks that blocked (wait4, vfork)", stats_.blocks);
   v.counter(p + "wakeups", "events", "blocked tasks made runnable", stats_.wakeups);
-  v.counter(p + "io_blocks", "events",
-            "faults and calls whose task slept until its I/O completed (the CPU ran others meanwhile)",
-            stats_.io_blocks);
+  v.counter(
+      p + "io_blocks", "events",
+      "faults and calls whose task slept until its I/O completed (the CPU ran others meanwhile)",
+      stats_.io_blocks);
   v.counter(p + "exits", "tasks", "tasks ended (exit, killed, or end of their records)",
             stats_.exits);
   v.counter(p + "killed", "tasks", "tasks killed by a signal (SIGSEGV, SIGBUS)", stats_.killed);
