@@ -50,6 +50,35 @@ DiskKind parse_kind(const std::string& v) {
   throw std::invalid_argument("expected fixed, nvme_nand, optane or hdd");
 }
 
+std::vector<DiskKind> parse_kinds(const std::string& v) {
+  std::vector<DiskKind> out;
+  size_t at = 0;
+  while (true) {
+    const size_t comma = v.find(',', at);
+    const std::string name =
+        v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (name.empty()) {
+      throw std::invalid_argument(
+          "expected a comma-separated list of fixed, nvme_nand, optane or hdd (an empty entry at "
+          "character " +
+          std::to_string(at + 1) + ")");
+    }
+    try {
+      out.push_back(parse_kind(name));
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("expected fixed, nvme_nand, optane or hdd for device " +
+                                  std::to_string(out.size()) + ", got '" + name + "'");
+    }
+    if (out.size() > kMaxDiskDevices) {
+      throw std::invalid_argument("expected at most " + std::to_string(kMaxDiskDevices) +
+                                  " devices");
+    }
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view disk_kind_name(DiskKind k) {
@@ -63,9 +92,15 @@ std::string_view disk_kind_name(DiskKind k) {
 }
 
 void DiskConfig::validate() const {
-  if (model != DiskKind::kFixed && model != DiskKind::kNvmeNand && model != DiskKind::kOptane &&
-      model != DiskKind::kHdd) {
-    throw InputError("disk.model: expected fixed, nvme_nand, optane or hdd");
+  if (models.empty() || models.size() > kMaxDiskDevices) {
+    throw InputError("disk.model: expected 1 to " + std::to_string(kMaxDiskDevices) +
+                     " device models, got " + std::to_string(models.size()));
+  }
+  for (DiskKind m : models) {
+    if (m != DiskKind::kFixed && m != DiskKind::kNvmeNand && m != DiskKind::kOptane &&
+        m != DiskKind::kHdd) {
+      throw InputError("disk.model: expected fixed, nvme_nand, optane or hdd");
+    }
   }
   if (fixed.latency_ns > kMaxLatencyNs) {
     throw InputError("disk.fixed.latency_ns: must be at most " + std::to_string(kMaxLatencyNs) +
@@ -128,13 +163,22 @@ void DiskConfig::validate() const {
 
 void add_keys(ConfigSchema& s, DiskConfig& c) {
   s.add_custom(
-      "disk.model", "model",
-      "the storage device behind file and swap I/O: fixed (a fixed latency per request plus "
-      "the transfer at a fixed bandwidth, one FIFO queue), nvme_nand (NAND SSD: channels, "
-      "dies, mapping cache, write buffer), optane (parallel low-latency units) or hdd (seek "
-      "curve, rotation, C-LOOK)",
-      [&c](const std::string& v) { c.model = parse_kind(v); },
-      [&c] { return std::string(disk_kind_name(c.model)); });
+      "disk.model", "models",
+      "the storage devices behind file and swap I/O, a comma-separated list in device-number "
+      "order (device 0 first; a FILE record's dev and os.swap.device are these numbers): "
+      "fixed (a fixed latency per request plus the transfer at a fixed bandwidth, one FIFO "
+      "queue), nvme_nand (NAND SSD: channels, dies, mapping cache, write buffer), optane "
+      "(parallel low-latency units) or hdd (seek curve, rotation, C-LOOK); every device of a "
+      "kind takes that kind's disk.<kind>.* keys",
+      [&c](const std::string& v) { c.models = parse_kinds(v); },
+      [&c] {
+        std::string out;
+        for (DiskKind m : c.models) {
+          if (!out.empty()) out += ',';
+          out += disk_kind_name(m);
+        }
+        return out;
+      });
   s.add_u64("disk.fixed.latency_ns", &c.fixed.latency_ns, "ns",
             "fixed disk: time per request before its transfer (command path, media access)", 0,
             kMaxLatencyNs);
@@ -239,9 +283,12 @@ void add_keys(ConfigSchema& s, DiskConfig& c) {
       [&h] { return std::string(hdd_scheduler_name(h.scheduler)); });
 }
 
-std::unique_ptr<DiskModel> make_disk_model(const DiskConfig& c) {
+std::unique_ptr<DiskModel> make_disk_model(const DiskConfig& c, size_t i) {
   c.validate();
-  switch (c.model) {
+  if (i >= c.models.size()) {
+    throw std::invalid_argument("make_disk_model: no device " + std::to_string(i));
+  }
+  switch (c.models[i]) {
     case DiskKind::kFixed: return std::make_unique<FixedDisk>(c.fixed, c.core_clock_mhz);
     case DiskKind::kNvmeNand: return std::make_unique<NvmeNand>(c.nvme, c.core_clock_mhz);
     case DiskKind::kOptane: return std::make_unique<Optane>(c.optane, c.core_clock_mhz);

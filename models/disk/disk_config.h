@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "models/disk/disk_model.h"
 #include "models/disk/fixed_disk.h"
@@ -21,13 +22,21 @@ class ConfigSchema;
 enum class DiskKind : uint8_t { kFixed, kNvmeNand, kOptane, kHdd };
 std::string_view disk_kind_name(DiskKind k);
 
+// The most devices one controller serves (disk.model's list).
+constexpr size_t kMaxDiskDevices = 16;
+
 struct DiskConfig {
-  DiskKind model = DiskKind::kNvmeNand;  // disk.model
-  FixedDiskParams fixed;                 // disk.fixed.*
-  NvmeNandParams nvme;                   // disk.nvme.*
-  OptaneParams optane;                   // disk.optane.*
-  HddParams hdd;                         // disk.hdd.* (defaults: disk.hdd.preset=hc310)
-  uint32_t core_clock_mhz = 3000;        // not a key: follows sim.core_clock_mhz
+  // disk.model: the devices behind the controller, one model name each, in
+  // device-number order ("nvme_nand" = one NAND SSD, device 0; "nvme_nand,hdd"
+  // adds an HDD as device 1). A trace's FILE dev=N and os.swap.device name a
+  // device by this number. Every device of a kind takes that kind's
+  // disk.<kind>.* parameters.
+  std::vector<DiskKind> models{DiskKind::kNvmeNand};
+  FixedDiskParams fixed;           // disk.fixed.*
+  NvmeNandParams nvme;             // disk.nvme.*
+  OptaneParams optane;             // disk.optane.*
+  HddParams hdd;                   // disk.hdd.* (defaults: disk.hdd.preset=hc310)
+  uint32_t core_clock_mhz = 3000;  // not a key: follows sim.core_clock_mhz
 
   // Throws InputError naming the first offending key (every model's keys
   // are checked, the selected one or not).
@@ -39,7 +48,8 @@ struct DiskConfig {
 // the disk.hdd.* keys given explicitly override the preset in any order.
 void add_keys(ConfigSchema& s, DiskConfig& c);
 
-// The model `c` selects (c validated), timed at c.core_clock_mhz.
-std::unique_ptr<DiskModel> make_disk_model(const DiskConfig& c);
+// Device `i`'s model (c validated, i < c.models.size()), timed at
+// c.core_clock_mhz.
+std::unique_ptr<DiskModel> make_disk_model(const DiskConfig& c, size_t i = 0);
 
 }  // namespace mmusim

@@ -44,6 +44,10 @@ struct FileCacheConfig {
   // read() larger than the window may grow (ractl_max_pages) and which caps
   // forced readahead. 320 = BLK_DEF_MAX_SECTORS_CAP (2560 sectors, 1280 KiB).
   uint32_t io_pages = 320;
+  // Storage devices behind the cache (not a key: the composition root sets
+  // it from disk.model's list); a FILE record naming a device number at or
+  // above it stops the run. 0 = not checked (plain tests).
+  uint32_t devices = 0;
 };
 
 // Linux's file_ra_state (per open file description; shared by the VMAs that

@@ -12,6 +12,15 @@
 namespace mmusim {
 
 KernelStep LinuxKernel::ev_file(const FileEvent& b, Clock& /*clk*/) {
+  const uint32_t devices = cfg_.file_cache.devices;
+  if (devices != 0 && b.dev >= devices) {
+    FaultOutcome o;
+    o.action = FaultOutcome::Action::kStop;
+    o.message = "FILE event: file_id " + std::to_string(b.file_id) + " is on device " +
+                std::to_string(b.dev) + ", but disk.model lists " + std::to_string(devices) +
+                " device(s), numbered from 0";
+    return KernelStep::done(o);
+  }
   if (!cache_.add_file(b)) {
     FaultOutcome o;
     o.action = FaultOutcome::Action::kStop;

@@ -201,18 +201,18 @@ class Top : public sc_core::sc_module {
   Top(const sc_core::sc_module_name& name, const SimConfig& cfg, PhysMem& phys,
       const ClockPeriod& clk, SyncHorizon& horizon, RecordSource& feeder, TaskFeeder* tasks,
       Kernel& kernel_core, uint64_t explain, std::vector<std::string>* explain_out,
-      DescriptorTables& tables, uint64_t setup_records, std::unique_ptr<DiskModel> device)
+      DescriptorTables& tables, uint64_t setup_records,
+      std::vector<std::unique_ptr<DiskModel>> devices)
       : sc_module(name),
         dram("dram", cfg.dram, clk, &phys),
         kernel("kernel", kernel_core, cfg.kernel) {
     kernel.mem.bind(dram.socket);
-    if (device) {  // storage: the controller, its device and the DMA engine
+    if (!devices.empty()) {  // storage: the controller, its devices and the DMA engine
       const bool reference = cfg.sim.quantum == 0;
-      std::vector<std::unique_ptr<DiskModel>> devices;
-      devices.push_back(std::move(device));
-      disk =
-          std::make_unique<DiskController>("disk", cfg.storage, std::move(devices),
-                                           std::map<uint32_t, size_t>{}, horizon, clk, reference);
+      std::map<uint32_t, size_t> dev_index;  // a request's dev is the device's number
+      for (size_t i = 0; i < devices.size(); ++i) dev_index[static_cast<uint32_t>(i)] = i;
+      disk = std::make_unique<DiskController>("disk", cfg.storage, std::move(devices),
+                                              std::move(dev_index), horizon, clk, reference);
       dma = std::make_unique<DmaEngine>("dma", cfg.storage, horizon, clk, reference);
       disk->connect(*dma);
       dma->mem.bind(dram.socket);
@@ -308,6 +308,7 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
   if ((model == OsModel::kLinux || (model == OsModel::kAuto && m.tasks)) &&
       m.cfg.walker.mode != PagingMode::kOff) {
     m.cfg.linux_os.implicit_anon = !m.tasks;
+    m.cfg.linux_os.file_cache.devices = static_cast<uint32_t>(m.cfg.disk.models.size());
     const FirstTouchConfig& fc = m.cfg.os;
     m.frames =
         std::make_unique<PageFrameAllocator>(fc.phys_bytes, fc.reserved_low, fc.seed, fc.placement);
@@ -340,11 +341,15 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
       });
   RecordSource& records = m.tasks ? static_cast<RecordSource&>(m.no_records) : *m.feeder;
   // Storage for file I/O: a trace with tasks under the Linux model.
-  std::unique_ptr<DiskModel> device;
-  if (m.linux_os && m.tasks) device = make_disk_model(m.cfg.disk);
+  std::vector<std::unique_ptr<DiskModel>> devices;
+  if (m.linux_os && m.tasks) {
+    for (size_t i = 0; i < m.cfg.disk.models.size(); ++i) {
+      devices.push_back(make_disk_model(m.cfg.disk, i));
+    }
+  }
   m.top =
       std::make_unique<Top>("top", m.cfg, m.mem, m.clk, m.horizon, records, m.tasks.get(), *m.os,
-                            explain, &m.explain, m.tables, setup_records, std::move(device));
+                            explain, &m.explain, m.tables, setup_records, std::move(devices));
   if (m.top->disk) m.blocks.to = &m.top->kernel.block_queue();
 }
 

@@ -43,7 +43,7 @@ TEST(DiskConfigModels, HddPresetThenOverrides) {
   vals["disk.hdd.scheduler"] = {"fifo", "a.ini:3"};
   vals["disk.model"] = {"hdd", "a.ini:4"};
   apply_values(s, vals);
-  EXPECT_EQ(c.model, DiskKind::kHdd);
+  EXPECT_EQ(c.models, std::vector<DiskKind>{DiskKind::kHdd});
   EXPECT_EQ(c.hdd.preset, "hp97560");
   EXPECT_EQ(c.hdd.cylinders, 1000U);
   EXPECT_EQ(c.hdd.heads, 19U);
@@ -60,16 +60,46 @@ TEST(DiskConfigModels, HddPresetThenOverrides) {
 TEST(DiskConfigModels, Factory) {
   DiskConfig c;
   c.core_clock_mhz = 3000;
-  c.model = DiskKind::kNvmeNand;
+  c.models = {DiskKind::kNvmeNand};
   auto n = make_disk_model(c);
   EXPECT_EQ(run_one(*n, req(1, 0, 0, 4096)).done, Cycle(262'824));  // 87.608 µs
-  c.model = DiskKind::kOptane;
+  c.models = {DiskKind::kOptane};
   auto o = make_disk_model(c);
   EXPECT_EQ(run_one(*o, req(1, 0, 0, 4096)).done, Cycle(19'916));  // 6.639 µs
-  c.model = DiskKind::kHdd;
+  c.models = {DiskKind::kHdd};
   EXPECT_NE(dynamic_cast<Hdd*>(make_disk_model(c).get()), nullptr);
-  c.model = DiskKind::kFixed;
+  c.models = {DiskKind::kFixed};
   EXPECT_NE(dynamic_cast<FixedDisk*>(make_disk_model(c).get()), nullptr);
+  // A list: device i is the i-th model, each of its kind.
+  c.models = {DiskKind::kOptane, DiskKind::kHdd, DiskKind::kOptane};
+  EXPECT_NE(dynamic_cast<Optane*>(make_disk_model(c, 0).get()), nullptr);
+  EXPECT_NE(dynamic_cast<Hdd*>(make_disk_model(c, 1).get()), nullptr);
+  EXPECT_EQ(run_one(*make_disk_model(c, 2), req(1, 0, 0, 4096)).done, Cycle(19'916));
+  EXPECT_THROW(make_disk_model(c, 3), std::invalid_argument);
+}
+
+std::string apply_error(const std::string& key, const std::string& value);
+
+// disk.model's list form: the keys' text round-trips; bad lists name the key.
+TEST(DiskConfigModels, ListKey) {
+  DiskConfig c;
+  ConfigSchema s;
+  add_keys(s, c);
+  ConfigValues vals;
+  vals["disk.model"] = {"nvme_nand,hdd,fixed", "a.ini:1"};
+  apply_values(s, vals);
+  EXPECT_EQ(c.models,
+            (std::vector<DiskKind>{DiskKind::kNvmeNand, DiskKind::kHdd, DiskKind::kFixed}));
+  EXPECT_EQ(s.find("disk.model")->get(), "nvme_nand,hdd,fixed");
+  EXPECT_NE(apply_error("disk.model", "nvme_nand,").find("empty entry at character 11"),
+            std::string::npos);
+  EXPECT_NE(apply_error("disk.model", "hdd,ssd").find("for device 1, got 'ssd'"),
+            std::string::npos);
+  std::string many = "hdd";
+  for (int i = 0; i < 16; ++i) many += ",hdd";  // 17 devices
+  EXPECT_NE(apply_error("disk.model", many).find("at most 16 devices"), std::string::npos);
+  c.models.clear();
+  EXPECT_THROW(c.validate(), InputError);
 }
 
 std::string apply_error(const std::string& key, const std::string& value) {
@@ -134,7 +164,7 @@ TEST(DiskConfigModels, ValidateNamesTheKey) {
     EXPECT_NE(std::string(e.what()).find("disk.hdd.zones"), std::string::npos) << e.what();
   }
   c = DiskConfig{};
-  c.model = static_cast<DiskKind>(9);
+  c.models = {static_cast<DiskKind>(9)};
   EXPECT_THROW(c.validate(), InputError);
 }
 

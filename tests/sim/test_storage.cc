@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -471,6 +472,70 @@ TEST(Storage, NvmeControllerPathMatchesTheQueueDepthOneVectors) {
   EXPECT_NEAR(one, 0.8 + 87.608 + 1.153 + 0.1, 0.1) << one;  // + a DRAM write
   EXPECT_NEAR(eight, 98.0, 1.0) << eight;
   EXPECT_NEAR(eight, 0.8 + 0.8 + 87.608 + 8 * 1.153 + 0.1, 0.1) << eight;
+}
+
+// ---------------------------------------------------------- several devices --
+
+// disk.model lists the devices in device-number order; a FILE record's dev
+// picks one. /data/a on device 0 (nvme_nand) and /data/b on device 1
+// (optane), both MADV_RANDOM, two pages each far apart: each device serves
+// its own file's two 4 KiB requests, and each fault costs its device's
+// time (NAND: 87.6 µs of device alone, Optane-like: 5 µs of media plus its
+// internal transfer, both plus ≈ 9 µs of controller and kernel path).
+std::string two_device_trace(uint32_t second_dev) {
+  std::ostringstream t;
+  t << "START pid=100 name=two\n"
+    << "FILE pid=100 file_id=1 path=/data/a size=0x4000000 dev=0\n"
+    << "FILE pid=100 file_id=2 path=/data/b size=0x4000000 dev=" << second_dev << "\n"
+    << "OPEN pid=100 file_id=1 flags=O_RDONLY ret=3\n"
+    << "OPEN pid=100 file_id=2 flags=O_RDONLY ret=4\n"
+    << "MMAP pid=100 len=0x4000000 prot=r-- flags=MAP_PRIVATE fd=3 file_id=1 ret=0x7f0000000000\n"
+    << "MMAP pid=100 len=0x4000000 prot=r-- flags=MAP_PRIVATE fd=4 file_id=2 ret=0x7f1000000000\n"
+    << "MADVISE pid=100 addr=0x7f0000000000 len=0x4000000 advice=MADV_RANDOM\n"
+    << "MADVISE pid=100 addr=0x7f1000000000 len=0x4000000 advice=MADV_RANDOM\n"
+    << "R 0x7f0000000000 1\nR 0x7f0000100000 1\n"
+    << "R 0x7f1000000000 1\nR 0x7f1000100000 1\n"
+    << "EXIT pid=100\n";
+  return t.str();
+}
+
+TEST(Storage, SeveralDevicesEachServeTheirOwnFiles) {
+  TempDir d;
+  write_file(d.file("two.txt"), two_device_trace(1));
+  const SimRun r = run_trace(d, "two", d.file("two.txt"), {"--disk.model=nvme_nand,optane"});
+  ASSERT_EQ(r.majors.size(), 4U);
+  EXPECT_EQ(counter(r.stats, "top.disk.requests"), 4U);
+  EXPECT_EQ(counter(r.stats, "top.disk.dev0.requests"), 2U);
+  EXPECT_EQ(counter(r.stats, "top.disk.dev0.bytes_read"), 2U * 4096);
+  EXPECT_EQ(counter(r.stats, "top.disk.dev1.requests"), 2U);
+  EXPECT_EQ(counter(r.stats, "top.disk.dev1.bytes_read"), 2U * 4096);
+  for (size_t i = 0; i < 4; ++i) {
+    const double us = static_cast<double>(num(r.majors[i], "latency")) / kCyclesPerUs;
+    if (i < 2) {  // NAND: 87.6 µs of device, 97 µs or so in all
+      EXPECT_GE(us, 95.0) << i;
+      EXPECT_LE(us, 100.0) << i;
+    } else {  // Optane-like: 15-20 µs (design.md §7)
+      EXPECT_GE(us, 15.0) << i;
+      EXPECT_LE(us, 20.0) << i;
+    }
+  }
+  EXPECT_EQ(r.stats.count("top.disk.dev2.requests"), 0U);
+}
+
+TEST(Storage, FileOnADeviceTheConfigLacksIsAnError) {
+  TempDir d;
+  write_file(d.file("two.txt"), two_device_trace(2));
+  const ProcessResult r =
+      mmusim({"--trace", d.file("two.txt"), "--out", d.file("o"), "--disk.model=nvme_nand,optane"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("file_id 2 is on device 2, but disk.model lists 2 device(s)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(d.file("o") + "/stats.json"));
+  const ProcessResult bad = mmusim({"--trace", d.file("two.txt"), "--disk.model=nvme_nand,,hdd"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("disk.model"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("empty entry"), std::string::npos) << bad.err;
 }
 
 }  // namespace
