@@ -137,7 +137,8 @@ struct FileCache::Impl {
   // A new page, not uptodate until a read of it is submitted (or the caller
   // makes it uptodate). nullptr when no frame is free.
   Page* add_page(File& f, uint64_t index, bool by_readahead) {
-    const std::optional<Pfn> pfn = frames.allocate(0);
+    const std::optional<Pfn> pfn =
+        observer != nullptr ? observer->alloc(by_readahead) : frames.allocate(0);
     if (!pfn) return nullptr;
     PageFrame& m = frames.meta(*pfn);
     m.set(FrameFlag::kFileLru);
@@ -147,7 +148,27 @@ struct FileCache::Impl {
     p.frame = *pfn;
     p.ra_unused = by_readahead;
     ++st.nr_file_pages;
+    if (observer != nullptr) observer->added(*pfn, f.id, index);
     return &p;
+  }
+  // Frees the page at `it` (its frame and contents) and drops it.
+  std::map<uint64_t, Page>::iterator drop(File& f, std::map<uint64_t, Page>::iterator it,
+                                          bool report) {
+    Page& p = it->second;
+    if (p.ra_unused) ++st.ra_waste;
+    if (p.key != 0) unref(p.key);
+    if (report && observer != nullptr) observer->removed(p.frame);
+    frames.free(p.frame, 0);
+    mem.release(p.frame);
+    --st.nr_file_pages;
+    return f.pages.erase(it);
+  }
+  // A page's write completed: kWriteback off, the observer told.
+  void end_writeback(Page& p) {
+    PageFrame& m = frames.meta(p.frame);
+    if (!m.test(FrameFlag::kWriteback)) return;
+    m.clear(FrameFlag::kWriteback);
+    if (observer != nullptr) observer->written(p.frame);
   }
 
   // A request in flight on an asynchronous queue: what io_done() updates.
@@ -303,6 +324,7 @@ struct FileCache::Impl {
   std::multimap<Cycle, uint64_t> wb_known;
   uint64_t wb_inflight = 0;
   std::function<void(Cycle)> dirty_hook;
+  PageCacheObserver* observer = nullptr;
 
   static FilePageResult result(FilePageResult::Status s, const Call& call) {
     FilePageResult r;
@@ -361,7 +383,11 @@ struct FileCache::Impl {
         p.dirty = false;
         p.wb_done = done;
         p.wb_key = id;
-        frames.meta(p.frame).clear(FrameFlag::kDirty);
+        PageFrame& m = frames.meta(p.frame);
+        m.clear(FrameFlag::kDirty);
+        // Under writeback until io_done(); a completion known at once (a
+        // synchronous queue) is over by the time anyone looks.
+        if (done == Cycle(kMax)) m.set(FrameFlag::kWriteback);
         --st.nr_dirty;
       }
       i = j;
@@ -381,12 +407,7 @@ struct FileCache::Impl {
         ++it;
         continue;
       }
-      if (p.ra_unused) ++st.ra_waste;
-      if (p.key != 0) unref(p.key);
-      frames.free(p.frame, 0);
-      mem.release(p.frame);
-      --st.nr_file_pages;
-      it = f.pages.erase(it);
+      it = drop(f, it, true);
       ++n;
     }
     return n;
@@ -558,6 +579,11 @@ FilePageResult FileCache::read(OpenFile& f, uint64_t offset, uint64_t len, Cycle
     if (p->marker) c.async_ra(f, *p, index, last_index - index, io, at);  // filemap_readahead
     if (!p->uptodate(at)) return c.wait_for(*p, index, call);             // filemap_update_page
     c.use(*p);
+    // folio_mark_accessed, except for a first page the previous read()
+    // already ended in (pos_same_folio).
+    const bool same = pos == offset && f.ra.prev_pos != ~0ULL && f.ra.prev_pos > 0 &&
+                      ((f.ra.prev_pos - 1) >> kPageShift) == index;
+    if (!same && c.observer != nullptr) c.observer->accessed(p->frame);
     out.push_back(CachedPage{index, p->frame});
     pos = (index + 1) << kPageShift;
   }
@@ -596,6 +622,7 @@ FilePageResult FileCache::write(OpenFile& f, uint64_t offset, uint64_t len, Cycl
     }
     if (!p->uptodate(at)) return c.wait_for(*p, index, call);
     c.use(*p);
+    if (c.observer != nullptr) c.observer->accessed(p->frame);  // write_begin's FGP_ACCESSED
     c.mark_dirty(file, *p, at);
     out.push_back(CachedPage{index, p->frame});
     pos = std::min(end, page_end);
@@ -775,7 +802,10 @@ std::vector<uint64_t> FileCache::io_done(uint64_t id, const BlockTimeline& t) {
   }
   for (uint64_t index : rq.pages) {
     Impl::Page* p = Impl::find(f, index);
-    if (p != nullptr && p->wb_key == id) p->wb_done = t.irq;
+    if (p != nullptr && p->wb_key == id) {
+      p->wb_done = t.irq;
+      c.end_writeback(*p);
+    }
   }
   c.wb_inflight -= rq.pages.size();
   c.st.nr_written += rq.pages.size();
@@ -796,6 +826,44 @@ const BlockTimeline* FileCache::timeline(uint64_t key) const {
 void FileCache::forget(uint64_t group) { impl_->known.erase(group); }
 
 size_t FileCache::in_flight() const { return impl_->inflight.size(); }
+
+void FileCache::set_observer(PageCacheObserver* o) { impl_->observer = o; }
+
+bool FileCache::remove_page(Pfn pfn, Cycle at) {
+  Impl& c = *impl_;
+  c.now = max(c.now, at);
+  const PageFrame& m = c.frames.meta(pfn);
+  Impl::File& f = c.file(m.owner);
+  auto it = f.pages.find(m.index);
+  if (it == f.pages.end() || it->second.frame != pfn) {
+    throw std::logic_error("page cache: remove_page of frame " + std::to_string(pfn.value()) +
+                           ", which holds no cached page");
+  }
+  const Impl::Page& p = it->second;
+  if (p.dirty || !p.uptodate(at) || at < p.wb_done || m.test(FrameFlag::kWriteback) ||
+      m.mapcount > 0 || m.refcount > 1) {
+    return false;
+  }
+  c.drop(f, it, false);
+  return true;
+}
+
+std::optional<Cycle> FileCache::pageout(Pfn pfn, Cycle at) {
+  Impl& c = *impl_;
+  Impl::Call call = c.begin(at);
+  const PageFrame& m = c.frames.meta(pfn);
+  Impl::File& f = c.file(m.owner);
+  const uint64_t index = m.index;
+  Impl::Page* p = Impl::find(f, index);
+  if (p == nullptr || p->frame != pfn) {
+    throw std::logic_error("page cache: pageout of frame " + std::to_string(pfn.value()) +
+                           ", which holds no cached page");
+  }
+  if (!p->dirty) return std::nullopt;
+  c.write_dirty(
+      f, index, index, call, [](const Impl::Page&) { return true; }, nullptr);
+  return call.done;
+}
 
 const FileCacheStats& FileCache::stats() const { return impl_->st; }
 

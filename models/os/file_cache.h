@@ -132,6 +132,31 @@ struct FileCacheStats {
   uint64_t nr_dirtied = 0, nr_written = 0;
 };
 
+// What the page cache tells the kernel about its pages (the LRU and the
+// workingset of the memory-pressure model, os-model.md §1.3-§1.4). Calls
+// are made in the middle of cache operations: an observer must not call
+// back into the cache.
+class PageCacheObserver {
+ public:
+  virtual ~PageCacheObserver() = default;
+  // A frame for a new page. `readahead`: a page only readahead wants
+  // (readahead_gfp_mask: may be refused, nullopt, when memory is low; the
+  // readahead then stops there). Another nullopt means no frame at all.
+  virtual std::optional<Pfn> alloc(bool readahead) = 0;
+  // Page `index` of `file_id` joined the cache in frame `pfn` (its
+  // PageFrame set up: kFileLru, owner, index): folio_add_lru after the
+  // workingset refault check.
+  virtual void added(Pfn pfn, uint32_t file_id, uint64_t index) = 0;
+  // The page in `pfn` leaves the cache (evicted, invalidated); its frame is
+  // freed right after the call.
+  virtual void removed(Pfn pfn) = 0;
+  // read() or write() used the page (folio_mark_accessed).
+  virtual void accessed(Pfn pfn) = 0;
+  // A write of the page completed (folio_end_writeback): kWriteback was
+  // cleared.
+  virtual void written(Pfn pfn) = 0;
+};
+
 class FileCache {
  public:
   // `disk` serves every device index; `frames` gives page-cache frames
@@ -245,6 +270,21 @@ class FileCache {
   // DONTNEED evicts (evict_clean). Returns when submitted I/O completes (at,
   // for none); the call itself does not wait in Linux, so callers use `at`.
   Cycle fadvise(OpenFile& f, const FadviseEvent& e, Cycle at);
+
+  // --- reclaim (os-model.md §1.3, §1.5) ---
+  // Where frames come from and where page lives are reported; null (the
+  // default): frames straight from the allocator, no reports.
+  void set_observer(PageCacheObserver* o);
+  // __remove_mapping for the cached page in frame `pfn` at `at`: frees it
+  // if it is clean, uptodate, not under writeback, unmapped and held by the
+  // cache alone (refcount 1); returns false and keeps it otherwise. The
+  // observer's removed() is not called (the caller frees it from its LRU).
+  bool remove_page(Pfn pfn, Cycle at);
+  // pageout for the dirty cached page in frame `pfn` at `at` (unmapped by
+  // the caller): one write request of that page, kWriteback set until it
+  // completes; returns the completion (the maximum while unknown: the
+  // observer's written() reports it). nullopt if the page is not dirty.
+  std::optional<Cycle> pageout(Pfn pfn, Cycle at);
 
   [[nodiscard]] const FileCacheStats& stats() const;
   void visit(StatVisitor& v) const;  // under "page_cache." and "readahead."
