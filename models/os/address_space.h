@@ -66,9 +66,11 @@ class CommitAccounting {
 };
 
 // Linux's mm RSS counters (MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES), in
-// pages, and the high-water mark of their sum (hiwater_rss).
+// pages, and the high-water mark of their sum (hiwater_rss); MM_SWAPENTS
+// (PTEs holding a swap entry) apart, not part of the RSS.
 struct RssCounters {
   uint64_t anon = 0, file = 0, shmem = 0, hiwater = 0;
+  uint64_t swapents = 0;
   [[nodiscard]] uint64_t total() const { return anon + file + shmem; }
   void add_anon(int64_t d) { bump(anon, d); }
   void add_file(int64_t d) { bump(file, d); }
@@ -115,6 +117,12 @@ class AddressSpace {
   [[nodiscard]] std::optional<Vma> implicit_vma(uint64_t addr) const;
   RssCounters rss;
   uint32_t users = 0;  // processes using it (CLONE_VM, vfork share one)
+  // The anon family (Linux's root anon_vma, simplified): the address spaces
+  // forked from one exec'd image share it, and its id tags their anonymous
+  // frames (PageFrame::owner), so the reverse map finds every address space
+  // that may map such a frame. The id of the address space that started it;
+  // 0 until the kernel's reverse map registers this one (rmap.cc).
+  uint32_t anon_family = 0;
 
  private:
   uint32_t id_;

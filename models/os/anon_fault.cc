@@ -17,6 +17,8 @@ KernelStep LinuxKernel::anon_fault(FaultState& st, Process& p, const Vma& v, boo
                                    KernelServices& s) {
   AddressSpace& mm = *p.mm;
   const uint64_t page = page_down(st.f.addr.value());
+  // Not present is not absent: the page may be out on swap.
+  if (auto e = swap_pte(mm, page)) return handle_swap_fault(st, *e);
   PageTableLog log;
   if (st.f.kind != AccessKind::kWrite) {
     // A read maps the shared zero page read-only (pte_mkspecial): no
@@ -31,7 +33,7 @@ KernelStep LinuxKernel::anon_fault(FaultState& st, Process& p, const Vma& v, boo
   // A write: a new zeroed frame, mapped writable, dirty and young.
   auto pfn = alloc_frame(st.clk, s, true);
   if (!pfn) return stop(st, "physical memory exhausted: no frame for an anonymous page");
-  new_anon_page(st.clk, *pfn, mm, page, cfg_.cost.anon_setup);
+  new_anon_page(st.clk, *pfn, mm, v, page, cfg_.cost.anon_setup);
   const MapResult r =
       mm.table().map(LinearAddr(page), *pfn, PageSize::k4K, pte_flags(v, true, true), &log);
   charge_pt(st.clk, log, s);
@@ -42,6 +44,21 @@ KernelStep LinuxKernel::anon_fault(FaultState& st, Process& p, const Vma& v, boo
   mm.rss.add_anon(1);
   if (Vma* real = mm.vmas().find(page)) real->anon_vma = true;
   return finish(st, grew ? FaultClass::kStackGrowth : FaultClass::kAnonWrite, s);
+}
+
+KernelStep LinuxKernel::handle_swap_fault(FaultState& st, uint64_t entry) {
+  // do_swap_page() belongs to the swap model: until it exists, a swapped-out
+  // page cannot come back and the run stops here.
+  FaultOutcome o;
+  o.action = FaultOutcome::Action::kStop;
+  o.cls = FaultClass::kSwapMajor;
+  o.resume = st.clk.t;
+  o.timing = st.clk.timing;
+  o.message = "page fault on a swapped-out page (process " + std::to_string(st.f.pid) +
+              ", linear address " + std::to_string(page_down(st.f.addr.value())) +
+              ", swap entry type " + std::to_string(swp_type(entry)) + " slot " +
+              std::to_string(swp_offset(entry)) + "): swap-in is not modelled yet";
+  return KernelStep::done(o);
 }
 
 KernelStep LinuxKernel::shmem_fault(FaultState& st, Process& p, const Vma& v, KernelServices& s) {
@@ -119,7 +136,7 @@ KernelStep LinuxKernel::wp_fault(FaultState& st, Process& p, const Vma& v, const
   auto pfn = alloc_frame(st.clk, s, from_zero);
   if (!pfn) return stop(st, "physical memory exhausted: no frame for a COW copy");
   if (!from_zero) st.clk.until(FaultTiming::kZeroCopy, s.copy_page(old, *pfn, st.clk.t));
-  new_anon_page(st.clk, *pfn, mm, page, cfg_.cost.cow_setup);
+  new_anon_page(st.clk, *pfn, mm, v, page, cfg_.cost.cow_setup);
   mm.table().unmap(LinearAddr(page), &log);
   // ptep_clear_flush(): the faulting CPU's entry, and the other CPUs' that run
   // this address space.

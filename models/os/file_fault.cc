@@ -13,6 +13,8 @@ KernelStep LinuxKernel::file_fault(FaultState& st, Process& p, const Vma& v, Ker
   const uint64_t page = page_down(st.f.addr.value());
   const uint64_t index = v.pgoff_of(page);
   const bool write = st.f.kind == AccessKind::kWrite;
+  // A private page (a COW copy) may be out on swap.
+  if (auto e = swap_pte(mm, page)) return handle_swap_fault(st, *e);
   // No description, or a file the cache does not know (size 0): no page
   // exists there (SIGBUS).
   if (!v.file || cache_.file_size(v.file->file_id) == 0) return segv(st, s, true);
@@ -35,7 +37,8 @@ KernelStep LinuxKernel::file_fault(FaultState& st, Process& p, const Vma& v, Ker
     uint64_t mapped = 0;
     for (const CachedPage& pg : around) {
       const uint64_t va = v.start + (pg.index - v.pgoff) * kPageBytes;
-      if (mm.table().lookup(LinearAddr(va))) continue;  // not pte_none: skipped
+      // Not pte_none (present, or a swapped-out private copy): skipped.
+      if (mm.table().lookup(LinearAddr(va)) || swap_pte(mm, va)) continue;
       if (mm.table().map(LinearAddr(va), pg.frame, PageSize::k4K, pte_flags(v, false, false),
                          &log) != MapResult::kOk) {
         continue;
@@ -69,7 +72,7 @@ KernelStep LinuxKernel::file_fault(FaultState& st, Process& p, const Vma& v, Ker
     auto pfn = alloc_frame(st.clk, s, false);
     if (!pfn) return stop(st, "physical memory exhausted: no frame for a COW copy");
     st.clk.until(FaultTiming::kZeroCopy, s.copy_page(r.page.frame, *pfn, st.clk.t));
-    new_anon_page(st.clk, *pfn, mm, page, cfg_.cost.cow_setup);
+    new_anon_page(st.clk, *pfn, mm, v, page, cfg_.cost.cow_setup);
     mr = mm.table().map(LinearAddr(page), *pfn, PageSize::k4K, pte_flags(v, true, true), &log);
     if (mr == MapResult::kOk) {
       mm.rss.add_anon(1);

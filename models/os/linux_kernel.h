@@ -35,6 +35,13 @@
 //    PCID for that process.
 //  - Statistics: visit() under "kernel." (kernel.linux.*), visit_vmstat()
 //    under "vmstat."; per process: process_stats(pid) / pids().
+//  - Reverse map (rmap.cc), for reclaim: mappings(), referenced_ptes(),
+//    try_to_unmap(), page_mapped(), exec_mapped() find every PTE that maps
+//    a frame. An anonymous frame's owner is its anon family (the address
+//    spaces forked from one image) and its index the page's linear index in
+//    its VMA (vm_pgoff based, so it survives mremap); a page-cache frame's
+//    owner is its file and a shmem frame's its object, whose mapping
+//    address spaces a per-object registry lists.
 #pragma once
 
 #include <array>
@@ -57,6 +64,35 @@
 #include "models/os/process.h"
 
 namespace mmusim {
+
+// Swap entries (os-model.md §1.6). The arch-independent value is Linux's
+// swp_entry_t on 64 bits: the swap device (type, 0..31) in bits 58..62 and
+// the slot (offset) in bits 0..57. 0 (type 0, slot 0: the header slot,
+// never a page's) means no entry.
+constexpr unsigned kSwapTypeBits = 5;
+constexpr unsigned kSwapTypeShift = 58;
+constexpr uint64_t kSwapOffsetMask = (uint64_t{1} << kSwapTypeShift) - 1;
+constexpr uint64_t swp_entry(unsigned type, uint64_t offset) {
+  return (uint64_t{type} << kSwapTypeShift) | (offset & kSwapOffsetMask);
+}
+constexpr unsigned swp_type(uint64_t e) { return static_cast<unsigned>(e >> kSwapTypeShift); }
+constexpr uint64_t swp_offset(uint64_t e) { return e & kSwapOffsetMask; }
+// The largest slot a swap PTE of paging mode `m` can hold: 2^23 - 1 in
+// 32-bit paging (offset bits 9..31), 2^27 - 1 with PAE (a 32-bit kernel's
+// swp_entry_t keeps 32 - 5 bits of offset), 2^50 - 1 in 4- and 5-level
+// paging (offset bits 9..58).
+uint64_t swp_max_offset(const PagingModeInfo& m);
+// x86's non-present PTE holding swap entry `e` (arch/x86 pgtable headers):
+// the present bit and bits 6..8 (D, PAT/PS, G: PROT_NONE) clear.
+//   32-bit paging (4-byte entries): type in bits 1..5, offset in bits 9..31.
+//   PAE, 4- and 5-level (8 bytes): type in bits 59..63, the offset inverted
+//   in bits 9..58 (an L1TF mitigation: the entry's "address" bits point
+//   above memory).
+// Throws std::invalid_argument for e = 0, or an offset above swp_max_offset.
+uint64_t swp_entry_to_pte(const PagingModeInfo& m, uint64_t e);
+// The swap entry a non-present, non-zero leaf entry holds; nullopt for an
+// empty or present entry.
+std::optional<uint64_t> pte_to_swp_entry(const PagingModeInfo& m, uint64_t pte);
 
 struct LinuxKernelStats {
   std::array<uint64_t, kNumFaultClasses> faults{};  // completed faults per class
@@ -86,6 +122,8 @@ struct LinuxKernelStats {
   uint64_t throttle_pages = 0;      // pages throttled writers wrote themselves
   uint64_t throttle_cycles = 0;     // cycles throttled writers slept
   uint64_t implicit_processes = 0;
+  uint64_t rmap_walks = 0;         // reverse-map walks (referenced_ptes, try_to_unmap, ...)
+  uint64_t rmap_ptes_checked = 0;  // PTEs those walks looked up
   uint64_t nr_anon_pages = 0, nr_mapped = 0, nr_shmem = 0;  // current
   std::map<std::string, uint64_t> divergence;  // recorded success the model refuses, by reason
 };
@@ -132,7 +170,6 @@ class LinuxKernel : public Kernel {
   [[nodiscard]] Pfn zero_pfn() const { return zero_pfn_; }
   [[nodiscard]] const LinuxConfig& config() const { return cfg_; }
 
- private:
   // A handler's running time and its breakdown: every advance of `t` is
   // charged to one part, so the parts sum to t - start.
   struct Clock {
@@ -148,6 +185,50 @@ class LinuxKernel : public Kernel {
   };
   using Flush = FaultOutcome::LocalFlush;
 
+  // --- reverse map (rmap.cc; mm/rmap.c) ---
+  // One PTE mapping a frame.
+  struct PteRef {
+    uint32_t mm = 0;        // AddressSpace::id()
+    uint64_t addr = 0;      // linear address of the page
+    uint64_t entry = 0;     // the PTE
+    uint64_t vm_flags = 0;  // the VMA's
+  };
+  // Every PTE that maps `pfn`, in walk order (anon: the family's address
+  // spaces in the order they joined; file and shmem: by address space id;
+  // then by VMA). None for the zero page, a page table or a free frame.
+  // `log` receives the entry reads.
+  std::vector<PteRef> mappings(Pfn pfn, PageTableLog* log = nullptr) const;
+  // folio_referenced(): tests and clears the Accessed bit of every PTE that
+  // maps `pfn` and returns how many had it set. No TLB flush (x86 clears
+  // young bits without one). Mappings without recency (VM_SEQ_READ,
+  // VM_RAND_READ) are skipped; a VM_LOCKED mapping stops the walk. With
+  // `vm_flags`: the VM flags of the referencing VMAs (VM_LOCKED when the
+  // walk stopped at one). `log` receives the entry reads and the writes
+  // (one per cleared bit) for charge_pt(); `clk` (optional) is charged the
+  // CPU costs: vma_lookup per address space visited, change_pte per PTE.
+  unsigned referenced_ptes(Pfn pfn, Clock* clk = nullptr, PageTableLog* log = nullptr,
+                           uint64_t* vm_flags = nullptr);
+  // try_to_unmap(): removes every PTE that maps `pfn`. An anonymous page's
+  // PTEs become the non-present swap entry `swap_entry` (nothing is done
+  // without one: 0); a file or shmem page's are cleared. A dirty PTE dirties
+  // the frame (kDirty; a page-cache page through the cache). Mapcount,
+  // refcount (one per mapping), RSS (and MM_SWAPENTS) and nr_mapped follow;
+  // the caller must hold a reference of its own (reclaim's isolation), so
+  // the frame is never freed here (std::logic_error otherwise). A VM_LOCKED
+  // mapping stops the walk. Each unmapped page is flushed from the TLBs
+  // (flush_range): locally into `fl` for the caller's address space, by
+  // shootdown on every other CPU running one of them; `caller` null (a
+  // kernel thread): shootdowns only. Costs: vma_lookup per address space
+  // visited, zap_pte per PTE, the PTE lines written, flushes. Returns true
+  // when no mapping is left (page_mapped() is false).
+  bool try_to_unmap(Pfn pfn, uint64_t swap_entry, Clock& clk, KernelServices& s, Flush& fl,
+                    const TaskCall* caller = nullptr);
+  // folio_mapped(): some PTE maps `pfn` (its mapcount).
+  [[nodiscard]] bool page_mapped(Pfn pfn) const;
+  // Some VMA mapping `pfn` is executable (VM_EXEC), by an rmap walk.
+  [[nodiscard]] bool exec_mapped(Pfn pfn) const;
+
+ private:
   // A fault being handled (kept across its waits).
   struct FaultState {
     enum class Wait : uint8_t { kNone, kIo, kHeldLock, kTimedLock };
@@ -280,6 +361,9 @@ class LinuxKernel : public Kernel {
   KernelStep wp_fault(FaultState& st, Process& p, const Vma& v, const Mapping& m,
                       KernelServices& s);
   KernelStep file_fault(FaultState& st, Process& p, const Vma& v, KernelServices& s);
+  // A fault on a PTE that holds swap entry `entry` (do_swap_page): not
+  // modelled yet, the run stops with a message (class swap_major).
+  KernelStep handle_swap_fault(FaultState& st, uint64_t entry);
   // The inline fault of a copy_to/from_user; true when the page is now mapped.
   bool fault_inline(Process& p, const TaskCall& c, uint64_t va, bool write, Clock& clk,
                     KernelServices& s, Flush& fl);
@@ -295,6 +379,14 @@ class LinuxKernel : public Kernel {
   // Present 4 KiB leaves of `mm` in [start, end): (linear page, entry).
   std::vector<std::pair<uint64_t, uint64_t>> present_ptes(const AddressSpace& mm, uint64_t start,
                                                           uint64_t end) const;
+  // The present leaves as present_ptes(), and into `swap` the 4 KiB leaves
+  // holding a swap entry (non-present, non-zero).
+  std::vector<std::pair<uint64_t, uint64_t>> leaf_ptes(
+      const AddressSpace& mm, uint64_t start, uint64_t end,
+      std::vector<std::pair<uint64_t, uint64_t>>& swap) const;
+  // The swap entry in the PTE of `page`, if any (a free answer while the
+  // address space has no swap PTE).
+  [[nodiscard]] std::optional<uint64_t> swap_pte(const AddressSpace& mm, uint64_t page) const;
   // Unmaps the present PTEs of `v` in [start, end): frees, puts and dirties
   // their pages as zap_pte_range() does. Returns the number zapped.
   uint64_t zap(AddressSpace& mm, const Vma& v, uint64_t start, uint64_t end, PageTableLog& log);
@@ -306,9 +398,11 @@ class LinuxKernel : public Kernel {
   // untracked_fd) for a descriptor no OPEN made.
   OpenFile* open_file(const Process& p, int32_t fd);
   std::optional<Pfn> alloc_frame(Clock& clk, KernelServices& s, bool zero);
-  // Makes `pfn` a private anonymous page of `mm` at linear `page`, mapped once
-  // (page_add_new_anon_rmap), and counts it; `setup` cycles of PTE install.
-  void new_anon_page(Clock& clk, Pfn pfn, const AddressSpace& mm, uint64_t page, Cycles setup);
+  // Makes `pfn` a private anonymous page of `mm` at linear `page` of VMA `v`,
+  // mapped once (folio_add_new_anon_rmap: owner = the anon family, index =
+  // v.pgoff_of(page)), and counts it; `setup` cycles of PTE install.
+  void new_anon_page(Clock& clk, Pfn pfn, AddressSpace& mm, const Vma& v, uint64_t page,
+                     Cycles setup);
   void map_file_page(AddressSpace& mm, const CachedPage& page);  // refcount + counters
   // TLB: local flush of [start, end) into `fl` and a shootdown of every
   // other CPU running a process that uses `mm`.
@@ -319,6 +413,22 @@ class LinuxKernel : public Kernel {
   [[nodiscard]] static uint64_t child_key(uint32_t pid);
   [[nodiscard]] static uint64_t vfork_key(uint32_t pid);
   Asid pcid_of(uint32_t pid) const;
+
+  // --- reverse map (rmap.cc) ---
+  // Called for each PTE mapping the frame: (address space, VMA, page,
+  // leaf); returns false to stop the walk.
+  using RmapVisit = std::function<bool(AddressSpace&, const Vma&, uint64_t, const Mapping&)>;
+  // rmap_walk(): visits every PTE that maps `pfn` until `f` says stop or the
+  // frame's mapcount is reached; returns the address spaces visited.
+  unsigned rmap_walk(Pfn pfn, PageTableLog* log, const RmapVisit& f) const;
+  // Registers `mm` in the reverse map unless it already is: in anon family
+  // `family` (0: a family of its own, id = mm's id) and as a mapper of the
+  // objects its VMA tree maps (the tree's hook keeps that up to date).
+  // Address spaces register before their first file or shmem VMA or
+  // anonymous page (mmap, VMA_INIT, fork, the first anonymous page).
+  void rmap_attach(AddressSpace& mm, uint32_t family = 0);
+  // Removes it (its teardown): from its family and every object registry.
+  void rmap_detach(AddressSpace& mm);
 
   LinuxConfig cfg_;
   PhysMem& mem_;
@@ -341,6 +451,11 @@ class LinuxKernel : public Kernel {
                       std::greater<>>
       expiry_;
   std::map<uint32_t, Asid> pcid_;
+  // The reverse map: anon family id -> its address spaces in joining order;
+  // backing object (backing_key) -> the address spaces mapping it, by id.
+  // Entries go when the address space is torn down.
+  std::map<uint32_t, std::vector<AddressSpace*>> anon_families_;
+  std::map<uint64_t, std::map<uint32_t, AddressSpace*>> mappers_;
   uint32_t cpu_ = 0;  // the CPU of the event being handled (shootdowns skip it)
   // The flusher: how to wake it, when it runs next (the maximum: idle), its
   // last periodic (kupdate) pass, a background kick pending, writers asleep

@@ -71,6 +71,7 @@ KernelStep LinuxKernel::ev_vma_init(const OsEvent& e, const VmaInitEvent& b, Clo
     v.flags |= vm::kAccount;
     commit_.force(v.pages());  // the loader's image was accounted when it was built
   }
+  rmap_attach(mm);
   mm.vmas().insert(std::move(v));
   return KernelStep::done(FaultOutcome{});
 }
@@ -200,6 +201,7 @@ KernelStep LinuxKernel::ev_mmap(const OsEvent& e, const MmapEvent& b, Clock& clk
     v.pgoff = b.offset / kPageBytes;
     v.file = of;
   }
+  rmap_attach(mm);
   mm.vmas().insert(std::move(v));
   mm.vmas().merge_range(addr, addr + len);
   return KernelStep::done(FaultOutcome{});
@@ -363,7 +365,8 @@ KernelStep LinuxKernel::ev_mremap(const OsEvent& e, const MremapEvent& b, Clock&
     unmap_range(p, target, target + new_len, clk, s, fl);
   }
   std::vector<Vma> parts = mm.vmas().remove_range(oa, oa + kept);
-  const auto ptes = present_ptes(mm, oa, oa + kept);
+  std::vector<std::pair<uint64_t, uint64_t>> swap;
+  const auto ptes = leaf_ptes(mm, oa, oa + kept, swap);
   PageTableLog log;
   uint64_t moved = 0;
   for (const auto& [va, e0] : ptes) {
@@ -372,6 +375,14 @@ KernelStep LinuxKernel::ev_mremap(const OsEvent& e, const MremapEvent& b, Clock&
     const uint64_t keep =
         e0 & (pte::kRW | pte::kUS | pte::kA | pte::kD | pte::kG | pte::kPWT | pte::kPCD | pte::kXD);
     mm.table().map(LinearAddr(va - oa + target), old->pfn, PageSize::k4K, keep, &log);
+    ++moved;
+  }
+  // Swap entries move as they are. The frames keep their index: the moved
+  // VMAs keep their page offsets (vm_pgoff), which is how the reverse map
+  // finds the pages at their new addresses.
+  for (const auto& [va, e0] : swap) {
+    mm.table().write_leaf_entry(LinearAddr(va), PageSize::k4K, 0, &log);
+    mm.table().write_leaf_entry(LinearAddr(va - oa + target), PageSize::k4K, e0, &log);
     ++moved;
   }
   for (size_t i = 0; i < parts.size(); ++i) {

@@ -212,7 +212,7 @@ std::shared_ptr<AddressSpace> LinuxKernel::dup_mm(Process& parent, const TaskCal
   AddressSpace& pm = *parent.mm;
   const uint32_t id = next_mm_++;
   PageTableLog log;
-  uint64_t anon = 0, file = 0, ptes = 0;
+  uint64_t anon = 0, file = 0, ptes = 0, swapents = 0;
   std::optional<Vma> imp;
   const PagingModeInfo& mode = pm.table().mode();
   const CloneDecider decide = [&](LinearAddr a, PageSize sz, uint64_t e) {
@@ -228,7 +228,10 @@ std::shared_ptr<AddressSpace> LinuxKernel::dup_mm(Process& parent, const TaskCal
     // their page tables; file and shared VMAs refault in the child.
     if ((v->flags & (vm::kDontCopy | vm::kWipeOnFork)) || !v->anon_vma) return out;
     out.copy = true;
-    if (!(e & pte::kP)) return out;  // a software entry (swap, later): copied as is
+    if (!(e & pte::kP)) {  // a swap entry: copied as is (swap_duplicate is the swap model's)
+      ++swapents;
+      return out;
+    }
     const Pfn pfn = leaf_pfn(mode, sz, e);
     if (pfn != zero_pfn_) {
       PageFrame& m = frames_.meta(pfn);
@@ -258,6 +261,9 @@ std::shared_ptr<AddressSpace> LinuxKernel::dup_mm(Process& parent, const TaskCal
   mm->users = 1;
   mm->rss.add_anon(static_cast<int64_t>(anon));
   mm->rss.add_file(static_cast<int64_t>(file));
+  mm->rss.swapents = swapents;
+  rmap_attach(pm);
+  rmap_attach(*mm, pm.anon_family);  // the child joins the parent's anon family
   uint64_t nvmas = 0, charged = 0;
   for (const auto& [start, v] : pm.vmas().all()) {
     if (v.flags & vm::kDontCopy) continue;
@@ -336,6 +342,7 @@ void LinuxKernel::teardown(AddressSpace& mm, Clock& clk) {
   }
   commit_.uncharge(charged);
   mm.vmas().clear();
+  rmap_detach(mm);
   release_shmem(objs);
   const DestroyStats ds = mm.table().destroy();
   stats_.tables_freed += ds.tables_freed;

@@ -52,22 +52,28 @@ void LinuxKernel::charge_pt(Clock& clk, PageTableLog& log, KernelServices& s) {
 
 namespace {
 
+// Present leaves into `out`; with `swap`, the non-zero non-present entries
+// of the last level (swap entries) into it.
 void walk_leaves(const PagingModeInfo& m, const PhysMem& mem, uint64_t table, unsigned l,
                  uint64_t base, uint64_t first, uint64_t last,
-                 std::vector<std::pair<uint64_t, uint64_t>>& out) {
+                 std::vector<std::pair<uint64_t, uint64_t>>& out,
+                 std::vector<std::pair<uint64_t, uint64_t>>* swap) {
   const PagingLevel& lv = m.level[l];
   const uint64_t n = uint64_t{1} << lv.bits;
   const uint64_t i0 = first <= base ? 0 : (first - base) >> lv.shift;
   const uint64_t i1 = std::min(n - 1, (last - base) >> lv.shift);
   for (uint64_t i = i0; i <= i1; ++i) {
     const uint64_t e = mem.read_entry(PhysAddr(table + i * m.entry_bytes), m.entry_bytes);
-    if (!(e & pte::kP)) continue;
     const uint64_t va = base + (i << lv.shift);
+    if (!(e & pte::kP)) {
+      if (swap != nullptr && e != 0 && l + 1 == m.levels) swap->emplace_back(va, e);
+      continue;
+    }
     const bool leaf = l + 1 == m.levels || (lv.may_be_leaf && (e & pte::kPS));
     if (leaf) {
       out.emplace_back(va, e);
     } else {
-      walk_leaves(m, mem, entry_address(m, l, e, false), l + 1, va, first, last, out);
+      walk_leaves(m, mem, entry_address(m, l, e, false), l + 1, va, first, last, out, swap);
     }
   }
 }
@@ -82,8 +88,37 @@ std::vector<std::pair<uint64_t, uint64_t>> LinuxKernel::present_ptes(const Addre
   if (!t.alive() || start >= end) return out;
   end = std::min(end, t.user_end());
   if (start >= end) return out;
-  walk_leaves(t.mode(), mem_, t.root().value(), 0, 0, start, end - 1, out);
+  walk_leaves(t.mode(), mem_, t.root().value(), 0, 0, start, end - 1, out, nullptr);
   return out;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> LinuxKernel::leaf_ptes(
+    const AddressSpace& mm, uint64_t start, uint64_t end,
+    std::vector<std::pair<uint64_t, uint64_t>>& swap) const {
+  if (mm.rss.swapents == 0) return present_ptes(mm, start, end);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  const PageTable& t = mm.table();
+  if (!t.alive() || start >= end) return out;
+  end = std::min(end, t.user_end());
+  if (start >= end) return out;
+  walk_leaves(t.mode(), mem_, t.root().value(), 0, 0, start, end - 1, out, &swap);
+  return out;
+}
+
+std::optional<uint64_t> LinuxKernel::swap_pte(const AddressSpace& mm, uint64_t page) const {
+  const PageTable& t = mm.table();
+  if (mm.rss.swapents == 0 || !t.alive() || page >= t.user_end()) return std::nullopt;
+  const PagingModeInfo& m = t.mode();
+  uint64_t table = t.root().value();
+  for (unsigned l = 0; l < m.levels; ++l) {
+    const uint64_t e = mem_.read_entry(
+        PhysAddr(table + uint64_t{level_index(m, l, LinearAddr(page))} * m.entry_bytes),
+        m.entry_bytes);
+    if (l + 1 == m.levels) return pte_to_swp_entry(m, e);
+    if (!(e & pte::kP) || (m.level[l].may_be_leaf && (e & pte::kPS))) return std::nullopt;
+    table = entry_address(m, l, e, false);
+  }
+  return std::nullopt;
 }
 
 void LinuxKernel::free_frame(Pfn pfn) {
@@ -108,13 +143,14 @@ std::optional<Pfn> LinuxKernel::alloc_frame(Clock& clk, KernelServices& s, bool 
   return pfn;
 }
 
-void LinuxKernel::new_anon_page(Clock& clk, Pfn pfn, const AddressSpace& mm, uint64_t page,
+void LinuxKernel::new_anon_page(Clock& clk, Pfn pfn, AddressSpace& mm, const Vma& v, uint64_t page,
                                 Cycles setup) {
+  rmap_attach(mm);
   PageFrame& m = frames_.meta(pfn);
   m.set(FrameFlag::kAnon);
   m.set(FrameFlag::kSwapBacked);
-  m.owner = mm.id();
-  m.index = page / kPageBytes;
+  m.owner = mm.anon_family;
+  m.index = v.pgoff_of(page);  // linear_page_index(): stays right when mremap moves the VMA
   m.mapcount = 1;
   ++stats_.nr_anon_pages;
   clk.add(FaultTiming::kPteInstall, setup);
@@ -149,13 +185,20 @@ void LinuxKernel::drop_page(AddressSpace& mm, const Vma& v, Pfn pfn, uint64_t e)
 
 uint64_t LinuxKernel::zap(AddressSpace& mm, const Vma& v, uint64_t start, uint64_t end,
                           PageTableLog& log) {
-  const auto ptes = present_ptes(mm, std::max(start, v.start), std::min(end, v.end));
+  std::vector<std::pair<uint64_t, uint64_t>> swap;
+  const auto ptes = leaf_ptes(mm, std::max(start, v.start), std::min(end, v.end), swap);
   for (const auto& [va, e] : ptes) {
     auto old = mm.table().unmap(LinearAddr(va), &log);
     if (!old) continue;
     drop_page(mm, v, old->pfn, e);
   }
-  return ptes.size();
+  // Swap entries go too (releasing their slots, free_swap_and_cache, is the
+  // swap model's).
+  for (const auto& [va, e] : swap) {
+    mm.table().write_leaf_entry(LinearAddr(va), PageSize::k4K, 0, &log);
+    --mm.rss.swapents;
+  }
+  return ptes.size() + swap.size();
 }
 
 void LinuxKernel::merge_flush(Flush& into, const Flush& f) {

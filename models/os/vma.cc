@@ -37,6 +37,33 @@ bool can_merge(const Vma& a, const Vma& b) {
          a.max_size == b.max_size;
 }
 
+std::optional<uint64_t> backing_key(const Vma& v) {
+  if (v.kind == VmaKind::kFile) return kBackingFile | v.file_id;
+  if (v.kind == VmaKind::kShmem && v.shmem) return kBackingShmem | v.shmem->id;
+  return std::nullopt;
+}
+
+void VmaTree::count(const Vma& v, int d) {
+  const auto key = backing_key(v);
+  if (!key) return;
+  uint32_t& n = backing_[*key];
+  if (d > 0) {
+    if (n++ == 0 && hook_) hook_(*key, true);
+  } else if (n > 0 && --n == 0) {
+    backing_.erase(*key);
+    if (hook_) hook_(*key, false);
+  }
+}
+
+void VmaTree::clear() {
+  map_.clear();
+  const std::map<uint64_t, uint32_t> gone = std::move(backing_);
+  backing_.clear();
+  if (hook_) {
+    for (const auto& [key, n] : gone) hook_(key, false);
+  }
+}
+
 const Vma* VmaTree::find(uint64_t addr) const {
   auto it = map_.upper_bound(addr);
   if (it == map_.begin()) return nullptr;
@@ -70,7 +97,7 @@ void VmaTree::insert(Vma v) {
     throw std::logic_error("VmaTree::insert: empty or overlapping VMA");
   }
   const uint64_t s = v.start;
-  map_.emplace(s, std::move(v));
+  count(map_.emplace(s, std::move(v)).first->second, +1);
 }
 
 bool VmaTree::split(uint64_t addr) {
@@ -80,7 +107,7 @@ bool VmaTree::split(uint64_t addr) {
   hi.start = addr;
   hi.pgoff = v->pgoff_of(addr);
   v->end = addr;
-  map_.emplace(addr, std::move(hi));
+  count(map_.emplace(addr, std::move(hi)).first->second, +1);
   return true;
 }
 
@@ -91,6 +118,7 @@ std::vector<Vma> VmaTree::remove_range(uint64_t start, uint64_t end) {
   split(end);
   auto it = map_.lower_bound(start);
   while (it != map_.end() && it->second.start < end) {
+    count(it->second, -1);
     out.push_back(std::move(it->second));
     it = map_.erase(it);
   }
@@ -125,6 +153,7 @@ bool VmaTree::merge_at(uint64_t addr) {
   if (!can_merge(a, b)) return false;
   a.end = b.end;
   a.anon_vma = a.anon_vma || b.anon_vma;
+  count(b, -1);
   map_.erase(hi);
   return true;
 }

@@ -6,6 +6,9 @@
 // their flags, kind, file description (the same OpenFile, as Linux compares
 // struct file pointers), shared-memory object and page offsets agree; the
 // presence of an anon_vma never prevents a merge within one address space.
+// The tree counts its VMAs per backing object (file, shmem object) and tells
+// a hook when an object's first VMA appears or its last goes: the kernel's
+// reverse map of file pages (rmap.cc) lists the address spaces mapping each.
 #pragma once
 
 #include <cstdint>
@@ -84,6 +87,12 @@ struct Vma {
   [[nodiscard]] bool accounted() const { return (flags & vm::kAccount) != 0; }
 };
 
+// The object whose pages a VMA maps, for the reverse map: a file
+// (kBackingFile | file id) or a shmem object (kBackingShmem | object id);
+// nullopt for private anonymous memory (found through the anon family).
+constexpr uint64_t kBackingFile = uint64_t{1} << 32, kBackingShmem = uint64_t{2} << 32;
+std::optional<uint64_t> backing_key(const Vma& v);
+
 // VM flags of a new mapping: prot (PROT_*) and whether it is shared, with
 // the VM_MAY* bits Linux sets (MAYWRITE for a shared file only if the file
 // was opened for writing).
@@ -96,6 +105,14 @@ bool can_merge(const Vma& a, const Vma& b);
 
 class VmaTree {
  public:
+  // Told when the first VMA of a backing object (backing_key) appears in the
+  // tree (mapped = true) and when its last one goes (false), so the kernel
+  // keeps its per-file registry of mapping address spaces.
+  using BackingHook = std::function<void(uint64_t key, bool mapped)>;
+  void set_backing_hook(BackingHook h) { hook_ = std::move(h); }
+  // VMAs per backing object mapped now.
+  [[nodiscard]] const std::map<uint64_t, uint32_t>& backing() const { return backing_; }
+
   // The VMA containing `addr`, or null.
   [[nodiscard]] const Vma* find(uint64_t addr) const;
   Vma* find(uint64_t addr);
@@ -132,11 +149,19 @@ class VmaTree {
   // Pages mapped (Linux's total_vm).
   [[nodiscard]] uint64_t total_pages() const;
   [[nodiscard]] const std::map<uint64_t, Vma>& all() const { return map_; }
+  // Changing a VMA's bounds or flags through this is fine; erasing or
+  // inserting through it bypasses the backing counts (use insert and
+  // remove_range for file and shmem VMAs).
   std::map<uint64_t, Vma>& all() { return map_; }
-  void clear() { map_.clear(); }
+  // Removes every VMA (the hook hears of every backing object going).
+  void clear();
 
  private:
+  void count(const Vma& v, int d);
+
   std::map<uint64_t, Vma> map_;  // by start
+  std::map<uint64_t, uint32_t> backing_;
+  BackingHook hook_;
 };
 
 }  // namespace mmusim
