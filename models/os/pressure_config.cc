@@ -72,13 +72,6 @@ void add_keys(ConfigSchema& s, PressureConfig& c) {
   s.add_string("os.linux.zones", &c.zones,
                "memory zones, lowest first: NAME:SIZE,...,NAME (names dma, dma32, normal, "
                "highmem, movable; the last takes the rest); empty = one normal zone");
-  // os.linux.swappiness: vm.swappiness, the relative I/O cost of swapping
-  // anon pages against dropping file pages in reclaim (mm/vmscan.c
-  // get_scan_count()). Default 60, 0 .. 200 (100 = equal cost).
-  s.add_u32("os.linux.swappiness", &c.swappiness, "0..200",
-            "vm.swappiness: how readily reclaim swaps anonymous pages rather than dropping file "
-            "pages (100 = equal I/O cost)",
-            0, 200);
   // os.linux.page_cluster: vm.page-cluster, log2 of the most pages one
   // swap-in reads ahead (mm/swap.c swap_setup(): 3, or 2 with less than
   // 16 MiB of RAM; mm/swap_state.c swapin_nr_pages(); VMA readahead caps it
@@ -246,7 +239,6 @@ void validate_pressure_config(PressureConfig& c, uint64_t phys_bytes) {
   range("os.linux.min_free_kbytes", c.min_free_kbytes, 0, kMaxMinFreeKbytes,
         "0 (derive) .. 2147483647 KiB");
   range("os.linux.watermark_scale_factor", c.watermark_scale_factor, 1, 3000, "1..3000");
-  range("os.linux.swappiness", c.swappiness, 0, 200, "0..200");
   range("os.linux.page_cluster", c.page_cluster, 0, 31, "0..31");
   if (c.swap_size != 0) {
     range("os.swap.size", c.swap_size, 2 * kPage, kMaxSwapBytes,

@@ -1,8 +1,9 @@
 // The memory-pressure configuration of the Linux model: zones and
-// watermarks, swappiness, swap readahead, the swap area, the OOM killer and
-// a per-process memory limit (os.linux.* and os.swap.*; add_keys() in
-// pressure_config.cc documents each key). Plain data; resolved and checked
-// once by validate_pressure_config(), then const.
+// watermarks, swap readahead, the swap area, the OOM killer and a
+// per-process memory limit (os.linux.* and os.swap.*; add_keys() in
+// pressure_config.cc documents each key). os.linux.swappiness belongs to
+// ReclaimConfig (reclaim.h). Plain data; resolved and checked once by
+// validate_pressure_config(), then const.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,6 @@ struct PressureConfig {
   uint64_t min_free_kbytes = 0;          // os.linux.min_free_kbytes; 0 = derive as Linux
   uint32_t watermark_scale_factor = 10;  // os.linux.watermark_scale_factor
   std::string zones;                     // os.linux.zones; "" = one normal zone
-  uint32_t swappiness = 60;              // os.linux.swappiness
   uint32_t page_cluster = 3;             // os.linux.page_cluster
   bool swap_vma_readahead = true;        // os.linux.swap_vma_readahead
   uint64_t swap_size = 0;                // os.swap.size (bytes); 0 = no swap
@@ -57,7 +57,7 @@ struct PressureConfig {
   [[nodiscard]] uint64_t memory_max_pages() const { return memory_max / 4096; }
 };
 
-// Binds os.linux.min_free_kbytes, watermark_scale_factor, zones, swappiness,
+// Binds os.linux.min_free_kbytes, watermark_scale_factor, zones,
 // page_cluster, swap_vma_readahead, oom_kill, memory_max and os.swap.size,
 // device, kind to `c` (which must outlive the schema).
 void add_keys(ConfigSchema& s, PressureConfig& c);

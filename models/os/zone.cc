@@ -12,17 +12,10 @@ uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {
   return static_cast<uint64_t>(static_cast<U128>(a) * b / c);
 }
 
-}  // namespace
-
-uint32_t lowmem_reserve_ratio(std::string_view zone_name) {
-  if (zone_name == "dma" || zone_name == "dma32") return 256;
-  if (zone_name == "highmem" || zone_name == "movable") return 0;
-  return 32;
-}
-
-uint64_t int_sqrt(uint64_t x) {
-  // Bit by bit from the top: r is the root so far; each step tries the next
-  // bit. Exact floor for every 64-bit x.
+// floor(sqrt(x)) (the kernel's int_sqrt), bit by bit from the top: r is the
+// root so far; each step tries the next bit. Exact for every 64-bit x. (Kept
+// local: lru.h has its own int_sqrt.)
+uint64_t floor_sqrt(uint64_t x) {
   uint64_t r = 0;
   for (int shift = 31; shift >= 0; --shift) {
     const uint64_t c = r | (uint64_t{1} << shift);
@@ -31,9 +24,17 @@ uint64_t int_sqrt(uint64_t x) {
   return r;
 }
 
+}  // namespace
+
+uint32_t lowmem_reserve_ratio(std::string_view zone_name) {
+  if (zone_name == "dma" || zone_name == "dma32") return 256;
+  if (zone_name == "highmem" || zone_name == "movable") return 0;
+  return 32;
+}
+
 uint64_t default_min_free_kbytes(uint64_t lowmem_kbytes) {
   const uint64_t x = lowmem_kbytes > UINT64_MAX / 16 ? UINT64_MAX : lowmem_kbytes * 16;
-  return std::clamp<uint64_t>(int_sqrt(x), 128, 262144);
+  return std::clamp<uint64_t>(floor_sqrt(x), 128, 262144);
 }
 
 uint64_t thp_min_free_kbytes(unsigned nr_zones, uint64_t lowmem_pages) {

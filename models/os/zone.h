@@ -31,9 +31,6 @@ inline constexpr std::string_view kZoneNames[] = {"dma", "dma32", "normal", "hig
 // normal 32, highmem and movable 0 (no reserve). Unknown names: 32.
 uint32_t lowmem_reserve_ratio(std::string_view zone_name);
 
-// floor(sqrt(x)) (the kernel's int_sqrt).
-uint64_t int_sqrt(uint64_t x);
-
 // calculate_min_free_kbytes(): clamp(int_sqrt(16 x lowmem_kbytes), 128,
 // 262144). At boot the watermarks are still 0, so lowmem_kbytes is 4 x the
 // managed pages of the lowmem zones. 16 MiB -> 512, 1 GiB -> 4096, 16 GiB -> 16384.

@@ -28,7 +28,6 @@ TEST(PressureConfig, Defaults) {
       {"os.linux.min_free_kbytes", "0"},
       {"os.linux.watermark_scale_factor", "10"},
       {"os.linux.zones", ""},
-      {"os.linux.swappiness", "60"},
       {"os.linux.page_cluster", "3"},
       {"os.linux.swap_vma_readahead", "true"},
       {"os.swap.size", "0"},
@@ -63,7 +62,6 @@ TEST(PressureConfig, KeysFillTheConfig) {
   apply(s, {{"os.linux.min_free_kbytes", "4096"},
             {"os.linux.watermark_scale_factor", "200"},
             {"os.linux.zones", "dma:16M, dma32:4080M, normal"},
-            {"os.linux.swappiness", "200"},
             {"os.linux.page_cluster", "0"},
             {"os.linux.swap_vma_readahead", "false"},
             {"os.swap.size", "2G"},
@@ -80,7 +78,6 @@ TEST(PressureConfig, KeysFillTheConfig) {
   EXPECT_EQ(c.zone_specs[1].name, "dma32");
   EXPECT_EQ(c.zone_specs[1].managed_pages, 1044480U);
   EXPECT_EQ(c.zone_specs[2].managed_pages, 2097152U - 4096U - 1044480U);
-  EXPECT_EQ(c.swappiness, 200U);
   EXPECT_EQ(c.page_cluster, 0U);
   EXPECT_FALSE(c.swap_vma_readahead);
   EXPECT_EQ(c.swap_slots(), 524288U);  // 2 GiB / 4 KiB
@@ -165,7 +162,6 @@ TEST(PressureConfig, BadValuesNameTheirKey) {
   expect_bad("os.linux.zones", "normal:16M,dma");       // order
   expect_bad("os.linux.zones", "floppy");
   expect_bad("os.linux.zones", "highmem");  // no lowmem zone
-  expect_bad("os.linux.swappiness", "201");
   expect_bad("os.linux.page_cluster", "32");
   expect_bad("os.linux.page_cluster", "x");
   expect_bad("os.linux.swap_vma_readahead", "maybe");
@@ -181,7 +177,7 @@ TEST(PressureConfig, BadValuesNameTheirKey) {
   expect_bad("os.linux.memory_max", "2048T");
   // A value given directly to the struct is checked too.
   PressureConfig c;
-  c.swappiness = 500;
+  c.watermark_scale_factor = 0;
   EXPECT_THROW(validate_pressure_config(c, kGiB), InputError);
   c = PressureConfig{};
   EXPECT_THROW(validate_pressure_config(c, 100), InputError);  // less than a page
