@@ -412,8 +412,8 @@ std::optional<uint64_t> SwapArea::alloc(unsigned cpu) {
     if (c.cur < c.slots.size()) slot = c.slots[c.cur++];
   }
   if (!slot) {
-    std::vector<uint64_t> one;
-    if (get_swap_pages(1, one, cpu) != 0) slot = one.front();
+    one_.clear();
+    if (get_swap_pages(1, one_, cpu) != 0) slot = one_.front();
   }
   if (!slot) {
     ++stats_.alloc_failures;

@@ -37,7 +37,7 @@
 // full_over_half()). No discard, no bad slots, no large (THP) allocations.
 //
 // Host memory follows the slots in use: 2 KiB of counts per cluster with a
-// slot in use, plus 24 bytes per cluster.
+// slot in use, plus 20 bytes per cluster (10 MiB for a 1 TiB area).
 #pragma once
 
 #include <cstdint>
@@ -176,6 +176,7 @@ class SwapArea {
   uint64_t frag_nr_ = 0;        // clusters on the frag list
   std::vector<uint64_t> next_;  // per CPU: the next slot of its cluster (0 = none)
   std::vector<Cache> caches_;   // per CPU
+  std::vector<uint64_t> one_;   // a direct allocation's result (kept to avoid reallocating)
   bool cache_enabled_;
   bool cache_active_ = false;
   SwapAreaStats stats_;
