@@ -208,6 +208,72 @@ TEST(PressureTrace, TheGeneratorRefusesBadArguments) {
             "'/nonexistent-dir/x.bin'\n");
 }
 
+// The capture of the native program (scripts/capture-trace; traces/README.md,
+// "The memory-pressure scenario"): the same steps as the generated trace, in
+// valgrind's layout, with the loader's and libc's work around them.
+TEST(PressureTrace, TheCaptureOfTheNativeProgramHoldsTheScenario) {
+  const Read r = read_everything(kRoot + "/traces/examples/os_pressure_capture.bin.zst");
+  ASSERT_EQ(r.tasks.size(), 2u);  // the program and its child
+  const FileEvent* data = nullptr;
+  const MmapEvent* anon = nullptr;
+  const MmapEvent* file = nullptr;
+  std::map<std::string, int> n;
+  for (const auto& e : r.events) {
+    ++n[std::string(os_event_name(e))];
+    if (const auto* f = std::get_if<FileEvent>(&e.body)) {
+      if (f->path == "/tmp/mmusim-pressure/big.dat") data = f;
+    }
+    if (const auto* m = std::get_if<MmapEvent>(&e.body)) {
+      if (m->len == kAnonPages * kPage + kPage) anon = m;
+      if (data != nullptr && m->file_id == data->file_id) file = m;
+    }
+  }
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->size, kFilePages * kPage);
+  ASSERT_NE(anon, nullptr);  // malloc(32 MiB): mmap of 32 MiB + 4 KiB
+  ASSERT_NE(file, nullptr);
+  EXPECT_EQ(file->len, kFilePages * kPage);
+  EXPECT_EQ(file->flags & linux_abi::kMapTypeMask, linux_abi::kMapShared);
+  for (const char* kind : {"START", "PROC_CREATE", "WAIT", "FADVISE", "MSYNC"}) {
+    EXPECT_EQ(n[kind], 1) << kind;
+  }
+  EXPECT_EQ(n["EXIT"], 2);
+  // The program's own accesses: one write per page of the buffer in step 1 and
+  // again in step 4 (the child's COW write is in slot 1), one read per file
+  // page in step 2 (and the child's read of page 2).
+  const auto in = [](uint64_t a, uint64_t base, uint64_t len) {
+    return a >= base && a < base + len;
+  };
+  const auto anon_base = static_cast<uint64_t>(anon->ret);
+  const auto file_base = static_cast<uint64_t>(file->ret);
+  std::set<uint64_t> parent_pages_written;
+  size_t parent_writes = 0, parent_reads = 0, child_writes = 0, child_reads = 0;
+  for (const auto& rec : r.records) {
+    if (is_event(rec)) continue;
+    if (rec.kind == AccessKind::kWrite && in(rec.addr, anon_base, anon->len)) {
+      if (rec.cpu == 0) {
+        ++parent_writes;
+        parent_pages_written.insert(rec.addr / kPage);
+      } else {
+        ++child_writes;
+      }
+    }
+    if (rec.kind == AccessKind::kRead && in(rec.addr, file_base, file->len)) {
+      (rec.cpu == 0 ? parent_reads : child_reads)++;
+    }
+  }
+  // Byte 16 + i x 4096 of the mapping for i < 8192: pages 0..8191 (malloc's
+  // header is on page 0 too; the mapping's last page is never written).
+  EXPECT_EQ(parent_pages_written.size(), kAnonPages);
+  EXPECT_GE(parent_writes, 2 * kAnonPages);  // + malloc's header
+  EXPECT_LE(parent_writes, 2 * kAnonPages + 8);
+  EXPECT_EQ(parent_reads, kFilePages);
+  EXPECT_EQ(child_writes, 1u);
+  EXPECT_EQ(child_reads, 1u);
+  EXPECT_LT(systest::read_file(kRoot + "/traces/examples/os_pressure_capture.bin.zst").size(),
+            200000u);
+}
+
 // The os.* keys the overlay may set, bound as the simulator binds them.
 struct OsKeys {
   FirstTouchConfig first_touch;
