@@ -165,7 +165,7 @@ void add_keys(ConfigSchema& s, DiskConfig& c) {
   s.add_custom(
       "disk.model", "models",
       "the storage devices behind file and swap I/O, a comma-separated list in device-number "
-      "order (device 0 first; a FILE record's dev and os.swap.device are these numbers): "
+      "order (device 0 first; a FILE record's dev and os.linux.swap_device are these numbers): "
       "fixed (a fixed latency per request plus the transfer at a fixed bandwidth, one FIFO "
       "queue), nvme_nand (NAND SSD: channels, dies, mapping cache, write buffer), optane "
       "(parallel low-latency units) or hdd (seek curve, rotation, C-LOOK); every device of a "

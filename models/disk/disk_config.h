@@ -28,7 +28,7 @@ constexpr size_t kMaxDiskDevices = 16;
 struct DiskConfig {
   // disk.model: the devices behind the controller, one model name each, in
   // device-number order ("nvme_nand" = one NAND SSD, device 0; "nvme_nand,hdd"
-  // adds an HDD as device 1). A trace's FILE dev=N and os.swap.device name a
+  // adds an HDD as device 1). A trace's FILE dev=N and os.linux.swap_device name a
   // device by this number. Every device of a kind takes that kind's
   // disk.<kind>.* parameters.
   std::vector<DiskKind> models{DiskKind::kNvmeNand};

@@ -161,6 +161,7 @@ struct FileCache::Impl {
     frames.free(p.frame, 0);
     mem.release(p.frame);
     --st.nr_file_pages;
+    ++st.pages_freed;
     return f.pages.erase(it);
   }
   // A page's write completed: kWriteback off, the observer told.

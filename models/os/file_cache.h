@@ -130,6 +130,7 @@ struct FileCacheStats {
   // write completed (counted at submission when the queue answers the
   // completion at once, at io_done() otherwise).
   uint64_t nr_dirtied = 0, nr_written = 0;
+  uint64_t pages_freed = 0;  // pages evicted or reclaimed (their frames freed)
 };
 
 // What the page cache tells the kernel about its pages (the LRU and the

@@ -138,6 +138,14 @@ class Kernel {
   };
   virtual void set_flusher(const std::function<void(Cycle at)>& /*wake*/) {}
   virtual FlushRun flush(Cycle now, KernelServices& /*s*/) { return FlushRun{now}; }
+  // kswapd (the kernel module's kswapd thread, if it has one), as the
+  // flusher: set_kswapd gives the core `wake(at)`, which it calls when an
+  // allocation finds free memory below the low watermark; kswapd(now) runs
+  // the background reclaim in kswapd's own time and answers when its work
+  // ends and when it wants to run again (kNeverCycle: asleep until woken).
+  // A kernel without reclaim ignores both (these defaults).
+  virtual void set_kswapd(const std::function<void(Cycle at)>& /*wake*/) {}
+  virtual FlushRun kswapd(Cycle now, KernelServices& /*s*/) { return FlushRun{now}; }
   // True when this kernel models processes (os.model=linux): tasks block and
   // switch; false for first_touch (one address space, faults wait in place).
   [[nodiscard]] virtual bool has_processes() const { return false; }

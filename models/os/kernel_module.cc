@@ -118,7 +118,10 @@ void KernelModule::use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t
 
 void KernelModule::changed() {
   // Every task ended: the flusher stops (its pending wake-up is cancelled).
-  if (flusher_ && !tasks_alive()) flusher_event_.notify(sc_core::SC_ZERO_TIME);
+  if (!tasks_alive()) {
+    if (flusher_.agent) flusher_.event.notify(sc_core::SC_ZERO_TIME);
+    if (kswapd_.agent) kswapd_.event.notify(sc_core::SC_ZERO_TIME);
+  }
   if (idle_.empty()) return;
   Cycle now = Cycle(0);
   for (AgentSync* a : idle_) now = a->clock().now();
@@ -127,45 +130,58 @@ void KernelModule::changed() {
   sched_event_.notify(idle_.front()->clock().span(at - now));
 }
 
+void KernelModule::start_kthread(KThread& t, const char* name, SyncHorizon& horizon,
+                                 const ClockPeriod& clk, bool reference) {
+  t.agent =
+      std::make_unique<AgentSync>(horizon, std::string(this->name()) + "." + name, clk, reference);
+  t.agent->finish();  // idle until the core asks
+}
+
 void KernelModule::use_flusher(SyncHorizon& horizon, const ClockPeriod& clk, bool reference) {
-  flusher_ = std::make_unique<AgentSync>(horizon, std::string(name()) + ".flusher", clk, reference);
-  flusher_->finish();  // idle until the core asks
-  core_.set_flusher([this](Cycle at) { wake_flusher(at); });
+  flusher_.body = [this](Cycle now, KernelServices& s) { return core_.flush(now, s); };
+  start_kthread(flusher_, "flusher", horizon, clk, reference);
+  core_.set_flusher([this](Cycle at) { wake_kthread(flusher_, at); });
   SC_THREAD(flusher_run);
 }
 
-void KernelModule::wake_flusher(Cycle at) {
-  if (at >= flusher_due_) return;
-  flusher_due_ = at;
-  flusher_->expect(at);  // the horizon holds `at` until it runs
-  const Cycle now = flusher_->clock().now();
-  flusher_event_.notify(at > now ? flusher_->clock().span(at - now) : sc_core::SC_ZERO_TIME);
+void KernelModule::use_kswapd(SyncHorizon& horizon, const ClockPeriod& clk, bool reference) {
+  kswapd_.body = [this](Cycle now, KernelServices& s) { return core_.kswapd(now, s); };
+  start_kthread(kswapd_, "kswapd", horizon, clk, reference);
+  core_.set_kswapd([this](Cycle at) { wake_kthread(kswapd_, at); });
+  SC_THREAD(kswapd_run);
 }
 
-void KernelModule::flusher_run() {
-  // The writeback worker (wb_workfn): sleeps until its due cycle or a
-  // wake-up, runs the core's flush() in its own time, and re-arms as the
-  // core says. Its memory traffic (mkclean) and block submissions are its
-  // own agent's.
-  AgentSync& a = *flusher_;
+void KernelModule::wake_kthread(KThread& t, Cycle at) {
+  if (at >= t.due) return;
+  t.due = at;
+  t.agent->expect(at);  // the horizon holds `at` until it runs
+  const Cycle now = t.agent->clock().now();
+  t.event.notify(at > now ? t.agent->clock().span(at - now) : sc_core::SC_ZERO_TIME);
+}
+
+void KernelModule::kthread_run(KThread& t) {
+  // A kernel thread (wb_workfn, kswapd): sleeps until its due cycle or a
+  // wake-up, runs its body in its own time, and re-arms as the core says.
+  // Its memory traffic and block submissions are its own agent's.
+  AgentSync& a = *t.agent;
   for (;;) {
-    if (!tasks_alive() || flusher_due_ == kNeverCycle) {
-      a.idle_wait(flusher_event_);
+    if (!tasks_alive() || t.due == kNeverCycle) {
+      a.idle_wait(t.event);
       continue;
     }
     const Cycle now = a.clock().now();
-    if (flusher_due_ > now) {
-      a.idle_wait_until(flusher_event_, flusher_due_);
+    if (t.due > now) {
+      a.idle_wait_until(t.event, t.due);
       continue;
     }
-    flusher_due_ = kNeverCycle;
-    ++flusher_runs_;
+    t.due = kNeverCycle;
+    ++t.runs;
     now_ = now;
     Services s(*this, a);
-    const Kernel::FlushRun r = core_.flush(now, s);
-    if (r.next < flusher_due_) flusher_due_ = r.next;
+    const Kernel::FlushRun r = t.body(now, s);
+    if (r.next < t.due) t.due = r.next;
     if (r.busy_until > now) a.wait_until(r.busy_until);  // its own work takes this long
-    if (flusher_due_ != kNeverCycle) a.expect(flusher_due_);
+    if (t.due != kNeverCycle) a.expect(t.due);
   }
 }
 
@@ -478,8 +494,11 @@ void KernelModule::visit(StatVisitor& v, const std::string& prefix) const {
     v.counter(p + "io_completions", "requests", "block request completions (interrupts) handled",
               completions_);
   }
-  if (flusher_) {
-    v.counter(p + "writeback.flusher_wakes", "runs", "times the flusher thread ran", flusher_runs_);
+  if (flusher_.agent) {
+    v.counter(p + "writeback.flusher_wakes", "runs", "times the flusher thread ran", flusher_.runs);
+  }
+  if (kswapd_.agent) {
+    v.counter(p + "kswapd_wakes", "runs", "times the kswapd thread ran", kswapd_.runs);
   }
   for (size_t k = 0; k < event_count_.size(); ++k) {
     if (event_count_[k] == 0) continue;

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <systemc>
@@ -86,6 +87,10 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   // core wants it periodically. It acts only while some task is alive, so
   // it never makes the simulation run longer than its tasks.
   void use_flusher(SyncHorizon& horizon, const ClockPeriod& clk, bool reference = false);
+  // Turns on kswapd the same way (agent "kernel.kswapd"): it runs the core's
+  // kswapd() when an allocation finds free memory below the low watermark,
+  // and again as long as the core asks.
+  void use_kswapd(SyncHorizon& horizon, const ClockPeriod& clk, bool reference = false);
   // The page cache's view of the `disk` port: every submission is answered
   // later (BlockDoneIf::complete).
   [[nodiscard]] BlockQueue& block_queue() { return queue_; }
@@ -171,14 +176,23 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   const ClockPeriod* clk_ = nullptr;
   PortQueue queue_{*this};
   uint64_t completions_ = 0;
-  // The flusher (use_flusher).
-  void flusher_run();
-  void wake_flusher(Cycle at);
+  // A kernel thread (the flusher, kswapd): its agent, wake-up event, due
+  // cycle and what it runs.
+  struct KThread {
+    std::unique_ptr<AgentSync> agent;
+    sc_core::sc_event event;
+    Cycle due{~uint64_t{0}};  // when it runs next (the maximum: idle)
+    uint64_t runs = 0;
+    std::function<Kernel::FlushRun(Cycle, KernelServices&)> body;
+  };
+  void start_kthread(KThread& t, const char* name, SyncHorizon& horizon, const ClockPeriod& clk,
+                     bool reference);
+  void kthread_run(KThread& t);
+  void flusher_run() { kthread_run(flusher_); }
+  void kswapd_run() { kthread_run(kswapd_); }
+  void wake_kthread(KThread& t, Cycle at);
   [[nodiscard]] bool tasks_alive() const { return !sched_ || sched_->any_alive(); }
-  std::unique_ptr<AgentSync> flusher_;
-  sc_core::sc_event flusher_event_;
-  Cycle flusher_due_{~uint64_t{0}};  // when it runs next (the maximum: idle)
-  uint64_t flusher_runs_ = 0;
+  KThread flusher_, kswapd_;
 };
 
 }  // namespace mmusim

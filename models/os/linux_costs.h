@@ -74,6 +74,12 @@ struct LinuxCosts {
   Cycles io_complete{3000};       // completion handler: request done, page unlocked (1 µs)
   Cycles wake{6000};              // wake-up and switch back to the task (2 µs)
   Cycles segv{3000};              // signal delivery for a bad access
+  // --- reclaim (os-model.md §1.2-§1.3) ---
+  Cycles reclaim_scan{300};  // per LRU page isolated and checked (flags, references)
+  Cycles reclaim_free{450};  // per page freed by reclaim (__remove_mapping, free)
+  Cycles reclaim_line{150};  // a page-table line reclaim reads or writes (rmap walk)
+  Cycles kswapd_wake{1500};  // wakeup_kswapd from the allocation slow path
+  Cycles jiffy{12000000};    // reclaim_throttle's unit: 1 jiffy at HZ=250 (4 ms at 3 GHz)
   // --- system calls ---
   Cycles syscall_entry{150}, syscall_exit{150};
   Cycles mmap{1500};           // do_mmap: checks, placement, VMA allocation and insert

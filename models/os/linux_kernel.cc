@@ -31,6 +31,7 @@ LinuxKernel::LinuxKernel(const LinuxConfig& cfg, PhysMem& mem, PageFrameAllocato
   frames_.meta(zero_pfn_).set(FrameFlag::kZeroPage);
   mem_.release(zero_pfn_);
   cache_.on_dirty([this](Cycle at) { dirtied(at); });
+  init_pressure();
 }
 
 LinuxKernel::~LinuxKernel() = default;
@@ -170,6 +171,7 @@ KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t key, Cycle now, Kern
       st.clk.add(FaultTiming::kWake, cfg_.cost.wake);
       st.retried = true;
       break;
+    case FaultState::Wait::kReclaim: st.clk.until(FaultTiming::kReclaim, now); break;
     case FaultState::Wait::kTimedLock:
     case FaultState::Wait::kNone: st.clk.until(FaultTiming::kWake, now); break;
   }
@@ -217,6 +219,27 @@ KernelStep LinuxKernel::handle(FaultState& st, KernelServices& s) {
     o.cls = FaultClass::kSegv;
     o.timing = st.clk.timing;
     return KernelStep::done(o);
+  }
+  {
+    // The allocation path's watermark checks, before anything is taken.
+    std::string why;
+    const TaskCall c{TaskId{f.pid, f.tid}, f.cpu, st.clk.t};
+    switch (reserve(st.clk, s, c, why)) {
+      case Reserve::kOk: break;
+      case Reserve::kKilledSelf: {
+        FaultOutcome o;
+        o.action = FaultOutcome::Action::kKill;
+        o.resume = st.clk.t;
+        o.cls = FaultClass::kSegv;
+        o.timing = st.clk.timing;
+        return KernelStep::done(o);
+      }
+      case Reserve::kStop: return stop(st, why);
+      case Reserve::kWait:
+        st.wait = FaultState::Wait::kReclaim;
+        faults_[FaultKey{f.pid, f.tid, f.cpu}] = st;
+        return KernelStep::wait_page(kReclaimKey);
+    }
   }
   AddressSpace& mm = *p.mm;
   st.clk.add(FaultTiming::kVmaLookup,
@@ -456,6 +479,27 @@ void LinuxKernel::visit(StatVisitor& v) const {
        stats_.implicit_processes},
       {"committed_as", "pages", "Committed_AS now", commit_.committed()},
       {"commit_limit", "pages", "CommitLimit", commit_.commit_limit()},
+      {"rmap_walks", "walks", "reverse-map walks (reclaim's references and unmaps)",
+       stats_.rmap_walks},
+      {"rmap_ptes_checked", "ptes", "PTEs the reverse-map walks looked at",
+       stats_.rmap_ptes_checked},
+      {"pressure.direct_reclaims", "calls", "calls that entered direct reclaim",
+       pst_.direct_reclaims},
+      {"pressure.direct_cycles", "cycles", "cycles tasks spent in direct reclaim",
+       pst_.direct_cycles},
+      {"pressure.kswapd_wakeups", "wakeups", "allocations that woke kswapd (below low)",
+       pst_.kswapd_wakeups},
+      {"pressure.kswapd_runs", "runs", "kswapd balance runs", pst_.kswapd_runs},
+      {"pressure.kswapd_cycles", "cycles", "cycles kswapd spent reclaiming", pst_.kswapd_cycles},
+      {"pressure.ra_refused", "pages", "readahead frames refused at or below the min watermark",
+       pst_.ra_refused},
+      {"pressure.oom_stops", "calls", "out of memory with os.linux.oom_kill off", pst_.oom_stops},
+      {"pressure.wmark_min", "pages", "the min watermark (sum over zones)",
+       zones_->sum(Wmark::kMin)},
+      {"pressure.wmark_low", "pages", "the low watermark (sum over zones)",
+       zones_->sum(Wmark::kLow)},
+      {"pressure.wmark_high", "pages", "the high watermark (sum over zones)",
+       zones_->sum(Wmark::kHigh)},
   };
   for (const auto& c : counters) v.counter(p + c.name, c.unit, c.desc, c.value);
   uint64_t total = 0;
@@ -465,6 +509,8 @@ void LinuxKernel::visit(StatVisitor& v) const {
     total += n;
   }
   v.counter(p + "divergences", "events", "recorded successes the model refuses", total);
+  PrefixedVisitor r(v, p);
+  reclaim_->visit(r);
 }
 
 void LinuxKernel::visit_vmstat(StatVisitor& v) const {
@@ -484,7 +530,7 @@ void LinuxKernel::visit_vmstat(StatVisitor& v) const {
       {"pgfault", "faults", stats_.pgfault},
       {"pgmajfault", "faults", stats_.pgmajfault},
       {"pgalloc_normal", "pages", stats_.pgalloc + stats_.tables_allocated + fc.pages_read},
-      {"pgfree", "pages", stats_.pgfree + stats_.tables_freed},
+      {"pgfree", "pages", stats_.pgfree + stats_.tables_freed + fc.pages_freed},
       {"pgreuse", "faults", stats_.pgreuse},
       {"cow_ksm", "faults", 0},
       {"thp_fault_alloc", "faults", 0},
@@ -503,10 +549,14 @@ void LinuxKernel::visit_vmstat(StatVisitor& v) const {
       {"nr_dirty_threshold", "pages", dirty_limits().limit},
       {"nr_dirty_background_threshold", "pages", dirty_limits().background},
       {"nr_page_table_pages", "pages", tables},
+      {"allocstall_normal", "stalls", pst_.allocstall},
+      {"oom_kill", "processes", pst_.oom_kill},
   };
   for (const auto& c : counters) {
     v.counter(std::string("vmstat.") + c.name, c.unit, "as /proc/vmstat", c.value);
   }
+  PrefixedVisitor r(v, "vmstat.");
+  reclaim_->visit_vmstat(r);
 }
 
 }  // namespace mmusim

@@ -62,6 +62,8 @@
 #include "models/os/os_config.h"
 #include "models/os/page_frame.h"
 #include "models/os/process.h"
+#include "models/os/reclaim.h"
+#include "models/os/zone.h"
 
 namespace mmusim {
 
@@ -147,6 +149,8 @@ class LinuxKernel : public Kernel {
   void visit_vmstat(StatVisitor& v) const override;
   void set_flusher(const std::function<void(Cycle at)>& wake) override;
   FlushRun flush(Cycle now, KernelServices& s) override;
+  void set_kswapd(const std::function<void(Cycle at)>& wake) override;
+  FlushRun kswapd(Cycle now, KernelServices& s) override;
 
   // The dirty thresholds in pages (domain_dirty_limits over dirtyable =
   // free frames + page-cache pages): background (bg_thresh) and the
@@ -158,6 +162,24 @@ class LinuxKernel : public Kernel {
   // The key a throttled writer sleeps on when the completion that lets it go
   // is not known yet (io_done() releases it).
   static constexpr uint64_t kThrottleKey = (uint64_t{1} << 63) | (uint64_t{5} << 56);
+
+  // --- memory pressure (linux_reclaim.cc) ---
+  [[nodiscard]] const Zones& zones() const { return *zones_; }
+  [[nodiscard]] const Reclaimer& reclaimer() const { return *reclaim_; }
+  // The allocation slow path's statistics (vmstat allocstall_normal,
+  // oom_kill, kswapd wake-ups and runs) and the time spent.
+  struct PressureStats {
+    uint64_t allocstall = 0;       // direct reclaim entries (try_to_free_pages loops)
+    uint64_t direct_reclaims = 0;  // calls that entered direct reclaim
+    uint64_t direct_cycles = 0;    // cycles tasks spent in direct reclaim
+    uint64_t kswapd_wakeups = 0;   // wakeup_kswapd calls that woke it
+    uint64_t kswapd_runs = 0;      // balance_pgdat runs
+    uint64_t kswapd_cycles = 0;    // cycles kswapd spent reclaiming
+    uint64_t ra_refused = 0;       // readahead frames refused below the min watermark
+    uint64_t oom_kill = 0;         // processes the OOM killer killed
+    uint64_t oom_stops = 0;        // out of memory with os.linux.oom_kill off
+  };
+  [[nodiscard]] const PressureStats& pressure_stats() const { return pst_; }
 
   // --- inspection (reporter, tests) ---
   [[nodiscard]] const LinuxKernelStats& stats() const { return stats_; }
@@ -231,7 +253,7 @@ class LinuxKernel : public Kernel {
  private:
   // A fault being handled (kept across its waits).
   struct FaultState {
-    enum class Wait : uint8_t { kNone, kIo, kHeldLock, kTimedLock };
+    enum class Wait : uint8_t { kNone, kIo, kHeldLock, kTimedLock, kReclaim };
     FaultInfo f;
     Clock clk;
     Wait wait = Wait::kNone;  // what the fault waits for now
@@ -259,7 +281,7 @@ class LinuxKernel : public Kernel {
   };
   // An event being handled (kept across its waits).
   struct EventState {
-    enum class Stage : uint8_t { kChild, kVfork, kReadIo, kWriteIo, kSync };
+    enum class Stage : uint8_t { kChild, kVfork, kReadIo, kWriteIo, kSync, kReclaim };
     Stage stage = Stage::kSync;
     Clock clk;
     uint64_t offset = 0, done = 0;  // read/write: file offset reached, bytes copied
@@ -430,6 +452,40 @@ class LinuxKernel : public Kernel {
   // Removes it (its teardown): from its family and every object registry.
   void rmap_detach(AddressSpace& mm);
 
+  // --- memory pressure (linux_reclaim.cc) ---
+  class Pressure;  // the ReclaimHost and PageCacheObserver the kernel lends
+  friend class Pressure;
+  struct PressureDelete {
+    void operator()(Pressure* p) const;
+  };
+  enum class Reserve : uint8_t { kOk, kKilledSelf, kStop, kWait };
+  // The allocation path's watermark checks before a call that may allocate
+  // (os-model.md §1.2): below low wakes kswapd; at or below min, direct
+  // reclaim in the caller's time (kReclaim), retried while it makes
+  // progress; without progress, the OOM killer (which may kill the caller:
+  // kKilledSelf) or, with oom_kill off, kStop (`why` says it). While another
+  // reclaim (kswapd's or another task's) is in progress, kWait: sleep on
+  // kReclaimKey, released when it ends, and check again (reclaim's host
+  // calls go through the memory model, where other threads run meanwhile).
+  static constexpr uint64_t kReclaimKey = (uint64_t{1} << 63) | (uint64_t{6} << 56);
+  Reserve reserve(Clock& clk, KernelServices& s, const TaskCall& c, std::string& why);
+  // Builds the zones, the reclaim engine and the page cache's observer.
+  void init_pressure();
+  // Wakes kswapd at `at` (wakeup_kswapd) unless it is hopeless.
+  void wake_kswapd(Cycle at);
+  // Charges the cycles a reclaim pass cost (pages scanned and freed,
+  // throttles) to `clk` under `part`.
+  void charge_reclaim(Clock& clk, const ReclaimResult& r, FaultTiming::Part part);
+  // Ends a reclaim session: not busy, the waiters released.
+  void end_reclaim(KernelServices& s);
+  // A system call's body after its entry: the watermark checks, then dispatch.
+  KernelStep event_body(const OsEvent& e, const TaskCall& c, EventState& st, KernelServices& s);
+  // The OOM killer: the victim (oom_badness), killed and its memory freed;
+  // false when there is none.
+  bool oom_kill(Clock& clk, KernelServices& s, uint32_t self_pid, bool& killed_self);
+  // LRU hooks of anonymous pages.
+  void lru_add_anon(Pfn pfn);
+
   LinuxConfig cfg_;
   PhysMem& mem_;
   PageFrameAllocator& frames_;
@@ -465,6 +521,18 @@ class LinuxKernel : public Kernel {
   Cycle last_old_flush_;
   bool bg_kicked_ = false;
   uint64_t throttle_waiters_ = 0;
+  // Memory pressure: watermarks, the reclaim engine and its host, kswapd's
+  // wake-up, the context of the reclaim in progress (host callbacks are
+  // timed in it).
+  std::unique_ptr<Zones> zones_;
+  std::unique_ptr<Pressure, PressureDelete> pressure_;
+  std::unique_ptr<Reclaimer> reclaim_;
+  std::function<void(Cycle)> wake_kswapd_;
+  bool kswapd_due_ = false;    // woken and not run yet
+  bool reclaim_busy_ = false;  // a reclaim session is in progress
+  uint64_t reclaim_waiters_ = 0;
+  PressureStats pst_;
+  Cycle now_hint_;  // the latest call's time (the page cache's allocations)
 };
 
 }  // namespace mmusim

@@ -42,6 +42,36 @@ KernelStep LinuxKernel::event(const OsEvent& e, const TaskCall& c, KernelService
     if (e.tid != 0 && p.threads.count(e.tid) == 0) p.threads.insert(e.tid);
   }
   if (is_syscall(e)) st.clk.add(FaultTiming::kTrap, cfg_.cost.syscall_entry);
+  return event_body(e, c, st, s);
+}
+
+KernelStep LinuxKernel::event_body(const OsEvent& e, const TaskCall& c, EventState& st,
+                                   KernelServices& s) {
+  if (!std::holds_alternative<FileEvent>(e.body)) {
+    // The allocation path's watermark checks, before the call allocates.
+    std::string why;
+    const TaskCall now{c.task, c.cpu, st.clk.t};
+    switch (reserve(st.clk, s, now, why)) {
+      case Reserve::kOk: break;
+      case Reserve::kKilledSelf: {
+        FaultOutcome o;
+        o.action = FaultOutcome::Action::kKill;
+        o.resume = st.clk.t;
+        o.timing = st.clk.timing;
+        return KernelStep::done(o);
+      }
+      case Reserve::kStop: {
+        FaultOutcome o;
+        o.action = FaultOutcome::Action::kStop;
+        o.message = why;
+        o.resume = st.clk.t;
+        return KernelStep::done(o);
+      }
+      case Reserve::kWait:
+        st.stage = EventState::Stage::kReclaim;
+        return complete_event(e, c, st, KernelStep::wait_page(kReclaimKey));
+    }
+  }
   KernelStep r = dispatch(e, c, st, s);
   return complete_event(e, c, st, std::move(r));
 }
@@ -132,6 +162,9 @@ KernelStep LinuxKernel::resume_event(const OsEvent& e, const TaskCall& c, uint64
       io_parts(st.clk, key, now);
       cache_.forget(key);
       break;
+    case EventState::Stage::kReclaim:
+      st.clk.until(FaultTiming::kReclaim, now);
+      return event_body(e, c, st, s);
   }
   return complete_event(e, c, st, std::move(r));
 }

@@ -123,6 +123,7 @@ std::optional<uint64_t> LinuxKernel::swap_pte(const AddressSpace& mm, uint64_t p
 
 void LinuxKernel::free_frame(Pfn pfn) {
   const PageFrame& m = frames_.meta(pfn);
+  if (m.test(FrameFlag::kLru)) reclaim_->lru_del(pfn);
   if (m.test(FrameFlag::kAnon)) {
     --stats_.nr_anon_pages;
   } else if (m.test(FrameFlag::kSwapBacked)) {
@@ -153,6 +154,7 @@ void LinuxKernel::new_anon_page(Clock& clk, Pfn pfn, AddressSpace& mm, const Vma
   m.index = v.pgoff_of(page);  // linear_page_index(): stays right when mremap moves the VMA
   m.mapcount = 1;
   ++stats_.nr_anon_pages;
+  lru_add_anon(pfn);  // folio_add_lru_vma: the inactive anon list
   clk.add(FaultTiming::kPteInstall, setup);
 }
 

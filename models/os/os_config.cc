@@ -63,6 +63,8 @@ void add_keys(ConfigSchema& s, KernelModuleConfig& c) {
 }
 
 void add_keys(ConfigSchema& s, LinuxConfig& c) {
+  add_keys(s, c.pressure);
+  add_keys(s, c.reclaim);
   s.add_u32("os.linux.overcommit_memory", &c.overcommit.mode, "mode",
             "vm.overcommit_memory: 0 heuristic (refuse one request larger than RAM + swap), 1 "
             "always, 2 never (Committed_AS + request < CommitLimit - reserves)",
@@ -117,6 +119,14 @@ void add_keys(ConfigSchema& s, LinuxConfig& c) {
       {"fault_around_page", &LinuxCosts::fault_around_page, "per page mapped by fault-around"},
       {"stack_expand", &LinuxCosts::stack_expand, "growing the stack VMA"},
       {"local_flush", &LinuxCosts::local_flush, "TLB invalidation on the calling CPU"},
+      {"reclaim_scan", &LinuxCosts::reclaim_scan, "reclaim: per LRU page isolated and checked"},
+      {"reclaim_free", &LinuxCosts::reclaim_free, "reclaim: per page freed"},
+      {"reclaim_line", &LinuxCosts::reclaim_line,
+       "reclaim: latency of a page-table line its rmap walk reads or writes (the request "
+       "reaches the DRAM after the pass)"},
+      {"kswapd_wake", &LinuxCosts::kswapd_wake, "waking kswapd from an allocation"},
+      {"jiffy", &LinuxCosts::jiffy,
+       "one jiffy (HZ=250: 4 ms at 3 GHz), reclaim_throttle's sleep unit (WRITEBACK = 25)"},
       {"io_submit", &LinuxCosts::io_submit, "submitting a read (block layer, driver)"},
       {"io_complete", &LinuxCosts::io_complete,
        "I/O completion handler: request done, page unlocked"},

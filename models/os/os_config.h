@@ -17,6 +17,8 @@
 #include "models/os/file_cache.h"
 #include "models/os/linux_costs.h"
 #include "models/os/page_frame.h"
+#include "models/os/pressure_config.h"
+#include "models/os/reclaim.h"
 
 namespace mmusim {
 
@@ -85,6 +87,13 @@ struct LinuxConfig {
   FileCacheConfig file_cache;
   LinuxCosts cost;            // os.linux.cost.*
   WritebackConfig writeback;  // os.linux.dirty_*
+  // Memory pressure (os-model.md §1): zones and watermarks, swap, OOM
+  // (os.linux.min_free_kbytes, watermark_scale_factor, zones, page_cluster,
+  // oom_kill, memory_max, swap_size, swap_device, swap_kind), and reclaim (os.linux.swappiness,
+  // laptop_mode). validate_pressure_config() runs where the memory size is
+  // known (the composition root).
+  PressureConfig pressure;
+  ReclaimConfig reclaim;
 };
 
 // The kernel module's own parameters (whatever the model).

@@ -16,7 +16,6 @@ constexpr uint64_t kPage = 4096;
 constexpr uint64_t kMaxMinFreeKbytes = 2147483647;          // the sysctl is an int
 constexpr uint64_t kMaxSwapBytes = uint64_t{1} << 40;       // 1 TiB: 2^28 slots
 constexpr uint64_t kMaxMemoryMaxBytes = uint64_t{1} << 50;  // 1 PiB
-constexpr size_t kMaxDeviceName = 64;
 
 std::string trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t");
@@ -96,23 +95,24 @@ void add_keys(ConfigSchema& s, PressureConfig& c) {
   s.add_bool("os.linux.swap_vma_readahead", &c.swap_vma_readahead,
              "vma_ra_enabled: swap readahead by virtual address around the fault (true, unless "
              "swap is rotational) or by swap offset (false)");
-  // os.swap.size: the size of the swap area (a swap file or partition made by
+  // os.linux.swap_size: the size of the swap area (a swap file or partition made by
   // mkswap and enabled by swapon; mm/swapfile.c read_swap_header(): its first
   // 4 KiB slot is the header). Default 0 = no swap. A multiple of 4K, 8K .. 1T.
-  s.add_size("os.swap.size", &c.swap_size,
+  s.add_size("os.linux.swap_size", &c.swap_size,
              "swap area size (K/M/G/T suffixes, a multiple of 4K, including the 4K header); 0 = "
              "no swap");
-  // os.swap.device: the storage device that holds the swap area; default ""
-  // = the default device (the one file I/O uses). At most 64 characters of
-  // [A-Za-z0-9_.:-]; the integrator checks the name against the devices.
-  s.add_string("os.swap.device", &c.swap_device,
-               "storage device holding the swap area; empty = the default device");
-  // os.swap.kind: which allocator the swap area uses, as swapon picks it
+  // os.linux.swap_device: the storage device that holds the swap area, by
+  // its number in disk.model's list (0 = the first, the default; the
+  // composition root checks it against the devices).
+  s.add_u32("os.linux.swap_device", &c.swap_device, "device",
+            "storage device holding the swap area: its number in disk.model's list", 0,
+            kMaxSwapDevice);
+  // os.linux.swap_kind: which allocator the swap area uses, as swapon picks it
   // from the device's rotational flag (mm/swapfile.c swapon: bdev_nonrot()
   // sets SWP_SOLIDSTATE): ssd = per-CPU 512-slot clusters, hdd = sequential
   // scan (and cluster swap readahead). Default auto = follow the device model.
   s.add_custom(
-      "os.swap.kind", "kind",
+      "os.linux.swap_kind", "kind",
       "swap slot allocator: auto (follow the swap device: rotational or not), ssd (per-CPU "
       "clusters) or hdd (sequential scan, cluster readahead)",
       [&c](const std::string& v) {
@@ -241,10 +241,10 @@ void validate_pressure_config(PressureConfig& c, uint64_t phys_bytes) {
   range("os.linux.watermark_scale_factor", c.watermark_scale_factor, 1, 3000, "1..3000");
   range("os.linux.page_cluster", c.page_cluster, 0, 31, "0..31");
   if (c.swap_size != 0) {
-    range("os.swap.size", c.swap_size, 2 * kPage, kMaxSwapBytes,
+    range("os.linux.swap_size", c.swap_size, 2 * kPage, kMaxSwapBytes,
           "0 (no swap) or 8K..1T (the 4K header and at least one slot)");
     if (c.swap_size % kPage != 0) {
-      throw InputError("os.swap.size: expected a multiple of 4K, got " +
+      throw InputError("os.linux.swap_size: expected a multiple of 4K, got " +
                        std::to_string(c.swap_size));
     }
   }
@@ -252,14 +252,7 @@ void validate_pressure_config(PressureConfig& c, uint64_t phys_bytes) {
     range("os.linux.memory_max", c.memory_max, kPage, kMaxMemoryMaxBytes,
           "0 (no limit) or 4K..1P bytes");
   }
-  if (c.swap_device.size() > kMaxDeviceName ||
-      c.swap_device.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                      "0123456789_.:-") != std::string::npos) {
-    throw InputError(
-        "os.swap.device: expected at most 64 characters of A-Z a-z 0-9 _ . : -, "
-        "got '" +
-        c.swap_device + "'");
-  }
+  range("os.linux.swap_device", c.swap_device, 0, kMaxSwapDevice, "0..15");
   c.zone_specs = parse_zones("os.linux.zones", c.zones, total_pages);
   const uint64_t lowmem = lowmem_pages(c.zone_specs);
   if (c.min_free_kbytes != 0) {

@@ -1,6 +1,6 @@
 // The memory-pressure configuration of the Linux model: zones and
 // watermarks, swap readahead, the swap area, the OOM killer and a
-// per-process memory limit (os.linux.* and os.swap.*; add_keys() in
+// per-process memory limit (os.linux.*; add_keys() in
 // pressure_config.cc documents each key). os.linux.swappiness belongs to
 // ReclaimConfig (reclaim.h). Plain data; resolved and checked once by
 // validate_pressure_config(), then const.
@@ -18,7 +18,7 @@ namespace mmusim {
 
 class ConfigSchema;
 
-// os.swap.kind: the allocator a swap area uses. kAuto follows the swap
+// os.linux.swap_kind: the allocator a swap area uses. kAuto follows the swap
 // device (rotational or not), which the integrator knows: resolve_swap_kind().
 enum class SwapKindChoice : uint8_t { kAuto, kSolidState, kRotational };
 [[nodiscard]] std::string_view swap_kind_choice_name(SwapKindChoice k);
@@ -29,6 +29,10 @@ enum class SwapKindChoice : uint8_t { kAuto, kSolidState, kRotational };
   return k == SwapKindChoice::kRotational ? SwapKind::kRotational : SwapKind::kSolidState;
 }
 
+// The highest device number os.linux.swap_device takes (disk.model lists
+// at most 16 devices).
+constexpr uint32_t kMaxSwapDevice = 15;
+
 struct PressureConfig {
   // Keys (defaults are Linux 6.12's).
   uint64_t min_free_kbytes = 0;          // os.linux.min_free_kbytes; 0 = derive as Linux
@@ -36,9 +40,9 @@ struct PressureConfig {
   std::string zones;                     // os.linux.zones; "" = one normal zone
   uint32_t page_cluster = 3;             // os.linux.page_cluster
   bool swap_vma_readahead = true;        // os.linux.swap_vma_readahead
-  uint64_t swap_size = 0;                // os.swap.size (bytes); 0 = no swap
-  std::string swap_device;               // os.swap.device; "" = the default device
-  SwapKindChoice swap_kind = SwapKindChoice::kAuto;  // os.swap.kind
+  uint64_t swap_size = 0;                // os.linux.swap_size (bytes); 0 = no swap
+  uint32_t swap_device = 0;              // os.linux.swap_device (disk.model list index)
+  SwapKindChoice swap_kind = SwapKindChoice::kAuto;  // os.linux.swap_kind
   bool oom_kill = true;                              // os.linux.oom_kill
   uint64_t memory_max = 0;                           // os.linux.memory_max (bytes); 0 = none
 
@@ -58,8 +62,8 @@ struct PressureConfig {
 };
 
 // Binds os.linux.min_free_kbytes, watermark_scale_factor, zones,
-// page_cluster, swap_vma_readahead, oom_kill, memory_max and os.swap.size,
-// device, kind to `c` (which must outlive the schema).
+// page_cluster, swap_vma_readahead, oom_kill, memory_max and os.linux.swap_size,
+// swap_device, swap_kind to `c` (which must outlive the schema).
 void add_keys(ConfigSchema& s, PressureConfig& c);
 
 // Checks the keys against `phys_bytes` of memory (what the zones partition:

@@ -110,6 +110,8 @@ void finalize(SimConfig& c) {
   c.linux_os.writeback.core_clock_mhz = c.sim.core_clock_mhz;
   if (c.kernel.model != OsModel::kFirstTouch && c.walker.mode != PagingMode::kOff) {
     validate_linux_config(c.linux_os);
+    validate_reclaim_config(c.linux_os.reclaim);
+    validate_pressure_config(c.linux_os.pressure, c.os.phys_bytes - c.os.reserved_low);
   }
   c.disk.core_clock_mhz = c.sim.core_clock_mhz;
   c.disk.validate();

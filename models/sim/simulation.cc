@@ -219,7 +219,10 @@ class Top : public sc_core::sc_module {
       kernel.disk.bind(disk->target);
       disk->irq.bind(kernel.io);
       kernel.use_storage(clk);
-      if (tasks != nullptr) kernel.use_flusher(horizon, clk, reference);
+      if (tasks != nullptr) {
+        kernel.use_flusher(horizon, clk, reference);
+        kernel.use_kswapd(horizon, clk, reference);
+      }
     }
     if (tasks != nullptr) {
       kernel.use_scheduler(cfg.sched, cfg.sim.cpus,

@@ -1,4 +1,4 @@
-// The memory-pressure keys (os.linux.*, os.swap.*): defaults, derived
+// The memory-pressure keys (os.linux.*, os.linux.swap_*): defaults, derived
 // values and an InputError naming the key for each bad value.
 #include <gtest/gtest.h>
 
@@ -30,9 +30,9 @@ TEST(PressureConfig, Defaults) {
       {"os.linux.zones", ""},
       {"os.linux.page_cluster", "3"},
       {"os.linux.swap_vma_readahead", "true"},
-      {"os.swap.size", "0"},
-      {"os.swap.device", ""},
-      {"os.swap.kind", "auto"},
+      {"os.linux.swap_size", "0"},
+      {"os.linux.swap_device", "0"},
+      {"os.linux.swap_kind", "auto"},
       {"os.linux.oom_kill", "true"},
       {"os.linux.memory_max", "0"},
   };
@@ -64,9 +64,9 @@ TEST(PressureConfig, KeysFillTheConfig) {
             {"os.linux.zones", "dma:16M, dma32:4080M, normal"},
             {"os.linux.page_cluster", "0"},
             {"os.linux.swap_vma_readahead", "false"},
-            {"os.swap.size", "2G"},
-            {"os.swap.device", "nvme0"},
-            {"os.swap.kind", "hdd"},
+            {"os.linux.swap_size", "2G"},
+            {"os.linux.swap_device", "1"},
+            {"os.linux.swap_kind", "hdd"},
             {"os.linux.oom_kill", "false"},
             {"os.linux.memory_max", "512M"}});
   validate_pressure_config(c, 8 * kGiB);
@@ -81,12 +81,12 @@ TEST(PressureConfig, KeysFillTheConfig) {
   EXPECT_EQ(c.page_cluster, 0U);
   EXPECT_FALSE(c.swap_vma_readahead);
   EXPECT_EQ(c.swap_slots(), 524288U);  // 2 GiB / 4 KiB
-  EXPECT_EQ(c.swap_device, "nvme0");
+  EXPECT_EQ(c.swap_device, 1U);
   EXPECT_EQ(resolve_swap_kind(c.swap_kind, false), SwapKind::kRotational);
   EXPECT_FALSE(c.oom_kill);
   EXPECT_EQ(c.memory_max_pages(), 131072U);
-  EXPECT_EQ(s.find("os.swap.kind")->get(), "hdd");
-  apply(s, {{"os.swap.kind", "ssd"}});
+  EXPECT_EQ(s.find("os.linux.swap_kind")->get(), "hdd");
+  apply(s, {{"os.linux.swap_kind", "ssd"}});
   EXPECT_EQ(resolve_swap_kind(c.swap_kind, true), SwapKind::kSolidState);
   // Highmem and movable zones are not lowmem.
   const std::vector<ZoneSpec> z = parse_zones("k", "normal:1G,highmem:1G,movable", 1048576);
@@ -165,13 +165,13 @@ TEST(PressureConfig, BadValuesNameTheirKey) {
   expect_bad("os.linux.page_cluster", "32");
   expect_bad("os.linux.page_cluster", "x");
   expect_bad("os.linux.swap_vma_readahead", "maybe");
-  expect_bad("os.swap.size", "12345");  // not a multiple of 4K
-  expect_bad("os.swap.size", "4K");     // the header alone
-  expect_bad("os.swap.size", "2T");
-  expect_bad("os.swap.size", "lots");
-  expect_bad("os.swap.device", "sd a");
-  expect_bad("os.swap.device", std::string(65, 'a'));
-  expect_bad("os.swap.kind", "floppy");
+  expect_bad("os.linux.swap_size", "12345");  // not a multiple of 4K
+  expect_bad("os.linux.swap_size", "4K");     // the header alone
+  expect_bad("os.linux.swap_size", "2T");
+  expect_bad("os.linux.swap_size", "lots");
+  expect_bad("os.linux.swap_device", "nvme0");
+  expect_bad("os.linux.swap_device", "16");
+  expect_bad("os.linux.swap_kind", "floppy");
   expect_bad("os.linux.oom_kill", "2");
   expect_bad("os.linux.memory_max", "100");  // below one page
   expect_bad("os.linux.memory_max", "2048T");

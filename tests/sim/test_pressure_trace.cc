@@ -279,16 +279,14 @@ struct OsKeys {
   FirstTouchConfig first_touch;
   std::string huge_regions;
   KernelModuleConfig module;
-  LinuxConfig linux_cfg;
-  PressureConfig pressure;
-  ReclaimConfig reclaim;
+  LinuxConfig linux_cfg;  // its pressure and reclaim keys included
+  PressureConfig& pressure = linux_cfg.pressure;
+  ReclaimConfig& reclaim = linux_cfg.reclaim;
   ConfigSchema schema;
   OsKeys() {
     add_keys(schema, first_touch, huge_regions);
     add_keys(schema, module);
     add_keys(schema, linux_cfg);
-    add_keys(schema, pressure);
-    add_keys(schema, reclaim);
   }
 };
 

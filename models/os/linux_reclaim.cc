@@ -1,0 +1,322 @@
+// Memory pressure in the Linux model (os-model.md §1.1-§1.4, §1.7): the
+// watermark checks of the allocation path, direct reclaim in the allocating
+// task's time, kswapd in its own, the OOM killer, and the kernel's side of
+// the reclaim engine (reclaim.h): the rmap walks, unmapping, page-cache
+// eviction and writeback that reclaim asks for, and the LRU reports of the
+// page cache (PageCacheObserver).
+//
+// Where the checks run: at the entry of every fault and system call
+// (reserve()), before the call may allocate, rather than inside each
+// allocation, so that reclaim never runs in the middle of a handler that
+// holds pages or iterators (a simplification: Linux checks per allocation,
+// which our entry check approximates for the one page a fault needs).
+// Readahead pages ask the observer for frames one by one and are refused at
+// or below the min watermark (readahead_gfp_mask's __GFP_NORETRY: the
+// window stops short), which is where the entry check leaves memory when
+// reclaim cannot keep up.
+#include <algorithm>
+
+#include "models/os/linux_kernel.h"
+#include "models/os/oom.h"
+
+namespace mmusim {
+
+namespace {
+
+// The services a reclaim pass uses: its memory traffic (the rmap's PTE reads
+// and writes) is recorded and answered after a fixed latency, so that no
+// other thread runs while pages are isolated from their lists (a request
+// through the memory model may wait for the other agents); replay() then
+// sends the requests, in order, through the real services once the pass is
+// over, so the DRAM still sees them. Everything else goes straight through.
+class DeferredServices : public KernelServices {
+ public:
+  DeferredServices(KernelServices& real, Cycles latency) : real_(real), latency_(latency) {}
+  Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
+    log_.push_back(Req{line, is_write, at});
+    return at + latency_;
+  }
+  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
+    return real_.shootdown(s, pid, self);
+  }
+  void release(uint64_t key) override { real_.release(key); }
+  void task_created(TaskId parent, TaskId child, Cycle at) override {
+    real_.task_created(parent, child, at);
+  }
+  void task_exited(TaskId t, int32_t code, bool killed, Cycle at) override {
+    real_.task_exited(t, code, killed, at);
+  }
+  // Sends the recorded requests; returns the last completion (`from` if none).
+  Cycle replay(Cycle from) {
+    Cycle last = from;
+    for (const Req& r : log_) last = max(last, real_.mem_access(r.line, r.write, r.at));
+    log_.clear();
+    return last;
+  }
+
+ private:
+  struct Req {
+    PhysAddr line;
+    bool write;
+    Cycle at;
+  };
+  KernelServices& real_;
+  Cycles latency_;
+  std::vector<Req> log_;
+};
+
+}  // namespace
+
+// What the kernel lends the reclaim engine and the page cache. Host calls
+// are timed in the context set by LinuxKernel before it runs reclaim.
+class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
+ public:
+  explicit Pressure(LinuxKernel& k) : k_(k) {}
+
+  // The reclaim in progress: its clock, services and caller (null: kswapd).
+  void begin(Clock& clk, KernelServices& s, const TaskCall* caller) {
+    clk_ = &clk;
+    s_ = &s;
+    caller_ = caller;
+  }
+  void end() {
+    clk_ = nullptr;
+    s_ = nullptr;
+    caller_ = nullptr;
+  }
+
+  // --- ReclaimHost ---
+  PteRefs referenced(Pfn pfn) override {
+    PageTableLog log;
+    uint64_t flags = 0;
+    PteRefs r;
+    r.referenced = k_.referenced_ptes(pfn, clk_, &log, &flags);
+    r.exec = (flags & vm::kExec) != 0;
+    r.mlocked = (flags & vm::kLocked) != 0;
+    k_.charge_pt(*clk_, log, *s_);
+    return r;
+  }
+  bool unmap(Pfn pfn) override {
+    PageFrame& m = k_.frames_.meta(pfn);
+    if (m.test(FrameFlag::kAnon)) return false;  // swap comes with the swap model
+    ++m.refcount;                                // isolation's reference (folio_isolate_lru)
+    Flush fl;
+    const bool all = k_.try_to_unmap(pfn, 0, *clk_, *s_, fl, nullptr);
+    --m.refcount;
+    return all;
+  }
+  void flush_unmaps() override {}  // try_to_unmap flushes each page itself
+  bool add_to_swap(Pfn /*pfn*/) override { return false; }
+  PageoutResult pageout(Pfn pfn) override {
+    const PageFrame& m = k_.frames_.meta(pfn);
+    if (m.test(FrameFlag::kSwapBacked)) return PageoutResult::kActivate;  // no swap yet
+    clk_->add(FaultTiming::kReclaim, k_.cfg_.cost.io_submit);
+    const std::optional<Cycle> done = k_.cache_.pageout(pfn, clk_->t);
+    if (!done) return PageoutResult::kDone;  // clean after all
+    return PageoutResult::kStarted;
+  }
+  bool remove_mapping(Pfn pfn, std::optional<ShadowKey>& shadow) override {
+    const PageFrame& m = k_.frames_.meta(pfn);
+    if (m.test(FrameFlag::kSwapBacked)) return false;
+    const ShadowKey key{ShadowOwner::kFile, m.owner, m.index};
+    if (!k_.cache_.remove_page(pfn, clk_->t)) return false;
+    clk_->add(FaultTiming::kReclaim, k_.cfg_.cost.reclaim_free);
+    shadow = key;
+    return true;
+  }
+  uint64_t free_swap_pages() override { return 0; }
+  uint64_t total_swap_pages() override { return 0; }
+  uint64_t free_pages() override { return k_.frames_.frames_free(); }
+  uint64_t high_wmark_pages() override { return k_.zones_->sum(Wmark::kHigh); }
+
+  // --- PageCacheObserver ---
+  std::optional<Pfn> alloc(bool readahead) override {
+    const uint64_t free = k_.frames_.frames_free();
+    if (readahead && free <= k_.zones_->sum(Wmark::kMin)) {
+      ++k_.pst_.ra_refused;
+      return std::nullopt;
+    }
+    if (free <= k_.zones_->sum(Wmark::kLow)) k_.wake_kswapd(k_.now_hint_);
+    return k_.frames_.allocate(0U);
+  }
+  void added(Pfn pfn, uint32_t file_id, uint64_t index) override {
+    k_.reclaim_->refault(ShadowKey{ShadowOwner::kFile, file_id, index}, pfn);
+    k_.reclaim_->lru_add(pfn);
+  }
+  void removed(Pfn pfn) override {
+    if (k_.frames_.meta(pfn).test(FrameFlag::kLru)) k_.reclaim_->lru_del(pfn);
+  }
+  void accessed(Pfn pfn) override {
+    if (k_.frames_.meta(pfn).test(FrameFlag::kLru)) k_.reclaim_->mark_accessed(pfn);
+  }
+  void written(Pfn pfn) override { k_.reclaim_->writeback_done(pfn); }
+
+ private:
+  LinuxKernel& k_;
+  Clock* clk_ = nullptr;
+  KernelServices* s_ = nullptr;
+  const TaskCall* caller_ = nullptr;
+};
+
+void LinuxKernel::PressureDelete::operator()(Pressure* p) const { delete p; }
+
+void LinuxKernel::init_pressure() {
+  const PressureConfig& pc = cfg_.pressure;
+  std::vector<ZoneSpec> specs = pc.zone_specs;
+  if (specs.empty()) specs.push_back(ZoneSpec{"normal", frames_.frames_managed(), false});
+  uint64_t min_kb = pc.effective_min_free_kbytes;
+  if (min_kb == 0) min_kb = boot_min_free_kbytes(specs, pc.watermark_scale_factor, pc.thp_enabled);
+  zones_ = std::make_unique<Zones>(std::move(specs), min_kb, pc.watermark_scale_factor);
+  pressure_.reset(new Pressure(*this));  // NOLINT(cppcoreguidelines-owning-memory)
+  reclaim_ = std::make_unique<Reclaimer>(cfg_.reclaim, frames_, *pressure_);
+  cache_.set_observer(pressure_.get());
+}
+
+void LinuxKernel::lru_add_anon(Pfn pfn) { reclaim_->lru_add(pfn); }
+
+void LinuxKernel::set_kswapd(const std::function<void(Cycle at)>& wake) { wake_kswapd_ = wake; }
+
+void LinuxKernel::wake_kswapd(Cycle at) {
+  if (!wake_kswapd_ || kswapd_due_ || reclaim_->hopeless()) return;
+  kswapd_due_ = true;
+  ++pst_.kswapd_wakeups;
+  wake_kswapd_(at);
+}
+
+void LinuxKernel::charge_reclaim(Clock& clk, const ReclaimResult& r, FaultTiming::Part part) {
+  clk.add(part, Cycles(cfg_.cost.reclaim_scan.count() * (r.scanned + r.refilled)));
+  // reclaim_throttle(): WRITEBACK sleeps HZ/10, CONGESTED and NOPROGRESS one
+  // jiffy (mm/vmscan.c); the model sleeps the whole timeout.
+  const uint64_t jiffies = r.throttle_writeback * 25 + r.throttle_congested + r.throttle_noprogress;
+  clk.add(part, Cycles(cfg_.cost.jiffy.count() * jiffies));
+}
+
+LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const TaskCall& c,
+                                          std::string& why) {
+  now_hint_ = max(now_hint_, clk.t);
+  // __alloc_pages: the fast path passes the low watermark.
+  const uint64_t low = zones_->sum(Wmark::kLow), min = zones_->sum(Wmark::kMin);
+  if (frames_.frames_free() > low) return Reserve::kOk;
+  // The slow path: kswapd, then the min watermark.
+  wake_kswapd(clk.t);
+  if (frames_.frames_free() > min) return Reserve::kOk;
+  if (reclaim_busy_) {
+    ++reclaim_waiters_;
+    return Reserve::kWait;
+  }
+  reclaim_busy_ = true;
+  // Direct reclaim (__alloc_pages_direct_reclaim), retried while it makes
+  // progress, at most MAX_RECLAIM_RETRIES rounds without (should_reclaim_retry).
+  const Cycle start = clk.t;
+  ++pst_.direct_reclaims;
+  unsigned no_progress = 0;
+  Reserve out = Reserve::kOk;
+  while (frames_.frames_free() <= min) {
+    DeferredServices ds(s, cfg_.cost.reclaim_line);
+    pressure_->begin(clk, ds, &c);
+    const ReclaimResult r = reclaim_->try_to_free_pages(kSwapClusterMax);
+    pressure_->end();
+    ds.replay(start);
+    pst_.allocstall += r.priority_loops;
+    charge_reclaim(clk, r, FaultTiming::kReclaim);
+    if (r.reclaimed > 0) {
+      no_progress = 0;
+      continue;
+    }
+    if (++no_progress < Reclaimer::kMaxReclaimRetries) continue;
+    // __alloc_pages_may_oom.
+    if (!cfg_.pressure.oom_kill) {
+      ++pst_.oom_stops;
+      why = "out of memory: " + std::to_string(frames_.frames_free()) +
+            " free pages, at or below the min watermark (" + std::to_string(min) +
+            "), and reclaim freed nothing (os.linux.oom_kill is off)";
+      out = Reserve::kStop;
+      break;
+    }
+    bool self = false;
+    if (!oom_kill(clk, s, c.task.pid, self)) {
+      why = "out of memory: nothing left to reclaim and no process the OOM killer may kill";
+      out = Reserve::kStop;
+      break;
+    }
+    if (self) {
+      out = Reserve::kKilledSelf;
+      break;
+    }
+    no_progress = 0;
+  }
+  pst_.direct_cycles += (clk.t - start).count();
+  end_reclaim(s);
+  return out;
+}
+
+void LinuxKernel::end_reclaim(KernelServices& s) {
+  reclaim_busy_ = false;
+  if (reclaim_waiters_ == 0) return;
+  reclaim_waiters_ = 0;
+  s.release(kReclaimKey);
+}
+
+bool LinuxKernel::oom_kill(Clock& clk, KernelServices& s, uint32_t self_pid, bool& killed_self) {
+  // out_of_memory() -> select_bad_process() -> oom_kill_process().
+  std::vector<OomCandidate> cand;
+  for (const auto& [pid, p] : procs_) {
+    if (p.state != Process::State::kRunning || !p.mm) continue;
+    OomCandidate o;
+    o.pid = pid;
+    o.rss = p.mm->rss.total();
+    o.swapents = p.mm->rss.swapents;
+    o.pgtable_bytes = p.mm->table().table_frames() * 4096;
+    o.vfork_pending = p.vfork_pending;
+    cand.push_back(o);
+  }
+  const uint64_t totalpages = frames_.frames_managed();
+  const std::optional<uint32_t> victim = select_victim(cand, totalpages);
+  if (!victim) return false;
+  Process& p = procs_.at(*victim);
+  ++pst_.oom_kill;
+  constexpr int32_t kSigkill = 128 + 9;
+  for (uint32_t tid : p.threads) s.task_exited(TaskId{p.pid, tid}, kSigkill, true, clk.t);
+  p.threads.clear();
+  process_exit(p, kSigkill, true, clk, s);
+  killed_self = *victim == self_pid;
+  return true;
+}
+
+Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
+  // kswapd(): balance_pgdat until a zone is balanced at the high watermark,
+  // then sleep until woken (kswapd_try_to_sleep's short nap is not
+  // modelled: nothing but an allocation wakes it here).
+  kswapd_due_ = false;
+  now_hint_ = max(now_hint_, now);
+  Clock clk{now, {}};
+  const uint64_t high = zones_->sum(Wmark::kHigh);
+  auto balanced = [&] { return frames_.frames_free() >= high; };
+  FlushRun run{now};
+  if (balanced()) return run;
+  if (reclaim_busy_) {  // a task is in direct reclaim: look again in a jiffy
+    run.next = now + cfg_.cost.jiffy;
+    kswapd_due_ = true;
+    return run;
+  }
+  reclaim_busy_ = true;
+  ++pst_.kswapd_runs;
+  DeferredServices ds(s, cfg_.cost.reclaim_line);
+  pressure_->begin(clk, ds, nullptr);
+  const ReclaimResult r = reclaim_->balance(std::max<uint64_t>(high, kSwapClusterMax), balanced);
+  pressure_->end();
+  ds.replay(now);
+  charge_reclaim(clk, r, FaultTiming::kReclaim);
+  pst_.kswapd_cycles += (clk.t - now).count();
+  end_reclaim(s);
+  run.busy_until = clk.t;
+  // Not balanced and not hopeless: run again after a jiffy (the allocation
+  // that keeps it busy would wake it anyway).
+  if (!reclaim_->kswapd_may_sleep(balanced())) {
+    run.next = clk.t + cfg_.cost.jiffy;
+    kswapd_due_ = true;
+  }
+  return run;
+}
+
+}  // namespace mmusim

@@ -1,0 +1,250 @@
+// Memory pressure in the Linux kernel core (linux_reclaim.cc): watermarks,
+// LRU membership of anonymous and page-cache pages, kswapd's wake-up and
+// run, direct reclaim in the caller's time, workingset refaults and the
+// OOM killer, on 16 MiB of managed memory.
+//
+// The watermarks of 4096 managed pages (os-model.md §1.1): lowmem 16384 KiB,
+// min_free_kbytes = int_sqrt(16 x 16384) = int_sqrt(262144) = 512 (above the
+// 128 floor), pages_min = 512 / 4 = 128, gap = max(128 / 4, 4096 x 10 /
+// 10000) = max(32, 4) = 32: min 128, low 160, high 192.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/os/linux_rig.h"
+
+namespace mmusim {
+namespace {
+
+using testing::anon_mmap;
+using testing::default_linux_config;
+using testing::file_mmap;
+using testing::LinuxRig;
+
+constexpr uint64_t kFrames = 4096;
+constexpr uint64_t kMin = 128, kLow = 160, kHigh = 192;
+constexpr uint64_t kBuf = 0x10000000;  // an anonymous user buffer
+constexpr uint64_t kPage = 4096;
+
+FileEvent file(uint32_t id, uint64_t size) {
+  FileEvent f;
+  f.file_id = id;
+  f.size = size;
+  return f;
+}
+
+OpenEvent open_fd(uint32_t id, int64_t fd) {
+  OpenEvent o;
+  o.file_id = id;
+  o.flags = linux_abi::kORdWr;
+  o.ret = fd;
+  return o;
+}
+
+RwEvent pread_page(int32_t fd, uint64_t page) {
+  RwEvent r;
+  r.op = RwEvent::Op::kPread;
+  r.fd = fd;
+  r.offset = page * kPage;
+  r.len = kPage;
+  r.buf = kBuf;
+  r.ret = static_cast<int64_t>(kPage);
+  return r;
+}
+
+uint64_t size(const LinuxRig& r, LruList l) { return r.k.reclaimer().lru().size(l); }
+
+// A process with a one-page anonymous buffer and a 64 MiB file opened on
+// descriptor 3 with POSIX_FADV_RANDOM, so that each pread of a page reads
+// exactly that page: one page-cache frame per call.
+struct Reader {
+  Reader() : r(default_linux_config(), kFrames) {
+    r.done(100, file(1, 64ULL << 20));
+    r.done(100, open_fd(1, 3));
+    r.done(100, anon_mmap(kPage, kBuf));
+    FadviseEvent f;
+    f.fd = 3;
+    f.advice = linux_abi::kFadvRandom;
+    r.done(100, f);
+    r.access(100, kBuf, AccessKind::kWrite);  // the buffer's page, once
+    r.k.set_kswapd([this](Cycle at) {
+      wakes.push_back(at);
+      free_at_wake.push_back(r.files.frames.frames_free());
+    });
+  }
+  // pread of page `p` at `at`, every wait served at once; its outcome.
+  FaultOutcome read(uint64_t p, uint64_t at) {
+    KernelStep s = r.call(100, pread_page(3, p), at);
+    while (s.kind != KernelStep::Kind::kDone) {
+      const Cycle now = s.kind == KernelStep::Kind::kWaitIo ? s.until : Cycle(at + 1);
+      s = r.k.resume_event(r.last_event, r.last_call, s.key, now, r.svc);
+    }
+    return s.outcome;
+  }
+  LinuxRig r;
+  std::vector<Cycle> wakes;
+  std::vector<uint64_t> free_at_wake;
+};
+
+TEST(LinuxReclaim, WatermarksAreLinuxsForTheManagedMemory) {
+  LinuxRig r(default_linux_config(), kFrames);
+  const Watermarks& w = r.k.zones().marks(0);
+  EXPECT_EQ(r.k.zones().count(), 1U);
+  EXPECT_EQ(r.k.zones().min_free_kbytes(), 512U);
+  EXPECT_EQ(w.min, kMin);
+  EXPECT_EQ(w.low, kLow);
+  EXPECT_EQ(w.high, kHigh);
+}
+
+TEST(LinuxReclaim, AnonymousAndPageCachePagesJoinAndLeaveTheLru) {
+  LinuxRig r(default_linux_config(), kFrames);
+  r.done(100, anon_mmap(40 * kPage, kBuf));
+  for (uint64_t i = 0; i < 40; ++i) r.access(100, kBuf + i * kPage, AccessKind::kWrite);
+  EXPECT_EQ(size(r, LruList::kInactiveAnon), 40U);  // new pages: inactive (folio_add_lru)
+  EXPECT_EQ(size(r, LruList::kActiveAnon), 0U);
+  // An 8-page file mapped and read: read-around brings the whole file in
+  // (the window clamped to the end of the file), all on the inactive list.
+  r.done(100, file(1, 8 * kPage));
+  r.done(100, open_fd(1, 3));
+  const uint64_t base = 0x20000000;
+  r.done(100, file_mmap(8 * kPage, base, 3, 1, true, 1));
+  for (uint64_t i = 0; i < 8; ++i) r.access(100, base + i * kPage, AccessKind::kRead);
+  EXPECT_EQ(size(r, LruList::kInactiveFile), 8U);
+  EXPECT_EQ(r.files.cache.stats().nr_file_pages, 8U);
+  // munmap frees the anonymous frames: off the LRU with them.
+  MunmapEvent m;
+  m.addr = kBuf;
+  m.len = 40 * kPage;
+  r.done(100, m);
+  EXPECT_EQ(size(r, LruList::kInactiveAnon), 0U);
+  // Unmapped and dropped from the cache (FADV_DONTNEED): off the LRU too.
+  m.addr = base;
+  m.len = 8 * kPage;
+  r.done(100, m);
+  FadviseEvent f;
+  f.fd = 3;
+  f.advice = linux_abi::kFadvDontNeed;
+  r.done(100, f);
+  EXPECT_EQ(r.files.cache.stats().nr_file_pages, 0U);
+  EXPECT_EQ(size(r, LruList::kInactiveFile), 0U);
+}
+
+TEST(LinuxReclaim, KswapdIsWokenAtTheLowWatermarkAndStopsAtHigh) {
+  Reader t;
+  LinuxRig& r = t.r;
+  uint64_t at = 10000;
+  uint64_t p = 0;
+  // One frame per call: free falls by one from call to call, so the first
+  // call that finds free <= low at its entry sees exactly low.
+  while (t.wakes.empty()) {
+    ASSERT_GE(r.files.frames.frames_free(), kLow) << "no wake-up at low";
+    t.read(p++, at);
+    at += 100000;
+  }
+  ASSERT_EQ(t.free_at_wake.size(), 1U);
+  EXPECT_EQ(t.free_at_wake[0], kLow);
+  EXPECT_EQ(r.k.pressure_stats().kswapd_wakeups, 1U);
+  // Woken once: later allocations do not wake it again before it ran.
+  t.read(p++, at);
+  EXPECT_EQ(t.wakes.size(), 1U);
+  EXPECT_EQ(r.k.pressure_stats().direct_reclaims, 0U);  // still above min
+  // kswapd runs (in its own time): it reclaims until free >= high, then sleeps.
+  const Cycle now(at + 1000);
+  const Kernel::FlushRun run = r.k.kswapd(now, r.svc);
+  EXPECT_GE(r.files.frames.frames_free(), kHigh);
+  EXPECT_GT(run.busy_until, now);
+  EXPECT_EQ(run.next, Cycle(~uint64_t{0}));
+  const ReclaimStats& rs = r.k.reclaimer().stats();
+  EXPECT_GT(rs.pgscan_kswapd, 0U);
+  EXPECT_GE(rs.pgsteal_kswapd, kHigh - (kLow - 1));  // from low - 1 to at least high
+  EXPECT_EQ(rs.pgscan_direct, 0U);
+  EXPECT_EQ(r.k.pressure_stats().kswapd_runs, 1U);
+  EXPECT_EQ(r.k.pressure_stats().kswapd_cycles, (run.busy_until - now).count());
+  // A run at or above high does nothing.
+  const Kernel::FlushRun idle = r.k.kswapd(run.busy_until, r.svc);
+  EXPECT_EQ(idle.busy_until, run.busy_until);
+  EXPECT_EQ(r.k.pressure_stats().kswapd_runs, 1U);
+}
+
+TEST(LinuxReclaim, DirectReclaimAtMinIsTimedInTheCallersBreakdown) {
+  Reader t;
+  LinuxRig& r = t.r;
+  uint64_t at = 10000;
+  uint64_t p = 0;
+  // kswapd is woken but never runs: free falls to min, and the call that
+  // finds free <= min at its entry reclaims for itself.
+  FaultOutcome o;
+  while (r.k.pressure_stats().direct_reclaims == 0) {
+    ASSERT_GE(r.files.frames.frames_free(), kMin) << "no direct reclaim at min";
+    o = t.read(p++, at);
+    at += 100000;
+  }
+  EXPECT_EQ(r.k.pressure_stats().direct_reclaims, 1U);
+  EXPECT_GE(r.k.pressure_stats().allocstall, 1U);
+  const ReclaimStats& rs = r.k.reclaimer().stats();
+  EXPECT_GE(rs.pgsteal_direct, kSwapClusterMax);  // try_to_free_pages' 32
+  EXPECT_GT(r.files.frames.frames_free(), kMin);
+  // The reclaim's time is the call's reclaim part, exactly.
+  EXPECT_GT(o.timing.part[FaultTiming::kReclaim], 0U);
+  EXPECT_EQ(o.timing.part[FaultTiming::kReclaim], r.k.pressure_stats().direct_cycles);
+  // The pages read first were evicted first (the inactive tail): reading
+  // page 0 again is one workingset refault of a file page.
+  EXPECT_EQ(r.k.reclaimer().workingset().stats().refault_file, 0U);
+  const uint64_t before = r.files.disk.read_sizes().size();
+  t.read(0, at);
+  EXPECT_EQ(r.files.disk.read_sizes().size(), before + 1);  // read from the disk again
+  EXPECT_EQ(r.k.reclaimer().workingset().stats().refault_file, 1U);
+}
+
+TEST(LinuxReclaim, WithNothingReclaimableTheOomKillerTakesTheLargestProcess) {
+  LinuxRig r(default_linux_config(), kFrames);
+  // Process 100: 1024 anonymous pages (4 MiB); no swap, no file pages.
+  r.done(100, anon_mmap(1024 * kPage, kBuf));
+  for (uint64_t i = 0; i < 1024; ++i) r.access(100, kBuf + i * kPage, AccessKind::kWrite);
+  // Process 200 grows until memory runs out: it is then the largest (RSS
+  // beyond 100's 1024 pages) and the OOM killer kills it, in its own fault.
+  r.done(200, anon_mmap(4096 * kPage, kBuf));
+  uint64_t i = 0;
+  std::optional<FaultOutcome> killed;
+  for (; i < 4096 && !killed; ++i) {
+    const auto out = r.access(200, kBuf + i * kPage, AccessKind::kWrite);
+    ASSERT_FALSE(out.empty());
+    if (out.back().action == FaultOutcome::Action::kKill) killed = out.back();
+  }
+  ASSERT_TRUE(killed.has_value());
+  EXPECT_EQ(r.k.pressure_stats().oom_kill, 1U);
+  EXPECT_EQ(r.svc.kills, 1U);
+  ASSERT_EQ(r.svc.exited.size(), 1U);
+  EXPECT_EQ(r.svc.exited[0].pid, 200U);
+  EXPECT_EQ(r.svc.codes[0], 128 + 9);  // SIGKILL
+  EXPECT_NE(r.k.process(200)->state, Process::State::kRunning);
+  EXPECT_EQ(r.k.process(100)->state, Process::State::kRunning);
+  // Its memory came back: well above the high watermark again.
+  EXPECT_GT(r.files.frames.frames_free(), 2000U);
+  // The victim's fault spent 16 reclaim rounds without progress first.
+  EXPECT_GT(killed->timing.part[FaultTiming::kReclaim], 0U);
+  EXPECT_GE(r.k.pressure_stats().allocstall, Reclaimer::kMaxReclaimRetries);
+}
+
+TEST(LinuxReclaim, OutOfMemoryWithTheOomKillerOffStopsTheRun) {
+  LinuxConfig cfg = testing::default_linux_config();
+  cfg.pressure.oom_kill = false;
+  LinuxRig r(cfg, kFrames);
+  r.done(100, anon_mmap(4096 * kPage, kBuf));
+  std::optional<FaultOutcome> stopped;
+  for (uint64_t i = 0; i < 4096 && !stopped; ++i) {
+    const auto out = r.access(100, kBuf + i * kPage, AccessKind::kWrite);
+    ASSERT_FALSE(out.empty());
+    if (out.back().action == FaultOutcome::Action::kStop) stopped = out.back();
+  }
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_NE(stopped->message.find("out of memory"), std::string::npos) << stopped->message;
+  EXPECT_NE(stopped->message.find("os.linux.oom_kill is off"), std::string::npos);
+  EXPECT_EQ(r.k.pressure_stats().oom_stops, 1U);
+  EXPECT_EQ(r.k.pressure_stats().oom_kill, 0U);
+}
+
+}  // namespace
+}  // namespace mmusim
