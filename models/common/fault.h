@@ -79,12 +79,13 @@ enum class FaultClass : uint8_t {
   kSharedWrite,  // write to a shared file page (write notify)
   kFileMinor,    // page-cache hit (with fault-around)
   kFileMajor,    // page-cache miss: read-around I/O
-  kSwapMajor,    // swap-in
+  kSwapMajor,    // swap-in: read from the swap device
   kStackGrowth,  // below the stack VMA: the stack grows
   kSegv,         // no valid mapping or a protection violation
   kSpurious,     // the page was fixed meanwhile (another CPU, a racing fault)
+  kSwapMinor,    // swap-in found in the swap cache (no I/O)
 };
-constexpr int kNumFaultClasses = 12;
+constexpr int kNumFaultClasses = 13;
 
 constexpr std::string_view fault_class_name(FaultClass c) {
   switch (c) {
@@ -100,6 +101,7 @@ constexpr std::string_view fault_class_name(FaultClass c) {
     case FaultClass::kStackGrowth: return "stack_growth";
     case FaultClass::kSegv: return "segv";
     case FaultClass::kSpurious: return "spurious";
+    case FaultClass::kSwapMinor: return "swap_minor";
   }
   return "?";
 }

@@ -18,7 +18,7 @@ KernelStep LinuxKernel::anon_fault(FaultState& st, Process& p, const Vma& v, boo
   AddressSpace& mm = *p.mm;
   const uint64_t page = page_down(st.f.addr.value());
   // Not present is not absent: the page may be out on swap.
-  if (auto e = swap_pte(mm, page)) return handle_swap_fault(st, *e);
+  if (auto e = swap_pte(mm, page)) return swap_fault(st, p, v, *e, s);
   PageTableLog log;
   if (st.f.kind != AccessKind::kWrite) {
     // A read maps the shared zero page read-only (pte_mkspecial): no
@@ -120,6 +120,9 @@ KernelStep LinuxKernel::wp_fault(FaultState& st, Process& p, const Vma& v, const
   const bool from_zero = old == zero_pfn_;
   if (!from_zero) {
     const PageFrame& om = frames_.meta(old);
+    // wp_can_reuse_anon_folio() first drops a swap-cache copy no swap PTE
+    // shares (it would be stale after the write).
+    if (om.test(FrameFlag::kSwapCache) && om.refcount == 2) swap_try_free(slot_of_.at(old.value()));
     if (om.test(FrameFlag::kAnon) && om.refcount == 1) {
       // wp_can_reuse_anon_folio(): the page is exclusive again (the other
       // side copied or exited): make it writable, no copy, no flush.

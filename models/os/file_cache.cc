@@ -830,6 +830,14 @@ size_t FileCache::in_flight() const { return impl_->inflight.size(); }
 
 void FileCache::set_observer(PageCacheObserver* o) { impl_->observer = o; }
 
+void FileCache::reserve_device(uint32_t dev, uint64_t bytes) {
+  constexpr uint64_t kAlign = uint64_t{1} << 20;
+  uint64_t& end = impl_->dev_end[dev];
+  end = std::max(end, bytes > kMax - kAlign ? kMax : (bytes + kAlign - 1) / kAlign * kAlign);
+}
+
+BlockQueue& FileCache::queue() { return impl_->disk; }
+
 bool FileCache::remove_page(Pfn pfn, Cycle at) {
   Impl& c = *impl_;
   c.now = max(c.now, at);

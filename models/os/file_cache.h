@@ -287,6 +287,12 @@ class FileCache {
   // observer's written() reports it). nullopt if the page is not dirty.
   std::optional<Cycle> pageout(Pfn pfn, Cycle at);
 
+  // Keeps the first `bytes` of device `dev` for another user (the swap
+  // area): files declared later on that device are laid out after them.
+  void reserve_device(uint32_t dev, uint64_t bytes);
+  // The block queue the cache submits to (the swap area's I/O goes there too).
+  [[nodiscard]] BlockQueue& queue();
+
   [[nodiscard]] const FileCacheStats& stats() const;
   void visit(StatVisitor& v) const;  // under "page_cache." and "readahead."
 

@@ -14,7 +14,7 @@ KernelStep LinuxKernel::file_fault(FaultState& st, Process& p, const Vma& v, Ker
   const uint64_t index = v.pgoff_of(page);
   const bool write = st.f.kind == AccessKind::kWrite;
   // A private page (a COW copy) may be out on swap.
-  if (auto e = swap_pte(mm, page)) return handle_swap_fault(st, *e);
+  if (auto e = swap_pte(mm, page)) return swap_fault(st, p, v, *e, s);
   // No description, or a file the cache does not know (size 0): no page
   // exists there (SIGBUS).
   if (!v.file || cache_.file_size(v.file->file_id) == 0) return segv(st, s, true);

@@ -8,7 +8,10 @@
 namespace mmusim {
 namespace {
 
-OvercommitConfig with_reserves(OvercommitConfig c, const PageFrameAllocator& frames) {
+OvercommitConfig with_reserves(OvercommitConfig c, const PageFrameAllocator& frames,
+                               const PressureConfig& pc) {
+  // total_swap_pages: the swap area's slots, the header left out.
+  c.swap_pages = pc.swap_slots() > 1 ? pc.swap_slots() - 1 : 0;
   // init_admin_reserve() / init_user_reserve(): min(free / 32, 8 MiB / 128 MiB).
   const uint64_t free_kb = frames.frames_free() * 4;
   c.admin_reserve_kb = std::min<uint64_t>(free_kb / 32, 8ULL << 10);
@@ -24,7 +27,7 @@ LinuxKernel::LinuxKernel(const LinuxConfig& cfg, PhysMem& mem, PageFrameAllocato
       mem_(mem),
       frames_(frames),
       cache_(cache),
-      commit_(with_reserves(cfg.overcommit, frames), frames.frames_managed()) {
+      commit_(with_reserves(cfg.overcommit, frames, cfg.pressure), frames.frames_managed()) {
   auto z = frames_.allocate(0U);
   if (!z) throw std::runtime_error("physical memory exhausted: no frame for the zero page");
   zero_pfn_ = *z;
@@ -111,7 +114,9 @@ KernelStep LinuxKernel::fault(const FaultInfo& f, KernelServices& s) {
 }
 
 void LinuxKernel::io_parts(Clock& clk, uint64_t key, Cycle now, FaultOutcome::IoSteps* io) const {
-  if (const BlockTimeline* t = cache_.timeline(key)) {
+  auto sw = swap_tl_.find(key);
+  const BlockTimeline* known = sw != swap_tl_.end() ? &sw->second : cache_.timeline(key);
+  if (const BlockTimeline* t = known) {
     if (io != nullptr) {
       *io = FaultOutcome::IoSteps{true,
                                   t->dma_start < t->device_start,
@@ -143,6 +148,11 @@ void LinuxKernel::io_parts(Clock& clk, uint64_t key, Cycle now, FaultOutcome::Io
 }
 
 void LinuxKernel::io_done(uint64_t id, const BlockTimeline& t, KernelServices& s) {
+  if (wb_waiters_ > 0) {  // reclaim throttled on writeback: a completion wakes it
+    wb_waiters_ = 0;
+    s.release(kWritebackWaitKey);
+  }
+  if (swap_io_done(id, t, s)) return;
   for (uint64_t key : cache_.io_done(id, t)) s.release(key);
   // Throttled writers waiting for a completion not known when they slept:
   // this one may bring dirty + writeback down to the limit.
@@ -238,7 +248,7 @@ KernelStep LinuxKernel::handle(FaultState& st, KernelServices& s) {
       case Reserve::kWait:
         st.wait = FaultState::Wait::kReclaim;
         faults_[FaultKey{f.pid, f.tid, f.cpu}] = st;
-        return KernelStep::wait_page(kReclaimKey);
+        return KernelStep::wait_page(reserve_key_);
     }
   }
   AddressSpace& mm = *p.mm;
@@ -494,6 +504,11 @@ void LinuxKernel::visit(StatVisitor& v) const {
       {"pressure.ra_refused", "pages", "readahead frames refused at or below the min watermark",
        pst_.ra_refused},
       {"pressure.oom_stops", "calls", "out of memory with os.linux.oom_kill off", pst_.oom_stops},
+      {"swap.cache_hits", "faults", "swap faults that found their page in the swap cache",
+       sws_.swapcache_hits},
+      {"swap.cache_freed", "pages",
+       "pages dropped from the swap cache at a swap-in, a write or a zap (their slot freed)",
+       sws_.swapcache_freed},
       {"pressure.wmark_min", "pages", "the min watermark (sum over zones)",
        zones_->sum(Wmark::kMin)},
       {"pressure.wmark_low", "pages", "the low watermark (sum over zones)",
@@ -551,6 +566,13 @@ void LinuxKernel::visit_vmstat(StatVisitor& v) const {
       {"nr_page_table_pages", "pages", tables},
       {"allocstall_normal", "stalls", pst_.allocstall},
       {"oom_kill", "processes", pst_.oom_kill},
+      {"pswpin", "pages", sws_.pswpin},
+      {"pswpout", "pages", sws_.pswpout},
+      {"swap_ra", "pages", sws_.swap_ra},
+      {"swap_ra_hit", "pages", sws_.swap_ra_hit},
+      {"nr_swapcached", "pages", swap_cache_.size()},
+      {"nr_swap_used", "pages", swap_ ? swap_->used() : 0},
+      {"nr_swap_total", "pages", swap_ ? swap_->total() : 0},
   };
   for (const auto& c : counters) {
     v.counter(std::string("vmstat.") + c.name, c.unit, "as /proc/vmstat", c.value);

@@ -52,6 +52,7 @@
 #include <optional>
 #include <queue>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -63,6 +64,8 @@
 #include "models/os/page_frame.h"
 #include "models/os/process.h"
 #include "models/os/reclaim.h"
+#include "models/os/swap_area.h"
+#include "models/os/swap_readahead.h"
 #include "models/os/zone.h"
 
 namespace mmusim {
@@ -180,6 +183,18 @@ class LinuxKernel : public Kernel {
     uint64_t oom_stops = 0;        // out of memory with os.linux.oom_kill off
   };
   [[nodiscard]] const PressureStats& pressure_stats() const { return pst_; }
+  // Swap (linux_swap.cc): null without os.linux.swap_size.
+  [[nodiscard]] const SwapArea* swap_area() const { return swap_.get(); }
+  struct SwapStats {
+    uint64_t pswpin = 0, pswpout = 0;  // pages read from / written to swap
+    uint64_t swap_ra = 0;              // pages swap readahead read beyond the faulting one
+    uint64_t swap_ra_hit = 0;          // readahead pages a later swap fault found
+    uint64_t swapcache_hits = 0;       // swap faults that found the page cached
+    uint64_t swapcache_freed = 0;      // pages dropped from the swap cache at swap-in or zap
+  };
+  [[nodiscard]] const SwapStats& swap_stats() const { return sws_; }
+  // The swap cache's page for `slot`, if any.
+  [[nodiscard]] std::optional<Pfn> swap_cache_page(uint64_t slot) const;
 
   // --- inspection (reporter, tests) ---
   [[nodiscard]] const LinuxKernelStats& stats() const { return stats_; }
@@ -468,6 +483,9 @@ class LinuxKernel : public Kernel {
   // kReclaimKey, released when it ends, and check again (reclaim's host
   // calls go through the memory model, where other threads run meanwhile).
   static constexpr uint64_t kReclaimKey = (uint64_t{1} << 63) | (uint64_t{6} << 56);
+  // Direct reclaim that freed nothing while writes are in flight sleeps on
+  // this key until a write completes (reclaim_throttle(WRITEBACK)).
+  static constexpr uint64_t kWritebackWaitKey = (uint64_t{1} << 63) | (uint64_t{8} << 56);
   Reserve reserve(Clock& clk, KernelServices& s, const TaskCall& c, std::string& why);
   // Builds the zones, the reclaim engine and the page cache's observer.
   void init_pressure();
@@ -485,6 +503,49 @@ class LinuxKernel : public Kernel {
   bool oom_kill(Clock& clk, KernelServices& s, uint32_t self_pid, bool& killed_self);
   // LRU hooks of anonymous pages.
   void lru_add_anon(Pfn pfn);
+
+  // --- swap (linux_swap.cc; mm/swapfile.c, mm/swap_state.c, mm/page_io.c) ---
+  // A page of the swap cache: its frame, and while its read is in flight
+  // the request's key and completion (the maximum until io_done()).
+  struct SwapPage {
+    Pfn pfn;
+    uint64_t key = 0;
+    Cycle ready{0};
+    bool readahead = false;  // brought in by swap readahead, not used yet
+  };
+  struct SwapIo {
+    std::vector<uint64_t> slots;
+    bool write = false;
+  };
+  void init_swap();
+  // add_to_swap(): a slot for the anonymous page, which joins the swap
+  // cache (a reference, kSwapCache, kDirty). False when swap is full.
+  bool swap_add(Pfn pfn);
+  // try_to_unmap of an anonymous page in the swap cache: its PTEs become
+  // the slot's swap entries (one slot reference each).
+  bool swap_unmap(Pfn pfn, Clock& clk, KernelServices& s);
+  // swap_writepage(): the page written to its slot (kWriteback until the
+  // completion); pswpout.
+  PageoutResult swap_pageout(Pfn pfn, Clock& clk);
+  // __remove_mapping of a clean, idle, unmapped swap-cache page: out of the
+  // cache (its slot reference dropped), freed; the shadow's key.
+  bool swap_remove(Pfn pfn, std::optional<ShadowKey>& shadow);
+  // A swap PTE went away (zap, exit): free_swap_and_cache().
+  void swap_put(uint64_t entry);
+  // fork copied a swap PTE: swap_duplicate().
+  void swap_dup(uint64_t entry);
+  // Drops `slot`'s page from the swap cache when nothing but the cache holds
+  // the slot and the page is idle (folio_free_swap); true if it did.
+  bool swap_try_free(uint64_t slot);
+  // Swap I/O completion: true if `id` was a swap request.
+  bool swap_io_done(uint64_t id, const BlockTimeline& t, KernelServices& s);
+  // Submits a swap request for `slots` (consecutive) at `at`; its key and
+  // completion (the maximum while unknown).
+  std::pair<uint64_t, Cycle> swap_submit(const std::vector<uint64_t>& slots, bool write,
+                                         const std::vector<Pfn>& frames, Cycle at);
+  // do_swap_page() for the fault on swap entry `entry` of `v`.
+  KernelStep swap_fault(FaultState& st, Process& p, const Vma& v, uint64_t entry,
+                        KernelServices& s);
 
   LinuxConfig cfg_;
   PhysMem& mem_;
@@ -531,8 +592,21 @@ class LinuxKernel : public Kernel {
   bool kswapd_due_ = false;    // woken and not run yet
   bool reclaim_busy_ = false;  // a reclaim session is in progress
   uint64_t reclaim_waiters_ = 0;
+  uint64_t wb_waiters_ = 0;   // tasks asleep on kWritebackWaitKey
+  uint64_t swap_writes_ = 0;  // swap writes in flight
+  uint64_t reserve_key_ = 0;  // the key of reserve()'s last kWait
   PressureStats pst_;
   Cycle now_hint_;  // the latest call's time (the page cache's allocations)
+  std::unique_ptr<SwapArea> swap_;
+  std::unordered_map<uint64_t, SwapPage> swap_cache_;    // slot -> page
+  std::unordered_map<uint64_t, uint64_t> slot_of_;       // pfn -> slot
+  std::unordered_map<uint64_t, SwapIo> swap_io_;         // request id -> its slots
+  std::unordered_map<uint64_t, BlockTimeline> swap_tl_;  // completed reads, by key
+  ClusterReadahead swap_ra_;
+  VmaReadaheadState swap_vma_ra_;
+  bool swap_vma_readahead_ = false;
+  uint64_t next_swap_id_ = 0;
+  SwapStats sws_;
 };
 
 }  // namespace mmusim

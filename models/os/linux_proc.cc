@@ -69,7 +69,7 @@ KernelStep LinuxKernel::event_body(const OsEvent& e, const TaskCall& c, EventSta
       }
       case Reserve::kWait:
         st.stage = EventState::Stage::kReclaim;
-        return complete_event(e, c, st, KernelStep::wait_page(kReclaimKey));
+        return complete_event(e, c, st, KernelStep::wait_page(reserve_key_));
     }
   }
   KernelStep r = dispatch(e, c, st, s);
@@ -261,8 +261,9 @@ std::shared_ptr<AddressSpace> LinuxKernel::dup_mm(Process& parent, const TaskCal
     // their page tables; file and shared VMAs refault in the child.
     if ((v->flags & (vm::kDontCopy | vm::kWipeOnFork)) || !v->anon_vma) return out;
     out.copy = true;
-    if (!(e & pte::kP)) {  // a swap entry: copied as is (swap_duplicate is the swap model's)
+    if (!(e & pte::kP)) {  // a swap entry: copied, one more reference to its slot
       ++swapents;
+      if (auto se = pte_to_swp_entry(mode, e)) swap_dup(*se);
       return out;
     }
     const Pfn pfn = leaf_pfn(mode, sz, e);

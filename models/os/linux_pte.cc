@@ -199,6 +199,7 @@ uint64_t LinuxKernel::zap(AddressSpace& mm, const Vma& v, uint64_t start, uint64
   for (const auto& [va, e] : swap) {
     mm.table().write_leaf_entry(LinearAddr(va), PageSize::k4K, 0, &log);
     --mm.rss.swapents;
+    if (auto se = pte_to_swp_entry(mm.table().mode(), e)) swap_put(*se);
   }
   return ptes.size() + swap.size();
 }

@@ -98,18 +98,23 @@ class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
   }
   bool unmap(Pfn pfn) override {
     PageFrame& m = k_.frames_.meta(pfn);
-    if (m.test(FrameFlag::kAnon)) return false;  // swap comes with the swap model
-    ++m.refcount;                                // isolation's reference (folio_isolate_lru)
+    ++m.refcount;                    // isolation's reference (folio_isolate_lru)
+    if (m.test(FrameFlag::kAnon)) {  // in the swap cache (add_to_swap came first)
+      const bool all = m.test(FrameFlag::kSwapCache) && k_.swap_unmap(pfn, *clk_, *s_);
+      --m.refcount;
+      return all;
+    }
     Flush fl;
     const bool all = k_.try_to_unmap(pfn, 0, *clk_, *s_, fl, nullptr);
     --m.refcount;
     return all;
   }
   void flush_unmaps() override {}  // try_to_unmap flushes each page itself
-  bool add_to_swap(Pfn /*pfn*/) override { return false; }
+  bool add_to_swap(Pfn pfn) override { return k_.swap_add(pfn); }
   PageoutResult pageout(Pfn pfn) override {
     const PageFrame& m = k_.frames_.meta(pfn);
-    if (m.test(FrameFlag::kSwapBacked)) return PageoutResult::kActivate;  // no swap yet
+    if (m.test(FrameFlag::kSwapCache)) return k_.swap_pageout(pfn, *clk_);
+    if (m.test(FrameFlag::kSwapBacked)) return PageoutResult::kActivate;  // shmem: not swapped
     clk_->add(FaultTiming::kReclaim, k_.cfg_.cost.io_submit);
     const std::optional<Cycle> done = k_.cache_.pageout(pfn, clk_->t);
     if (!done) return PageoutResult::kDone;  // clean after all
@@ -117,6 +122,11 @@ class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
   }
   bool remove_mapping(Pfn pfn, std::optional<ShadowKey>& shadow) override {
     const PageFrame& m = k_.frames_.meta(pfn);
+    if (m.test(FrameFlag::kSwapCache)) {
+      if (!k_.swap_remove(pfn, shadow)) return false;
+      clk_->add(FaultTiming::kReclaim, k_.cfg_.cost.reclaim_free);
+      return true;
+    }
     if (m.test(FrameFlag::kSwapBacked)) return false;
     const ShadowKey key{ShadowOwner::kFile, m.owner, m.index};
     if (!k_.cache_.remove_page(pfn, clk_->t)) return false;
@@ -124,8 +134,8 @@ class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
     shadow = key;
     return true;
   }
-  uint64_t free_swap_pages() override { return 0; }
-  uint64_t total_swap_pages() override { return 0; }
+  uint64_t free_swap_pages() override { return k_.swap_ ? k_.swap_->free_slots() : 0; }
+  uint64_t total_swap_pages() override { return k_.swap_ ? k_.swap_->total() : 0; }
   uint64_t free_pages() override { return k_.frames_.frames_free(); }
   uint64_t high_wmark_pages() override { return k_.zones_->sum(Wmark::kHigh); }
 
@@ -170,6 +180,7 @@ void LinuxKernel::init_pressure() {
   pressure_.reset(new Pressure(*this));  // NOLINT(cppcoreguidelines-owning-memory)
   reclaim_ = std::make_unique<Reclaimer>(cfg_.reclaim, frames_, *pressure_);
   cache_.set_observer(pressure_.get());
+  init_swap();
 }
 
 void LinuxKernel::lru_add_anon(Pfn pfn) { reclaim_->lru_add(pfn); }
@@ -202,6 +213,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   if (frames_.frames_free() > min) return Reserve::kOk;
   if (reclaim_busy_) {
     ++reclaim_waiters_;
+    reserve_key_ = kReclaimKey;
     return Reserve::kWait;
   }
   reclaim_busy_ = true;
@@ -222,6 +234,14 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
     if (r.reclaimed > 0) {
       no_progress = 0;
       continue;
+    }
+    // reclaim_throttle(WRITEBACK): pages are on their way out; sleep until a
+    // write completes (its completion cannot come while this pass runs).
+    if (swap_writes_ > 0 || cache_.nr_writeback(clk.t) > 0) {
+      ++wb_waiters_;
+      reserve_key_ = kWritebackWaitKey;
+      out = Reserve::kWait;
+      break;
     }
     if (++no_progress < Reclaimer::kMaxReclaimRetries) continue;
     // __alloc_pages_may_oom.

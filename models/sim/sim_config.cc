@@ -112,6 +112,19 @@ void finalize(SimConfig& c) {
     validate_linux_config(c.linux_os);
     validate_reclaim_config(c.linux_os.reclaim);
     validate_pressure_config(c.linux_os.pressure, c.os.phys_bytes - c.os.reserved_low);
+    PressureConfig& pc = c.linux_os.pressure;
+    if (pc.swap_size != 0) {
+      if (pc.swap_device >= c.disk.models.size()) {
+        throw InputError("os.linux.swap_device: device " + std::to_string(pc.swap_device) +
+                         ", but disk.model lists " + std::to_string(c.disk.models.size()) +
+                         " device(s), numbered from 0");
+      }
+      // auto: swapon's rotational test on the swap device's model.
+      pc.swap_kind = resolve_swap_kind(pc.swap_kind, c.disk.models[pc.swap_device] ==
+                                                         DiskKind::kHdd) == SwapKind::kRotational
+                         ? SwapKindChoice::kRotational
+                         : SwapKindChoice::kSolidState;
+    }
   }
   c.disk.core_clock_mhz = c.sim.core_clock_mhz;
   c.disk.validate();

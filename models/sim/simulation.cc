@@ -311,6 +311,11 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
   if ((model == OsModel::kLinux || (model == OsModel::kAuto && m.tasks)) &&
       m.cfg.walker.mode != PagingMode::kOff) {
     m.cfg.linux_os.implicit_anon = !m.tasks;
+    if (!m.tasks && m.cfg.linux_os.pressure.swap_size != 0) {
+      throw InputError(
+          "os.linux.swap_size: swap needs storage, which is modelled for traces with OS events "
+          "(tasks); this trace has none");
+    }
     m.cfg.linux_os.file_cache.devices = static_cast<uint32_t>(m.cfg.disk.models.size());
     const FirstTouchConfig& fc = m.cfg.os;
     m.frames =

@@ -248,3 +248,158 @@ TEST(LinuxReclaim, OutOfMemoryWithTheOomKillerOffStopsTheRun) {
 
 }  // namespace
 }  // namespace mmusim
+
+namespace mmusim {
+namespace {
+
+// Swap: anonymous memory beyond RAM goes out to a swap area on the
+// recording disk and comes back by swap faults.
+LinuxConfig swap_config(uint64_t swap_bytes) {
+  LinuxConfig c = testing::default_linux_config();
+  c.pressure.swap_size = swap_bytes;
+  c.pressure.swap_kind = SwapKindChoice::kSolidState;
+  return c;
+}
+
+// The swap entry a PTE of process `pid` holds at `a`, if any.
+std::optional<uint64_t> swap_entry_at(const LinuxRig& r, uint32_t pid, uint64_t a) {
+  const AddressSpace* mm = r.k.address_space(pid);
+  const PageTable& t = mm->table();
+  const std::optional<PhysAddr> slot =
+      const_cast<PageTable&>(t).leaf_entry_address(LinearAddr(a), PageSize::k4K);
+  if (!slot) return std::nullopt;
+  return pte_to_swp_entry(t.mode(), r.files.mem.read_entry(*slot, t.mode().entry_bytes));
+}
+
+// 5000 anonymous pages written once on 4096 frames with a 64 MiB swap area
+// (16383 slots; less than half of it used, so vm_swap_full() stays false):
+// the oldest pages go out to swap, each as one 4 KiB write to its slot on
+// device 0 (the area is the device's first 64 MiB).
+struct Swapped {
+  static constexpr uint64_t kN = 5000;
+  Swapped() : r(swap_config(64ULL << 20), kFrames) {
+    r.done(100, anon_mmap(kN * kPage, kBuf));
+    for (uint64_t i = 0; i < kN; ++i) {
+      const auto out = r.access(100, kBuf + i * kPage, AccessKind::kWrite, at);
+      at += 100000;
+      EXPECT_EQ(out.back().action, FaultOutcome::Action::kRetry) << i << out.back().message;
+    }
+  }
+  LinuxRig r;
+  uint64_t at = 1000;
+};
+
+TEST(LinuxSwap, AnonymousPagesBeyondMemoryGoOutToTheirSlots) {
+  Swapped t;
+  LinuxRig& r = t.r;
+  const LinuxKernel::SwapStats& sw = r.k.swap_stats();
+  EXPECT_EQ(r.k.pressure_stats().oom_kill, 0U);
+  ASSERT_GT(sw.pswpout, 0U);
+  uint64_t writes = 0;
+  for (const BlockRequest& q : r.files.disk.log) {
+    if (!q.write) continue;
+    ++writes;
+    EXPECT_EQ(q.dev, 0U);
+    EXPECT_EQ(q.bytes, kPage);
+    EXPECT_EQ(q.offset % kPage, 0U);
+    EXPECT_GE(q.offset, kPage);        // slot 0 is the header
+    EXPECT_LT(q.offset, 64ULL << 20);  // inside the area
+  }
+  EXPECT_EQ(writes, sw.pswpout);
+  // Page 0 (the oldest) is out: its PTE holds a swap entry, the process
+  // counts it in MM_SWAPENTS, and the slot is referenced by that PTE.
+  const std::optional<uint64_t> e = swap_entry_at(r, 100, kBuf);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(swp_type(*e), 0U);
+  EXPECT_GE(r.k.swap_area()->count(swp_offset(*e)), 1U);
+  EXPECT_GT(r.k.address_space(100)->rss.swapents, 0U);
+  EXPECT_EQ(r.k.address_space(100)->rss.anon + r.k.address_space(100)->rss.swapents, Swapped::kN);
+  // Resident plus swapped is everything written; the allocatable total is
+  // RAM + swap (CommitLimit's swap term).
+  EXPECT_EQ(r.k.commit().config().swap_pages, 16383U);
+}
+
+TEST(LinuxSwap, AReadSwapInKeepsTheSwapCopyAndAWriteDropsIt) {
+  Swapped t;
+  LinuxRig& r = t.r;
+  // Page 0 is on swap (not in the swap cache: freed after its write).
+  const uint64_t slot0 = swp_offset(*swap_entry_at(r, 100, kBuf));
+  ASSERT_FALSE(r.k.swap_cache_page(slot0).has_value());
+  const uint64_t reads = r.files.disk.read_sizes().size();
+  // A read: do_swap_page reads it (one major fault, with readahead around
+  // it), maps it, and keeps it in the swap cache (swap is not half full):
+  // the slot stays, referenced by the cache alone.
+  auto out = r.access(100, kBuf, AccessKind::kRead, t.at);
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0].cls, FaultClass::kSwapMajor);
+  EXPECT_GT(out[0].timing.part[FaultTiming::kDevice] + out[0].timing.part[FaultTiming::kWake], 0U);
+  EXPECT_EQ(r.files.disk.read_sizes().size(), reads + 1);  // one request (a run of slots)
+  EXPECT_GE(r.k.swap_stats().pswpin, 1U);
+  EXPECT_FALSE(r.k.swap_area()->full_over_half());
+  const std::optional<Pfn> p0 = r.k.swap_cache_page(slot0);
+  ASSERT_TRUE(p0.has_value());
+  EXPECT_EQ(r.k.swap_area()->count(slot0), 1U);  // the cache's reference
+  EXPECT_FALSE(r.files.frames.meta(*p0).test(FrameFlag::kDirty));
+  ASSERT_TRUE(r.pte(100, kBuf).has_value());
+  EXPECT_EQ(r.pte(100, kBuf)->pfn, *p0);
+  // A page readahead brought in is found in the swap cache: a minor swap
+  // fault, no I/O.
+  uint64_t next = 1;
+  while (next < 64 && !swap_entry_at(r, 100, kBuf + next * kPage)) ++next;
+  const std::optional<uint64_t> e1 = swap_entry_at(r, 100, kBuf + next * kPage);
+  if (e1 && r.k.swap_cache_page(swp_offset(*e1))) {
+    const uint64_t before = r.files.disk.read_sizes().size();
+    out = r.access(100, kBuf + next * kPage, AccessKind::kRead, t.at + 10000000);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0].cls, FaultClass::kSwapMinor);
+    EXPECT_EQ(r.files.disk.read_sizes().size(), before);
+    EXPECT_GE(r.k.swap_stats().swap_ra_hit, 1U);
+  }
+  // A write to a page on swap: the copy on swap would be stale, so the page
+  // leaves the swap cache and, no PTE holding it, its slot is free.
+  uint64_t w = 100;
+  while (w < Swapped::kN && !swap_entry_at(r, 100, kBuf + w * kPage)) ++w;
+  ASSERT_LT(w, Swapped::kN);
+  const uint64_t slot_w = swp_offset(*swap_entry_at(r, 100, kBuf + w * kPage));
+  out = r.access(100, kBuf + w * kPage, AccessKind::kWrite, t.at + 20000000);
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(out.back().cls == FaultClass::kSwapMajor || out.back().cls == FaultClass::kSwapMinor);
+  EXPECT_FALSE(r.k.swap_cache_page(slot_w).has_value());
+  EXPECT_EQ(r.k.swap_area()->count(slot_w), 0U);
+  ASSERT_TRUE(r.pte(100, kBuf + w * kPage).has_value());
+  EXPECT_TRUE(r.pte(100, kBuf + w * kPage)->entry & pte::kRW);
+}
+
+TEST(LinuxSwap, MunmapAndExitGiveTheSlotsBack) {
+  Swapped t;
+  LinuxRig& r = t.r;
+  const uint64_t used = r.k.swap_area()->used();
+  ASSERT_GT(used, 0U);
+  // munmap of the whole buffer: every swap PTE's reference goes
+  // (free_swap_and_cache), and with it every slot.
+  MunmapEvent m;
+  m.addr = kBuf;
+  m.len = Swapped::kN * kPage;
+  r.done(100, m, t.at);
+  EXPECT_EQ(r.k.address_space(100)->rss.swapents, 0U);
+  EXPECT_EQ(r.k.swap_area()->used() - r.k.swap_area()->cached(),
+            0U);  // slots may wait in a per-CPU return cache
+}
+
+TEST(LinuxSwap, ForkDuplicatesSwapEntries) {
+  // Swap-in after fork: the child's copy of a swap PTE holds the slot too
+  // (swap_duplicate), so the parent's swap-in keeps it.
+  Swapped t;
+  LinuxRig& r = t.r;
+  const uint64_t slot0 = swp_offset(*swap_entry_at(r, 100, kBuf));
+  const uint32_t before = r.k.swap_area()->count(slot0);
+  ProcCreateEvent f;
+  f.child_pid = 101;
+  f.kind = ProcCreateEvent::Kind::kFork;
+  r.done(100, f, t.at);
+  EXPECT_EQ(r.k.swap_area()->count(slot0), before + 1);
+  ASSERT_TRUE(swap_entry_at(r, 101, kBuf).has_value());
+}
+
+}  // namespace
+}  // namespace mmusim
