@@ -2,7 +2,7 @@
 // itself with a fake kernel (rows, rates, the end row, names), and the whole
 // simulation through the mmusim binary on the shipped OS-event traces (row
 // count and times, the last row against stats.json, rates against the
-// differences, results unchanged by the sampler, bad keys).
+// differences, results unchanged by the sampler, bad keys), and its plot.
 //
 // At the default sim.core_clock_mhz = 3000, 1 us = 3000 cycles: an interval
 // of 10 us is 30,000 cycles, and rate = difference x 1000 / 10 = difference
@@ -396,6 +396,29 @@ TEST(SeriesSim, BadColumnsAndIntervalsExitTwoNamingTheKey) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("stats.series_columns: 'pgfault'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("reports none"), std::string::npos) << r.err;
+}
+
+TEST(SeriesSim, PlotDrawsSeveralColumnsAgainstTime) {
+  TempDir d;
+  const ProcessResult r =
+      mmusim({"-t", kRoot + "/traces/examples/os_file_io.txt", "-o", d.file("out"),
+              "--stats.series_interval_us=10", "--stats.series_columns=nr_file_pages,nr_dirty"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // scripts/plot needs python3-matplotlib (scripts/setup installs it).
+  const ProcessResult p =
+      systest::run_process(kRoot + "/scripts/plot",
+                           {d.file("out/series.csv"), "--y", "nr_file_pages,nr_dirty", "--ylabel",
+                            "pages", "--title", "page cache", "-o", d.file("p.png")});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const std::string png = read_file(d.file("p.png"));
+  ASSERT_GT(png.size(), 1000U);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  const ProcessResult q = systest::run_process(
+      kRoot + "/scripts/plot",
+      {d.file("out/series.csv"), "--y", "nr_dirty,nope", "-o", d.file("q.png")});
+  EXPECT_NE(q.exit_code, 0);
+  EXPECT_NE(q.err.find("no column 'nope'"), std::string::npos) << q.err;
+  EXPECT_FALSE(std::filesystem::exists(d.file("q.png")));
 }
 
 }  // namespace
