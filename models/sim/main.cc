@@ -12,6 +12,7 @@
 #include "models/common/error.h"
 #include "models/cpu/cpu_core.h"
 #include "models/sim/fault_log.h"
+#include "models/sim/mem_series.h"
 #include "models/sim/reporter.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
@@ -120,8 +121,16 @@ int run(int argc, char* argv[]) {
   for (const auto& block : sim.explain_lines()) std::cout << block;
   print_summary(std::cout, sim, stats);
   const std::string out = vm["out"].as<std::string>();
+  // series.csv is staged first and put in place with the others; with the
+  // series off, a series.csv of an earlier run in the same directory goes.
+  SeriesOutput series(out, sim.series());
   write_results(out, sim, stats, schema.to_ini());
+  series.commit();
   std::cout << "  results                " << out << "/{stats.json,summary.csv,config.ini}\n";
+  if (const MemSeries* s = sim.series()) {
+    std::cout << "  memory series          " << series.path() << " (" << s->rows()
+              << " rows, one per " << cfg.series.interval_us << " us and the end)\n";
+  }
   if (fault_log) {
     fault_log->commit();
     std::cout << "  fault log              " << vm["fault-log"].as<std::string>() << " ("

@@ -1,6 +1,9 @@
 #include "models/sim/sim_config.h"
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "models/common/error.h"
 
@@ -20,6 +23,50 @@ void add_keys(ConfigSchema& s, SimParams& p) {
   s.add_u32("sim.asid", &p.asid, "", "PCID of the traced address space", 0, 4095);
 }
 
+namespace {
+
+// stats.series_columns: names separated by commas (blanks around them
+// ignored), each of a-z, 0-9 and _, none twice.
+std::vector<std::string> parse_series_columns(const std::string& v) {
+  std::vector<std::string> names;
+  size_t from = 0;
+  for (;;) {
+    const size_t comma = std::min(v.find(',', from), v.size());
+    const size_t b = v.find_first_not_of(" \t", from);
+    const size_t e = v.find_last_not_of(" \t", comma == 0 ? 0 : comma - 1);
+    const std::string n = b < comma && e != std::string::npos ? v.substr(b, e - b + 1) : "";
+    const bool valid = !n.empty() && n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                                         std::string::npos;
+    if (!valid || std::find(names.begin(), names.end(), n) != names.end()) {
+      throw std::invalid_argument(
+          "expected a comma-separated list of distinct /proc/vmstat names (a-z, 0-9, _), e.g. "
+          "nr_free_pages,pgfault");
+    }
+    names.push_back(n);
+    if (comma == v.size()) return names;
+    from = comma + 1;
+  }
+}
+
+}  // namespace
+
+void add_keys(ConfigSchema& s, SeriesConfig& c) {
+  s.add_u64("stats.series_interval_us", &c.interval_us, "us",
+            "simulated microseconds between two rows of the memory time series <out>/series.csv "
+            "(0 = off: no sampler, no file)",
+            0, SeriesConfig::kMaxIntervalUs);
+  s.add_custom(
+      "stats.series_columns", "names",
+      "the /proc/vmstat counters of the memory time series, comma-separated (each a vmstat.* "
+      "name without the prefix); cumulative counters also get <name>_per_ms",
+      [&c](const std::string& v) { c.columns = parse_series_columns(v); },
+      [&c] {
+        std::string out;
+        for (const auto& n : c.columns) out += (out.empty() ? "" : ",") + n;
+        return out;
+      });
+}
+
 // The order is the order of --help.
 void build_schema(ConfigSchema& s, SimConfig& c) {
   add_keys(s, c.sim);
@@ -35,6 +82,7 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
   add_keys(s, c.disk);
   add_keys(s, c.storage);
   add_keys(s, c.seg, c.seg_keys);
+  add_keys(s, c.series);
 }
 
 namespace {

@@ -33,6 +33,23 @@ struct SimParams {
 // Binds the composition root's own sim.* keys to `p`.
 void add_keys(ConfigSchema& s, SimParams& p);
 
+// The memory time series (models/sim/mem_series.h, README "Outputs"):
+// stats.series_interval_us and stats.series_columns.
+struct SeriesConfig {
+  // Simulated microseconds between rows; 0 = off (no sampler, no series.csv).
+  // At most kMaxIntervalUs (one simulated hour), so the interval in cycles
+  // (x sim.core_clock_mhz <= 100,000) stays below 2^49.
+  uint64_t interval_us = 0;
+  static constexpr uint64_t kMaxIntervalUs = 3600ULL * 1000 * 1000;
+  // /proc/vmstat names the kernel reports (Kernel::visit_vmstat), in order.
+  std::vector<std::string> columns = {"nr_free_pages",    "nr_inactive_anon", "nr_active_anon",
+                                      "nr_inactive_file", "nr_active_file",   "nr_swap_used",
+                                      "pgfault",          "pgmajfault"};
+};
+
+// Binds the stats.series_* keys to `c`.
+void add_keys(ConfigSchema& s, SeriesConfig& c);
+
 struct SimConfig {
   SimParams sim;
   AddressGeneratorConfig cpu;
@@ -57,6 +74,7 @@ struct SimConfig {
   // seg.gdt / seg.ldt: descriptors (8-byte values) for GDT/LDT entries 0, 1,
   // ... written over the mode's default tables before the run (finalize()).
   std::vector<uint64_t> seg_gdt, seg_ldt;
+  SeriesConfig series;  // stats.series_* (the memory time series)
 };
 
 // Binds every key to its field in `c` (each module's add_keys in turn). `c`

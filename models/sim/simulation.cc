@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <systemc>
@@ -26,6 +27,7 @@
 #include "models/os/first_touch.h"
 #include "models/os/kernel_module.h"
 #include "models/os/linux_kernel.h"
+#include "models/sim/mem_series.h"
 #include "models/sim/task_feeder.h"
 
 namespace mmusim {
@@ -252,12 +254,28 @@ class Top : public sc_core::sc_module {
       }
       kernel.cpus.bind(cpu.control);
     }
+    if (cfg.series.interval_us != 0) {  // the memory time series, top.series
+      series = std::make_unique<MemSeriesModule>("series", kernel_core, cfg.series,
+                                                 cfg.sim.core_clock_mhz, clk, horizon,
+                                                 [this] { return cpus_end(); });
+    }
+  }
+  // The cycle the last CPU retired its last access at, once every CPU's
+  // thread has ended (sim.cycles).
+  [[nodiscard]] std::optional<Cycle> cpus_end() const {
+    uint64_t end = 0;
+    for (const auto& c : cpus) {
+      if (!c->finished()) return std::nullopt;
+      end = std::max(end, c->core().stats().cycles);
+    }
+    return Cycle(end);
   }
   DramModule dram;
   KernelModule kernel;
   std::unique_ptr<DiskController> disk;  // with the Linux model and tasks
   std::unique_ptr<DmaEngine> dma;
   std::vector<std::unique_ptr<CpuModule>> cpus;
+  std::unique_ptr<MemSeriesModule> series;  // stats.series_interval_us > 0
 };
 
 void list_module(std::ostream& os, const sc_core::sc_object& o, int depth) {
@@ -369,7 +387,11 @@ void Simulation::run() {
   auto t0 = std::chrono::steady_clock::now();
   // sc_stop() after a CPU error would otherwise print an INFO line.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  sc_core::sc_start();
+  if (impl_->top->series) {
+    impl_->top->series->simulate();  // sc_start() in steps, a row between them
+  } else {
+    sc_core::sc_start();
+  }
   impl_->wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (auto& c : impl_->top->cpus) {
     if (c->error()) std::rethrow_exception(c->error());
@@ -378,6 +400,7 @@ void Simulation::run() {
   for (auto& c : impl_->top->cpus) c->finish_idle();
   impl_->top->kernel.finish();
   impl_->top->dram.finish(Cycle(cycles()));  // count refreshes up to the end
+  if (impl_->top->series) impl_->top->series->finish(Cycle(cycles()));  // the end row
 }
 
 void Simulation::visit(StatVisitor& v) const {
@@ -467,5 +490,8 @@ void Simulation::set_fault_sink(FaultSink* sink) { impl_->top->kernel.set_fault_
 
 double Simulation::wall_seconds() const { return impl_->wall; }
 const SimConfig& Simulation::config() const { return impl_->cfg; }
+const MemSeries* Simulation::series() const {
+  return impl_->top->series ? &impl_->top->series->series() : nullptr;
+}
 
 }  // namespace mmusim

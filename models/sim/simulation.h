@@ -17,6 +17,8 @@
 
 namespace mmusim {
 
+class MemSeries;
+
 class Simulation {
  public:
   // Elaborates the model. `explain` = number of leading translations to
@@ -45,6 +47,9 @@ class Simulation {
   [[nodiscard]] uint64_t records() const;     // trace records simulated
   [[nodiscard]] double wall_seconds() const;  // time spent in run()
   [[nodiscard]] const SimConfig& config() const;
+  // The memory time series (stats.series_interval_us > 0; after run() it
+  // holds its end row), or null when it is off.
+  [[nodiscard]] const MemSeries* series() const;
 
  private:
   struct Impl;

@@ -27,7 +27,7 @@ void expect_family(const ConfigSchema& s, const std::string& prefix) {
 TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   SimConfig c;
   ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, sched, linux_os, disk, storage,
-      seg;
+      seg, series;
   add_keys(sim, c.sim);
   add_keys(cpu, c.cpu);
   add_keys(cpu_control, c.cpu_control);
@@ -41,6 +41,7 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   add_keys(disk, c.disk);
   add_keys(storage, c.storage);
   add_keys(seg, c.seg, c.seg_keys);
+  add_keys(series, c.series);
   expect_family(sim, "sim.");
   expect_family(cpu, "cpu.");
   expect_family(cpu_control, "cpu.");
@@ -54,10 +55,11 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   expect_family(disk, "disk.");
   expect_family(storage, "disk.");
   expect_family(seg, "seg.");
+  expect_family(series, "stats.");
   // build_schema() composes them, in this order (the order of --help).
   std::vector<std::string> all;
   for (const ConfigSchema* s : {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel,
-                                &sched, &linux_os, &disk, &storage, &seg}) {
+                                &sched, &linux_os, &disk, &storage, &seg, &series}) {
     for (const auto& n : names(*s)) all.push_back(n);
   }
   SimConfig c2;
