@@ -285,8 +285,19 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       }
       const Cycle from = max(at, caller.clock().now());
       idle_.push_back(&caller);
-      if (const std::optional<Cycle> r = sched_->earliest_ready()) {
-        caller.idle_wait_until(sched_event_, max(*r, from));  // a sleeping fault's I/O ends
+      // A CPU the recorded schedule holds for one task waits for that task
+      // (its ready cycle, or its wake-up while it sleeps), not for the
+      // others: their ready cycles may have passed, and waiting until them
+      // would not move time on.
+      std::optional<Cycle> ready;
+      if (pin == pinned_next_.end()) {
+        ready = sched_->earliest_ready();
+      } else if (sched_->state(pin->second) == Scheduler::State::kRunnable &&
+                 sched_->ready(pin->second) > from) {
+        ready = sched_->ready(pin->second);
+      }
+      if (ready) {
+        caller.idle_wait_until(sched_event_, max(*ready, from));  // a sleeping fault's I/O ends
       } else {
         caller.idle_wait(sched_event_);
       }

@@ -598,5 +598,27 @@ TEST(Cli, ExplainShowsHitsToo) {
       << r.out.substr(0, 2000);
 }
 
+// A recorded context switch to a task that is asleep in the model holds
+// the CPU for that task until it wakes. traces/examples/os_threads_exec.txt
+// on one CPU once spun forever at one cycle (the idle CPU waited for the
+// other tasks' ready cycles, already past); it must end, every task run.
+TEST(Cli, ARecordedSwitchToASleepingTaskWaitsForItsWakeUp) {
+  systest::TempDir d;
+  const ProcessResult r = systest::run_process(
+      "/usr/bin/timeout",
+      {"120", MMUSIM_EXE, "--trace",
+       std::string(MMUSIM_ROOT) + "/traces/examples/os_threads_exec.txt", "--out", d.file("o")});
+  ASSERT_EQ(r.exit_code, 0) << "exit " << r.exit_code << " (124: it did not end)\n" << r.err;
+  const std::string stats = read_file(d.file("o") + "/stats.json");
+  const auto value = [&](const std::string& name) {
+    const size_t at = stats.find("\"" + name + "\"");
+    EXPECT_NE(at, std::string::npos) << name;
+    const size_t v = stats.find("\"value\": ", at);
+    return std::stoull(stats.substr(v + 9));
+  };
+  EXPECT_EQ(value("top.kernel.sched.exits"), 3U);  // the process, its thread, the vfork child
+  EXPECT_EQ(value("top.kernel.sched.blocked_at_end"), 0U);
+}
+
 }  // namespace
 }  // namespace mmusim
