@@ -277,12 +277,10 @@ KernelStep LinuxKernel::swap_fault(FaultState& st, Process& p, const Vma& v, uin
   PageFrame& m = frames_.meta(pfn);
   // Exclusive: nothing but this PTE and the cache holds the slot and no other
   // PTE maps the page; then a writable VMA maps it writable (do_swap_page).
+  // Otherwise it is mapped read-only, and a write faults again and copies
+  // (do_wp_page).
   const bool exclusive = swap_->count(slot) == 2 && m.mapcount == 0;
   const bool writable = (v.flags & vm::kWrite) && exclusive;
-  if (write && !writable) {
-    // Shared with another process: map it read-only; the write faults again
-    // and copies (do_wp_page).
-  }
   PageTableLog log;
   mm.table().write_leaf_entry(LinearAddr(page), PageSize::k4K, 0, &log);
   const MapResult r = mm.table().map(LinearAddr(page), pfn, PageSize::k4K,

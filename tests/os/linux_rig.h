@@ -176,6 +176,23 @@ struct LinuxRig {
   FaultInfo last_fault;
 };
 
+// A FILE event: file `id` of `size` bytes on device 0.
+inline FileEvent file_event(uint32_t id, uint64_t size = 0) {
+  FileEvent f;
+  f.file_id = id;
+  f.size = size;
+  return f;
+}
+
+// An OPEN of file `id` (read-write) that returned descriptor `fd`.
+inline OpenEvent open_event(uint32_t id, int64_t fd) {
+  OpenEvent o;
+  o.file_id = id;
+  o.flags = linux_abi::kORdWr;
+  o.ret = fd;
+  return o;
+}
+
 inline MmapEvent anon_mmap(uint64_t len, uint64_t ret, uint32_t prot = 3, bool shared = false) {
   MmapEvent m;
   m.len = len;

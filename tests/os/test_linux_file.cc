@@ -9,6 +9,9 @@
 namespace mmusim {
 namespace {
 
+using testing::file_event;
+using testing::open_event;
+
 using testing::anon_mmap;
 using testing::file_mmap;
 using testing::kL;
@@ -20,27 +23,12 @@ constexpr uint64_t kCopy = 63 + 2 * kL;
 
 uint64_t n(Cycles c) { return c.count(); }
 
-FileEvent file(uint32_t id, uint64_t size) {
-  FileEvent f;
-  f.file_id = id;
-  f.size = size;
-  return f;
-}
-
-OpenEvent open(uint32_t id, int64_t fd) {
-  OpenEvent o;
-  o.file_id = id;
-  o.flags = linux_abi::kORdWr;
-  o.ret = fd;
-  return o;
-}
-
 TEST(LinuxFile, TcVectors) {
   // os-model.md §4.1/§4.2's t.c under valgrind, §7 step 1.
   LinuxRig r;
   constexpr uint32_t kParent = 25554, kChild = 25824;
   constexpr uint64_t kHeap = 0x4a2c000, kMap = 0x4b2d000;
-  r.done(0, file(1, 65536));
+  r.done(0, file_event(1, 65536));
   r.done(kParent, StartEvent{"t"});
   r.done(kParent, anon_mmap(1052672, kHeap));
   // malloc's header and the 1 MiB memset from kHeap + 0x10: 257 pages.
@@ -49,7 +37,7 @@ TEST(LinuxFile, TcVectors) {
   }
   r.access(kParent, kHeap + 0x10 + (1 << 20) - 1, AccessKind::kWrite);
   EXPECT_EQ(r.count(FaultClass::kAnonWrite), 257U);
-  r.done(kParent, open(1, 4));
+  r.done(kParent, open_event(1, 4));
   r.done(kParent, file_mmap(65536, kMap, 4, 1, true));
   // m[4096] then m[0]: one file fault; fault-around maps the other.
   auto rd = r.access(kParent, kMap + 0x1000, AccessKind::kRead);
@@ -104,8 +92,8 @@ TEST(LinuxFile, TcVectors) {
 struct BigFile : ::testing::Test {
   static constexpr uint64_t kF = 0x7e0000000000ULL;  // 2 MiB-aligned: PTE index = page index
   void SetUp() override {
-    r.done(1, file(2, 64ULL << 20));
-    r.done(1, open(2, 3));
+    r.done(1, file_event(2, 64ULL << 20));
+    r.done(1, open_event(2, 3));
     r.done(1, file_mmap(64ULL << 20, kF, 3, 2, true, linux_abi::kProtRead));
   }
   LinuxRig r;
@@ -203,8 +191,8 @@ TEST_F(BigFile, PrivateWriteCopiesThePageCachePage) {
 TEST(LinuxFile, MsyncWritesTheDirtyPagesAndWriteProtectsThem) {
   LinuxRig r;
   constexpr uint64_t kM = 0x7e0000000000ULL;
-  r.done(1, file(3, 8 * kP));
-  r.done(1, open(3, 3));
+  r.done(1, file_event(3, 8 * kP));
+  r.done(1, open_event(3, 3));
   r.done(1, file_mmap(8 * kP, kM, 3, 3, true));
   r.access(1, kM, AccessKind::kRead);
   const LinuxCosts& c = r.k.config().cost;
@@ -242,8 +230,8 @@ TEST(LinuxFile, MsyncWritesTheDirtyPagesAndWriteProtectsThem) {
 TEST(LinuxFile, ReadCopiesIntoTheUserBufferFaultingItIn) {
   LinuxRig r;
   constexpr uint64_t kB = 0x7f0000000000ULL;
-  r.done(1, file(4, 4 * kP));
-  r.done(1, open(4, 5));
+  r.done(1, file_event(4, 4 * kP));
+  r.done(1, open_event(4, 5));
   r.done(1, anon_mmap(4 * kP, kB));
   RwEvent rd;
   rd.fd = 5;
@@ -326,8 +314,8 @@ TEST_F(BigFile, AsynchronousCompletionTimesTheMajorFaultStepByStep) {
 TEST(LinuxFile, MsyncWaitsForEveryWriteOfItsGroup) {
   LinuxRig r;
   constexpr uint64_t kM = 0x7e0000000000ULL;
-  r.done(1, file(3, 8 * kP));
-  r.done(1, open(3, 3));
+  r.done(1, file_event(3, 8 * kP));
+  r.done(1, open_event(3, 3));
   r.done(1, file_mmap(8 * kP, kM, 3, 3, true));
   r.access(1, kM, AccessKind::kRead);
   r.fault1(1, kM + kP, AccessKind::kWrite, 4000000);

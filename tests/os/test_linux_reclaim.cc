@@ -18,6 +18,9 @@
 namespace mmusim {
 namespace {
 
+using testing::file_event;
+using testing::open_event;
+
 using testing::anon_mmap;
 using testing::default_linux_config;
 using testing::file_mmap;
@@ -27,21 +30,6 @@ constexpr uint64_t kFrames = 4096;
 constexpr uint64_t kMin = 128, kLow = 160, kHigh = 192;
 constexpr uint64_t kBuf = 0x10000000;  // an anonymous user buffer
 constexpr uint64_t kPage = 4096;
-
-FileEvent file(uint32_t id, uint64_t size) {
-  FileEvent f;
-  f.file_id = id;
-  f.size = size;
-  return f;
-}
-
-OpenEvent open_fd(uint32_t id, int64_t fd) {
-  OpenEvent o;
-  o.file_id = id;
-  o.flags = linux_abi::kORdWr;
-  o.ret = fd;
-  return o;
-}
 
 RwEvent pread_page(int32_t fd, uint64_t page) {
   RwEvent r;
@@ -61,8 +49,8 @@ uint64_t size(const LinuxRig& r, LruList l) { return r.k.reclaimer().lru().size(
 // exactly that page: one page-cache frame per call.
 struct Reader {
   Reader() : r(default_linux_config(), kFrames) {
-    r.done(100, file(1, 64ULL << 20));
-    r.done(100, open_fd(1, 3));
+    r.done(100, file_event(1, 64ULL << 20));
+    r.done(100, open_event(1, 3));
     r.done(100, anon_mmap(kPage, kBuf));
     FadviseEvent f;
     f.fd = 3;
@@ -106,8 +94,8 @@ TEST(LinuxReclaim, AnonymousAndPageCachePagesJoinAndLeaveTheLru) {
   EXPECT_EQ(size(r, LruList::kActiveAnon), 0U);
   // An 8-page file mapped and read: read-around brings the whole file in
   // (the window clamped to the end of the file), all on the inactive list.
-  r.done(100, file(1, 8 * kPage));
-  r.done(100, open_fd(1, 3));
+  r.done(100, file_event(1, 8 * kPage));
+  r.done(100, open_event(1, 3));
   const uint64_t base = 0x20000000;
   r.done(100, file_mmap(8 * kPage, base, 3, 1, true, 1));
   for (uint64_t i = 0; i < 8; ++i) r.access(100, base + i * kPage, AccessKind::kRead);

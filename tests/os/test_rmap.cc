@@ -12,6 +12,9 @@
 namespace mmusim {
 namespace {
 
+using testing::file_event;
+using testing::open_event;
+
 using testing::anon_mmap;
 using testing::file_mmap;
 using testing::kL;
@@ -20,21 +23,6 @@ using testing::LinuxRig;
 constexpr uint64_t kA = 0x7f0000000000ULL;  // 2 MiB-aligned
 constexpr uint64_t kB = 0x7e0000000000ULL;
 constexpr uint64_t kP = 4096;
-
-FileEvent file(uint32_t id, uint64_t size) {
-  FileEvent f;
-  f.file_id = id;
-  f.size = size;
-  return f;
-}
-
-OpenEvent open(uint32_t id, int64_t fd) {
-  OpenEvent o;
-  o.file_id = id;
-  o.flags = linux_abi::kORdWr;
-  o.ret = fd;
-  return o;
-}
 
 ProcCreateEvent fork_to(uint32_t child) {
   ProcCreateEvent pc;
@@ -235,10 +223,10 @@ struct FileRmap : ::testing::Test {
   // File 1 (one page) mapped shared by processes 1 and 2 and privately by
   // process 3, each through its own descriptor, each PTE made by a read.
   void SetUp() override {
-    r.done(0, file(1, kP));
+    r.done(0, file_event(1, kP));
     for (uint32_t pid : {1U, 2U, 3U}) {
       r.done(pid, StartEvent{"p"});
-      r.done(pid, open(1, 3));
+      r.done(pid, open_event(1, 3));
       r.done(pid, file_mmap(kP, kA, 3, 1, pid != 3));
     }
     r.access(1, kA, AccessKind::kRead);  // the read: file_major
@@ -365,7 +353,7 @@ TEST_F(FileRmap, TryToUnmapMovesTheDirtyBitToThePage) {
 TEST_F(FileRmap, ExecutableMappings) {
   EXPECT_FALSE(r.k.exec_mapped(page));
   r.done(4, StartEvent{"x"});
-  r.done(4, open(1, 3));
+  r.done(4, open_event(1, 3));
   r.done(4, file_mmap(kP, kB, 3, 1, false, linux_abi::kProtRead | linux_abi::kProtExec));
   r.access(4, kB, AccessKind::kFetch, kLater);
   EXPECT_EQ(r.k.mappings(page).size(), 4U);

@@ -14,6 +14,9 @@
 namespace mmusim {
 namespace {
 
+using testing::file_event;
+using testing::open_event;
+
 using testing::anon_mmap;
 using testing::LinuxRig;
 
@@ -25,20 +28,6 @@ constexpr uint64_t kPeriod = 5 * kSec;   // dirty_writeback_centisecs 500
 constexpr uint64_t kExpire = 30 * kSec;  // dirty_expire_centisecs 3000
 // A write() reaches the page cache after syscall_entry (150) + rw (900).
 constexpr uint64_t kToCache = 150 + 900;
-
-FileEvent file(uint32_t id) {
-  FileEvent f;
-  f.file_id = id;
-  return f;
-}
-
-OpenEvent open(uint32_t id, int64_t fd) {
-  OpenEvent o;
-  o.file_id = id;
-  o.flags = linux_abi::kORdWr;
-  o.ret = fd;
-  return o;
-}
 
 RwEvent write_ev(int32_t fd, uint64_t pages) {
   RwEvent w;
@@ -56,10 +45,10 @@ struct Rig {
   explicit Rig(LinuxConfig cfg = testing::default_linux_config(), uint64_t frames = 65536)
       : r(cfg, frames) {
     r.k.set_flusher([this](Cycle at) { wakes.push_back(at.count()); });
-    r.done(1, file(1));
-    r.done(1, file(2));
-    r.done(1, open(1, 3));
-    r.done(1, open(2, 4));
+    r.done(1, file_event(1));
+    r.done(1, file_event(2));
+    r.done(1, open_event(1, 3));
+    r.done(1, open_event(2, 4));
     r.done(1, anon_mmap(64 * kP, kBuf));
   }
   // Writes `pages` at `at` through descriptor fd; must not block.
