@@ -490,7 +490,8 @@ class LinuxKernel : public Kernel {
   // Builds the zones, the reclaim engine and the page cache's observer.
   void init_pressure();
   // Wakes kswapd at `at` (wakeup_kswapd) unless it is hopeless.
-  void wake_kswapd(Cycle at);
+  // True when it woke it.
+  bool wake_kswapd(Cycle at);
   // Charges the cycles a reclaim pass cost (pages scanned and freed,
   // throttles) to `clk` under `part`.
   void charge_reclaim(Clock& clk, const ReclaimResult& r, FaultTiming::Part part);

@@ -187,11 +187,12 @@ void LinuxKernel::lru_add_anon(Pfn pfn) { reclaim_->lru_add(pfn); }
 
 void LinuxKernel::set_kswapd(const std::function<void(Cycle at)>& wake) { wake_kswapd_ = wake; }
 
-void LinuxKernel::wake_kswapd(Cycle at) {
-  if (!wake_kswapd_ || kswapd_due_ || reclaim_->hopeless()) return;
+bool LinuxKernel::wake_kswapd(Cycle at) {
+  if (!wake_kswapd_ || kswapd_due_ || reclaim_->hopeless()) return false;
   kswapd_due_ = true;
   ++pst_.kswapd_wakeups;
   wake_kswapd_(at);
+  return true;
 }
 
 void LinuxKernel::charge_reclaim(Clock& clk, const ReclaimResult& r, FaultTiming::Part part) {
@@ -209,7 +210,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   const uint64_t low = zones_->sum(Wmark::kLow), min = zones_->sum(Wmark::kMin);
   if (frames_.frames_free() > low) return Reserve::kOk;
   // The slow path: kswapd, then the min watermark.
-  wake_kswapd(clk.t);
+  if (wake_kswapd(clk.t)) clk.add(FaultTiming::kAlloc, cfg_.cost.kswapd_wake);
   if (frames_.frames_free() > min) return Reserve::kOk;
   if (reclaim_busy_) {
     ++reclaim_waiters_;
