@@ -111,7 +111,10 @@ KernelStep LinuxKernel::wp_fault(FaultState& st, Process& p, const Vma& v, const
     // wp_page_shared(): write-notify; the page becomes dirty (page_mkwrite,
     // folio_mark_dirty) and the PTE writable. shmem has no dirty tracking.
     st.clk.add(FaultTiming::kPteInstall, cfg_.cost.wp_shared);
-    if (v.kind == VmaKind::kFile) cache_.set_dirty(v.file_id, v.pgoff_of(page));
+    if (v.kind == VmaKind::kFile) {
+      cache_.set_dirty(v.file_id, v.pgoff_of(page));
+      st.balance = true;  // fault_dirty_shared_page
+    }
     mm.table().write_leaf_entry(LinearAddr(page), PageSize::k4K, upgraded, &log);
     charge_pt(st.clk, log, s);
     return finish(st, FaultClass::kSharedWrite, s);

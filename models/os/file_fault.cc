@@ -83,6 +83,7 @@ KernelStep LinuxKernel::file_fault(FaultState& st, Process& p, const Vma& v, Ker
     // do_shared_fault(): page_mkwrite, dirty, a writable PTE.
     st.clk.add(FaultTiming::kPteInstall, cfg_.cost.wp_shared);
     cache_.set_dirty(v.file_id, index);
+    st.balance = true;  // fault_dirty_shared_page
     mr = mm.table().map(LinearAddr(page), r.page.frame, PageSize::k4K, pte_flags(v, true, true),
                         &log);
     if (mr == MapResult::kOk) map_file_page(mm, r.page);

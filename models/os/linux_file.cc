@@ -314,8 +314,11 @@ KernelStep LinuxKernel::ev_rw(const OsEvent& e, const RwEvent& b, const TaskCall
     break;
   }
   if (!read) {
-    KernelStep t = balance_dirty(st, c, s);
-    if (t.kind != KernelStep::Kind::kDone) return t;
+    KernelStep t = balance_dirty(st.throttle, st.clk, st.flush, c, s);
+    if (t.kind != KernelStep::Kind::kDone) {
+      st.stage = EventState::Stage::kWriteIo;
+      return t;
+    }
   }
   if (!positional) of.pos = call_end;  // the recorded count moves the position
   return KernelStep::done(FaultOutcome{});
@@ -410,29 +413,29 @@ LinuxKernel::FlushRun LinuxKernel::flush(Cycle now, KernelServices& s) {
   return r;
 }
 
-KernelStep LinuxKernel::balance_dirty(EventState& st, const TaskCall& c, KernelServices& s) {
+KernelStep LinuxKernel::balance_dirty(DirtyThrottle& th, Clock& clk, Flush& fl, const TaskCall& c,
+                                      KernelServices& s) {
   // balance_dirty_pages, simplified (README "Dirty page writeback"): above
   // the limit (dirty + writeback > thresh) the writer writes the oldest
   // dirty files until nr_dirty <= bg_thresh, then sleeps until enough of
   // the writeback completes to bring dirty + writeback to the limit, at
   // most MAX_PAUSE per sleep, and checks again.
-  Clock& clk = st.clk;
   for (;;) {
     const DirtyLimits lim = dirty_limits();
-    if (cache_.stats().nr_dirty + cache_.nr_writeback(clk.t) <= lim.limit) break;
-    if (!st.throttled) {
-      st.throttled = true;
-      st.throttle_from = clk.t;
+    dirty_exceeded_ = cache_.stats().nr_dirty + cache_.nr_writeback(clk.t) > lim.limit;
+    if (!dirty_exceeded_) break;
+    if (!th.throttled) {
+      th.throttled = true;
+      th.from = clk.t;
       ++stats_.throttles;
     }
     while (cache_.stats().nr_dirty > lim.background) {
       const std::vector<uint32_t> files = cache_.dirty_files();
       if (files.empty()) break;
-      stats_.throttle_pages += write_file(files.front(), c, clk, s, st.flush);
+      stats_.throttle_pages += write_file(files.front(), c, clk, s, fl);
     }
     const uint64_t dirty = cache_.stats().nr_dirty;
     const uint64_t room = lim.limit > dirty ? lim.limit - dirty : 0;
-    st.stage = EventState::Stage::kWriteIo;
     const std::optional<Cycle> t = cache_.writeback_below(room, clk.t);
     if (!t) {
       ++throttle_waiters_;
@@ -442,11 +445,39 @@ KernelStep LinuxKernel::balance_dirty(EventState& st, const TaskCall& c, KernelS
       return KernelStep::wait_io(kThrottleKey, min(*t, clk.t + cfg_.writeback.max_pause()));
     }
   }
-  if (st.throttled) {
-    st.throttled = false;
-    stats_.throttle_cycles += (clk.t - st.throttle_from).count();
+  if (th.throttled) {
+    th.throttled = false;
+    stats_.throttle_cycles += (clk.t - th.from).count();
   }
   return KernelStep::done(FaultOutcome{});
+}
+
+KernelStep LinuxKernel::balance_dirty_ratelimited(FaultState& st, KernelServices& s) {
+  // balance_dirty_pages_ratelimited: a task checks the limits once per
+  // nr_dirtied_pause pages it dirtied (32 at 4 KiB pages; 8 while the last
+  // check found the limit exceeded), or sooner when its CPU has dirtied
+  // ratelimit_pages (the limit / (32 x online CPUs), at least 16) since a
+  // check there. The check throttles as a write()'s does; a wake-up
+  // re-enters it (th.throttled).
+  const TaskCall c{TaskId{st.f.pid, st.f.tid}, st.f.cpu, st.clk.t};
+  if (!st.throttle.throttled) {
+    uint32_t& n = nr_dirtied_[c.task];
+    uint64_t& on_cpu = bdp_ratelimits_[c.cpu];
+    ++n;
+    ++on_cpu;
+    uint32_t ratelimit = dirty_exceeded_ ? kDirtyRatelimitExceeded : kDirtyRatelimit;
+    const uint64_t ratelimit_pages =
+        std::max<uint64_t>(dirty_limits().limit / (uint64_t{32} * cfg_.writeback.online_cpus), 16);
+    if (n >= ratelimit) {
+      on_cpu = 0;
+    } else if (on_cpu >= ratelimit_pages) {
+      on_cpu = 0;
+      ratelimit = 0;
+    }
+    if (n < ratelimit) return KernelStep::done(FaultOutcome{});
+    n = 0;
+  }
+  return balance_dirty(st.throttle, st.clk, st.flush, c, s);
 }
 
 }  // namespace mmusim

@@ -168,6 +168,20 @@ KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t key, Cycle now, Kern
   if (it == faults_.end()) return fault(f, s);
   FaultState st = it->second;
   faults_.erase(it);
+  if (st.wait == FaultState::Wait::kThrottle) {
+    // Asleep in balance_dirty_pages: the fault is done but for the check.
+    st.clk.until(FaultTiming::kWake, now);
+    st.clk.add(FaultTiming::kWake, cfg_.cost.wake);
+    st.wait = FaultState::Wait::kNone;
+    const Process& p = ensure_process(f.pid);
+    if (p.state == Process::State::kRunning && p.mm) return finish(st, st.cls, s);
+    FaultOutcome o;  // killed meanwhile: nothing to resume
+    o.action = FaultOutcome::Action::kKill;
+    o.resume = st.clk.t;
+    o.cls = FaultClass::kSegv;
+    o.timing = st.clk.timing;
+    return KernelStep::done(o);
+  }
   switch (st.wait) {
     case FaultState::Wait::kIo:
       // The request's steps until its interrupt, the completion and the
@@ -183,6 +197,7 @@ KernelStep LinuxKernel::resume(const FaultInfo& f, uint64_t key, Cycle now, Kern
       break;
     case FaultState::Wait::kReclaim: st.clk.until(FaultTiming::kReclaim, now); break;
     case FaultState::Wait::kTimedLock:
+    case FaultState::Wait::kThrottle:
     case FaultState::Wait::kNone: st.clk.until(FaultTiming::kWake, now); break;
   }
   st.wait = FaultState::Wait::kNone;
@@ -326,6 +341,16 @@ std::optional<Vma> LinuxKernel::expand_stack(AddressSpace& mm, uint64_t addr, Cl
 }
 
 KernelStep LinuxKernel::finish(FaultState& st, FaultClass cls, KernelServices& s) {
+  if (st.balance) {
+    KernelStep t = balance_dirty_ratelimited(st, s);
+    if (t.kind != KernelStep::Kind::kDone) {
+      st.cls = cls;
+      st.wait = FaultState::Wait::kThrottle;
+      faults_[FaultKey{st.f.pid, st.f.tid, st.f.cpu}] = st;
+      return t;
+    }
+    st.balance = false;
+  }
   st.clk.add(FaultTiming::kReturn, cfg_.cost.fault_return);
   Process& p = ensure_process(st.f.pid);
   const std::pair<uint32_t, uint64_t> where{p.mm->id(), page_down(st.f.addr.value())};
@@ -360,6 +385,14 @@ KernelStep LinuxKernel::finish(FaultState& st, FaultClass cls, KernelServices& s
   o.cls = cls;
   o.timing = st.clk.timing;
   o.tlb_flush_page = st.flush_page;
+  o.flush = st.flush;  // writeback started by the dirty throttle
+  if (st.flush_page && o.flush.kind != Flush::Kind::kNone) {
+    Flush pg;
+    pg.kind = Flush::Kind::kPages;
+    pg.start = LinearAddr(where.second);
+    pg.pages = 1;
+    merge_flush(o.flush, pg);
+  }
   o.io = st.io;
   return KernelStep::done(o);
 }
@@ -406,8 +439,7 @@ KernelStep LinuxKernel::stop(FaultState& st, const std::string& why) {
   o.action = FaultOutcome::Action::kStop;
   o.resume = st.clk.t;
   o.timing = st.clk.timing;
-  o.message = why + " (os.phys_mem = " + std::to_string(frames_.frames_total() * 4096) +
-              " bytes; reclaim is not modelled yet)";
+  o.message = why + " (os.phys_mem = " + std::to_string(frames_.frames_total() * 4096) + " bytes)";
   return KernelStep::done(o);
 }
 
@@ -479,8 +511,8 @@ void LinuxKernel::visit(StatVisitor& v) const {
        "files the flusher wrote because nr_dirty exceeded the background threshold",
        stats_.flusher_background},
       {"writeback.flusher_pages", "pages", "pages the flusher wrote", stats_.flusher_pages},
-      {"writeback.throttles", "calls", "write() calls throttled above the dirty limit",
-       stats_.throttles},
+      {"writeback.throttles", "calls",
+       "write() calls and shared-write faults throttled above the dirty limit", stats_.throttles},
       {"writeback.throttle_pages", "pages", "pages throttled writers wrote themselves",
        stats_.throttle_pages},
       {"writeback.throttle_cycles", "cycles", "cycles throttled writers slept",

@@ -165,6 +165,11 @@ class LinuxKernel : public Kernel {
   // The key a throttled writer sleeps on when the completion that lets it go
   // is not known yet (io_done() releases it).
   static constexpr uint64_t kThrottleKey = (uint64_t{1} << 63) | (uint64_t{5} << 56);
+  // balance_dirty_pages_ratelimited: pages a task dirties between checks of
+  // the dirty limits (nr_dirtied_pause's initial 128 KiB in pages), and while
+  // the limit is exceeded (32 KiB in pages).
+  static constexpr uint32_t kDirtyRatelimit = 32;
+  static constexpr uint32_t kDirtyRatelimitExceeded = 8;
 
   // --- memory pressure (linux_reclaim.cc) ---
   [[nodiscard]] const Zones& zones() const { return *zones_; }
@@ -221,6 +226,11 @@ class LinuxKernel : public Kernel {
     }
   };
   using Flush = FaultOutcome::LocalFlush;
+  // A writer asleep in balance_dirty() since `from`.
+  struct DirtyThrottle {
+    bool throttled = false;
+    Cycle from;
+  };
 
   // --- reverse map (rmap.cc; mm/rmap.c) ---
   // One PTE mapping a frame.
@@ -268,7 +278,7 @@ class LinuxKernel : public Kernel {
  private:
   // A fault being handled (kept across its waits).
   struct FaultState {
-    enum class Wait : uint8_t { kNone, kIo, kHeldLock, kTimedLock, kReclaim };
+    enum class Wait : uint8_t { kNone, kIo, kHeldLock, kTimedLock, kReclaim, kThrottle };
     FaultInfo f;
     Clock clk;
     Wait wait = Wait::kNone;  // what the fault waits for now
@@ -278,6 +288,14 @@ class LinuxKernel : public Kernel {
     uint64_t page = 0;        // and its page
     bool flush_page = false;
     FaultOutcome::IoSteps io;  // the request it waited for
+    // A write fault that dirtied a shared file page ends in
+    // balance_dirty_pages_ratelimited (fault_dirty_shared_page): `balance`
+    // until that check is done; `cls` is the class it finishes with; the
+    // writeback it starts may flush this CPU's TLB (`flush`).
+    bool balance = false;
+    FaultClass cls = FaultClass::kSharedWrite;
+    DirtyThrottle throttle;
+    Flush flush;
   };
   struct FaultKey {
     uint32_t pid, tid, cpu;
@@ -301,8 +319,7 @@ class LinuxKernel : public Kernel {
     Clock clk;
     uint64_t offset = 0, done = 0;  // read/write: file offset reached, bytes copied
     Flush flush;
-    bool throttled = false;  // write(): sleeping in balance_dirty() since throttle_from
-    Cycle throttle_from;
+    DirtyThrottle throttle;  // write(): sleeping in balance_dirty()
   };
 
   // --- events (linux_proc.cc) ---
@@ -370,8 +387,13 @@ class LinuxKernel : public Kernel {
   // group `group`; write-protects their shared PTEs (mkclean).
   void writeback(uint32_t file_id, uint64_t first, uint64_t last, const TaskCall& c, Clock& clk,
                  KernelServices& s, Flush& fl, uint64_t group);
-  // balance_dirty_pages after a write(): done, or the throttle's sleep.
-  KernelStep balance_dirty(EventState& st, const TaskCall& c, KernelServices& s);
+  // balance_dirty_pages after a write() or a shared-write fault: done, or
+  // the throttle's sleep (on kThrottleKey).
+  KernelStep balance_dirty(DirtyThrottle& th, Clock& clk, Flush& fl, const TaskCall& c,
+                           KernelServices& s);
+  // balance_dirty_pages_ratelimited after a fault dirtied a shared file page:
+  // counts the page against the task's ratelimit and throttles when due.
+  KernelStep balance_dirty_ratelimited(FaultState& st, KernelServices& s);
   // Writes the whole dirty file `id` without waiting (WB_SYNC_NONE) in
   // `clk`'s time; returns the pages written.
   uint64_t write_file(uint32_t id, const TaskCall& c, Clock& clk, KernelServices& s, Flush& fl);
@@ -583,6 +605,9 @@ class LinuxKernel : public Kernel {
   Cycle last_old_flush_;
   bool bg_kicked_ = false;
   uint64_t throttle_waiters_ = 0;
+  std::map<TaskId, uint32_t> nr_dirtied_;  // pages a task dirtied by faults since its last check
+  std::map<uint32_t, uint64_t> bdp_ratelimits_;  // pages dirtied on a CPU since a check there
+  bool dirty_exceeded_ = false;                  // the last check found the limit exceeded
   // Memory pressure: watermarks, the reclaim engine and its host, kswapd's
   // wake-up, the context of the reclaim in progress (host callbacks are
   // timed in it).

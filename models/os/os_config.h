@@ -63,6 +63,7 @@ struct WritebackConfig {
   uint64_t dirty_background_bytes = 0;       // bytes; 0 = use the ratio
   uint64_t dirty_bytes = 0;                  // bytes; 0 = use the ratio
   uint32_t core_clock_mhz = 3000;
+  uint32_t online_cpus = 1;  // not a key: sim.cpus (ratelimit_pages is per CPU)
   // Centiseconds (10 ms) as core cycles: cs x 10,000 us x MHz.
   [[nodiscard]] Cycles centisecs(uint64_t cs) const { return Cycles(cs * 10000 * core_clock_mhz); }
   [[nodiscard]] Cycles expire() const { return centisecs(dirty_expire_centisecs); }

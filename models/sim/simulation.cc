@@ -335,6 +335,7 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
           "(tasks); this trace has none");
     }
     m.cfg.linux_os.file_cache.devices = static_cast<uint32_t>(m.cfg.disk.models.size());
+    m.cfg.linux_os.writeback.online_cpus = m.cfg.sim.cpus;
     const FirstTouchConfig& fc = m.cfg.os;
     m.frames =
         std::make_unique<PageFrameAllocator>(fc.phys_bytes, fc.reserved_low, fc.seed, fc.placement);

@@ -358,6 +358,43 @@ TEST(LinuxSwap, AReadSwapInKeepsTheSwapCopyAndAWriteDropsIt) {
   EXPECT_TRUE(r.pte(100, kBuf + w * kPage)->entry & pte::kRW);
 }
 
+// os-model.md §7 step 6: a page read back from swap stays in the swap cache,
+// clean, its slot kept; evicted again it is dropped without a write (its copy
+// on swap is still good) and its PTE gets the same slot back.
+TEST(LinuxSwap, ACleanSwappedInPageIsEvictedAgainWithoutAWrite) {
+  Swapped t;
+  LinuxRig& r = t.r;
+  const uint64_t slot0 = swp_offset(*swap_entry_at(r, 100, kBuf));
+  ASSERT_EQ(r.access(100, kBuf, AccessKind::kRead, t.at).back().cls, FaultClass::kSwapMajor);
+  ASSERT_TRUE(r.k.swap_cache_page(slot0).has_value());
+  ASSERT_FALSE(swap_entry_at(r, 100, kBuf).has_value());
+  const size_t mark = r.files.disk.log.size();
+  const uint64_t out_before = r.k.swap_stats().pswpout;
+  // New anonymous memory pushes it out again.
+  constexpr uint64_t kBuf2 = 0x40000000;
+  r.done(100, anon_mmap(6000 * kPage, kBuf2), t.at + 50000000);
+  uint64_t at = t.at + 60000000;
+  uint64_t written = 0;
+  while (!swap_entry_at(r, 100, kBuf) && written < 6000) {
+    const auto out = r.access(100, kBuf2 + written * kPage, AccessKind::kWrite, at);
+    ASSERT_EQ(out.back().action, FaultOutcome::Action::kRetry);
+    at = out.back().resume.count() + 1000;
+    ++written;
+  }
+  ASSERT_TRUE(swap_entry_at(r, 100, kBuf).has_value()) << "page 0 never evicted again";
+  EXPECT_EQ(swp_offset(*swap_entry_at(r, 100, kBuf)), slot0);
+  EXPECT_FALSE(r.k.swap_cache_page(slot0).has_value());
+  EXPECT_EQ(r.k.swap_area()->count(slot0), 1U);  // the PTE's reference alone
+  // Other pages went out meanwhile (written); none of the writes is slot 0's.
+  EXPECT_GT(r.k.swap_stats().pswpout, out_before);
+  for (size_t i = mark; i < r.files.disk.log.size(); ++i) {
+    const BlockRequest& q = r.files.disk.log[i];
+    if (q.write) {
+      EXPECT_NE(q.offset, slot0 * kPage) << "slot " << slot0 << " written again";
+    }
+  }
+}
+
 TEST(LinuxSwap, MunmapAndExitGiveTheSlotsBack) {
   Swapped t;
   LinuxRig& r = t.r;

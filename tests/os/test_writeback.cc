@@ -18,6 +18,7 @@ using testing::file_event;
 using testing::open_event;
 
 using testing::anon_mmap;
+using testing::file_mmap;
 using testing::LinuxRig;
 
 constexpr uint64_t kP = 4096;
@@ -273,6 +274,64 @@ TEST(Writeback, ThrottledWriterOnAnAsynchronousQueueWakesAtTheCompletion) {
   s = g.r.k.resume_event(g.r.last_event, g.r.last_call, s.key, t.irq, g.r.svc);
   ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
   EXPECT_EQ(s.outcome.resume.count(), 900000U + 9000 + 150);
+}
+
+// Write faults on a shared file mapping dirty pages like write() does and are
+// throttled the same way (fault_dirty_shared_page ->
+// balance_dirty_pages_ratelimited), checked once the CPU has dirtied
+// ratelimit_pages = max(16 / 32, 16) = 16 pages (before the task's pause of
+// 32): at the 16th page (16 dirty: at the limit, no throttle) and the 32nd.
+TEST(Writeback, SharedWriteFaultsAreThrottledAtTheRatelimitedCheck) {
+  Rig g(with_bytes(32768, 65536));  // bg 8 pages, limit 16
+  constexpr uint64_t kM = 0x7e0000000000ULL;
+  g.r.done(1, file_event(5, 64 * kP));
+  g.r.done(1, open_event(5, 5));
+  g.r.done(1, file_mmap(64 * kP, kM, 5, 5, true));
+  uint64_t t = 1000;
+  for (uint64_t i = 0; i < 32; ++i) {  // read first: the pages are cached
+    for (const FaultOutcome& o : g.r.access(1, kM + i * kP, AccessKind::kRead, t)) {
+      t = o.resume.count();
+    }
+  }
+  const size_t reads = g.r.files.disk.log.size();
+  t += 1000000;
+  for (uint64_t i = 0; i < 31; ++i) {
+    const FaultOutcome o = g.r.fault1(1, kM + i * kP, AccessKind::kWrite, t);
+    ASSERT_EQ(o.cls, FaultClass::kSharedWrite);
+    t = o.resume.count() + 100;
+  }
+  EXPECT_EQ(g.r.files.cache.stats().nr_dirty, 31U);
+  EXPECT_EQ(g.r.k.stats().throttles, 0U);
+  EXPECT_EQ(g.r.files.disk.log.size(), reads);  // nothing written yet
+  // The 32nd: 32 dirty > 16. The faulting task writes the file (32 pages,
+  // one request) and sleeps until dirty 0 + writeback <= 16: the completion.
+  KernelStep s = g.r.raise(1, kM + 31 * kP, AccessKind::kWrite, FaultKind::kWriteProtect, t);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kWaitIo);
+  EXPECT_EQ(s.key, LinuxKernel::kThrottleKey);
+  ASSERT_EQ(g.writes(), 1U);
+  EXPECT_EQ(g.last_write().bytes, 32 * kP);
+  const uint64_t submitted = g.last_write().at.count();
+  const uint64_t done = g.r.files.disk.done.back().count();
+  EXPECT_EQ(s.until.count(), done);
+  EXPECT_EQ(g.r.k.stats().throttles, 1U);
+  EXPECT_EQ(g.r.k.stats().throttle_pages, 32U);
+  // The PTE was made writable before the check, and the page went out with
+  // the others: clean and write-protected again (page_mkclean).
+  EXPECT_FALSE(g.r.pte(1, kM + 31 * kP)->entry & pte::kRW);
+  EXPECT_EQ(g.r.files.cache.stats().nr_dirty, 0U);
+  // Woken at the completion: + wake (6000), then the fault returns.
+  s = g.r.k.resume(g.r.last_fault, s.key, s.until, g.r.svc);
+  ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
+  const LinuxCosts& c = g.r.k.config().cost;
+  EXPECT_EQ(s.outcome.cls, FaultClass::kSharedWrite);
+  EXPECT_EQ(s.outcome.resume.count(), done + c.wake.count() + c.fault_return.count());
+  EXPECT_EQ(g.r.k.stats().throttle_cycles, done + c.wake.count() - submitted);
+  EXPECT_EQ(g.r.count(FaultClass::kSharedWrite), 32U);
+  // The writeback write-protected the 32 PTEs (page_mkclean): this CPU's TLB
+  // loses them (a range above 33 pages is a PCID flush; 32 is a range).
+  EXPECT_EQ(s.outcome.flush.kind, FaultOutcome::LocalFlush::Kind::kPages);
+  EXPECT_EQ(s.outcome.flush.start.value(), kM);
+  EXPECT_EQ(s.outcome.flush.pages, 32U);
 }
 
 }  // namespace
