@@ -536,6 +536,7 @@ void LinuxKernel::visit(StatVisitor& v) const {
       {"pressure.ra_refused", "pages", "readahead frames refused at or below the min watermark",
        pst_.ra_refused},
       {"pressure.oom_stops", "calls", "out of memory with os.linux.oom_kill off", pst_.oom_stops},
+
       {"swap.cache_hits", "faults", "swap faults that found their page in the swap cache",
        sws_.swapcache_hits},
       {"swap.cache_freed", "pages",
@@ -549,6 +550,17 @@ void LinuxKernel::visit(StatVisitor& v) const {
        zones_->sum(Wmark::kHigh)},
   };
   for (const auto& c : counters) v.counter(p + c.name, c.unit, c.desc, c.value);
+  if (cfg_.pressure.memory_max != 0) {  // the memory cgroup's memory.events and memory.peak
+    v.counter(p + "memcg.max", "calls",
+              "fault and system-call entries that found the cgroup at os.linux.memory_max",
+              pst_.memcg_max);
+    v.counter(p + "memcg.reclaims", "passes", "reclaim passes for the cgroup's limit",
+              pst_.memcg_reclaims);
+    v.counter(p + "memcg.oom_kill", "processes", "processes killed for the cgroup's limit",
+              pst_.memcg_oom_kill);
+    v.counter(p + "memcg.peak", "pages", "the cgroup's peak usage seen at an entry (memory.peak)",
+              std::max(pst_.memcg_peak, memcg_usage()));
+  }
   uint64_t total = 0;
   for (const auto& [reason, n] : stats_.divergence) {
     v.counter(p + "divergence." + reason, "events",

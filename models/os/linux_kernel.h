@@ -186,7 +186,15 @@ class LinuxKernel : public Kernel {
     uint64_t ra_refused = 0;       // readahead frames refused below the min watermark
     uint64_t oom_kill = 0;         // processes the OOM killer killed
     uint64_t oom_stops = 0;        // out of memory with os.linux.oom_kill off
+    // The memory cgroup of os.linux.memory_max (memory.events: max, oom_kill).
+    uint64_t memcg_max = 0;       // entries that found the usage at the limit
+    uint64_t memcg_reclaims = 0;  // try_to_free_mem_cgroup_pages passes
+    uint64_t memcg_oom_kill = 0;  // processes killed for the cgroup's limit
+    uint64_t memcg_peak = 0;      // memory.peak (pages)
   };
+  // The memory cgroup's usage (memory.current, pages): every frame allocated
+  // since boot (anonymous, page cache, swap cache, page tables).
+  [[nodiscard]] uint64_t memcg_usage() const;
   [[nodiscard]] const PressureStats& pressure_stats() const { return pst_; }
   // Swap (linux_swap.cc): null without os.linux.swap_size.
   [[nodiscard]] const SwapArea* swap_area() const { return swap_.get(); }
@@ -608,6 +616,8 @@ class LinuxKernel : public Kernel {
   std::map<TaskId, uint32_t> nr_dirtied_;  // pages a task dirtied by faults since its last check
   std::map<uint32_t, uint64_t> bdp_ratelimits_;  // pages dirtied on a CPU since a check there
   bool dirty_exceeded_ = false;                  // the last check found the limit exceeded
+  uint64_t memcg_base_ = 0;                      // frames in use at boot (the zero page)
+  [[nodiscard]] bool memcg_over() const;
   // Memory pressure: watermarks, the reclaim engine and its host, kswapd's
   // wake-up, the context of the reclaim in progress (host callbacks are
   // timed in it).

@@ -181,6 +181,18 @@ void LinuxKernel::init_pressure() {
   reclaim_ = std::make_unique<Reclaimer>(cfg_.reclaim, frames_, *pressure_);
   cache_.set_observer(pressure_.get());
   init_swap();
+  memcg_base_ = frames_.frames_used();
+}
+
+uint64_t LinuxKernel::memcg_usage() const {
+  const uint64_t used = frames_.frames_used();
+  return used > memcg_base_ ? used - memcg_base_ : 0;
+}
+
+bool LinuxKernel::memcg_over() const {
+  // try_charge_memcg: one more page would pass memory.max.
+  const uint64_t max = cfg_.pressure.memory_max_pages();
+  return max != 0 && memcg_usage() >= max;
 }
 
 void LinuxKernel::lru_add_anon(Pfn pfn) { reclaim_->lru_add(pfn); }
@@ -206,12 +218,20 @@ void LinuxKernel::charge_reclaim(Clock& clk, const ReclaimResult& r, FaultTiming
 LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const TaskCall& c,
                                           std::string& why) {
   now_hint_ = max(now_hint_, clk.t);
+  pst_.memcg_peak = std::max(pst_.memcg_peak, memcg_usage());
+  // The memory cgroup's charge (os.linux.memory_max) comes first: at the
+  // limit, the cgroup reclaims from itself in the caller's time
+  // (try_to_free_mem_cgroup_pages), whatever the zones' free memory.
+  const bool memcg = memcg_over();
+  if (memcg) ++pst_.memcg_max;
   // __alloc_pages: the fast path passes the low watermark.
   const uint64_t low = zones_->sum(Wmark::kLow), min = zones_->sum(Wmark::kMin);
-  if (frames_.frames_free() > low) return Reserve::kOk;
+  if (!memcg && frames_.frames_free() > low) return Reserve::kOk;
   // The slow path: kswapd, then the min watermark.
-  if (wake_kswapd(clk.t)) clk.add(FaultTiming::kAlloc, cfg_.cost.kswapd_wake);
-  if (frames_.frames_free() > min) return Reserve::kOk;
+  if (frames_.frames_free() <= low && wake_kswapd(clk.t)) {
+    clk.add(FaultTiming::kAlloc, cfg_.cost.kswapd_wake);
+  }
+  if (!memcg && frames_.frames_free() > min) return Reserve::kOk;
   if (reclaim_busy_) {
     ++reclaim_waiters_;
     reserve_key_ = kReclaimKey;
@@ -224,13 +244,21 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   ++pst_.direct_reclaims;
   unsigned no_progress = 0;
   Reserve out = Reserve::kOk;
-  while (frames_.frames_free() <= min) {
+  for (;;) {
+    const bool global = frames_.frames_free() <= min;
+    const bool limit = memcg_over();
+    if (!global && !limit) break;
     DeferredServices ds(s, cfg_.cost.reclaim_line);
     pressure_->begin(clk, ds, &c);
     const ReclaimResult r = reclaim_->try_to_free_pages(kSwapClusterMax);
     pressure_->end();
     ds.replay(start);
-    pst_.allocstall += r.priority_loops;
+    // ALLOCSTALL counts global reclaim only; a cgroup's own is the memcg's.
+    if (global) {
+      pst_.allocstall += r.priority_loops;
+    } else {
+      ++pst_.memcg_reclaims;
+    }
     charge_reclaim(clk, r, FaultTiming::kReclaim);
     if (r.reclaimed > 0) {
       no_progress = 0;
@@ -245,16 +273,21 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
       break;
     }
     if (++no_progress < Reclaimer::kMaxReclaimRetries) continue;
-    // __alloc_pages_may_oom.
+    // __alloc_pages_may_oom, or mem_cgroup_out_of_memory at the limit.
     if (!cfg_.pressure.oom_kill) {
       ++pst_.oom_stops;
-      why = "out of memory: " + std::to_string(frames_.frames_free()) +
-            " free pages, at or below the min watermark (" + std::to_string(min) +
-            "), and reclaim freed nothing (os.linux.oom_kill is off)";
+      why = global ? "out of memory: " + std::to_string(frames_.frames_free()) +
+                         " free pages, at or below the min watermark (" + std::to_string(min) +
+                         "), and reclaim freed nothing (os.linux.oom_kill is off)"
+                   : "out of memory in the memory cgroup: " + std::to_string(memcg_usage()) +
+                         " pages charged at os.linux.memory_max (" +
+                         std::to_string(cfg_.pressure.memory_max_pages()) +
+                         " pages), and reclaim freed nothing (os.linux.oom_kill is off)";
       out = Reserve::kStop;
       break;
     }
     bool self = false;
+    if (!global) ++pst_.memcg_oom_kill;
     if (!oom_kill(clk, s, c.task.pid, self)) {
       why = "out of memory: nothing left to reclaim and no process the OOM killer may kill";
       out = Reserve::kStop;

@@ -136,13 +136,14 @@ void add_keys(ConfigSchema& s, PressureConfig& c) {
   s.add_bool("os.linux.oom_kill", &c.oom_kill,
              "out of memory: kill the task with the highest badness (true) or end the run with "
              "an error, as vm.panic_on_oom would panic (false)");
-  // os.linux.memory_max: a memory limit per process, as cgroup v2's
-  // memory.max of a cgroup holding only that process (mm/memcontrol.c: the
-  // charge beyond it reclaims from the cgroup, then OOM-kills in it).
-  // Default 0 = none ("max"). 0 or 4K .. 1P bytes, counted in whole pages.
+  // os.linux.memory_max: a memory limit on the traced program, as cgroup
+  // v2's memory.max of a cgroup holding it (its processes and their
+  // children; mm/memcontrol.c: a charge at the limit reclaims from the
+  // cgroup, then OOM-kills in it). Default 0 = none ("max"). 0 or 4K .. 1P
+  // bytes, counted in whole pages.
   s.add_size("os.linux.memory_max", &c.memory_max,
-             "per-process memory limit like cgroup v2 memory.max (reclaim, then OOM, within "
-             "the process); 0 = none");
+             "memory limit on the traced program (its processes), like cgroup v2 memory.max: "
+             "at the limit it reclaims from itself, then OOM-kills in it; 0 = none");
 }
 
 std::vector<ZoneSpec> parse_zones(const std::string& key, const std::string& text,

@@ -234,6 +234,94 @@ TEST(LinuxReclaim, OutOfMemoryWithTheOomKillerOffStopsTheRun) {
   EXPECT_EQ(r.k.pressure_stats().oom_kill, 0U);
 }
 
+// os.linux.memory_max: the traced program's memory cgroup. 65536 frames keep
+// the zones far above their watermarks; the 1 MiB limit (256 pages) is what
+// reclaims, from the cgroup's own pages, in the caller's time.
+LinuxConfig limited(uint64_t bytes) {
+  LinuxConfig c = default_linux_config();
+  c.pressure.memory_max = bytes;
+  return c;
+}
+
+TEST(LinuxMemcg, PageCacheAtTheLimitIsReclaimedFromTheCgroup) {
+  LinuxRig r(limited(1ULL << 20), 65536);
+  r.done(100, file_event(1, 64ULL << 20));
+  r.done(100, open_event(1, 3));
+  r.done(100, anon_mmap(kPage, kBuf));
+  FadviseEvent f;
+  f.fd = 3;
+  f.advice = linux_abi::kFadvRandom;  // one page-cache page per pread
+  r.done(100, f);
+  r.access(100, kBuf, AccessKind::kWrite);
+  uint64_t at = 1000000;
+  for (uint64_t p = 0; p < 1000; ++p) {
+    KernelStep s = r.call(100, pread_page(3, p), at);
+    while (s.kind != KernelStep::Kind::kDone) {
+      const Cycle now = s.kind == KernelStep::Kind::kWaitIo ? s.until : Cycle(at + 1);
+      s = r.k.resume_event(r.last_event, r.last_call, s.key, now, r.svc);
+    }
+    ASSERT_EQ(s.outcome.action, FaultOutcome::Action::kRetry) << p;
+    // Checked at each entry: one page over at most (this call's).
+    ASSERT_LE(r.k.memcg_usage(), 256U) << "after pread " << p;
+    at = s.outcome.resume.count() + 1000;
+  }
+  const LinuxKernel::PressureStats& ps = r.k.pressure_stats();
+  EXPECT_GT(ps.memcg_reclaims, 0U);
+  EXPECT_GT(ps.memcg_max, 0U);
+  EXPECT_EQ(ps.memcg_peak, 256U);
+  // Global memory never ran low: no kswapd, no ALLOCSTALL, no OOM.
+  EXPECT_EQ(ps.kswapd_wakeups, 0U);
+  EXPECT_EQ(ps.allocstall, 0U);
+  EXPECT_EQ(ps.oom_kill, 0U);
+  EXPECT_GT(r.k.reclaimer().stats().pgsteal_direct, 700U);  // about 1000 - 256 pages dropped
+}
+
+TEST(LinuxMemcg, AnonymousMemoryPastTheLimitWithoutSwapIsOomKilledInTheCgroup) {
+  LinuxRig r(limited(1ULL << 20), 65536);
+  r.done(100, anon_mmap(1024 * kPage, kBuf));
+  uint64_t at = 1000;
+  uint64_t before = 0;
+  std::optional<FaultOutcome> killed;
+  for (uint64_t i = 0; i < 1024 && !killed; ++i) {
+    before = r.k.memcg_usage();
+    const auto out = r.access(100, kBuf + i * kPage, AccessKind::kWrite, at);
+    ASSERT_FALSE(out.empty());
+    if (out.back().action == FaultOutcome::Action::kKill) killed = out.back();
+    at = out.back().resume.count() + 1000;
+  }
+  ASSERT_TRUE(killed.has_value());
+  // The fault that found the cgroup full: 256 pages charged, nothing the
+  // cgroup could reclaim (anonymous, no swap), MAX_RECLAIM_RETRIES passes,
+  // then its OOM killer took the only process.
+  EXPECT_EQ(before, 256U);
+  const LinuxKernel::PressureStats& ps = r.k.pressure_stats();
+  EXPECT_EQ(ps.memcg_reclaims, Reclaimer::kMaxReclaimRetries);
+  EXPECT_EQ(ps.memcg_oom_kill, 1U);
+  EXPECT_EQ(ps.oom_kill, 1U);
+  EXPECT_EQ(ps.allocstall, 0U);
+  EXPECT_NE(r.k.process(100)->state, Process::State::kRunning);
+  // Its memory went back: the cgroup holds (almost) nothing.
+  EXPECT_LT(r.k.memcg_usage(), 8U);
+}
+
+TEST(LinuxMemcg, WithOomKillOffTheLimitStopsTheRunNamingIt) {
+  LinuxConfig c = limited(1ULL << 20);
+  c.pressure.oom_kill = false;
+  LinuxRig r(c, 65536);
+  r.done(100, anon_mmap(1024 * kPage, kBuf));
+  std::optional<FaultOutcome> stopped;
+  uint64_t at = 1000;
+  for (uint64_t i = 0; i < 1024 && !stopped; ++i) {
+    const auto out = r.access(100, kBuf + i * kPage, AccessKind::kWrite, at);
+    if (out.back().action == FaultOutcome::Action::kStop) stopped = out.back();
+    at = out.back().resume.count() + 1000;
+  }
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_NE(stopped->message.find("memory cgroup"), std::string::npos) << stopped->message;
+  EXPECT_NE(stopped->message.find("os.linux.memory_max (256 pages)"), std::string::npos)
+      << stopped->message;
+}
+
 }  // namespace
 }  // namespace mmusim
 

@@ -22,10 +22,13 @@ namespace {
 using json = nlohmann::json;
 const std::string kRoot = MMUSIM_ROOT;
 
-std::map<std::string, uint64_t> run(const systest::TempDir& d, const std::string& tag) {
-  const systest::ProcessResult r = systest::run_process(
-      MMUSIM_EXE, {"--config", kRoot + "/configs/examples/pressure.ini", "--trace",
-                   kRoot + "/traces/examples/os_pressure.txt.zst", "--out", d.file(tag)});
+std::map<std::string, uint64_t> run(const systest::TempDir& d, const std::string& tag,
+                                    const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"--config", kRoot + "/configs/examples/pressure.ini",
+                                   "--trace",  kRoot + "/traces/examples/os_pressure.txt.zst",
+                                   "--out",    d.file(tag)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const systest::ProcessResult r = systest::run_process(MMUSIM_EXE, args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::map<std::string, uint64_t> m;
   if (r.exit_code != 0) return m;
@@ -64,6 +67,30 @@ TEST(PressureRun, TheScenarioReclaimsFilePagesFirstAndNeverRunsOutOfMemory) {
   EXPECT_EQ(s.at("top.disk.writes"), s.at("vmstat.pswpout"));
   // Deterministic.
   EXPECT_EQ(run(d, "b"), s);
+}
+
+// The same program under a 24 MiB memory cgroup (6144 pages) on the same
+// machine: the limit, not the watermarks, reclaims. The 32 MiB anonymous
+// buffer no longer fits beside anything, so anonymous pages go to swap and
+// come back; global memory never runs low (no kswapd, no ALLOCSTALL); the
+// charge passes the limit at most by one call's page-cache pages (a
+// 32-page readahead window, with its page tables).
+TEST(PressureRun, UnderAMemoryLimitTheCgroupReclaimsAndSwapsWithoutGlobalPressure) {
+  systest::TempDir d;
+  const auto s = run(d, "memcg", {"--os.linux.memory_max=24M"});
+  ASSERT_FALSE(s.empty());
+  EXPECT_GT(s.at("top.kernel.linux.memcg.reclaims"), 0U);
+  EXPECT_EQ(s.at("top.kernel.linux.memcg.max"), s.at("top.kernel.linux.memcg.reclaims"));
+  EXPECT_GE(s.at("top.kernel.linux.memcg.peak"), 6144U);
+  EXPECT_LE(s.at("top.kernel.linux.memcg.peak"), 6144U + 40);
+  EXPECT_EQ(s.at("top.kernel.linux.memcg.oom_kill"), 0U);
+  EXPECT_EQ(s.at("vmstat.allocstall_normal"), 0U);
+  EXPECT_EQ(s.at("vmstat.pgscan_kswapd"), 0U);
+  EXPECT_GT(s.at("vmstat.pswpout"), 8192U);  // more than the buffer: pages go out twice
+  EXPECT_GT(s.at("vmstat.pswpin"), 0U);
+  EXPECT_EQ(s.at("vmstat.workingset_refault_anon"), s.at("vmstat.pswpin"));
+  EXPECT_EQ(s.at("top.kernel.linux.faults.anon_write"), 8192U);
+  EXPECT_EQ(s.at("vmstat.oom_kill"), 0U);
 }
 
 }  // namespace
