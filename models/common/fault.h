@@ -187,6 +187,7 @@ struct Shootdown {
   LinearAddr addr;
   Asid pcid;
   Cycle at;
+  bool reclaim = false;  // reclaim unmapped the page (statistics: was it still cached?)
 };
 
 }  // namespace mmusim

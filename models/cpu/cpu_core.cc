@@ -539,7 +539,10 @@ void CpuCore::receive_shootdowns() {
   const Cycle t = max(ag_.drained(), ag_.next_issue());
   for (const Shootdown& s : inbox_) {
     switch (s.kind) {
-      case Shootdown::Kind::kPage: tlb_.invalidate_page(s.addr, s.pcid); break;
+      case Shootdown::Kind::kPage:
+        if (tlb_.invalidate_page(s.addr, s.pcid) > 0 && s.reclaim) ++stats_.reclaim_tlb_resident;
+        stats_.reclaim_shootdowns += s.reclaim ? 1 : 0;
+        break;
       case Shootdown::Kind::kPcid: tlb_.invalidate_asid(s.pcid); break;
       case Shootdown::Kind::kAll: tlb_.invalidate_all(true); break;
     }
@@ -602,6 +605,12 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
             s.shootdowns);
   v.counter(p + ".shootdown_cycles", "cycles", "interrupt cycles spent applying shootdowns",
             s.shootdown_cycles);
+  v.counter(p + ".reclaim_shootdowns", "pages", "shootdowns of pages reclaim unmapped",
+            s.reclaim_shootdowns);
+  v.counter(p + ".reclaim_tlb_resident", "pages",
+            "pages reclaim unmapped (Accessed bit clear) that this CPU's TLBs still held: the "
+            "bit was cleared without a flush, so accesses through the TLB could not set it again",
+            s.reclaim_tlb_resident);
   v.counter(p + ".translation_cycles", "cycles", "sum of translation latencies",
             s.translation_cycles);
   v.counter(p + ".fault_cycles", "cycles", "cycles from fault raise to resumption, summed",
@@ -664,6 +673,8 @@ void CpuCore::visit_total(StatVisitor& v, const std::string& prefix, size_t n,
     t.context_switches += s.context_switches;
     t.shootdowns += s.shootdowns;
     t.shootdown_cycles += s.shootdown_cycles;
+    t.reclaim_shootdowns += s.reclaim_shootdowns;
+    t.reclaim_tlb_resident += s.reclaim_tlb_resident;
     t.translation_cycles += s.translation_cycles;
     t.fault_cycles += s.fault_cycles;
     t.cycles = std::max(t.cycles, s.cycles);

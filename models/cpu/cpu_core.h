@@ -92,16 +92,18 @@ struct CpuStats {
   uint64_t l1_hits = 0, l2_hits = 0, tlb_misses = 0;
   uint64_t dirty_assists = 0;  // walks that set D for a write that found D = 0
   uint64_t faults = 0, faults_by_kind[kNumFaultKinds] = {};
-  uint64_t late_faults = 0;         // faults found by a walk the outlook said would map
-  uint64_t skipped = 0;             // accesses dropped after an unresolved fault
-  uint64_t translation_cycles = 0;  // sum over translations of (done - issue)
-  uint64_t fault_cycles = 0;        // from fault raise to resumption, summed
-  uint64_t context_switches = 0;    // switch_to calls
-  uint64_t shootdowns = 0;          // invalidations received from other CPUs
-  uint64_t shootdown_cycles = 0;    // interrupt cycles spent applying them
-  uint64_t cycles = 0;              // retire cycle of this CPU's last access
-  Histogram translation_latency;    // per translation, cycles
-  Histogram fault_latency;          // per fault: from raise to resumption, cycles
+  uint64_t late_faults = 0;           // faults found by a walk the outlook said would map
+  uint64_t skipped = 0;               // accesses dropped after an unresolved fault
+  uint64_t translation_cycles = 0;    // sum over translations of (done - issue)
+  uint64_t fault_cycles = 0;          // from fault raise to resumption, summed
+  uint64_t context_switches = 0;      // switch_to calls
+  uint64_t shootdowns = 0;            // invalidations received from other CPUs
+  uint64_t shootdown_cycles = 0;      // interrupt cycles spent applying them
+  uint64_t reclaim_shootdowns = 0;    // of them, pages reclaim unmapped
+  uint64_t reclaim_tlb_resident = 0;  // of those, pages this CPU's TLBs still held
+  uint64_t cycles = 0;                // retire cycle of this CPU's last access
+  Histogram translation_latency;      // per translation, cycles
+  Histogram fault_latency;            // per fault: from raise to resumption, cycles
 };
 
 struct CpuCoreConfig {

@@ -617,6 +617,7 @@ class LinuxKernel : public Kernel {
   std::map<uint32_t, uint64_t> bdp_ratelimits_;  // pages dirtied on a CPU since a check there
   bool dirty_exceeded_ = false;                  // the last check found the limit exceeded
   uint64_t memcg_base_ = 0;                      // frames in use at boot (the zero page)
+  bool reclaim_unmap_ = false;                   // reclaim is unmapping: shootdowns say so
   [[nodiscard]] bool memcg_over() const;
   // Memory pressure: watermarks, the reclaim engine and its host, kswapd's
   // wake-up, the context of the reclaim in progress (host callbacks are

@@ -245,6 +245,7 @@ void LinuxKernel::flush_range(const AddressSpace& mm, uint32_t self_cpu, uint64_
   Shootdown sd;
   sd.kind = pages == 1 ? Shootdown::Kind::kPage : Shootdown::Kind::kPcid;
   sd.addr = LinearAddr(start);
+  sd.reclaim = reclaim_unmap_;
   for (const auto& [pid, q] : procs_) {
     if (q.mm.get() != &mm || q.state != Process::State::kRunning) continue;
     sd.pcid = pcid_of(pid);

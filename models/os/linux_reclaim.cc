@@ -98,14 +98,16 @@ class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
   }
   bool unmap(Pfn pfn) override {
     PageFrame& m = k_.frames_.meta(pfn);
-    ++m.refcount;                    // isolation's reference (folio_isolate_lru)
+    ++m.refcount;  // isolation's reference (folio_isolate_lru)
+    k_.reclaim_unmap_ = true;
+    bool all = false;
     if (m.test(FrameFlag::kAnon)) {  // in the swap cache (add_to_swap came first)
-      const bool all = m.test(FrameFlag::kSwapCache) && k_.swap_unmap(pfn, *clk_, *s_);
-      --m.refcount;
-      return all;
+      all = m.test(FrameFlag::kSwapCache) && k_.swap_unmap(pfn, *clk_, *s_);
+    } else {
+      Flush fl;
+      all = k_.try_to_unmap(pfn, 0, *clk_, *s_, fl, nullptr);
     }
-    Flush fl;
-    const bool all = k_.try_to_unmap(pfn, 0, *clk_, *s_, fl, nullptr);
+    k_.reclaim_unmap_ = false;
     --m.refcount;
     return all;
   }
@@ -250,7 +252,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
     if (!global && !limit) break;
     DeferredServices ds(s, cfg_.cost.reclaim_line);
     pressure_->begin(clk, ds, &c);
-    const ReclaimResult r = reclaim_->try_to_free_pages(kSwapClusterMax);
+    const ReclaimResult r = reclaim_->try_to_free_pages(kSwapClusterMax, !global);
     pressure_->end();
     ds.replay(start);
     // ALLOCSTALL counts global reclaim only; a cgroup's own is the memcg's.

@@ -49,6 +49,7 @@ struct Reclaimer::ScanControl {
   uint64_t nr_to_reclaim = kSwapClusterMax;
   int priority = kDefPriority;
   bool kswapd = false;
+  bool cgroup = false;  // a memory cgroup's limit (cgroup_reclaim): not in pgscan/pgsteal_direct
   bool may_writepage = true;
   bool may_swap = true;
   bool deactivate_anon = false, deactivate_file = false;  // may_deactivate
@@ -131,9 +132,10 @@ ReclaimResult Reclaimer::shrink_node(unsigned priority, uint64_t nr_to_reclaim, 
   return r;
 }
 
-ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim) {
+ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim, bool cgroup) {
   ScanControl sc;
   sc.nr_to_reclaim = nr_to_reclaim;
+  sc.cgroup = cgroup;
   sc.may_writepage = !cfg_.laptop_mode;
   ReclaimResult r;
   bool full_walk = false;
@@ -343,7 +345,7 @@ uint64_t Reclaimer::shrink_inactive(LruList l, uint64_t n, ScanControl& sc, Recl
   batch_.clear();
   const uint64_t taken =
       lru_.take_tail(l, n, batch_, [this](Pfn p) -> PageFrame& { return frame(p); });
-  (sc.kswapd ? st_.pgscan_kswapd : st_.pgscan_direct) += taken;
+  if (!sc.cgroup) (sc.kswapd ? st_.pgscan_kswapd : st_.pgscan_direct) += taken;
   (file ? st_.pgscan_file : st_.pgscan_anon) += taken;
   r.scanned += taken;
   if (taken == 0) return 0;
@@ -353,7 +355,7 @@ uint64_t Reclaimer::shrink_inactive(LruList l, uint64_t n, ScanControl& sc, Recl
   const uint64_t reclaimed = shrink_page_list(sc, bs, r);
   putback(keep_);
 
-  (sc.kswapd ? st_.pgsteal_kswapd : st_.pgsteal_direct) += reclaimed;
+  if (!sc.cgroup) (sc.kswapd ? st_.pgsteal_kswapd : st_.pgsteal_direct) += reclaimed;
   (file ? st_.pgsteal_file : st_.pgsteal_anon) += reclaimed;
   r.reclaimed += reclaimed;
   // Pages written cost I/O; pages looked at and kept cost a rotation.

@@ -196,7 +196,10 @@ class Reclaimer {
   // under laptop_mode. Without progress the loop runs again (Linux's
   // full-walk retry, then once more with forced deactivation if an active
   // list was skipped).
-  ReclaimResult try_to_free_pages(uint64_t nr_to_reclaim = kSwapClusterMax);
+  // `cgroup`: for a memory cgroup's limit (try_to_free_mem_cgroup_pages): the
+  // same passes, left out of pgscan_direct/pgsteal_direct as Linux leaves
+  // cgroup reclaim out of them (pgscan_anon/file still count).
+  ReclaimResult try_to_free_pages(uint64_t nr_to_reclaim = kSwapClusterMax, bool cgroup = false);
   // kswapd (balance_pgdat): priority 12 down to 1 until `balanced()` holds
   // (checked before each pass), each pass aiming at `high_target` pages
   // (Σ zones max(high watermark, 32)); the priority drops only when a pass

@@ -116,9 +116,11 @@ void TlbHierarchy::fill_sides(const Translation& t, uint8_t sides) {
   }
 }
 
-void TlbHierarchy::invalidate_page(LinearAddr a, Asid asid) {
+uint32_t TlbHierarchy::invalidate_page(LinearAddr a, Asid asid) {
   drop_memos();
-  for (TlbArray& arr : arrays_) arr.invalidate_page(a, asid);
+  uint32_t dropped = 0;
+  for (TlbArray& arr : arrays_) dropped += arr.invalidate_page(a, asid);
+  return dropped;
 }
 
 void TlbHierarchy::invalidate_asid(Asid asid) {

@@ -72,7 +72,8 @@ class TlbHierarchy {
   void fill_sides(const Translation& t, uint8_t sides);
 
   // Broadcast to every array (see TlbArray for the matching rules).
-  void invalidate_page(LinearAddr a, Asid asid);
+  // Returns the entries dropped (every array, every page size).
+  uint32_t invalidate_page(LinearAddr a, Asid asid);
   void invalidate_asid(Asid asid);
   void invalidate_all(bool keep_global);
 

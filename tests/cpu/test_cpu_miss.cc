@@ -309,6 +309,29 @@ TEST(CpuShootdown, ReceivedInvalidationCostsTheIpiAndDropsTheEntry) {
   EXPECT_EQ(p.core->stats().shootdown_cycles, 777U);
   EXPECT_EQ(p.core->stats().tlb_misses - misses, 1U);  // the entry was dropped
   EXPECT_EQ(p.os->stats().faults, 1U);                 // the page is still mapped
+  EXPECT_EQ(p.core->stats().reclaim_shootdowns, 0U);   // not reclaim's
+}
+
+// Reclaim's unmap shootdowns are counted, and those that found the page still
+// in a TLB: its Accessed bit had been cleared without a flush, so the CPU
+// could use the page without setting it again (issue 12's hidden references).
+TEST(CpuShootdown, ReclaimUnmapsCountThePagesATlbStillHeld) {
+  Plain p;
+  p.core->process(rec(0x400000));
+  p.core->drain();
+  Shootdown sd;
+  sd.kind = Shootdown::Kind::kPage;
+  sd.pcid = p.core->context().pcid;
+  sd.reclaim = true;
+  sd.addr = LinearAddr(0x400000);  // cached: in the L1 DTLB and the STLB (one page)
+  p.core->post(sd);
+  sd.addr = LinearAddr(0x900000);  // never used: in no TLB
+  p.core->post(sd);
+  p.core->receive_shootdowns();
+  p.core->finish();
+  EXPECT_EQ(p.core->stats().shootdowns, 2U);
+  EXPECT_EQ(p.core->stats().reclaim_shootdowns, 2U);
+  EXPECT_EQ(p.core->stats().reclaim_tlb_resident, 1U);
 }
 
 }  // namespace

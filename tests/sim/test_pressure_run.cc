@@ -86,6 +86,8 @@ TEST(PressureRun, UnderAMemoryLimitTheCgroupReclaimsAndSwapsWithoutGlobalPressur
   EXPECT_EQ(s.at("top.kernel.linux.memcg.oom_kill"), 0U);
   EXPECT_EQ(s.at("vmstat.allocstall_normal"), 0U);
   EXPECT_EQ(s.at("vmstat.pgscan_kswapd"), 0U);
+  EXPECT_EQ(s.at("vmstat.pgscan_direct"), 0U);  // cgroup reclaim is in neither
+  EXPECT_GT(s.at("vmstat.pgscan_file"), 0U);
   EXPECT_GT(s.at("vmstat.pswpout"), 8192U);  // more than the buffer: pages go out twice
   EXPECT_GT(s.at("vmstat.pswpin"), 0U);
   EXPECT_EQ(s.at("vmstat.workingset_refault_anon"), s.at("vmstat.pswpin"));
