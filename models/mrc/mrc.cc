@@ -84,12 +84,52 @@ void validate_mrc_config(const MrcConfig& c) {
   if (c.canonical_bits > 63) throw InputError("seg.canonical_bits: expected at most 63");
 }
 
-// The stacks of one set count and the points read from them.
+// The stacks of one set count and the points read from them. Shallow stacks
+// (the largest ways swept at most kMaxRowDepth) are kept as rows of their top
+// `depth` keys, most recent first: a reference scans and shifts one row
+// (O(depth), contiguous), and a key not in the row is beyond every size
+// swept. Deep ones (fully associative) use StackDistance (O(log n)).
 struct MrcEngine::Group {
+  static constexpr uint64_t kMaxRowDepth = 64;
   uint64_t sets = 1;
-  std::vector<StackDistance> stacks;  // one per set
+  uint64_t depth = 0;                 // largest ways swept
+  bool rows = false;                  // bounded rows instead of StackDistance
+  std::vector<StackDistance> stacks;  // one per set (deep)
+  std::vector<uint64_t> row_keys;     // sets x depth (shallow)
+  std::vector<uint32_t> row_fill;     // keys held per row
   DistanceHistogram hist;
   std::vector<uint64_t> ways;  // of each point, ascending
+
+  void init(uint64_t n_sets, uint64_t max_ways) {
+    sets = n_sets;
+    depth = max_ways;
+    hist = DistanceHistogram(max_ways);
+    rows = max_ways <= kMaxRowDepth;
+    if (rows) {
+      row_keys.assign(sets * depth, 0);
+      row_fill.assign(sets, 0);
+    } else {
+      stacks.resize(sets);
+    }
+  }
+  // The key's stack distance in its set, or a value >= depth when it is beyond.
+  uint64_t reference(uint64_t set, uint64_t key) {
+    if (!rows) return stacks[set].reference(key);
+    uint64_t* r = &row_keys[set * depth];
+    uint32_t& n = row_fill[set];
+    uint64_t d = 0;
+    while (d < n && r[d] != key) ++d;
+    if (d == n) {  // not among the top `depth`: beyond every size swept
+      if (n < depth) ++n;
+      d = n - 1;  // the slot to drop (the last one)
+      for (uint64_t i = d; i > 0; --i) r[i] = r[i - 1];
+      r[0] = key;
+      return StackDistance::kCold;
+    }
+    for (uint64_t i = d; i > 0; --i) r[i] = r[i - 1];
+    r[0] = key;
+    return d;
+  }
 };
 
 struct MrcEngine::Target {
@@ -115,17 +155,14 @@ MrcEngine::MrcEngine(const MrcConfig& cfg) : cfg_(cfg) {
     if (cfg_.ways != 0) {
       for (uint64_t e : cfg_.sizes) {
         Group g;
-        g.sets = e / cfg_.ways;
-        g.stacks.resize(g.sets);
-        g.hist = DistanceHistogram(cfg_.ways);
+        g.init(e / cfg_.ways, cfg_.ways);
         g.ways.push_back(cfg_.ways);
         t.groups.push_back(std::move(g));
       }
     } else {
       Group g;
-      g.sets = cfg_.sets != 0 ? cfg_.sets : 1;
-      g.stacks.resize(g.sets);
-      g.hist = DistanceHistogram(max_entries / g.sets);
+      const uint64_t sets = cfg_.sets != 0 ? cfg_.sets : 1;
+      g.init(sets, max_entries / sets);
       for (uint64_t e : cfg_.sizes) g.ways.push_back(e / g.sets);
       t.groups.push_back(std::move(g));
     }
@@ -179,7 +216,7 @@ void MrcEngine::reference(Target& t, uint64_t vpn, PageSize s, bool counted) {
   if (counted) ++t.accesses;
   for (Group& g : t.groups) {
     ++stack_updates_;
-    const uint64_t d = g.stacks[vpn & (g.sets - 1)].reference(key);
+    const uint64_t d = g.reference(vpn & (g.sets - 1), key);
     if (counted) g.hist.add(d);
   }
 }
