@@ -15,6 +15,8 @@
 //   fixed ways W             one group of stacks per set count swept (powers of
 //                            two): each reference updates one stack per set
 //                            count, so the cost grows with their number.
+// Sweeps of at most 64 ways per set keep each set's most recent keys in a row
+// (scan and shift); deeper ones use StackDistance (Fenwick tree, O(log n)).
 //
 // What the model does and the engine follows (README "Miss-ratio curves"):
 // the CPU translates in order (cpu.window = 1: each miss fills before the next

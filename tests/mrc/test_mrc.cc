@@ -243,7 +243,7 @@ TEST(MrcOptions, SizesSyntax) {
 }
 
 TEST(MrcOptions, GeometryChecks) {
-  auto fails = [](MrcConfig c, const std::string& key) {
+  auto fails = [](const MrcConfig& c, const std::string& key) {
     try {
       MrcEngine e(c);
       ADD_FAILURE() << "accepted";
