@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
@@ -259,6 +260,64 @@ TEST(Bounds, MaxMemoryParses) {
   EXPECT_THROW(parse_max_memory("lots"), InputError);
   EXPECT_THROW(parse_max_memory("0"), InputError);
   EXPECT_THROW(parse_max_memory("99999999999T"), InputError);
+}
+
+// ---- §3 empty traces, and the summary's segmentation faults and skips ----
+
+std::string column(const std::vector<std::pair<std::string, std::string>>& row,
+                   const std::string& name) {
+  for (const auto& [k, v] : row) {
+    if (k == name) return v;
+  }
+  return "(no column " + name + ")";
+}
+
+TEST(Bounds, EmptyTracesAreRefusedUnlessAllowed) {
+  systest::TempDir d;
+  systest::write_file(d.file("empty.txt"), "");
+  systest::write_file(d.file("comments.txt"), "# nothing here\n\n# nor here\n");
+  // A gzip member holding nothing: header, an empty final deflate block, CRC 0, size 0.
+  systest::write_file(d.file("empty.txt.gz"),
+                      std::string("\x1f\x8b\x08\0\0\0\0\0\0\x03\x03\0\0\0\0\0\0\0\0\0", 20));
+  for (const std::string t : {d.file("empty.txt"), d.file("comments.txt"), d.file("empty.txt.gz"),
+                              std::string("gen:uniform,footprint=1M,count=0")}) {
+    auto r = systest::run_process(MMUSIM_EXE, {"--trace", t, "--out", d.file("out")});
+    EXPECT_EQ(r.exit_code, 2) << t;
+    EXPECT_EQ(r.err, "mmusim: error: " + t +
+                         ": the trace has no records (empty, or comments only); "
+                         "--allow-empty-trace accepts it\n");
+    EXPECT_FALSE(std::filesystem::exists(d.file("out/summary.csv"))) << t;
+    r = systest::run_process(MMUSIM_EXE,
+                             {"--trace", t, "--out", d.file("out"), "--allow-empty-trace"});
+    EXPECT_EQ(r.exit_code, 0) << t;
+    EXPECT_EQ(r.err, "mmusim: warning: " + t +
+                         ": the trace has no records; the results are "
+                         "all zero\n");
+    const auto sum = systest::parse_summary(systest::read_file(d.file("out/summary.csv")));
+    EXPECT_EQ(column(sum, "accesses"), "0");
+    EXPECT_EQ(column(sum, "cycles"), "0");
+    std::filesystem::remove_all(d.file("out"));
+  }
+}
+
+TEST(Bounds, SegmentationFaultsAndSkipsAreSummarized) {
+  // Document 000's relocation example: two #GP and one #SS, each access
+  // skipped (tests/segint/test_seg_examples.cc holds the counters).
+  systest::TempDir d;
+  const std::string root = MMUSIM_ROOT;
+  auto r = systest::run_process(
+      MMUSIM_EXE, {"--config", root + "/configs/skylake.ini", "--config",
+                   root + "/configs/examples/seg_relocation.ini", "--trace",
+                   root + "/traces/examples/seg_relocation.txt", "--out", d.file("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto sum = systest::parse_summary(systest::read_file(d.file("out/summary.csv")));
+  EXPECT_EQ(column(sum, "seg_faults"), "3");
+  EXPECT_EQ(column(sum, "skipped"), "3");
+  EXPECT_NE(r.out.find("\n  segmentation faults    3\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  skipped                3 records (dropped by an unresolved page "
+                       "fault or a segmentation fault)\n"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace
