@@ -2,6 +2,7 @@
 // version 2 adds EVENT records with a payload and task slots.
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "models/common/error.h"
@@ -58,24 +59,25 @@ class BinaryTraceReader final : public TraceReader {
         continue;
       }
       std::memcpy(static_cast<void*>(out + n), src, k * kBinaryRecordSize);
+      // The text parser's limits, checked branch-free; the slow path names
+      // the first bad record. Task slots are checked by the task feeder.
+      const uint32_t cpu_limit = tasks_ ? UINT32_MAX : this->cpu_limit();
+      const uint64_t addr_limit = address_limit();
       unsigned bad = 0;
       for (size_t i = 0; i < k; ++i) {
-        bad |= static_cast<unsigned>(static_cast<uint8_t>(out[n + i].kind) > 2) |
-               static_cast<unsigned>((out[n + i].flags & trace_flags::kOpMask) ==
-                                     trace_flags::kOpEvent);
+        const TraceRecord& r = out[n + i];
+        bad |= static_cast<unsigned>((r.flags & trace_flags::kOpMask) == trace_flags::kOpEvent) |
+               static_cast<unsigned>(r.size > kMaxAccessSize) |
+               static_cast<unsigned>(r.cpu >= cpu_limit) |
+               static_cast<unsigned>(r.addr > addr_limit) |
+               static_cast<unsigned>(static_cast<uint8_t>(r.kind) > 2);
       }
       if (bad != 0) {
         for (size_t i = 0; i < k; ++i) {
-          auto kind = static_cast<unsigned>(out[n + i].kind);
-          if (kind > 2) {
+          std::string why = record_problem(out[n + i], cpu_limit);
+          if (!why.empty()) {
             in_->consume(i * kBinaryRecordSize);
-            throw record_error(records_ + i + 1, "invalid kind value " + std::to_string(kind) +
-                                                     " (expected 0 = R, 1 = W, 2 = X)");
-          }
-          if (trace_flags::op_of(out[n + i].flags) == trace_flags::kOpEvent) {
-            in_->consume(i * kBinaryRecordSize);
-            throw record_error(records_ + i + 1,
-                               "EVENT record in a version-1 trace (OS events need version 2)");
+            throw record_error(records_ + i + 1, why);
           }
         }
       }
@@ -102,6 +104,26 @@ class BinaryTraceReader final : public TraceReader {
   [[nodiscard]] size_t buffer_capacity() const override { return in_->capacity(); }
 
  private:
+  // Why a record of a plain run is out of range, or "" (the flags of
+  // segment records are checked where they are used: models/sim).
+  [[nodiscard]] std::string record_problem(const TraceRecord& r, uint32_t cpu_limit) const {
+    const auto kind = static_cast<unsigned>(r.kind);
+    if (kind > 2)
+      return "invalid kind value " + std::to_string(kind) + " (expected 0 = R, 1 = W, 2 = X)";
+    if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent) {
+      return "EVENT record in a version-1 trace (OS events need version 2)";
+    }
+    if (trace_flags::op_of(r.flags) == trace_flags::kOpAccess && r.size > kMaxAccessSize) {
+      return "access size " + std::to_string(r.size) + " exceeds 4096 bytes (as in text traces)";
+    }
+    if (r.cpu >= cpu_limit) return cpu_limit_message(r.cpu);
+    const uint8_t op = trace_flags::op_of(r.flags);
+    if (r.addr > address_limit() &&
+        (op == trace_flags::kOpAccess || op == trace_flags::kOpInvlpg)) {
+      return address_limit_message(r.addr);
+    }
+    return {};
+  }
   void check_count() const {
     if (declared_ != 0 && records_ > declared_) {
       throw input_error(
@@ -221,7 +243,9 @@ class BinaryTraceReader final : public TraceReader {
   void read_header() {
     size_t got = in_->fill(kBinaryFixedHeader);
     if (got < sizeof kBinaryMagic || std::memcmp(in_->data(), kBinaryMagic, 8) != 0) {
-      throw header_error(0, "not a binary trace: bad magic, expected \"MMUTRACE\"");
+      const std::string foreign = describe_non_trace(in_->data(), got);
+      throw header_error(0, foreign.empty() ? "not a binary trace: bad magic, expected \"MMUTRACE\""
+                                            : "not a binary trace: the file looks like " + foreign);
     }
     if (got < kBinaryFixedHeader) {
       throw header_error(got, "truncated header, expected " + std::to_string(kBinaryFixedHeader) +

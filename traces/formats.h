@@ -49,6 +49,12 @@ inline void encode_record(const TraceRecord& r, char* out) {
   out[15] = static_cast<char>(r.flags);
 }
 
+// What the first n bytes of a stream look like when they are not a trace
+// ("an ELF executable", "a PDF document", "a binary trace with a damaged
+// header: expected magic \"MMUTRACE\", got ..."), or "" when they do not
+// match anything recognizable.
+std::string describe_non_trace(const char* data, size_t n);
+
 // ---- text format ----
 inline constexpr uint32_t kMaxAccessSize = 4096;
 inline constexpr uint32_t kMaxTextCpu = 255;

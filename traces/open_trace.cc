@@ -86,7 +86,50 @@ const char* sniff_format(const char* data, size_t n, bool ended, const std::stri
   return "text";
 }
 
+struct Signature {
+  const char* bytes;
+  size_t len;
+  size_t offset;
+  const char* what;
+};
+constexpr Signature kSignatures[] = {
+    {"\x7f"
+     "ELF",
+     4, 0, "an ELF executable or object file"},
+    {"MZ", 2, 0, "a DOS/Windows executable"},
+    {"%PDF-", 5, 0, "a PDF document"},
+    {"\x89PNG\r\n\x1a\n", 8, 0, "a PNG image"},
+    {"\xff\xd8\xff", 3, 0, "a JPEG image"},
+    {"PK\x03\x04", 4, 0, "a zip archive"},
+    {"BZh", 3, 0, "bzip2 data (compress traces with gzip, xz or zstd)"},
+    {"!<arch>\n", 8, 0, "an ar archive"},
+    {"ustar", 5, 257, "a tar archive"},
+    {"SQLite format 3", 15, 0, "an SQLite database"},
+};
+
 }  // namespace
+
+std::string describe_non_trace(const char* data, size_t n) {
+  for (const Signature& s : kSignatures) {
+    if (n >= s.offset + s.len && std::memcmp(data + s.offset, s.bytes, s.len) == 0) return s.what;
+  }
+  // A binary trace header with its magic damaged: the record size (16) and a
+  // known version in place, or most of the magic's bytes.
+  if (n >= 12 && std::memcmp(data, kBinaryMagic, 8) != 0) {
+    size_t same = 0;
+    for (size_t i = 0; i < 8; ++i) same += data[i] == kBinaryMagic[i] ? 1 : 0;
+    uint16_t version = 0, record_size = 0;
+    std::memcpy(&version, data + 8, 2);
+    std::memcpy(&record_size, data + 10, 2);
+    const bool layout = record_size == kBinaryRecordSize &&
+                        (version == kBinaryVersion || version == kBinaryVersionTasks);
+    if (same >= 5 || (layout && same >= 2)) {
+      return "a binary trace with a damaged header: expected magic \"MMUTRACE\", got " +
+             quote_token(data, data + 8);
+    }
+  }
+  return {};
+}
 
 std::unique_ptr<TraceReader> open_trace(const std::string& path, const std::string& format) {
   if (path.rfind("gen:", 0) == 0) return open_generator(path.substr(4));
@@ -100,6 +143,11 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path, const std::stri
   std::string f = format;
   if (f == "auto") {
     in->fill(kSniffBytes);
+    const std::string foreign = describe_non_trace(in->data(), in->size());
+    if (!foreign.empty()) {
+      throw input_error(in->source().name(), "byte offset 0",
+                        "not a trace: the file looks like " + foreign);
+    }
     f = sniff_format(in->data(), in->size(), in->source_ended(), path);
   }
   if (f == "binary") return make_binary_reader(std::move(in));

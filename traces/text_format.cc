@@ -102,6 +102,10 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
     if (p != e && *p != '#') {
       r.cpu = static_cast<uint16_t>(
           decimal(line, p, e, "expected a decimal cpu number", "cpu must be 0..255", kMaxTextCpu));
+      if (r.cpu >= cpu_limit()) {
+        throw input_error(path(), "line " + std::to_string(current_line()),
+                          cpu_limit_message(r.cpu));
+      }
       p = skip_blanks(p, e);
       if (p != e && *p != '#') fail_got(line, p, "unexpected text after record", token_end(p, e));
     }
@@ -142,6 +146,10 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
     p = skip_blanks(p, e);
     if (op == trace_flags::kOpInvlpg) {
       r.addr = hex(b, p, e, "expected a hexadecimal address", "address does not fit in 64 bits");
+      if (r.addr > address_limit()) {
+        throw input_error(path(), "line " + std::to_string(current_line()),
+                          address_limit_message(r.addr));
+      }
     } else if (op == trace_flags::kOpInvpcid) {
       if (ends_token(p, e)) fail_got(b, p, "expected a decimal PCID", p);
       r.addr = decimal(b, p, e, "expected a decimal PCID", "PCID must be 0..4095", 4095);
@@ -296,6 +304,10 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
       p += 3;
     }
     r.addr = hex(b, p, e, "expected a hexadecimal address", "address does not fit in 64 bits");
+    if (r.addr > address_limit()) {
+      throw input_error(path(), "line " + std::to_string(current_line()),
+                        address_limit_message(r.addr));
+    }
     p = skip_blanks(p, e);
     if (p != e && *p != '#') {
       r.size = static_cast<uint32_t>(

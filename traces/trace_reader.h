@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,46 @@ class TraceReader {
     static const std::vector<TaskKey> kNone;
     return kNone;
   }
+
+  // The simulated machine's CPU count (sim.cpus): a record of a trace
+  // without tasks whose cpu is >= n is an error naming that record's
+  // position ("line 12", "record 7"). Call before the first read(); the
+  // default accepts every cpu. Readers of formats without a cpu field
+  // (always 0) ignore it.
+  void set_cpu_limit(uint32_t n) { cpu_limit_ = n; }
+  [[nodiscard]] uint32_t cpu_limit() const { return cpu_limit_; }
+  // The largest address an access (or INVLPG) record may carry: 2^32 - 1 when
+  // the CPUs run 32-bit paging, PAE or no paging (`mode`: walker.mode's
+  // value, for the message). A larger address is an error naming the record,
+  // the address and the mode, not a silent truncation. Text and binary
+  // traces; call before the first read().
+  void set_address_limit(uint64_t max_addr, const std::string& mode) {
+    addr_limit_ = max_addr;
+    addr_mode_ = mode;
+  }
+  [[nodiscard]] uint64_t address_limit() const { return addr_limit_; }
+
+ protected:
+  // "record for cpu N, but sim.cpus = M (expected cpu 0..M-1)".
+  [[nodiscard]] std::string cpu_limit_message(uint32_t cpu) const {
+    return "record for cpu " + std::to_string(cpu) +
+           ", but sim.cpus = " + std::to_string(cpu_limit_) + " (expected cpu 0.." +
+           std::to_string(cpu_limit_ - 1) + ")";
+  }
+  // "address 0x... does not fit the 32-bit linear addresses of walker.mode = M".
+  [[nodiscard]] std::string address_limit_message(uint64_t addr) const {
+    char hex[24];
+    std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(addr));
+    return std::string("address ") + hex + " does not fit the " +
+           (addr_limit_ == UINT32_MAX ? "32-bit" : "configured") +
+           " linear addresses of walker.mode = " + addr_mode_ +
+           " (a 64-bit trace needs walker.mode = 4level or 5level)";
+  }
+
+ private:
+  uint32_t cpu_limit_ = UINT32_MAX;
+  uint64_t addr_limit_ = UINT64_MAX;
+  std::string addr_mode_;
 };
 
 // Opens `path` ("-" = stdin), detecting compression (gzip/xz/zstd by magic

@@ -2,8 +2,10 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "models/common/config_schema.h"
+#include "models/common/error.h"
 
 namespace mmusim {
 
@@ -29,6 +31,17 @@ void add_keys(ConfigSchema& s, CpuControlConfig& c) {
       [&c] { return std::string(ctx_switch_tlb_name(c.ctx_switch)); });
   s.add_cycles("cpu.ipi_cost", &c.ipi_cost,
                "cycles a received TLB-shootdown IPI costs the target CPU (entry, INVLPG, exit)");
+}
+
+void validate_cpu_config(const AddressGeneratorConfig& a, const CpuControlConfig& c) {
+  for (const auto& [key, v] : {std::pair{"cpu.invalidation_cost", a.invalidation_cost},
+                               std::pair{"cpu.ipi_cost", c.ipi_cost}}) {
+    if (v.count() > kMaxCpuCostCycles) {
+      throw InputError(std::string(key) + ": must be at most " + std::to_string(kMaxCpuCostCycles) +
+                       " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
+                       std::to_string(v.count()));
+    }
+  }
 }
 
 }  // namespace mmusim

@@ -36,4 +36,9 @@ struct CpuControlConfig {
 // Binds cpu.ctx_switch_tlb and cpu.ipi_cost to `c`.
 void add_keys(ConfigSchema& s, CpuControlConfig& c);
 
+// cpu.invalidation_cost and cpu.ipi_cost at most kMaxCpuCostCycles (README,
+// "Configuration bounds"); throws InputError naming the key.
+constexpr uint64_t kMaxCpuCostCycles = uint64_t{1} << 18;
+void validate_cpu_config(const AddressGeneratorConfig& a, const CpuControlConfig& c);
+
 }  // namespace mmusim

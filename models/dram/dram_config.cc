@@ -106,7 +106,12 @@ namespace {
 
 constexpr uint32_t kMaxTimingNck = 10'000'000;
 constexpr uint32_t kMaxQueueDepth = 4096;
-constexpr uint32_t kMaxControllerLatency = 1'000'000;
+// Cycle bounds (README, "Configuration bounds"): a DRAM reference sums fewer
+// than 8 timing terms and the controller latency, each at most 2^14 core
+// cycles; tREFI, which only paces refreshes, at most 2^20.
+constexpr uint32_t kMaxControllerLatency = 1U << 14;
+constexpr uint64_t kMaxTimingCycles = 1U << 14;
+constexpr uint64_t kMaxRefiCycles = 1U << 20;
 constexpr unsigned kMaxAddressBits = 52;  // x86 MAXPHYADDR limit
 
 bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
@@ -217,9 +222,11 @@ void DramConfig::validate() const {
                                        ", got " + std::to_string(queue_depth));
   }
   if (controller_latency > kMaxControllerLatency) {
-    throw key_error("controller_latency", "must be at most " +
-                                              std::to_string(kMaxControllerLatency) +
-                                              " cycles, got " + std::to_string(controller_latency));
+    throw key_error("controller_latency",
+                    "must be at most " + std::to_string(kMaxControllerLatency) +
+                        " cycles (the bound that keeps 64-bit cycle counts from overflowing), "
+                        "got " +
+                        std::to_string(controller_latency));
   }
   unsigned bits = log2_exact(channels) + log2_exact(ranks) + log2_exact(bank_groups) +
                   log2_exact(banks_per_group) + log2_exact(rows) + log2_exact(columns) +
@@ -238,6 +245,19 @@ void DramConfig::validate() const {
                                   std::to_string(v));
     }
   }
+  for (const DramTimingField& f : kDramTimingFields) {
+    const uint32_t v = timing.*f.member;
+    const uint64_t cycles = to_core_cycles(v);
+    const uint64_t bound = f.name == "tREFI" ? kMaxRefiCycles : kMaxTimingCycles;
+    if (cycles > bound) {
+      throw key_error(f.name, std::to_string(v) + " nCK is " + std::to_string(cycles) +
+                                  " core cycles at " + std::to_string(data_rate_mts) +
+                                  " MT/s and a " + std::to_string(core_clock_mhz) +
+                                  " MHz core clock; at most " + std::to_string(bound) +
+                                  " core cycles (the bound that keeps 64-bit cycle counts "
+                                  "from overflowing)");
+    }
+  }
   const DramTiming& t = timing;
   require_ge("tRAS", t.tRAS, "tRCD", t.tRCD);
   require_ge("tRC", t.tRC, "tRAS + tRP", t.tRAS + t.tRP);
@@ -246,6 +266,20 @@ void DramConfig::validate() const {
   require_ge("tRRD_L", t.tRRD_L, "tRRD_S", t.tRRD_S);
   require_ge("tWTR_L", t.tWTR_L, "tWTR_S", t.tWTR_S);
   require_ge("tREFI", t.tREFI, "tRFC + 1", t.tRFC + 1);
+  // After a refresh every bank is precharged: a request needs ACT, then tRCD
+  // to its column command, and that command must come before the next
+  // refresh epoch, or no request is ever served (the model would refresh
+  // forever). In core cycles, as the model counts: tRFC + tRCD < tREFI.
+  const uint64_t rfc = to_core_cycles(t.tRFC), rcd = to_core_cycles(t.tRCD);
+  const uint64_t refi = to_core_cycles(t.tREFI);
+  if (rfc + rcd >= refi) {
+    throw key_error("tREFI", std::to_string(t.tREFI) + " nCK (" + std::to_string(refi) +
+                                 " core cycles) leaves no time to serve a request between "
+                                 "refreshes: it must exceed tRFC + tRCD = " +
+                                 std::to_string(rfc) + " + " + std::to_string(rcd) +
+                                 " core cycles (a row must open and take its column command "
+                                 "before the next refresh)");
+  }
 }
 
 uint64_t DramConfig::capacity_bytes() const {

@@ -10,6 +10,74 @@
 
 namespace mmusim {
 
+namespace {
+
+struct CostKey {
+  const char* name;
+  Cycles LinuxCosts::*field;
+  const char* desc;
+};
+constexpr CostKey kCosts[] = {
+    {"trap", &LinuxCosts::trap, "page-fault exception entry"},
+    {"fault_return", &LinuxCosts::fault_return, "page-fault exception exit"},
+    {"vma_lookup", &LinuxCosts::vma_lookup, "VMA lookup and access check, base"},
+    {"vma_level", &LinuxCosts::vma_level, "VMA lookup, per maple-tree level"},
+    {"page_alloc", &LinuxCosts::page_alloc, "allocating one frame (zeroing apart)"},
+    {"page_free", &LinuxCosts::page_free, "freeing one frame"},
+    {"anon_setup", &LinuxCosts::anon_setup, "new anonymous page: anon_vma, memcg, rmap, LRU"},
+    {"zero_map", &LinuxCosts::zero_map, "mapping the shared zero page"},
+    {"cow_setup", &LinuxCosts::cow_setup, "COW copy bookkeeping (wp_page_copy)"},
+    {"cow_reuse", &LinuxCosts::cow_reuse, "COW reuse (wp_page_reuse)"},
+    {"wp_shared", &LinuxCosts::wp_shared, "write to a shared file page: page_mkwrite, dirty"},
+    {"page_cache_lookup", &LinuxCosts::page_cache_lookup, "filemap_fault page-cache lookup"},
+    {"file_map", &LinuxCosts::file_map, "mapping a file page: rmap, refcount"},
+    {"fault_around_page", &LinuxCosts::fault_around_page, "per page mapped by fault-around"},
+    {"stack_expand", &LinuxCosts::stack_expand, "growing the stack VMA"},
+    {"local_flush", &LinuxCosts::local_flush, "TLB invalidation on the calling CPU"},
+    {"reclaim_scan", &LinuxCosts::reclaim_scan, "reclaim: per LRU page isolated and checked"},
+    {"reclaim_free", &LinuxCosts::reclaim_free, "reclaim: per page freed"},
+    {"reclaim_line", &LinuxCosts::reclaim_line,
+     "reclaim: latency of a page-table line its rmap walk reads or writes (the request "
+     "reaches the DRAM after the pass)"},
+    {"kswapd_wake", &LinuxCosts::kswapd_wake, "waking kswapd from an allocation"},
+    {"jiffy", &LinuxCosts::jiffy,
+     "one jiffy (HZ=250: 4 ms at 3 GHz), reclaim_throttle's sleep unit (WRITEBACK = 25)"},
+    {"io_submit", &LinuxCosts::io_submit, "submitting a read (block layer, driver)"},
+    {"io_complete", &LinuxCosts::io_complete,
+     "I/O completion handler: request done, page unlocked"},
+    {"wake", &LinuxCosts::wake, "waking a sleeping task and switching to it"},
+    {"segv", &LinuxCosts::segv, "delivering SIGSEGV/SIGBUS"},
+    {"syscall_entry", &LinuxCosts::syscall_entry, "system call entry"},
+    {"syscall_exit", &LinuxCosts::syscall_exit, "system call exit"},
+    {"mmap", &LinuxCosts::mmap, "mmap base"},
+    {"munmap", &LinuxCosts::munmap, "munmap base"},
+    {"mprotect", &LinuxCosts::mprotect, "mprotect base"},
+    {"mremap", &LinuxCosts::mremap, "mremap base"},
+    {"brk", &LinuxCosts::brk, "brk base"},
+    {"madvise", &LinuxCosts::madvise, "madvise base"},
+    {"msync", &LinuxCosts::msync, "msync base (writeback waits apart)"},
+    {"vma_op", &LinuxCosts::vma_op, "per VMA split, merge or insert"},
+    {"zap_pte", &LinuxCosts::zap_pte, "per present PTE unmapped"},
+    {"change_pte", &LinuxCosts::change_pte, "per PTE whose protection changes"},
+    {"move_pte", &LinuxCosts::move_pte, "per PTE moved by mremap"},
+    {"fork", &LinuxCosts::fork, "fork/clone of a process, base"},
+    {"fork_vma", &LinuxCosts::fork_vma, "fork, per VMA duplicated"},
+    {"fork_pte", &LinuxCosts::fork_pte, "fork, per present PTE copied"},
+    {"clone_thread", &LinuxCosts::clone_thread, "creating a thread"},
+    {"exec", &LinuxCosts::exec, "execve base (teardown apart)"},
+    {"exit", &LinuxCosts::exit, "exit base (teardown apart)"},
+    {"wait", &LinuxCosts::wait, "wait4 reaping a child"},
+    {"open", &LinuxCosts::open, "open"},
+    {"close", &LinuxCosts::close, "close"},
+    {"rw", &LinuxCosts::rw, "read/write base"},
+    {"rw_page", &LinuxCosts::rw_page, "read/write, per page-cache page"},
+    {"lseek", &LinuxCosts::lseek, "lseek"},
+    {"fadvise", &LinuxCosts::fadvise, "fadvise"},
+    {"fsync", &LinuxCosts::fsync, "fsync base (writeback waits apart)"},
+};
+
+}  // namespace
+
 void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions) {
   s.add_size("os.phys_mem", &c.phys_bytes, "simulated physical memory (K/M/G suffixes)");
   s.add_size("os.reserved_low", &c.reserved_low, "physical memory at address 0 never allocated");
@@ -97,72 +165,29 @@ void add_keys(ConfigSchema& s, LinuxConfig& c) {
              "vm.dirty_background_bytes: replaces dirty_background_ratio when non-zero (<= 1T)");
   s.add_size("os.linux.dirty_bytes", &w.dirty_bytes,
              "vm.dirty_bytes: replaces dirty_ratio when non-zero (8K..1T)");
-  struct CostKey {
-    const char* name;
-    Cycles LinuxCosts::*field;
-    const char* desc;
-  };
-  static const CostKey kCosts[] = {
-      {"trap", &LinuxCosts::trap, "page-fault exception entry"},
-      {"fault_return", &LinuxCosts::fault_return, "page-fault exception exit"},
-      {"vma_lookup", &LinuxCosts::vma_lookup, "VMA lookup and access check, base"},
-      {"vma_level", &LinuxCosts::vma_level, "VMA lookup, per maple-tree level"},
-      {"page_alloc", &LinuxCosts::page_alloc, "allocating one frame (zeroing apart)"},
-      {"page_free", &LinuxCosts::page_free, "freeing one frame"},
-      {"anon_setup", &LinuxCosts::anon_setup, "new anonymous page: anon_vma, memcg, rmap, LRU"},
-      {"zero_map", &LinuxCosts::zero_map, "mapping the shared zero page"},
-      {"cow_setup", &LinuxCosts::cow_setup, "COW copy bookkeeping (wp_page_copy)"},
-      {"cow_reuse", &LinuxCosts::cow_reuse, "COW reuse (wp_page_reuse)"},
-      {"wp_shared", &LinuxCosts::wp_shared, "write to a shared file page: page_mkwrite, dirty"},
-      {"page_cache_lookup", &LinuxCosts::page_cache_lookup, "filemap_fault page-cache lookup"},
-      {"file_map", &LinuxCosts::file_map, "mapping a file page: rmap, refcount"},
-      {"fault_around_page", &LinuxCosts::fault_around_page, "per page mapped by fault-around"},
-      {"stack_expand", &LinuxCosts::stack_expand, "growing the stack VMA"},
-      {"local_flush", &LinuxCosts::local_flush, "TLB invalidation on the calling CPU"},
-      {"reclaim_scan", &LinuxCosts::reclaim_scan, "reclaim: per LRU page isolated and checked"},
-      {"reclaim_free", &LinuxCosts::reclaim_free, "reclaim: per page freed"},
-      {"reclaim_line", &LinuxCosts::reclaim_line,
-       "reclaim: latency of a page-table line its rmap walk reads or writes (the request "
-       "reaches the DRAM after the pass)"},
-      {"kswapd_wake", &LinuxCosts::kswapd_wake, "waking kswapd from an allocation"},
-      {"jiffy", &LinuxCosts::jiffy,
-       "one jiffy (HZ=250: 4 ms at 3 GHz), reclaim_throttle's sleep unit (WRITEBACK = 25)"},
-      {"io_submit", &LinuxCosts::io_submit, "submitting a read (block layer, driver)"},
-      {"io_complete", &LinuxCosts::io_complete,
-       "I/O completion handler: request done, page unlocked"},
-      {"wake", &LinuxCosts::wake, "waking a sleeping task and switching to it"},
-      {"segv", &LinuxCosts::segv, "delivering SIGSEGV/SIGBUS"},
-      {"syscall_entry", &LinuxCosts::syscall_entry, "system call entry"},
-      {"syscall_exit", &LinuxCosts::syscall_exit, "system call exit"},
-      {"mmap", &LinuxCosts::mmap, "mmap base"},
-      {"munmap", &LinuxCosts::munmap, "munmap base"},
-      {"mprotect", &LinuxCosts::mprotect, "mprotect base"},
-      {"mremap", &LinuxCosts::mremap, "mremap base"},
-      {"brk", &LinuxCosts::brk, "brk base"},
-      {"madvise", &LinuxCosts::madvise, "madvise base"},
-      {"msync", &LinuxCosts::msync, "msync base (writeback waits apart)"},
-      {"vma_op", &LinuxCosts::vma_op, "per VMA split, merge or insert"},
-      {"zap_pte", &LinuxCosts::zap_pte, "per present PTE unmapped"},
-      {"change_pte", &LinuxCosts::change_pte, "per PTE whose protection changes"},
-      {"move_pte", &LinuxCosts::move_pte, "per PTE moved by mremap"},
-      {"fork", &LinuxCosts::fork, "fork/clone of a process, base"},
-      {"fork_vma", &LinuxCosts::fork_vma, "fork, per VMA duplicated"},
-      {"fork_pte", &LinuxCosts::fork_pte, "fork, per present PTE copied"},
-      {"clone_thread", &LinuxCosts::clone_thread, "creating a thread"},
-      {"exec", &LinuxCosts::exec, "execve base (teardown apart)"},
-      {"exit", &LinuxCosts::exit, "exit base (teardown apart)"},
-      {"wait", &LinuxCosts::wait, "wait4 reaping a child"},
-      {"open", &LinuxCosts::open, "open"},
-      {"close", &LinuxCosts::close, "close"},
-      {"rw", &LinuxCosts::rw, "read/write base"},
-      {"rw_page", &LinuxCosts::rw_page, "read/write, per page-cache page"},
-      {"lseek", &LinuxCosts::lseek, "lseek"},
-      {"fadvise", &LinuxCosts::fadvise, "fadvise"},
-      {"fsync", &LinuxCosts::fsync, "fsync base (writeback waits apart)"},
-  };
   for (const CostKey& k : kCosts) {
     s.add_cycles(std::string("os.linux.cost.") + k.name, &(c.cost.*k.field), k.desc);
   }
+}
+
+void check_cost_bound(const std::string& key, Cycles v, uint64_t max) {
+  if (v.count() > max) {
+    throw InputError(key + ": must be at most " + std::to_string(max) +
+                     " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
+                     std::to_string(v.count()));
+  }
+}
+
+void validate_linux_costs(const LinuxCosts& c) {
+  for (const CostKey& k : kCosts) {
+    const bool jiffy = k.field == &LinuxCosts::jiffy;
+    check_cost_bound(std::string("os.linux.cost.") + k.name, c.*k.field,
+                     jiffy ? kMaxJiffyCycles : kMaxCostCycles);
+  }
+}
+
+void validate_kernel_module_config(const KernelModuleConfig& c) {
+  check_cost_bound("os.shootdown_cost", c.shootdown_cost, kMaxCostCycles);
 }
 
 void validate_writeback_config(const WritebackConfig& w) {
@@ -266,6 +291,7 @@ void validate_os_config(const FirstTouchConfig& c) {
   if (c.reserved_low >= c.phys_bytes) {
     throw InputError("os.reserved_low: must be below os.phys_mem");
   }
+  check_cost_bound("os.minor_fault_cost", c.minor_fault_cost, kMaxCostCycles);
 }
 
 }  // namespace mmusim

@@ -106,6 +106,18 @@ struct KernelModuleConfig {
   Cycles shootdown_cost{6000};  // os.shootdown_cost
 };
 
+// Upper bounds of the cost keys (README, "Configuration bounds"): every cost
+// charged on an access's path (a fault, a shootdown, a switch, a system call)
+// at most 2^18 cycles; the reclaim throttle's jiffy at most 2^26.
+constexpr uint64_t kMaxCostCycles = uint64_t{1} << 18;
+constexpr uint64_t kMaxJiffyCycles = uint64_t{1} << 26;
+// Throws InputError "KEY: must be at most MAX cycles ..." when v > max.
+void check_cost_bound(const std::string& key, Cycles v, uint64_t max);
+// The bounds of every os.linux.cost.* key (checked whatever os.model is).
+void validate_linux_costs(const LinuxCosts& c);
+// The bound of os.shootdown_cost.
+void validate_kernel_module_config(const KernelModuleConfig& c);
+
 // Binds os.linux.* to `c` (which must outlive the schema).
 void add_keys(ConfigSchema& s, LinuxConfig& c);
 // Checks the os.linux.* rules and derives file_cache.fault_around_pages;

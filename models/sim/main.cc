@@ -13,6 +13,7 @@
 #include "models/cpu/cpu_core.h"
 #include "models/sim/fault_log.h"
 #include "models/sim/mem_series.h"
+#include "models/sim/memory_estimate.h"
 #include "models/sim/reporter.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
@@ -56,6 +57,10 @@ int run(int argc, char* argv[]) {
       "fault-log", po::value<std::string>(),
       "write one CSV line per page fault (process, thread, address, class, start, end and the "
       "breakdown) to FILE")(
+      "max-memory", po::value<std::string>(),
+      "refuse a configuration whose estimated host memory exceeds BYTES (K/M/G/T suffixes; "
+      "default: the machine's physical memory)")(
+      "allow-empty-trace", "run a trace without records (a warning, all-zero results)")(
       "list-modules",
       "print the SystemC module hierarchy the configuration builds (names as in stats.json) and "
       "exit; --trace is optional");
@@ -95,6 +100,12 @@ int run(int argc, char* argv[]) {
     if (it != values.end()) throw InputError(it->second.origin + ": " + msg);
     throw;
   }
+  // Host memory, estimated from the configuration before anything is built.
+  const bool max_set = vm.count("max-memory") != 0;
+  check_memory(
+      estimate_memory(cfg),
+      max_set ? parse_max_memory(vm["max-memory"].as<std::string>()) : physical_memory_bytes(),
+      max_set ? "--max-memory" : "the machine's physical memory");
   if (vm.count("list-modules")) {
     // The hierarchy depends on the configuration only: no trace needed.
     std::unique_ptr<TraceReader> none = std::make_unique<NoRecords>();
@@ -116,6 +127,13 @@ int run(int argc, char* argv[]) {
     sim.set_fault_sink(fault_log.get());
   }
   sim.run();
+  if (sim.records() == 0) {
+    const std::string what = vm["trace"].as<std::string>() + ": the trace has no records";
+    if (!vm.count("allow-empty-trace")) {
+      throw InputError(what + " (empty, or comments only); --allow-empty-trace accepts it");
+    }
+    std::cerr << "mmusim: warning: " << what << "; the results are all zero\n";
+  }
   StatCollector stats;
   sim.visit(stats);
   for (const auto& block : sim.explain_lines()) std::cout << block;

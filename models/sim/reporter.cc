@@ -195,6 +195,11 @@ std::vector<ColumnDef> summary_defs() {
       count("walk_cycles_p50", [](In i) { return i.walk.percentile(0.5); }),
       count("walk_cycles_p99", [](In i) { return i.walk.percentile(0.99); }),
       count("faults", [](In i) { return i.s.sum("faults"); }),
+      count("seg_faults",
+            [](In i) {
+              return i.s.sum("seg.faults.gp") + i.s.sum("seg.faults.ss") + i.s.sum("seg.faults.np");
+            }),
+      count("skipped", [](In i) { return i.s.sum("skipped") + i.s.sum("seg_skipped"); }),
       real("translation_cycles_per_access", ColumnType::kFixed, 4,
            [](In i) {
              return i.accesses ? static_cast<double>(i.s.sum("translation_cycles")) /
@@ -289,6 +294,9 @@ void print_summary(std::ostream& os, const Simulation& sim, const StatCollector&
      << " memory refs/walk, p50 " << get("walk_cycles_p50") << " / p99 " << get("walk_cycles_p99")
      << " cycles)\n";
   os << "  page faults            " << get("faults") << "\n";
+  os << "  segmentation faults    " << get("seg_faults") << "\n";
+  os << "  skipped                " << get("skipped")
+     << " records (dropped by an unresolved page fault or a segmentation fault)\n";
   os << "  translation cost       " << get("translation_cycles_per_access")
      << " cycles per access\n";
   os << "  DRAM                   " << get("dram_accesses") << " accesses, " << get("dram_row_hits")

@@ -15,7 +15,8 @@ void add_keys(ConfigSchema& s, SimParams& p) {
             "core clock; all cycle counts are of this clock", 1, 100000);
   s.add_u64("sim.quantum", &p.quantum, "cycles",
             "how far a CPU may run ahead of SystemC time; 0 = synchronize on every access "
-            "(reference mode)");
+            "(reference mode); at most 2^32",
+            0, uint64_t{1} << 32);
   s.add_u64("sim.seed", &p.seed, "", "seed of every random choice (frames, replacement)");
   s.add_u64("sim.max_accesses", &p.max_accesses, "records",
             "stop after this many trace records (0 = the whole trace)");
@@ -136,7 +137,12 @@ void finalize(SimConfig& c) {
   c.dram.core_clock_mhz = c.sim.core_clock_mhz;
   c.os.regions = parse_huge_regions("os.huge_regions", c.huge_regions, c.walker.mode);
   validate_tlb_config(c.tlb);
+  validate_cpu_config(c.cpu, c.cpu_control);
   c.dram.validate();
+  // Cost bounds (README, "Configuration bounds"), whatever os.model is.
+  validate_kernel_module_config(c.kernel);
+  validate_linux_costs(c.linux_os.cost);
+  check_cost_bound("os.sched.switch_cost", c.sched.switch_cost, kMaxCostCycles);
   validate_os_config(c.os);
   if (c.os.phys_bytes > c.dram.capacity_bytes()) {
     throw InputError("os.phys_mem: " + format_size(c.os.phys_bytes) +

@@ -317,6 +317,12 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
   // event): then a task feeder and the scheduler place tasks on the CPUs.
   std::vector<TraceRecord> first(4096);
   const uint64_t lim = cfg.sim.max_accesses;
+  // Records of CPUs the machine lacks, and addresses beyond 32-bit linear
+  // space, are refused by the reader, naming the record (traces/README.md).
+  trace->set_cpu_limit(cfg.sim.cpus);
+  if (cfg.walker.mode != PagingMode::k4Level && cfg.walker.mode != PagingMode::k5Level) {
+    trace->set_address_limit(UINT32_MAX, cfg.paging_mode);
+  }
   first.resize(trace->read(first.data(), lim != 0 && lim < first.size() ? lim : first.size()));
   if (trace->has_tasks()) {
     m.tasks = std::make_unique<TaskFeeder>(std::move(trace), first.data(), first.size(), lim);

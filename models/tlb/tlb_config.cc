@@ -10,6 +10,10 @@ namespace {
 
 constexpr uint32_t kMaxEntries = uint32_t{1} << 24;
 constexpr uint32_t kMaxMshrEntries = 1024;
+// A lookup latency's bound (README, "Configuration bounds"): with every
+// per-access latency at most 2^12 cycles, 2^40 accesses cannot overflow the
+// 64-bit cycle counts.
+constexpr uint64_t kMaxLatency = uint64_t{1} << 12;
 
 bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
@@ -138,6 +142,12 @@ std::string page_sizes_string(uint8_t mask) {
 }
 
 void validate_tlb_array(const TlbArrayConfig& a, std::string_view key) {
+  if (a.latency.count() > kMaxLatency) {
+    fail(key_of(key, "latency"), "must be at most " + std::to_string(kMaxLatency) +
+                                     " cycles (the bound that keeps 64-bit cycle counts from "
+                                     "overflowing), got " +
+                                     std::to_string(a.latency.count()));
+  }
   if (a.ways < 1) fail(key_of(key, "ways"), "must be at least 1");
   if (a.entries == 0) return;  // disabled: nothing else matters
   if (a.entries > kMaxEntries) {

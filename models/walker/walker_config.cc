@@ -9,6 +9,21 @@
 namespace mmusim {
 namespace {
 
+// Bounds (README, "Configuration bounds"): per-access latencies at most 2^12
+// cycles, so that 2^40 accesses cannot overflow the 64-bit cycle counts; a
+// paging-structure cache at most 2^16 entries (32 bytes each: 2 MiB per
+// level and CPU; real ones hold 2 to 32).
+constexpr uint64_t kMaxLatency = uint64_t{1} << 12;
+constexpr uint32_t kMaxPwcEntries = uint32_t{1} << 16;
+
+void check_latency(const std::string& key, Cycles v) {
+  if (v.count() > kMaxLatency) {
+    throw InputError(key + ": must be at most " + std::to_string(kMaxLatency) +
+                     " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
+                     std::to_string(v.count()));
+  }
+}
+
 void add_pwc_keys(ConfigSchema& s, const std::string& name, PwcConfig* p, const std::string& what) {
   std::string key = "walker.pwc." + name;
   s.add_u32(key + ".entries", &p->entries, "entries",
@@ -52,8 +67,16 @@ void resolve_walker_config(WalkerConfig& c, const std::string& mode, const PwcPa
                : n == "PD"   ? pwc.pd
                              : PwcConfig{};
   }
+  check_latency("walker.overhead", c.overhead);
   for (const auto& [name, p] : {std::pair{"pml5", &pwc.pml5}, std::pair{"pml4", &pwc.pml4},
                                 std::pair{"pdpt", &pwc.pdpt}, std::pair{"pd", &pwc.pd}}) {
+    const std::string key = std::string("walker.pwc.") + name;
+    check_latency(key + ".latency", p->latency);
+    if (p->entries > kMaxPwcEntries) {
+      throw InputError(key + ".entries: must be at most " + std::to_string(kMaxPwcEntries) +
+                       " (a paging-structure cache of real cores holds 2 to 32), got " +
+                       std::to_string(p->entries));
+    }
     if (p->entries % p->ways != 0) {
       throw InputError(std::string("walker.pwc.") + name +
                        ".entries: must be a multiple of ways (" + std::to_string(p->entries) +

@@ -175,8 +175,9 @@ TEST(DramConfigValidate, EachRuleNamesItsKey) {
                  "dram.mapping: unknown field '' in '' (valid: ro, ra, bg, ba, ch, co)");
   expect_invalid([](DramConfig& c) { c.queue_depth = 0; },
                  "dram.queue_depth: must be between 1 and 4096, got 0");
-  expect_invalid([](DramConfig& c) { c.controller_latency = 2'000'000; },
-                 "dram.controller_latency: must be at most 1000000 cycles, got 2000000");
+  expect_invalid([](DramConfig& c) { c.controller_latency = 16'385; },
+                 "dram.controller_latency: must be at most 16384 cycles (the bound that keeps "
+                 "64-bit cycle counts from overflowing), got 16385");
   expect_invalid(
       [](DramConfig& c) {
         c.rows = 1U << 31;
@@ -201,6 +202,62 @@ TEST(DramConfigValidate, EachRuleNamesItsKey) {
                  "dram.tWTR_L: must be >= tWTR_S = 4, got 2");
   expect_invalid([](DramConfig& c) { c.timing.tREFI = 560; },
                  "dram.tREFI: must be >= tRFC + 1 = 561, got 560");
+}
+
+// A refresh interval that leaves no room for a request: every refresh ends
+// less than tRCD before the next one, so a row could never open and take its
+// column command (the model refreshed forever). DDR4-3200 at a 3000 MHz core:
+// core = ceil(nCK x 3000 x 2 / 3200) = ceil(nCK x 1.875); tRFC 560 -> 1050,
+// tRCD 22 -> ceil(41.25) = 42.
+TEST(DramConfigValidate, RefreshIntervalMustLeaveRoomForARequest) {
+  // --dram.tREFI=561 (tRFC + 1): 561 x 1.875 = 1051.875 -> 1052 <= 1050 + 42.
+  expect_invalid([](DramConfig& c) { c.timing.tREFI = 561; },
+                 "dram.tREFI: 561 nCK (1052 core cycles) leaves no time to serve a request "
+                 "between refreshes: it must exceed tRFC + tRCD = 1050 + 42 core cycles (a row "
+                 "must open and take its column command before the next refresh)");
+  // --dram.tRFC=10 --dram.tREFI=20: tRFC 19 (18.75), tRCD 42, tREFI 38 (37.5).
+  expect_invalid(
+      [](DramConfig& c) {
+        c.timing.tRFC = 10;
+        c.timing.tREFI = 20;
+      },
+      "dram.tREFI: 20 nCK (38 core cycles) leaves no time to serve a request between "
+      "refreshes: it must exceed tRFC + tRCD = 19 + 42 core cycles (a row must open and take "
+      "its column command before the next refresh)");
+  // Boundary: 1050 + 42 = 1092 core cycles; tREFI 583 nCK -> ceil(1093.125) = 1094 is the
+  // first accepted value (582 -> ceil(1091.25) = 1092 is refused).
+  expect_invalid([](DramConfig& c) { c.timing.tREFI = 582; },
+                 "dram.tREFI: 582 nCK (1092 core cycles) leaves no time to serve a request "
+                 "between refreshes: it must exceed tRFC + tRCD = 1050 + 42 core cycles (a row "
+                 "must open and take its column command before the next refresh)");
+  DramConfig ok = preset("DDR4-3200");
+  ok.timing.tREFI = 583;
+  EXPECT_NO_THROW(ok.validate());
+}
+
+// Every timing is at most 2^14 core cycles (tREFI 2^20), whatever its nCK:
+// the per-access cycle budget of README "Configuration bounds".
+TEST(DramConfigValidate, TimingsAreBoundedInCoreCycles) {
+  // tRC 8739 nCK x 1.875 = 16385.6 -> 16386 > 16384.
+  expect_invalid([](DramConfig& c) { c.timing.tRC = 8739; },
+                 "dram.tRC: 8739 nCK is 16386 core cycles at 3200 MT/s and a 3000 MHz core clock; "
+                 "at most 16384 core cycles (the bound that keeps 64-bit cycle counts from "
+                 "overflowing)");
+  // 8738 x 1.875 = 16383.75 -> 16384: accepted.
+  DramConfig ok = preset("DDR4-3200");
+  ok.timing.tRC = 8738;
+  EXPECT_NO_THROW(ok.validate());
+  // tREFI: 2^20 = 1048576 core cycles; 559241 x 1.875 = 1048576.9 -> 1048577.
+  expect_invalid([](DramConfig& c) { c.timing.tREFI = 559'241; },
+                 "dram.tREFI: 559241 nCK is 1048577 core cycles at 3200 MT/s and a 3000 MHz core "
+                 "clock; at most 1048576 core cycles (the bound that keeps 64-bit cycle counts "
+                 "from overflowing)");
+  // A slow data rate makes the default timings long: 1 MT/s = a 0.5 MHz command clock,
+  // tCL 22 x 3000 x 2 / 1 = 132000 core cycles.
+  expect_invalid([](DramConfig& c) { c.data_rate_mts = 1; },
+                 "dram.tCL: 22 nCK is 132000 core cycles at 1 MT/s and a 3000 MHz core clock; at "
+                 "most 16384 core cycles (the bound that keeps 64-bit cycle counts from "
+                 "overflowing)");
 }
 
 TEST(DramConfigValidate, EveryTimingKeyIsChecked) {

@@ -3,6 +3,7 @@
 // the numbers of unit_config().
 #include <gtest/gtest.h>
 
+#include "models/common/error.h"
 #include "tests/dram/dram_test_util.h"
 
 namespace mmusim {
@@ -288,6 +289,34 @@ TEST(DramTiming, RefreshPrechargeWaitsForTwr) {
   wr(d, at(d, 0, 0, 1), arrival);
   const uint64_t prea = t.tREFI - 20 + t.tCWL + t.tBL + t.tWR;  // 10008
   EXPECT_EQ(rd(d, at(d, 1, 0, 1), t.tREFI + 1), prea + t.tRP + t.tRFC + read_miss_lat(c));
+}
+
+// The shortest refresh interval the validator accepts, tREFI = tRFC + tRCD +
+// 1 (1 nCK = 1 core cycle here): after each refresh one request fits. Before
+// the bound, tREFI = tRFC + 1 made plan_with_refresh() refresh forever.
+TEST(DramTiming, ShortestRefreshIntervalStillServes) {
+  DramConfig c = unit_config();
+  DramTiming& t = c.timing;
+  t.tREFI = t.tRFC + t.tRCD + 1;  // 100 + 13 + 1 = 114
+  {
+    Dram d(c);
+    // Arrives at the epoch: REF 114..214, ACT 214, RD 227 (< the next epoch
+    // 228), data to 227 + tCL + tBL = 242, + controller 10 = 252.
+    EXPECT_EQ(rd(d, at(d, 0, 0, 1), t.tREFI), t.tREFI + t.tRFC + read_miss_lat(c));
+    EXPECT_EQ(d.stats().refreshes, 1U);
+  }
+  DramConfig bad = c;
+  bad.timing.tREFI = t.tRFC + t.tRCD;  // 113: refused, it would never serve a request
+  EXPECT_THROW(Dram{bad}, InputError);
+  // Many requests over many epochs all complete (each after its arrival).
+  Dram d(c);
+  uint64_t arrival = 0;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    arrival += 37;
+    const uint64_t done = rd(d, at(d, 0, i % 4, i % 4, i % 7), arrival);
+    EXPECT_GT(done, arrival);
+  }
+  EXPECT_EQ(d.stats().reads, 1000U);
 }
 
 TEST(DramTiming, IdleEpochsAreAppliedInBulk) {

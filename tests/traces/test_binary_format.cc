@@ -18,8 +18,9 @@ using testing::ScratchDir;
 std::vector<TraceRecord> sample_records(size_t n) {
   std::vector<TraceRecord> v;
   for (size_t i = 0; i < n; ++i) {
+    // Sizes 0..4096: a larger access size is refused, as in text traces.
     TraceRecord r = rec(static_cast<AccessKind>(i % 3), i * 0x100000001B3ULL,
-                        static_cast<uint32_t>(i * 13), static_cast<uint16_t>(i * 31));
+                        static_cast<uint32_t>(i * 13 % 4097), static_cast<uint16_t>(i * 31));
     r.flags = static_cast<uint8_t>(i);
     // Op 7 is an EVENT record, which needs its event (version 2): not a
     // plain record a version-1 file carries.
@@ -115,6 +116,12 @@ class TraceBinaryErrors : public ::testing::Test {
 TEST_F(TraceBinaryErrors, BadMagic) {
   std::string b = good_;
   b[0] = 'X';
+  EXPECT_EQ(error_for(b),
+            "FILE:byte offset 0: not a binary trace: the file looks like a binary trace with a "
+            "damaged header: expected magic \"MMUTRACE\", got 'XMUTRACE'");
+  b = good_;
+  b.replace(0, 8, "GARBAGE!");
+  b[10] = 'x';  // nor the record size: nothing recognizable
   EXPECT_EQ(error_for(b),
             "FILE:byte offset 0: not a binary trace: bad magic, expected \"MMUTRACE\"");
   EXPECT_EQ(error_for("MMU"),
