@@ -287,8 +287,8 @@ class CpuCore {
   static constexpr Cycle kPending{~uint64_t{0}};
 
   CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> owned,
-          const CpuUnits* units, PhysMem& mem, Env& env, uint64_t explain,
-          ExplainLog* explain_out, DescriptorTables* tables);
+          const CpuUnits* units, PhysMem& mem, Env& env, uint64_t explain, ExplainLog* explain_out,
+          DescriptorTables* tables);
   // `seg`: segmentation cycles before the TLB lookup (part of the latency).
   // Returns the translation's completion, or kPending while its walk runs.
   // The common case, a TLB hit with no walk pending and nothing to explain,
