@@ -1,8 +1,13 @@
 #include "models/common/config_schema.h"
 
+#include <boost/program_options/parsers.hpp>
 #include <boost/program_options/value_semantic.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -110,14 +115,9 @@ void ConfigSchema::add_bool(const std::string& name, bool* f, const std::string&
   add_custom(
       name, "bool", desc,
       [f](const std::string& v) {
-        std::string s = trim(v);
-        if (s == "true" || s == "1" || s == "yes" || s == "on") {
-          *f = true;
-        } else if (s == "false" || s == "0" || s == "no" || s == "off") {
-          *f = false;
-        } else {
-          throw std::invalid_argument("expected true or false");
-        }
+        const std::optional<bool> b = parse_bool(trim(v));
+        if (!b) throw std::invalid_argument("expected " + std::string(kBoolExpected));
+        *f = *b;
       },
       [f] { return std::string(*f ? "true" : "false"); });
 }
@@ -206,13 +206,41 @@ std::string ConfigSchema::to_ini() const {
   return o.str();
 }
 
+std::string visible(const std::string& text) {
+  std::string o;
+  o.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      o += c;
+    } else {
+      static const char* const kDigits = "0123456789abcdef";
+      o += "\\x";
+      o += kDigits[u >> 4];
+      o += kDigits[u & 15];
+    }
+  }
+  return o;
+}
+
 void read_ini(const std::string& path, const ConfigSchema& schema, ConfigValues& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(path + ": is a directory, expected an INI config file");
+  }
   std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open config file");
+  if (!in) {
+    const int err = errno;
+    throw InputError(path + ": cannot open config file" +
+                     (err != 0 ? std::string(" (") + std::strerror(err) + ")" : std::string()));
+  }
   std::string line, section;
+  std::map<std::string, std::string> seen;  // key -> "path:line" in this file
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
+    // A UTF-8 byte-order mark (as some editors write) before the first line.
+    if (n == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
     std::string where = path + ":" + std::to_string(n);
     size_t hash = line.find_first_of("#;");
     if (hash != std::string::npos) line.erase(hash);
@@ -220,22 +248,33 @@ void read_ini(const std::string& path, const ConfigSchema& schema, ConfigValues&
     if (s.empty()) continue;
     if (s.front() == '[') {
       if (s.back() != ']' || s.size() < 3) {
-        throw InputError(where + ": expected a section header like [tlb.l1d], got '" + s + "'");
+        throw InputError(where + ": expected a section header like [tlb.l1d], got '" + visible(s) +
+                         "'");
       }
       section = trim(s.substr(1, s.size() - 2));
       continue;
     }
     size_t eq = s.find('=');
     if (eq == std::string::npos) {
-      throw InputError(where + ": expected 'key = value', got '" + s + "'");
+      throw InputError(where + ": expected 'key = value', got '" + visible(s) + "'");
     }
     std::string key = trim(s.substr(0, eq)), value = trim(s.substr(eq + 1));
     if (key.empty()) throw InputError(where + ": expected a key before '='");
     std::string full = section.empty() ? key : section + "." + key;
     if (!schema.find(full)) {
-      throw InputError(where + ": unknown key '" + full + "' (see mmusim --help for every key)");
+      throw InputError(where + ": unknown key '" + visible(full) +
+                       "' (see mmusim --help for every key)");
+    }
+    const auto [it, fresh] = seen.emplace(full, where);
+    if (!fresh) {
+      throw InputError(where + ": " + full + " is set a second time (first at " + it->second +
+                       "); a key may appear once per file");
     }
     out[full] = ConfigValue{value, where};
+  }
+  if (in.bad()) {
+    throw InputError(path + ":" + std::to_string(n + 1) + ": cannot read config file (" +
+                     std::strerror(errno) + ")");
   }
 }
 
@@ -252,6 +291,91 @@ void apply_values(const ConfigSchema& schema, const ConfigValues& values) {
       }
     }
   }
+}
+
+InputError with_origins(const InputError& e, const ConfigSchema& schema,
+                        const ConfigValues& values) {
+  const std::string msg = e.what();
+  if (e.keys().empty()) {
+    // One key: the message starts with it.
+    const size_t colon = msg.find(':');
+    auto it = colon == std::string::npos ? values.end() : values.find(msg.substr(0, colon));
+    if (it != values.end()) return InputError(it->second.origin + ": " + msg);
+    return e;
+  }
+  std::string where;
+  for (const std::string& key : e.keys()) {
+    where += where.empty() ? " [" : ", ";
+    if (auto it = values.find(key); it != values.end()) {
+      where += key + " = " + visible(it->second.value) + " (" + it->second.origin + ")";
+    } else if (const ConfigSchema::Key* k = schema.find(key)) {
+      where += key + " = " + visible(k->get()) + " (default)";
+    } else {
+      where += key;
+    }
+  }
+  return InputError(msg + where + "]", e.keys());
+}
+
+CommandLine parse_command_line(int argc, const char* const argv[],
+                               const po::options_description& options, const ConfigSchema& schema) {
+  CommandLine cl;
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    const std::string w = argv[i];
+    // "--NAME=" with nothing after '=' (Boost would refuse it unclearly).
+    if (w.size() > 3 && w.compare(0, 2, "--") == 0 && w.find('=') == w.size() - 1) {
+      const std::string name = w.substr(2, w.size() - 3);
+      if (schema.find(name)) {
+        if (!cl.values.emplace(name, ConfigValue{"", "command line"}).second) {
+          throw InputError("command line: --" + name + " is given more than once");
+        }
+        continue;
+      }
+      if (const po::option_description* o = options.find_nothrow(name, false)) {
+        throw InputError("command line: " + w + " has an empty value; --" + name +
+                         " expects: " + o->description() + " (see mmusim --help)");
+      }
+    }
+    words.push_back(w);
+  }
+  po::parsed_options parsed(&options);
+  try {
+    // No abbreviations: "--sim.q=0" must not silently mean sim.quantum.
+    const int style =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    parsed = po::command_line_parser(words).options(options).style(style).run();
+  } catch (const po::error& e) {
+    throw InputError(std::string("command line: ") + e.what() + " (see mmusim --help)");
+  }
+  for (const po::option& o : parsed.options) {
+    const std::string word = o.original_tokens.empty() ? "" : o.original_tokens.back();
+    if (o.string_key.empty() || o.position_key >= 0) {
+      throw InputError("command line: unexpected word '" + visible(word) +
+                       "': every option starts with -- (give each config file its own "
+                       "--config; see mmusim --help)");
+    }
+    // "--out --trace x": Boost takes "--trace" as the value of --out.
+    if (o.original_tokens.size() == 2 && word.compare(0, 2, "--") == 0) {
+      throw InputError("command line: --" + o.string_key +
+                       " expects a value, but the next word is '" + visible(word) + "' (write --" +
+                       o.string_key + "=VALUE)");
+    }
+  }
+  try {
+    po::store(parsed, cl.vm);
+  } catch (const po::error& e) {
+    throw InputError(std::string("command line: ") + e.what() + " (see mmusim --help)");
+  }
+  for (const auto& k : schema.keys()) {
+    if (cl.vm.count(k.name) && !cl.vm[k.name].defaulted()) {
+      if (cl.values.count(k.name)) {
+        throw InputError("command line: --" + k.name + " is given more than once");
+      }
+      cl.values[k.name] = ConfigValue{cl.vm[k.name].as<std::string>(), "command line"};
+    }
+  }
+  return cl;
 }
 
 }  // namespace mmusim

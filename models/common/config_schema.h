@@ -7,12 +7,14 @@
 #pragma once
 
 #include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "models/common/error.h"
 #include "models/common/types.h"
 
 namespace mmusim {
@@ -67,13 +69,46 @@ struct ConfigValue {
 };
 using ConfigValues = std::map<std::string, ConfigValue>;
 
-// Reads an INI file (sections `[a.b]`, `key = value`, `#`/`;` comments) into
-// `out`, later values overriding earlier ones. Throws InputError naming the
-// file and line for malformed lines and for keys the schema does not know.
+// Reads an INI file (sections `[a.b]`, `key = value`, `#`/`;` comments, an
+// optional UTF-8 byte-order mark at the start) into `out`, overriding what
+// earlier files set. Throws InputError naming the file and line for
+// malformed lines, keys the schema does not know and keys given twice in the
+// file (also as `a.b.c` and `c` under `[a.b]`: both lines are named), and
+// naming the path when it is a directory or cannot be read (with the
+// system's reason). Bytes that are not printable ASCII are shown as \xNN.
 void read_ini(const std::string& path, const ConfigSchema& schema, ConfigValues& out);
 // Applies values to the schema's fields (phase 0 first), turning conversion
 // errors into InputError "ORIGIN: KEY: expected ..., got 'V'".
 void apply_values(const ConfigSchema& schema, const ConfigValues& values);
+
+// A configuration error with where its keys were set. For a cross-key rule
+// (InputError::keys() not empty): "MESSAGE [KEY = VALUE (ORIGIN), ...]" for
+// every key, ORIGIN being "FILE:LINE", "command line" or "default" (VALUE as
+// written, or the default's text). For any other error whose message starts
+// with a key that was set ("KEY: ..."): "ORIGIN: MESSAGE". Else unchanged.
+InputError with_origins(const InputError& e, const ConfigSchema& schema,
+                        const ConfigValues& values);
+
+// The parsed command line: Boost's variables (every option of `options`) and
+// the schema keys it set, with origin "command line".
+struct CommandLine {
+  boost::program_options::variables_map vm;
+  ConfigValues values;
+};
+// Parses argv[1..argc) against `options` (which holds schema.options() and
+// the program's own options), with no abbreviations. Throws InputError
+// "command line: ..." for an unknown option, a word that is neither an option
+// nor an option's value (naming the word), an option whose separate value is
+// another option ("--out --trace"), and "--OPT=" with nothing after '=' for
+// an option that is not a key (naming it and what it takes). "--KEY=" gives
+// KEY the empty value, which the key's own parser accepts or refuses.
+CommandLine parse_command_line(int argc, const char* const argv[],
+                               const boost::program_options::options_description& options,
+                               const ConfigSchema& schema);
+
+// Text with every byte that is not printable ASCII written as \xNN, for
+// messages that quote input ("got '\xef\xbb\xbf[sim]'").
+std::string visible(const std::string& text);
 
 // Parses sizes with optional K/M/G/T suffix (binary multiples), e.g. "16G".
 uint64_t parse_size(const std::string& s);

@@ -5,7 +5,8 @@
 // allows it; a leading zero is never octal; leading zeros are allowed in both
 // bases; values of 2^64 and above are an overflow, never wrapped or clamped.
 // No exceptions, no allocation, no locale: callers turn the reason into
-// their own message.
+// their own message. parse_bool is the one boolean parser (configuration
+// keys), with kBoolExpected the text its callers' messages use.
 #pragma once
 
 #include <array>
@@ -166,5 +167,16 @@ constexpr std::optional<uint64_t> to_u64(std::string_view text, IntSyntax syntax
   if (!r.ok()) return std::nullopt;
   return r.value;
 }
+
+// Booleans: exactly true/false, 1/0, yes/no or on/off, lower case, nothing
+// around them (callers trim blanks first).
+constexpr std::optional<bool> parse_bool(std::string_view text) noexcept {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+  return std::nullopt;
+}
+// What parse_bool accepts, for "expected ..." messages: every spelling it takes.
+inline constexpr std::string_view kBoolExpected =
+    "true or false (also 1/0, yes/no, on/off; lower case)";
 
 }  // namespace mmusim

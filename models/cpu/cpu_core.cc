@@ -24,17 +24,17 @@ uint64_t linear_mask_of(PagingMode mode) {
 }  // namespace
 
 CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, CpuUnits units, PhysMem& mem, Env& env,
-                 uint64_t explain, std::vector<std::string>* explain_out, DescriptorTables* tables)
+                 uint64_t explain, ExplainLog* explain_out, DescriptorTables* tables)
     : CpuCore(id, cfg, nullptr, &units, mem, env, explain, explain_out, tables) {}
 
 CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, uint64_t explain,
-                 std::vector<std::string>* explain_out, DescriptorTables* tables)
+                 ExplainLog* explain_out, DescriptorTables* tables)
     : CpuCore(id, cfg, std::make_unique<Owned>(cfg, mem, env), nullptr, mem, env, explain,
               explain_out, tables) {}
 
 CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> owned,
                  const CpuUnits* units, PhysMem& mem, Env& env, uint64_t explain,
-                 std::vector<std::string>* explain_out, DescriptorTables* tables)
+                 ExplainLog* explain_out, DescriptorTables* tables)
     : id_(id),
       cfg_(cfg),
       env_(env),
@@ -94,6 +94,7 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     }
     if (const int64_t b = open_block(k, a, issue); b >= 0) {
       explain_.append_to(static_cast<size_t>(b), explain::paging_off(a, seg));
+      explain_.close(static_cast<size_t>(b));
     }
     ag_.complete(start);
     stats_.translation_cycles += seg.count();
@@ -116,6 +117,7 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
       (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
       if (const int64_t b = open_block(k, a, issue); b >= 0) {
         explain_.append_to(static_cast<size_t>(b), explain::hit(tlb_, k, a, l, seg));
+        explain_.close(static_cast<size_t>(b));
       }
       if (want_phys_) {
         phys_ = l.t->phys(a);
@@ -252,7 +254,11 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
                         assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss));
     }
     const FaultOutcome o = deliver(a, k, w, can_block_ && !want_phys_, block);
-    if (block >= 0) explain_.append_to(static_cast<size_t>(block), explain::kernel(o));
+    if (block >= 0) {
+      explain_.append_to(static_cast<size_t>(block), explain::kernel(o));
+      // A sleeping task's block is completed when it wakes (explain_resumed).
+      if (o.action != FaultOutcome::Action::kBlock) explain_.close(static_cast<size_t>(block));
+    }
     if (o.action == FaultOutcome::Action::kBlock) {  // the task sleeps: replayed later
       blocked_ = true;
       ag_.complete(o.resume);
@@ -273,7 +279,10 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
 }
 
 void CpuCore::explain_resumed(int64_t block, const FaultOutcome& o) {
-  if (block >= 0) explain_.append_to(static_cast<size_t>(block), explain::resumed(o));
+  if (block >= 0) {
+    explain_.append_to(static_cast<size_t>(block), explain::resumed(o));
+    explain_.close(static_cast<size_t>(block));
+  }
 }
 
 FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block,
@@ -337,7 +346,12 @@ void CpuCore::complete(const WalkResult& w) {
   const uint64_t owner = e.owner;
   if (w.fault != FaultKind::kNone) {
     // The tables changed under the walk: deliver the fault after this event.
+    // (Its explain blocks end with their head lines.)
     ++stats_.late_faults;
+    if (p.block >= 0) explain_.close(static_cast<size_t>(p.block));
+    for (const Waiter& x : p.waiters) {
+      if (x.block >= 0) explain_.close(static_cast<size_t>(x.block));
+    }
     late_.push_back(
         LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency, p.waiters});
     for (const PlainWaiter& x : p.plain) {
@@ -357,6 +371,7 @@ void CpuCore::complete(const WalkResult& w) {
     explain_.append_to(
         static_cast<size_t>(p.block),
         explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w, p.tlb_latency, p.why));
+    explain_.close(static_cast<size_t>(p.block));
   }
   ag_.resolve(owner, w.done);
   // Accesses that merged: done when the walk is (or at their own start).
@@ -402,6 +417,7 @@ void CpuCore::complete(const WalkResult& w) {
     if (x.block >= 0) {
       explain_.append_to(static_cast<size_t>(x.block),
                          explain::merged(w.done, w.translation.phys(x.addr), done - x.issue));
+      explain_.close(static_cast<size_t>(x.block));
     }
   }
   scratch_.clear();
@@ -485,11 +501,12 @@ void CpuCore::invalidate(const TraceRecord& r) {
   last_issue_ = start;
   stats_.invalidation_cycles += (done - start).count();
   if (explain_.on()) {
-    explain_.fill(explain_.open(), "INV cpu" + std::to_string(id_) + " issue@" +
-                                       std::to_string(start.count()) +
-                                       " (after the pipeline drained)\n  " + what +
-                                       "; paging-structure caches flushed; done@" +
-                                       std::to_string(done.count()) + "\n");
+    const size_t b = explain_.open();
+    explain_.fill(b, "INV cpu" + std::to_string(id_) + " issue@" + std::to_string(start.count()) +
+                         " (after the pipeline drained)\n  " + what +
+                         "; paging-structure caches flushed; done@" + std::to_string(done.count()) +
+                         "\n");
+    explain_.close(b);
   }
 }
 

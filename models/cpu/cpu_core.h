@@ -149,12 +149,12 @@ class CpuCore {
   // DescriptorTables::defaults. Throws InputError naming seg.<reg> when an
   // initial selector cannot be loaded.
   CpuCore(uint32_t id, const CpuCoreConfig& cfg, CpuUnits units, PhysMem& mem, Env& env,
-          uint64_t explain = 0, std::vector<std::string>* explain_out = nullptr,
+          uint64_t explain = 0, ExplainLog* explain_out = nullptr,
           DescriptorTables* tables = nullptr);
   // The same with units the core owns, built from `cfg`; `env` is also the
   // walker's memory (plain C++ use: tests, benchmarks).
   CpuCore(uint32_t id, const CpuCoreConfig& cfg, PhysMem& mem, Env& env, uint64_t explain = 0,
-          std::vector<std::string>* explain_out = nullptr, DescriptorTables* tables = nullptr);
+          ExplainLog* explain_out = nullptr, DescriptorTables* tables = nullptr);
   ~CpuCore();
   CpuCore(const CpuCore&) = delete;
   CpuCore& operator=(const CpuCore&) = delete;
@@ -289,8 +289,8 @@ class CpuCore {
   static constexpr Cycle kPending{~uint64_t{0}};
 
   CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> owned,
-          const CpuUnits* units, PhysMem& mem, Env& env, uint64_t explain,
-          std::vector<std::string>* explain_out, DescriptorTables* tables);
+          const CpuUnits* units, PhysMem& mem, Env& env, uint64_t explain, ExplainLog* explain_out,
+          DescriptorTables* tables);
   // `seg`: segmentation cycles before the TLB lookup (part of the latency).
   // Returns the translation's completion, or kPending while its walk runs.
   // The common case, a TLB hit with no walk pending and nothing to explain,

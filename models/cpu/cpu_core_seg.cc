@@ -118,6 +118,7 @@ void CpuCore::seg_fault(const TraceRecord& r, const SegFault& f, Cycle issue, Cy
          (access ? "access skipped" : "load skipped, register unchanged") + ", done@" +
          std::to_string(done.count()) + "\n";
     explain_.fill(static_cast<size_t>(block), s);
+    explain_.close(static_cast<size_t>(block));
   }
   if (seg_.config().stop_on_fault) {
     throw SegmentationStop("segmentation fault stopped the run (seg.stop_on_fault): cpu" +
@@ -182,13 +183,17 @@ void CpuCore::load_segment(const TraceRecord& r, SegReg reg, Selector sel) {
       s += "  done@" + std::to_string(done.count()) + ": " + reg_upper(reg) + " = " +
            explain::seg_register(seg_, reg) + "\n";
       explain_.fill(block, s);
+      explain_.close(block);
     }
     return;
   }
   // Read the descriptor: translate its linear address (the table page is
   // mapped on first touch like any page), then a timed DRAM read.
   const LinearAddr addr = std::get<ReadDescriptor>(step).addr;
-  if (ex) explain_.fill(block, head + ": descriptor read at linear " + hex(addr.value()) + "\n");
+  if (ex) {  // the rest follows in a "(cont.)" block
+    explain_.fill(block, head + ": descriptor read at linear " + hex(addr.value()) + "\n");
+    explain_.close(block);
+  }
   Cycle t;
   PhysAddr pa;
   if (!descriptor_access(addr, AccessKind::kRead, t, pa)) {

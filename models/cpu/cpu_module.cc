@@ -4,7 +4,7 @@ namespace mmusim {
 
 CpuModule::CpuModule(const sc_core::sc_module_name& name, uint32_t id, const CpuModuleConfig& cfg,
                      PhysMem& phys, SyncHorizon& horizon, const ClockPeriod& clk,
-                     RecordSource& source, uint64_t explain, std::vector<std::string>* explain_out,
+                     RecordSource& source, uint64_t explain, ExplainLog* explain_out,
                      DescriptorTables* tables)
     : sc_module(name),
       agu("agu", cfg.core.ag),

@@ -58,7 +58,7 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   // Throws InputError when an initial segment register cannot be loaded.
   CpuModule(const sc_core::sc_module_name& name, uint32_t id, const CpuModuleConfig& cfg,
             PhysMem& phys, SyncHorizon& horizon, const ClockPeriod& clk, RecordSource& source,
-            uint64_t explain = 0, std::vector<std::string>* explain_out = nullptr,
+            uint64_t explain = 0, ExplainLog* explain_out = nullptr,
             DescriptorTables* tables = nullptr);
 
   [[nodiscard]] const char* kind() const override { return "CpuModule"; }

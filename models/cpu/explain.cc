@@ -2,6 +2,53 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <stdexcept>
+
+namespace mmusim {
+
+size_t ExplainLog::open() {
+  if (out_ == nullptr) {
+    kept_.emplace_back();
+    return kept_.size() - 1;
+  }
+  text_.emplace_back();
+  closed_.push_back(false);
+  return first_ + text_.size() - 1;
+}
+
+std::string& ExplainLog::at(size_t block) {
+  if (out_ == nullptr) return kept_.at(block);
+  if (block < first_ || block - first_ >= text_.size()) {
+    throw std::logic_error("explain block " + std::to_string(block) + " is not open");
+  }
+  return text_[block - first_];
+}
+
+void ExplainLog::close(size_t block) {
+  if (out_ == nullptr) return;
+  at(block);  // checks the index
+  closed_[block - first_] = true;
+  if (block == first_) flush();
+}
+
+void ExplainLog::flush() {
+  while (!text_.empty() && closed_.front()) {
+    *out_ << text_.front();
+    text_.pop_front();
+    closed_.pop_front();
+    ++first_;
+  }
+}
+
+void ExplainLog::finish() {
+  if (out_ == nullptr) return;
+  for (const std::string& t : text_) *out_ << t;
+  first_ += text_.size();
+  text_.clear();
+  closed_.clear();
+}
+
+}  // namespace mmusim
 
 namespace mmusim::explain {
 namespace {

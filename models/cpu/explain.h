@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -18,30 +20,69 @@
 
 namespace mmusim {
 
-// The explain budget and output of one CPU.
+// The explain text of a run, shared by every CPU: blocks in the order their
+// events were opened. Without a stream every block is kept (blocks()); with
+// one, a block is written as soon as it and every older block are closed,
+// and then forgotten, so only the blocks from the oldest open one on are
+// held (a walk or a sleeping fault keeps its block open until it completes).
+// finish() writes what is left, open or not, at the end of a run.
+class ExplainLog {
+ public:
+  explicit ExplainLog(std::ostream* out = nullptr) : out_(out) {}
+  // A new empty block; its index for fill, append_to and close.
+  size_t open();
+  void fill(size_t block, std::string text) { at(block) = std::move(text); }
+  void append_to(size_t block, const std::string& text) { at(block) += text; }
+  // Nothing more is added to `block`.
+  void close(size_t block);
+  // Writes every block not yet written (to the stream, if any).
+  void finish();
+  // Without a stream: every block so far. With one: empty.
+  [[nodiscard]] const std::vector<std::string>& blocks() const { return kept_; }
+
+ private:
+  std::string& at(size_t block);
+  void flush();
+
+  std::ostream* out_;
+  std::vector<std::string> kept_;  // no stream: every block, by index
+  // With a stream: blocks first_, first_ + 1, ... not yet written.
+  size_t first_ = 0;
+  std::deque<std::string> text_;
+  std::deque<bool> closed_;
+};
+
+// The explain budget of one CPU, and the run's log its blocks go to.
 class Explainer {
  public:
-  Explainer(uint64_t budget, std::vector<std::string>* out)
-      : left_(out != nullptr ? budget : 0), out_(out) {}
+  Explainer(uint64_t budget, ExplainLog* out) : left_(out != nullptr ? budget : 0), out_(out) {}
   [[nodiscard]] bool on() const { return left_ != 0; }
   // Takes one event from the budget and reserves its block; returns the
   // block's index for fill(). Call only when on().
   size_t open() {
     --left_;
-    out_->emplace_back();
-    return out_->size() - 1;
+    return out_->open();
   }
-  void fill(size_t block, std::string text) { (*out_)[block] = std::move(text); }
-  void append_to(size_t block, const std::string& text) { (*out_)[block] += text; }
+  void fill(size_t block, std::string text) { out_->fill(block, std::move(text)); }
+  void append_to(size_t block, const std::string& text) { out_->append_to(block, text); }
+  // The block is complete (it may be written once every older one is).
+  void close(size_t block) { out_->close(block); }
   // A block written at once (no budget taken: the caller's event took it).
-  void append(std::string text) { out_->push_back(std::move(text)); }
+  void append(std::string text) {
+    const size_t b = out_->open();
+    out_->fill(b, std::move(text));
+    out_->close(b);
+  }
 
  private:
   uint64_t left_;
-  std::vector<std::string>* out_;
+  ExplainLog* out_;
 };
 
 namespace explain {
+
+// The largest --explain N: N blocks per CPU, each some hundred bytes.
+inline constexpr uint64_t kMaxSteps = 1000000;
 
 std::string hex(uint64_t v);
 // "#N cpuC K 0xADDR issue@T\n": the first line of a translation's block.

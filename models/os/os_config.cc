@@ -216,11 +216,13 @@ void validate_writeback_config(const WritebackConfig& w) {
 
 void validate_linux_config(LinuxConfig& c) {
   if (c.mode == PagingMode::kOff) {
-    throw InputError("os.model: linux needs paging (walker.mode is off)");
+    throw InputError("os.model: linux needs paging (walker.mode is off)",
+                     {"os.model", "walker.mode"});
   }
   if (c.overcommit.ratio == 0 && c.overcommit.kbytes == 0 && c.overcommit.mode == 2) {
     throw InputError(
-        "os.linux.overcommit_ratio: must be non-zero in mode 2 unless overcommit_kbytes is set");
+        "os.linux.overcommit_ratio: must be non-zero in mode 2 unless overcommit_kbytes is set",
+        {"os.linux.overcommit_ratio", "os.linux.overcommit_memory", "os.linux.overcommit_kbytes"});
   }
   if (c.stack_limit < 4096) {
     throw InputError("os.linux.stack_limit: must be at least 4K, got " +
@@ -289,7 +291,8 @@ void validate_os_config(const FirstTouchConfig& c) {
                      std::to_string(c.phys_bytes));
   }
   if (c.reserved_low >= c.phys_bytes) {
-    throw InputError("os.reserved_low: must be below os.phys_mem");
+    throw InputError("os.reserved_low: must be below os.phys_mem",
+                     {"os.reserved_low", "os.phys_mem"});
   }
   check_cost_bound("os.minor_fault_cost", c.minor_fault_cost, kMaxCostCycles);
 }

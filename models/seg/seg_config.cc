@@ -1,5 +1,6 @@
 #include "models/seg/seg_config.h"
 
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -35,9 +36,8 @@ uint64_t parse_uint(std::string_view key, std::string_view text, uint64_t max) {
 }
 
 bool parse_bool(std::string_view key, std::string_view text) {
-  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
-  if (text == "false" || text == "0" || text == "no" || text == "off") return false;
-  fail(key, "expected true or false, got '" + std::string(text) + "'");
+  if (const std::optional<bool> b = mmusim::parse_bool(text)) return *b;
+  fail(key, "expected " + std::string(kBoolExpected) + ", got '" + std::string(text) + "'");
 }
 
 bool canonical(uint64_t v, uint32_t bits) {

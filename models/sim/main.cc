@@ -10,7 +10,9 @@
 
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
+#include "models/common/parse.h"
 #include "models/cpu/cpu_core.h"
+#include "models/cpu/explain.h"
 #include "models/sim/fault_log.h"
 #include "models/sim/mem_series.h"
 #include "models/sim/memory_estimate.h"
@@ -35,6 +37,17 @@ class NoRecords final : public TraceReader {
   std::string path_ = "(no trace)";
 };
 
+// --explain N: a decimal count up to explain::kMaxSteps. Read as text, so
+// that "-1" is refused rather than wrapped to 2^64 - 1.
+uint64_t parse_explain_count(const std::string& text) {
+  const ParsedInt r = parse_u64(text, IntSyntax::kDecimal);
+  if (!r.ok() || r.value > explain::kMaxSteps) {
+    throw InputError("command line: --explain: expected a number of steps from 0 to " +
+                     std::to_string(explain::kMaxSteps) + ", got '" + visible(text) + "'");
+  }
+  return r.value;
+}
+
 int run(int argc, char* argv[]) {
   SimConfig cfg;
   ConfigSchema schema;
@@ -52,8 +65,9 @@ int run(int argc, char* argv[]) {
                   "force the trace format (auto, text, binary, lackey, champsim, pin, din)")(
       "out,o", po::value<std::string>()->default_value("out"),
       "directory for stats.json, summary.csv and config.ini")(
-      "explain", po::value<uint64_t>()->default_value(0),
-      "print every step of the first N translations (and selector loads, segmentation faults)")(
+      "explain", po::value<std::string>()->value_name("N")->default_value("0"),
+      "print every step of the first N translations of each CPU, replays of a faulting access "
+      "included (and selector loads, invalidations, segmentation faults); N at most 1000000")(
       "fault-log", po::value<std::string>(),
       "write one CSV line per page fault (process, thread, address, class, start, end and the "
       "breakdown) to FILE")(
@@ -67,39 +81,17 @@ int run(int argc, char* argv[]) {
   po::options_description all;
   all.add(general).add(schema.options());
 
-  po::variables_map vm;
-  try {
-    // No abbreviations: "--sim.q=0" must not silently mean sim.quantum.
-    const int style =
-        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(argc, argv).options(all).style(style).run(), vm);
-  } catch (const po::error& e) {
-    throw InputError(std::string("command line: ") + e.what() + " (see mmusim --help)");
-  }
+  const CommandLine cl = parse_command_line(argc, argv, all, schema);
+  const po::variables_map& vm = cl.vm;
   if (vm.count("help")) {
     std::cout << all << "\n";
     return 0;
   }
-  ConfigValues values;
-  if (vm.count("config")) {
-    for (const auto& f : vm["config"].as<std::vector<std::string>>()) read_ini(f, schema, values);
-  }
-  for (const auto& k : schema.keys()) {
-    if (vm.count(k.name) && !vm[k.name].defaulted()) {
-      values[k.name] = ConfigValue{vm[k.name].as<std::string>(), "command line"};
-    }
-  }
-  apply_values(schema, values);
-  try {
-    finalize(cfg);
-  } catch (const InputError& e) {
-    // Cross-key rules name a key; say where that key was set.
-    std::string msg = e.what();
-    size_t colon = msg.find(':');
-    auto it = colon == std::string::npos ? values.end() : values.find(msg.substr(0, colon));
-    if (it != values.end()) throw InputError(it->second.origin + ": " + msg);
-    throw;
-  }
+  const uint64_t explain = parse_explain_count(vm["explain"].as<std::string>());
+  load_config(
+      schema, cfg,
+      vm.count("config") ? vm["config"].as<std::vector<std::string>>() : std::vector<std::string>{},
+      cl.values);
   // Host memory, estimated from the configuration before anything is built.
   const bool max_set = vm.count("max-memory") != 0;
   check_memory(
@@ -120,7 +112,7 @@ int run(int argc, char* argv[]) {
   if (!vm.count("trace")) throw InputError("command line: --trace FILE is required");
 
   auto reader = open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>());
-  Simulation sim(cfg, std::move(reader), vm["explain"].as<uint64_t>());
+  Simulation sim(cfg, std::move(reader), explain, &std::cout);
   std::unique_ptr<CsvFaultLog> fault_log;
   if (vm.count("fault-log")) {
     fault_log = std::make_unique<CsvFaultLog>(vm["fault-log"].as<std::string>());
@@ -136,7 +128,7 @@ int run(int argc, char* argv[]) {
   }
   StatCollector stats;
   sim.visit(stats);
-  for (const auto& block : sim.explain_lines()) std::cout << block;
+  sim.flush_explain();  // the explain text was written as the run went
   print_summary(std::cout, sim, stats);
   const std::string out = vm["out"].as<std::string>();
   // series.csv is staged first and put in place with the others; with the

@@ -103,14 +103,15 @@ void finalize_seg(SimConfig& c) {
     const std::string from = "paging mode '";
     if (auto at = m.find(from); at != std::string::npos)
       m.replace(at, from.size(), "walker.mode '");
-    throw InputError(m);
+    throw InputError(m, {"seg.mode", "walker.mode"});
   }
   if (!c.seg_keys.cpl_set) {
     g.cpl = g.mode == SegMode::kReal ? 0 : (c.sim.user ? 3 : 0);
   } else if (pm != PagingMode::kOff && (g.cpl == 3) != c.sim.user) {
     throw InputError("seg.cpl: " + std::to_string(g.cpl) + " contradicts sim.user = " +
-                     (c.sim.user ? "true (CPL 3)" : "false (supervisor)") +
-                     "; set both, or leave seg.cpl unset to follow sim.user");
+                         (c.sim.user ? "true (CPL 3)" : "false (supervisor)") +
+                         "; set both, or leave seg.cpl unset to follow sim.user",
+                     {"seg.cpl", "sim.user"});
   }
   if (g.mode == SegMode::kLong64) {
     const uint32_t bits = pm == PagingMode::k5Level ? 57 : 48;
@@ -118,8 +119,9 @@ void finalize_seg(SimConfig& c) {
       g.canonical_bits = bits;
     } else if (g.canonical_bits != bits) {
       throw InputError("seg.canonical_bits: " + std::to_string(g.canonical_bits) +
-                       " does not match walker.mode = " + c.paging_mode + " (" +
-                       std::to_string(bits) + "-bit linear addresses)");
+                           " does not match walker.mode = " + c.paging_mode + " (" +
+                           std::to_string(bits) + "-bit linear addresses)",
+                       {"seg.canonical_bits", "walker.mode"});
     }
   }
   finish_seg_config(g, c.seg_keys, c.seg_gdt, c.seg_ldt);
@@ -145,17 +147,21 @@ void finalize(SimConfig& c) {
   check_cost_bound("os.sched.switch_cost", c.sched.switch_cost, kMaxCostCycles);
   validate_os_config(c.os);
   if (c.os.phys_bytes > c.dram.capacity_bytes()) {
-    throw InputError("os.phys_mem: " + format_size(c.os.phys_bytes) +
-                     " exceeds the DRAM capacity of " + format_size(c.dram.capacity_bytes()) +
-                     " (channels x ranks x bank groups x banks x rows x columns x line bytes)");
+    throw InputError(
+        "os.phys_mem: " + format_size(c.os.phys_bytes) + " exceeds the DRAM capacity of " +
+            format_size(c.dram.capacity_bytes()) +
+            " (channels x ranks x bank groups x banks x rows x columns x line bytes)",
+        {"os.phys_mem", "dram.preset", "dram.channels", "dram.ranks", "dram.bank_groups",
+         "dram.banks_per_group", "dram.rows", "dram.columns", "dram.line_bytes"});
   }
   // 32-bit paging maps 4 KiB pages below 4 GiB only (PSE-36 reaches further
   // with 4 MiB pages, but the OS model keeps all frames reachable).
   unsigned phys_bits = m.mode == PagingMode::k32Bit ? 32 : c.walker.maxphyaddr;
   if (phys_bits < 64 && c.os.phys_bytes > (1ULL << phys_bits)) {
-    throw InputError(
-        "os.phys_mem: " + format_size(c.os.phys_bytes) + " is beyond what " + std::string(m.name) +
-        " paging with walker.maxphyaddr = " + std::to_string(c.walker.maxphyaddr) + " can address");
+    throw InputError("os.phys_mem: " + format_size(c.os.phys_bytes) + " is beyond what " +
+                         std::string(m.name) + " paging with walker.maxphyaddr = " +
+                         std::to_string(c.walker.maxphyaddr) + " can address",
+                     {"os.phys_mem", "walker.mode", "walker.maxphyaddr"});
   }
   finalize_seg(c);
   // The Linux model: its paging mode is the walker's; without paging nothing
@@ -170,8 +176,9 @@ void finalize(SimConfig& c) {
     if (pc.swap_size != 0) {
       if (pc.swap_device >= c.disk.models.size()) {
         throw InputError("os.linux.swap_device: device " + std::to_string(pc.swap_device) +
-                         ", but disk.model lists " + std::to_string(c.disk.models.size()) +
-                         " device(s), numbered from 0");
+                             ", but disk.model lists " + std::to_string(c.disk.models.size()) +
+                             " device(s), numbered from 0",
+                         {"os.linux.swap_device", "disk.model"});
       }
       // auto: swapon's rotational test on the swap device's model.
       pc.swap_kind = resolve_swap_kind(pc.swap_kind, c.disk.models[pc.swap_device] ==
@@ -184,6 +191,20 @@ void finalize(SimConfig& c) {
   c.disk.validate();
   c.storage.core_clock_mhz = c.sim.core_clock_mhz;
   c.storage.validate();
+}
+
+ConfigValues load_config(const ConfigSchema& s, SimConfig& c, const std::vector<std::string>& files,
+                         const ConfigValues& command_line) {
+  ConfigValues values;
+  for (const auto& f : files) read_ini(f, s, values);
+  for (const auto& [key, cv] : command_line) values[key] = cv;
+  apply_values(s, values);
+  try {
+    finalize(c);
+  } catch (const InputError& e) {
+    throw with_origins(e, s, values);
+  }
+  return values;
 }
 
 }  // namespace mmusim

@@ -82,7 +82,16 @@ struct SimConfig {
 void build_schema(ConfigSchema& s, SimConfig& c);
 // Derives dependent fields (clock, paging mode, PWCs, regions), has every
 // module check its own keys and checks the cross-module rules; throws
-// InputError naming the key.
+// InputError naming the key (a cross-key rule lists its keys in
+// InputError::keys()).
 void finalize(SimConfig& c);
+// The whole configuration of a run, as main() builds it: the INI `files` in
+// order (a later file overrides an earlier one), then `command_line` (which
+// overrides every file), applied to the schema's fields and finalized.
+// Returns the values that were set, with their origins. An error names
+// where its keys were set (with_origins: file and line, "command line" or
+// "default").
+ConfigValues load_config(const ConfigSchema& s, SimConfig& c, const std::vector<std::string>& files,
+                         const ConfigValues& command_line);
 
 }  // namespace mmusim

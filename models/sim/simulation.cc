@@ -202,9 +202,8 @@ class Top : public sc_core::sc_module {
   [[nodiscard]] const char* kind() const override { return "System"; }
   Top(const sc_core::sc_module_name& name, const SimConfig& cfg, PhysMem& phys,
       const ClockPeriod& clk, SyncHorizon& horizon, RecordSource& feeder, TaskFeeder* tasks,
-      Kernel& kernel_core, uint64_t explain, std::vector<std::string>* explain_out,
-      DescriptorTables& tables, uint64_t setup_records,
-      std::vector<std::unique_ptr<DiskModel>> devices)
+      Kernel& kernel_core, uint64_t explain, ExplainLog* explain_out, DescriptorTables& tables,
+      uint64_t setup_records, std::vector<std::unique_ptr<DiskModel>> devices)
       : sc_module(name),
         dram("dram", cfg.dram, clk, &phys),
         kernel("kernel", kernel_core, cfg.kernel) {
@@ -303,13 +302,15 @@ struct Simulation::Impl {
   NoRecords no_records;
   DescriptorTables tables;  // shared by the CPUs (one address space)
   std::unique_ptr<Top> top;
-  std::vector<std::string> explain;
+  ExplainLog explain;
   double wall = 0;
 };
 
-Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace, uint64_t explain)
+Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace, uint64_t explain,
+                       std::ostream* explain_out)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
+  m.explain = ExplainLog(explain_out);
   m.cfg = cfg;
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   m.clk = ClockPeriod::of_mhz(cfg.sim.core_clock_mhz);
@@ -479,7 +480,10 @@ void Simulation::visit(StatVisitor& v) const {
   top.kernel.visit(v, "top.");
 }
 
-const std::vector<std::string>& Simulation::explain_lines() const { return impl_->explain; }
+const std::vector<std::string>& Simulation::explain_lines() const {
+  return impl_->explain.blocks();
+}
+void Simulation::flush_explain() { impl_->explain.finish(); }
 
 uint64_t Simulation::cycles() const {
   uint64_t c = 0;

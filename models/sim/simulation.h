@@ -22,8 +22,11 @@ class MemSeries;
 class Simulation {
  public:
   // Elaborates the model. `explain` = number of leading translations to
-  // record step by step (0: none, no cost).
-  Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace, uint64_t explain);
+  // record step by step (0: none, no cost), per CPU; their text is written to
+  // `explain_out` as the run produces it when given (finish with
+  // flush_explain()), else kept for explain_lines().
+  Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace, uint64_t explain,
+             std::ostream* explain_out = nullptr);
   ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -42,7 +45,10 @@ class Simulation {
   void visit(StatVisitor& v) const;
   // The module hierarchy, one module per line, indented by depth.
   void list_modules(std::ostream& os) const;
+  // The explain blocks (kept only without an explain stream).
   [[nodiscard]] const std::vector<std::string>& explain_lines() const;
+  // With an explain stream: writes the blocks still held after run().
+  void flush_explain();
   [[nodiscard]] uint64_t cycles() const;      // max over CPUs
   [[nodiscard]] uint64_t records() const;     // trace records simulated
   [[nodiscard]] double wall_seconds() const;  // time spent in run()

@@ -31,8 +31,9 @@ void check_disjoint(const TlbArrayConfig& a, std::string_view a_key, const TlbAr
   if (a.entries == 0 || b.entries == 0) return;
   const uint8_t common = a.sizes & b.sizes;
   if (common == 0) return;
-  fail(key_of(a_key, "sizes"),
-       "page size " + page_sizes_string(common) + " is also held by " + std::string(b_key));
+  throw InputError(key_of(a_key, "sizes") + ": page size " + page_sizes_string(common) +
+                       " is also held by " + std::string(b_key),
+                   {key_of(a_key, "sizes"), key_of(b_key, "entries")});  // b is enabled
 }
 
 // KEY.{entries,ways,latency,replacement}[,sizes] of one array.

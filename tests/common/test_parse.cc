@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "models/common/parse.h"
@@ -130,6 +131,16 @@ TEST(Parse, EveryErrorIsDescribed) {
     EXPECT_FALSE(describe(e).empty());
     EXPECT_NE(describe(e), "?");
   }
+}
+
+// parse_bool takes exactly the spellings kBoolExpected names.
+TEST(ParseBool, AcceptsExactlyWhatTheMessageSays) {
+  for (const char* t : {"true", "1", "yes", "on"}) EXPECT_EQ(parse_bool(t), true) << t;
+  for (const char* f : {"false", "0", "no", "off"}) EXPECT_EQ(parse_bool(f), false) << f;
+  for (const char* bad : {"", "TRUE", "True", "y", "n", "2", " true", "true ", "enable"}) {
+    EXPECT_EQ(parse_bool(bad), std::nullopt) << "'" << bad << "'";
+  }
+  EXPECT_EQ(kBoolExpected, "true or false (also 1/0, yes/no, on/off; lower case)");
 }
 
 }  // namespace

@@ -174,7 +174,8 @@ TEST(SegConfig, SetOptionParsesAndNamesKeys) {
   EXPECT_EQ(error_of([&] { set_seg_option(c, "seg.cpl", "x"); }),
             "seg.cpl: expected an unsigned integer (decimal or 0x-hex), got 'x'");
   EXPECT_EQ(error_of([&] { set_seg_option(c, "seg.stop_on_fault", "maybe"); }),
-            "seg.stop_on_fault: expected true or false, got 'maybe'");
+            "seg.stop_on_fault: expected true or false (also 1/0, yes/no, on/off; lower case), "
+            "got 'maybe'");
   EXPECT_EQ(error_of([&] { set_seg_option(c, "seg.bogus", "1"); }), "seg.bogus: unknown option");
   EXPECT_EQ(error_of([&] { set_seg_option(c, "seg.gdt_base", "0x"); }).rfind("seg.gdt_base: ", 0),
             0U);

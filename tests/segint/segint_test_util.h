@@ -43,7 +43,7 @@ struct Rig {
   PhysMem mem;
   PlainEnv env;
   std::unique_ptr<FirstTouchMapper> os;
-  std::vector<std::string> explain;
+  ExplainLog explain;  // every block kept
   std::unique_ptr<CpuCore> core;
 
   Rig(PagingMode pm, const SegConfig& seg, uint64_t latency = 100, uint64_t explain_n = 0,
@@ -80,7 +80,7 @@ struct Rig {
   [[nodiscard]] std::string explained() {
     core->drain();
     std::string s;
-    for (const auto& b : explain) s += b;
+    for (const auto& b : explain.blocks()) s += b;
     return s;
   }
 };

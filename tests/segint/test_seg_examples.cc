@@ -169,10 +169,13 @@ TEST(SegExamples, WrongPagingModeIsRefused) {
   TempDir d;
   Example e = run_example(d, "real_mode", "--walker.mode=4level");
   EXPECT_EQ(e.run.status, 2);
-  // The message may be prefixed with where seg.mode was set.
+  // The message ends with where each of the two keys was set.
   EXPECT_EQ(e.run.err.rfind("mmusim: error: ", 0), 0u) << e.run.err;
   EXPECT_NE(e.run.err.find("seg.mode: 'real' cannot be combined with walker.mode '4level' (real "
-                           "mode requires paging off)\n"),
+                           "mode requires paging off) [seg.mode = real ("),
+            std::string::npos)
+      << e.run.err;
+  EXPECT_NE(e.run.err.find("seg_real_mode.ini:9), walker.mode = 4level (command line)]\n"),
             std::string::npos)
       << e.run.err;
 }

@@ -167,14 +167,14 @@ TEST(SegLoadTiming, RewriteIsSeenByEveryCpu) {
   CpuCoreConfig cc;
   cc.walker.mode = PagingMode::kOff;
   cc.seg = c;
-  std::vector<std::string> ex;
+  ExplainLog ex;  // every block kept
   CpuCore a(0, cc, mem, env, 0, nullptr, &t), b(1, cc, mem, env, 100, &ex, &t);
   b.process(load(SegReg::kFS, 0x2B));
   a.process(desc(5, make_segment(0x9000, 0x1000, kDataReadWrite, 3).encode()));
   b.process(load(SegReg::kFS, 0x2B));
   b.process(rd(0x4, 4, R(SegReg::kFS)));
   std::string e;
-  for (const auto& s : ex) e += s;
+  for (const auto& s : ex.blocks()) e += s;
   EXPECT_NE(e.find(" cpu1 R 0x9004 issue@"), std::string::npos) << e;
 }
 

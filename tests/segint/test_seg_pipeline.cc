@@ -23,7 +23,7 @@ using segint::wr;
 std::vector<uint64_t> linears(const Rig& rig) {
   std::vector<uint64_t> v;
   const std::regex head(R"(^#\d+ cpu0 [RWX] 0x([0-9a-f]+) issue@)");
-  for (const std::string& block : rig.explain) {
+  for (const std::string& block : rig.explain.blocks()) {
     std::smatch m;
     if (std::regex_search(block, m, head))
       v.push_back(to_u64(m[1].str(), IntSyntax::kBareHex).value());

@@ -95,7 +95,8 @@ TEST(SegSimConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_of({{"seg.cpl", "4"}}),
             "command line: seg.cpl: value '4' out of range (max 3), got '4'");
   EXPECT_EQ(error_of({{"seg.a20_mask", "maybe"}}),
-            "command line: seg.a20_mask: expected true or false, got 'maybe'");
+            "command line: seg.a20_mask: expected true or false (also 1/0, yes/no, on/off; "
+            "lower case), got 'maybe'");
   EXPECT_EQ(error_of({{"seg.canonical_bits", "57"}}),
             "seg.canonical_bits: 57 does not match walker.mode = 4level (48-bit linear addresses)");
   EXPECT_EQ(

@@ -3,12 +3,16 @@
 // output on errors, and --explain.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "models/cpu/explain.h"
 #include "models/sim/schema.h"
 #include "models/sim/sim_config.h"
 #include "tests/sim/sim_test_util.h"
@@ -116,6 +120,152 @@ TEST(Cli, BadValuesAndMissingTrace) {
   EXPECT_EQ(r.err,
             "mmusim: error: generator spec 'nonsense': unknown pattern 'nonsense' (expected seq, "
             "stride, uniform, zipf, gups or chase)\n");
+}
+
+TEST(Cli, AWordThatIsNotAnOptionIsAnError) {
+  TempDir d;
+  const std::string a = d.file("a.ini"), b = d.file("b.ini");
+  write_file(a, "[sim]\nseed = 1\n");
+  write_file(b, "[sim]\nseed = 2\n");
+  // "--config a.ini b.ini": b.ini is not read, so the run must not start.
+  ProcessResult r = mmusim({"--config", a, b, "--trace", kSmallSeq, "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: command line: unexpected word '" + b +
+                       "': every option starts with -- (give each config file its own --config; "
+                       "see mmusim --help)\n");
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(dir_is_empty_or_absent(d.file("out")));
+  r = mmusim({"--trace", kSmallSeq, "extra"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("mmusim: error: command line: unexpected word 'extra': ", 0), 0U) << r.err;
+  // An option whose value is missing does not swallow the next option.
+  r = mmusim({"--sim.cpus", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: --sim.cpus expects a value, but the next word is "
+            "'--trace' (write --sim.cpus=VALUE)\n");
+}
+
+TEST(Cli, ConfigPathsThatAreNotFiles) {
+  TempDir d;
+  ProcessResult r = mmusim({"--config", d.path(), "--trace", kSmallSeq, "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: " + d.path() + ": is a directory, expected an INI config file\n");
+  // A byte-order mark at the start of the file is skipped.
+  const std::string bom = d.file("bom.ini");
+  write_file(bom, "\xEF\xBB\xBF[sim]\nmax_accesses = 10\n");
+  r = mmusim({"--config", bom, "--trace", kSmallSeq, "--out", d.file("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_file(d.file("out") + "/config.ini").find("\nmax_accesses = 10\n"),
+            std::string::npos);
+}
+
+TEST(Cli, EmptyValuesNameTheOptionAndWhatItTakes) {
+  TempDir d;
+  // A model key: its own parser says what it expects.
+  ProcessResult r = mmusim({"--sim.cpus=", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mmusim: error: command line: sim.cpus: expected an unsigned integer, got ''\n");
+  r = mmusim({"--sim.user=", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: sim.user: expected true or false (also 1/0, yes/no, "
+            "on/off; lower case), got ''\n");
+  // A program option: its description says what it takes.
+  r = mmusim({"--out=", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: --out= has an empty value; --out expects: directory "
+            "for stats.json, summary.csv and config.ini (see mmusim --help)\n");
+  // A key for which empty means something (no huge regions) takes it.
+  r = mmusim({"--os.huge_regions=", "--trace", kSmallSeq, "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Cli, CrossKeyErrorsSayWhereEachKeyWasSet) {
+  TempDir d;
+  const std::string ini = d.file("c.ini");
+  write_file(ini, "[os]\nphys_mem = 1G\n");
+  ProcessResult r =
+      mmusim({"--config", ini, "--os.reserved_low=2G", "--seg.cpl=3", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: os.reserved_low: must be below os.phys_mem [os.reserved_low = "
+            "2G (command line), os.phys_mem = 1G (" +
+                ini + ":2)]\n");
+  r = mmusim({"--seg.cpl=0", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: seg.cpl: 0 contradicts sim.user = true (CPL 3); set both, or leave "
+            "seg.cpl unset to follow sim.user [seg.cpl = 0 (command line), sim.user = true "
+            "(default)]\n");
+}
+
+TEST(Cli, ExplainCountIsBounded) {
+  TempDir d;
+  for (const char* n : {"-1", "1000001", "18446744073709551615", "1e3", ""}) {
+    ProcessResult r = mmusim({"--explain", n, "--trace", kSmallSeq, "--out", d.file("out")});
+    EXPECT_EQ(r.exit_code, 2) << n;
+    EXPECT_EQ(r.err, std::string("mmusim: error: command line: --explain: expected a number of "
+                                 "steps from 0 to 1000000, got '") +
+                         n + "'\n");
+    EXPECT_EQ(r.out, "");
+  }
+  // The largest value is accepted (the run has fewer steps).
+  ProcessResult r = mmusim(
+      {"--explain=1000000", "--trace", "gen:seq,count=10,footprint=1M", "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// The explain text is written as the run produces it: the steps before a
+// bad record are on stdout even though the run then stops with an error.
+TEST(Cli, ExplainIsStreamedBeforeAnErrorLaterInTheTrace) {
+  TempDir d;
+  const std::string t = d.file("t.txt");
+  std::ostringstream text;  // R 0x10000 8, R 0x10040 8, ...
+  for (int i = 0; i < 100000; ++i) text << "R 0x" << std::hex << 0x10000 + i * 64 << " 8\n";
+  write_file(t, text.str() + "Q bad\n");
+  ProcessResult r = mmusim({"--trace", t, "--explain", "2", "--out", d.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: " + t + ":line 100001: expected R, W or X at column 1, got 'Q'\n");
+  // Block 1: the first access faults at the PML4; block 2: its replay
+  // (replays count toward N), which completes.
+  EXPECT_EQ(r.out.rfind("#1 cpu0 R 0x10000 issue@0\n", 0), 0U) << r.out;
+  EXPECT_NE(r.out.find("resume@1135: replay\n#1 cpu0 R 0x10000 issue@1135\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '#'), 2) << r.out;
+}
+
+// ExplainLog: blocks are written in open order, each once it and every
+// older block are closed.
+TEST(ExplainLogTest, WritesClosedBlocksInOrder) {
+  std::ostringstream os;
+  ExplainLog log(&os);
+  const size_t a = log.open(), b = log.open(), c = log.open();
+  log.fill(a, "a1\n");
+  log.fill(b, "b\n");
+  log.close(b);  // a is still open: nothing written
+  EXPECT_EQ(os.str(), "");
+  log.fill(c, "c\n");
+  log.close(c);
+  log.append_to(a, "a2\n");
+  log.close(a);  // a, then the closed b and c
+  EXPECT_EQ(os.str(), "a1\na2\nb\nc\n");
+  const size_t e = log.open();
+  EXPECT_EQ(e, 3U);
+  log.fill(e, "e\n");
+  log.finish();  // open blocks too, at the end of a run
+  EXPECT_EQ(os.str(), "a1\na2\nb\nc\ne\n");
+  EXPECT_TRUE(log.blocks().empty());
+  EXPECT_THROW(log.append_to(a, "late"), std::logic_error);
+  // Without a stream every block is kept.
+  ExplainLog kept;
+  const size_t k = kept.open();
+  kept.fill(k, "k\n");
+  kept.close(k);
+  EXPECT_EQ(kept.blocks(), std::vector<std::string>{"k\n"});
 }
 
 // Descriptor tables from the config alone (seg.gdt): document 000's program at
@@ -232,7 +382,8 @@ TEST(Cli, UnknownKeyInIniNamesFileAndLine) {
   // A config file that does not exist.
   r = mmusim({"--config", d.file("none.ini"), "--trace", kSmallSeq});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "mmusim: error: " + d.file("none.ini") + ": cannot open config file\n");
+  EXPECT_EQ(r.err, "mmusim: error: " + d.file("none.ini") +
+                       ": cannot open config file (No such file or directory)\n");
 }
 
 TEST(Cli, MissingTraceFileNamesIt) {

@@ -3,7 +3,9 @@
 // its origin, cross-module validation in finalize(), the resolved config.ini
 // round trip and the Skylake preset file against the built-in defaults.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <set>
@@ -19,6 +21,7 @@ namespace {
 
 using systest::TempDir;
 using systest::write_file;
+namespace fs = std::filesystem;
 
 // A SimConfig with its schema bound to it (neither may move).
 struct Bound {
@@ -128,13 +131,16 @@ TEST(ConfigIni, LaterFilesOverrideEarlierOnesAndCommandLineWins) {
     auto b = load({d.file("a.ini"), d.file("b.ini")}, cl);
     EXPECT_EQ(b->c.tlb.l2.latency, Cycles(11));
   }
-  // Within one file the last assignment wins, and the origin follows it.
-  write_file(d.file("c.ini"), "[sim]\nseed = 1\nseed = 2\n");
-  Bound b;
-  ConfigValues v;
-  read_ini(d.file("c.ini"), b.s, v);
-  EXPECT_EQ(v["sim.seed"].value, "2");
-  EXPECT_EQ(v["sim.seed"].origin, d.file("c.ini") + ":3");
+  // A later file's value takes the later origin.
+  {
+    Bound b;
+    ConfigValues v;
+    read_ini(d.file("a.ini"), b.s, v);
+    read_ini(d.file("b.ini"), b.s, v);
+    EXPECT_EQ(v["tlb.l2.latency"].value, "7");
+    EXPECT_EQ(v["tlb.l2.latency"].origin, d.file("b.ini") + ":2");
+    EXPECT_EQ(v["tlb.l2.entries"].origin, d.file("a.ini") + ":3");
+  }
   // A later file's bad value is reported with that file's position.
   write_file(d.file("bad.ini"), "\n[tlb.l2]\nlatency = soon\n");
   EXPECT_EQ(error_of([&] {
@@ -164,7 +170,51 @@ TEST(ConfigIni, DramPresetIsAppliedBeforeTimingOverridesWhateverTheOrder) {
 TEST(ConfigIniErrors, CannotOpen) {
   TempDir d;
   EXPECT_EQ(error_of([&] { load({d.file("missing.ini")}); }),
-            d.file("missing.ini") + ": cannot open config file");
+            d.file("missing.ini") + ": cannot open config file (No such file or directory)");
+  // A directory opens as a stream that reads nothing: refused by name.
+  EXPECT_EQ(error_of([&] { load({d.path()}); }),
+            d.path() + ": is a directory, expected an INI config file");
+  // A file the process may not read (root reads it anyway: not checked then).
+  write_file(d.file("locked.ini"), "[sim]\nseed = 1\n");
+  fs::permissions(d.file("locked.ini"), fs::perms::none);
+  if (::geteuid() != 0) {
+    EXPECT_EQ(error_of([&] { load({d.file("locked.ini")}); }),
+              d.file("locked.ini") + ": cannot open config file (Permission denied)");
+  }
+}
+
+TEST(ConfigIniErrors, AKeyTwiceInOneFileNamesBothLines) {
+  TempDir d;
+  const std::string f = d.file("c.ini");
+  EXPECT_EQ(ini_error(d, "[sim]\nseed = 1\nseed = 2\n"),
+            f + ":3: sim.seed is set a second time (first at " + f +
+                ":2); a key may appear once per file");
+  // The same key spelt in full before its section, and under it.
+  EXPECT_EQ(ini_error(d, "tlb.l2.entries = 1024\n# c\n[tlb.l2]\nways = 8\nentries = 2048\n"),
+            f + ":5: tlb.l2.entries is set a second time (first at " + f +
+                ":1); a key may appear once per file");
+  // ... and under a section that is a prefix of it.
+  EXPECT_EQ(ini_error(d, "[tlb]\nl2.latency = 7\n[tlb.l2]\nlatency = 8\n"),
+            f + ":4: tlb.l2.latency is set a second time (first at " + f +
+                ":2); a key may appear once per file");
+  // Two files may set the same key: the later one wins (the precedence test).
+  write_file(d.file("x.ini"), "[sim]\nseed = 1\n");
+  write_file(d.file("y.ini"), "[sim]\nseed = 2\n");
+  EXPECT_EQ(load({d.file("x.ini"), d.file("y.ini")})->c.sim.seed, 2U);
+}
+
+TEST(ConfigIni, AByteOrderMarkAtTheStartIsSkipped) {
+  TempDir d;
+  write_file(d.file("bom.ini"), "\xEF\xBB\xBF[sim]\nseed = 5\n");
+  EXPECT_EQ(load({d.file("bom.ini")})->c.sim.seed, 5U);
+  write_file(d.file("bom2.ini"), "\xEF\xBB\xBFsim.seed = 6\r\n");
+  EXPECT_EQ(load({d.file("bom2.ini")})->c.sim.seed, 6U);
+  // Anywhere else it is a stray character, shown as bytes in the message.
+  const std::string f = d.file("c.ini");
+  EXPECT_EQ(ini_error(d, "[sim]\n\xEF\xBB\xBFseed = 5\n"),
+            f + ":2: unknown key 'sim.\\xef\\xbb\\xbfseed' (see mmusim --help for every key)");
+  EXPECT_EQ(ini_error(d, "[sim]\nseed\t5\x01\n"),
+            f + ":2: expected 'key = value', got 'seed\\x095\\x01'");
 }
 
 TEST(ConfigIniErrors, UnknownKey) {
@@ -261,12 +311,22 @@ TEST(ConfigValueErrors, LeadingZerosAreDecimal) {
 }
 
 TEST(ConfigValueErrors, Bool) {
+  // The message lists every spelling the parser takes, and only those.
   EXPECT_EQ(value_error("sim.user", "maybe"),
-            "v.ini:3: sim.user: expected true or false, got 'maybe'");
+            "v.ini:3: sim.user: expected true or false (also 1/0, yes/no, on/off; lower case), "
+            "got 'maybe'");
   EXPECT_EQ(value_error("tlb.fast_path", "TRUE"),
-            "v.ini:3: tlb.fast_path: expected true or false, got 'TRUE'");
-  for (const char* t : {"true", "1", "yes", "on"}) {
+            "v.ini:3: tlb.fast_path: expected true or false (also 1/0, yes/no, on/off; lower "
+            "case), got 'TRUE'");
+  EXPECT_EQ(value_error("seg.a20_mask", "y"),
+            "v.ini:3: seg.a20_mask: expected true or false (also 1/0, yes/no, on/off; lower "
+            "case), got 'y'");
+  for (const char* t : {"true", "1", "yes", "on", "false", "0", "no", "off"}) {
     EXPECT_EQ(value_error("walker.write_protect", t), "<no error>") << t;
+    EXPECT_EQ(value_error("seg.a20_mask", t), "<no error>") << t;
+  }
+  for (const char* t : {"True", "2", "y", "enabled"}) {
+    EXPECT_NE(value_error("walker.write_protect", t), "<no error>") << t;
   }
   TempDir d;
   write_file(d.file("b.ini"), "[sim]\nuser = off\n[tlb]\nfast_path = no\n");
@@ -557,6 +617,56 @@ TEST(ConfigSchemaKeys, EveryKeyHasADescriptionAndAUniqueName) {
     EXPECT_NO_THROW(k.set(k.get())) << k.name;
   }
   EXPECT_GE(b.s.keys().size(), 90U);
+}
+
+// ------------------------------------------------------ cross-key origins --
+
+// load_config() as main() runs it: a rule across keys names each key with
+// its value and where it was set.
+TEST(ConfigOrigins, CrossKeyErrorsNameEveryKeyAndWhereItWasSet) {
+  TempDir d;
+  const std::string f = d.file("m.ini");
+  write_file(f, "# memory\n[os]\nphys_mem = 16G\n");
+  Bound b;
+  // DDR4-3200: 1 x 1 x 4 x 4 x 65536 x 128 x 64 B = 8 GiB < 16G.
+  EXPECT_EQ(error_of([&] { load_config(b.s, b.c, {f}, {}); }),
+            "os.phys_mem: 16G exceeds the DRAM capacity of 8G (channels x ranks x bank groups x "
+            "banks x rows x columns x line bytes) [os.phys_mem = 16G (" +
+                f +
+                ":3), dram.preset = DDR4-3200 (default), dram.channels = 1 (default), "
+                "dram.ranks = 1 (default), dram.bank_groups = 4 (default), "
+                "dram.banks_per_group = 4 (default), dram.rows = 65536 (default), "
+                "dram.columns = 128 (default), dram.line_bytes = 64 (default)]");
+  Bound b2;
+  EXPECT_EQ(error_of([&] {
+              load_config(b2.s, b2.c, {}, cl({{"seg.cpl", "0"}}));
+            }),
+            "seg.cpl: 0 contradicts sim.user = true (CPL 3); set both, or leave seg.cpl unset "
+            "to follow sim.user [seg.cpl = 0 (command line), sim.user = true (default)]");
+  write_file(d.file("r.ini"), "[os]\nphys_mem = 1G\n");
+  Bound b3;
+  EXPECT_EQ(error_of([&] {
+              load_config(b3.s, b3.c, {d.file("r.ini")}, cl({{"os.reserved_low", "1G"}}));
+            }),
+            "os.reserved_low: must be below os.phys_mem [os.reserved_low = 1G (command line), "
+            "os.phys_mem = 1G (" +
+                d.file("r.ini") + ":2)]");
+  Bound b4;
+  EXPECT_EQ(error_of([&] {
+              load_config(b4.s, b4.c, {}, cl({{"tlb.l2.sizes", "4K+2M+1G"}}));
+            }),
+            "tlb.l2.sizes: page size 1G is also held by tlb.l2_1g [tlb.l2.sizes = 4K+2M+1G "
+            "(command line), tlb.l2_1g.entries = 16 (default)]");
+  // A one-key rule still names where its key was set, and a good config loads.
+  Bound b5;
+  EXPECT_EQ(error_of([&] {
+              load_config(b5.s, b5.c, {}, cl({{"tlb.l1d.4K.ways", "0"}}));
+            }),
+            "command line: tlb.l1d.4K.ways: must be at least 1");
+  Bound b6;
+  const ConfigValues v = load_config(b6.s, b6.c, {f}, cl({{"dram.channels", "2"}}));
+  EXPECT_EQ(v.at("os.phys_mem").origin, f + ":3");
+  EXPECT_EQ(b6.c.os.phys_bytes, 16ULL << 30);
 }
 
 }  // namespace
