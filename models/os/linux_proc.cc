@@ -349,10 +349,12 @@ void LinuxKernel::release_shmem(std::vector<std::shared_ptr<ShmemObject>>& objs)
 }
 
 void LinuxKernel::teardown(AddressSpace& mm, Clock& clk) {
-  // exit_mmap(): every page dropped, every table freed. The entries are not
+  // exit_mmap(): every page dropped, every swap entry's slot reference
+  // released (free_swap_and_cache), every table freed. The entries are not
   // rewritten one by one (the tables go whole), so no PTE traffic is timed.
   const PagingModeInfo& mode = mm.table().mode();
-  const auto ptes = present_ptes(mm, 0, mm.layout().task_size);
+  std::vector<std::pair<uint64_t, uint64_t>> swap;
+  const auto ptes = leaf_ptes(mm, 0, mm.layout().task_size, swap);
   for (const auto& [va, e] : ptes) {
     const Vma* v = mm.vmas().find(va);
     std::optional<Vma> imp;
@@ -368,6 +370,10 @@ void LinuxKernel::teardown(AddressSpace& mm, Clock& clk) {
     }
     drop_page(mm, *v, leaf_pfn(mode, PageSize::k4K, e), e);
   }
+  for (const auto& [va, e] : swap) {
+    --mm.rss.swapents;
+    if (auto se = pte_to_swp_entry(mode, e)) swap_put(*se);
+  }
   std::vector<std::shared_ptr<ShmemObject>> objs;
   uint64_t charged = 0;
   for (const auto& [start, v] : mm.vmas().all()) {
@@ -380,7 +386,7 @@ void LinuxKernel::teardown(AddressSpace& mm, Clock& clk) {
   release_shmem(objs);
   const DestroyStats ds = mm.table().destroy();
   stats_.tables_freed += ds.tables_freed;
-  clk.add(FaultTiming::kPteInstall, cfg_.cost.zap_pte * ptes.size());
+  clk.add(FaultTiming::kPteInstall, cfg_.cost.zap_pte * (ptes.size() + swap.size()));
   clk.add(FaultTiming::kAlloc, cfg_.cost.page_free * ds.tables_freed);
 }
 

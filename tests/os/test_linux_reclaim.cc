@@ -518,5 +518,49 @@ TEST(LinuxSwap, ForkDuplicatesSwapEntries) {
   ASSERT_TRUE(swap_entry_at(r, 101, kBuf).has_value());
 }
 
+TEST(LinuxSwap, AnExitingChildGivesBackItsSwapReferences) {
+  // exit_mmap() releases the slot reference of every swap PTE, as munmap
+  // does. Then the parent, the slot's only user again, swaps a page in on a
+  // write and maps it writable (do_swap_page's exclusive case): no COW copy,
+  // and the slot is free.
+  Swapped t;
+  LinuxRig& r = t.r;
+  const uint64_t slot0 = swp_offset(*swap_entry_at(r, 100, kBuf));
+  const uint32_t before = r.k.swap_area()->count(slot0);
+  const uint64_t swapents = r.k.address_space(100)->rss.swapents;
+  ASSERT_GT(swapents, 0U);
+  ProcCreateEvent f;
+  f.child_pid = 101;
+  f.kind = ProcCreateEvent::Kind::kFork;
+  r.done(100, f, t.at);
+  ASSERT_EQ(r.k.swap_area()->count(slot0), before + 1);
+  const uint64_t used = r.k.swap_area()->used();
+  r.done(101, ExitEvent{}, t.at + 1000);
+  WaitEvent w;
+  w.child_pid = 101;
+  w.ret = 101;
+  ASSERT_EQ(r.call(100, w).kind, KernelStep::Kind::kDone);
+  EXPECT_EQ(r.k.swap_area()->count(slot0), before);
+  EXPECT_EQ(r.k.swap_area()->used(), used);  // the parent still holds every slot
+  const auto out = r.access(100, kBuf, AccessKind::kWrite, t.at + 10000000);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.back().cls, FaultClass::kSwapMajor);
+  EXPECT_EQ(r.count(FaultClass::kCowCopy), 0U);
+  ASSERT_TRUE(r.pte(100, kBuf).has_value());
+  EXPECT_TRUE(r.pte(100, kBuf)->entry & pte::kRW);
+  EXPECT_EQ(r.k.swap_area()->count(slot0), 0U);
+  // The parent's own exit releases the rest: only slots the swap cache
+  // holds alone (readahead pages) remain.
+  r.done(100, ExitEvent{}, t.at + 20000000);
+  uint64_t cache_only = 0;
+  for (uint64_t sl = 1; sl <= r.k.swap_area()->total(); ++sl) {
+    if (r.k.swap_cache_page(sl)) {
+      ++cache_only;
+      EXPECT_EQ(r.k.swap_area()->count(sl), 1U) << "slot " << sl;
+    }
+  }
+  EXPECT_EQ(r.k.swap_area()->used() - r.k.swap_area()->cached(), cache_only);
+}
+
 }  // namespace
 }  // namespace mmusim

@@ -92,6 +92,11 @@ TEST(PressureRun, UnderAMemoryLimitTheCgroupReclaimsAndSwapsWithoutGlobalPressur
   EXPECT_GT(s.at("vmstat.pswpin"), 0U);
   EXPECT_EQ(s.at("vmstat.workingset_refault_anon"), s.at("vmstat.pswpin"));
   EXPECT_EQ(s.at("top.kernel.linux.faults.anon_write"), 8192U);
+  // The child's one write copies; once it has exited (its swap PTEs' slot
+  // references released), the parent's rewrite finds its pages exclusive:
+  // mapped writable at swap-in or reused, never copied.
+  EXPECT_EQ(s.at("top.kernel.linux.faults.cow_copy"), 1U);
+  EXPECT_GT(s.at("top.kernel.linux.faults.cow_reuse"), 0U);
   EXPECT_EQ(s.at("vmstat.oom_kill"), 0U);
 }
 
