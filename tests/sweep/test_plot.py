@@ -158,6 +158,14 @@ class PlotTest(unittest.TestCase):
                              [histogram("top.cpu0.walker.latency", 2, 5, 6, 7, 8, 9)])
         data, _ = self.plot("--kind", "walk-cdf", b, b)
         self.assertEqual([s[0] for s in self.series(data)], ["run1", "run1"])
+        # A sweep's point is labelled by the parameters that vary.
+        os.makedirs(os.path.join(self.dir, "sw", "runs", "0001"))
+        self.write("sw/sweep.json", json.dumps({"keys": ["a", "b"],
+                                                "points": [["1", "x"], ["2", "x"]]}))
+        c = self.write_stats("sw/runs/0001/stats.json",
+                             [histogram("top.cpu0.walker.latency", 2, 5, 6, 7, 8, 9)])
+        data, _ = self.plot("--kind", "walk-cdf", c, b)
+        self.assertEqual([s[0] for s in self.series(data)], ["a=2", "run1"])
         none = self.write_stats("n.json", [counter("sim.cycles", 5)])
         self.assertIn("no walk-latency histogram", self.plot("--kind", "walk-cdf", none, ok=False))
         bad = self.write("bad.json", "{\"stats\": [")

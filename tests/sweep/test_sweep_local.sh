@@ -92,13 +92,37 @@ rm "$work/bad/runs/0000/summary.csv"
 if "${bad[@]}" --resubmit-failed 2> "$work/err4"; then fail "the resubmission must still fail"; fi
 grep -q '3 points, 1 to run 2 at a time' "$work/err4" || fail "resubmit: $(cat "$work/err4")"
 [ "$(wc -l < "$work/bad/failed.txt")" -eq 2 ] || fail "failed.txt after resubmit: $(cat "$work/bad/failed.txt")"
-grep -q '^0000 .*no result' "$work/bad/failed.txt" || fail "the incomplete point 0000 is not listed"
+grep -q '^0000 tlb.l1d.4K.entries=4 walker.max_walks=2: its stats.json, summary.csv or config.ini is missing or unreadable$' \
+  "$work/bad/failed.txt" || fail "the incomplete point 0000 is not listed: $(cat "$work/bad/failed.txt")"
 # --resubmit-failed with other parameters is refused.
 if "$src/scripts/sweep" --mmusim "$exe" --trace "$trace" --param tlb.l1d.4K.entries=4 \
      --out "$work/bad" --resubmit-failed 2> "$work/err5"; then fail "resubmit with other arguments"; fi
 grep -q 'the arguments differ' "$work/err5" || fail "resubmit error: $(cat "$work/err5")"
 
-# 5. Bad sweep arguments: one clear error, exit 2, nothing run.
+# 5. SIGTERM: no new point starts, the running one gets the signal, the merge
+# lists every point, exit 130. The stand-in mmusim announces itself, then sleeps.
+cat > "$work/slow" <<SH
+#!/bin/sh
+touch "$work/started"
+exec sleep 60
+SH
+chmod +x "$work/slow"
+"$src/scripts/sweep" --mmusim "$work/slow" --trace "$trace" --param a=1,2,3 --jobs 1 \
+  --out "$work/term" 2> "$work/terr" &
+pid=$!
+for _ in $(seq 100); do [ -e "$work/started" ] && break; sleep 0.1; done
+[ -e "$work/started" ] || fail "the first point did not start"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || fail "SIGTERM: exit $rc, expected 130: $(cat "$work/terr")"
+# (a=3 is the largest point, so the first to run.)
+[ "$(cat "$work/term/failed.txt")" = "0000 a=1: no result (not run, or its run did not finish)
+0001 a=2: no result (not run, or its run did not finish)
+0002 a=3: killed by signal 15: no output" ] || fail "after SIGTERM: $(cat "$work/term/failed.txt")"
+grep -q 'interrupted' "$work/terr" || fail "SIGTERM message: $(cat "$work/terr")"
+
+# 6. Bad sweep arguments: one clear error, exit 2, nothing run.
 check_usage() {
   local want=$1; shift
   "$src/scripts/sweep" --mmusim "$exe" "$@" --out "$work/u" 2> "$work/uerr"
