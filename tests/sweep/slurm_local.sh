@@ -42,7 +42,7 @@ slurm_local_start() {
     --seed-file "$dir/munge/munged.seed" --force > "$dir/log/munged.out" 2>&1 ||
     { slurm_local_skip "munged did not start: $(tail -n 2 "$dir/log/munged.out" "$dir/log/munged.log" 2>/dev/null | tr '\n' ' ')"; return 77; }
   slurm_local_pids+=("$(cat "$dir/munge/munged.pid")")
-  local ports ctld_port slurmd_port
+  local ctld_port slurmd_port
   read -r ctld_port slurmd_port <<< "$(slurm_local_ports)"
   cat > "$dir/slurm.conf" <<CONF
 ClusterName=mmusimtest
@@ -81,15 +81,14 @@ CONF
   export SLURM_CONF="$dir/slurm.conf"
   slurmctld -f "$SLURM_CONF" -i > "$dir/log/slurmctld.out" 2>&1 ||
     { slurm_local_skip "slurmctld did not start: $(tail -n 3 "$dir/log/slurmctld.log" 2>/dev/null | tr '\n' ' ')"; return 77; }
-  local i
-  for i in $(seq 50); do [ -s "$dir/slurmctld.pid" ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ -s "$dir/slurmctld.pid" ] && break; sleep 0.1; done
   [ -s "$dir/slurmctld.pid" ] && slurm_local_pids+=("$(cat "$dir/slurmctld.pid")")
   slurmd -f "$SLURM_CONF" -N localhost > "$dir/log/slurmd.out" 2>&1 ||
     { slurm_local_skip "slurmd did not start: $(tail -n 3 "$dir/log/slurmd.log" 2>/dev/null | tr '\n' ' ')"; return 77; }
-  for i in $(seq 50); do [ -s "$dir/slurmd.pid" ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ -s "$dir/slurmd.pid" ] && break; sleep 0.1; done
   [ -s "$dir/slurmd.pid" ] && slurm_local_pids+=("$(cat "$dir/slurmd.pid")")
   # Ready when the node is idle.
-  for i in $(seq 150); do
+  for _ in $(seq 150); do
     if sinfo -h -N -o '%t' 2> /dev/null | grep -q '^idle'; then return 0; fi
     sleep 0.2
   done
@@ -98,9 +97,9 @@ CONF
 }
 
 slurm_local_stop() {
-  local pid i
+  local pid
   for pid in "${slurm_local_pids[@]}"; do kill "$pid" 2> /dev/null; done
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     local alive=0
     for pid in "${slurm_local_pids[@]}"; do kill -0 "$pid" 2> /dev/null && alive=1; done
     ((alive)) || break

@@ -68,6 +68,7 @@ seeds=$(grep -x -- '--sim.seed=[0-9]*' "$work/calls" | cut -d= -f2 | tr '\n' ' '
   || fail "spaces: parameter columns"
 
 # 3. One failing point (12 entries in 2 ways: 6 sets) among good ones.
+# shellcheck disable=SC2054  # the commas are in --param values
 bad=("$src/scripts/sweep" --mmusim "$exe" --trace "$trace" --config "$src/configs/tiny.ini"
      --param tlb.l1d.4K.entries=4,12,8 --param walker.max_walks=2 --out "$work/bad" --jobs 2)
 if "${bad[@]}" 2> "$work/err2"; then fail "a failing point must fail the sweep"; fi

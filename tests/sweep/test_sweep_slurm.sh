@@ -17,6 +17,7 @@ slurm_local_start "$work/slurm" || exit $?
 
 # 12 entries in 2 ways is 6 sets: those two points fail.
 trace="gen:uniform,footprint=16M,count=40000,seed=5"
+# shellcheck disable=SC2054  # the commas are in --param values
 sweep=("$src/scripts/sweep" --mmusim "$exe" --trace "$trace" --config "$src/configs/tiny.ini"
        --param tlb.l1d.4K.entries=4,8,12,16,32 --param walker.max_walks=1,2)
 out="$work/on slurm"
