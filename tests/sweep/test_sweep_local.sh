@@ -67,6 +67,19 @@ seeds=$(grep -x -- '--sim.seed=[0-9]*' "$work/calls" | cut -d= -f2 | tr '\n' ' '
 [ "$(cut -d, -f1,2 "$work/out dir/sweep.csv" | tail -n 6 | tr '\n' ' ')" = "4,1 4,2 16,1 16,2 8,1 8,2 " ] \
   || fail "spaces: parameter columns"
 
+# Several traces: the first swept parameter, the column "trace" (quoted as
+# CSV wants when the spec has commas).
+"$src/scripts/sweep" --mmusim "$exe" --trace "$work/dir with space/a trace.txt" --trace "$trace" \
+  --param tlb.l1d.4K.entries=4,8 --out "$work/traces" 2> "$work/err" || fail "two traces: $(cat "$work/err")"
+got=$(/usr/bin/python3 -c 'import csv, sys
+for r in csv.reader(open(sys.argv[1])): print("|".join(r[:3]))' "$work/traces/sweep.csv")
+want="trace|tlb.l1d.4K.entries|accesses
+$work/dir with space/a trace.txt|4|$(sed -n 2p "$work/out dir/runs/0000/summary.csv" | cut -d, -f1)
+$work/dir with space/a trace.txt|8|$(sed -n 2p "$work/out dir/runs/0000/summary.csv" | cut -d, -f1)
+$trace|4|50000
+$trace|8|50000"
+[ "$got" = "$want" ] || fail "two traces: $got"
+
 # 3. One failing point (12 entries in 2 ways: 6 sets) among good ones.
 # shellcheck disable=SC2054  # the commas are in --param values
 bad=("$src/scripts/sweep" --mmusim "$exe" --trace "$trace" --config "$src/configs/tiny.ini"

@@ -22,12 +22,13 @@ sweep=("$src/scripts/sweep" --mmusim "$exe" --trace "$trace" --config "$src/conf
        --param tlb.l1d.4K.entries=4,8,12,16,32 --param walker.max_walks=1,2)
 out="$work/on slurm"
 if "${sweep[@]}" --backend slurm --points-per-task 3 --time 5 --wait --out "$out" \
-     --partition test --sbatch-arg="--comment=mmusim sweep test" 2> "$work/err"; then
+     --partition test --sbatch-arg="--comment=mmusim sweep test" --progress always 2> "$work/err"; then
   fail "the slurm sweep must exit 1 (two points fail)"
 fi
 grep -q 'submitted 10 point(s) as array job [0-9]* (4 task(s)), merge job [0-9]*' "$work/err" \
   || fail "submission: $(cat "$work/err"; tail -n 5 "$work/slurm/log/slurmctld.log")"
 grep -q '2 point(s) failed' "$work/err" || fail "the failures are not reported: $(cat "$work/err")"
+grep -q '/10 done, [0-9]* failed, [0-9]* task(s) running' "$work/err" || fail "no progress: $(cat "$work/err")"
 ls "$out/slurm/1/task-"{0,1,2,3}.out > /dev/null || fail "one output per array task expected"
 # The cluster options reached both jobs intact (the comment has spaces).
 for job in $(awk '{ print $2 }' "$out/slurm/1/jobs.txt"); do
