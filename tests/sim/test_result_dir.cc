@@ -231,6 +231,26 @@ TEST(Interrupt, DeferredHoldsAQuitUntilItEnds) {
   EXPECT_EQ(interrupt::exit_status(SIGTERM), 143);
 }
 
+TEST(Interrupt, ASecondSignalDuringARunLeavesNoStagedResults) {
+  TempDir d;
+  const std::string out = d.file("out");
+  write_file(d.file("keep.txt"), "mine");
+  const int st = in_child([&] {
+    interrupt::install(interrupt::Mode::kFinish, "test");
+    ResultDir r(out, "--out", kSet, {d.file("log/faults.csv")}, {"--fault-log"});
+    write_file(r.staged(d.file("log/faults.csv")), "half a log");
+    r.write("stats.json", "half");
+    raise(SIGINT);  // the first: the run would stop and write a partial report
+    r.write("summary.csv", "half");
+    raise(SIGINT);  // the second: quit now
+    _exit(0);
+  });
+  ASSERT_TRUE(WIFSIGNALED(st));
+  EXPECT_EQ(WTERMSIG(st), SIGINT);
+  // The staged files, the staging directory and the directories the run made: gone.
+  EXPECT_EQ(listing(d.path()), std::vector<std::string>{"keep.txt"});
+}
+
 // ----------------------------------------------------------------- progress --
 
 TEST(Progress, LinesSayDoneOfTotalSimulatedTimeRateAndEta) {
