@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/common/error.h"
+#include "models/common/interrupt.h"
 #include "models/common/parse.h"
 #include "traces/formats.h"
 #include "traces/generator.h"
@@ -136,6 +137,8 @@ uint64_t copy_trace(TraceReader& reader, const std::string& out, const TraceWrit
   const bool to_stdout = out == "-";
   const std::string tmp = to_stdout ? out : out + ".tmp";
   uint64_t total = 0;
+  // SIGINT/SIGTERM during the copy remove the temporary file first.
+  if (!to_stdout) interrupt::add_file(tmp);
   try {
     TraceWriter w(tmp, opts);
     std::vector<TraceRecord> batch(16384);
@@ -154,12 +157,18 @@ uint64_t copy_trace(TraceReader& reader, const std::string& out, const TraceWrit
     w.close();
   } catch (...) {
     if (!to_stdout) std::remove(tmp.c_str());
+    interrupt::clear();
     throw;
   }
-  if (!to_stdout && std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw InputError(out + ": cannot rename " + tmp + ": " + why);
+  if (!to_stdout) {
+    const interrupt::Deferred hold;  // renamed, or removed: never left behind
+    if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+      std::string why = std::strerror(errno);
+      std::remove(tmp.c_str());
+      interrupt::clear();
+      throw InputError(out + ": cannot rename " + tmp + ": " + why);
+    }
+    interrupt::clear();
   }
   return total;
 }
@@ -392,6 +401,7 @@ int run(int argc, char** argv) {
 }  // namespace mmusim
 
 int main(int argc, char** argv) {
+  mmusim::interrupt::install(mmusim::interrupt::Mode::kQuit, "mmusim-trace");
   try {
     return mmusim::run(argc, argv);
   } catch (const mmusim::UsageError& e) {

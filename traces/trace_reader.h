@@ -73,6 +73,7 @@ class TraceReader {
     addr_mode_ = mode;
   }
   [[nodiscard]] uint64_t address_limit() const { return addr_limit_; }
+  [[nodiscard]] const std::string& address_mode() const { return addr_mode_; }
 
  protected:
   // "record for cpu N, but sim.cpus = M (expected cpu 0..M-1)".

@@ -236,8 +236,19 @@ void and_rows(std::array<T, N>& out, const std::array<T, N>& a, const std::array
 
 void PageFrameAllocator::Delta::set(unsigned order, unsigned merged) {
   const unsigned m = std::min(merged, kMaxOrder);
-  and_rows(high, kTakesHigh[order], kUpToHigh[m]);
-  and_rows(low, kTakesLow[order], kUpToLow[m]);
+  if (order < kNumOrders) {
+    and_rows(high, kTakesHigh[order], kUpToHigh[m]);
+    and_rows(low, kTakesLow[order], kUpToLow[m]);
+    return;
+  }
+  // A block above the largest free order: only the constructor marks one
+  // (reserved memory, the root's range beyond the end of memory). The rows
+  // are computed as the tables would hold them; the tables stop at
+  // kMaxOrder, and reading past them was a global-buffer overflow.
+  for (unsigned o = 0; o < high.size(); ++o) high[o] = o <= m ? slots_of(order, o) : 0;
+  for (unsigned o = 0; o < low.size(); ++o) {
+    low[o] = o <= m ? static_cast<uint16_t>(slots_of(order, o)) : 0;
+  }
 }
 
 template <class F>

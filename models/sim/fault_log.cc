@@ -3,24 +3,19 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 
 namespace mmusim {
 
-CsvFaultLog::CsvFaultLog(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {
-  f_ = std::fopen(tmp_.c_str(), "wb");
-  if (f_ == nullptr) throw std::runtime_error(tmp_ + ": cannot write: " + std::strerror(errno));
+CsvFaultLog::CsvFaultLog(std::string path) : path_(std::move(path)) {
+  f_ = std::fopen(path_.c_str(), "wb");
+  if (f_ == nullptr) throw std::runtime_error(path_ + ": cannot write: " + std::strerror(errno));
   const std::string h = header() + "\n";
   std::fputs(h.c_str(), f_);
 }
 
 CsvFaultLog::~CsvFaultLog() {
-  if (f_ != nullptr) {
-    std::fclose(f_);
-    std::error_code ec;
-    std::filesystem::remove(tmp_, ec);
-  }
+  if (f_ != nullptr) std::fclose(f_);
 }
 
 std::string CsvFaultLog::header() {
@@ -48,17 +43,14 @@ void CsvFaultLog::add(const FaultRecord& r) {
   ++lines_;
 }
 
-void CsvFaultLog::commit() {
+void CsvFaultLog::close() {
   const bool ok = std::fflush(f_) == 0 && std::ferror(f_) == 0;
-  std::fclose(f_);
+  const int err = errno;
+  const bool closed = std::fclose(f_) == 0;
   f_ = nullptr;
-  std::error_code ec;
-  if (!ok) {
-    std::filesystem::remove(tmp_, ec);
-    throw std::runtime_error(tmp_ + ": cannot write: " + std::strerror(errno));
+  if (!ok || !closed) {
+    throw std::runtime_error(path_ + ": cannot write: " + std::strerror(ok ? errno : err));
   }
-  std::filesystem::rename(tmp_, path_, ec);
-  if (ec) throw std::runtime_error(path_ + ": cannot rename: " + ec.message());
 }
 
 }  // namespace mmusim

@@ -1,6 +1,6 @@
 // --fault-log FILE: one CSV line per handled fault (README "Fault log"),
-// streamed to FILE.tmp during the run and renamed to FILE when the run
-// completes; a failed run leaves no file behind.
+// streamed during the run to the staged path its ResultDir gives (which puts
+// it in place with the other results, or removes it when the run fails).
 #pragma once
 
 #include <cstdio>
@@ -12,21 +12,21 @@ namespace mmusim {
 
 class CsvFaultLog : public FaultSink {
  public:
-  // Opens `path`.tmp (throws std::runtime_error naming it when it cannot).
+  // Opens `path` (throws std::runtime_error naming it when it cannot).
   explicit CsvFaultLog(std::string path);
-  ~CsvFaultLog() override;  // removes the temporary file unless committed
+  ~CsvFaultLog() override;
   CsvFaultLog(const CsvFaultLog&) = delete;
   CsvFaultLog& operator=(const CsvFaultLog&) = delete;
 
   void add(const FaultRecord& r) override;
-  // Flushes and renames the file into place.
-  void commit();
+  // Flushes and closes the file (throws std::runtime_error when it cannot).
+  void close();
   [[nodiscard]] uint64_t lines() const { return lines_; }
   // The header line (without its newline).
   static std::string header();
 
  private:
-  std::string path_, tmp_;
+  std::string path_;
   std::FILE* f_ = nullptr;
   uint64_t lines_ = 0;
 };

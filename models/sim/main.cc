@@ -1,6 +1,10 @@
 // mmusim: replays a memory-access trace through the modeled translation path
 // and writes the results. See README.md for every option and output.
+#include <poll.h>
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -10,6 +14,7 @@
 
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
+#include "models/common/interrupt.h"
 #include "models/common/parse.h"
 #include "models/cpu/cpu_core.h"
 #include "models/cpu/explain.h"
@@ -17,6 +22,8 @@
 #include "models/sim/mem_series.h"
 #include "models/sim/memory_estimate.h"
 #include "models/sim/reporter.h"
+#include "models/sim/result_dir.h"
+#include "models/sim/run_monitor.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "traces/trace_reader.h"
@@ -48,6 +55,21 @@ uint64_t parse_explain_count(const std::string& text) {
   return r.value;
 }
 
+// stdout is a pipe whose reader has gone (`| head`, quitting `less`): the
+// summary could not be printed, which is no error of the run.
+bool stdout_reader_gone() {
+  pollfd p{STDOUT_FILENO, 0, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+// The records the trace declares (a binary header, a generator's count),
+// capped by sim.max_accesses; 0 when unknown.
+uint64_t expected_records(const TraceReader& r, uint64_t max_accesses) {
+  const uint64_t declared = r.format_info().declared_records;
+  if (declared == 0) return 0;
+  return max_accesses != 0 && max_accesses < declared ? max_accesses : declared;
+}
+
 int run(int argc, char* argv[]) {
   SimConfig cfg;
   ConfigSchema schema;
@@ -75,6 +97,8 @@ int run(int argc, char* argv[]) {
       "refuse a configuration whose estimated host memory exceeds BYTES (K/M/G/T suffixes; "
       "default: the machine's physical memory)")(
       "allow-empty-trace", "run a trace without records (a warning, all-zero results)")(
+      "progress", po::value<std::string>()->value_name("WHEN")->default_value("auto"),
+      "progress lines on stderr: auto (when stderr is a terminal, from 2 s on), always, never")(
       "list-modules",
       "print the SystemC module hierarchy the configuration builds (names as in stats.json) and "
       "exit; --trace is optional");
@@ -88,6 +112,7 @@ int run(int argc, char* argv[]) {
     return 0;
   }
   const uint64_t explain = parse_explain_count(vm["explain"].as<std::string>());
+  const ProgressMode progress_mode = parse_progress_mode(vm["progress"].as<std::string>());
   load_config(
       schema, cfg,
       vm.count("config") ? vm["config"].as<std::vector<std::string>>() : std::vector<std::string>{},
@@ -112,14 +137,48 @@ int run(int argc, char* argv[]) {
   if (!vm.count("trace")) throw InputError("command line: --trace FILE is required");
 
   auto reader = open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>());
-  Simulation sim(cfg, std::move(reader), explain, &std::cout);
-  std::unique_ptr<CsvFaultLog> fault_log;
+  // From here on SIGINT/SIGTERM stop the run with a partial report (a second
+  // one quits at once), and a closed stdout is a failed write, not a death.
+  interrupt::install(interrupt::Mode::kFinish, "mmusim");
+  // The output directory is made and checked, and an earlier run's results
+  // in it removed, before any simulation (README "Errors, interruption and
+  // results"). stats.json is put in place last.
+  const std::string out = vm["out"].as<std::string>();
+  std::vector<std::string> others, other_options;
   if (vm.count("fault-log")) {
-    fault_log = std::make_unique<CsvFaultLog>(vm["fault-log"].as<std::string>());
-    sim.set_fault_sink(fault_log.get());
+    others.push_back(vm["fault-log"].as<std::string>());
+    other_options.emplace_back("--fault-log");
   }
+  ResultDir results(out, "--out", {"config.ini", "series.csv", "summary.csv", "stats.json"}, others,
+                    other_options);
+  std::unique_ptr<CsvFaultLog> fault_log;
+  if (!others.empty()) {
+    try {
+      fault_log = std::make_unique<CsvFaultLog>(results.staged(others[0]));
+    } catch (const std::runtime_error& e) {
+      throw InputError("--fault-log " + others[0] + ": " + e.what());
+    }
+  }
+  // Simulated time for the progress lines: the furthest CPU's issue cycle.
+  const Simulation* running = nullptr;
+  const double hz = static_cast<double>(cfg.sim.core_clock_mhz) * 1e6;
+  Progress progress(progress_mode, stderr, isatty(STDERR_FILENO) != 0,
+                    expected_records(*reader, cfg.sim.max_accesses), [&running, hz] {
+                      return running ? static_cast<double>(running->issue_cycle()) / hz : 0.0;
+                    });
+  auto monitored = std::make_unique<MonitoredTrace>(std::move(reader), &progress);
+  const MonitoredTrace& watch = *monitored;
+  Simulation sim(cfg, std::move(monitored), explain, &std::cout);
+  if (fault_log) sim.set_fault_sink(fault_log.get());
+  running = &sim;
+  progress.restart();  // rates count from here, not from the elaboration
   sim.run();
-  if (sim.records() == 0) {
+  progress.finish(watch.records());
+  RunEnd end;
+  end.partial = watch.cut();
+  end.accesses = sim.records();
+  if (end.partial) end.signal = interrupt::signal_name(interrupt::signal_number());
+  if (sim.records() == 0 && !end.partial) {
     const std::string what = vm["trace"].as<std::string>() + ": the trace has no records";
     if (!vm.count("allow-empty-trace")) {
       throw InputError(what + " (empty, or comments only); --allow-empty-trace accepts it");
@@ -129,23 +188,29 @@ int run(int argc, char* argv[]) {
   StatCollector stats;
   sim.visit(stats);
   sim.flush_explain();  // the explain text was written as the run went
-  print_summary(std::cout, sim, stats);
-  const std::string out = vm["out"].as<std::string>();
-  // series.csv is staged first and put in place with the others; with the
-  // series off, a series.csv of an earlier run in the same directory goes.
-  SeriesOutput series(out, sim.series());
-  write_results(out, sim, stats, schema.to_ini());
-  series.commit();
-  std::cout << "  results                " << out << "/{stats.json,summary.csv,config.ini}\n";
-  if (const MemSeries* s = sim.series()) {
-    std::cout << "  memory series          " << series.path() << " (" << s->rows()
+  print_summary(std::cout, sim, stats, end);
+  write_results(results, sim, stats, schema.to_ini(), end);
+  const MemSeries* series = sim.series();
+  if (series != nullptr)
+    results.write("series.csv", [series](std::ostream& o) { series->write(o); });
+  if (fault_log) fault_log->close();
+  results.commit();
+  std::cout << "  results                " << out << "/{stats.json,summary.csv,config.ini}"
+            << (end.partial ? " (partial)" : "") << "\n";
+  if (series != nullptr) {
+    std::cout << "  memory series          " << results.path("series.csv") << " (" << series->rows()
               << " rows, one per " << cfg.series.interval_us << " us and the end)\n";
   }
   if (fault_log) {
-    fault_log->commit();
-    std::cout << "  fault log              " << vm["fault-log"].as<std::string>() << " ("
-              << fault_log->lines() << " faults)\n";
+    std::cout << "  fault log              " << others[0] << " (" << fault_log->lines()
+              << " faults)\n";
   }
+  std::cout.flush();
+  if (!std::cout && !stdout_reader_gone()) {
+    throw std::runtime_error("stdout: cannot write the summary (the results in " + out +
+                             " are complete)");
+  }
+  if (end.partial) return interrupt::exit_status(interrupt::signal_number());
   return 0;
 }
 

@@ -263,39 +263,4 @@ void MemSeriesModule::simulate() {
   sc_core::sc_start();  // what is left (I/O completing after the CPUs ended)
 }
 
-SeriesOutput::SeriesOutput(std::string dir, const MemSeries* s)
-    : dir_(std::move(dir)), tmp_(dir_ + "/.series.csv.tmp"), on_(s != nullptr) {
-  if (!on_) return;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) throw std::runtime_error(dir_ + ": cannot create output directory: " + ec.message());
-  std::ofstream f(tmp_, std::ios::binary | std::ios::trunc);
-  s->write(f);
-  f.close();
-  if (!f) {
-    fs::remove(tmp_, ec);
-    throw std::runtime_error(tmp_ + ": cannot write: " + std::strerror(errno));
-  }
-}
-
-SeriesOutput::~SeriesOutput() {
-  if (on_ && !committed_) {
-    std::error_code ec;
-    std::filesystem::remove(tmp_, ec);
-  }
-}
-
-void SeriesOutput::commit() {
-  std::error_code ec;
-  if (on_) {
-    std::filesystem::rename(tmp_, path(), ec);
-    if (ec) throw std::runtime_error(path() + ": cannot rename: " + ec.message());
-  } else {
-    std::filesystem::remove(path(), ec);  // from an earlier run with the series on
-    if (ec) throw std::runtime_error(path() + ": cannot remove: " + ec.message());
-  }
-  committed_ = true;
-}
-
 }  // namespace mmusim

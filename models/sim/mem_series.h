@@ -123,24 +123,4 @@ class MemSeriesModule : public sc_core::sc_module {
   CpusEnd cpus_end_;
 };
 
-// series.csv in the results directory, all-or-nothing beside the other
-// results: the constructor writes DIR/.series.csv.tmp (nothing when `s` is
-// null: the series is off), commit() renames it to DIR/series.csv, or with
-// the series off removes a series.csv left by an earlier run. Without
-// commit() the temporary file is removed. Throws std::runtime_error naming
-// the path on failure.
-class SeriesOutput {
- public:
-  SeriesOutput(std::string dir, const MemSeries* s);
-  ~SeriesOutput();
-  SeriesOutput(const SeriesOutput&) = delete;
-  SeriesOutput& operator=(const SeriesOutput&) = delete;
-  void commit();
-  [[nodiscard]] std::string path() const { return dir_ + "/series.csv"; }
-
- private:
-  std::string dir_, tmp_;
-  bool on_ = false, committed_ = false;
-};
-
 }  // namespace mmusim

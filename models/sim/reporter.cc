@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "models/sim/result_dir.h"
 #include "models/sim/simulation.h"
 
 namespace mmusim {
@@ -149,6 +150,7 @@ using ColumnType = SummaryColumn::Type;
 struct SummaryInputs {
   const Simulation& sim;
   const StatCollector& s;
+  const RunEnd& end;
   uint64_t accesses, walks, refs, dram_n;
   Histogram walk;
 };
@@ -216,6 +218,7 @@ std::vector<ColumnDef> summary_defs() {
            }),
       real("simulated_seconds", ColumnType::kSignificant, 6,
            [](In i) { return i.s.real_value("sim.simulated_seconds"); }),
+      count("partial", [](In i) { return uint64_t{i.end.partial ? 1U : 0U}; }),
       real("sim_seconds", ColumnType::kWallClock, 6, [](In i) { return i.sim.wall_seconds(); }),
       real("accesses_per_second", ColumnType::kWallClock, 0,
            [](In i) {
@@ -251,9 +254,11 @@ std::vector<SummaryColumn> summary_layout() {
   return cols;
 }
 
-std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatCollector& s) {
+std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatCollector& s,
+                                           const RunEnd& end) {
   const SummaryInputs in{sim,
                          s,
+                         end,
                          sim.records(),
                          s.sum("walker.walks"),
                          s.sum("walker.mem_refs"),
@@ -271,8 +276,9 @@ std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatColl
   return cols;
 }
 
-void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& s) {
-  auto cols = summary_columns(sim, s);
+void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& s,
+                   const RunEnd& end) {
+  auto cols = summary_columns(sim, s, end);
   auto get = [&cols](const std::string& k) {
     for (const SummaryColumn& c : cols) {
       if (c.name == k) return c.text();
@@ -283,6 +289,10 @@ void print_summary(std::ostream& os, const Simulation& sim, const StatCollector&
   os << "mmusim: " << get("accesses") << " accesses (" << get("translations")
      << " translations) on " << c.sim.cpus << " CPU(s), " << c.paging_mode << " paging, "
      << c.dram.preset << " @ " << c.sim.core_clock_mhz << " MHz\n";
+  if (end.partial) {
+    os << "  PARTIAL                interrupted by " << end.signal << " after " << get("accesses")
+       << " accesses: these results cover them only\n";
+  }
   os << "  cycles                 " << get("cycles") << "  (" << get("simulated_seconds")
      << " s simulated)\n";
   os << "  L1 DTLB misses         " << get("l1d_misses") << "  (" << get("l1d_mpka")
@@ -305,8 +315,12 @@ void print_summary(std::ostream& os, const Simulation& sim, const StatCollector&
      << get("sim_seconds") << " s wall clock)\n";
 }
 
-std::string stats_json(const StatCollector& s) {
-  std::string o = "{\n  \"stats\": [";
+std::string stats_json(const StatCollector& s, const RunEnd& end) {
+  std::string o = "{\n  \"partial\": " + std::string(end.partial ? "true" : "false") + ",\n";
+  o += "  \"interrupted_by\": " +
+       (end.partial ? nlohmann::json(end.signal).dump() : std::string("null")) + ",\n";
+  o += "  \"accesses\": " + std::to_string(end.accesses) + ",\n";
+  o += "  \"stats\": [";
   const char* sep = "\n    ";
   for (const StatRow& r : s.rows()) {
     o += sep + one_line(stat_object(r));
@@ -324,35 +338,11 @@ std::string summary_csv(const std::vector<SummaryColumn>& cols) {
   return head + "\n" + row + "\n";
 }
 
-void write_results(const std::string& dir, const Simulation& sim, const StatCollector& stats,
-                   const std::string& config_ini) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(dir + ": cannot create output directory: " + ec.message());
-  const std::pair<std::string, std::string> files[] = {
-      {"stats.json", stats_json(stats)},
-      {"summary.csv", summary_csv(summary_columns(sim, stats))},
-      {"config.ini", config_ini},
-  };
-  std::vector<std::string> tmps;
-  for (const auto& [name, text] : files) {
-    std::string tmp = dir + "/." + name + ".tmp";
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.close();
-    if (!f) {
-      for (const auto& t : tmps) fs::remove(t, ec);
-      fs::remove(tmp, ec);
-      throw std::runtime_error(tmp + ": cannot write: " + std::strerror(errno));
-    }
-    tmps.push_back(tmp);
-  }
-  for (size_t i = 0; i < tmps.size(); ++i) {
-    fs::rename(tmps[i], dir + "/" + files[i].first, ec);
-    if (ec)
-      throw std::runtime_error(dir + "/" + files[i].first + ": cannot rename: " + ec.message());
-  }
+void write_results(ResultDir& out, const Simulation& sim, const StatCollector& stats,
+                   const std::string& config_ini, const RunEnd& end) {
+  out.write("stats.json", stats_json(stats, end));
+  out.write("summary.csv", summary_csv(summary_columns(sim, stats, end)));
+  out.write("config.ini", config_ini);
 }
 
 }  // namespace mmusim

@@ -1,7 +1,6 @@
 // The one Reporter: turns every module's statistics into the stdout summary,
-// stats.json, summary.csv and config.ini. Files are written to temporary
-// names and renamed only when all of them are complete, so a failed run
-// leaves no half-written results.
+// stats.json, summary.csv and config.ini. The files are staged in a
+// ResultDir, which puts the whole set in place or none of it.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +13,16 @@
 
 namespace mmusim {
 
+class ResultDir;
 class Simulation;
+
+// How the run ended: at the trace's end (or sim.max_accesses), or cut short
+// by a signal (a partial report: README "Errors, interruption and results").
+struct RunEnd {
+  bool partial = false;
+  std::string signal;     // "SIGINT" or "SIGTERM" when partial
+  uint64_t accesses = 0;  // trace records simulated
+};
 
 // One statistic as collected from a StatVisitor.
 struct StatRow {
@@ -64,19 +72,21 @@ struct SummaryColumn {
 };
 
 // The summary.csv columns, in order, with their values for this run.
-std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatCollector& stats);
+std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatCollector& stats,
+                                           const RunEnd& end = {});
 // The same columns (names, types, precisions) without values.
 std::vector<SummaryColumn> summary_layout();
 
-void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& stats);
-// {"stats": [...]} with one statistic per line (README "Outputs"); written
-// with nlohmann-json.
-std::string stats_json(const StatCollector& stats);
+void print_summary(std::ostream& os, const Simulation& sim, const StatCollector& stats,
+                   const RunEnd& end = {});
+// {"partial": ..., "interrupted_by": ..., "accesses": N, "stats": [...]} with
+// one statistic per line (README "Outputs"); written with nlohmann-json.
+std::string stats_json(const StatCollector& stats, const RunEnd& end = {});
 std::string summary_csv(const std::vector<SummaryColumn>& cols);
 
-// Writes stats.json, summary.csv and config.ini into `dir` (created if
-// missing) all-or-nothing. Throws std::runtime_error naming the path on failure.
-void write_results(const std::string& dir, const Simulation& sim, const StatCollector& stats,
-                   const std::string& config_ini);
+// Stages stats.json, summary.csv and config.ini in `out` (its commit() puts
+// them in place). Throws std::runtime_error naming the path on failure.
+void write_results(ResultDir& out, const Simulation& sim, const StatCollector& stats,
+                   const std::string& config_ini, const RunEnd& end);
 
 }  // namespace mmusim

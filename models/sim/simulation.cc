@@ -491,6 +491,12 @@ uint64_t Simulation::cycles() const {
   return c;
 }
 
+uint64_t Simulation::issue_cycle() const {
+  uint64_t c = 0;
+  for (const auto& cpu : impl_->top->cpus) c = std::max(c, cpu->agu.core().next_issue().count());
+  return c;
+}
+
 uint64_t Simulation::records() const {
   uint64_t n = 0;
   for (const auto& cpu : impl_->top->cpus) n += cpu->core().stats().records;

@@ -49,7 +49,9 @@ class Simulation {
   [[nodiscard]] const std::vector<std::string>& explain_lines() const;
   // With an explain stream: writes the blocks still held after run().
   void flush_explain();
-  [[nodiscard]] uint64_t cycles() const;      // max over CPUs
+  [[nodiscard]] uint64_t cycles() const;  // max over CPUs
+  // During run(): the cycle the furthest CPU has issued up to (progress).
+  [[nodiscard]] uint64_t issue_cycle() const;
   [[nodiscard]] uint64_t records() const;     // trace records simulated
   [[nodiscard]] double wall_seconds() const;  // time spent in run()
   [[nodiscard]] const SimConfig& config() const;

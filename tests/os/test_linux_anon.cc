@@ -24,8 +24,8 @@ struct Anon : ::testing::Test {
     r.done(1, StartEvent{"t"});
     r.done(1, anon_mmap(1 << 20, kA));
   }
+  LinuxRig r;  // before `c`, which refers into it
   const LinuxCosts& c = r.k.config().cost;
-  LinuxRig r;
 };
 
 TEST_F(Anon, WriteFaultCostsItsFormula) {

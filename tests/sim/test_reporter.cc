@@ -52,13 +52,31 @@ TEST(StatsJson, ParsesBackWithEveryValueAndOneStatisticPerLine) {
   std::string line;
   std::vector<std::string> lines;
   while (std::getline(in, line)) lines.push_back(line);
-  ASSERT_EQ(lines.size(), 4U + 4U);
+  ASSERT_EQ(lines.size(), 7U + 4U);
   EXPECT_EQ(lines[0], "{");
-  EXPECT_EQ(lines[1], "  \"stats\": [");
-  EXPECT_EQ(lines[2].rfind("    {\"name\": \"a.count\", \"unit\": \"things\", ", 0), 0U);
-  EXPECT_EQ(lines[5].rfind("    {\"name\": \"a.hist\"", 0), 0U);
-  EXPECT_EQ(lines[6], "  ]");
-  EXPECT_EQ(lines[7], "}");
+  EXPECT_EQ(lines[1], "  \"partial\": false,");
+  EXPECT_EQ(lines[2], "  \"interrupted_by\": null,");
+  EXPECT_EQ(lines[3], "  \"accesses\": 0,");
+  EXPECT_EQ(lines[4], "  \"stats\": [");
+  EXPECT_EQ(lines[5].rfind("    {\"name\": \"a.count\", \"unit\": \"things\", ", 0), 0U);
+  EXPECT_EQ(lines[8].rfind("    {\"name\": \"a.hist\"", 0), 0U);
+  EXPECT_EQ(lines[9], "  ]");
+  EXPECT_EQ(lines[10], "}");
+}
+
+TEST(StatsJson, APartialReportSaysSoAndHowManyAccessesItCovers) {
+  StatCollector c;
+  c.counter("a.count", "things", "a count", 3);
+  RunEnd end;
+  end.partial = true;
+  end.signal = "SIGINT";
+  end.accesses = 123456;
+  const std::string text = stats_json(c, end);
+  EXPECT_EQ(
+      text.substr(0, text.find("  \"stats\"")),
+      "{\n  \"partial\": true,\n  \"interrupted_by\": \"SIGINT\",\n  \"accesses\": 123456,\n");
+  const nlohmann::json doc = nlohmann::json::parse(text);
+  EXPECT_EQ(doc.at("stats")[0].at("value").get<uint64_t>(), 3U);
 }
 
 TEST(StatsJson, WallClockStatisticsHaveTheirOwnType) {

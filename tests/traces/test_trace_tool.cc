@@ -2,9 +2,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <thread>
 
 #include "tests/traces/trace_test_util.h"
 
@@ -93,6 +97,33 @@ TEST(TraceTool, FailedConvertLeavesNoOutputAndPrintsOneLine) {
   r = run(d, "frobnicate");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err, "mmusim-trace: unknown subcommand 'frobnicate' (see mmusim-trace --help)\n");
+}
+
+// An interrupted convert (SIGINT, SIGTERM) removes OUT.tmp and ends by the
+// signal; OUT never appears.
+TEST(TraceTool, InterruptedConvertLeavesNoTemporaryFile) {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    ScratchDir d;
+    const std::string out = d.path("big.bin.zst");
+    const pid_t pid = fork();
+    if (pid == 0) {
+      execl(MMUSIM_TRACE_TOOL, MMUSIM_TRACE_TOOL, "convert",
+            "gen:uniform,count=4000000000,footprint=1G", out.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 6000 && !exists(out + ".tmp"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(exists(out + ".tmp"));  // the copy is under way
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    kill(pid, sig);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ASSERT_TRUE(WIFSIGNALED(st)) << WEXITSTATUS(st);
+    EXPECT_EQ(WTERMSIG(st), sig);
+    EXPECT_FALSE(exists(out + ".tmp"));
+    EXPECT_FALSE(exists(out));
+  }
 }
 
 TEST(TraceTool, ConvertsLackeyFromStdinWithLimitAndComment) {
