@@ -63,7 +63,7 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
       "caches on the memory path (false: every walk, kernel and DMA reference goes to DRAM)");
   s.add_bool("cache.data", &c.data,
              "the trace's data accesses go through the L1D and its fetches through the L1I, "
-             "competing with page-table lines (needs cache.enabled)");
+             "competing with page-table lines (not yet in this build: must be false)");
   s.add_u32("cache.line_size", &c.line_bytes, "bytes", "cache line size of every level");
   add_level_keys(s, "l1d", &c.l1d, "first-level data cache (per CPU)");
   add_level_keys(s, "l1i", &c.l1i, "first-level instruction cache (per CPU)");
@@ -96,6 +96,11 @@ void resolve_cache_config(CacheConfig& c, const std::string& entry) {
     throw InputError("cache.miss_path: must be at most " + std::to_string(kMaxLatency) +
                      " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
                      std::to_string(c.miss_path.count()));
+  }
+  if (c.data) {
+    throw InputError(
+        "cache.data: the trace's data accesses and fetches do not go through the caches in this "
+        "build (expected false; the L1I level and its keys are ready for it)");
   }
   for (CacheGeometry* g : {&c.l1d, &c.l1i, &c.l2, &c.llc}) g->line_bytes = c.line_bytes;
   check_level("l1d", c.l1d);

@@ -80,8 +80,8 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
   if (write && (who == Initiator::kKernel || who == Initiator::kDma) && !snooped_.empty()) {
     invalidate_above(p.get_address() >> line_shift_);
   }
-  if (core_ == nullptr) {  // a coherence point only
-    x.done = pass_down(p, x, at);
+  if (core_ == nullptr) {  // a coherence point only (DMA comes from the I/O side)
+    x.done = pass_down(p, x, who == Initiator::kDma ? at : at + miss_path_);
     return;
   }
   Cache& c = *core_;
@@ -119,7 +119,9 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
 
 Cycle CacheModule::pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at) {
   x.arrival = at;
-  x.ordered = x.sync != nullptr && x.sync->before(at);
+  // A request that was in order at its arrival here asks its agent again for
+  // the later arrival below; one that was not is made to wait by the target.
+  x.ordered = x.ordered && x.sync != nullptr && x.sync->before(at);
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
   if (!x.ordered) {
     const Cycle now = clk_.now();

@@ -202,6 +202,9 @@ TEST(CacheConfig, KeysAndChecks) {
               e = "l2";
             }),
             "cache.walker_entry: the l2 level is absent (cache.l2.size = 0)");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.data = true; }),
+            "cache.data: the trace's data accesses and fetches do not go through the caches in "
+            "this build (expected false; the L1I level and its keys are ready for it)");
   // Absent levels are not checked; the LLC may be absent.
   EXPECT_EQ(err([](CacheConfig& x, std::string&) {
               x.enabled = true;
