@@ -86,7 +86,14 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
   }
   Cache& c = *core_;
   const uint64_t line = c.line_of(p.get_address());
-  if (who == Initiator::kDma && write) {
+  // DMA comes from the I/O side: its reads snoop this level and go on to
+  // memory at their own time (no lookup or miss-path delay: the DMA engine
+  // plans its transfer on the memory's timing and must not wait here).
+  if (who == Initiator::kDma && !write) {
+    x.done = pass_down(p, x, at);
+    return;
+  }
+  if (who == Initiator::kDma) {
     if (!dma_allocate_) {  // write-invalidate: the line goes to memory
       if (c.invalidate(line)) ++dma_invalidations_;
       x.done = pass_down(p, x, at);
@@ -94,7 +101,7 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
     }
     // DDIO-like: the line is written into the LLC, not to memory.
     const CacheResult r = c.install(line, true);
-    if (r.writeback) write_back(r.victim, x, at + c.geometry().latency + miss_path_);
+    if (r.writeback) write_back(r.victim, x, at);
     x.done = at + c.geometry().latency;
     x.served = level_;
     p.set_response_status(tlm::TLM_OK_RESPONSE);

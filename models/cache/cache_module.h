@@ -18,8 +18,10 @@
 // Coherence (the last level only): a write by the kernel invalidates the line
 // in every snooped upper cache and installs it here; a DMA write invalidates
 // it everywhere and goes to memory, or with dma_allocate is installed here
-// dirty (DDIO-like). A module of size 0 keeps no lines: it only snoops and
-// passes every request on (the coherence point of a hierarchy without an
+// dirty (DDIO-like). DMA comes from the I/O side: its reads (and writes)
+// reach memory at their own time, without this level's lookup or the miss
+// path (the DMA engine plans its transfers on the memory's timing). A module of size 0 keeps no
+// lines: it only snoops and passes every request on (the coherence point of a hierarchy without an
 // LLC).
 #pragma once
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/sim/memory_estimate.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace mmusim {
@@ -81,6 +82,43 @@ TEST(CacheSim, CachesOffServeEveryReferenceFromDramAndKeepTheTlbCounts) {
     EXPECT_EQ(on.value.at(k), off.value.at(k)) << k;
   }
   EXPECT_LT(on.mean.at("top.cpu0.walker.latency"), off.mean.at("top.cpu0.walker.latency"));
+}
+
+// The host-memory estimate counts the tag arrays: 10 bytes a line, the
+// private levels once per CPU, the LLC once.
+TEST(CacheSim, MemoryEstimateCountsTheTagArrays) {
+  const SimConfig off = systest::make_config({{"sim.cpus", "4"}});
+  const SimConfig on = systest::make_config({{"sim.cpus", "4"}, {"cache.enabled", "true"}});
+  const uint64_t l1d = 32768 / 64, l2 = 262144 / 64, llc = 8388608 / 64;
+  EXPECT_EQ(estimate_memory(on).total - estimate_memory(off).total,
+            (4 * (l1d + l2) + llc) * kCacheLineBytes);
+  bool named = false;
+  for (const MemoryPart& p : estimate_memory(on).parts) {
+    named = named || (p.keys == "cache.llc.size" && p.bytes == llc * kCacheLineBytes);
+  }
+  EXPECT_TRUE(named);
+}
+
+// DMA reaches memory at its own time through the LLC: a swap-heavy run under
+// a memory limit (the disk controller waits for the DMA engine's reports)
+// ends, as it does without caches (it once spun at one cycle forever).
+TEST(CacheSim, SwapDmaUnderAMemoryLimitEnds) {
+  TempDir d;
+  const std::string root = MMUSIM_ROOT;
+  const systest::ProcessResult r = systest::run_process(
+      "/usr/bin/timeout", {"120", MMUSIM_EXE, "--config", root + "/configs/skylake.ini", "--config",
+                           root + "/configs/examples/pressure.ini", "--trace",
+                           root + "/traces/examples/os_pressure.txt.zst", "--out", d.file("out"),
+                           "--os.linux.memory_max=24M"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(systest::read_file(d.file("out/stats.json")));
+  double dma = 0, swapped_in = 0;
+  for (const auto& x : j.at("stats")) {
+    if (x.at("name") == "top.dram.initiator.dma.requests") dma = x.at("value");
+    if (x.at("name") == "vmstat.pswpin") swapped_in = x.at("value");
+  }
+  EXPECT_GT(swapped_in, 0);
+  EXPECT_GT(dma, 64 * swapped_in);  // swap-ins are DMA writes; swap-outs DMA reads
 }
 
 }  // namespace
