@@ -21,10 +21,11 @@ struct Stats {
   std::map<std::string, double> value, mean;
 };
 
-Stats run(const std::vector<std::string>& extra) {
+Stats run(const std::vector<std::string>& extra,
+          const std::string& trace = "gen:uniform,count=200000,footprint=64M,seed=1") {
   TempDir d;
   std::vector<std::string> args = {"--config", std::string(MMUSIM_ROOT) + "/configs/skylake.ini",
-                                   "--trace",  "gen:uniform,count=200000,footprint=64M,seed=1",
+                                   "--trace",  trace,
                                    "--out",    d.file("out")};
   args.insert(args.end(), extra.begin(), extra.end());
   const systest::ProcessResult r = systest::run_process(MMUSIM_EXE, args);
@@ -82,6 +83,20 @@ TEST(CacheSim, CachesOffServeEveryReferenceFromDramAndKeepTheTlbCounts) {
     EXPECT_EQ(on.value.at(k), off.value.at(k)) << k;
   }
   EXPECT_LT(on.mean.at("top.cpu0.walker.latency"), off.mean.at("top.cpu0.walker.latency"));
+}
+
+// The reference mode (a sync before every access and memory reference) gives
+// the same results with caches, two CPUs sharing the LLC and the DRAM.
+TEST(CacheSim, ReferenceModeGivesTheSameResultsWithTwoCpus) {
+  const std::string trace = "gen:uniform,count=100000,footprint=32M,cpus=2,writes=0.2";
+  const Stats a = run({"--sim.cpus=2"}, trace);
+  const Stats b = run({"--sim.cpus=2", "--sim.quantum=0"}, trace);
+  EXPECT_EQ(a.value.at("sim.cycles"), b.value.at("sim.cycles"));
+  for (const char* k : {"top.llc.accesses", "top.llc.hits", "top.cpu0.l1d.hits", "top.cpu1.l2.hits",
+                        "top.dram.reads", "top.cpu1.walker.refs.PT.dram"}) {
+    EXPECT_EQ(a.value.at(k), b.value.at(k)) << k;
+  }
+  EXPECT_EQ(a.mean.at("top.cpu1.walker.latency"), b.mean.at("top.cpu1.walker.latency"));
 }
 
 // The host-memory estimate counts the tag arrays: 10 bytes a line, the
