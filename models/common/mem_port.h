@@ -14,18 +14,20 @@
 #include <string_view>
 #include <tlm>
 
+#include "models/common/phys_mem.h"
 #include "models/common/sc_sync.h"
 #include "models/common/types.h"
 
 namespace mmusim {
 
 // Who made a memory request, for per-initiator statistics.
-enum class Initiator : uint8_t { kWalker, kData, kKernel, kDma, kOther };
-constexpr int kNumInitiators = 5;
+enum class Initiator : uint8_t { kWalker, kData, kInstruction, kKernel, kDma, kOther };
+constexpr int kNumInitiators = 6;
 constexpr std::string_view initiator_name(Initiator i) {
   switch (i) {
     case Initiator::kWalker: return "walker";
     case Initiator::kData: return "data";
+    case Initiator::kInstruction: return "instruction";
     case Initiator::kKernel: return "kernel";
     case Initiator::kDma: return "dma";
     case Initiator::kOther: return "other";
@@ -40,6 +42,12 @@ struct MemExtension : tlm::tlm_extension<MemExtension> {
   Cycle arrival;         // when the request reaches the target
   bool ordered = false;  // no other initiator can arrive at or before `arrival`
   Cycle done;            // filled by the target: when the request completes
+  // Filled by the target: the level that served it (a cache that hits sets
+  // its own; DRAM leaves kDram, which the initiator sets before sending).
+  MemSource served = MemSource::kDram;
+  // The initiator's agent: a cache that passes a miss on later than
+  // `arrival` asks it again whether the later arrival is still in order.
+  AgentSync* sync = nullptr;
   [[nodiscard]] tlm::tlm_extension_base* clone() const override { return new MemExtension(*this); }
   void copy_from(const tlm::tlm_extension_base& o) override {
     *this = static_cast<const MemExtension&>(o);
@@ -68,6 +76,8 @@ class TimedMemRequest {
   Cycle access(Socket& socket, AgentSync& sync, PhysAddr a, bool is_write, Cycle at) {
     ext_.ordered = sync.before(at);
     ext_.arrival = at;
+    ext_.served = MemSource::kDram;
+    ext_.sync = &sync;
     // The target reads the arrival from the extension; the annotated delay
     // says the same for any reader of the payload (not needed in order).
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
@@ -81,6 +91,8 @@ class TimedMemRequest {
     socket->b_transport(gp_, delay);
     return ext_.done;
   }
+  // Where the last request was served.
+  [[nodiscard]] MemSource served() const { return ext_.served; }
 
  private:
   tlm::tlm_generic_payload gp_;

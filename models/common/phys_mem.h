@@ -84,12 +84,22 @@ class PhysMem {
   mutable uint64_t* memo_ = nullptr;
 };
 
+// Where a memory reference was served: the first-level cache (L1D or L1I),
+// L2, the last-level cache, or DRAM (also: every reference with caches off).
+enum class MemSource : uint8_t { kL1, kL2, kLlc, kDram };
+constexpr int kNumMemSources = 4;
+
 // Timing side of a memory access: one request of a cache line at `at`,
-// returning the cycle at which it completes.
+// returning the cycle at which it completes. served() says where the last
+// one was served (an implementation that knows sets served_).
 class MemoryTiming {
  public:
   virtual ~MemoryTiming() = default;
   virtual Cycle access(PhysAddr a, bool is_write, Cycle at) = 0;
+  [[nodiscard]] MemSource served() const { return served_; }
+
+ protected:
+  MemSource served_ = MemSource::kDram;
 };
 
 }  // namespace mmusim

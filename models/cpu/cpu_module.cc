@@ -23,7 +23,43 @@ CpuModule::CpuModule(const sc_core::sc_module_name& name, uint32_t id, const Cpu
       id, cfg.core, CpuUnits{agu.core(), seg.core(), tlb.core(), walker.core()}, phys,
       static_cast<CpuCore::Env&>(*this), explain, explain_out, tables);
   control.bind(*this);
+  if (cfg.cache.enabled) {
+    const CacheConfig& c = cfg.cache;
+    walker_entry_ = c.walker_entry;
+    if (c.l1d.size_bytes != 0) {
+      l1d = std::make_unique<CacheModule>("l1d", c.l1d, MemSource::kL1, clk, &phys);
+    }
+    if (c.data && c.l1i.size_bytes != 0) {
+      l1i = std::make_unique<CacheModule>("l1i", c.l1i, MemSource::kL1, clk, &phys);
+    }
+    if (c.l2.size_bytes != 0) {
+      l2 = std::make_unique<CacheModule>("l2", c.l2, MemSource::kL2, clk, &phys);
+    }
+  }
   SC_THREAD(run);
+}
+
+void CpuModule::bind_memory(MemTargetSocket& below) {
+  // Each level's lower side: the next private level, else `below`.
+  MemTargetSocket& after_l1 = l2 ? static_cast<MemTargetSocket&>(l2->upper) : below;
+  if (l1d) l1d->lower.bind(after_l1);
+  if (l1i) l1i->lower.bind(after_l1);
+  if (l2) l2->lower.bind(below);
+  MemTargetSocket& first = l1d ? static_cast<MemTargetSocket&>(l1d->upper) : after_l1;
+  mem.bind(first);
+  switch (walker_entry_) {
+    case CacheEntry::kL1d: walker.mem.bind(first); break;
+    case CacheEntry::kL2: walker.mem.bind(after_l1); break;
+    case CacheEntry::kLlc: walker.mem.bind(below); break;
+  }
+}
+
+std::vector<Cache*> CpuModule::private_caches() {
+  std::vector<Cache*> out;
+  for (auto* m : {l1d.get(), l1i.get(), l2.get()}) {
+    if (m != nullptr && m->present()) out.push_back(&m->core());
+  }
+  return out;
 }
 
 void CpuModule::post_shootdown(const Shootdown& s) {
@@ -201,6 +237,10 @@ void CpuModule::visit(StatVisitor& v) const {
   core_->visit(v, p);
   PrefixedVisitor units(v, p + ".");
   core_->visit_units(units);
+  const uint64_t records = core_->stats().records;
+  if (l1d) l1d->visit(v, p + ".l1d.", records);
+  if (l1i) l1i->visit(v, p + ".l1i.", records);
+  if (l2) l2->visit(v, p + ".l2.", records);
 }
 
 }  // namespace mmusim

@@ -9,6 +9,12 @@
 // before every access and every memory reference, and gives the same
 // results.
 //
+// With caches (cache.enabled) the CPU owns its private levels as child
+// modules, l1d, l2 and (with cache.data) l1i, chained L1D -> L2 -> below;
+// page-walk references enter at cache.walker_entry. bind_memory() binds the
+// lowest private level (or, without caches, `walker.mem` and `mem`) to the
+// shared level below: the LLC or the DRAM.
+//
 // Ports: `mem` (the CPU's own data references: descriptor reads and
 // writes), `walker.mem` (walks), `kernel` (page faults, to a KernelIf), and
 // the `control` export through which the kernel shoots down this CPU's TLB
@@ -23,6 +29,8 @@
 #include <systemc>
 #include <vector>
 
+#include "models/cache/cache_config.h"
+#include "models/cache/cache_module.h"
 #include "models/common/kernel_if.h"
 #include "models/common/mem_port.h"
 #include "models/common/sc_sync.h"
@@ -38,7 +46,12 @@ namespace mmusim {
 struct CpuModuleConfig {
   CpuCoreConfig core;
   uint64_t quantum = 10000;  // cycles of run-ahead before a sync (0: reference mode)
+  CacheConfig cache;         // the private levels (cache.enabled)
 };
+
+// Any TLM-2.0 target socket of the project's bus width.
+using MemTargetSocket =
+    tlm::tlm_base_target_socket_b<32, tlm::tlm_fw_transport_if<>, tlm::tlm_bw_transport_if<>>;
 
 class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuControlIf {
  public:
@@ -51,6 +64,8 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   // The process model (traces with tasks): which task to run, OS events.
   sc_core::sc_port<TaskIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> tasks;
   sc_core::sc_export<CpuControlIf> control;
+  // Private caches (null when absent).
+  std::unique_ptr<CacheModule> l1d, l1i, l2;
 
   SC_HAS_PROCESS(CpuModule);
   // `explain_out` receives the explain blocks of the first `explain` steps.
@@ -62,6 +77,11 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
             DescriptorTables* tables = nullptr);
 
   [[nodiscard]] const char* kind() const override { return "CpuModule"; }
+  // Binds the CPU's memory path to `below` (the LLC or the DRAM): through
+  // the private caches when there are any.
+  void bind_memory(MemTargetSocket& below);
+  // The private caches' cores, for the last level's snooping.
+  [[nodiscard]] std::vector<Cache*> private_caches();
   [[nodiscard]] CpuCore& core() { return *core_; }
   [[nodiscard]] const CpuCore& core() const { return *core_; }
   // Runs tasks from `src` as `tasks` dispatches them, instead of the CPU's
@@ -103,6 +123,7 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   void run_task(const TaskDispatch& d);
   void forward_new_tasks(bool look, bool* exhausted);
 
+  CacheEntry walker_entry_ = CacheEntry::kL1d;
   AgentSync sync_;
   RecordSource& source_;
   uint64_t quantum_;

@@ -134,6 +134,20 @@ std::string merged(Cycle walk_done, PhysAddr phys, Cycles translation) {
          std::to_string(translation.count()) + " cycles\n";
 }
 
+namespace {
+// Where a walk reference was served: named for a cache level, nothing for
+// DRAM (every reference with caches off).
+std::string served_by(MemSource s) {
+  switch (s) {
+    case MemSource::kL1: return ", L1D";
+    case MemSource::kL2: return ", L2";
+    case MemSource::kLlc: return ", LLC";
+    case MemSource::kDram: return "";
+  }
+  return "";
+}
+}  // namespace
+
 std::string walk(const TlbHierarchy& tlb, const PagingModeInfo& m, LinearAddr a, AccessKind k,
                  Cycle issue, const WalkResult& w, Cycles tlb_latency, WalkReason why) {
   std::string s;
@@ -161,12 +175,14 @@ std::string walk(const TlbHierarchy& tlb, const PagingModeInfo& m, LinearAddr a,
       case WalkStep::Kind::kRead:
         s += "    read " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " = " + hex(st.value) +
              "  " + std::to_string(st.start.count()) + "->" + std::to_string(st.done.count()) +
-             " (" + std::to_string((st.done - st.start).count()) + " cycles)\n";
+             " (" + std::to_string((st.done - st.start).count()) + " cycles" +
+             served_by(st.served) + ")\n";
         break;
       case WalkStep::Kind::kAdWrite:
         s += "    A/D  " + lvl + idxs + " @" + hex(st.entry_addr.value()) + " := " + hex(st.value) +
              "  " + std::to_string(st.start.count()) + "->" + std::to_string(st.done.count()) +
-             " (" + std::to_string((st.done - st.start).count()) + " cycles)\n";
+             " (" + std::to_string((st.done - st.start).count()) + " cycles" +
+             served_by(st.served) + ")\n";
         break;
     }
   }

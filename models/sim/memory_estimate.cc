@@ -65,6 +65,21 @@ MemoryEstimate estimate_memory(const SimConfig& c) {
                            std::to_string(kPwcEntryBytes) + " B",
                        mul(mul(cpus, p->entries), kPwcEntryBytes)});
   }
+  if (c.cache.enabled) {  // per line: its tag, dirty byte and order byte
+    auto cache = [&](const CacheGeometry& g, const std::string& key, uint64_t copies) {
+      if (g.size_bytes == 0) return;
+      const uint64_t lines = g.size_bytes / g.line_bytes;
+      const bool shared = key == "cache.llc";
+      e.parts.push_back({(shared ? std::string() : "sim.cpus x ") + key + ".size",
+                         (shared ? std::string() : per_cpu) + std::to_string(lines) + " lines x " +
+                             std::to_string(kCacheLineBytes) + " B",
+                         mul(mul(copies, lines), kCacheLineBytes)});
+    };
+    cache(c.cache.l1d, "cache.l1d", cpus);
+    if (c.cache.data) cache(c.cache.l1i, "cache.l1i", cpus);
+    cache(c.cache.l2, "cache.l2", cpus);
+    cache(c.cache.llc, "cache.llc", 1);
+  }
   const DramConfig& d = c.dram;
   const uint64_t banks =
       mul(mul(mul(d.channels, d.ranks), d.bank_groups), uint64_t{d.banks_per_group});

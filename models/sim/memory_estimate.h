@@ -1,9 +1,9 @@
 // Host memory the model will allocate for a configuration, estimated before
 // anything is built: per-structure bytes times counts (the TLB arrays, MSHRs
-// and paging-structure caches of every CPU, the DRAM's bank state, the swap
-// map). Structures that grow with the pages a trace touches (page tables,
-// frame metadata, the page cache) are not counted. main() refuses a
-// configuration whose estimate exceeds the machine's physical memory or
+// and paging-structure caches of every CPU, the cache levels' tag arrays,
+// the DRAM's bank state, the swap map). Structures that grow with the pages a trace touches (page
+// tables, frame metadata, the page cache) are not counted. main() refuses a configuration whose
+// estimate exceeds the machine's physical memory or
 // --max-memory, naming the keys of the largest parts (README, "Configuration
 // bounds").
 #pragma once
@@ -22,6 +22,7 @@ constexpr uint64_t kTlbEntryBytes = 48;
 constexpr uint64_t kPwcEntryBytes = 32;
 constexpr uint64_t kMshrEntryBytes = 64;
 constexpr uint64_t kDramBankBytes = 32;
+constexpr uint64_t kCacheLineBytes = 10;  // a cache line's tag, dirty and order bytes
 // The program, SystemC and the trace buffers, whatever the configuration.
 constexpr uint64_t kBaseBytes = uint64_t{32} << 20;
 

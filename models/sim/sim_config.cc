@@ -75,6 +75,7 @@ void build_schema(ConfigSchema& s, SimConfig& c) {
   add_keys(s, c.cpu_control);
   add_keys(s, c.tlb);
   add_keys(s, c.walker, c.paging_mode, c.pwc);
+  add_keys(s, c.cache, c.cache_entry);
   add_keys(s, c.dram);
   add_keys(s, c.os, c.huge_regions);
   add_keys(s, c.kernel);
@@ -131,6 +132,7 @@ void finalize_seg(SimConfig& c) {
 
 void finalize(SimConfig& c) {
   resolve_walker_config(c.walker, c.paging_mode, c.pwc);
+  resolve_cache_config(c.cache, c.cache_entry);
   const PagingModeInfo& m = paging_mode_info(c.walker.mode);
   // What other modules take from sim.* and walker.mode.
   c.os.mode = c.walker.mode;

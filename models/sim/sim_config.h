@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cache/cache_config.h"
 #include "models/common/config_schema.h"
 #include "models/cpu/cpu_config.h"
 #include "models/disk/controller_config.h"
@@ -58,6 +59,8 @@ struct SimConfig {
   WalkerConfig walker;
   std::string paging_mode = "4level";  // walker.mode as written
   PwcParams pwc;                       // walker.pwc.*
+  CacheConfig cache;
+  std::string cache_entry = "l1d";  // cache.walker_entry as written
   DramConfig dram;
   FirstTouchConfig os;
   KernelModuleConfig kernel;  // os.model, os.shootdown_cost

@@ -179,6 +179,7 @@ CpuModuleConfig cpu_config(const SimConfig& c) {
   cc.ctx_switch = c.cpu_control.ctx_switch;
   cc.ipi_cost = c.cpu_control.ipi_cost;
   m.quantum = c.sim.quantum;
+  m.cache = c.cache;
   return m;
 }
 
@@ -207,7 +208,18 @@ class Top : public sc_core::sc_module {
       : sc_module(name),
         dram("dram", cfg.dram, clk, &phys),
         kernel("kernel", kernel_core, cfg.kernel) {
-    kernel.mem.bind(dram.socket);
+    // The shared side of the memory path: the LLC (with caches; of size 0 it
+    // keeps no lines but is still the point where kernel and DMA writes
+    // invalidate the private caches) in front of the DRAM.
+    MemTargetSocket* shared = &dram.socket;
+    if (cfg.cache.enabled) {
+      llc = std::make_unique<CacheModule>("llc", cfg.cache.llc, MemSource::kLlc, clk, &phys);
+      llc->lower.bind(dram.socket);
+      llc->set_miss_path(cfg.cache.miss_path);
+      llc->set_dma_allocate(cfg.cache.dma_allocate);
+      shared = &llc->upper;
+    }
+    kernel.mem.bind(*shared);
     if (!devices.empty()) {  // storage: the controller, its devices and the DMA engine
       const bool reference = cfg.sim.quantum == 0;
       std::map<uint32_t, size_t> dev_index;  // a request's dev is the device's number
@@ -216,7 +228,7 @@ class Top : public sc_core::sc_module {
                                               std::move(dev_index), horizon, clk, reference);
       dma = std::make_unique<DmaEngine>("dma", cfg.storage, horizon, clk, reference);
       disk->connect(*dma);
-      dma->mem.bind(dram.socket);
+      dma->mem.bind(*shared);
       kernel.disk.bind(disk->target);
       disk->irq.bind(kernel.io);
       kernel.use_storage(clk);
@@ -244,8 +256,10 @@ class Top : public sc_core::sc_module {
       // With tasks the CPUs start idle: dispatch loads each task's CR3.
       if (tasks == nullptr) cpu.core().set_root(kernel_core.root(cpu.core().context().pid));
       if (cfg.sim.cpus == 1) cpu.core().set_record_base(setup_records);
-      cpu.walker.mem.bind(dram.socket);
-      cpu.mem.bind(dram.socket);
+      cpu.bind_memory(*shared);
+      if (llc) {
+        for (Cache* c : cpu.private_caches()) llc->snoop(*c);
+      }
       cpu.kernel.bind(kernel.target);
       if (tasks != nullptr) {
         cpu.tasks.bind(kernel.tasks);
@@ -271,6 +285,7 @@ class Top : public sc_core::sc_module {
   }
   DramModule dram;
   KernelModule kernel;
+  std::unique_ptr<CacheModule> llc;      // cache.enabled
   std::unique_ptr<DiskController> disk;  // with the Linux model and tasks
   std::unique_ptr<DmaEngine> dma;
   std::vector<std::unique_ptr<CpuModule>> cpus;
@@ -476,6 +491,7 @@ void Simulation::visit(StatVisitor& v) const {
     }
   }
   for (const auto& c : top.cpus) c->visit(v);
+  if (top.llc) top.llc->visit(v, "top.llc.", records());
   top.dram.visit(v, "top.");
   top.kernel.visit(v, "top.");
 }

@@ -15,6 +15,14 @@ Walker::Walker(const WalkerConfig& cfg, PhysMem& mem, MemoryTiming& timing)
       reserved_[l][leaf] = reserved_mask(*mode_, l, leaf != 0, cfg.maxphyaddr);
     }
   }
+  for (unsigned l = 0; l < mode_->levels; ++l) {
+    const std::string_view n = mode_->level[l].name;
+    structure_[l] = n == "PML5"                   ? 0
+                    : n == "PML4"                 ? 1
+                    : n == "PDPT" || n == "PDPTE" ? 2
+                    : n == "PD"                   ? 3
+                                                  : 4;
+  }
   slots_.resize(cfg.max_walks == 0 ? 1 : cfg.max_walks);
   queue_.reserve(16);
 }
@@ -301,6 +309,8 @@ const WalkResult* Walker::step() {
     const Ref& ref = s->refs[s->pos++];
     if (ref.write) mem_.write_entry(ref.addr, mode_->entry_bytes, ref.value);
     const Cycle done = timing_.access(ref.addr, ref.write, t);
+    const MemSource served = timing_.served();
+    ++stats_.refs_served[structure_[ref.level]][static_cast<size_t>(served)];
     ++w.mem_refs;
     if (ref.write) ++w.ad_writes;
     if (s->req.explain && w.num_steps < w.steps.size()) {
@@ -310,7 +320,8 @@ const WalkResult* Walker::step() {
                    ref.addr,
                    ref.value,
                    t,
-                   done};
+                   done,
+                   served};
     }
     s->next = done;
     recompute_next();
@@ -382,6 +393,18 @@ void Walker::visit(StatVisitor& v) const {
   v.real("walker.refs_per_walk", "refs", "average memory references per walk",
          stats_.walks ? static_cast<double>(stats_.mem_refs) / static_cast<double>(stats_.walks)
                       : 0.0);
+  static constexpr std::array<std::string_view, 5> kStructures{"PML5", "PML4", "PDPT", "PD", "PT"};
+  static constexpr std::array<std::string_view, kNumMemSources> kSources{"l1d", "l2", "llc",
+                                                                         "dram"};
+  for (size_t l = 0; l < kStructures.size(); ++l) {
+    for (size_t w = 0; w < kSources.size(); ++w) {
+      v.counter("walker.refs." + std::string(kStructures[l]) + "." + std::string(kSources[w]),
+                "refs",
+                "walk references (entry reads and A/D writes) to this paging structure served "
+                "there",
+                stats_.refs_served[l][w]);
+    }
+  }
   const PagingModeInfo& m = *mode_;
   for (unsigned l = 0; l + 1 < m.levels; ++l) {
     if (!pwc_[l].enabled()) continue;

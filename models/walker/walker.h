@@ -39,6 +39,7 @@ struct WalkStep {
   PhysAddr entry_addr;
   uint64_t value = 0;
   Cycle start, done;
+  MemSource served = MemSource::kDram;  // kRead, kAdWrite: where it was served
 };
 
 struct WalkResult {
@@ -69,6 +70,9 @@ struct WalkerStats {
   uint64_t queue_cycles = 0;  // cycles walks waited for a free walker slot
   std::array<uint64_t, 5> pwc_hits{}, pwc_misses{};
   std::array<uint64_t, kNumFaultKinds> faults{};
+  // References (reads and A/D writes) by paging structure (PML5, PML4,
+  // PDPT, PD, PT) and where they were served (L1, L2, LLC, DRAM).
+  std::array<std::array<uint64_t, kNumMemSources>, 5> refs_served{};
   Histogram latency;  // request to done, cycles (includes queueing)
   Histogram refs_per_walk;
 };
@@ -159,6 +163,7 @@ class Walker {
   // the mode, computed once.
   std::array<std::array<uint64_t, 2>, 5> reserved_{};
   std::array<PagingStructureCache, 5> pwc_;
+  std::array<uint8_t, 5> structure_{};  // level -> index in PML5, PML4, PDPT, PD, PT
   std::vector<Slot> slots_;
   std::vector<Request> queue_;  // FIFO of requests waiting for a slot
   size_t queue_head_ = 0;

@@ -36,7 +36,9 @@ class WalkerModule : public sc_core::sc_module, private MemoryTiming {
 
  private:
   Cycle access(PhysAddr a, bool is_write, Cycle at) override {
-    return request_.access(mem, sync_, a, is_write, at);
+    const Cycle done = request_.access(mem, sync_, a, is_write, at);
+    served_ = request_.served();
+    return done;
   }
   AgentSync& sync_;
   TimedMemRequest request_;

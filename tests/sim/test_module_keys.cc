@@ -26,13 +26,14 @@ void expect_family(const ConfigSchema& s, const std::string& prefix) {
 
 TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   SimConfig c;
-  ConfigSchema sim, cpu, cpu_control, tlb, walker, dram, os, kernel, sched, linux_os, disk, storage,
-      seg, series;
+  ConfigSchema sim, cpu, cpu_control, tlb, walker, cache, dram, os, kernel, sched, linux_os, disk,
+      storage, seg, series;
   add_keys(sim, c.sim);
   add_keys(cpu, c.cpu);
   add_keys(cpu_control, c.cpu_control);
   add_keys(tlb, c.tlb);
   add_keys(walker, c.walker, c.paging_mode, c.pwc);
+  add_keys(cache, c.cache, c.cache_entry);
   add_keys(dram, c.dram);
   add_keys(os, c.os, c.huge_regions);
   add_keys(kernel, c.kernel);
@@ -47,6 +48,7 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   expect_family(cpu_control, "cpu.");
   expect_family(tlb, "tlb.");
   expect_family(walker, "walker.");
+  expect_family(cache, "cache.");
   expect_family(dram, "dram.");
   expect_family(os, "os.");
   expect_family(kernel, "os.");
@@ -58,8 +60,8 @@ TEST(ModuleKeys, EachModuleBindsOnlyItsFamily) {
   expect_family(series, "stats.");
   // build_schema() composes them, in this order (the order of --help).
   std::vector<std::string> all;
-  for (const ConfigSchema* s : {&sim, &cpu, &cpu_control, &tlb, &walker, &dram, &os, &kernel,
-                                &sched, &linux_os, &disk, &storage, &seg, &series}) {
+  for (const ConfigSchema* s : {&sim, &cpu, &cpu_control, &tlb, &walker, &cache, &dram, &os,
+                                &kernel, &sched, &linux_os, &disk, &storage, &seg, &series}) {
     for (const auto& n : names(*s)) all.push_back(n);
   }
   SimConfig c2;

@@ -1,0 +1,150 @@
+#include "models/cache/cache.h"
+
+#include <algorithm>
+
+namespace mmusim {
+
+Cache::Cache(const CacheGeometry& g)
+    : g_(g),
+      ways_(g.ways),
+      line_shift_(static_cast<unsigned>(__builtin_ctzll(g.line_bytes))),
+      set_mask_(g.sets() - 1) {
+  const uint64_t n = g.sets() * ways_;
+  tags_.assign(n, kInvalid);
+  dirty_.assign(n, 0);
+  order_.resize(n);
+  for (uint64_t i = 0; i < n; ++i) order_[i] = static_cast<uint8_t>(i % ways_);
+}
+
+CacheCounts Cache::total() const {
+  CacheCounts t;
+  for (const CacheCounts& c : by_who_) {
+    t.accesses += c.accesses;
+    t.hits += c.hits;
+    t.misses += c.misses;
+  }
+  return t;
+}
+
+Cycle Cache::merge(uint64_t line, Cycle ready) {
+  for (uint32_t i = 0; i < g_.mshrs; ++i) {
+    if (mshr_[i].line == line && mshr_[i].ready > ready) {
+      ++merged_;
+      return mshr_[i].ready;
+    }
+  }
+  return ready;
+}
+
+Cycle Cache::mshr_wait(Cycle at) const {
+  if (at >= fills_until_) return at;
+  uint32_t busy = 0;
+  Cycle first = fills_until_;
+  for (uint32_t i = 0; i < g_.mshrs; ++i) {
+    if (mshr_[i].ready > at) {
+      ++busy;
+      first = min(first, mshr_[i].ready);
+    }
+  }
+  return busy < g_.mshrs ? at : first;
+}
+
+uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
+  const uint32_t w = order_[base + ways_ - 1];
+  const uint64_t idx = base + w;
+  if (tags_[idx] != kInvalid && dirty_[idx] != 0) {
+    r.writeback = true;
+    r.victim = tags_[idx];
+    ++writebacks_;
+  }
+  tags_[idx] = line;
+  dirty_[idx] = 0;
+  touch(base, w);
+  remember(line, idx);
+  return idx;
+}
+
+CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base) {
+  CacheResult r;
+  const uint64_t idx = replace(line, base, r);
+  dirty_[idx] = static_cast<uint8_t>(write);
+  const Cycle detected = at + g_.latency;
+  r.ready = mshr_wait(detected);
+  if (r.ready != detected) ++mshr_full_;
+  return r;
+}
+
+void Cache::filled(uint64_t line, Cycle done) {
+  uint32_t slot = 0;
+  for (uint32_t i = 1; i < g_.mshrs; ++i) {
+    if (mshr_[i].ready < mshr_[slot].ready) slot = i;
+  }
+  mshr_[slot] = Mshr{line, done};
+  fills_until_ = max(fills_until_, done);
+}
+
+CacheResult Cache::install(uint64_t line, bool dirty) {
+  const uint64_t base = (line & set_mask_) * ways_;
+  CacheResult r;
+  for (uint32_t i = 0; i < ways_; ++i) {
+    if (tags_[base + i] == line) {
+      r.hit = true;
+      touch(base, i);
+      dirty_[base + i] |= static_cast<uint8_t>(dirty);
+      remember(line, base + i);
+      return r;
+    }
+  }
+  const uint64_t idx = replace(line, base, r);
+  dirty_[idx] = static_cast<uint8_t>(dirty);
+  return r;
+}
+
+bool Cache::invalidate(uint64_t line, bool* was_dirty) {
+  const uint64_t base = (line & set_mask_) * ways_;
+  for (uint32_t w = 0; w < ways_; ++w) {
+    const uint64_t idx = base + w;
+    if (tags_[idx] != line) continue;
+    if (was_dirty != nullptr) *was_dirty = dirty_[idx] != 0;
+    tags_[idx] = kInvalid;
+    dirty_[idx] = 0;
+    // The way becomes the least recently used: the next victim.
+    uint8_t* o = &order_[base];
+    uint32_t p = 0;
+    while (o[p] != w) ++p;
+    for (; p + 1 < ways_; ++p) o[p] = o[p + 1];
+    o[ways_ - 1] = static_cast<uint8_t>(w);
+    if (last_line_ == line) last_line_ = kInvalid;
+    ++invalidations_;
+    return true;
+  }
+  if (was_dirty != nullptr) *was_dirty = false;
+  return false;
+}
+
+bool Cache::contains(uint64_t line) const {
+  const uint64_t base = (line & set_mask_) * ways_;
+  return std::find(tags_.begin() + static_cast<std::ptrdiff_t>(base),
+                   tags_.begin() + static_cast<std::ptrdiff_t>(base + ways_),
+                   line) != tags_.begin() + static_cast<std::ptrdiff_t>(base + ways_);
+}
+
+bool Cache::dirty(uint64_t line) const {
+  const uint64_t base = (line & set_mask_) * ways_;
+  for (uint32_t w = 0; w < ways_; ++w) {
+    if (tags_[base + w] == line) return dirty_[base + w] != 0;
+  }
+  return false;
+}
+
+std::vector<int64_t> Cache::set_order(uint64_t line) const {
+  const uint64_t base = (line & set_mask_) * ways_;
+  std::vector<int64_t> out;
+  for (uint32_t p = 0; p < ways_; ++p) {
+    const uint64_t t = tags_[base + order_[base + p]];
+    out.push_back(t == kInvalid ? -1 : static_cast<int64_t>(t));
+  }
+  return out;
+}
+
+}  // namespace mmusim

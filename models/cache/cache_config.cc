@@ -1,0 +1,121 @@
+#include "models/cache/cache_config.h"
+
+#include "models/common/config_schema.h"
+#include "models/common/error.h"
+
+namespace mmusim {
+namespace {
+
+// Bounds (README, "Configuration bounds"): a lookup latency and the miss
+// path at most 2^12 cycles like every per-access latency; a level at most
+// 1 GiB of tags' worth of lines (16 M lines: 144 MiB of host memory).
+constexpr uint64_t kMaxLatency = uint64_t{1} << 12;
+constexpr uint64_t kMaxSize = uint64_t{1} << 30;
+
+bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+void add_level_keys(ConfigSchema& s, const std::string& name, CacheGeometry* g,
+                    const std::string& what) {
+  const std::string key = "cache." + name;
+  s.add_u64(key + ".size", &g->size_bytes, "bytes",
+            what + " capacity in bytes (0: the level is absent)");
+  s.add_u32(key + ".ways", &g->ways, "ways", what + " associativity (1 to 16)");
+  s.add_cycles(key + ".latency", &g->latency,
+               what + " lookup latency: cycles this level adds to a request that reaches it");
+  s.add_u32(key + ".mshrs", &g->mshrs, "entries",
+            what + " misses in flight at once (miss-status holding registers, 1 to 64)");
+}
+
+void check_level(const std::string& name, const CacheGeometry& g) {
+  const std::string key = "cache." + name;
+  if (g.size_bytes == 0) return;
+  if (g.size_bytes > kMaxSize) {
+    throw InputError(key + ".size: must be at most " + std::to_string(kMaxSize) + " bytes, got " +
+                     std::to_string(g.size_bytes));
+  }
+  if (g.ways < 1 || g.ways > Cache::kMaxWays) {
+    throw InputError(key + ".ways: must be 1 to " + std::to_string(Cache::kMaxWays) + ", got " +
+                     std::to_string(g.ways));
+  }
+  const uint64_t set_bytes = uint64_t{g.ways} * g.line_bytes;
+  if (g.size_bytes % set_bytes != 0 || !is_pow2(g.size_bytes / set_bytes)) {
+    throw InputError(key + ".size: " + std::to_string(g.size_bytes) + " bytes over " +
+                         std::to_string(g.ways) + " ways of " + std::to_string(g.line_bytes) +
+                         "-byte lines must give a power-of-two number of sets",
+                     {key + ".size", key + ".ways", "cache.line_size"});
+  }
+  if (g.latency.count() > kMaxLatency) {
+    throw InputError(key + ".latency: must be at most " + std::to_string(kMaxLatency) +
+                     " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
+                     std::to_string(g.latency.count()));
+  }
+  if (g.mshrs < 1 || g.mshrs > Cache::kMaxMshrs) {
+    throw InputError(key + ".mshrs: must be 1 to " + std::to_string(Cache::kMaxMshrs) + ", got " +
+                     std::to_string(g.mshrs));
+  }
+}
+
+}  // namespace
+
+void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
+  s.add_bool(
+      "cache.enabled", &c.enabled,
+      "caches on the memory path (false: every walk, kernel and DMA reference goes to DRAM)");
+  s.add_bool("cache.data", &c.data,
+             "the trace's data accesses go through the L1D and its fetches through the L1I, "
+             "competing with page-table lines (not yet in this build: must be false)");
+  s.add_u32("cache.line_size", &c.line_bytes, "bytes", "cache line size of every level");
+  add_level_keys(s, "l1d", &c.l1d, "first-level data cache (per CPU)");
+  add_level_keys(s, "l1i", &c.l1i, "first-level instruction cache (per CPU)");
+  add_level_keys(s, "l2", &c.l2, "second-level cache (per CPU)");
+  add_level_keys(s, "llc", &c.llc, "last-level cache (shared by the CPUs)");
+  s.add_string("cache.walker_entry", &entry,
+               "the level page-walk references enter: l1d, l2 or llc");
+  s.add_cycles("cache.miss_path", &c.miss_path,
+               "on-chip cycles between a last-level miss and the memory controller, round trip");
+  s.add_bool("cache.dma_allocate", &c.dma_allocate,
+             "DMA writes are installed in the LLC (DDIO-like) instead of invalidating the line "
+             "and writing DRAM");
+}
+
+void resolve_cache_config(CacheConfig& c, const std::string& entry) {
+  if (entry == "l1d") {
+    c.walker_entry = CacheEntry::kL1d;
+  } else if (entry == "l2") {
+    c.walker_entry = CacheEntry::kL2;
+  } else if (entry == "llc") {
+    c.walker_entry = CacheEntry::kLlc;
+  } else {
+    throw InputError("cache.walker_entry: unknown level '" + entry + "' (expected l1d, l2 or llc)");
+  }
+  if (!is_pow2(c.line_bytes) || c.line_bytes < 16 || c.line_bytes > 4096) {
+    throw InputError("cache.line_size: must be a power of two from 16 to 4096, got " +
+                     std::to_string(c.line_bytes));
+  }
+  if (c.miss_path.count() > kMaxLatency) {
+    throw InputError("cache.miss_path: must be at most " + std::to_string(kMaxLatency) +
+                     " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
+                     std::to_string(c.miss_path.count()));
+  }
+  if (c.data) {
+    throw InputError(
+        "cache.data: the trace's data accesses and fetches do not go through the caches in this "
+        "build (expected false; the L1I level and its keys are ready for it)");
+  }
+  for (CacheGeometry* g : {&c.l1d, &c.l1i, &c.l2, &c.llc}) g->line_bytes = c.line_bytes;
+  check_level("l1d", c.l1d);
+  check_level("l1i", c.l1i);
+  check_level("l2", c.l2);
+  check_level("llc", c.llc);
+  if (!c.enabled) return;
+  const CacheGeometry* entry_level = c.walker_entry == CacheEntry::kL1d  ? &c.l1d
+                                     : c.walker_entry == CacheEntry::kL2 ? &c.l2
+                                                                         : &c.llc;
+  if (entry_level->size_bytes == 0) {
+    throw InputError(
+        "cache.walker_entry: the " + entry + " level is absent (cache." + entry + ".size = 0)",
+        {"cache.walker_entry", "cache." + entry + ".size"});
+  }
+}
+
+}  // namespace mmusim

@@ -1,0 +1,46 @@
+// The cache hierarchy's configuration and its keys (cache.*): per level
+// (l1d, l1i, l2, llc) size, ways, lookup latency and MSHRs; the line size;
+// where page-walk references enter; the on-chip miss path to the memory
+// controller; DMA write policy. Plain data, checked once by
+// resolve_cache_config(), then const.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "models/cache/cache.h"
+
+namespace mmusim {
+
+class ConfigSchema;
+
+// The level a page walk's references enter (cache.walker_entry).
+enum class CacheEntry : uint8_t { kL1d, kL2, kLlc };
+
+struct CacheConfig {
+  bool enabled = false;  // false: every reference goes to DRAM (no cache)
+  bool data = false;     // the trace's data accesses and fetches go through L1D/L1I
+  uint32_t line_bytes = 64;
+  CacheGeometry l1d{32768, 8, 64, Cycles(5), 12};
+  CacheGeometry l1i{32768, 8, 64, Cycles(5), 8};
+  CacheGeometry l2{262144, 4, 64, Cycles(7), 32};
+  CacheGeometry llc{8388608, 16, 64, Cycles(30), 64};
+  CacheEntry walker_entry = CacheEntry::kL1d;
+  // Cycles between a last-level miss and the memory controller, and back
+  // (ring or mesh, home agent, controller queue): added to every DRAM access
+  // that went through the caches.
+  Cycles miss_path{60};
+  // DMA writes: false invalidates the line in every cache (write-invalidate);
+  // true installs it dirty in the LLC (DDIO-like) instead of writing DRAM.
+  bool dma_allocate = false;
+};
+
+// Binds cache.* to `c` and `entry` (cache.walker_entry as written); both
+// must outlive the schema.
+void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry);
+
+// Sets c.walker_entry from `entry`, the line size of every level, and checks
+// each present level (size 0: absent); throws InputError naming the key.
+void resolve_cache_config(CacheConfig& c, const std::string& entry);
+
+}  // namespace mmusim

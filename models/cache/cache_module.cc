@@ -1,0 +1,204 @@
+#include "models/cache/cache_module.h"
+
+#include <algorithm>
+
+namespace mmusim {
+
+CacheModule::Writeback::Writeback() {
+  gp.set_extension(&ext);
+  gp.set_data_ptr(data);
+  gp.set_data_length(sizeof data);
+  gp.set_streaming_width(sizeof data);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+}
+CacheModule::Writeback::~Writeback() { gp.clear_extension(&ext); }
+
+CacheModule::CacheModule(const sc_core::sc_module_name& name, const CacheGeometry& g,
+                         MemSource level, const ClockPeriod& clk, PhysMem* backing)
+    : sc_module(name),
+      upper("upper"),
+      lower("lower"),
+      level_(level),
+      clk_(clk),
+      backing_(backing),
+      line_shift_(static_cast<unsigned>(__builtin_ctzll(g.line_bytes))) {
+  if (g.size_bytes != 0) core_ = std::make_unique<Cache>(g);
+  upper.register_b_transport(this, &CacheModule::b_transport);
+}
+
+void CacheModule::move_data(tlm::tlm_generic_payload& p) {
+  if (backing_ == nullptr || p.get_data_ptr() == nullptr) return;
+  unsigned char* d = p.get_data_ptr();
+  const uint64_t a = p.get_address();
+  for (unsigned i = 0; i < p.get_data_length(); ++i) {
+    const PhysAddr word((a + i) & ~uint64_t{7});
+    const unsigned shift = 8 * static_cast<unsigned>((a + i) & 7);
+    if (p.is_write()) {
+      const uint64_t w = backing_->read64(word);
+      backing_->write64(word, (w & ~(uint64_t{0xFF} << shift)) | (uint64_t{d[i]} << shift));
+    } else if (p.is_read()) {
+      d[i] = static_cast<unsigned char>(backing_->read64(word) >> shift);
+    }
+  }
+}
+
+void CacheModule::b_transport(int /*id*/, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  if (p.get_command() == tlm::TLM_IGNORE_COMMAND) {
+    lower->b_transport(p, delay);
+    return;
+  }
+  MemExtension* x = nullptr;
+  p.get_extension(x);
+  if (x != nullptr) {
+    timed(p, *x);
+    return;
+  }
+  // A plain payload: timed from SystemC time plus its delay, its data moved
+  // here (the levels below see a timing-only request).
+  MemExtension local;
+  local.arrival = clk_.now() + clk_.cycles(delay);
+  p.set_extension(&local);
+  timed(p, local);
+  p.clear_extension(&local);
+  if (p.get_response_status() != tlm::TLM_OK_RESPONSE) return;
+  move_data(p);
+  const Cycle now = clk_.now();
+  delay = local.done > now ? clk_.span(local.done - now) : sc_core::SC_ZERO_TIME;
+}
+
+void CacheModule::invalidate_above(uint64_t line) {
+  for (Cache* c : snooped_) {
+    if (c->invalidate(line)) ++snoop_invalidations_;
+  }
+}
+
+void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
+  const Initiator who = x.who;
+  const bool write = p.is_write();
+  const Cycle at = x.arrival;
+  if (write && (who == Initiator::kKernel || who == Initiator::kDma) && !snooped_.empty()) {
+    invalidate_above(p.get_address() >> line_shift_);
+  }
+  if (core_ == nullptr) {  // a coherence point only (DMA comes from the I/O side)
+    x.done = pass_down(p, x, who == Initiator::kDma ? at : at + miss_path_);
+    return;
+  }
+  Cache& c = *core_;
+  const uint64_t line = c.line_of(p.get_address());
+  // DMA comes from the I/O side: its reads snoop this level and go on to
+  // memory at their own time (no lookup or miss-path delay: the DMA engine
+  // plans its transfer on the memory's timing and must not wait here).
+  if (who == Initiator::kDma && !write) {
+    x.done = pass_down(p, x, at);
+    return;
+  }
+  if (who == Initiator::kDma) {
+    if (!dma_allocate_) {  // write-invalidate: the line goes to memory
+      if (c.invalidate(line)) ++dma_invalidations_;
+      x.done = pass_down(p, x, at);
+      return;
+    }
+    // DDIO-like: the line is written into the LLC, not to memory.
+    const CacheResult r = c.install(line, true);
+    if (r.writeback) write_back(r.victim, x, at);
+    x.done = at + c.geometry().latency;
+    x.served = level_;
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  const CacheResult r = c.access(line, write, at, static_cast<unsigned>(who));
+  if (r.hit) {
+    x.done = r.ready;
+    x.served = level_;
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  const Cycle pass = r.ready + miss_path_;
+  // A write miss fetches the line (read for ownership); it stays dirty here.
+  if (write) p.set_command(tlm::TLM_READ_COMMAND);
+  const Cycle done = pass_down(p, x, pass);
+  if (write) p.set_command(tlm::TLM_WRITE_COMMAND);
+  c.filled(line, done);
+  if (r.writeback) write_back(r.victim, x, pass);
+  x.done = done;
+}
+
+Cycle CacheModule::pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at) {
+  x.arrival = at;
+  // A request that was in order at its arrival here asks its agent again for
+  // the later arrival below; one that was not is made to wait by the target.
+  x.ordered = x.ordered && x.sync != nullptr && x.sync->before(at);
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  if (!x.ordered) {
+    const Cycle now = clk_.now();
+    if (at > now) d = clk_.span(at - now);
+  }
+  lower->b_transport(p, d);
+  return x.done;
+}
+
+void CacheModule::write_back(uint64_t line, const MemExtension& x, Cycle at) {
+  size_t i = 0;
+  if (wb_free_.empty()) {
+    wb_.push_back(std::make_unique<Writeback>());
+    i = wb_.size() - 1;
+  } else {
+    i = wb_free_.back();
+    wb_free_.pop_back();
+  }
+  Writeback& w = *wb_[i];
+  w.ext.who = x.who;
+  w.ext.sync = x.sync;
+  w.ext.served = MemSource::kDram;
+  w.gp.set_address(core_->addr_of(line));
+  w.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  ++writebacks_sent_;
+  pass_down(w.gp, w.ext, at);
+  wb_free_.push_back(i);
+}
+
+void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t records) const {
+  PrefixedVisitor pv(v, prefix);
+  const double k = records != 0 ? 1000.0 / static_cast<double>(records) : 0.0;
+  if (core_ != nullptr) {
+    const CacheCounts t = core_->total();
+    pv.counter("accesses", "requests", "requests that looked this level up", t.accesses);
+    pv.counter("hits", "requests", "requests this level served", t.hits);
+    pv.counter("misses", "requests", "requests passed to the level below", t.misses);
+    pv.real("mpka", "misses/1000", "misses per thousand trace records",
+            static_cast<double>(t.misses) * k);
+    pv.counter("writebacks", "lines", "dirty lines evicted and written to the level below",
+               core_->writebacks());
+    pv.counter("merged", "requests",
+               "hits on a line whose fill was still in flight (they wait for the fill)",
+               core_->merged());
+    pv.counter("mshr_full", "requests", "misses that waited for a free miss-status register",
+               core_->mshr_full());
+    pv.counter("invalidations", "lines", "lines removed by coherence (kernel or DMA writes)",
+               core_->invalidations());
+    for (int i = 0; i < kNumInitiators; ++i) {
+      const auto who = static_cast<Initiator>(i);
+      const CacheCounts c = core_->counts(static_cast<unsigned>(i));
+      if (who == Initiator::kOther && c.accesses == 0) continue;
+      const std::string base = "initiator." + std::string(initiator_name(who)) + ".";
+      pv.counter(base + "accesses", "requests", "requests of this kind of initiator", c.accesses);
+      pv.counter(base + "hits", "requests", "of them served by this level", c.hits);
+      pv.counter(base + "misses", "requests", "of them passed below", c.misses);
+      pv.real(base + "mpka", "misses/1000",
+              "this initiator's misses here per thousand trace records",
+              static_cast<double>(c.misses) * k);
+    }
+  }
+  if (!snooped_.empty()) {
+    pv.counter("snoop_invalidations", "lines",
+               "lines of the upper caches invalidated by kernel and DMA writes",
+               snoop_invalidations_);
+  }
+  if (core_ != nullptr && !snooped_.empty()) {
+    pv.counter("dma_invalidations", "lines", "lines of this level invalidated by DMA writes",
+               dma_invalidations_);
+  }
+}
+
+}  // namespace mmusim

@@ -1,0 +1,105 @@
+// One cache level as a public SystemC module (top.cpuN.l1d, .l1i, .l2,
+// top.llc): a TLM-2.0 loosely-timed target on the upper side (any number of
+// initiators or upper levels bind to `upper`) and an initiator toward the
+// next level or the DRAM (`lower`).
+//
+// A request carrying the project's MemExtension is timing-only: a hit
+// completes at arrival + latency with plain calls (no SystemC wait); a miss is
+// passed down at arrival + latency (+ the miss path on the last level),
+// re-checked against the initiator's sync horizon (MemExtension::sync) so
+// that it still reaches the shared memory in time order, and completes when
+// the lower level does. A write miss fetches the line (read for ownership)
+// and keeps it dirty; a dirty victim is written back to the lower level at
+// the time the miss is passed on (its completion delays no one). A plain
+// generic payload (no extension) is timed the same way, from SystemC time
+// plus its annotated delay, and its data moves to or from the backing
+// PhysMem (the functional store).
+//
+// Coherence (the last level only): a write by the kernel invalidates the line
+// in every snooped upper cache and installs it here; a DMA write invalidates
+// it everywhere and goes to memory, or with dma_allocate is installed here
+// dirty (DDIO-like). DMA comes from the I/O side: its reads (and writes)
+// reach memory at their own time, without this level's lookup or the miss
+// path (the DMA engine plans its transfers on the memory's timing). A module of size 0 keeps no
+// lines: it only snoops and passes every request on (the coherence point of a hierarchy without an
+// LLC).
+#pragma once
+
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <memory>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "models/cache/cache.h"
+#include "models/common/mem_port.h"
+#include "models/common/phys_mem.h"
+#include "models/common/sc_sync.h"
+#include "models/common/stats.h"
+
+namespace mmusim {
+
+class CacheModule : public sc_core::sc_module {
+ public:
+  tlm_utils::multi_passthrough_target_socket<CacheModule> upper;
+  tlm_utils::simple_initiator_socket<CacheModule> lower;
+
+  // `level`: what a hit here reports (MemExtension::served). `clk` must
+  // outlive the module; `backing` (optional) serves plain payloads' data.
+  CacheModule(const sc_core::sc_module_name& name, const CacheGeometry& g, MemSource level,
+              const ClockPeriod& clk, PhysMem* backing = nullptr);
+
+  [[nodiscard]] const char* kind() const override { return "CacheModule"; }
+  [[nodiscard]] bool present() const { return core_ != nullptr; }
+  // The core (present() only).
+  [[nodiscard]] Cache& core() { return *core_; }
+  [[nodiscard]] const Cache& core() const { return *core_; }
+  // Cycles added to every miss passed down (the last level: cache.miss_path).
+  void set_miss_path(Cycles c) { miss_path_ = c; }
+  // Install DMA writes instead of invalidating (cache.dma_allocate).
+  void set_dma_allocate(bool on) { dma_allocate_ = on; }
+  // An upper cache whose copy of a line the kernel's and DMA's writes
+  // invalidate.
+  void snoop(Cache& c) { snooped_.push_back(&c); }
+
+  // Counters under `prefix` (e.g. "top.llc."): accesses, hits, misses,
+  // misses per thousand of `records` trace records, per initiator too.
+  void visit(StatVisitor& v, const std::string& prefix, uint64_t records) const;
+
+ private:
+  void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  void timed(tlm::tlm_generic_payload& p, MemExtension& x);
+  // Sends the request on at `at` (re-checking time order); returns its
+  // completion.
+  Cycle pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at);
+  void write_back(uint64_t line, const MemExtension& x, Cycle at);
+  void invalidate_above(uint64_t line);
+  void move_data(tlm::tlm_generic_payload& p);
+
+  std::unique_ptr<Cache> core_;
+  MemSource level_;
+  const ClockPeriod& clk_;
+  PhysMem* backing_;
+  Cycles miss_path_{0};
+  bool dma_allocate_ = false;
+  std::vector<Cache*> snooped_;
+  unsigned line_shift_;
+  // Writeback requests: one per writeback in flight (a lower level may make
+  // its sender wait), reused.
+  struct Writeback {
+    Writeback();
+    ~Writeback();
+    Writeback(const Writeback&) = delete;
+    Writeback& operator=(const Writeback&) = delete;
+    tlm::tlm_generic_payload gp;
+    MemExtension ext;
+    unsigned char data[8] = {};
+  };
+  std::vector<std::unique_ptr<Writeback>> wb_;
+  std::vector<size_t> wb_free_;
+  uint64_t snoop_invalidations_ = 0, dma_invalidations_ = 0, writebacks_sent_ = 0;
+};
+
+}  // namespace mmusim

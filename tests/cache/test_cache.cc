@@ -1,0 +1,230 @@
+// The cache core: geometry, hit and miss timing, exact LRU against a
+// reference, write-back of dirty victims, invalidation, the miss-merge rule
+// and the MSHR limit; the configuration's checks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <list>
+#include <random>
+#include <vector>
+
+#include "models/cache/cache.h"
+#include "models/cache/cache_config.h"
+#include "models/common/config_schema.h"
+#include "models/common/error.h"
+
+namespace mmusim {
+namespace {
+
+CacheGeometry geo(uint64_t size, uint32_t ways, uint64_t lat = 4, uint32_t mshrs = 4) {
+  CacheGeometry g;
+  g.size_bytes = size;
+  g.ways = ways;
+  g.line_bytes = 64;
+  g.latency = Cycles(lat);
+  g.mshrs = mshrs;
+  return g;
+}
+
+TEST(Cache, GeometryAndHitMissTiming) {
+  Cache c(geo(32768, 8, 5));
+  EXPECT_EQ(c.geometry().sets(), 64U);
+  EXPECT_EQ(c.line_of(0x12345), 0x12345U >> 6);
+  const CacheResult m = c.access(c.line_of(0x1000), false, Cycle(100), 0);
+  EXPECT_FALSE(m.hit);
+  EXPECT_EQ(m.ready, Cycle(105));  // passed on after the lookup
+  c.filled(c.line_of(0x1000), Cycle(300));
+  const CacheResult h = c.access(c.line_of(0x1008), false, Cycle(400), 0);
+  EXPECT_TRUE(h.hit);
+  EXPECT_EQ(h.ready, Cycle(405));  // at + latency
+  EXPECT_EQ(c.counts(0).accesses, 2U);
+  EXPECT_EQ(c.counts(0).hits, 1U);
+  EXPECT_EQ(c.counts(0).misses, 1U);
+  EXPECT_EQ(c.counts(1).accesses, 0U);
+}
+
+// A reference LRU: per set a list of lines, most recent first.
+class RefLru {
+ public:
+  RefLru(uint64_t sets, uint32_t ways) : sets_(sets), ways_(ways), lists_(sets) {}
+  bool access(uint64_t line) {
+    auto& l = lists_[line % sets_];
+    auto it = std::find(l.begin(), l.end(), line);
+    const bool hit = it != l.end();
+    if (hit) l.erase(it);
+    l.push_front(line);
+    if (l.size() > ways_) l.pop_back();
+    return hit;
+  }
+  void invalidate(uint64_t line) { lists_[line % sets_].remove(line); }
+
+ private:
+  uint64_t sets_;
+  uint32_t ways_;
+  std::vector<std::list<uint64_t>> lists_;
+};
+
+TEST(Cache, LruExactAgainstReference) {
+  for (uint32_t ways : {1U, 2U, 4U, 8U, 16U}) {
+    Cache c(geo(uint64_t{4} * ways * 64, ways));  // 4 sets
+    RefLru ref(4, ways);
+    std::mt19937_64 rng(ways);
+    uint64_t hits = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const uint64_t line = rng() % (6 * ways * 4 / 2 + 3);
+      if (i % 97 == 0) {
+        c.invalidate(line);
+        ref.invalidate(line);
+        continue;
+      }
+      const bool h = c.access(line, (i & 1) != 0, Cycle(1000 * i), 0).hit;
+      ASSERT_EQ(h, ref.access(line)) << "ways " << ways << " access " << i;
+      hits += h ? 1 : 0;
+    }
+    EXPECT_GT(hits, 1000U);  // the sequence exercises hits and misses
+  }
+}
+
+TEST(Cache, RecencyOrderAndInvalidatedWayIsNextVictim) {
+  Cache c(geo(4 * 64, 4));  // one set of four ways
+  for (uint64_t l = 1; l <= 4; ++l) c.access(l, false, Cycle(0), 0);
+  EXPECT_EQ(c.set_order(1), (std::vector<int64_t>{4, 3, 2, 1}));
+  c.access(2, false, Cycle(0), 0);
+  EXPECT_EQ(c.set_order(1), (std::vector<int64_t>{2, 4, 3, 1}));
+  EXPECT_TRUE(c.invalidate(4));
+  EXPECT_FALSE(c.invalidate(4));
+  EXPECT_EQ(c.set_order(1), (std::vector<int64_t>{2, 3, 1, -1}));
+  c.access(9, false, Cycle(0), 0);  // fills the invalid way: nothing evicted
+  EXPECT_TRUE(c.contains(1) && c.contains(2) && c.contains(3) && c.contains(9));
+  // The shortcut for the last line sees the invalidation.
+  c.invalidate(9);
+  EXPECT_FALSE(c.access(9, false, Cycle(0), 0).hit);
+}
+
+TEST(Cache, WriteBackOfDirtyVictims) {
+  Cache c(geo(2 * 64, 2));                                  // one set of two ways
+  EXPECT_FALSE(c.access(10, true, Cycle(0), 0).writeback);  // write-allocate: dirty
+  EXPECT_TRUE(c.dirty(10));
+  c.access(11, false, Cycle(0), 0);
+  CacheResult r = c.access(12, false, Cycle(0), 0);  // evicts 10, dirty
+  EXPECT_TRUE(r.writeback);
+  EXPECT_EQ(r.victim, 10U);
+  r = c.access(13, false, Cycle(0), 0);  // evicts 11, clean
+  EXPECT_FALSE(r.writeback);
+  c.access(12, true, Cycle(0), 0);   // a write hit dirties the line
+  c.access(14, false, Cycle(0), 0);  // evicts 13 (12 is more recent)
+  r = c.access(15, false, Cycle(0), 0);
+  EXPECT_TRUE(r.writeback);
+  EXPECT_EQ(r.victim, 12U);
+  EXPECT_EQ(c.writebacks(), 2U);
+  // install(): a kernel write puts the line in dirty without a demand access.
+  EXPECT_FALSE(c.install(20, true).hit);
+  EXPECT_TRUE(c.dirty(20));
+  EXPECT_EQ(c.total().accesses, 7U);
+}
+
+TEST(Cache, MissMergeWaitsForTheFill) {
+  Cache c(geo(32768, 8, 4));
+  const uint64_t line = 77;
+  EXPECT_FALSE(c.access(line, false, Cycle(0), 0).hit);
+  c.filled(line, Cycle(200));
+  // A second access while the fill is in flight hits, completing with the fill.
+  CacheResult r = c.access(line, false, Cycle(10), 0);
+  EXPECT_TRUE(r.hit);
+  EXPECT_EQ(r.ready, Cycle(200));
+  EXPECT_EQ(c.merged(), 1U);
+  // At 196 the lookup would end at 200: no wait counted.
+  r = c.access(line, false, Cycle(196), 0);
+  EXPECT_EQ(r.ready, Cycle(200));
+  EXPECT_EQ(c.merged(), 1U);
+  // After the fill: a plain hit.
+  r = c.access(line, false, Cycle(300), 0);
+  EXPECT_EQ(r.ready, Cycle(304));
+}
+
+TEST(Cache, MissesWaitForAFreeMshr) {
+  Cache c(geo(32768, 8, 4, 2));
+  c.access(1, false, Cycle(0), 0);
+  c.filled(1, Cycle(100));
+  c.access(2, false, Cycle(0), 0);
+  c.filled(2, Cycle(150));
+  // Both MSHRs busy at 14: the third miss is passed on when the first frees.
+  CacheResult r = c.access(3, false, Cycle(10), 0);
+  EXPECT_EQ(r.ready, Cycle(100));
+  EXPECT_EQ(c.mshr_full(), 1U);
+  c.filled(3, Cycle(250));  // takes line 1's register
+  // At 96 + 4 = 100 lines 2 and 3 are in flight: the next frees at 150.
+  r = c.access(4, false, Cycle(96), 0);
+  EXPECT_EQ(r.ready, Cycle(150));
+  EXPECT_EQ(c.mshr_full(), 2U);
+  c.filled(4, Cycle(400));
+  // At 250 + 4 only line 4 is in flight: no wait.
+  r = c.access(5, false, Cycle(250), 0);
+  EXPECT_EQ(r.ready, Cycle(254));
+  EXPECT_EQ(c.mshr_full(), 2U);
+}
+
+TEST(CacheConfig, KeysAndChecks) {
+  CacheConfig c;
+  std::string entry = "l1d";
+  resolve_cache_config(c, entry);
+  EXPECT_EQ(c.l1d.sets(), 64U);
+  EXPECT_EQ(c.llc.sets(), 8192U);
+  auto err = [&](const std::function<void(CacheConfig&, std::string&)>& f) {
+    CacheConfig x;
+    std::string e = "l1d";
+    f(x, e);
+    try {
+      resolve_cache_config(x, e);
+    } catch (const InputError& ex) {
+      return std::string(ex.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(err([](CacheConfig&, std::string& e) { e = "l3"; }),
+            "cache.walker_entry: unknown level 'l3' (expected l1d, l2 or llc)");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.l2.ways = 17; }),
+            "cache.l2.ways: must be 1 to 16, got 17");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.l1d.size_bytes = 3 * 8 * 64; }),
+            "cache.l1d.size: 1536 bytes over 8 ways of 64-byte lines must give a power-of-two "
+            "number of sets");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.line_bytes = 48; }),
+            "cache.line_size: must be a power of two from 16 to 4096, got 48");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.miss_path = Cycles(4097); }),
+            "cache.miss_path: must be at most 4096 cycles (the bound that keeps 64-bit cycle "
+            "counts from overflowing), got 4097");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.llc.mshrs = 0; }),
+            "cache.llc.mshrs: must be 1 to 64, got 0");
+  EXPECT_EQ(err([](CacheConfig& x, std::string& e) {
+              x.enabled = true;
+              x.l2.size_bytes = 0;
+              e = "l2";
+            }),
+            "cache.walker_entry: the l2 level is absent (cache.l2.size = 0)");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.data = true; }),
+            "cache.data: the trace's data accesses and fetches do not go through the caches in "
+            "this build (expected false; the L1I level and its keys are ready for it)");
+  // Absent levels are not checked; the LLC may be absent.
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) {
+              x.enabled = true;
+              x.llc.size_bytes = 0;
+              x.llc.ways = 99;
+            }),
+            "");
+}
+
+TEST(CacheConfig, SchemaNamesEveryKey) {
+  ConfigSchema s;
+  CacheConfig c;
+  std::string entry = "l1d";
+  add_keys(s, c, entry);
+  for (const char* k : {"cache.enabled", "cache.data", "cache.line_size", "cache.l1d.size",
+                        "cache.l1i.ways", "cache.l2.latency", "cache.llc.mshrs",
+                        "cache.walker_entry", "cache.miss_path", "cache.dma_allocate"}) {
+    EXPECT_NE(s.find(k), nullptr) << k;
+  }
+}
+
+}  // namespace
+}  // namespace mmusim
