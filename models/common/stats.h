@@ -38,6 +38,15 @@ class Histogram {
   }
   // p in (0, 1]; 0 when empty.
   [[nodiscard]] uint64_t percentile(double p) const;
+  // f(low, count) for every non-empty bucket in increasing order: `count`
+  // values v with low <= v < the next bucket's low (exact below kExact; 16
+  // buckets per octave above, so at most 1/16 wide relative to low).
+  template <class F>
+  void for_each_bucket(F&& f) const {
+    for (size_t b = 0; b < kBuckets; ++b) {
+      if (buckets_[b] != 0) f(bucket_floor(b), buckets_[b]);
+    }
+  }
 
  private:
   static constexpr unsigned kExactBits = 12;  // log2(kExact)

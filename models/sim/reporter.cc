@@ -56,6 +56,10 @@ nlohmann::ordered_json stat_object(const StatRow& r) {
       o["p90"] = r.hist.percentile(0.9);
       o["p99"] = r.hist.percentile(0.99);
       o["max"] = r.hist.max();
+      o["buckets"] = nlohmann::ordered_json::array();
+      r.hist.for_each_bucket([&](uint64_t low, uint64_t n) {
+        o["buckets"].push_back(nlohmann::ordered_json::array({low, n}));
+      });
       break;
   }
   return o;

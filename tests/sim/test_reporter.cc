@@ -46,6 +46,9 @@ TEST(StatsJson, ParsesBackWithEveryValueAndOneStatisticPerLine) {
   EXPECT_EQ(hj.at("p90").get<uint64_t>(), h.percentile(0.9));
   EXPECT_EQ(hj.at("p99").get<uint64_t>(), h.percentile(0.99));
   EXPECT_EQ(hj.at("max").get<uint64_t>(), 5000U);
+  // The non-empty buckets as [low, count]: exact below 4096; 5000 falls in
+  // 4096's octave, sixteenth 3: [4096 + 3 x 256, 4096 + 4 x 256).
+  EXPECT_EQ(hj.at("buckets"), nlohmann::json::parse("[[1,1],[2,1],[3,1],[100,1],[4864,1]]"));
 
   // Layout: the opening, one line per statistic, the closing.
   std::istringstream in(text);

@@ -166,6 +166,20 @@ class PlotTest(unittest.TestCase):
                              [histogram("top.cpu0.walker.latency", 2, 5, 6, 7, 8, 9)])
         data, _ = self.plot("--kind", "walk-cdf", c, b)
         self.assertEqual([s[0] for s in self.series(data)], ["a=2", "run1"])
+        # With the buckets mmusim writes, the exact distribution as steps:
+        # 1 walk of 20, 2 of 25, 1 in [4864, 5120) up to max 5000.
+        h = histogram("top.cpu0.walker.latency", 4, 20, 25, 5000, 5000, 5000)
+        h["buckets"] = [[20, 1], [25, 2], [4864, 1]]
+        e = self.write_stats("e.json", [h])
+        data, _ = self.plot("--kind", "walk-cdf", e)
+        self.assertEqual(data["title"], "walk-latency CDF")
+        self.assertEqual(self.series(data), [
+            ("", [20.0, 20.0, 25.0, 25.0, 4864.0, 4864.0, 5000.0],
+             [0.0, 0.25, 0.25, 0.75, 0.75, 1.0, 1.0])])
+        h["buckets"] = [[20, 1], [25, 2]]
+        short = self.write_stats("s.json", [h])
+        self.assertIn("the buckets hold 3 walks, count says 4",
+                      self.plot("--kind", "walk-cdf", short, ok=False))
         none = self.write_stats("n.json", [counter("sim.cycles", 5)])
         self.assertIn("no walk-latency histogram", self.plot("--kind", "walk-cdf", none, ok=False))
         bad = self.write("bad.json", "{\"stats\": [")
@@ -230,9 +244,16 @@ class PlotTest(unittest.TestCase):
         self.assertIn("file_major", got["device"])
         h = stats["top.cpu0.walker.latency"]
         data, _ = self.plot("--kind", "walk-cdf", path)
-        self.assertEqual(self.series(data), [("", [float(h[k]) for k in
-                                                   ("min", "p50", "p90", "p99", "max")],
-                                              [0.0, 0.5, 0.9, 0.99, 1.0])])
+        [(_, xs, ys)] = self.series(data)
+        # The steps start at min with no walk, reach every walk by max, and
+        # pass each percentile stats.json reports (the first bucket whose
+        # cumulative share reaches p starts at that percentile).
+        self.assertEqual((xs[0], ys[0]), (float(h["min"]), 0.0))
+        self.assertEqual(ys[-1], 1.0)
+        self.assertLessEqual(xs[-1], float(h["max"]))
+        for k, p in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99)):
+            first = min(x for x, y in zip(xs, ys) if y >= p)
+            self.assertEqual(first, float(h[k]), k)
         # Per-level reference counters, where this mmusim keeps them: drawn,
         # summed over levels they equal the walks' memory references.
         if any(n.startswith("top.cpu0.walker.refs.") for n in stats):
