@@ -44,6 +44,9 @@ struct Field {
   bool required;
   Show show = Show::kDec;
   std::string_view default_from = {};  // an optional key that defaults to this other key's value
+  // A field added after version 1 of the event: the last of its kind, left out of the binary
+  // payload at its default, so that payloads written before it still read (as the default).
+  bool may_end = false;
 };
 
 // The tables: one visit per kind, in the order of the binary payload:
@@ -59,6 +62,7 @@ void for_each_field(F&& f) {
     f(Field{"dev", FT::kUnsigned, false}, &FileEvent::dev);
   } else if constexpr (std::is_same_v<T, StartEvent>) {
     f(Field{"name", FT::kString, false}, &StartEvent::name);
+    f(Field{"oom_score_adj", FT::kSigned, false, Show::kDec, {}, true}, &StartEvent::oom_score_adj);
   } else if constexpr (std::is_same_v<T, ProcCreateEvent>) {
     f(Field{"kind", FT::kProcKind, false}, &ProcCreateEvent::kind);
     f(Field{"clone_flags", FT::kCloneFlags, false}, &ProcCreateEvent::clone_flags);

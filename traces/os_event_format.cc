@@ -171,9 +171,10 @@ void encode_os_event(const OsEvent& ev, std::string& out) {
   std::visit(
       [&](const auto& body) {
         using T = std::decay_t<decltype(body)>;
-        for_each_field<T>([&](const Field&, auto mp) {
+        for_each_field<T>([&](const Field& f, auto mp) {
           const auto& m = body.*mp;
           using M = std::decay_t<decltype(m)>;
+          if (f.may_end && m == M{}) return;  // a later field at its default: not written
           if constexpr (std::is_same_v<M, std::string>) {
             const size_t n = std::min<size_t>(m.size(), 0xFFFF);
             put_le<uint16_t>(out, static_cast<uint16_t>(n));
@@ -209,6 +210,7 @@ std::string decode_os_event(const char* p, size_t n, OsEvent& ev) {
       if (!why.empty()) return;
       auto& m = body.*mp;
       using M = std::decay_t<decltype(m)>;
+      if (f.may_end && at == n) return;  // written before the field existed, or at its default
       auto short_of = [&](size_t need) {
         if (n - at >= need) return false;
         why = "event payload ends inside field " + quoted_key(f.key) + " of " +
@@ -273,6 +275,9 @@ std::string check_os_event(const OsEvent& ev) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, FileEvent>) {
           if (b.file_id == 0) return "FILE file_id must be > 0";
+        } else if constexpr (std::is_same_v<T, StartEvent>) {
+          if (b.oom_score_adj < -1000 || b.oom_score_adj > 1000)
+            return "START oom_score_adj must be from -1000 to 1000";
         } else if constexpr (std::is_same_v<T, ProcCreateEvent>) {
           if (b.child_pid == 0 || b.child_tid == 0)
             return "PROC_CREATE child_pid and child_tid must be > 0";

@@ -50,7 +50,8 @@ struct FileEvent {
 // A process that exists when the trace starts (the first task; a trace may
 // start several). Its address space is empty until VMA_INIT records fill it.
 struct StartEvent {
-  std::string name;  // argv0, informative
+  std::string name;           // argv0, informative
+  int32_t oom_score_adj = 0;  // /proc/PID/oom_score_adj it starts with, -1000..1000
 };
 
 // fork/vfork/clone creating a process (not a thread). Emitted in the parent's

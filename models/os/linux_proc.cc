@@ -175,6 +175,7 @@ KernelStep LinuxKernel::ev_start(const OsEvent& e, const StartEvent& b, Clock& /
   Process& p = ensure_process(e.pid);
   p.implicit = false;
   p.name = b.name;
+  p.oom_score_adj = b.oom_score_adj;
   return KernelStep::done(FaultOutcome{});
 }
 
@@ -207,6 +208,7 @@ KernelStep LinuxKernel::ev_proc_create(const OsEvent& e, const ProcCreateEvent& 
   child.pid = cp;
   child.ppid = e.pid;
   child.name = parent.name;
+  child.oom_score_adj = parent.oom_score_adj;
   child.threads.insert(ctid);
   child.fds = parent.fds;  // the descriptions are shared, as fork's dup of the table does
   child.loader_files = parent.loader_files;

@@ -324,6 +324,7 @@ bool LinuxKernel::oom_kill(Clock& clk, KernelServices& s, uint32_t self_pid, boo
     o.swapents = p.mm->rss.swapents;
     o.pgtable_bytes = p.mm->table().table_frames() * 4096;
     o.vfork_pending = p.vfork_pending;
+    o.oom_score_adj = p.oom_score_adj;
     cand.push_back(o);
   }
   const uint64_t totalpages = frames_.frames_managed();

@@ -47,6 +47,9 @@ struct Process {
   uint32_t vfork_parent_tid = 0;
   ProcessStats stats;
   uint64_t peak_before = 0;  // rss peak of the address spaces it left (exec)
+  // /proc/PID/oom_score_adj (-1000..1000): from START, inherited at fork
+  // (it lives in signal_struct), kept across exec.
+  int32_t oom_score_adj = 0;
 };
 
 }  // namespace mmusim

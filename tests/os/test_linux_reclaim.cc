@@ -216,6 +216,36 @@ TEST(LinuxReclaim, WithNothingReclaimableTheOomKillerTakesTheLargestProcess) {
   EXPECT_GE(r.k.pressure_stats().allocstall, Reclaimer::kMaxReclaimRetries);
 }
 
+TEST(LinuxReclaim, OomScoreAdjSteersTheVictim) {
+  // The same machine as above, but process 200 starts with oom_score_adj
+  // -1000 (never chosen) and its forked child 300 inherits it: process 100,
+  // the smaller, is killed in 200's fault and 200 goes on.
+  LinuxRig r(default_linux_config(), kFrames);
+  r.done(100, anon_mmap(1024 * kPage, kBuf));
+  for (uint64_t i = 0; i < 1024; ++i) r.access(100, kBuf + i * kPage, AccessKind::kWrite);
+  StartEvent st;
+  st.name = "protected";
+  st.oom_score_adj = -1000;
+  r.done(200, st);
+  ProcCreateEvent f;
+  f.child_pid = 300;
+  f.kind = ProcCreateEvent::Kind::kFork;
+  r.done(200, f);
+  EXPECT_EQ(r.k.process(300)->oom_score_adj, -1000);
+  r.done(200, anon_mmap(4096 * kPage, kBuf));
+  bool killed = false;
+  for (uint64_t i = 0; i < 4096 && r.svc.kills == 0; ++i) {
+    const auto out = r.access(200, kBuf + i * kPage, AccessKind::kWrite);
+    ASSERT_FALSE(out.empty());
+    killed = killed || out.back().action == FaultOutcome::Action::kKill;
+  }
+  EXPECT_FALSE(killed);  // the faulting task itself is not the victim
+  EXPECT_EQ(r.k.pressure_stats().oom_kill, 1U);
+  ASSERT_EQ(r.svc.exited.size(), 1U);
+  EXPECT_EQ(r.svc.exited[0].pid, 100U);
+  EXPECT_EQ(r.k.process(200)->state, Process::State::kRunning);
+}
+
 TEST(LinuxReclaim, OutOfMemoryWithTheOomKillerOffStopsTheRun) {
   LinuxConfig cfg = testing::default_linux_config();
   cfg.pressure.oom_kill = false;

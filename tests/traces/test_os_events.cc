@@ -313,6 +313,29 @@ TEST(TraceOsEvents, PlainTracesHaveNoTasks) {
 
 std::string text_error(const std::string& text) { return format_error("text", text); }
 
+TEST(TraceOsEvents, StartCarriesOomScoreAdjAndOldBinaryPayloadsReadAsZero) {
+  // Text: the key is optional (0) and range-checked.
+  auto v = events_of("START pid=7 name=db oom_score_adj=-1000\nSTART pid=8\n");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(std::get<StartEvent>(v[0].body).oom_score_adj, -1000);
+  EXPECT_EQ(std::get<StartEvent>(v[1].body).oom_score_adj, 0);
+  EXPECT_EQ(text_error("START pid=7 oom_score_adj=1001\n"),
+            "FILE:line 1: START oom_score_adj must be from -1000 to 1000 at column 31, got end of "
+            "line");
+  // Binary: a START at 0 is written as before the field existed (the
+  // layout test's bytes); a non-zero value follows the name and reads back.
+  ScratchDir d;
+  const std::string path = d.path("adj.bin");
+  StartEvent s{"app"};
+  s.oom_score_adj = 500;
+  write_events(path, TraceFormat::kBinary, Compression::kNone, {ev(100, 100, s)});
+  auto r = open_trace(path);
+  TaskTrace t = read_task_trace(*r, 16);
+  ASSERT_EQ(t.events.size(), 1u);
+  EXPECT_EQ(std::get<StartEvent>(t.events[0].body).oom_score_adj, 500);
+  EXPECT_EQ(std::get<StartEvent>(t.events[0].body).name, "app");
+}
+
 TEST(TraceOsEvents, TextErrorsNameLineColumnAndWhatWasExpected) {
   EXPECT_EQ(text_error("R 0x10\nMMAP pid=1 len=1 prot=r-- flags=0 ret=0\n"),
             "FILE:line 2: an OS event in a trace that did not start with one (a task trace "
@@ -335,9 +358,10 @@ TEST(TraceOsEvents, TextErrorsNameLineColumnAndWhatWasExpected) {
             "event (FILE, START, PROC_CREATE, THREAD_CREATE, EXEC, VMA_INIT, EXIT, WAIT, MMAP, "
             "MUNMAP, MPROTECT, MREMAP, BRK, MSYNC, MADVISE, OPEN, CLOSE, RW, LSEEK, FADVISE, "
             "FSYNC, CTXSW) at column 1, got 'MMAPP'");
-  EXPECT_EQ(text_error("START pid=1 bogus=2\n"),
-            "FILE:line 1: unknown key 'bogus' for START (expected pid, tid, name) at column 13, "
-            "got 'bogus'");
+  EXPECT_EQ(
+      text_error("START pid=1 bogus=2\n"),
+      "FILE:line 1: unknown key 'bogus' for START (expected pid, tid, name, oom_score_adj) at "
+      "column 13, got 'bogus'");
   EXPECT_EQ(text_error("EXIT pid=1 code=1 code=2\n"),
             "FILE:line 1: duplicate key 'code' at column 19, got 'code'");
   EXPECT_EQ(text_error("START pid=1 pid=2\n"),
@@ -441,7 +465,11 @@ TEST(TraceOsEvents, BinaryPayloadErrorsNameRecordAndByteOffset) {
             "FILE:record 1 (byte offset 32): unknown event kind 99");
   EXPECT_EQ(binary_error(with(40, std::string("\x10", 1))),
             "FILE:record 1 (byte offset 32): event payload ends inside field 'name' of START");
+  // One byte after the name: the start of a (4-byte) oom_score_adj.
   EXPECT_EQ(binary_error(with(40, std::string("\x12", 1))),
+            "FILE:record 1 (byte offset 32): event payload ends inside field 'oom_score_adj' of "
+            "START");
+  EXPECT_EQ(binary_error(with(40, std::string("\x16", 1))),
             "FILE:record 1 (byte offset 32): event payload has 1 bytes after the fields of START");
   EXPECT_EQ(binary_error(with(70, std::string("\x01", 1))),
             "FILE:record 1 (byte offset 32): non-zero padding after the event payload");
