@@ -35,6 +35,24 @@ constexpr std::string_view initiator_name(Initiator i) {
   return "?";
 }
 
+// The functional side of a plain payload (one without MemExtension): its
+// bytes are copied from or into `backing` (nothing when either is absent).
+inline void move_payload_data(PhysMem* backing, tlm::tlm_generic_payload& p) {
+  if (backing == nullptr || p.get_data_ptr() == nullptr) return;
+  unsigned char* d = p.get_data_ptr();
+  const uint64_t a = p.get_address();
+  for (unsigned i = 0; i < p.get_data_length(); ++i) {
+    const PhysAddr word((a + i) & ~uint64_t{7});
+    const unsigned shift = 8 * static_cast<unsigned>((a + i) & 7);
+    if (p.is_write()) {
+      const uint64_t w = backing->read64(word);
+      backing->write64(word, (w & ~(uint64_t{0xFF} << shift)) | (uint64_t{d[i]} << shift));
+    } else if (p.is_read()) {
+      d[i] = static_cast<unsigned char>(backing->read64(word) >> shift);
+    }
+  }
+}
+
 // Present on the project's own requests, which are timing-only: the
 // initiator applies the functional effect to PhysMem itself.
 struct MemExtension : tlm::tlm_extension<MemExtension> {

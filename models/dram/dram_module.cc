@@ -37,21 +37,7 @@ void DramModule::account(Initiator who, Cycle arrival, Cycle done) {
   s.latency.add((done - arrival).count());
 }
 
-void DramModule::move_data(tlm::tlm_generic_payload& p) {
-  if (backing_ == nullptr || p.get_data_ptr() == nullptr) return;
-  unsigned char* d = p.get_data_ptr();
-  const uint64_t a = p.get_address();
-  for (unsigned i = 0; i < p.get_data_length(); ++i) {
-    const PhysAddr word((a + i) & ~uint64_t{7});
-    const unsigned shift = 8 * static_cast<unsigned>((a + i) & 7);
-    if (p.is_write()) {
-      const uint64_t w = backing_->read64(word);
-      backing_->write64(word, (w & ~(uint64_t{0xFF} << shift)) | (uint64_t{d[i]} << shift));
-    } else if (p.is_read()) {
-      d[i] = static_cast<unsigned char>(backing_->read64(word) >> shift);
-    }
-  }
-}
+void DramModule::move_data(tlm::tlm_generic_payload& p) { move_payload_data(backing_, p); }
 
 void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
   if (p.get_address() >= capacity_ ||
