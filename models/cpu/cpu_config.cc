@@ -31,6 +31,10 @@ void add_keys(ConfigSchema& s, CpuControlConfig& c) {
       [&c] { return std::string(ctx_switch_tlb_name(c.ctx_switch)); });
   s.add_cycles("cpu.ipi_cost", &c.ipi_cost,
                "cycles a received TLB-shootdown IPI costs the target CPU (entry, INVLPG, exit)");
+  s.add_u64("cpu.ipi_period", &c.ipi_period, "cycles",
+            "interrupt delivery: a TLB shootdown sent at cycle T is taken at the target's first "
+            "access at or after the next multiple of this period above T",
+            1, uint64_t{1} << 32);
 }
 
 void validate_cpu_config(const AddressGeneratorConfig& a, const CpuControlConfig& c) {

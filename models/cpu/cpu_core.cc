@@ -549,12 +549,20 @@ void CpuCore::apply_flush(const FaultOutcome::LocalFlush& f) {
   walker_.flush_pwc();
 }
 
-void CpuCore::receive_shootdowns() {
-  if (inbox_.empty()) return;
+void CpuCore::receive_shootdowns(Cycle now) {
+  bool any = false;
+  for (const Pending& p : inbox_) any = any || p.due <= now;
+  if (!any) return;
   // An interrupt: the pipeline drains, the handler invalidates, returns.
   drain_walks();
   const Cycle t = max(ag_.drained(), ag_.next_issue());
-  for (const Shootdown& s : inbox_) {
+  size_t kept = 0;
+  for (const Pending& p : inbox_) {
+    if (p.due > now) {
+      inbox_[kept++] = p;
+      continue;
+    }
+    const Shootdown& s = p.s;
     switch (s.kind) {
       case Shootdown::Kind::kPage:
         if (tlb_.invalidate_page(s.addr, s.pcid) > 0 && s.reclaim) ++stats_.reclaim_tlb_resident;
@@ -565,7 +573,7 @@ void CpuCore::receive_shootdowns() {
     }
     ++stats_.shootdowns;
   }
-  inbox_.clear();
+  inbox_.resize(kept);
   walker_.flush_pwc();
   const Cycle done = t + cfg_.ipi_cost;
   stats_.shootdown_cycles += (done - t).count();

@@ -178,13 +178,14 @@ class CpuCore {
   // Applies a kernel-requested invalidation of this CPU's own TLB entries
   // (FaultOutcome::flush) for its current PCID; no cycles of its own.
   void apply_flush(const FaultOutcome::LocalFlush& f);
-  // Queues an invalidation from another CPU; applied at the next
-  // receive_shootdowns() (the shell calls it at every synchronization point).
-  void post(const Shootdown& s) { inbox_.push_back(s); }
+  // Queues an invalidation from another CPU, to be taken at the CPU's first
+  // access at or after cycle `due` (the shell's delivery rule).
+  void post(const Shootdown& s, Cycle due) { inbox_.push_back(Pending{s, due}); }
   [[nodiscard]] bool has_shootdowns() const { return !inbox_.empty(); }
-  // Applies every queued invalidation as an interrupt at the CPU's current
-  // time (or its arrival, if later), costing cfg.ipi_cost cycles.
-  void receive_shootdowns();
+  // Applies the queued invalidations due at or before `now` (in the order
+  // they were sent) as one interrupt at the CPU's current time, costing
+  // cfg.ipi_cost cycles; the others stay queued.
+  void receive_shootdowns(Cycle now);
   // Switches to `tables` (which must outlive the core) and reloads the
   // configured initial segment registers from them (protected/long modes;
   // untimed setup, not counted in the stats).
@@ -439,7 +440,11 @@ class CpuCore {
   };
   std::vector<LateFault> late_;
   std::vector<Waiter> scratch_;
-  std::vector<Shootdown> inbox_;
+  struct Pending {
+    Shootdown s;
+    Cycle due;
+  };
+  std::vector<Pending> inbox_;
 };
 
 }  // namespace mmusim

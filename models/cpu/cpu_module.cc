@@ -18,6 +18,8 @@ CpuModule::CpuModule(const sc_core::sc_module_name& name, uint32_t id, const Cpu
       sync_(horizon, basename(), clk, cfg.quantum == 0),
       source_(source),
       quantum_(cfg.quantum),
+      ipi_period_(cfg.ipi_period),
+      next_interrupt_(Cycle(cfg.ipi_period)),
       request_(Initiator::kData) {
   core_ = std::make_unique<CpuCore>(
       id, cfg.core, CpuUnits{agu.core(), seg.core(), tlb.core(), walker.core()}, phys,
@@ -63,8 +65,18 @@ std::vector<Cache*> CpuModule::private_caches() {
 }
 
 void CpuModule::post_shootdown(const Shootdown& s) {
-  core_->post(s);
-  control_pending_ = true;
+  core_->post(s, Cycle((s.at.count() / ipi_period_ + 1) * ipi_period_));
+}
+
+void CpuModule::interrupt_boundary(Cycle t, Cycle& synced) {
+  // Every shootdown sent before the boundary was posted at a SystemC time
+  // before it: waiting until t (past the boundary) makes sure it is here.
+  if (synced < t && !sync_.alone()) {
+    sync_.wait_until(t);
+    synced = t;
+  }
+  next_interrupt_ = Cycle((t.count() / ipi_period_ + 1) * ipi_period_);
+  if (core_->has_shootdowns()) core_->receive_shootdowns(t);
 }
 
 void CpuModule::run() {
@@ -98,16 +110,13 @@ void CpuModule::run_records() {
     if (n == 0) break;
     for (size_t i = 0; i < n; ++i) {
       const Cycle t = core_->process(buf[i]);
-      if (control_pending_) {
-        control_pending_ = false;
-        core_->receive_shootdowns();
-      }
-      // Bound the run-ahead when another agent may act (shootdowns and
-      // descriptor rewrites become visible at these points).
+      // Bound the run-ahead when another agent may act (descriptor rewrites
+      // become visible at these points).
       if (t - synced > Cycles(quantum_) || quantum_ == 0) {
         if (quantum_ == 0 || !sync_.alone()) sync_.wait_until(t);
         synced = t;
       }
+      take_interrupts(t, synced);
     }
   }
   synced_ = synced;
@@ -213,14 +222,11 @@ void CpuModule::run_task(const TaskDispatch& d) {
           return;
         }
       }
-      if (control_pending_) {
-        control_pending_ = false;
-        core_->receive_shootdowns();
-      }
       if (t - synced_ > Cycles(quantum_) || quantum_ == 0) {
         if (quantum_ == 0 || !sync_.alone()) sync_.wait_until(t);
         synced_ = t;
       }
+      take_interrupts(t, synced_);
       if (t >= slice_end) {
         const Cycle at = core_->quiesce();
         if (tasks->slice_end(core_->id(), d.task, at, slice_end, sync_)) {

@@ -18,7 +18,11 @@
 // Ports: `mem` (the CPU's own data references: descriptor reads and
 // writes), `walker.mem` (walks), `kernel` (page faults, to a KernelIf), and
 // the `control` export through which the kernel shoots down this CPU's TLB
-// entries (applied after the record in progress).
+// entries. A shootdown sent at cycle T is taken after the first record that
+// ends at or after the next multiple of cpu.ipi_period above T; the CPU
+// synchronizes at every such boundary when another agent exists, so every
+// shootdown sent before the boundary has arrived by then, whatever
+// sim.quantum is.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -45,8 +49,9 @@ namespace mmusim {
 
 struct CpuModuleConfig {
   CpuCoreConfig core;
-  uint64_t quantum = 10000;  // cycles of run-ahead before a sync (0: reference mode)
-  CacheConfig cache;         // the private levels (cache.enabled)
+  uint64_t quantum = 10000;    // cycles of run-ahead before a sync (0: reference mode)
+  uint64_t ipi_period = 3000;  // interrupt delivery period (cpu.ipi_period)
+  CacheConfig cache;           // the private levels (cache.enabled)
 };
 
 // Any TLM-2.0 target socket of the project's bus width.
@@ -122,14 +127,22 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   // Runs `cur` from its dispatch until it stops; returns when it does.
   void run_task(const TaskDispatch& d);
   void forward_new_tasks(bool look, bool* exhausted);
+  // After a record that ended at `t`: past an interrupt boundary, synchronize
+  // (when another agent may have sent something) and take what is due.
+  void take_interrupts(Cycle t, Cycle& synced) {
+    if (t < next_interrupt_) return;
+    interrupt_boundary(t, synced);
+  }
+  void interrupt_boundary(Cycle t, Cycle& synced);
 
   CacheEntry walker_entry_ = CacheEntry::kL1d;
   AgentSync sync_;
   RecordSource& source_;
   uint64_t quantum_;
+  uint64_t ipi_period_;
+  Cycle next_interrupt_;  // the first interrupt boundary not yet passed
   TimedMemRequest request_;
   std::unique_ptr<CpuCore> core_;
-  bool control_pending_ = false;
   bool killed_ = false;
   static constexpr size_t kRecordBatch = 1024;
   // run_task()'s record buffer (not a local: it would be value-initialized,

@@ -179,6 +179,7 @@ CpuModuleConfig cpu_config(const SimConfig& c) {
   cc.ctx_switch = c.cpu_control.ctx_switch;
   cc.ipi_cost = c.cpu_control.ipi_cost;
   m.quantum = c.sim.quantum;
+  m.ipi_period = c.cpu_control.ipi_period;
   m.cache = c.cache;
   return m;
 }

@@ -298,9 +298,12 @@ TEST(CpuShootdown, ReceivedInvalidationCostsTheIpiAndDropsTheEntry) {
   sd.kind = Shootdown::Kind::kPage;
   sd.addr = LinearAddr(0x400000);
   sd.pcid = p.core->context().pcid;
-  p.core->post(sd);
+  p.core->post(sd, Cycle(5000));  // taken at the first access at or after cycle 5000
   EXPECT_TRUE(p.core->has_shootdowns());
-  p.core->receive_shootdowns();
+  p.core->receive_shootdowns(Cycle(4999));  // not due yet: nothing happens
+  EXPECT_TRUE(p.core->has_shootdowns());
+  EXPECT_EQ(p.core->stats().shootdowns, 0U);
+  p.core->receive_shootdowns(Cycle(5000));
   EXPECT_FALSE(p.core->has_shootdowns());
   const uint64_t misses = p.core->stats().tlb_misses;
   p.core->process(rec(0x400008));
@@ -324,10 +327,13 @@ TEST(CpuShootdown, ReclaimUnmapsCountThePagesATlbStillHeld) {
   sd.pcid = p.core->context().pcid;
   sd.reclaim = true;
   sd.addr = LinearAddr(0x400000);  // cached: in the L1 DTLB and the STLB (one page)
-  p.core->post(sd);
+  p.core->post(sd, Cycle(0));
   sd.addr = LinearAddr(0x900000);  // never used: in no TLB
-  p.core->post(sd);
-  p.core->receive_shootdowns();
+  p.core->post(sd, Cycle(0));
+  sd.addr = LinearAddr(0xa00000);  // due later: stays queued
+  p.core->post(sd, Cycle(uint64_t{1} << 40));
+  p.core->receive_shootdowns(Cycle(0));
+  EXPECT_TRUE(p.core->has_shootdowns());
   p.core->finish();
   EXPECT_EQ(p.core->stats().shootdowns, 2U);
   EXPECT_EQ(p.core->stats().reclaim_shootdowns, 2U);

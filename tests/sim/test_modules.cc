@@ -303,16 +303,24 @@ class ShootdownKernel : public FirstTouchMapper {
   bool shot_ = false;
 };
 
-TEST(KernelBoundary, ShootdownReachesTheCpusRunningTheProcess) {
+struct ShootdownRun {
+  uint64_t sent = 0;  // the kernel's shootdowns
+  CpuStats s0, s1, s2;
+};
+
+// cpu0 faults at once and shoots page A down; cpu1 (process 1) holds A in its
+// TLB and uses it again after about 20000 cycles of hits on B; cpu2 runs
+// process 2.
+ShootdownRun run_shootdown_system(uint64_t quantum, uint64_t ipi_period) {
   const ClockPeriod clk = ClockPeriod::of_mhz(3000);
   PhysMem mem;
   SyncHorizon horizon;
   ShootdownKernel os(FirstTouchConfig{}, mem);
   constexpr uint64_t kB = 0x70000000;
   const uint64_t flags = pte::kRW | pte::kUS | pte::kA | pte::kD;
-  ASSERT_EQ(os.page_table().map(LinearAddr(ShootdownKernel::kA), Pfn(0x9000), PageSize::k4K, flags),
+  EXPECT_EQ(os.page_table().map(LinearAddr(ShootdownKernel::kA), Pfn(0x9000), PageSize::k4K, flags),
             MapResult::kOk);
-  ASSERT_EQ(os.page_table().map(LinearAddr(kB), Pfn(0x9001), PageSize::k4K, flags), MapResult::kOk);
+  EXPECT_EQ(os.page_table().map(LinearAddr(kB), Pfn(0x9001), PageSize::k4K, flags), MapResult::kOk);
   DramModule dram("dram", DramConfig{}, clk, &mem);
   KernelModuleConfig kc;
   kc.shootdown_cost = Cycles(5000);
@@ -327,8 +335,9 @@ TEST(KernelBoundary, ShootdownReachesTheCpusRunningTheProcess) {
   }
   std::vector<std::unique_ptr<CpuModule>> cpus;
   for (uint32_t i = 0; i < 3; ++i) {
-    CpuModuleConfig cc = cpu_cfg(i == 2 ? 2 : 1, 1000);
+    CpuModuleConfig cc = cpu_cfg(i == 2 ? 2 : 1, quantum);
     cc.core.ipi_cost = Cycles(1234);
+    cc.ipi_period = ipi_period;
     cpus.push_back(std::make_unique<CpuModule>(("cpu" + std::to_string(i)).c_str(), i, cc, mem,
                                                horizon, clk, rec));
     CpuModule& c = *cpus.back();
@@ -339,18 +348,55 @@ TEST(KernelBoundary, ShootdownReachesTheCpusRunningTheProcess) {
     kernel.cpus.bind(c.control);
   }
   run_or_fail({cpus[0].get(), cpus[1].get(), cpus[2].get()});
+  return ShootdownRun{kernel.stats().shootdowns, cpus[0]->core().stats(), cpus[1]->core().stats(),
+                      cpus[2]->core().stats()};
+}
 
-  EXPECT_EQ(kernel.stats().shootdowns, 1U);  // cpu1 only: cpu2 runs process 2
-  const CpuStats& s0 = cpus[0]->core().stats();
-  const CpuStats& s1 = cpus[1]->core().stats();
-  const CpuStats& s2 = cpus[2]->core().stats();
-  EXPECT_EQ(s0.fault_cycles, 1000U + 5000U);  // first-touch cost + the shootdown
-  EXPECT_EQ(s1.shootdowns, 1U);
-  EXPECT_EQ(s1.shootdown_cycles, 1234U);
-  EXPECT_EQ(s1.faults, 1U);  // A again: its entry was shot down, the page unmapped
-  EXPECT_EQ(s2.shootdowns, 0U);
-  EXPECT_EQ(s2.faults, 0U);      // A still in cpu2's TLB (process 2 was not shot down)
-  EXPECT_EQ(s2.tlb_misses, 2U);  // A and B once each; A hit at the end
+TEST(KernelBoundary, ShootdownReachesTheCpusRunningTheProcess) {
+  const ShootdownRun r = run_shootdown_system(1000, 3000);
+  EXPECT_EQ(r.sent, 1U);                        // cpu1 only: cpu2 runs process 2
+  EXPECT_EQ(r.s0.fault_cycles, 1000U + 5000U);  // first-touch cost + the shootdown
+  EXPECT_EQ(r.s1.shootdowns, 1U);
+  EXPECT_EQ(r.s1.shootdown_cycles, 1234U);
+  EXPECT_EQ(r.s1.faults, 1U);  // A again: its entry was shot down, the page unmapped
+  EXPECT_EQ(r.s2.shootdowns, 0U);
+  EXPECT_EQ(r.s2.faults, 0U);      // A still in cpu2's TLB (process 2 was not shot down)
+  EXPECT_EQ(r.s2.tlb_misses, 2U);  // A and B once each; A hit at the end
+}
+
+// The shootdown is sent at cpu0's fault (cycle 0 + the first access's
+// issue), so it is due at cycle 3000 (cpu.ipi_period): cpu1 takes it after
+// the first record that ends at or after 3000, whatever the run-ahead bound,
+// reference mode (quantum 0) included. cpu1's cycles are therefore the same
+// in every mode: its ~20000 cycles of hits, one interrupt (1234 cycles) and
+// the fault on A at the end.
+// 25090 is what every mode gives (a golden figure: the same value for all
+// five quanta below is the point of the test).
+constexpr uint64_t kIpiRunCpu1Cycles = 25090;
+
+class IpiDelivery : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(IpiDelivery, TakenAtThePeriodBoundaryWhateverTheQuantum) {
+  const ShootdownRun r = run_shootdown_system(GetParam(), 3000);
+  EXPECT_EQ(r.s1.shootdowns, 1U);
+  EXPECT_EQ(r.s1.faults, 1U);
+  EXPECT_EQ(r.s1.cycles, kIpiRunCpu1Cycles);
+  EXPECT_EQ(r.s1.records, 40002U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Quantum, IpiDelivery,
+                         ::testing::Values(uint64_t{0}, uint64_t{1}, uint64_t{1000},
+                                           uint64_t{10000}, uint64_t{1} << 32));
+
+// A shootdown not due before the target's last access is never taken: cpu1
+// still hits A from its TLB at the end (the page is unmapped, but the IPI
+// has not arrived yet), as on hardware between the unmap and the interrupt.
+TEST(IpiDelivery, NotDueBeforeTheLastAccessIsNeverTaken) {
+  const ShootdownRun r = run_shootdown_system(1000, uint64_t{1} << 32);
+  EXPECT_EQ(r.sent, 1U);
+  EXPECT_EQ(r.s1.shootdowns, 0U);
+  EXPECT_EQ(r.s1.faults, 0U);
+  EXPECT_EQ(r.s1.tlb_misses, 2U);
 }
 
 }  // namespace
