@@ -36,8 +36,18 @@ CommitAccounting::CommitAccounting(const OvercommitConfig& c, uint64_t totalram_
     : cfg_(c), totalram_(totalram_pages) {}
 
 uint64_t CommitAccounting::commit_limit() const {
-  const uint64_t base = cfg_.kbytes > 0 ? cfg_.kbytes / 4 : totalram_ * cfg_.ratio / 100;
-  return base + cfg_.swap_pages;
+  // Any ratio is accepted (Linux takes any int): totalram x ratio / 100 is
+  // computed as q x ratio + m x ratio / 100 (totalram = 100 q + m), exact and
+  // without wrapping; a limit beyond 2^64 - 1 pages saturates there.
+  constexpr uint64_t kMax = ~uint64_t{0};
+  uint64_t base = cfg_.kbytes / 4;
+  if (cfg_.kbytes == 0 &&
+      (__builtin_mul_overflow(totalram_ / 100, uint64_t{cfg_.ratio}, &base) ||
+       __builtin_add_overflow(base, totalram_ % 100 * cfg_.ratio / 100, &base))) {
+    base = kMax;
+  }
+  uint64_t limit = 0;
+  return __builtin_add_overflow(base, cfg_.swap_pages, &limit) ? kMax : limit;
 }
 
 bool CommitAccounting::charge(uint64_t pages, uint64_t total_vm) {

@@ -306,6 +306,21 @@ TEST(Overcommit, CommitLimitVector) {
   EXPECT_TRUE(always.charge(1000000, 0));
 }
 
+// The largest ratio on the largest memory does not wrap: 2^40 pages x
+// (2^32 - 1) / 100 needs 72 bits, and the limit saturates at 2^64 - 1; a
+// limit that fits is exact.
+TEST(Overcommit, CommitLimitOfAHugeRatioDoesNotWrap) {
+  OvercommitConfig c;
+  c.ratio = ~uint32_t{0};
+  CommitAccounting huge(c, uint64_t{1} << 40);
+  EXPECT_EQ(huge.commit_limit(), ~uint64_t{0});
+  CommitAccounting fits(c, 1000);  // 1000 x 4294967295 / 100, exactly
+  EXPECT_EQ(fits.commit_limit(), 42949672950U);
+  c.swap_pages = 5;
+  CommitAccounting swap(c, uint64_t{1} << 40);
+  EXPECT_EQ(swap.commit_limit(), ~uint64_t{0});
+}
+
 TEST(Overcommit, ModeTwoRefusesAndCountsDivergences) {
   LinuxConfig cfg = testing::default_linux_config();
   cfg.overcommit.mode = 2;
