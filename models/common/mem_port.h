@@ -7,7 +7,7 @@
 // which may lie behind SystemC time for a CPU that is catching up). A request
 // marked in-order is served at once; any other request waits until its
 // arrival and is served with the others arriving in that cycle, ties broken
-// by (arrival, initiator socket index).
+// by (arrival, initiator socket index, requesting agent).
 #pragma once
 
 #include <cstdint>

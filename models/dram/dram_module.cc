@@ -66,8 +66,9 @@ void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_ti
     if (arrival > now) sc_core::wait(clk_.span(arrival - now));
     if (pending_.empty()) batch_event_.notify(sc_core::SC_ZERO_TIME);
     const size_t ev = take_event();  // one per waiting request
+    const uint32_t agent = x != nullptr && x->sync != nullptr ? x->sync->id() : 0;
     pending_.push_back(Pending{DramRequest{line, p.is_write(), arrival}, static_cast<uint32_t>(id),
-                               who, &done, &wake_[ev]});
+                               agent, who, &done, &wake_[ev]});
     sc_core::wait(wake_[ev]);
     free_events_.push_back(ev);
   }
@@ -88,14 +89,18 @@ void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_ti
 }
 
 void DramModule::schedule() {
-  // Arrival order, ties by socket index: the order in which SystemC happened
-  // to run the initiators never matters.
+  // Arrival order, ties by socket index and then by the requesting agent (the
+  // kernel's requests for faults on two CPUs share its socket, and an LLC
+  // passes every CPU's misses through one): the order in which SystemC
+  // happened to run the initiators never matters. One agent's requests keep
+  // their program order.
   order_.resize(pending_.size());
   for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
   std::stable_sort(order_.begin(), order_.end(), [this](size_t a, size_t b) {
     const Pending& x = pending_[a];
     const Pending& y = pending_[b];
-    return x.req.arrival != y.req.arrival ? x.req.arrival < y.req.arrival : x.socket < y.socket;
+    if (x.req.arrival != y.req.arrival) return x.req.arrival < y.req.arrival;
+    return x.socket != y.socket ? x.socket < y.socket : x.agent < y.agent;
   });
   reqs_.clear();
   for (size_t i : order_) reqs_.push_back(pending_[i].req);

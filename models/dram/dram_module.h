@@ -72,6 +72,7 @@ class DramModule : public sc_core::sc_module {
   struct Pending {
     DramRequest req;
     uint32_t socket;
+    uint32_t agent;  // the requesting agent (MemExtension::sync), 0 without one
     Initiator who;
     Cycle* done;              // where the completion goes
     sc_core::sc_event* wake;  // the waiting initiator's event
