@@ -66,6 +66,10 @@ struct FaultInfo {
   // The --explain block of the faulting access (-1: not explained), for the
   // line that reports a sleeping fault's completion.
   int64_t explain_block = -1;
+  // The faulting access's translation cycles up to the raise (its lookups
+  // and walks, earlier faults' handling excluded): a task that sleeps in the
+  // fault carries them to its replay (TaskDispatch::fault_translated).
+  Cycles translated;
 };
 
 // Linux's fault classes (os-model.md §2.0), plus the first-touch placeholder's

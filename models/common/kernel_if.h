@@ -45,6 +45,7 @@ struct TaskDispatch {
   bool fault_done = false;
   FaultOutcome fault;
   int64_t fault_block = -1;  // its --explain block (FaultInfo::explain_block)
+  Cycles fault_translated;   // FaultInfo::translated of that fault
 };
 
 // What an OS event did to the calling task.

@@ -52,10 +52,11 @@ CpuCore::CpuCore(uint32_t id, const CpuCoreConfig& cfg, std::unique_ptr<Owned> o
                                                    : 0),
       canon_mask_(cfg.seg.mode == SegMode::kLong64 ? ~((uint64_t{1} << cfg.seg.canonical_bits) - 1)
                                                    : 0),
-      paging_(cfg.walker.mode != PagingMode::kOff),
+      slow_xlat_(cfg.walker.mode == PagingMode::kOff ? kPagingOff : 0),
       linear_mask_(linear_mask_of(cfg.walker.mode)),
       explain_(explain, explain_out),
-      pending_(tlb_.mshr().capacity()) {
+      pending_(tlb_.mshr().capacity()),
+      stall_(stats_.translation_stall, stats_.fault_stall, 2 * size_t{cfg.ag.window}) {
   for (PendingMiss& p : pending_) {
     p.plain.reserve(cfg.ag.window);
     p.waiters.reserve(8);
@@ -86,8 +87,8 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
   ++stats_.translations;
   const Cycle issue = this->issue();
   last_issue_ = issue;
-  const Cycle start = issue + seg;  // segmentation precedes the TLB lookup
-  if (!paging_) {                   // CR0.PG = 0: linear = physical, no TLB
+  const Cycle start = issue + seg;       // segmentation precedes the TLB lookup
+  if ((slow_xlat_ & kPagingOff) != 0) {  // CR0.PG = 0: linear = physical, no TLB
     if (want_phys_) {
       phys_ = PhysAddr(a.value());
       phys_ok_ = true;
@@ -97,17 +98,17 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
       explain_.close(static_cast<size_t>(b));
     }
     ag_.complete(start);
-    stats_.translation_cycles += seg.count();
-    stats_.translation_latency.add(seg.count());
+    stats_.translation_latency.add(0);  // the linear address is the physical one
     return start;
   }
+  const Cycles carry = take_carry();
   if (tlb_.mshr().size() != 0) {
     // Walk events up to now happen first (fills at their cycle); a miss to a
     // page whose walk is still pending merges into it.
     advance(issue);
     if (tlb_.mshr().size() != 0) {
       const int i = tlb_.mshr().find(a, ctx_.pcid);
-      if (i >= 0 && merge(i, a, k, issue, seg)) return kPending;
+      if (i >= 0 && merge(i, a, k, issue, seg, carry)) return kPending;
     }
   }
   const TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
@@ -124,44 +125,46 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
         phys_ok_ = true;
       }
       const Cycle done = start + l.latency;
+      if (l.level != TlbLevel::kL1) stalled(start, done, k);
       ag_.complete(done);
-      stats_.translation_cycles += (seg + l.latency).count();
-      stats_.translation_latency.add((seg + l.latency).count());
+      latency(start, done, Cycles{}, carry);
       return done;
     }
   }
-  return after_lookup(a, k, seg, issue, l);
+  return after_lookup(a, k, seg, issue, l, carry);
 }
 
-Cycle CpuCore::after_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue,
-                            const TlbLookup& l) {
+Cycle CpuCore::after_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, const TlbLookup& l,
+                            Cycles carry) {
   if (l.level != TlbLevel::kMiss) {
     // A permission failure or a clean page being written: the processor
     // re-walks (and faults or sets D) as the SDM requires.
     (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
     if (rights_ok(l.t->perms, k)) ++stats_.dirty_assists;
-    return miss(a, k, issue, l.latency, true, seg);
+    return miss(a, k, issue, l.latency, true, seg, carry);
   }
   ++stats_.tlb_misses;
-  return miss(a, k, issue, l.latency, false, seg);
+  return miss(a, k, issue, l.latency, false, seg, carry);
 }
 
-bool CpuCore::merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg) {
+bool CpuCore::merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg, Cycles carry) {
   MshrEntry& e = tlb_.mshr().at(i);
   const uint8_t p = e.result.perms;
   const bool needs_dirty = k == AccessKind::kWrite && !(p & kPermDirty);
-  if (needs_dirty || want_phys_ || explain_.on() || !rights_ok(p, k)) {
-    return merge_special(i, a, k, issue, seg);
+  if (needs_dirty || want_phys_ || explain_.on() || !rights_ok(p, k) || carry != Cycles{}) {
+    return merge_special(i, a, k, issue, seg, carry);
   }
   // The common case: the access completes when the walk does.
   tlb_.mshr().count_merge();
   e.sides |= MissStatusTable::side_bit(k);
-  pending_[static_cast<size_t>(i)].plain.push_back(PlainWaiter{issue, issue + seg});
+  pending_[static_cast<size_t>(i)].plain.push_back(PlainWaiter{ag_.issued(), issue, issue + seg});
+  stall_open(issue + seg, k);
   ag_.complete(issue + seg);  // the walk's completion resolves the rest
   return true;
 }
 
-bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg) {
+bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg,
+                            Cycles carry) {
   MissStatusTable& mshr = tlb_.mshr();
   MshrEntry& e = mshr.at(i);
   const uint8_t p = e.result.perms;
@@ -177,11 +180,12 @@ bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycl
   const int64_t block = open_block(k, a, issue);
   const bool needs_dirty = k == AccessKind::kWrite && !(p & kPermDirty);
   pending_[static_cast<size_t>(i)].waiters.push_back(
-      Waiter{ag_.issued(), issue, issue + seg, a, k, needs_dirty, want_phys_, block});
+      Waiter{ag_.issued(), issue, issue + seg, a, k, needs_dirty, want_phys_, block, carry});
   if (want_phys_) {
     phys_ = e.result.phys(a);
     phys_ok_ = true;
   }
+  stall_open(issue + seg, k);
   ag_.complete(issue + seg);  // the walk's completion resolves the rest
   return true;
 }
@@ -189,7 +193,8 @@ bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycl
 int64_t CpuCore::open_block(AccessKind k, LinearAddr a, Cycle issue) {
   if (!explain_.on()) return -1;
   const size_t b = explain_.open();
-  explain_.fill(b, explain::head(stats_.translations, id_, k, a, issue) + explain_seg_);
+  explain_.fill(
+      b, explain::head(stats_.translations + blocked_attempts_, id_, k, a, issue) + explain_seg_);
   explain_seg_.clear();
   return static_cast<int64_t>(b);
 }
@@ -212,6 +217,9 @@ int CpuCore::track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t own
   ++p.serial;
   p.plain.clear();
   p.waiters.clear();
+  p.lookup = start;
+  p.fault = Cycles{};
+  p.carry = Cycles{};
   if (owner < oldest_owner_) {
     oldest_owner_ = owner;
     block_at_ = owner + cfg_.ag.window;
@@ -220,10 +228,15 @@ int CpuCore::track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t own
 }
 
 Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist,
-                    Cycles seg) {
+                    Cycles seg, Cycles carry) {
   MissStatusTable& mshr = tlb_.mshr();
   Cycle start = issue + seg;
   Cycle request = start + tlb_latency;
+  // The access's latency runs from its first lookup; fault handling (raise
+  // to resumption, summed over its faults) is taken out.
+  const Cycle lookup = start;
+  Cycles fault{};
+  Cycle retired{0};  // R(i-1) once a fault drained the older accesses
   if (mshr.full()) {
     mshr.count_stall();
     while (mshr.full()) step_walker();
@@ -233,8 +246,18 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
     const int64_t block = open_block(k, a, issue);
     const WalkTicket t = walker_.request(a, k, cfg_.user, request, block >= 0);
     if (t.fault == FaultKind::kNone) {
-      track(t, a, k, ag_.issued(), issue, start, tlb_latency,
-            assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss, want_phys_, block);
+      const int i = track(t, a, k, ag_.issued(), issue, start, tlb_latency,
+                          assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss,
+                          want_phys_, block);
+      PendingMiss& p = pending_[static_cast<size_t>(i)];
+      p.lookup = lookup;
+      p.fault = fault;
+      p.carry = carry;
+      if (fault == Cycles{}) {
+        stall_open(lookup, k);
+      } else {
+        stall_.open(ag_.issued(), retired, lookup + tlb_.l1_latency(k));
+      }
       if (want_phys_) {
         phys_ = t.translation.phys(a);
         phys_ok_ = true;
@@ -253,22 +276,29 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
           explain::walk(tlb_, walker_.mode(), a, k, issue, w, tlb_latency,
                         assist ? explain::WalkReason::kReWalk : explain::WalkReason::kMiss));
     }
-    const FaultOutcome o = deliver(a, k, w, can_block_ && !want_phys_, block);
+    if (fault == Cycles{}) retired = ag_.drained();
+    const Cycle raised = raise_cycle(w);
+    const FaultOutcome o = deliver(a, k, w, can_block_ && !want_phys_, block,
+                                   Cycles((raised - lookup).count() - fault.count()) + carry);
+    fault = fault + (o.resume - raised);
     if (block >= 0) {
       explain_.append_to(static_cast<size_t>(block), explain::kernel(o));
       // A sleeping task's block is completed when it wakes (explain_resumed).
       if (o.action != FaultOutcome::Action::kBlock) explain_.close(static_cast<size_t>(block));
     }
     if (o.action == FaultOutcome::Action::kBlock) {  // the task sleeps: replayed later
+      // This CPU stops waiting for the access here; FaultInfo::translated
+      // carries its translation cycles to the replay.
       blocked_ = true;
+      stall_.known(ag_.issued(), retired, lookup + tlb_.l1_latency(k), o.resume, fault);
       ag_.complete(o.resume);
       return o.resume;
     }
     if (o.action == FaultOutcome::Action::kSkip) {
       ++stats_.skipped;
+      stall_.known(ag_.issued(), retired, lookup + tlb_.l1_latency(k), o.resume, fault);
       ag_.complete(o.resume);
-      stats_.translation_cycles += (o.resume - issue).count();
-      stats_.translation_latency.add((o.resume - issue).count());
+      latency(lookup, o.resume, fault, carry);
       return o.resume;
     }
     // Replay the access: it walks again from the resumption cycle.
@@ -286,10 +316,10 @@ void CpuCore::explain_resumed(int64_t block, const FaultOutcome& o) {
 }
 
 FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block,
-                              int64_t block) {
+                              int64_t block, Cycles translated) {
   ++stats_.faults;
   ++stats_.faults_by_kind[static_cast<int>(w.fault)];
-  const Cycle raised = max(w.done, ag_.drained());
+  const Cycle raised = raise_cycle(w);
   env_.sync(raised);
   FaultInfo f;
   f.addr = a;
@@ -303,6 +333,7 @@ FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, b
   f.raised = raised;
   f.can_block = can_block;
   f.explain_block = block;
+  f.translated = translated;
   FaultOutcome o = env_.fault(f);
   if (o.resume < raised) o.resume = raised;  // the kernel's time is never ignored
   if (o.action == FaultOutcome::Action::kBlock) {
@@ -352,10 +383,11 @@ void CpuCore::complete(const WalkResult& w) {
     for (const Waiter& x : p.waiters) {
       if (x.block >= 0) explain_.close(static_cast<size_t>(x.block));
     }
-    late_.push_back(
-        LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency, p.waiters});
+    late_.push_back(LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency,
+                              p.waiters, p.lookup, p.fault, p.carry});
     for (const PlainWaiter& x : p.plain) {
-      late_.back().waiters.push_back(Waiter{0, x.issue, x.start, p.addr, p.kind, false, false, -1});
+      late_.back().waiters.push_back(
+          Waiter{x.seq, x.issue, x.start, p.addr, p.kind, false, false, -1, Cycles{}});
     }
     p.plain.clear();
     p.waiters.clear();
@@ -364,8 +396,8 @@ void CpuCore::complete(const WalkResult& w) {
     return;
   }
   tlb_.fill_sides(w.translation, e.sides);
-  stats_.translation_cycles += (w.done - p.issue).count();
-  stats_.translation_latency.add((w.done - p.issue).count());
+  latency(p.lookup, w.done, p.fault, p.carry);
+  stall_.close(owner, w.done, p.fault);
   if (p.want_phys) phys_done_ = w.done;
   if (p.block >= 0) {
     explain_.append_to(
@@ -376,9 +408,9 @@ void CpuCore::complete(const WalkResult& w) {
   ag_.resolve(owner, w.done);
   // Accesses that merged: done when the walk is (or at their own start).
   for (const PlainWaiter& x : p.plain) {
-    const uint64_t c = (max(x.start, w.done) - x.issue).count();
-    stats_.translation_cycles += c;
-    stats_.translation_latency.add(c);
+    const Cycle done = max(x.start, w.done);
+    latency(x.start, done);
+    stall_.close(x.seq, done, Cycles{});
   }
   p.plain.clear();
   scratch_.swap(p.waiters);
@@ -403,6 +435,7 @@ void CpuCore::complete(const WalkResult& w) {
             walker_.request(x.addr, AccessKind::kWrite, cfg_.user, w.done, x.block >= 0);
         assist = track(t, x.addr, AccessKind::kWrite, x.seq, x.issue, x.start, Cycles(0),
                        explain::WalkReason::kDirtyAfterMerge, x.want_phys, x.block);
+        pending_[static_cast<size_t>(assist)].carry = x.carry;
         continue;
       }
       Waiter y = x;
@@ -411,8 +444,8 @@ void CpuCore::complete(const WalkResult& w) {
       continue;
     }
     const Cycle done = max(x.start, w.done);
-    stats_.translation_cycles += (done - x.issue).count();
-    stats_.translation_latency.add((done - x.issue).count());
+    latency(x.start, done, Cycles{}, x.carry);
+    stall_.close(x.seq, done, Cycles{});
     if (x.want_phys) phys_done_ = done;
     if (x.block >= 0) {
       explain_.append_to(static_cast<size_t>(x.block),
@@ -440,8 +473,11 @@ void CpuCore::handle_late_faults() {
     w.fault = f.fault;
     w.done = f.done;
     Cycle done;
+    Cycles fault = f.fault_cycles;  // handling time, taken out of the latencies
     for (;;) {
+      const Cycle raised = raise_cycle(w);
       const FaultOutcome o = deliver(f.addr, f.kind, w);
+      fault = fault + (o.resume - raised);
       done = o.resume;
       if (o.action == FaultOutcome::Action::kSkip) {
         ++stats_.skipped;
@@ -456,12 +492,13 @@ void CpuCore::handle_late_faults() {
       w = r;
     }
     ag_.resolve(f.owner, done);
-    stats_.translation_cycles += (done - f.issue).count();
-    stats_.translation_latency.add((done - f.issue).count());
+    latency(f.lookup, done, fault, f.carry);
+    stall_.close(f.owner, done, fault);
+    // The accesses merged into the walk waited for the same handling.
     for (const Waiter& x : f.waiters) {
       const Cycle d = max(x.start, done);
-      stats_.translation_cycles += (d - x.issue).count();
-      stats_.translation_latency.add((d - x.issue).count());
+      latency(x.start, d, std::min(fault, d - x.start), x.carry);
+      stall_.close(x.seq, d, Cycles{});
     }
   }
 }
@@ -587,7 +624,13 @@ void CpuCore::finish() {
 
 namespace {
 
-void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
+double share(uint64_t part, uint64_t whole) {
+  return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+// `cycles`: the cycles the stall shares are of (one CPU's, or the sum over
+// the CPUs for the totals).
+void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s, uint64_t cycles) {
   v.counter(p + ".records", "accesses", "trace records simulated", s.records);
   v.counter(p + ".reads", "accesses", "loads (R)", s.by_kind[0]);
   v.counter(p + ".writes", "accesses", "stores (W)", s.by_kind[1]);
@@ -636,15 +679,22 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
             "pages reclaim unmapped (Accessed bit clear) that this CPU's TLBs still held: the "
             "bit was cleared without a flush, so accesses through the TLB could not set it again",
             s.reclaim_tlb_resident);
-  v.counter(p + ".translation_cycles", "cycles", "sum of translation latencies",
-            s.translation_cycles);
   v.counter(p + ".fault_cycles", "cycles", "cycles from fault raise to resumption, summed",
             s.fault_cycles);
   v.counter(p + ".cycles", "cycles", "retire cycle of the last access", s.cycles);
-  v.real(
-      p + ".translation_cycles_per_access", "cycles", "translation cycles per trace record",
-      s.records ? static_cast<double>(s.translation_cycles) / static_cast<double>(s.records) : 0.0);
-  v.histogram(p + ".translation_latency", "cycles", "latency of each translation",
+  v.counter(p + ".translation_stall", "cycles",
+            "cycles the oldest unretired access waited for its translation (past its L1 TLB "
+            "lookup, fault handling excluded)",
+            s.translation_stall);
+  v.real(p + ".translation_stall_share", "fraction", "translation_stall / cycles",
+         share(s.translation_stall, cycles));
+  v.counter(p + ".fault_stall", "cycles",
+            "cycles the oldest unretired access waited for a fault of it to be handled",
+            s.fault_stall);
+  v.real(p + ".fault_stall_share", "fraction", "fault_stall / cycles",
+         share(s.fault_stall, cycles));
+  v.histogram(p + ".translation_latency", "cycles",
+              "per translation: TLB lookup start to physical address, fault handling excluded",
               s.translation_latency);
   v.histogram(p + ".fault_latency", "cycles", "cost of each fault, raise to resumption",
               s.fault_latency);
@@ -653,7 +703,7 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s) {
 }  // namespace
 
 void CpuCore::visit(StatVisitor& v, const std::string& prefix) const {
-  emit_cpu(v, prefix, stats_);
+  emit_cpu(v, prefix, stats_, stats_.cycles);
 }
 
 void CpuCore::visit_units(StatVisitor& v) const {
@@ -674,6 +724,7 @@ SegStats CpuCore::seg_stats() const {
 void CpuCore::visit_total(StatVisitor& v, const std::string& prefix, size_t n,
                           const std::function<const CpuCore&(size_t)>& at) {
   CpuStats t;
+  uint64_t cycles = 0;  // the shares' base: every CPU's cycles
   for (size_t i = 0; i < n; ++i) {
     const CpuStats& s = at(i).stats();
     t.records += s.records;
@@ -700,13 +751,15 @@ void CpuCore::visit_total(StatVisitor& v, const std::string& prefix, size_t n,
     t.shootdown_cycles += s.shootdown_cycles;
     t.reclaim_shootdowns += s.reclaim_shootdowns;
     t.reclaim_tlb_resident += s.reclaim_tlb_resident;
-    t.translation_cycles += s.translation_cycles;
     t.fault_cycles += s.fault_cycles;
     t.cycles = std::max(t.cycles, s.cycles);
+    cycles += s.cycles;
+    t.translation_stall += s.translation_stall;
+    t.fault_stall += s.fault_stall;
     t.translation_latency.merge(s.translation_latency);
     t.fault_latency.merge(s.fault_latency);
   }
-  emit_cpu(v, prefix, t);
+  emit_cpu(v, prefix, t, cycles);
 }
 
 }  // namespace mmusim

@@ -35,6 +35,7 @@
 #include "models/cpu/address_generator.h"
 #include "models/cpu/cpu_context.h"
 #include "models/cpu/explain.h"
+#include "models/cpu/translation_stall.h"
 #include "models/seg/segmentation.h"
 #include "models/tlb/tlb_hierarchy.h"
 #include "models/walker/walker.h"
@@ -87,14 +88,16 @@ struct CpuStats {
   uint64_t inv_page = 0, inv_pcid = 0, inv_all = 0, inv_global = 0;
   uint64_t invalidation_cycles = 0;  // from drain to completion, summed
   uint64_t by_kind[kNumAccessKinds] = {};
-  uint64_t translations = 0;  // records + second halves of page-crossing accesses
-  uint64_t page_splits = 0;   // accesses that crossed a 4 KiB boundary
+  // Address translations: records + second halves of page-crossing accesses
+  // (each half is a translation of its own); an access whose task slept in
+  // its fault is counted once, by its replay.
+  uint64_t translations = 0;
+  uint64_t page_splits = 0;  // accesses that crossed a 4 KiB boundary
   uint64_t l1_hits = 0, l2_hits = 0, tlb_misses = 0;
   uint64_t dirty_assists = 0;  // walks that set D for a write that found D = 0
   uint64_t faults = 0, faults_by_kind[kNumFaultKinds] = {};
   uint64_t late_faults = 0;           // faults found by a walk the outlook said would map
   uint64_t skipped = 0;               // accesses dropped after an unresolved fault
-  uint64_t translation_cycles = 0;    // sum over translations of (done - issue)
   uint64_t fault_cycles = 0;          // from fault raise to resumption, summed
   uint64_t context_switches = 0;      // switch_to calls
   uint64_t shootdowns = 0;            // invalidations received from other CPUs
@@ -102,8 +105,14 @@ struct CpuStats {
   uint64_t reclaim_shootdowns = 0;    // of them, pages reclaim unmapped
   uint64_t reclaim_tlb_resident = 0;  // of those, pages this CPU's TLBs still held
   uint64_t cycles = 0;                // retire cycle of this CPU's last access
-  Histogram translation_latency;      // per translation, cycles
-  Histogram fault_latency;            // per fault: from raise to resumption, cycles
+  // Cycles the head of the window waited for its translation / for a fault
+  // of it to be handled (translation_stall.h): unions, at most `cycles`.
+  uint64_t translation_stall = 0, fault_stall = 0;
+  // Per translation: from the start of its TLB lookup to its physical
+  // address, merge waits and walker queueing included, fault handling
+  // excluded (the walk that found the fault and the replay included).
+  Histogram translation_latency;
+  Histogram fault_latency;  // per fault: from raise to resumption, cycles
 };
 
 struct CpuCoreConfig {
@@ -200,10 +209,19 @@ class CpuCore {
   // A fault a task slept in completed (`o`): explained in explain block
   // `block` (FaultInfo::explain_block), that of the access that raised it.
   void explain_resumed(int64_t block, const FaultOutcome& o);
+  // The task runs again after a fault it slept in (its access replays
+  // next): `translated` is FaultInfo::translated, the translation cycles of
+  // the attempt that faulted, added to the replay's latency.
+  void resume_fault(Cycles translated) {
+    carry_ = translated;
+    if (translated != Cycles{}) slow_xlat_ |= kCarry;
+  }
   // True once after a record's access blocked; un-counts that record.
   bool take_blocked(const TraceRecord& r) {
     if (!blocked_) return false;
     blocked_ = false;
+    --stats_.translations;  // the access is counted by its replay
+    ++blocked_attempts_;    // (--explain numbers every attempt)
     if (trace_flags::op_of(r.flags) == trace_flags::kOpAccess) {
       --stats_.records;
       --stats_.by_kind[static_cast<int>(r.kind)];
@@ -258,8 +276,9 @@ class CpuCore {
  private:
   struct Owned;
   // An access that merged into a pending walk and completes with it (the
-  // common case: 16 bytes, no bookkeeping beyond its latency).
+  // common case: its latency and stall account only).
   struct PlainWaiter {
+    uint64_t seq;  // the access's sequence number (address generator)
     Cycle issue, start;
   };
   // A merged access that needs more when the walk completes: a D-bit
@@ -272,6 +291,7 @@ class CpuCore {
     bool needs_dirty;  // a write that will find D = 0: re-walk after the fill
     bool want_phys;    // a descriptor access: record when it completes
     int64_t block;     // explain block, or -1
+    Cycles carry;      // translation cycles of an attempt its task slept in
   };
   // The access that allocated an MSHR entry, and the accesses merged into it.
   struct PendingMiss {
@@ -284,6 +304,11 @@ class CpuCore {
     int64_t block = -1;
     uint64_t walk = 0;    // the walk's ticket id
     uint64_t serial = 0;  // bumped at every allocation of this entry
+    // The owner's latency: from `lookup` (its first TLB lookup, before any
+    // fault) to the walk's completion, less `fault` cycles of handling, plus
+    // `carry` (an earlier attempt its task slept in).
+    Cycle lookup;
+    Cycles fault, carry;
     std::vector<PlainWaiter> plain;
     std::vector<Waiter> waiters;
   };
@@ -298,7 +323,7 @@ class CpuCore {
   // is inline; everything else is translate_slow().
   __attribute__((always_inline)) Cycle translate(LinearAddr a, AccessKind k,
                                                  Cycles seg = Cycles{}) {
-    if (tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || !paging_ || want_phys_ ||
+    if (tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || slow_xlat_ != 0 || want_phys_ ||
         explain_.on()) {
       return translate_slow(a, k, seg);
     }
@@ -309,20 +334,39 @@ class CpuCore {
     if (l.level != TlbLevel::kMiss) {
       const uint8_t p = l.t->perms;
       if (rights_ok(p, k) && (k != AccessKind::kWrite || (p & kPermDirty))) {
-        (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
         const Cycle done = issue + seg + l.latency;
+        if (l.level == TlbLevel::kL1) {
+          ++stats_.l1_hits;
+        } else {
+          ++stats_.l2_hits;
+          stalled(issue + seg, done, k);
+        }
         ag_.complete(done);
-        stats_.translation_cycles += (seg + l.latency).count();
-        stats_.translation_latency.add((seg + l.latency).count());
+        stats_.translation_latency.add(l.latency.count());
         return done;
       }
     }
     return after_lookup(a, k, seg, issue, l);
   }
   Cycle translate_slow(LinearAddr a, AccessKind k, Cycles seg);
+  // The stall account of a translation that did not hit in an L1 TLB, whose
+  // lookup started at `lookup` and whose physical address is known at
+  // `done` (after `fault` cycles of handling). Call before ag_.complete().
+  void stalled(Cycle lookup, Cycle done, AccessKind k, Cycles fault = Cycles{}) {
+    stall_.known(ag_.issued(), ag_.drained(), lookup + tlb_.l1_latency(k), done, fault);
+  }
+  // The same for an access whose physical address is not known yet.
+  void stall_open(Cycle lookup, AccessKind k) {
+    stall_.open(ag_.issued(), ag_.drained(), lookup + tlb_.l1_latency(k));
+  }
+  // Records one translation's latency: `done - lookup - fault + carry`.
+  void latency(Cycle lookup, Cycle done, Cycles fault = Cycles{}, Cycles carry = Cycles{}) {
+    stats_.translation_latency.add((done - lookup).count() - fault.count() + carry.count());
+  }
   // The TLB lookup of an access issued at `issue` did not give a usable
   // translation: re-walk (rights, D bit) or miss.
-  Cycle after_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, const TlbLookup& l);
+  Cycle after_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, const TlbLookup& l,
+                     Cycles carry = Cycles{});
   // The rights a TLB entry (or a pending walk's translation) grants this CPU.
   [[nodiscard]] bool rights_ok(uint8_t p, AccessKind k) const {
     const bool write = k == AccessKind::kWrite;
@@ -330,13 +374,15 @@ class CpuCore {
            (!write || (p & kPermWrite) || (!cfg_.user && !cfg_.walker.write_protect)) &&
            (k != AccessKind::kFetch || !(p & kPermNx));
   }
-  Cycle miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist, Cycles seg);
+  // `carry`: translation cycles of an attempt the task slept in (resume_fault).
+  Cycle miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency, bool assist, Cycles seg,
+             Cycles carry = Cycles{});
   // Merges the access into pending entry `i`; false when it cannot complete
   // from that walk (a permission failure: it waited for the fill instead).
-  bool merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg);
+  bool merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg, Cycles carry);
   // merge() of an access that needs more than its completion: a D-bit
   // re-walk, its physical address, an explain block, or a fault.
-  bool merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg);
+  bool merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg, Cycles carry);
   // Issues the next access, first completing walks that the address
   // generator's window waits for.
   Cycle issue() {
@@ -357,10 +403,15 @@ class CpuCore {
   void drain_walks() {
     while (!walker_.idle()) step_walker();
   }
+  // The cycle at which the fault `w` found is raised (every walk drained):
+  // older accesses have retired (a fault is precise).
+  [[nodiscard]] Cycle raise_cycle(const WalkResult& w) const { return max(w.done, ag_.drained()); }
   // Delivers the fault `w` found for an access to `a` (every walk drained);
   // returns the kernel's outcome with resume >= the raise cycle.
+  // `translated`: the access's translation cycles up to the raise
+  // (FaultInfo::translated).
   FaultOutcome deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block = false,
-                       int64_t block = -1);
+                       int64_t block = -1, Cycles translated = Cycles{});
   // Requests a walk and runs every walk until it completes (precise faults).
   const WalkResult& sync_walk(LinearAddr a, AccessKind k, Cycle at, bool explain);
   void handle_late_faults();
@@ -411,14 +462,25 @@ class CpuCore {
   uint64_t canon_mask_ = 0;        // long mode: bits above the canonical width; else 0
   uint64_t seg_fault_cycles_ = 0;  // segment costs of faulting accesses
   uint64_t record_base_ = 0;
-  bool want_phys_ = false;  // translate() records the physical address
-  bool can_block_ = false;  // set_can_block()
-  bool blocked_ = false;    // the current record's access blocked
+  bool want_phys_ = false;         // translate() records the physical address
+  bool can_block_ = false;         // set_can_block()
+  bool blocked_ = false;           // the current record's access blocked
+  uint64_t blocked_attempts_ = 0;  // translations un-counted by take_blocked()
   bool phys_ok_ = false;
   PhysAddr phys_;
   Cycle phys_done_;          // completion of a pending translation that wanted phys_
   std::string explain_seg_;  // segmentation line for the next explained translation
-  bool paging_ = true;
+  // Reasons the inline translate() cannot serve an access (0: it can).
+  static constexpr uint8_t kPagingOff = 1;  // CR0.PG = 0
+  static constexpr uint8_t kCarry = 2;      // carry_ goes to the next translation
+  uint8_t slow_xlat_ = 0;
+  Cycles carry_;  // resume_fault()
+  [[nodiscard]] Cycles take_carry() {
+    const Cycles c = carry_;
+    carry_ = Cycles{};
+    slow_xlat_ &= static_cast<uint8_t>(~kCarry);
+    return c;
+  }
   uint64_t linear_mask_;  // 32-bit modes wrap linear addresses at 4 GiB
   Explainer explain_;
   Cycle last_issue_{0};
@@ -437,6 +499,8 @@ class CpuCore {
     uint64_t owner;
     Cycles tlb_latency;
     std::vector<Waiter> waiters;
+    Cycle lookup;  // PendingMiss::lookup, fault, carry
+    Cycles fault_cycles, carry;
   };
   std::vector<LateFault> late_;
   std::vector<Waiter> scratch_;
@@ -445,6 +509,7 @@ class CpuCore {
     Cycle due;
   };
   std::vector<Pending> inbox_;
+  TranslationStall stall_;
 };
 
 }  // namespace mmusim

@@ -169,7 +169,10 @@ void CpuModule::run_task(const TaskDispatch& d) {
     core_->apply_flush(all);
   }
   core_->apply_flush(d.flush);
-  if (d.fault_done) core_->explain_resumed(d.fault_block, d.fault);
+  if (d.fault_done) {
+    core_->explain_resumed(d.fault_block, d.fault);
+    core_->resume_fault(d.fault_translated);
+  }
   Cycle slice_end = d.slice_end;
   killed_ = false;
   constexpr size_t kBatch = kRecordBatch;

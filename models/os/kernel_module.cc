@@ -342,6 +342,7 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       d.fault_done = true;
       d.fault = st.outcome;
       d.fault_block = held.info.explain_block;
+      d.fault_translated = held.info.translated;
       if (st.outcome.tlb_flush_page && d.flush.kind == FaultOutcome::LocalFlush::Kind::kNone) {
         d.flush.kind = FaultOutcome::LocalFlush::Kind::kPages;
         d.flush.start = LinearAddr(held.info.addr.value() & ~uint64_t{0xFFF});

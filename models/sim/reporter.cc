@@ -157,6 +157,8 @@ struct SummaryInputs {
   const RunEnd& end;
   uint64_t accesses, walks, refs, dram_n;
   Histogram walk;
+  Histogram translation;  // every CPU's translation latencies
+  uint64_t cpu_cycles;    // the CPUs' cycles, summed (the stall shares' base)
 };
 
 // A column: name, type and precision, and how its value is computed (one of
@@ -173,6 +175,9 @@ ColumnDef count(const char* name, uint64_t (*f)(const SummaryInputs&)) {
 }
 ColumnDef real(const char* name, ColumnType type, int digits, double (*f)(const SummaryInputs&)) {
   return {name, type, digits, nullptr, f};
+}
+double share(uint64_t part, uint64_t whole) {
+  return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
 }
 double per_k(uint64_t n, uint64_t accesses) {
   return accesses ? 1000.0 * static_cast<double>(n) / static_cast<double>(accesses) : 0.0;
@@ -206,12 +211,16 @@ std::vector<ColumnDef> summary_defs() {
               return i.s.sum("seg.faults.gp") + i.s.sum("seg.faults.ss") + i.s.sum("seg.faults.np");
             }),
       count("skipped", [](In i) { return i.s.sum("skipped") + i.s.sum("seg_skipped"); }),
-      real("translation_cycles_per_access", ColumnType::kFixed, 4,
-           [](In i) {
-             return i.accesses ? static_cast<double>(i.s.sum("translation_cycles")) /
-                                     static_cast<double>(i.accesses)
-                               : 0.0;
-           }),
+      real("translation_latency_mean", ColumnType::kFixed, 4,
+           [](In i) { return i.translation.mean(); }),
+      count("translation_latency_p50", [](In i) { return i.translation.percentile(0.5); }),
+      count("translation_latency_p99", [](In i) { return i.translation.percentile(0.99); }),
+      count("translation_stall_cycles", [](In i) { return i.s.sum("translation_stall"); }),
+      real("translation_stall_share", ColumnType::kFixed, 4,
+           [](In i) { return share(i.s.sum("translation_stall"), i.cpu_cycles); }),
+      count("fault_stall_cycles", [](In i) { return i.s.sum("fault_stall"); }),
+      real("fault_stall_share", ColumnType::kFixed, 4,
+           [](In i) { return share(i.s.sum("fault_stall"), i.cpu_cycles); }),
       count("dram_accesses", [](In i) { return i.dram_n; }),
       count("dram_row_hits", [](In i) { return i.s.sum("top.dram.row_hits"); }),
       real("dram_avg_latency", ColumnType::kFixed, 4,
@@ -267,7 +276,9 @@ std::vector<SummaryColumn> summary_columns(const Simulation& sim, const StatColl
                          s.sum("walker.walks"),
                          s.sum("walker.mem_refs"),
                          s.sum("top.dram.reads") + s.sum("top.dram.writes"),
-                         s.merged("walker.latency")};
+                         s.merged("walker.latency"),
+                         s.merged("translation_latency"),
+                         s.sum("cycles")};
   std::vector<SummaryColumn> cols = summary_layout();
   const std::vector<ColumnDef> defs = summary_defs();
   for (size_t i = 0; i < cols.size(); ++i) {
@@ -311,8 +322,14 @@ void print_summary(std::ostream& os, const Simulation& sim, const StatCollector&
   os << "  segmentation faults    " << get("seg_faults") << "\n";
   os << "  skipped                " << get("skipped")
      << " records (dropped by an unresolved page fault or a segmentation fault)\n";
-  os << "  translation cost       " << get("translation_cycles_per_access")
-     << " cycles per access\n";
+  const Histogram x = s.merged("translation_latency");
+  os << "  translation latency    " << get("translation_latency_mean")
+     << " cycles mean per translation (p50 " << x.percentile(0.5) << " / p90 " << x.percentile(0.9)
+     << " / p99 " << x.percentile(0.99) << " / max " << x.max() << ")\n";
+  os << "  translation stall      " << get("translation_stall_cycles") << " cycles  ("
+     << get("translation_stall_share") << " of the CPU cycles)\n";
+  os << "  fault stall            " << get("fault_stall_cycles") << " cycles  ("
+     << get("fault_stall_share") << " of the CPU cycles)\n";
   os << "  DRAM                   " << get("dram_accesses") << " accesses, " << get("dram_row_hits")
      << " row hits, " << get("dram_avg_latency") << " cycles average\n";
   os << "  speed                  " << get("accesses_per_second") << " accesses/s ("

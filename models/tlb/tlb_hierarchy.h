@@ -79,6 +79,8 @@ class TlbHierarchy {
 
   MissStatusTable& mshr() { return mshr_; }
   [[nodiscard]] const MissStatusTable& mshr() const { return mshr_; }
+  // The L1 lookup latency of `k`'s side when it misses (max over its arrays).
+  [[nodiscard]] Cycles l1_latency(AccessKind k) const { return l1_miss_latency_[side_of(k)]; }
 
   // The L1 array caching page size s for accesses of kind k, or nullptr.
   [[nodiscard]] const TlbArray* l1_array(AccessKind k, PageSize s) const {

@@ -19,99 +19,23 @@
 #include <vector>
 
 #include "models/common/config_schema.h"
-#include "models/common/phys_mem.h"
-#include "models/cpu/cpu_core.h"
-#include "models/os/first_touch.h"
-#include "models/sim/sim_config.h"
-#include "tests/common/cpu_fakes.h"
-#include "tests/sim/sim_test_util.h"
-#include "traces/trace_reader.h"
+#include "tests/sim/analytic_machine.h"
 
 namespace mmusim {
 namespace {
 
+using analytic::Machine;
+using analytic::Overrides;
+
 constexpr uint64_t kBase = 0x10000000;  // generator default base: 1G-, 2M-aligned; PD index 128
-
-// Memory with a fixed latency; faults go to the first-touch OS.
-using FixedLatencyEnv = testing::FakeEnv;
-
-using systest::make_config;
-using systest::Overrides;
-
-// One CPU of the model without SystemC (what CpuModule wires, with Env direct).
-struct Machine {
-  SimConfig cfg;
-  PhysMem mem;
-  FixedLatencyEnv env;
-  std::unique_ptr<FirstTouchMapper> os;
-  std::unique_ptr<CpuCore> core;
-
-  explicit Machine(const Overrides& o = {}, uint64_t latency = 100)
-      : cfg(make_config(o)), env(latency) {
-    os = std::make_unique<FirstTouchMapper>(cfg.os, mem);
-    env.os = os.get();
-    CpuCoreConfig cc;
-    cc.ag = cfg.cpu;
-    cc.tlb = cfg.tlb;
-    cc.walker = cfg.walker;
-    cc.user = cfg.sim.user;
-    cc.asid = Asid(static_cast<uint16_t>(cfg.sim.asid));
-    cc.seg = cfg.seg;
-    core = std::make_unique<CpuCore>(0, cc, mem, env);
-    core->set_root(os->root());
-  }
-  // Replays a generator spec ("seq,count=...") through the core.
-  void run(const std::string& spec) {
-    auto r = open_trace("gen:" + spec);
-    std::vector<TraceRecord> buf(4096);
-    while (size_t n = r->read(buf.data(), buf.size())) {
-      for (size_t i = 0; i < n; ++i) core->process(buf[i]);
-    }
-  }
-  void access(uint64_t addr, AccessKind k = AccessKind::kRead, uint32_t size = 8) {
-    TraceRecord r;
-    r.addr = addr;
-    r.size = size;
-    r.kind = k;
-    core->process(r);
-  }
-  // Maps a 4K/2M page ahead of time with A and D set in the leaf (so a walk
-  // finds it present; only the intermediate entries still lack A).
-  void premap(uint64_t addr, PageSize s, uint64_t pfn) {
-    ASSERT_EQ(os->page_table().map(LinearAddr(addr), Pfn(pfn), s,
-                                   pte::kRW | pte::kUS | pte::kA | pte::kD),
-              MapResult::kOk);
-  }
-  // Statistics count every access simulated so far: pending walks complete
-  // first (as if the CPU waited for them; in-order configurations do anyway).
-  [[nodiscard]] const CpuStats& cpu() {
-    core->drain();
-    return core->stats();
-  }
-  [[nodiscard]] TlbLevelStats tlb() {
-    core->drain();
-    return core->tlb().level_stats();
-  }
-  [[nodiscard]] const WalkerStats& walker() {
-    core->drain();
-    return core->walker().stats();
-  }
-  [[nodiscard]] uint64_t merges() {
-    core->drain();
-    return core->tlb().mshr().stats().merges;
-  }
-  uint64_t finish() {
-    core->finish();
-    return core->stats().cycles;
-  }
-};
 
 // A snapshot of the counters that the analytic tests difference.
 struct Snap {
   uint64_t records, l1d_misses, l2_hits, l2_misses, merges, walks, faults, tcycles;
   static Snap of(Machine& m) {
-    return {m.cpu().records, m.tlb().l1d_misses, m.tlb().l2_hits, m.tlb().l2_misses,
-            m.merges(),      m.walker().walks,   m.cpu().faults,  m.cpu().translation_cycles};
+    return {
+        m.cpu().records, m.tlb().l1d_misses, m.tlb().l2_hits, m.tlb().l2_misses,
+        m.merges(),      m.walker().walks,   m.cpu().faults,  m.cpu().translation_latency.sum()};
   }
   Snap operator-(const Snap& o) const {
     return {records - o.records,     l1d_misses - o.l1d_misses, l2_hits - o.l2_hits,
@@ -390,11 +314,11 @@ TEST(Analytic, HugePageWalksReadThreeEntriesInsteadOfFour) {
   small.access(kBase);
   EXPECT_EQ(small.walker().entry_reads, 4U);
   EXPECT_EQ(small.walker().ad_writes, 3U);  // PML4E, PDPTE, PDE
-  EXPECT_EQ(small.cpu().translation_cycles, M + O + 4 * L + 3 * L);
+  EXPECT_EQ(small.cpu().translation_latency.sum(), M + O + 4 * L + 3 * L);
   small.access(kBase + 4096);
   EXPECT_EQ(small.walker().entry_reads, 8U);  // 4 more
   EXPECT_EQ(small.walker().ad_writes, 3U);
-  EXPECT_EQ(small.cpu().translation_cycles, (M + O + 7 * L) + (M + O + 4 * L));
+  EXPECT_EQ(small.cpu().translation_latency.sum(), (M + O + 7 * L) + (M + O + 4 * L));
 
   Machine huge(no_pwc, L);
   huge.premap(kBase, PageSize::k2M, 0x20000);
@@ -402,10 +326,10 @@ TEST(Analytic, HugePageWalksReadThreeEntriesInsteadOfFour) {
   huge.access(kBase);
   EXPECT_EQ(huge.walker().entry_reads, 3U);
   EXPECT_EQ(huge.walker().ad_writes, 2U);  // PML4E, PDPTE
-  EXPECT_EQ(huge.cpu().translation_cycles, M + O + 3 * L + 2 * L);
+  EXPECT_EQ(huge.cpu().translation_latency.sum(), M + O + 3 * L + 2 * L);
   huge.access(kBase + (2 << 20));
   EXPECT_EQ(huge.walker().entry_reads, 6U);  // 3 more
-  EXPECT_EQ(huge.cpu().translation_cycles, (M + O + 5 * L) + (M + O + 3 * L));
+  EXPECT_EQ(huge.cpu().translation_latency.sum(), (M + O + 5 * L) + (M + O + 3 * L));
   EXPECT_EQ(huge.cpu().faults, 0U);
 }
 
@@ -425,7 +349,7 @@ TEST(AnalyticLatency, L1HitsCostTheL1LatencyAndCyclesAreTheirSum) {
   // First access: L1 miss 3 + L2 miss 9, walk: O 2 + PWC probe 1 + 4 reads
   // + 3 A-bit writes (intermediate entries); then N-1 L1 hits of 3 cycles.
   const uint64_t first = 3 + 9 + 2 + 1 + 7 * L;
-  EXPECT_EQ(m.cpu().translation_cycles, first + (N - 1) * 3);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), first + (N - 1) * 3);
   EXPECT_EQ(m.finish(), first + (N - 1) * 3);
   EXPECT_EQ(m.cpu().l1_hits, N - 1);
   EXPECT_EQ(m.cpu().translation_latency.percentile(0.5), 3U);
@@ -447,13 +371,13 @@ TEST(AnalyticLatency, L2HitCostsL1MissPlusL2Latency) {
   // the latency of the array that hit (below). Page 0: M' + O 2 + probe 1 +
   // 4 reads + 3 A writes. Pages 1..4: PD PWC hit: M' + O + p + L (the PTE).
   const uint64_t walks = (10 + 2 + 1 + 7 * L) + 4 * (10 + 2 + 1 + L);
-  EXPECT_EQ(m.cpu().translation_cycles, walks);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), walks);
   // Page 0 was evicted from L1 (LRU, 5 pages > 4 entries) but is in the STLB.
   m.access(kBase);
   EXPECT_EQ(m.tlb().l2_hits, 1U);
-  EXPECT_EQ(m.cpu().translation_cycles, walks + (1 + 7));
+  EXPECT_EQ(m.cpu().translation_latency.sum(), walks + (1 + 7));
   m.access(kBase + 8);  // now an L1 hit again
-  EXPECT_EQ(m.cpu().translation_cycles, walks + (1 + 7) + 1);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), walks + (1 + 7) + 1);
   EXPECT_EQ(m.finish(), walks + 8 + 1);
   // The L1 miss latency is the slowest L1 array of the side (probed in
   // parallel): with a 4-cycle 2M array the same STLB hit costs 4 + 7.
@@ -461,9 +385,9 @@ TEST(AnalyticLatency, L2HitCostsL1MissPlusL2Latency) {
   Machine m2(o, L);
   for (uint64_t i = 0; i < 5; ++i) m2.premap(kBase + 4096 * i, PageSize::k4K, 0x40000 + i);
   for (uint64_t i = 0; i < 5; ++i) m2.access(kBase + 4096 * i);
-  const uint64_t before = m2.cpu().translation_cycles;
+  const uint64_t before = m2.cpu().translation_latency.sum();
   m2.access(kBase);
-  EXPECT_EQ(m2.cpu().translation_cycles - before, 4 + 7U);
+  EXPECT_EQ(m2.cpu().translation_latency.sum() - before, 4 + 7U);
 }
 
 TEST(AnalyticLatency, WalkWithEmptyPwcsCostsFourMemoryLatencies) {
@@ -480,9 +404,9 @@ TEST(AnalyticLatency, WalkWithEmptyPwcsCostsFourMemoryLatencies) {
     m.premap(kBase + 4096, PageSize::k4K, 0x50001);
     m.access(kBase);
     // (L1 1 + L2 9) + overhead 5 + 4 reads + 3 A writes on the first walk.
-    EXPECT_EQ(m.cpu().translation_cycles, 10 + 5 + 4 * L + 3 * L);
+    EXPECT_EQ(m.cpu().translation_latency.sum(), 10 + 5 + 4 * L + 3 * L);
     m.access(kBase + 4096);  // A bits now set: reads only
-    EXPECT_EQ(m.cpu().translation_cycles, (10 + 5 + 7 * L) + (10 + 5 + 4 * L));
+    EXPECT_EQ(m.cpu().translation_latency.sum(), (10 + 5 + 7 * L) + (10 + 5 + 4 * L));
     EXPECT_EQ(m.walker().latency.max(), 5 + 7 * L);  // walker histogram: request to done
   }
 }
@@ -499,7 +423,10 @@ TEST(AnalyticLatency, FirstTouchFaultCost) {
   EXPECT_EQ(m.walker().ad_writes, 4U);
   EXPECT_EQ(m.cpu().faults, 1U);
   EXPECT_EQ(m.cpu().fault_cycles, C);
-  EXPECT_EQ(m.cpu().translation_cycles, 13 + 8 * L);  // the replay's latency
+  // The faulting walk (M + O + p + the PML4E read) and the replay; the
+  // fault's handling is fault time.
+  EXPECT_EQ(m.cpu().translation_latency.sum(), (13 + L) + (13 + 8 * L));
+  EXPECT_EQ(m.cpu().translation_latency.count(), 1U);
   EXPECT_EQ(m.finish(), (13 + L) + C + (13 + 8 * L));
   // Next page, same page table: PD PWC hit, fault walk reads the PTE only.
   m.access(kBase + 4096);
@@ -529,7 +456,7 @@ TEST(AnalyticLatency, ColdFirstTouchInEveryPagingMode) {
     EXPECT_EQ(m.walker().walks, 2U);
     EXPECT_EQ(m.walker().mem_refs, 1 + md.replay_refs);
     EXPECT_EQ(m.walker().ad_writes, md.replay_refs / 2);
-    EXPECT_EQ(m.cpu().translation_cycles, 13 + md.replay_refs * L);
+    EXPECT_EQ(m.cpu().translation_latency.sum(), (13 + L) + (13 + md.replay_refs * L));
     EXPECT_EQ(m.finish(), (13 + L) + C + (13 + md.replay_refs * L));
   }
   // Paging off: linear = physical, no TLB, no walk, no latency.
@@ -538,7 +465,7 @@ TEST(AnalyticLatency, ColdFirstTouchInEveryPagingMode) {
   Machine m(o, L);
   for (uint64_t i = 0; i < 10; ++i) m.access(kBase + 4096 * i);
   EXPECT_EQ(m.walker().walks, 0U);
-  EXPECT_EQ(m.cpu().translation_cycles, 0U);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), 0U);
   EXPECT_EQ(m.tlb().l1d_misses, 0U);
 }
 
@@ -561,7 +488,7 @@ TEST(AnalyticLatency, FirstWriteToACleanPageWalksToSetDirty) {
   Machine m(kInOrder, L);
   m.run("seq,footprint=128K,count=" + std::to_string(P * 64));
   const uint64_t refs = m.walker().mem_refs, walks = m.walker().walks;
-  const uint64_t l1d_misses = m.tlb().l1d_misses, tc = m.cpu().translation_cycles;
+  const uint64_t l1d_misses = m.tlb().l1d_misses, tc = m.cpu().translation_latency.sum();
   m.run("seq,footprint=128K,kind=W,count=" + std::to_string(P * 64));
   EXPECT_EQ(m.cpu().dirty_assists, P);
   EXPECT_EQ(m.walker().walks - walks, P);
@@ -569,7 +496,7 @@ TEST(AnalyticLatency, FirstWriteToACleanPageWalksToSetDirty) {
   EXPECT_EQ(m.tlb().l1d_misses, l1d_misses);  // all L1 hits
   // Each assist: L1 hit latency 1 (the lookup) + O 2 + probe 1 + 2L; the 63
   // other writes of the page: 1 cycle.
-  EXPECT_EQ(m.cpu().translation_cycles - tc, P * ((1 + 2 + 1 + 2 * L) + 63));
+  EXPECT_EQ(m.cpu().translation_latency.sum() - tc, P * ((1 + 2 + 1 + 2 * L) + 63));
   EXPECT_EQ(m.cpu().faults, P);  // no new faults
 }
 
@@ -618,14 +545,14 @@ TEST(AnalyticLatency, InvalidationRecordsDropTranslationsAndPagingStructureCache
   m.access(kBase);  // cold walk: M' 10 + O 2 + probe 1 + 4 reads + 3 A writes
   const uint64_t cold = 10 + 2 + 1 + 7 * L;
   m.access(kBase + 8);  // L1 hit
-  EXPECT_EQ(m.cpu().translation_cycles, cold + 1);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), cold + 1);
   EXPECT_EQ(m.walker().walks, 1U);
 
   // INVPCID of another PCID (ours is sim.asid = 1) keeps our entries.
   m.core->process(control(trace_flags::kOpInvpcid, 7));
   m.access(kBase + 16);
   EXPECT_EQ(m.walker().walks, 1U);
-  EXPECT_EQ(m.cpu().translation_cycles, cold + 2);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), cold + 2);
 
   // INVLPG: the page misses every level and, the PSCs flushed too, walks all
   // four levels again (A bits now set: reads only).
@@ -633,7 +560,7 @@ TEST(AnalyticLatency, InvalidationRecordsDropTranslationsAndPagingStructureCache
   m.access(kBase + 24);
   EXPECT_EQ(m.walker().walks, 2U);
   const uint64_t rewalk = 10 + 2 + 1 + 4 * L;
-  EXPECT_EQ(m.cpu().translation_cycles, cold + 2 + rewalk);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), cold + 2 + rewalk);
   // Our own PCID, then FLUSH and FLUSH GLOBAL: each drops the entry again.
   m.core->process(control(trace_flags::kOpInvpcid, 1));
   m.access(kBase);
@@ -642,7 +569,7 @@ TEST(AnalyticLatency, InvalidationRecordsDropTranslationsAndPagingStructureCache
   m.core->process(control(trace_flags::kOpFlush, 1));
   m.access(kBase);
   EXPECT_EQ(m.walker().walks, 5U);
-  EXPECT_EQ(m.cpu().translation_cycles, cold + 2 + 4 * rewalk);
+  EXPECT_EQ(m.cpu().translation_latency.sum(), cold + 2 + 4 * rewalk);
   EXPECT_EQ(m.cpu().inv_page, 1U);
   EXPECT_EQ(m.cpu().inv_pcid, 2U);
   EXPECT_EQ(m.cpu().inv_all, 1U);

@@ -16,7 +16,9 @@ SRC, MMUSIM = sys.argv[1], sys.argv[2]
 PLOT = os.path.join(SRC, "scripts", "plot")
 SUMMARY = ("accesses,translations,cycles,l1d_misses,l1i_misses,l2_misses,l1d_mpka,l2_mpka,"
            "walks,walk_mem_refs,walk_refs_per_walk,walk_cycles_p50,walk_cycles_p99,faults,"
-           "seg_faults,skipped,translation_cycles_per_access,dram_accesses,dram_row_hits,"
+           "seg_faults,skipped,translation_latency_mean,translation_latency_p50,"
+           "translation_latency_p99,translation_stall_cycles,translation_stall_share,"
+           "fault_stall_cycles,fault_stall_share,dram_accesses,dram_row_hits,"
            "dram_avg_latency,simulated_seconds,sim_seconds,accesses_per_second")
 
 

@@ -1,0 +1,93 @@
+// Translation and fault stall of one CPU: the cycles during which the oldest
+// unretired access (the head of the window) was waiting for its translation,
+// or for a fault of it to be handled. Plain arithmetic on cycle stamps.
+//
+// Access i is the head from R(i-1), the retire cycle of the access before it
+// (in-order retirement), until it retires. It waits for its translation from
+// W(i), the end of its L1 TLB lookup (an L1 TLB hit never stalls: the lookup
+// overlaps the data access), until D(i), when its physical address is known;
+// fault handling (raise to resumption, while it is the head: a fault is
+// precise) lies inside that span and is counted apart. So
+//   fault stall       += F(i)
+//   translation stall += max(0, D(i) - max(W(i), R(i-1))) - F(i)
+// The head intervals of different accesses are disjoint: both sums are
+// unions, never more than the CPU's cycles. R(i-1) is known only once every
+// older access has its D: an access whose D is known while an older one is
+// pending waits here (in issue order) until they are settled.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "models/common/types.h"
+
+namespace mmusim {
+
+class TranslationStall {
+ public:
+  // `translation` and `fault` receive the stall cycles (CPU statistics).
+  TranslationStall(uint64_t& translation, uint64_t& fault, size_t capacity)
+      : translation_(translation), fault_(fault) {
+    q_.reserve(capacity);
+  }
+
+  // No access has an unknown D: settle() may be used.
+  [[nodiscard]] bool empty() const { return head_ == q_.size(); }
+  // Access `seq` (issue order) whose D is not known yet; `retired` is the
+  // retire cycle of every older access whose D is known (R(i-1) when none
+  // is pending), `wait` is W(i).
+  void open(uint64_t seq, Cycle retired, Cycle wait) {
+    q_.push_back(Entry{seq, retired, wait, Cycle(0), 0, false});
+  }
+  // Access `seq`, opened before, has its physical address at `done` after
+  // `fault` cycles of fault handling.
+  void close(uint64_t seq, Cycle done, Cycles fault) {
+    size_t i = head_;
+    while (q_[i].seq != seq) ++i;  // mostly the oldest: walks complete nearly in order
+    q_[i].done = done;
+    q_[i].fault = fault.count();
+    q_[i].known = true;
+    while (head_ < q_.size() && q_[head_].known) {
+      const Entry& e = q_[head_++];
+      add(e.retired, e.wait, e.done, e.fault);
+    }
+    if (head_ == q_.size()) {
+      q_.clear();
+      head_ = 0;
+    }
+  }
+  // An access whose D is known at once: settled now when nothing older is
+  // pending, else queued behind the older ones.
+  void known(uint64_t seq, Cycle retired, Cycle wait, Cycle done, Cycles fault) {
+    if (empty()) {
+      add(retired, wait, done, fault.count());
+    } else {
+      q_.push_back(Entry{seq, retired, wait, done, fault.count(), true});
+    }
+  }
+
+ private:
+  struct Entry {
+    uint64_t seq;
+    Cycle retired, wait, done;
+    uint64_t fault;
+    bool known;
+  };
+  void add(Cycle retired, Cycle wait, Cycle done, uint64_t fault) {
+    const Cycle prev = max(retired, frontier_);  // R(i-1)
+    const Cycle from = max(wait, prev);
+    const uint64_t span = done > from ? (done - from).count() : 0;
+    translation_ += span > fault ? span - fault : 0;
+    fault_ += fault;
+    frontier_ = max(prev, done);
+  }
+
+  uint64_t& translation_;
+  uint64_t& fault_;
+  std::vector<Entry> q_;  // from head_ on, by seq
+  size_t head_ = 0;
+  Cycle frontier_{0};  // the latest D settled so far
+};
+
+}  // namespace mmusim
