@@ -66,8 +66,10 @@ void ReadAheadReader::produce() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       if (filled_ == kBlocks && !stop_) {
+        // Full: wait until half the ring is free (one wake-up per kResume
+        // blocks, not one per block).
         waiting_ = true;
-        can_fill_.wait(lock, [this] { return filled_ < kBlocks || stop_; });
+        can_fill_.wait(lock, [this] { return filled_ <= kBlocks - kResume || stop_; });
         waiting_ = false;
       }
       if (stop_) return;
@@ -114,7 +116,7 @@ void ReadAheadReader::take_block() {
     --filled_;
     holding_ = false;
     head_ = (head_ + 1) % kBlocks;
-    can_fill_.notify_one();
+    if (waiting_ && filled_ == kBlocks - kResume) can_fill_.notify_one();
   }
   can_take_.wait(lock, [this] { return filled_ > 0; });
   lock.unlock();

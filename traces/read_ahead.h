@@ -47,6 +47,8 @@ class ReadAheadReader final : public TraceReader {
   static constexpr size_t kBlockRecords = 4096;
   static constexpr size_t kBlocks = 8;
   static constexpr size_t kRingBytes = kBlocks * kBlockRecords * sizeof(TraceRecord);
+  // A full ring: the thread resumes when this many blocks are free again.
+  static constexpr size_t kResume = kBlocks / 2;
 
   // The thread starts at the first read(): the limits set on this reader
   // (set_cpu_limit, set_address_limit) are passed on to `inner` then.

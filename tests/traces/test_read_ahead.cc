@@ -272,16 +272,20 @@ TEST(ReadAhead, TheRingBoundsWhatIsDecodedAhead) {
   ASSERT_EQ(r.read(&one, 1), 1U);
   while (!r.producer_waiting()) std::this_thread::yield();  // ctest's timeout guards
   EXPECT_EQ(r.decoded(), ReadAheadReader::kBlocks * ReadAheadReader::kBlockRecords);
-  // Taking a whole block frees one: exactly one more is decoded.
+  // The thread resumes when half the ring is free, and fills it again.
   std::vector<TraceRecord> buf(ReadAheadReader::kBlockRecords);
   ASSERT_EQ(r.read(buf.data(), buf.size()), ReadAheadReader::kBlockRecords - 1);
-  ASSERT_EQ(r.read(buf.data(), buf.size()), ReadAheadReader::kBlockRecords);
-  EXPECT_EQ(buf[0].addr, 64 * ReadAheadReader::kBlockRecords);
-  while (r.decoded() != (ReadAheadReader::kBlocks + 1) * ReadAheadReader::kBlockRecords ||
-         !r.producer_waiting()) {
-    std::this_thread::yield();
+  for (size_t i = 1; i < ReadAheadReader::kResume; ++i) {
+    ASSERT_EQ(r.read(buf.data(), buf.size()), ReadAheadReader::kBlockRecords);
+    EXPECT_EQ(buf[0].addr, 64 * i * ReadAheadReader::kBlockRecords);
   }
-  EXPECT_EQ(r.decoded(), (ReadAheadReader::kBlocks + 1) * ReadAheadReader::kBlockRecords);
+  EXPECT_TRUE(r.producer_waiting());  // kResume - 1 blocks free: still waiting
+  EXPECT_EQ(r.decoded(), ReadAheadReader::kBlocks * ReadAheadReader::kBlockRecords);
+  ASSERT_EQ(r.read(buf.data(), buf.size()), ReadAheadReader::kBlockRecords);
+  const uint64_t refilled =
+      (ReadAheadReader::kBlocks + ReadAheadReader::kResume) * ReadAheadReader::kBlockRecords;
+  while (r.decoded() != refilled || !r.producer_waiting()) std::this_thread::yield();
+  EXPECT_EQ(r.decoded(), refilled);
 }
 
 // Early stops: the consumer goes away mid-stream (the ring full, or never
