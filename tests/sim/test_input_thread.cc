@@ -79,6 +79,29 @@ TEST(InputThread, SameResultsForEveryKindOfInput) {
   expect_same_results({"--trace", d.file("l.log")});
 }
 
+// The machine's limits (sim.cpus, 32-bit linear addresses) reach the reader
+// on its thread: the same one-line errors, naming the line.
+TEST(InputThread, TheReaderGetsTheMachinesLimitsThroughTheThread) {
+  TempDir d;
+  write_file(d.file("cpu3.txt"), "R 0x1000 8\nR 0x2000 8 3\n");
+  write_file(d.file("a32.txt"), "R 0x1000 8\nR 0x100000000 8\n");
+  for (const char* mode : {"--input-thread=off", "--input-thread=on"}) {
+    ProcessResult r =
+        mmusim({"--trace", d.file("cpu3.txt"), "--sim.cpus=2", mode, "--out", d.file("o")});
+    EXPECT_EQ(r.exit_code, 2) << mode;
+    EXPECT_EQ(r.err, "mmusim: error: " + d.file("cpu3.txt") +
+                         ":line 2: record for cpu 3, but sim.cpus = 2 (expected cpu 0..1)\n")
+        << mode;
+    r = mmusim({"--trace", d.file("a32.txt"), "--walker.mode=pae", mode, "--out", d.file("o")});
+    EXPECT_EQ(r.exit_code, 2) << mode;
+    EXPECT_EQ(r.err, "mmusim: error: " + d.file("a32.txt") +
+                         ":line 2: address 0x100000000 does not fit the 32-bit linear addresses "
+                         "of walker.mode = pae (a 64-bit trace needs walker.mode = 4level or "
+                         "5level)\n")
+        << mode;
+  }
+}
+
 TEST(InputThread, TheOptionAndItsEnvironmentDefaultAreChecked) {
   TempDir d;
   ProcessResult r =
