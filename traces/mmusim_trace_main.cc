@@ -21,8 +21,8 @@ namespace mmusim {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: mmusim-trace convert IN OUT [--format F] [--to text|binary] [--zstd|--gzip|--xz]\n"
-    "                            [--level N] [--limit N] [--comment TEXT]\n"
+    "usage: mmusim-trace convert IN OUT [--format F] [--to text|binary|lackey]\n"
+    "                            [--zstd|--gzip|--xz] [--level N] [--limit N] [--comment TEXT]\n"
     "       mmusim-trace head IN [-n N] [--format F]\n"
     "       mmusim-trace info IN [--format F] [--limit N]\n"
     "       mmusim-trace import LOG... -o OUT [--maps FILE] [--cwd DIR] [--chunk N]\n"
@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "                           [--zstd|--gzip|--xz] [--level N]\n"
     "       mmusim-trace gen PATTERN [--count N] [--footprint B] [--stride B] [--size B]\n"
     "                        [--base A] [--seed S] [--cpus K] [--alpha A] [--writes F]\n"
-    "                        [--kind R|W|X] -o OUT [--to text|binary] [--zstd|--gzip|--xz]\n"
+    "                        [--kind R|W|X] -o OUT [--to text|binary|lackey] [--zstd|--gzip|--xz]\n"
     "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey,\n"
     "champsim, pin, din (auto detects them by content; ChampSim also by a name containing\n"
     "'champsim').\n"
@@ -116,8 +116,10 @@ TraceWriterOptions output_options(Args& args, const std::string& out) {
       o.format = TraceFormat::kText;
     } else if (to == "binary") {
       o.format = TraceFormat::kBinary;
+    } else if (to == "lackey") {
+      o.format = TraceFormat::kLackey;
     } else {
-      throw UsageError("--to: expected text or binary, got '" + to + "'");
+      throw UsageError("--to: expected text, binary or lackey, got '" + to + "'");
     }
   } else if (!by_name) {
     throw UsageError("cannot tell the output format from '" + out +

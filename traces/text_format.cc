@@ -223,7 +223,63 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
   }
 
   // Parses one line [b, e) (without '\n'); true when it holds a record.
+  // The common line of a plain trace, "R|W|X 0xADDR SIZE[ CPU]" with single
+  // blanks, lower- or upper-case hex digits (1 to 16), decimal numbers
+  // without leading zeros and nothing after them: parsed in one pass. False
+  // for every other line (and for any value out of range), which the
+  // general parser then reads, with its messages.
+  [[gnu::always_inline]] bool parse_plain(const char* b, const char* e, TraceRecord& r) const {
+    if (e - b < 7 || b[1] != ' ' || b[2] != '0' || (b[3] != 'x' && b[3] != 'X')) return false;
+    AccessKind kind;
+    switch (b[0]) {
+      case 'R': kind = AccessKind::kRead; break;
+      case 'W': kind = AccessKind::kWrite; break;
+      case 'X': kind = AccessKind::kFetch; break;
+      default: return false;
+    }
+    const char* p = b + 4;
+    const char* const digits = p;
+    uint64_t addr = 0;
+    for (int d; p != e && (d = parse_detail::hex_value(*p)) >= 0; ++p) {
+      addr = (addr << 4) | static_cast<uint64_t>(d);
+    }
+    if (p == digits || p - digits > 16 || p == e || *p != ' ' || addr > address_limit()) {
+      return false;
+    }
+    ++p;
+    // SIZE, then optionally " CPU": decimal, no leading zero (but "0").
+    uint32_t field[2] = {0, 0};
+    int fields = 0;
+    while (fields < 2) {
+      const char* const f = p;
+      uint32_t v = 0;
+      for (unsigned d;
+           p != e && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9 && p - f < 5; ++p) {
+        v = v * 10 + d;
+      }
+      if (p == f || (*f == '0' && p - f > 1)) return false;
+      field[fields++] = v;
+      if (p == e) break;
+      if (*p != ' ') return false;
+      ++p;
+    }
+    if (p != e || field[0] > kMaxAccessSize) return false;
+    if (fields == 2 && (field[1] > kMaxTextCpu || field[1] >= cpu_limit())) return false;
+    r.addr = addr;
+    r.size = field[0];
+    r.cpu = static_cast<uint16_t>(field[1]);
+    r.flags = 0;
+    r.kind = kind;
+    return true;
+  }
+
+  // Small, so that the fast path is inlined into the line loop.
   bool parse_line(const char* b, const char* e, TraceRecord& r) {
+    if (mode_ == Mode::kPlain && parse_plain(b, e, r)) return true;
+    return parse_general(b, e, r);
+  }
+
+  [[gnu::noinline]] bool parse_general(const char* b, const char* e, TraceRecord& r) {
     const char* p = skip_blanks(b, e);
     if (p == e || *p == '#') return false;
     const char* te = token_end(p, e);

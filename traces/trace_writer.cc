@@ -11,6 +11,39 @@ namespace {
 
 constexpr size_t kWriteBuffer = size_t{1} << 20;
 
+// Valgrind lackey's access line: "I  %08x,%u", " L ...", " S ...".
+size_t format_lackey_record(const TraceRecord& r, char* buf) {
+  const char* lead = r.kind == AccessKind::kFetch   ? "I  "
+                     : r.kind == AccessKind::kWrite ? " S "
+                                                    : " L ";
+  std::memcpy(buf, lead, 3);
+  char* p = buf + 3;
+  int digits = 8;
+  while (digits < 16 && (r.addr >> (4 * digits)) != 0) ++digits;
+  for (int i = digits - 1; i >= 0; --i) *p++ = "0123456789abcdef"[(r.addr >> (4 * i)) & 0xF];
+  *p++ = ',';
+  char dec[12];
+  int n = 0;
+  uint32_t v = r.size;
+  do {
+    dec[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *p++ = dec[--n];
+  *p++ = '\n';
+  return static_cast<size_t>(p - buf);
+}
+
+std::string check_lackey_record(const TraceRecord& r) {
+  if (r.flags != 0) return "a segment or OS-event record: lackey output holds memory accesses only";
+  if (r.kind != AccessKind::kFetch && r.kind != AccessKind::kRead && r.kind != AccessKind::kWrite) {
+    return "invalid access kind " + std::to_string(static_cast<unsigned>(r.kind));
+  }
+  if (r.size > kMaxAccessSize)
+    return "size " + std::to_string(r.size) + " is more than lackey's 4096";
+  return {};
+}
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -27,10 +60,12 @@ TraceWriter::TraceWriter(const std::string& path, TraceWriterOptions options)
     // Validate the comment now; the header itself is written by flush().
     (void)encode_binary_header(options_.comment, 0);
   } else if (!options_.comment.empty()) {
-    std::string c = "# ";
+    // Text: "# " lines; lackey: valgrind's "==PID== " lines, which it skips.
+    const char* lead = options_.format == TraceFormat::kLackey ? "==0== " : "# ";
+    std::string c = lead;
     for (char ch : options_.comment) {
       c += ch;
-      if (ch == '\n') c += "# ";
+      if (ch == '\n') c += lead;
     }
     c += '\n';
     sink_->write(c.data(), c.size());
@@ -51,6 +86,8 @@ void TraceWriter::put_record(const TraceRecord& r) {
   if (r.flags != 0 && trace_record_problem(r) == nullptr) segment_records_ = true;
   if (options_.format == TraceFormat::kText) {
     used_ += format_text_record(r, buf_.get() + used_);
+  } else if (options_.format == TraceFormat::kLackey) {
+    used_ += format_lackey_record(r, buf_.get() + used_);
   } else {
     encode_record(r, buf_.get() + used_);
     used_ += kBinaryRecordSize;
@@ -68,6 +105,8 @@ void TraceWriter::write(const TraceRecord* records, size_t n) {
     std::string why;
     if (text) {
       why = check_text_record(r);
+    } else if (options_.format == TraceFormat::kLackey) {
+      why = check_lackey_record(r);
     } else if (static_cast<uint8_t>(r.kind) >= kNumAccessKinds) {
       why = "invalid access kind " + std::to_string(static_cast<unsigned>(r.kind));
     } else if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent) {
@@ -115,6 +154,9 @@ uint16_t TraceWriter::slot_for(uint32_t pid, uint32_t tid, bool declare) {
 }
 
 void TraceWriter::write_event(const OsEvent& e) {
+  if (options_.format == TraceFormat::kLackey) {
+    refuse("an OS event: lackey output holds memory accesses only");
+  }
   begin_task_trace();
   const std::string why = checker_.check(e);
   if (!why.empty()) refuse(why);

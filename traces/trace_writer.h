@@ -19,7 +19,9 @@
 
 namespace mmusim {
 
-enum class TraceFormat : uint8_t { kText, kBinary };
+// kLackey: valgrind lackey's access lines ("I  ADDR,SIZE", " L", " S"), for
+// benchmarks and tools that read lackey; memory accesses only.
+enum class TraceFormat : uint8_t { kText, kBinary, kLackey };
 
 struct TraceWriterOptions {
   TraceFormat format = TraceFormat::kBinary;

@@ -26,6 +26,7 @@
 #include "models/sim/run_monitor.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
+#include "traces/read_ahead.h"
 #include "traces/trace_reader.h"
 
 namespace po = boost::program_options;
@@ -70,6 +71,13 @@ uint64_t expected_records(const TraceReader& r, uint64_t max_accesses) {
   return max_accesses != 0 && max_accesses < declared ? max_accesses : declared;
 }
 
+// --input-thread's default: $MMUSIM_INPUT_THREAD when set (checked with the
+// option), else auto.
+std::string input_default() {
+  const char* e = std::getenv("MMUSIM_INPUT_THREAD");
+  return e != nullptr && *e != '\0' ? e : "auto";
+}
+
 int run(int argc, char* argv[]) {
   SimConfig cfg;
   ConfigSchema schema;
@@ -97,6 +105,9 @@ int run(int argc, char* argv[]) {
       "refuse a configuration whose estimated host memory exceeds BYTES (K/M/G/T suffixes; "
       "default: the machine's physical memory)")(
       "allow-empty-trace", "run a trace without records (a warning, all-zero results)")(
+      "input-thread", po::value<std::string>()->value_name("WHEN")->default_value(input_default()),
+      "decompress and parse the trace on a thread of its own: auto (when the process may run on "
+      "two or more CPUs), on, off (one thread); default: $MMUSIM_INPUT_THREAD, else auto")(
       "progress", po::value<std::string>()->value_name("WHEN")->default_value("auto"),
       "progress lines on stderr: auto (when stderr is a terminal, from 2 s on), always, never")(
       "list-modules",
@@ -113,6 +124,9 @@ int run(int argc, char* argv[]) {
   }
   const uint64_t explain = parse_explain_count(vm["explain"].as<std::string>());
   const ProgressMode progress_mode = parse_progress_mode(vm["progress"].as<std::string>());
+  const InputThread input_thread =
+      parse_input_thread(vm["input-thread"].as<std::string>(),
+                         vm["input-thread"].defaulted() ? "MMUSIM_INPUT_THREAD" : "--input-thread");
   load_config(
       schema, cfg,
       vm.count("config") ? vm["config"].as<std::vector<std::string>>() : std::vector<std::string>{},
@@ -136,7 +150,9 @@ int run(int argc, char* argv[]) {
   }
   if (!vm.count("trace")) throw InputError("command line: --trace FILE is required");
 
-  auto reader = open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>());
+  auto reader = with_input_thread(
+      open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>()), input_thread,
+      cfg.sim.max_accesses);
   // From here on SIGINT/SIGTERM stop the run with a partial report (a second
   // one quits at once), and a closed stdout is a failed write, not a death.
   interrupt::install(interrupt::Mode::kFinish, "mmusim");

@@ -51,6 +51,7 @@ cp "$src/traces/examples/os_file_io.txt" "$work/dir with space/a trace.txt"
 cat > "$work/dir with space/fake mmusim" <<SH
 #!/bin/sh
 for a in "\$@"; do printf '%s\n' "\$a"; done >> "$work/calls"
+echo "MMUSIM_INPUT_THREAD=\${MMUSIM_INPUT_THREAD-unset}" >> "$work/env"
 echo "--" >> "$work/calls"
 exec "$exe" "\$@"
 SH
@@ -73,6 +74,22 @@ seeds=$(grep -x -- '--sim.seed=[0-9]*' "$work/calls" | cut -d= -f2 | tr '\n' ' '
 # ... and the table is still in point order.
 [ "$(cut -d, -f1,2 "$work/out dir/sweep.csv" | tail -n 6 | tr '\n' ' ')" = "4,1 4,2 16,1 16,2 8,1 8,2 " ] \
   || fail "spaces: parameter columns"
+# The input thread: when --jobs fills every core, each point runs with
+# MMUSIM_INPUT_THREAD=off unless it is set already; with fewer jobs it is
+# left alone (the sweep above ran one job).
+cores=$(nproc)
+if [ "$cores" -ge 2 ]; then
+  [ "$(sort -u "$work/env")" = "MMUSIM_INPUT_THREAD=unset" ] || fail "one job: $(sort -u "$work/env")"
+fi
+for want in off on; do
+  rm -f "$work/env"
+  if [ "$want" = on ]; then set_env="MMUSIM_INPUT_THREAD=on"; else set_env="-u MMUSIM_INPUT_THREAD"; fi
+  env $set_env "$src/scripts/sweep" --mmusim "$work/dir with space/fake mmusim" --jobs "$cores" \
+    --trace "$trace" --param tlb.l1d.4K.entries=4,8 --out "$work/env-$want" 2> "$work/err" \
+    || fail "sweep on every core: $(cat "$work/err")"
+  [ "$(sort -u "$work/env")" = "MMUSIM_INPUT_THREAD=$want" ] \
+    || fail "every core, expected $want: $(sort -u "$work/env")"
+done
 
 # Several traces: the first swept parameter, the column "trace" (quoted as
 # CSV wants when the spec has commas).

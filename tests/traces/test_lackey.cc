@@ -91,6 +91,46 @@ TEST(TraceLackey, MalformedLinesAreErrorsWithLineNumbers) {
             "FILE:line 1: address does not fit in 64 bits at column 4, got '10000000000000000,8'");
 }
 
+// The reader's fast path takes plain lines with at least 32 bytes buffered
+// after their start and leaves every other line to the general parser: with
+// padding after them, the unusual lines give the same records and the bad
+// ones the same errors as at the end of a file.
+TEST(TraceLackey, FastPathAndGeneralParserAgree) {
+  const std::string pad = "I  00001000,4\nI  00001000,4\nI  00001000,4\n";
+  for (const char* bad : {" X 1000,4\n", " L ,8\n", " L 1000\n", " L 1000 8\n", " S 1000,\n",
+                          " S 1000,5000\n", " S 1000,4097\n", " S 1000,8x\n", " S 1000,99999\n",
+                          " S 10000000000000000,8\n", "I 1000,4\n", " L 1000,-1\n"}) {
+    const std::string at_end = lackey_error(std::string("I  1000,4\n") + bad);
+    EXPECT_NE(at_end, "") << bad;
+    EXPECT_EQ(lackey_error(std::string("I  1000,4\n") + bad + pad), at_end) << bad;
+  }
+  ScratchDir d;
+  const std::string lines =
+      " L ABCDEF01,8\n"             // upper-case digits
+      " S ffffffffffffffff,4096\n"  // 16 digits, the largest size
+      " L 00123456789abcdef0,8\n"   // 18 digits, leading zeros
+      " M 00402000,08\n"            // a size with a leading zero
+      "I  00401000,0\n"             // size 0
+      " L 00403000,2 \n"            // a trailing blank
+      " S 00404000,16\r\n"          // CRLF
+      "==1== a valgrind line\n"
+      "\n"
+      " M 00405000,1\n";
+  const std::vector<TraceRecord> want = {
+      rec(AccessKind::kRead, 0xabcdef01, 8),         rec(AccessKind::kWrite, ~uint64_t{0}, 4096),
+      rec(AccessKind::kRead, 0x123456789abcdef0, 8), rec(AccessKind::kRead, 0x402000, 8),
+      rec(AccessKind::kWrite, 0x402000, 8),          rec(AccessKind::kFetch, 0x401000, 0),
+      rec(AccessKind::kRead, 0x403000, 2),           rec(AccessKind::kWrite, 0x404000, 16),
+      rec(AccessKind::kRead, 0x405000, 1),           rec(AccessKind::kWrite, 0x405000, 1)};
+  for (const std::string& text : {lines, lines + pad}) {
+    for (const size_t batch : {1, 2, 3, 1000}) {
+      auto v = read_all(*open_trace(d.write("f", text), "lackey"), batch);
+      ASSERT_EQ(v.size(), want.size() + (text.size() > lines.size() ? 3 : 0)) << batch;
+      for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(same(v[i], want[i])) << i;
+    }
+  }
+}
+
 TEST(TraceLackey, AcceptsCrlfLeadingZerosAndNoFinalNewline) {
   ScratchDir d;
   auto v = read_all(*open_trace(d.write("l", " L 00000000000000001000,8\r\n S 2000,4"), "lackey"));

@@ -11,6 +11,7 @@ namespace {
 using testing::error_of;
 using testing::read_all;
 using testing::rec;
+using testing::same;
 using testing::ScratchDir;
 
 std::vector<TraceRecord> parse(const ScratchDir& d, const std::string& text) {
@@ -147,6 +148,50 @@ TEST(TraceText, ErrorMessagesNameFileLineAndColumn) {
   EXPECT_EQ(parse_error("R 10\nW 20\nX " + std::string(40, 'z') + "\n"),
             "t.txt:line 3: expected a hexadecimal address at column 3, got '" +
                 std::string(32, 'z') + "...'");
+}
+
+// After a plain first record the reader tries a fast path on each line
+// ("R|W|X 0xADDR SIZE[ CPU]"): lines it does not take (values out of range,
+// leading zeros, other blanks, comments, case) get the general parser's
+// records and messages.
+TEST(TraceText, FastPathAndGeneralParserAgree) {
+  const std::pair<const char*, const char*> kBad[] = {
+      {"W 0xfg 8", "expected a hexadecimal address at column 3, got '0xfg'"},
+      {"W 0x", "expected a hexadecimal address at column 3, got '0x'"},
+      {"W 0x 8", "expected a hexadecimal address at column 3, got '0x'"},
+      {"X 0x10000000000000000 4", "address does not fit in 64 bits at column 3"},
+      {"R 0x10 8a", "expected a decimal size at column 8, got '8a'"},
+      {"R 0x10 4097", "size must be 0..4096 at column 8, got '4097'"},
+      {"R 0x10 99999", "size must be 0..4096 at column 8, got '99999'"},
+      {"R 0x10 8 256", "cpu must be 0..255 at column 10, got '256'"},
+      {"R 0x10 8 1 extra", "unexpected text after record at column 12, got 'extra'"},
+      {"R 0x10 8 1 2", "unexpected text after record at column 12, got '2'"},
+      {"R 0x10 ", ""},
+      {"R 0x10 8 ", ""},
+      {"R 0x10  8", ""}};
+  for (const auto& [line, what] : kBad) {
+    const std::string want = *what != '\0' ? std::string("t.txt:line 2: ") + what : "";
+    EXPECT_EQ(parse_error(std::string("R 0x1 1\n") + line + "\nR 0x1 1\n"), want) << line;
+  }
+  ScratchDir d;
+  auto v = parse(d,
+                 "R 0x1 1\n"
+                 "R 0x10 08\n"     // a leading zero
+                 "W 0XABCDEF 0\n"  // upper case
+                 "X 0xffffffffffffffff 4096 255\n"
+                 "R 0x20 8 # comment\n"
+                 "W 0x30\t8\n"
+                 "X 0x40 2 0\r\n"
+                 "R 0x50 16 3 \n"
+                 "W 0x60\n");
+  const std::vector<TraceRecord> want = {
+      rec(AccessKind::kRead, 0x1, 1),       rec(AccessKind::kRead, 0x10, 8),
+      rec(AccessKind::kWrite, 0xabcdef, 0), rec(AccessKind::kFetch, ~uint64_t{0}, 4096, 255),
+      rec(AccessKind::kRead, 0x20, 8),      rec(AccessKind::kWrite, 0x30, 8),
+      rec(AccessKind::kFetch, 0x40, 2),     rec(AccessKind::kRead, 0x50, 16, 3),
+      rec(AccessKind::kWrite, 0x60, 0)};
+  ASSERT_EQ(v.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(same(v[i], want[i])) << i;
 }
 
 TEST(TraceText, ErrorAfterManyGoodLinesCountsLinesAcrossRefills) {

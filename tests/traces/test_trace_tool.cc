@@ -81,6 +81,30 @@ TEST(TraceTool, ConvertHeadAndFormatsByExtension) {
                                                                        6));
 }
 
+// --to lackey: valgrind's access lines, read back as the same records; the
+// comment as ==0== lines; a segment record or an OS event is refused.
+TEST(TraceTool, ConvertsToLackeyLines) {
+  ScratchDir d;
+  const std::string in = d.write("k.txt", "R 0xa000 8\nW 0x7fff0000b010 4\nX 0x401000 15\n");
+  ToolRun r =
+      run(d, "convert " + in + " " + d.path("k.log") + " --to lackey --comment 'two\nlines'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file_bytes(d.path("k.log")),
+            "==0== two\n==0== lines\n L 0000a000,8\n S 7fff0000b010,4\nI  00401000,15\n");
+  const std::string gen = "gen:zipf,count=5000,footprint=1G,writes=0.4,seed=2";
+  ASSERT_EQ(run(d, "convert " + gen + " " + d.path("z.log") + " --to lackey").status, 0);
+  const auto a = testing::read_all(*open_trace(gen));
+  const auto b = testing::read_all(*open_trace(d.path("z.log")));
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(testing::same(a[i], b[i])) << i;
+  r = run(d, "convert " + d.write("s.txt", "R 0x10 8\nLOAD DS 0x002b\n") + " " + d.path("s.log") +
+                 " --to lackey");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "mmusim-trace: " + d.path("s.log.tmp") +
+                       ": record 2: a segment or OS-event record: lackey output holds memory "
+                       "accesses only\n");
+}
+
 TEST(TraceTool, FailedConvertLeavesNoOutputAndPrintsOneLine) {
   ScratchDir d;
   std::string in = d.write("bad.txt", "R 1\nW 2\nR 3 9999\n");
