@@ -1,6 +1,7 @@
 #include "models/cache/cache.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace mmusim {
 
@@ -47,7 +48,10 @@ uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
   tags_[idx] = line;
   dirty_[idx] = 0;
   fill_[idx] = Cycle(0);
-  touch(base, w);
+  // The victim was the least recently used: every other way moves down one.
+  uint8_t* o = &order_[base];
+  std::memmove(o + 1, o, ways_ - 1);
+  o[0] = static_cast<uint8_t>(w);
   remember(line, idx);
   return idx;
 }

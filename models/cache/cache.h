@@ -64,7 +64,8 @@ class Cache {
   // A demand access of `line` at `at` by initiator slot `who` (0..7, for the
   // per-initiator counts). A miss allocates the line (write-allocate) and
   // evicts the LRU way.
-  CacheResult access(uint64_t line, bool write, Cycle at, unsigned who) {
+  __attribute__((always_inline)) CacheResult access(uint64_t line, bool write, Cycle at,
+                                                    unsigned who) {
     CacheCounts& c = by_who_[who & 7];
     ++c.accesses;
     if (line == last_line_) {  // same line as the previous access: the MRU way
