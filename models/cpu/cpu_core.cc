@@ -96,9 +96,10 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     const Cycle retire = data ? this->data(PhysAddr(a.value()), k, start) : start;
     if (const int64_t b = open_block(k, a, issue); b >= 0) {
       explain_.append_to(static_cast<size_t>(b), explain::paging_off(a, seg));
-      if (data)
+      if (data) {
         explain_.append_to(static_cast<size_t>(b),
                            data_line(PhysAddr(a.value()), span_, k, start, retire));
+      }
       explain_.close(static_cast<size_t>(b));
     }
     ag_.complete(retire);
