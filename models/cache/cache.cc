@@ -1,6 +1,7 @@
 #include "models/cache/cache.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace mmusim {
 
@@ -12,6 +13,7 @@ Cache::Cache(const CacheGeometry& g)
   const uint64_t n = g.sets() * ways_;
   tags_.assign(n, kInvalid);
   dirty_.assign(n, 0);
+  fill_.assign(n, Cycle(0));
   order_.resize(n);
   for (uint64_t i = 0; i < n; ++i) order_[i] = static_cast<uint8_t>(i % ways_);
 }
@@ -26,27 +28,13 @@ CacheCounts Cache::total() const {
   return t;
 }
 
-Cycle Cache::merge(uint64_t line, Cycle ready) {
-  for (uint32_t i = 0; i < g_.mshrs; ++i) {
-    if (mshr_[i].line == line && mshr_[i].ready > ready) {
-      ++merged_;
-      return mshr_[i].ready;
-    }
+uint64_t Cache::find(uint64_t line) const {
+  if (line == last_line_) return last_index_;
+  const uint64_t base = (line & set_mask_) * ways_;
+  for (uint32_t w = 0; w < ways_; ++w) {
+    if (tags_[base + w] == line) return base + w;
   }
-  return ready;
-}
-
-Cycle Cache::mshr_wait(Cycle at) const {
-  if (at >= fills_until_) return at;
-  uint32_t busy = 0;
-  Cycle first = fills_until_;
-  for (uint32_t i = 0; i < g_.mshrs; ++i) {
-    if (mshr_[i].ready > at) {
-      ++busy;
-      first = min(first, mshr_[i].ready);
-    }
-  }
-  return busy < g_.mshrs ? at : first;
+  return kInvalid;
 }
 
 uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
@@ -59,7 +47,11 @@ uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
   }
   tags_[idx] = line;
   dirty_[idx] = 0;
-  touch(base, w);
+  fill_[idx] = Cycle(0);
+  // The victim was the least recently used: every other way moves down one.
+  uint8_t* o = &order_[base];
+  std::memmove(o + 1, o, ways_ - 1);
+  o[0] = static_cast<uint8_t>(w);
   remember(line, idx);
   return idx;
 }
@@ -75,12 +67,27 @@ CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base) {
 }
 
 void Cache::filled(uint64_t line, Cycle done) {
-  uint32_t slot = 0;
-  for (uint32_t i = 1; i < g_.mshrs; ++i) {
-    if (mshr_[i].ready < mshr_[slot].ready) slot = i;
+  // The line may have left meanwhile (another agent's request while this
+  // miss waited below): then only its MSHR is accounted.
+  if (const uint64_t i = find(line); i != kInvalid) fill_[i] = done;
+  // The MSHR that frees first takes the fill: replace the heap's top, sift
+  // it down.
+  const uint32_t n = g_.mshrs;
+  uint32_t i = 0;
+  for (;;) {
+    const uint32_t l = 2 * i + 1, r = l + 1;
+    uint32_t m = i;
+    Cycle v = done;
+    if (l < n && busy_[l] < v) {
+      m = l;
+      v = busy_[l];
+    }
+    if (r < n && busy_[r] < v) m = r;
+    if (m == i) break;
+    busy_[i] = busy_[m];
+    i = m;
   }
-  mshr_[slot] = Mshr{line, done};
-  fills_until_ = max(fills_until_, done);
+  busy_[i] = done;
 }
 
 CacheResult Cache::install(uint64_t line, bool dirty) {

@@ -8,7 +8,11 @@
 // ways from most to least recently used, so the victim is the last byte (no
 // scan) and a hit moves at most `ways` - 1 bytes (no list, no allocation).
 // A hit on the most recently touched line of the whole cache (the same line
-// as the previous access) skips the set search.
+// as the previous access) skips the set search. Each way also keeps the
+// cycle its line's fill completes, so a hit on a line still being filled
+// (a merged miss) costs one comparison, and the miss-status registers are a
+// min-heap of their busy-until cycles (the earliest to free on top): no
+// per-access scan of either.
 //
 // Timing: a lookup costs `latency` cycles. A hit completes at
 // at + latency, or when the line's fill completes if that is later (a merged
@@ -60,13 +64,14 @@ class Cache {
   // A demand access of `line` at `at` by initiator slot `who` (0..7, for the
   // per-initiator counts). A miss allocates the line (write-allocate) and
   // evicts the LRU way.
-  CacheResult access(uint64_t line, bool write, Cycle at, unsigned who) {
+  __attribute__((always_inline)) CacheResult access(uint64_t line, bool write, Cycle at,
+                                                    unsigned who) {
     CacheCounts& c = by_who_[who & 7];
     ++c.accesses;
     if (line == last_line_) {  // same line as the previous access: the MRU way
       ++c.hits;
       dirty_[last_index_] |= static_cast<uint8_t>(write);
-      return hit_result(line, at);
+      return hit_result(last_index_, at);
     }
     const uint64_t set = line & set_mask_;
     const uint64_t base = set * ways_;
@@ -80,17 +85,18 @@ class Cache {
       touch(base, w);
       dirty_[base + w] |= static_cast<uint8_t>(write);
       remember(line, base + w);
-      return hit_result(line, at);
+      return hit_result(base + w, at);
     }
     ++c.misses;
     return miss(line, write, at, base);
   }
 
-  // The fill of a miss of `line` completes at `done` (after access() missed).
+  // The fill of a miss of `line` completes at `done` (after access() missed):
+  // it occupies the MSHR that frees first until then.
   void filled(uint64_t line, Cycle done);
   // When a miss detected at `at` can be passed on (every MSHR busy: when the
   // earliest frees).
-  [[nodiscard]] Cycle mshr_wait(Cycle at) const;
+  [[nodiscard]] Cycle mshr_wait(Cycle at) const { return max(at, busy_[0]); }
 
   // Installs `line` (dirty or clean) as most recently used without a demand
   // access; returns the dirty victim it evicted, if any (CacheResult.hit =
@@ -115,15 +121,16 @@ class Cache {
 
  private:
   static constexpr uint64_t kInvalid = ~uint64_t{0};
-  struct Mshr {
-    uint64_t line = kInvalid;
-    Cycle ready{0};
-  };
-  CacheResult hit_result(uint64_t line, Cycle at) {
+  // A hit on way `index`: done after the lookup, or when the line's fill
+  // completes if that is later.
+  CacheResult hit_result(uint64_t index, Cycle at) {
     CacheResult r;
     r.hit = true;
     r.ready = at + g_.latency;
-    if (at < fills_until_) r.ready = merge(line, r.ready);
+    if (fill_[index] > r.ready) {
+      r.ready = fill_[index];
+      ++merged_;
+    }
     return r;
   }
   // Moves way `w` of the set at `base` to the front of its order.
@@ -142,7 +149,8 @@ class Cache {
   CacheResult miss(uint64_t line, bool write, Cycle at, uint64_t base);
   // Evicts the LRU way of the set at `base` for `line`; returns its index.
   uint64_t replace(uint64_t line, uint64_t base, CacheResult& r);
-  Cycle merge(uint64_t line, Cycle ready);
+  // Index of `line`'s way, or kInvalid.
+  [[nodiscard]] uint64_t find(uint64_t line) const;
 
   CacheGeometry g_;
   uint32_t ways_;
@@ -151,10 +159,11 @@ class Cache {
   std::vector<uint64_t> tags_;  // sets x ways, kInvalid when empty
   std::vector<uint8_t> dirty_;  // sets x ways
   std::vector<uint8_t> order_;  // sets x ways: way numbers, MRU first
+  std::vector<Cycle> fill_;     // sets x ways: when the line's fill completes
   uint64_t last_line_ = kInvalid;
   uint64_t last_index_ = 0;
-  std::array<Mshr, kMaxMshrs> mshr_{};
-  Cycle fills_until_{0};  // no fill is in flight at or after this cycle
+  // The MSHRs' busy-until cycles as a min-heap (g_.mshrs of them).
+  std::array<Cycle, kMaxMshrs> busy_{};
   std::array<CacheCounts, 8> by_who_{};
   uint64_t writebacks_ = 0, merged_ = 0, mshr_full_ = 0, invalidations_ = 0;
 };

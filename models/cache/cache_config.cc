@@ -63,7 +63,8 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
       "caches on the memory path (false: every walk, kernel and DMA reference goes to DRAM)");
   s.add_bool("cache.data", &c.data,
              "the trace's data accesses go through the L1D and its fetches through the L1I, "
-             "competing with page-table lines (not yet in this build: must be false)");
+             "competing with page-table lines for the caches and DRAM; an access retires when "
+             "its data is there (only with cache.enabled)");
   s.add_u32("cache.line_size", &c.line_bytes, "bytes", "cache line size of every level");
   add_level_keys(s, "l1d", &c.l1d, "first-level data cache (per CPU)");
   add_level_keys(s, "l1i", &c.l1i, "first-level instruction cache (per CPU)");
@@ -97,17 +98,27 @@ void resolve_cache_config(CacheConfig& c, const std::string& entry) {
                      " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
                      std::to_string(c.miss_path.count()));
   }
-  if (c.data) {
-    throw InputError(
-        "cache.data: the trace's data accesses and fetches do not go through the caches in this "
-        "build (expected false; the L1I level and its keys are ready for it)");
-  }
   for (CacheGeometry* g : {&c.l1d, &c.l1i, &c.l2, &c.llc}) g->line_bytes = c.line_bytes;
   check_level("l1d", c.l1d);
   check_level("l1i", c.l1i);
   check_level("l2", c.l2);
   check_level("llc", c.llc);
-  if (!c.enabled) return;
+  if (!c.enabled) {
+    c.data = false;  // no caches: nothing for the data side to go through
+    return;
+  }
+  if (c.data && c.l1d.size_bytes == 0) {
+    throw InputError(
+        "cache.data: the trace's data accesses go through the l1d, which is absent (cache.l1d.size "
+        "= 0; expected a size, or cache.data = false)",
+        {"cache.data", "cache.l1d.size"});
+  }
+  if (c.data && c.l1i.size_bytes == 0) {
+    throw InputError(
+        "cache.data: the trace's fetches go through the l1i, which is absent (cache.l1i.size = 0; "
+        "expected a size, or cache.data = false)",
+        {"cache.data", "cache.l1i.size"});
+  }
   const CacheGeometry* entry_level = c.walker_entry == CacheEntry::kL1d  ? &c.l1d
                                      : c.walker_entry == CacheEntry::kL2 ? &c.l2
                                                                          : &c.llc;

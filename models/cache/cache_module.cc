@@ -100,14 +100,37 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
     p.set_response_status(tlm::TLM_OK_RESPONSE);
     return;
   }
-  const Cycle pass = r.ready + miss_path_;
   // A write miss fetches the line (read for ownership); it stays dirty here.
   if (write) p.set_command(tlm::TLM_READ_COMMAND);
-  const Cycle done = pass_down(p, x, pass);
+  const Cycle done = after_miss(p, x, line, r);
   if (write) p.set_command(tlm::TLM_WRITE_COMMAND);
-  c.filled(line, done);
-  if (r.writeback) write_back(r.victim, x, pass);
   x.done = done;
+}
+
+Cycle CacheModule::after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,
+                              const CacheResult& r) {
+  const Cycle pass = r.ready + miss_path_;
+  const Cycle done = pass_down(p, x, pass);
+  core_->filled(line, done);
+  if (r.writeback) write_back(r.victim, x, pass);
+  return done;
+}
+
+Cycle CacheModule::fetch_line(uint64_t line, const CacheResult& r, Initiator who, AgentSync& sync,
+                              MemSource& served) {
+  MemExtension& x = own_.ext;
+  x.who = who;
+  x.sync = &sync;
+  // In order unless the agent says otherwise at the time it is passed on
+  // (pass_down asks).
+  x.ordered = true;
+  x.served = MemSource::kDram;
+  own_.gp.set_command(tlm::TLM_READ_COMMAND);
+  own_.gp.set_address(core_->addr_of(line));
+  own_.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  const Cycle done = after_miss(own_.gp, x, line, r);
+  served = x.served;
+  return done;
 }
 
 Cycle CacheModule::pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at) {

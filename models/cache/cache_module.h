@@ -64,6 +64,16 @@ class CacheModule : public sc_core::sc_module {
   // invalidate.
   void snoop(Cache& c) { snooped_.push_back(&c); }
 
+  // A miss of the owning CPU's own data access or fetch, found by a plain
+  // Cache::access() call on core() (the hit path needs no transaction):
+  // passes `line` down at r.ready (+ the miss path) as a read (a write miss
+  // reads for ownership, the line is already dirty here) for initiator `who`
+  // in time order through `sync`, records the fill and writes a dirty victim
+  // back, as a request arriving through `upper` would. Returns when the line
+  // is here; `served` says which level below supplied it.
+  Cycle fetch_line(uint64_t line, const CacheResult& r, Initiator who, AgentSync& sync,
+                   MemSource& served);
+
   // Counters under `prefix` (e.g. "top.llc."): accesses, hits, misses,
   // misses per thousand of `records` trace records, per initiator too.
   void visit(StatVisitor& v, const std::string& prefix, uint64_t records) const;
@@ -75,6 +85,10 @@ class CacheModule : public sc_core::sc_module {
   // completion.
   Cycle pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at);
   void write_back(uint64_t line, const MemExtension& x, Cycle at);
+  // The miss `r` of `line` (p: its request, already read): passed on, filled,
+  // victim written back; returns the fill's completion.
+  Cycle after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,
+                   const CacheResult& r);
   void invalidate_above(uint64_t line);
   void move_data(tlm::tlm_generic_payload& p);
 
@@ -98,6 +112,7 @@ class CacheModule : public sc_core::sc_module {
     unsigned char data[8] = {};
   };
   std::vector<std::unique_ptr<Writeback>> wb_;
+  Writeback own_;  // fetch_line()'s request (one CPU thread uses a private level)
   std::vector<size_t> wb_free_;
   uint64_t snoop_invalidations_ = 0, dma_invalidations_ = 0, writebacks_sent_ = 0;
 };

@@ -93,11 +93,17 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
       phys_ = PhysAddr(a.value());
       phys_ok_ = true;
     }
+    const bool data = data_ && !want_phys_;
+    const Cycle retire = data ? this->data(PhysAddr(a.value()), k, start) : start;
     if (const int64_t b = open_block(k, a, issue); b >= 0) {
       explain_.append_to(static_cast<size_t>(b), explain::paging_off(a, seg));
+      if (data) {
+        explain_.append_to(static_cast<size_t>(b),
+                           data_line(PhysAddr(a.value()), span_, k, start, retire));
+      }
       explain_.close(static_cast<size_t>(b));
     }
-    ag_.complete(start);
+    ag_.complete(retire);
     stats_.translation_latency.add(0);  // the linear address is the physical one
     return start;
   }
@@ -116,17 +122,25 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     const uint8_t p = l.t->perms;
     if (rights_ok(p, k) && (k != AccessKind::kWrite || (p & kPermDirty))) {
       (l.level == TlbLevel::kL1 ? stats_.l1_hits : stats_.l2_hits)++;
+      const PhysAddr pa = l.t->phys(a);
+      const Cycle done = start + l.latency;
+      const bool data = data_ && !want_phys_;
+      const Cycle retire = data ? data_after_hit(l, a, k, start, done) : done;
       if (const int64_t b = open_block(k, a, issue); b >= 0) {
         explain_.append_to(static_cast<size_t>(b), explain::hit(tlb_, k, a, l, seg));
+        if (data) {
+          explain_.append_to(
+              static_cast<size_t>(b),
+              data_line(pa, span_, k, l.level == TlbLevel::kL1 ? start : done, retire));
+        }
         explain_.close(static_cast<size_t>(b));
       }
       if (want_phys_) {
-        phys_ = l.t->phys(a);
+        phys_ = pa;
         phys_ok_ = true;
       }
-      const Cycle done = start + l.latency;
       if (l.level != TlbLevel::kL1) stalled(start, done, k);
-      ag_.complete(done);
+      ag_.complete(retire);
       latency(start, done, Cycles{}, carry);
       return done;
     }
@@ -157,7 +171,12 @@ bool CpuCore::merge(int i, LinearAddr a, AccessKind k, Cycle issue, Cycles seg, 
   // The common case: the access completes when the walk does.
   tlb_.mshr().count_merge();
   e.sides |= MissStatusTable::side_bit(k);
-  pending_[static_cast<size_t>(i)].plain.push_back(PlainWaiter{ag_.issued(), issue, issue + seg});
+  if (data_) {
+    pending_[static_cast<size_t>(i)].data_waiters.push_back(
+        DataWaiter{ag_.issued(), issue, issue + seg, a, span_, k});
+  } else {
+    pending_[static_cast<size_t>(i)].plain.push_back(PlainWaiter{ag_.issued(), issue, issue + seg});
+  }
   stall_open(issue + seg, k);
   ag_.complete(issue + seg);  // the walk's completion resolves the rest
   return true;
@@ -180,7 +199,7 @@ bool CpuCore::merge_special(int i, LinearAddr a, AccessKind k, Cycle issue, Cycl
   const int64_t block = open_block(k, a, issue);
   const bool needs_dirty = k == AccessKind::kWrite && !(p & kPermDirty);
   pending_[static_cast<size_t>(i)].waiters.push_back(
-      Waiter{ag_.issued(), issue, issue + seg, a, k, needs_dirty, want_phys_, block, carry});
+      Waiter{ag_.issued(), issue, issue + seg, a, k, needs_dirty, want_phys_, block, carry, span_});
   if (want_phys_) {
     phys_ = e.result.phys(a);
     phys_ok_ = true;
@@ -215,7 +234,10 @@ int CpuCore::track(const WalkTicket& t, LinearAddr a, AccessKind k, uint64_t own
   p.block = block;
   p.walk = t.id;
   ++p.serial;
+  p.span = span_;
+  p.data = data_ && !want_phys;
   p.plain.clear();
+  p.data_waiters.clear();
   p.waiters.clear();
   p.lookup = start;
   p.fault = Cycles{};
@@ -384,12 +406,17 @@ void CpuCore::complete(const WalkResult& w) {
       if (x.block >= 0) explain_.close(static_cast<size_t>(x.block));
     }
     late_.push_back(LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency,
-                              p.waiters, p.lookup, p.fault, p.carry});
+                              p.waiters, p.lookup, p.fault, p.carry, p.span, p.data});
     for (const PlainWaiter& x : p.plain) {
       late_.back().waiters.push_back(
           Waiter{x.seq, x.issue, x.start, p.addr, p.kind, false, false, -1, Cycles{}});
     }
+    for (const DataWaiter& x : p.data_waiters) {
+      late_.back().waiters.push_back(
+          Waiter{x.seq, x.issue, x.start, x.addr, x.kind, false, false, -1, Cycles{}, x.span});
+    }
     p.plain.clear();
+    p.data_waiters.clear();
     p.waiters.clear();
     mshr.free(i);
     recompute_oldest();
@@ -399,13 +426,20 @@ void CpuCore::complete(const WalkResult& w) {
   latency(p.lookup, w.done, p.fault, p.carry);
   stall_.close(owner, w.done, p.fault);
   if (p.want_phys) phys_done_ = w.done;
+  // The access's data, now that its page is known (cache.data).
+  const Cycle retire =
+      p.data ? data_span(w.translation.phys(p.addr), p.span, p.kind, w.done) : w.done;
   if (p.block >= 0) {
     explain_.append_to(
         static_cast<size_t>(p.block),
         explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w, p.tlb_latency, p.why));
+    if (p.data) {
+      explain_.append_to(static_cast<size_t>(p.block),
+                         data_line(w.translation.phys(p.addr), p.span, p.kind, w.done, retire));
+    }
     explain_.close(static_cast<size_t>(p.block));
   }
-  ag_.resolve(owner, w.done);
+  ag_.resolve(owner, retire);
   // Accesses that merged: done when the walk is (or at their own start).
   for (const PlainWaiter& x : p.plain) {
     const Cycle done = max(x.start, w.done);
@@ -413,6 +447,20 @@ void CpuCore::complete(const WalkResult& w) {
     stall_.close(x.seq, done, Cycles{});
   }
   p.plain.clear();
+  // With the data side: each reads or writes its data then, and retires no
+  // earlier than that (a floor only where it is later than the ones before).
+  Cycle floor = retire;
+  for (const DataWaiter& x : p.data_waiters) {
+    const Cycle done = max(x.start, w.done);
+    latency(x.start, done);
+    stall_.close(x.seq, done, Cycles{});
+    const Cycle d = data_span(w.translation.phys(x.addr), x.span, x.kind, done);
+    if (d > floor) {
+      ag_.resolve(x.seq, d);
+      floor = d;
+    }
+  }
+  p.data_waiters.clear();
   scratch_.swap(p.waiters);
   p.waiters.clear();
   mshr.free(i);
@@ -436,6 +484,8 @@ void CpuCore::complete(const WalkResult& w) {
         assist = track(t, x.addr, AccessKind::kWrite, x.seq, x.issue, x.start, Cycles(0),
                        explain::WalkReason::kDirtyAfterMerge, x.want_phys, x.block);
         pending_[static_cast<size_t>(assist)].carry = x.carry;
+        pending_[static_cast<size_t>(assist)].span = x.span;
+        pending_[static_cast<size_t>(assist)].data = data_ && !x.want_phys;
         continue;
       }
       Waiter y = x;
@@ -447,14 +497,62 @@ void CpuCore::complete(const WalkResult& w) {
     latency(x.start, done, Cycles{}, x.carry);
     stall_.close(x.seq, done, Cycles{});
     if (x.want_phys) phys_done_ = done;
+    const bool data = data_ && !x.want_phys;
+    const PhysAddr pa = w.translation.phys(x.addr);
+    const Cycle d = data ? data_span(pa, x.span, x.kind, done) : done;
+    if (data) ag_.resolve(x.seq, d);
     if (x.block >= 0) {
-      explain_.append_to(static_cast<size_t>(x.block),
-                         explain::merged(w.done, w.translation.phys(x.addr), done - x.issue));
+      explain_.append_to(static_cast<size_t>(x.block), explain::merged(w.done, pa, done - x.issue));
+      if (data)
+        explain_.append_to(static_cast<size_t>(x.block), data_line(pa, x.span, x.kind, done, d));
       explain_.close(static_cast<size_t>(x.block));
     }
   }
   scratch_.clear();
   if (owner == oldest_owner_) recompute_oldest();  // else the oldest is still pending
+}
+
+Cycle CpuCore::data_miss(Cache& c, uint64_t line, const CacheResult& r, AccessKind k) {
+  MemSource served = MemSource::kDram;
+  const Cycle done = env_.data_miss(c, line, r, k == AccessKind::kFetch, served);
+  data_served_ = served;
+  return done;
+}
+
+Cycle CpuCore::data_lines(PhysAddr pa, uint32_t span, AccessKind k, Cycle at) {
+  Cache& c = k == AccessKind::kFetch ? *l1i_ : *l1d_;
+  const bool write = k == AccessKind::kWrite;
+  const uint64_t end = c.line_of(pa.value() + span);
+  Cycle done = at;
+  MemSource deepest = MemSource::kL1;
+  for (uint64_t line = c.line_of(pa.value()); line <= end; ++line) {
+    const CacheResult r = c.access(line, write, at, who_of(k));
+    const Cycle d = r.hit ? r.ready : data_miss(c, line, r, k);
+    if (!r.hit && data_served_ > deepest) deepest = data_served_;
+    done = max(done, d);
+  }
+  data_served_ = deepest;
+  return done;
+}
+
+std::string CpuCore::data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle at,
+                               Cycle done) const {
+  const Cache& c = k == AccessKind::kFetch ? *l1i_ : *l1d_;
+  const char* l1 = k == AccessKind::kFetch ? "L1I" : "L1D";
+  const uint64_t lines = c.line_of(pa.value() + span) - c.line_of(pa.value()) + 1;
+  std::string s = "  data: " + explain::hex(pa.value());
+  if (lines > 1) s += " (" + std::to_string(lines) + " lines)";
+  switch (data_served_) {
+    case MemSource::kL1:
+      s += std::string(" ") + l1 +
+           (done > at + c.geometry().latency ? " hit on a line being filled" : " hit");
+      break;
+    case MemSource::kL2: s += std::string(" ") + l1 + " miss, from L2"; break;
+    case MemSource::kLlc: s += std::string(" ") + l1 + " miss, from LLC"; break;
+    case MemSource::kDram: s += std::string(" ") + l1 + " miss, from DRAM"; break;
+  }
+  return s + ", " + std::to_string(at.count()) + "->" + std::to_string(done.count()) + " (" +
+         std::to_string((done - at).count()) + " cycles)\n";
 }
 
 int CpuCore::entry_of(uint64_t id) const {
@@ -474,6 +572,8 @@ void CpuCore::handle_late_faults() {
     w.done = f.done;
     Cycle done;
     Cycles fault = f.fault_cycles;  // handling time, taken out of the latencies
+    bool mapped = false;
+    Translation tr;
     for (;;) {
       const Cycle raised = raise_cycle(w);
       const FaultOutcome o = deliver(f.addr, f.kind, w);
@@ -487,11 +587,15 @@ void CpuCore::handle_late_faults() {
       if (r.fault == FaultKind::kNone) {
         tlb_.fill(r.translation, f.kind);
         done = r.done;
+        mapped = true;
+        tr = r.translation;
         break;
       }
       w = r;
     }
-    ag_.resolve(f.owner, done);
+    // The data side after the replay found the page (none when skipped).
+    const bool data = mapped && f.data;
+    ag_.resolve(f.owner, data ? data_span(tr.phys(f.addr), f.span, f.kind, done) : done);
     latency(f.lookup, done, fault, f.carry);
     stall_.close(f.owner, done, fault);
     // The accesses merged into the walk waited for the same handling.
@@ -499,6 +603,9 @@ void CpuCore::handle_late_faults() {
       const Cycle d = max(x.start, done);
       latency(x.start, d, std::min(fault, d - x.start), x.carry);
       stall_.close(x.seq, d, Cycles{});
+      if (mapped && data_ && !x.want_phys && x.seq != 0) {
+        ag_.resolve(x.seq, data_span(tr.phys(x.addr), x.span, x.kind, d));
+      }
     }
   }
 }

@@ -18,6 +18,15 @@
 // walker's own check stays as a defence). Real and protected modes, segment
 // overrides, selector loads and descriptor records go through the seg core.
 // A segmentation fault skips the access (done at issue + segment cost).
+//
+// Data side (cache.data, use_data_caches()): once an R/W access has its
+// physical address, it reads or writes the L1D line by line at the cycle its
+// translation completes (an X fetch the L1I); a hit is a plain call on the
+// cache core, a miss goes below through Env::data_miss(). The access retires
+// when its data is there (in order: no earlier than the access before it), so
+// the window and the L1D's MSHRs bound the memory-level parallelism. An
+// access that waits on a walk makes its data access when the walk completes;
+// a faulting one after the replay found its page; a skipped one makes none.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +38,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "models/cache/cache.h"
 #include "models/common/fault.h"
 #include "models/common/phys_mem.h"
 #include "models/common/stats.h"
@@ -147,6 +157,21 @@ class CpuCore {
     virtual void sync(Cycle t) = 0;
     // Delivers a page fault (already synchronized to f.raised by the caller).
     virtual FaultOutcome fault(const FaultInfo& f) = 0;
+    // The data side's first level `c` (the L1D, or the L1I when `fetch`)
+    // missed `line` (r: Cache::access()'s result, r.ready when the miss is
+    // passed on): brings the line from below, records the fill in `c`,
+    // writes the dirty victim back; returns when the line is there and sets
+    // `served` to the level that supplied it. The default treats this Env's
+    // own access() as the memory below (plain C++ use).
+    virtual Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, bool fetch,
+                            MemSource& served) {
+      (void)fetch;
+      const Cycle done = access(PhysAddr(c.addr_of(line)), false, r.ready);
+      c.filled(line, done);
+      if (r.writeback) access(PhysAddr(c.addr_of(r.victim)), true, r.ready);
+      served = MemSource::kDram;
+      return done;
+    }
   };
 
   // `units` are the CPU's parts; their configurations come from `cfg`.
@@ -199,6 +224,13 @@ class CpuCore {
   // configured initial segment registers from them (protected/long modes;
   // untimed setup, not counted in the stats).
   void use_descriptor_tables(DescriptorTables& tables);
+  // The trace's accesses read and write `l1d` and fetch through `l1i` (the
+  // CPU's own first-level caches, outliving the core; both non-null).
+  void use_data_caches(Cache& l1d, Cache& l1i) {
+    l1d_ = &l1d;
+    l1i_ = &l1i;
+    data_ = true;
+  }
   // Trace records before this CPU's first one (setup records), so that fault
   // reports give the record's number in the trace.
   void set_record_base(uint64_t n) { record_base_ = n; }
@@ -243,9 +275,13 @@ class CpuCore {
     ++stats_.records;
     ++stats_.by_kind[static_cast<int>(r.kind)];
     // In 32-bit modes the 32-bit address arithmetic wraps at 4 GiB.
+    const bool crosses = ((first ^ last) >> 12) != 0;
+    const bool split = crosses && last > first;
+    span_ = static_cast<uint32_t>(crosses ? 0xFFF - (first & 0xFFF) : last - first);
     translate(LinearAddr(first & linear_mask_), r.kind);
-    if (((first ^ last) >> 12) != 0 && last > first && !blocked_) {
+    if (split && !blocked_) {
       ++stats_.page_splits;
+      span_ = static_cast<uint32_t>(last & 0xFFF);
       translate(LinearAddr(last & ~uint64_t{0xFFF} & linear_mask_), r.kind);
     }
     return last_issue_;
@@ -281,6 +317,15 @@ class CpuCore {
     uint64_t seq;  // the access's sequence number (address generator)
     Cycle issue, start;
   };
+  // A merged access whose data is read or written when the walk completes
+  // (cache.data).
+  struct DataWaiter {
+    uint64_t seq;
+    Cycle issue, start;
+    LinearAddr addr;
+    uint32_t span;
+    AccessKind kind;
+  };
   // A merged access that needs more when the walk completes: a D-bit
   // re-walk, its physical address, or its explain block.
   struct Waiter {
@@ -288,10 +333,11 @@ class CpuCore {
     Cycle issue, start;
     LinearAddr addr;
     AccessKind kind;
-    bool needs_dirty;  // a write that will find D = 0: re-walk after the fill
-    bool want_phys;    // a descriptor access: record when it completes
-    int64_t block;     // explain block, or -1
-    Cycles carry;      // translation cycles of an attempt its task slept in
+    bool needs_dirty;   // a write that will find D = 0: re-walk after the fill
+    bool want_phys;     // a descriptor access: record when it completes
+    int64_t block;      // explain block, or -1
+    Cycles carry;       // translation cycles of an attempt its task slept in
+    uint32_t span = 0;  // data side: bytes after addr in its page
   };
   // The access that allocated an MSHR entry, and the accesses merged into it.
   struct PendingMiss {
@@ -309,7 +355,10 @@ class CpuCore {
     // `carry` (an earlier attempt its task slept in).
     Cycle lookup;
     Cycles fault, carry;
+    uint32_t span = 0;  // data side: bytes after addr in its page
+    bool data = false;  // the access reads or writes data when the walk completes
     std::vector<PlainWaiter> plain;
+    std::vector<DataWaiter> data_waiters;
     std::vector<Waiter> waiters;
   };
   static constexpr Cycle kPending{~uint64_t{0}};
@@ -341,13 +390,51 @@ class CpuCore {
           ++stats_.l2_hits;
           stalled(issue + seg, done, k);
         }
-        ag_.complete(done);
+        ag_.complete(data_ ? data_after_hit(l, a, k, issue + seg, done) : done);
         stats_.translation_latency.add(l.latency.count());
         return done;
       }
     }
     return after_lookup(a, k, seg, issue, l);
   }
+  // Data side of a TLB hit looked up from `start`, translated at `done`: an
+  // L1 TLB hit overlaps the first-level cache's lookup (virtually indexed,
+  // physically tagged: the set is read while the TLB translates), so the
+  // cache is looked up from `start`; after an L2 TLB hit it is looked up from
+  // `done`. Returns the retire cycle (never before `done`).
+  __attribute__((always_inline)) Cycle data_after_hit(const TlbLookup& l, LinearAddr a,
+                                                      AccessKind k, Cycle start, Cycle done) {
+    return max(done, data(l.t->phys(a), k, l.level == TlbLevel::kL1 ? start : done));
+  }
+  // Data side: the access to `pa` .. pa + span_ (one page), translated at
+  // `at`, through the L1D (the L1I for a fetch), line by line; returns when
+  // its data is there. The common case, one line that hits, is inline.
+  __attribute__((always_inline)) Cycle data(PhysAddr pa, AccessKind k, Cycle at) {
+    return data_span(pa, span_, k, at);
+  }
+  __attribute__((always_inline)) Cycle data_span(PhysAddr pa, uint32_t span, AccessKind k,
+                                                 Cycle at) {
+    Cache& c = k == AccessKind::kFetch ? *l1i_ : *l1d_;
+    const uint64_t line = c.line_of(pa.value());
+    if (c.line_of(pa.value() + span) == line) {
+      const CacheResult r = c.access(line, k == AccessKind::kWrite, at, who_of(k));
+      if (r.hit) {
+        data_served_ = MemSource::kL1;
+        return r.ready;
+      }
+      return data_miss(c, line, r, k);
+    }
+    return data_lines(pa, span, k, at);
+  }
+  // The cache's initiator slot (mem_port.h's Initiator: kData 1, kInstruction 2).
+  static unsigned who_of(AccessKind k) { return k == AccessKind::kFetch ? 2U : 1U; }
+  Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, AccessKind k);
+  // An access that crosses lines: each line in turn, all at `at`.
+  Cycle data_lines(PhysAddr pa, uint32_t span, AccessKind k, Cycle at);
+  // Explain: the data side's line of the access to `pa` .. pa + span that
+  // started at `at` and was done at `done` (after data_span()).
+  [[nodiscard]] std::string data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle at,
+                                      Cycle done) const;
   Cycle translate_slow(LinearAddr a, AccessKind k, Cycles seg);
   // The stall account of a translation that did not hit in an L1 TLB, whose
   // lookup started at `lookup` and whose physical address is known at
@@ -484,10 +571,16 @@ class CpuCore {
   uint64_t linear_mask_;  // 32-bit modes wrap linear addresses at 4 GiB
   Explainer explain_;
   Cycle last_issue_{0};
-  std::vector<PendingMiss> pending_;      // by MSHR entry
-  uint64_t oldest_owner_ = ~uint64_t{0};  // smallest owner seq among pending entries
-  uint64_t block_at_ = ~uint64_t{0};      // oldest_owner_ + window: issue() must wait there
-  uint64_t sync_walk_ = 0;                // ticket of a synchronous (faulting) walk
+  // Data side (use_data_caches).
+  bool data_ = false;
+  Cache* l1d_ = nullptr;
+  Cache* l1i_ = nullptr;
+  uint32_t span_ = 0;                       // bytes after the address being translated, in its page
+  MemSource data_served_ = MemSource::kL1;  // the deepest level the last data access reached
+  std::vector<PendingMiss> pending_;        // by MSHR entry
+  uint64_t oldest_owner_ = ~uint64_t{0};    // smallest owner seq among pending entries
+  uint64_t block_at_ = ~uint64_t{0};        // oldest_owner_ + window: issue() must wait there
+  uint64_t sync_walk_ = 0;                  // ticket of a synchronous (faulting) walk
   WalkResult sync_result_;
   // A pending walk that found a fault its ticket did not foresee (the tables
   // changed under it): delivered after the walk event that found it.
@@ -501,6 +594,8 @@ class CpuCore {
     std::vector<Waiter> waiters;
     Cycle lookup;  // PendingMiss::lookup, fault, carry
     Cycles fault_cycles, carry;
+    uint32_t span = 0;
+    bool data = false;
   };
   std::vector<LateFault> late_;
   std::vector<Waiter> scratch_;

@@ -91,10 +91,14 @@ Cycle CpuCore::process_segmented(const TraceRecord& r) {
   }
   const uint64_t first = lin & linear_mask_;
   const uint64_t last = (lin + size - 1) & linear_mask_;
+  const bool crosses = ((first ^ last) >> 12) != 0;
+  const bool split = crosses && last > first;
+  span_ = static_cast<uint32_t>(crosses ? 0xFFF - (first & 0xFFF) : last - first);
   translate(LinearAddr(first), r.kind, cost);
   explain_seg_.clear();
-  if (((first ^ last) >> 12) != 0 && last > first && !blocked_) {
+  if (split && !blocked_) {
     ++stats_.page_splits;
+    span_ = static_cast<uint32_t>(last & 0xFFF);
     translate(LinearAddr(last & ~uint64_t{0xFFF}), r.kind);
   }
   return last_issue_;

@@ -33,10 +33,12 @@ CpuModule::CpuModule(const sc_core::sc_module_name& name, uint32_t id, const Cpu
     }
     if (c.data && c.l1i.size_bytes != 0) {
       l1i = std::make_unique<CacheModule>("l1i", c.l1i, MemSource::kL1, clk, &phys);
+      fetch = std::make_unique<tlm_utils::simple_initiator_socket<CpuModule>>("fetch");
     }
     if (c.l2.size_bytes != 0) {
       l2 = std::make_unique<CacheModule>("l2", c.l2, MemSource::kL2, clk, &phys);
     }
+    if (c.data) core_->use_data_caches(l1d->core(), l1i->core());
   }
   SC_THREAD(run);
 }
@@ -49,6 +51,7 @@ void CpuModule::bind_memory(MemTargetSocket& below) {
   if (l2) l2->lower.bind(below);
   MemTargetSocket& first = l1d ? static_cast<MemTargetSocket&>(l1d->upper) : after_l1;
   mem.bind(first);
+  if (fetch) fetch->bind(l1i->upper);
   switch (walker_entry_) {
     case CacheEntry::kL1d: walker.mem.bind(first); break;
     case CacheEntry::kL2: walker.mem.bind(after_l1); break;

@@ -11,18 +11,20 @@
 //
 // With caches (cache.enabled) the CPU owns its private levels as child
 // modules, l1d, l2 and (with cache.data) l1i, chained L1D -> L2 -> below;
-// page-walk references enter at cache.walker_entry. bind_memory() binds the
+// page-walk references enter at cache.walker_entry. With cache.data the
+// core's data accesses look the L1D (fetches the L1I) up by plain calls and
+// only their misses become transactions (CacheModule::fetch_line). bind_memory() binds the
 // lowest private level (or, without caches, `walker.mem` and `mem`) to the
 // shared level below: the LLC or the DRAM.
 //
 // Ports: `mem` (the CPU's own data references: descriptor reads and
-// writes), `walker.mem` (walks), `kernel` (page faults, to a KernelIf), and
-// the `control` export through which the kernel shoots down this CPU's TLB
-// entries. A shootdown sent at cycle T is taken after the first record that
-// ends at or after the next multiple of cpu.ipi_period above T; the CPU
-// synchronizes at every such boundary when another agent exists, so every
-// shootdown sent before the boundary has arrived by then, whatever
-// sim.quantum is.
+// writes), `fetch` (the L1I's, with cache.data), `walker.mem` (walks),
+// `kernel` (page faults, to a KernelIf), and the `control` export through
+// which the kernel shoots down this CPU's TLB entries. A shootdown sent at
+// cycle T is taken after the first record that ends at or after the next
+// multiple of cpu.ipi_period above T; the CPU synchronizes at every such
+// boundary when another agent exists, so every shootdown sent before the
+// boundary has arrived by then, whatever sim.quantum is.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -65,6 +67,9 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   TlbModule tlb;
   WalkerModule walker;
   tlm_utils::simple_initiator_socket<CpuModule> mem;
+  // The instruction side's socket, bound to the L1I (only with cache.data:
+  // null otherwise; the core's fetches reach the L1I by plain calls).
+  std::unique_ptr<tlm_utils::simple_initiator_socket<CpuModule>> fetch;
   sc_core::sc_port<KernelIf> kernel;
   // The process model (traces with tasks): which task to run, OS events.
   sc_core::sc_port<TaskIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> tasks;
@@ -113,6 +118,13 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
     return request_.access(mem, sync_, a, is_write, at);
   }
   void sync(Cycle t) override { sync_.before(t); }
+  Cycle data_miss(Cache& /*c*/, uint64_t line, const CacheResult& r, bool fetch,
+                  MemSource& served) override {
+    static_assert(static_cast<unsigned>(Initiator::kData) == 1 &&
+                  static_cast<unsigned>(Initiator::kInstruction) == 2);  // CpuCore::who_of
+    return fetch ? l1i->fetch_line(line, r, Initiator::kInstruction, sync_, served)
+                 : l1d->fetch_line(line, r, Initiator::kData, sync_, served);
+  }
   FaultOutcome fault(const FaultInfo& f) override {
     FaultOutcome o = kernel->fault(f, sync_);
     if (o.action == FaultOutcome::Action::kKill) {  // the task is gone; the access is dropped

@@ -202,9 +202,30 @@ TEST(CacheConfig, KeysAndChecks) {
               e = "l2";
             }),
             "cache.walker_entry: the l2 level is absent (cache.l2.size = 0)");
-  EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.data = true; }),
-            "cache.data: the trace's data accesses and fetches do not go through the caches in "
-            "this build (expected false; the L1I level and its keys are ready for it)");
+  // The data side needs both first levels; without caches it is off.
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) {
+              x.enabled = true;
+              x.data = true;
+              x.l1i.size_bytes = 0;
+            }),
+            "cache.data: the trace's fetches go through the l1i, which is absent (cache.l1i.size "
+            "= 0; expected a size, or cache.data = false)");
+  EXPECT_EQ(err([](CacheConfig& x, std::string& e) {
+              x.enabled = true;
+              x.data = true;
+              x.l1d.size_bytes = 0;
+              e = "l2";
+            }),
+            "cache.data: the trace's data accesses go through the l1d, which is absent "
+            "(cache.l1d.size = 0; expected a size, or cache.data = false)");
+  {
+    CacheConfig x;
+    x.data = true;
+    x.l1d.size_bytes = 0;
+    std::string e = "l1d";
+    resolve_cache_config(x, e);
+    EXPECT_FALSE(x.data);
+  }
   // Absent levels are not checked; the LLC may be absent.
   EXPECT_EQ(err([](CacheConfig& x, std::string&) {
               x.enabled = true;

@@ -99,6 +99,140 @@ TEST(CacheSim, ReferenceModeGivesTheSameResultsWithTwoCpus) {
   EXPECT_EQ(a.mean.at("top.cpu1.walker.latency"), b.mean.at("top.cpu1.walker.latency"));
 }
 
+// cache.data: the trace's accesses through the L1D, worked by hand. The
+// tiny preset with an L1D of 2 sets x 2 ways (the set is bit 6 of the
+// physical address, i.e. of the page offset) and one access in flight. Every
+// page-table line (entry offsets 0..0x38) and the data lines 0x080, 0x100,
+// 0x180 fall in set 0; 0x0c0 in set 1.
+//   1 R 0x1080: a faulting walk (PML4 miss), the replay: PML4 hit + A/D hit,
+//     PDPT, PD, PT misses (each evicting a dirty table line from PD on:
+//     PML4, PDPT written back), their A/D writes hit; the data line misses
+//     and evicts PD (dirty: written back).          set 0 = [D1080, PT]
+//   2 W 0x2080: a faulting walk (PT hit), the replay: PT read + A/D hit; the
+//     data write misses (evicts D1080, clean).      set 0 = [D2080*, PT]
+//   3 R 0x1100, 4 R 0x1180: miss, miss (PT, then D2080 written back).
+//   INVLPG 0x2000 (the paging-structure caches too), 5 R 0x2088: the walk's
+//     4 reads miss the L1D and are served by the L2, as is its data line
+//     (written back there by 4).                    set 0 = [D2080, PT]
+//   6 R 0x10c0 (set 1) miss; 7 R 0x10c8 hit; 8 R 0x10f8 16 bytes: line
+//     0x0c0 hit, line 0x100 miss (from the L2).
+// L1D data: 9 line accesses, 2 hits; walker: 1 + 8 + 1 + 2 + 4 = 16, 8 hits;
+// 5 writebacks. The L2 sees the 7 data misses and the 3 writebacks a data
+// miss caused (5 hits: 5 and 8 and the writebacks); 5 data misses reach the
+// LLC and the DRAM.
+TEST(CacheSim, DataAccessesThroughTheL1dByHand) {
+  TempDir d;
+  systest::write_file(d.file("t.txt"),
+                      "R 0x1080 8\nW 0x2080 8\nR 0x1100 8\nR 0x1180 8\nINVLPG 0x2000\n"
+                      "R 0x2088 8\nR 0x10c0 8\nR 0x10c8 8\nR 0x10f8 16\n");
+  const std::string root = MMUSIM_ROOT;
+  const systest::ProcessResult r = systest::run_process(
+      MMUSIM_EXE,
+      {"--config", root + "/configs/tiny.ini", "--trace", d.file("t.txt"), "--out", d.file("out"),
+       "--cache.data=true", "--cache.l1d.size=256", "--cpu.window=1", "--explain", "20"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, double> v;
+  const auto j = nlohmann::json::parse(systest::read_file(d.file("out/stats.json")));
+  for (const auto& x : j.at("stats")) {
+    if (x.contains("value") && x.at("value").is_number()) v[x.at("name")] = x.at("value");
+  }
+  const std::map<std::string, double> want = {
+      {"top.cpu0.l1d.initiator.data.accesses", 9},
+      {"top.cpu0.l1d.initiator.data.hits", 2},
+      {"top.cpu0.l1d.initiator.data.misses", 7},
+      {"top.cpu0.l1d.initiator.data.mpka", 7000.0 / 8},
+      {"top.cpu0.l1d.initiator.walker.accesses", 16},
+      {"top.cpu0.l1d.initiator.walker.hits", 8},
+      {"top.cpu0.l1d.writebacks", 5},
+      {"top.cpu0.l2.initiator.data.accesses", 10},
+      {"top.cpu0.l2.initiator.data.hits", 5},
+      {"top.cpu0.l2.initiator.walker.accesses", 10},
+      {"top.cpu0.l2.initiator.walker.hits", 6},
+      {"top.llc.initiator.data.accesses", 5},
+      {"top.llc.initiator.data.misses", 5},
+      {"top.dram.initiator.data.requests", 5},
+      {"top.cpu0.l1i.initiator.instruction.accesses", 0},
+      // The PT line left the L1D for data lines: the walk of 5 reads it
+      // from the L2.
+      {"top.cpu0.walker.refs.PT.l2", 1},
+      {"top.cpu0.walker.refs.PT.l1d", 4},
+      {"top.cpu0.walker.refs.PT.dram", 1},
+      {"top.cpu0.walker.refs.PML4.l2", 1},
+  };
+  for (const auto& [k, x] : want) EXPECT_EQ(v.at(k), x) << k;
+  // The explain output names the level that served each data access: 5's
+  // data line from the L2 (L1D 2 + L2 4 cycles after its walk), 8's two
+  // lines (the slower one from the L2).
+  EXPECT_NE(r.out.find("    read PT[2] @"), std::string::npos);
+  EXPECT_NE(r.out.find(" (6 cycles, L2)\n  phys: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  data: 0x"), std::string::npos);
+  EXPECT_NE(r.out.find("088 L1D miss, from L2, 2638->2644 (6 cycles)\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("0c8 L1D hit, 2802->2804 (2 cycles)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0f8 (2 lines) L1D miss, from L2, 2804->2810 (6 cycles)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(v.at("top.cpu0.cycles"), 2810);
+}
+
+// With cache.data the TLB results against the LRU reference do not move
+// (one access in flight): data lines change when accesses retire, not which
+// pages miss. Fetches go through the L1I.
+TEST(CacheSim, DataThroughTheCachesKeepsTheTlbCounts) {
+  for (const char* kind : {"", ",kind=X"}) {
+    const std::string trace =
+        std::string("gen:uniform,count=100000,footprint=16M,writes=0.2") + kind;
+    const Stats on = run({"--cpu.window=1", "--cache.data=true"}, trace);
+    const Stats off = run({"--cpu.window=1"}, trace);
+    for (const char* k : {"top.cpu0.tlb.l1d.misses", "top.cpu0.tlb.l1i.misses",
+                          "top.cpu0.tlb.l2.misses", "top.cpu0.faults", "top.cpu0.walker.walks"}) {
+      EXPECT_EQ(on.value.at(k), off.value.at(k)) << k << kind;
+    }
+    // 8-byte aligned accesses: one line each.
+    EXPECT_EQ(on.value.at("top.cpu0.l1d.initiator.data.accesses"),
+              on.value.at("top.cpu0.reads") + on.value.at("top.cpu0.writes"));
+    EXPECT_EQ(on.value.at("top.cpu0.l1i.initiator.instruction.accesses"),
+              on.value.at("top.cpu0.fetches"));
+    EXPECT_EQ(off.value.count("top.cpu0.l1i.accesses"), 0U);
+    EXPECT_EQ(off.value.at("top.cpu0.l1d.initiator.data.accesses"), 0);
+    EXPECT_GT(on.value.at("sim.cycles"), off.value.at("sim.cycles"));
+  }
+}
+
+// The reference mode gives the same results with the data side on, two CPUs
+// sharing the LLC and the DRAM.
+TEST(CacheSim, ReferenceModeGivesTheSameResultsWithDataAccesses) {
+  const std::string trace = "gen:uniform,count=50000,footprint=32M,cpus=2,writes=0.2";
+  const Stats a = run({"--sim.cpus=2", "--cache.data=true"}, trace);
+  const Stats b = run({"--sim.cpus=2", "--sim.quantum=0", "--cache.data=true"}, trace);
+  EXPECT_EQ(a.value.at("sim.cycles"), b.value.at("sim.cycles"));
+  for (const char* k : {"top.llc.accesses", "top.llc.hits", "top.cpu0.l1d.hits", "top.cpu1.l2.hits",
+                        "top.dram.reads", "top.dram.writes", "top.llc.initiator.data.misses"}) {
+    EXPECT_EQ(a.value.at(k), b.value.at(k)) << k;
+  }
+}
+
+// The kernel's COW copy installs the new page's lines in the LLC (and
+// invalidates private copies): the replayed write after it misses the L1D
+// and the L2 and is served by the LLC (5 + 7 + 30 cycles on Skylake).
+TEST(CacheSim, AWriteAfterACowCopyIsServedByTheLlc) {
+  TempDir d;
+  const std::string root = MMUSIM_ROOT;
+  const systest::ProcessResult r =
+      systest::run_process(MMUSIM_EXE, {"--config", root + "/configs/skylake.ini", "--trace",
+                                        root + "/traces/fork_cow_file.bin.zst", "--out",
+                                        d.file("out"), "--os.model=linux", "--cache.data=true",
+                                        "--explain", "40", "--sim.max_accesses=2000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t cow = r.out.find("  kernel: cow_copy");
+  ASSERT_NE(cow, std::string::npos) << r.out;
+  const size_t data = r.out.find("  data: ", cow);
+  ASSERT_NE(data, std::string::npos);
+  const std::string line = r.out.substr(data, r.out.find('\n', data) - data);
+  EXPECT_NE(line.find(" L1D miss, from LLC, "), std::string::npos) << line;
+  EXPECT_NE(line.find(" (42 cycles)"), std::string::npos) << line;
+}
+
 // The host-memory estimate counts the tag arrays: 10 bytes a line, the
 // private levels once per CPU, the LLC once.
 TEST(CacheSim, MemoryEstimateCountsTheTagArrays) {
