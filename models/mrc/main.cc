@@ -191,6 +191,13 @@ int run(int argc, char* argv[]) {
 
 }  // namespace
 
+// libsystemc.so needs an sc_main once it is linked in. A Release build drops
+// it (nothing here uses SystemC), but a sanitizer build keeps it (the
+// instrumentation references SystemC's type information through the
+// simulation library); this program has its own main and never starts
+// SystemC.
+int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
+
 int main(int argc, char* argv[]) {
   try {
     return run(argc, argv);

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <systemc>
 
+#include "models/common/asan_stack.h"
 #include "models/common/error.h"
 #include "models/common/sc_sync.h"
 #include "models/cpu/cpu_module.h"
@@ -416,6 +417,7 @@ void Simulation::run() {
   } else {
     sc_core::sc_start();
   }
+  main_stack_after_systemc();  // before anything may throw on this stack
   impl_->wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (auto& c : impl_->top->cpus) {
     if (c->error()) std::rethrow_exception(c->error());
