@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/child_run.h"
 #include "models/common/config_schema.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
@@ -122,39 +123,7 @@ Child simulate(const std::string& trace, InputThread mode) {
 
 // simulate() in a forked child; false with `err` when it failed.
 bool run_child(const std::string& trace, InputThread mode, Child* out, std::string* err) {
-  int fds[2];
-  if (::pipe(fds) != 0) {
-    *err = std::string("pipe: ") + std::strerror(errno);
-    return false;
-  }
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    *err = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    const Child c = simulate(trace, mode);
-    const bool ok = ::write(fds[1], &c, sizeof c) == static_cast<ssize_t>(sizeof c);
-    ::_exit(ok ? 0 : 3);  // no static destructors of the parent
-  }
-  ::close(fds[1]);
-  size_t got = 0;
-  auto* p = reinterpret_cast<char*>(out);
-  while (got < sizeof *out) {
-    const ssize_t n = ::read(fds[0], p + got, sizeof *out - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (got != sizeof *out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    *err = "simulation child died (status " + std::to_string(status) + ")";
-    return false;
-  }
+  if (!bench::run_in_child([&] { return simulate(trace, mode); }, out, err)) return false;
   if (out->error[0] != '\0') {
     *err = std::string("simulation failed: ") + out->error;
     return false;

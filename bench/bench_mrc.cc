@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/child_run.h"
 #include "models/common/config_schema.h"
 #include "models/mrc/mrc.h"
 #include "models/sim/sim_config.h"
@@ -117,15 +118,8 @@ struct SimChild {
 // One Simulation (default configuration) in a forked child: its run() time.
 SimChild simulate_in_child(const std::string& trace) {
   SimChild out;
-  int fds[2];
-  if (::pipe(fds) != 0) {
-    std::snprintf(out.error, sizeof out.error, "pipe: %s", std::strerror(errno));
-    return out;
-  }
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
+  std::string err;
+  const auto work = [&] {
     SimChild r;
     try {
       SimConfig cfg;
@@ -139,22 +133,11 @@ SimChild simulate_in_child(const std::string& trace) {
     } catch (const std::exception& e) {
       std::snprintf(r.error, sizeof r.error, "%s", e.what());
     }
-    const ssize_t n = ::write(fds[1], &r, sizeof r);
-    ::_exit(n == static_cast<ssize_t>(sizeof r) ? 0 : 3);
+    return r;
+  };
+  if (!bench::run_in_child(work, &out, &err)) {
+    std::snprintf(out.error, sizeof out.error, "%s", err.c_str());
   }
-  ::close(fds[1]);
-  size_t got = 0;
-  char* p = reinterpret_cast<char*>(&out);
-  while (got < sizeof out) {
-    const ssize_t n = ::read(fds[0], p + got, sizeof out - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (got != sizeof out) std::snprintf(out.error, sizeof out.error, "child died (%d)", status);
   return out;
 }
 

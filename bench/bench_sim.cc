@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/child_run.h"
 #include "models/common/config_schema.h"
 #include "models/common/os_event.h"
 #include "models/common/parse.h"
@@ -155,46 +156,7 @@ ChildResult simulate(const std::string& trace, const ConfigValues& overrides) {
 // Runs simulate() in a forked child; false (with `err`) if the child failed.
 bool run_child(const std::string& trace, const ConfigValues& overrides, ChildResult* out,
                std::string* err) {
-  int fds[2];
-  if (::pipe(fds) != 0) {
-    *err = std::string("pipe: ") + std::strerror(errno);
-    return false;
-  }
-  std::fflush(nullptr);  // nothing buffered is written twice
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    *err = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    ChildResult r = simulate(trace, overrides);
-    const char* p = reinterpret_cast<const char*>(&r);
-    size_t left = sizeof r;
-    while (left > 0) {
-      ssize_t n = ::write(fds[1], p, left);
-      if (n <= 0) ::_exit(3);
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    ::_exit(0);  // no static destructors, no atexit handlers of the parent
-  }
-  ::close(fds[1]);
-  char* p = reinterpret_cast<char*>(out);
-  size_t got = 0;
-  while (got < sizeof *out) {
-    ssize_t n = ::read(fds[0], p + got, sizeof *out - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (got != sizeof *out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    *err = "simulation child died (status " + std::to_string(status) + ")";
-    return false;
-  }
+  if (!bench::run_in_child([&] { return simulate(trace, overrides); }, out, err)) return false;
   if (out->error[0] != '\0') {
     *err = std::string("simulation failed: ") + out->error;
     return false;
