@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <systemc>
 
@@ -14,6 +15,15 @@
 #include "models/common/types.h"
 
 namespace mmusim {
+
+// SystemC time is a 64-bit count of picoseconds: 2^64 ps is about 213
+// simulated days. A run that would pass it ends with this error instead of
+// wrapping (README, "Configuration bounds").
+inline std::runtime_error time_limit_error() {
+  return std::runtime_error(
+      "simulated time would pass SystemC's limit of 2^64 ps (about 213 simulated days): the "
+      "run is stopped, no results are written");
+}
 
 // Converts between core cycles and SystemC time (resolution 1 ps).
 struct ClockPeriod {
@@ -24,8 +34,24 @@ struct ClockPeriod {
     return ClockPeriod{p == 0 ? 1 : p};
   }
   [[nodiscard]] Cycle now() const { return Cycle(sc_core::sc_time_stamp().value() / ps); }
+  // The first cycle whose SystemC time does not fit in 64 bits.
+  [[nodiscard]] Cycle limit() const { return Cycle(UINT64_MAX / ps); }
+  // Throws time_limit_error() once `t` is at or past limit(). The CPUs call
+  // it once per batch of records: a memory record adds fewer than 2^25
+  // cycles and an OS event costs per item of simulated work, so a CPU's own
+  // cycle count cannot wrap between two checks.
+  void check(Cycle t) const {
+    if (t >= limit()) throw time_limit_error();
+  }
+  // `c` cycles as a SystemC delay from now; throws time_limit_error() when
+  // now + c would pass 2^64 ps.
   [[nodiscard]] sc_core::sc_time span(Cycles c) const {
-    return sc_core::sc_time::from_value(c.count() * ps);
+    uint64_t d = 0;
+    if (__builtin_mul_overflow(c.count(), ps, &d) ||
+        d > UINT64_MAX - sc_core::sc_time_stamp().value()) {
+      throw time_limit_error();
+    }
+    return sc_core::sc_time::from_value(d);
   }
   [[nodiscard]] Cycles cycles(const sc_core::sc_time& t) const { return Cycles(t.value() / ps); }
 };

@@ -111,8 +111,9 @@ void CpuModule::run_records() {
   for (;;) {
     const size_t n = source_.next(core_->id(), buf, 1024);
     if (n == 0) break;
+    Cycle t;
     for (size_t i = 0; i < n; ++i) {
-      const Cycle t = core_->process(buf[i]);
+      t = core_->process(buf[i]);
       // Bound the run-ahead when another agent may act (descriptor rewrites
       // become visible at these points).
       if (t - synced > Cycles(quantum_) || quantum_ == 0) {
@@ -121,6 +122,7 @@ void CpuModule::run_records() {
       }
       take_interrupts(t, synced);
     }
+    sync_.clock().check(t);  // once per batch: a CPU alone never calls SystemC
   }
   synced_ = synced;
 }
@@ -180,8 +182,10 @@ void CpuModule::run_task(const TaskDispatch& d) {
   killed_ = false;
   constexpr size_t kBatch = kRecordBatch;
   TraceRecord* const buf = batch_.get();  // allocated once: a dispatch per major fault
+  Cycle last = d.at;
   for (;;) {
     const size_t n = src.next(d.task, buf, kBatch);
+    sync_.clock().check(last);  // once per batch, as in run_records()
     if (task_source_->has_new_tasks()) forward_new_tasks(false, nullptr);
     if (n == 0) {
       tasks->task_done(d.task, core_->id(), core_->quiesce(), sync_);
@@ -233,6 +237,7 @@ void CpuModule::run_task(const TaskDispatch& d) {
         synced_ = t;
       }
       take_interrupts(t, synced_);
+      last = t;
       if (t >= slice_end) {
         const Cycle at = core_->quiesce();
         if (tasks->slice_end(core_->id(), d.task, at, slice_end, sync_)) {

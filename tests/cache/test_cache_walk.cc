@@ -77,7 +77,9 @@ TEST(CacheWalk, ColdWalkIsFourDramReferencesAndTheSameWalkHitsTheL1d) {
     const WalkStep& s = cold.steps[i];
     const uint64_t lat = (s.done - s.start).count();
     sum += lat;
-    if (i > 0) EXPECT_EQ(s.start, cold.steps[i - 1].done) << i;  // dependent
+    if (i > 0) {
+      EXPECT_EQ(s.start, cold.steps[i - 1].done) << i;  // dependent
+    }
     if (s.kind == WalkStep::Kind::kAdWrite) {
       EXPECT_EQ(s.served, MemSource::kL1) << i;
       EXPECT_EQ(lat, cc.l1d.latency.count()) << i;

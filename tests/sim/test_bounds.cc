@@ -279,8 +279,8 @@ TEST(Bounds, EmptyTracesAreRefusedUnlessAllowed) {
   // A gzip member holding nothing: header, an empty final deflate block, CRC 0, size 0.
   systest::write_file(d.file("empty.txt.gz"),
                       std::string("\x1f\x8b\x08\0\0\0\0\0\0\x03\x03\0\0\0\0\0\0\0\0\0", 20));
-  for (const std::string t : {d.file("empty.txt"), d.file("comments.txt"), d.file("empty.txt.gz"),
-                              std::string("gen:uniform,footprint=1M,count=0")}) {
+  for (const std::string& t : {d.file("empty.txt"), d.file("comments.txt"), d.file("empty.txt.gz"),
+                               std::string("gen:uniform,footprint=1M,count=0")}) {
     auto r = systest::run_process(MMUSIM_EXE, {"--trace", t, "--out", d.file("out")});
     EXPECT_EQ(r.exit_code, 2) << t;
     EXPECT_EQ(r.err, "mmusim: error: " + t +

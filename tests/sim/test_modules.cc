@@ -399,5 +399,69 @@ TEST(IpiDelivery, NotDueBeforeTheLastAccessIsNeverTaken) {
   EXPECT_EQ(r.s1.tlb_misses, 2U);
 }
 
+// SystemC time ends at 2^64 ps. At 1 MHz (10^6 ps per cycle) that is cycle
+// floor((2^64 - 1) / 10^6) = 18446744073709.
+TEST(TimeLimit, ClockPeriodRefusesTimeBeyond2To64Ps) {
+  const ClockPeriod clk = ClockPeriod::of_mhz(1);
+  ASSERT_EQ(clk.ps, 1000000U);
+  EXPECT_EQ(clk.limit(), Cycle(18446744073709ULL));
+  EXPECT_NO_THROW(clk.check(Cycle(18446744073708ULL)));
+  EXPECT_THROW(clk.check(Cycle(18446744073709ULL)), std::runtime_error);
+  // A delay from time 0: the last whole cycle fits, the next does not, and
+  // a product that wraps 64 bits is refused too.
+  EXPECT_EQ(clk.span(Cycles(18446744073709ULL)).value(), 18446744073709000000ULL);
+  EXPECT_THROW((void)clk.span(Cycles(18446744073710ULL)), std::runtime_error);
+  EXPECT_THROW((void)clk.span(Cycles(uint64_t{1} << 62)), std::runtime_error);
+}
+
+// One CPU resumed `before` cycles ahead of the limit replays 8 accesses to
+// one page (a first-touch fault, then hits) at 1 MHz: the run either ends or
+// stops with the time-limit error; the count of records it simulated.
+struct LimitRun {
+  std::string error;
+  uint64_t records = 0;
+};
+LimitRun run_near_the_time_limit(uint64_t before) {
+  const ClockPeriod clk = ClockPeriod::of_mhz(1);
+  PhysMem mem;
+  SyncHorizon horizon;
+  FirstTouchMapper os(FirstTouchConfig{}, mem);
+  DramModule dram("dram", DramConfig{}, clk, &mem);
+  KernelModule kernel("kernel", os, KernelModuleConfig{});
+  kernel.mem.bind(dram.socket);
+  Records rec(1);
+  rec.add(0, 0x10000000, AccessKind::kRead, 8);
+  CpuModule c0("cpu0", 0, cpu_cfg(), mem, horizon, clk, rec);
+  c0.core().set_root(os.root(1));
+  c0.walker.mem.bind(dram.socket);
+  c0.mem.bind(dram.socket);
+  c0.kernel.bind(kernel.target);
+  kernel.cpus.bind(c0.control);
+  c0.core().resume_at(Cycle(clk.limit().count() - before));
+  LimitRun r;
+  try {
+    run_or_fail({&c0});
+  } catch (const std::runtime_error& e) {
+    r.error = e.what();
+  }
+  r.records = c0.core().stats().records;
+  return r;
+}
+
+TEST(TimeLimit, ARunThatWouldPassItStopsWithTheError) {
+  const LimitRun r = run_near_the_time_limit(10);
+  EXPECT_EQ(r.error,
+            "simulated time would pass SystemC's limit of 2^64 ps (about 213 simulated days): the "
+            "run is stopped, no results are written");
+}
+
+TEST(TimeLimit, ARunThatEndsBeforeItIsWhole) {
+  // The same accesses 10^6 cycles earlier: a fault and 8 accesses take far
+  // fewer cycles than that.
+  const LimitRun r = run_near_the_time_limit(1000000);
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.records, 8U);
+}
+
 }  // namespace
 }  // namespace mmusim
