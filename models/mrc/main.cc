@@ -195,8 +195,9 @@ int run(int argc, char* argv[]) {
 // it (nothing here uses SystemC), but a sanitizer build keeps it (the
 // instrumentation references SystemC's type information through the
 // simulation library); this program has its own main and never starts
-// SystemC.
-int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
+// SystemC. SystemC declares it extern "C" (sysc/kernel/sc_externs.h), which
+// this file does not include.
+extern "C" int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
 
 int main(int argc, char* argv[]) {
   try {
