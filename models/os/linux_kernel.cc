@@ -540,8 +540,13 @@ void LinuxKernel::visit(StatVisitor& v) const {
       {"swap.cache_hits", "faults", "swap faults that found their page in the swap cache",
        sws_.swapcache_hits},
       {"swap.cache_freed", "pages",
-       "pages dropped from the swap cache at a swap-in, a write or a zap (their slot freed)",
+       "pages dropped from the swap cache at a swap-in, a write, a zap or reclaim's activation "
+       "(their slot freed)",
        sws_.swapcache_freed},
+      {"swap.activate_freed", "pages",
+       "of swap.cache_freed: pages reclaim kept in memory that gave their slot back because "
+       "swap was more than half full or the page mlocked (activate_locked)",
+       sws_.activate_freed},
       {"pressure.wmark_min", "pages", "the min watermark (sum over zones)",
        zones_->sum(Wmark::kMin)},
       {"pressure.wmark_low", "pages", "the low watermark (sum over zones)",

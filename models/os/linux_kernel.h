@@ -204,6 +204,7 @@ class LinuxKernel : public Kernel {
     uint64_t swap_ra_hit = 0;          // readahead pages a later swap fault found
     uint64_t swapcache_hits = 0;       // swap faults that found the page cached
     uint64_t swapcache_freed = 0;      // pages dropped from the swap cache at swap-in or zap
+    uint64_t activate_freed = 0;       // of them, by reclaim's activate path (swap over half full)
   };
   [[nodiscard]] const SwapStats& swap_stats() const { return sws_; }
   // The swap cache's page for `slot`, if any.

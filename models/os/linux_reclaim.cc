@@ -136,6 +136,13 @@ class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
     shadow = key;
     return true;
   }
+  void free_swap_cache(Pfn pfn) override {
+    PageFrame& m = k_.frames_.meta(pfn);
+    // The page stays on the LRU: only a page someone else holds too (its
+    // mappings) may lose the swap cache's reference here.
+    if (!k_.swap_ || !m.test(FrameFlag::kSwapCache) || m.refcount < 2) return;
+    if (k_.swap_try_free(k_.slot_of_.at(pfn.value()))) ++k_.sws_.activate_freed;
+  }
   uint64_t free_swap_pages() override { return k_.swap_ ? k_.swap_->free_slots() : 0; }
   uint64_t total_swap_pages() override { return k_.swap_ ? k_.swap_->total() : 0; }
   uint64_t free_pages() override { return k_.frames_.frames_free(); }

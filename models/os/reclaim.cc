@@ -482,6 +482,16 @@ uint64_t Reclaimer::shrink_page_list(ScanControl& sc, BatchStat& bs, ReclaimResu
         continue;
       }
     }
+    // activate_locked: a page that stays is no swap candidate, so its slot
+    // is freed when swap is more than half full (vm_swap_full) or the page
+    // is mlocked: otherwise pages swapped in or written to during their
+    // writeback would hold slots until swap is full of resident pages.
+    if (activate && f.test(FrameFlag::kSwapCache)) {
+      const uint64_t total = host_.total_swap_pages();
+      if (f.test(FrameFlag::kUnevictable) || host_.free_swap_pages() * 2 < total) {
+        host_.free_swap_cache(pfn);
+      }
+    }
     if (activate && !f.test(FrameFlag::kUnevictable)) {
       f.set(FrameFlag::kActive);
       ++st_.pgactivate;

@@ -108,6 +108,13 @@ class ReclaimHost {
   // if it cannot (still referenced: the page is kept). On success, set
   // `shadow` to where the page lived for its shadow entry (nullopt: none).
   virtual bool remove_mapping(Pfn pfn, std::optional<ShadowKey>& shadow) = 0;
+  // folio_free_swap() on reclaim's activate path: a page in the swap cache
+  // that stays in memory gives its slot back (removed from the swap cache,
+  // kSwapCache cleared; it is written to a new slot if reclaimed later),
+  // unless a swap PTE still references the slot or the page is under
+  // writeback. Called only when swap is more than half full or the page is
+  // mlocked (see shrink_page_list).
+  virtual void free_swap_cache(Pfn pfn) = 0;
   // get_nr_swap_pages(): free swap slots.
   virtual uint64_t free_swap_pages() = 0;
   // total_swap_pages: all swap slots (0: anon pages are not even aged).

@@ -85,6 +85,14 @@ class FakeHost : public ReclaimHost {
     frames_.free(pfn, 0);
     return true;
   }
+  void free_swap_cache(Pfn pfn) override {
+    PageFrame& f = frames_.meta(pfn);
+    if (f.test(FrameFlag::kWriteback)) return;
+    f.clear(FrameFlag::kSwapCache);
+    slot.erase(pfn.value());
+    ++swap_free;
+    ++swap_cache_frees;
+  }
   uint64_t free_swap_pages() override { return swap_free; }
   uint64_t total_swap_pages() override { return swap_total; }
   uint64_t free_pages() override { return frames_.frames_free(); }
@@ -95,6 +103,7 @@ class FakeHost : public ReclaimHost {
   std::map<uint64_t, uint64_t> slot;                   // swap slot of a frame
   uint64_t swap_total = 0, swap_free = 0, next_slot = 1;
   uint64_t high_wmark = 0;
+  uint64_t swap_cache_frees = 0;
   uint64_t rmap_walks = 0, unmaps = 0, flush_calls = 0, tlb_flushes = 0, pending_flush = 0;
   std::vector<Pfn> written, freed;
 
@@ -333,6 +342,24 @@ TEST(Reclaim, KswapdWritesADirtyFilePageOnlyOnItsSecondEncounter) {
   r = m.rec.shrink_node(0, 1, true);
   EXPECT_EQ(m.host.freed.front(), p);
   (void)clean;
+}
+
+// activate_locked: an activated page in the swap cache gives its slot back
+// when swap is more than half full (vm_swap_full: free x 2 < total).
+TEST(Reclaim, ActivatedSwapCachePageFreesItsSlotOnlyWhenSwapIsOverHalfFull) {
+  for (const uint64_t free_after : {uint64_t{1}, uint64_t{2}}) {
+    Rig m(256);
+    m.swap(4);
+    const Pfn p = m.anon_page(2);  // two PTEs with their Accessed bits: activated
+    ASSERT_TRUE(m.host.add_to_swap(p));
+    m.host.swap_free = free_after;  // the other slots are taken
+    const ReclaimResult r = m.rec.shrink_node(0, kBig, true);
+    EXPECT_EQ(r.activated, 1U);                 // (the pass's anon aging then deactivates it again)
+    const bool over_half = free_after * 2 < 4;  // 1 free of 4: yes; 2 of 4: no
+    EXPECT_EQ(m.host.swap_cache_frees, over_half ? 1U : 0U) << free_after;
+    EXPECT_EQ(m.meta(p).test(FrameFlag::kSwapCache), !over_half) << free_after;
+    EXPECT_EQ(m.host.swap_free, 2U) << free_after;  // 1 + the slot given back, or 2 kept
+  }
 }
 
 TEST(Reclaim, PageUnderWritebackIsMarkedAndActivatedThenThrottlesKswapd) {
