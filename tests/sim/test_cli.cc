@@ -577,7 +577,8 @@ TEST(Cli, HugeRegionsNeedTheFirstTouchModel) {
 // The committed capture of traces/programs/fork_cow_file against the native
 // fault counts recorded with it (traces/fork_cow_file.counts): the model's
 // vmstat.pgfault (every fault, major ones included: its page cache starts
-// cold) is within 10 % of the kernel's minflt + majflt (its cache was warm).
+// cold) is within 10 % of the kernel's minflt + majflt from the program's
+// execve on (count_faults; its cache was warm).
 // The per-process counters add up to the vmstat ones.
 TEST(Cli, SampleProgramFaultsAgreeWithTheRecordedNativeCounts) {
   TempDir d;
