@@ -547,6 +547,50 @@ TEST(Cli, PlainTraceRunsUnderTheLinuxModelByDefault) {
   EXPECT_EQ(json.find("vmstat.pgfault"), std::string::npos);
 }
 
+// The faults read() takes copying into an untouched buffer are a fault class
+// of their own (uaccess) in stats.json and the fault log, with their
+// breakdown; the CPU raised none. os_file_io.txt's first read() copies 32
+// pages (128 KiB) into a fresh anonymous buffer: 32 anonymous write faults.
+TEST(Cli, ReadIntoAnUntouchedBufferReportsUaccessFaults) {
+  TempDir d;
+  const std::string log = d.file("faults.csv");
+  const ProcessResult r =
+      mmusim({"--trace", std::string(MMUSIM_ROOT) + "/traces/examples/os_file_io.txt", "--out",
+              d.file("out"), "--fault-log", log});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(32 faults)"), std::string::npos) << r.out;
+  const std::string json = read_file(d.file("out/stats.json"));
+  EXPECT_EQ(stat_value(json, "top.kernel.fault_class.uaccess.count"), 32U);
+  EXPECT_EQ(stat_value(json, "top.kernel.linux.inline_faults"), 32U);
+  EXPECT_EQ(stat_value(json, "top.kernel.linux.faults.anon_write"), 32U);
+  EXPECT_EQ(stat_value(json, "vmstat.pgfault"), 32U);
+  EXPECT_EQ(stat_value(json, "top.cpu0.faults"), 0U);
+  EXPECT_EQ(json.find("top.kernel.linux.faults.uaccess"), std::string::npos);
+  const std::string text = read_file(log);
+  const std::regex line(
+      "300,300,0,0x7f00000([0-9a-f]{2})000,W,uaccess,([0-9]+),([0-9]+),([0-9]+),300,120,([0-9]+),0,"
+      "([0-9]+),0,0,0,0,0,([0-9]+),0,200");
+  size_t n = 0;
+  uint64_t prev_end = 0;
+  const std::regex nonempty("[^\n]+");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), nonempty);
+       it != std::sregex_iterator(); ++it) {
+    const std::string l = it->str();
+    if (l.rfind("pid,", 0) == 0) continue;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(l, m, line)) << l;
+    EXPECT_EQ(std::stoul(m[1], nullptr, 16), n);  // page n of the buffer
+    const uint64_t start = std::stoull(m[2]), end = std::stoull(m[3]);
+    EXPECT_EQ(end - start, std::stoull(m[4]));
+    EXPECT_EQ(std::stoull(m[4]),
+              300 + 120 + std::stoull(m[5]) + std::stoull(m[6]) + std::stoull(m[7]) + 200);
+    EXPECT_GE(start, prev_end);
+    prev_end = end;
+    ++n;
+  }
+  EXPECT_EQ(n, 32U);
+}
+
 // os.huge_regions needs os.model=first_touch: the Linux model maps 4K pages
 // only. An error before the run, naming the key, under the default, an
 // explicit linux, and auto with a trace that has OS events.
