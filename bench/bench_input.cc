@@ -26,6 +26,7 @@
 
 #include "bench/child_run.h"
 #include "models/common/config_schema.h"
+#include "models/os/os_config.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "traces/read_ahead.h"
@@ -108,6 +109,7 @@ Child simulate(const std::string& trace, InputThread mode) {
   Child c;
   try {
     SimConfig cfg;
+    cfg.kernel.model = OsModel::kFirstTouch;  // the model before linux became the default
     ConfigSchema schema;
     build_schema(schema, cfg);
     finalize(cfg);

@@ -21,6 +21,7 @@
 #include "bench/child_run.h"
 #include "models/common/config_schema.h"
 #include "models/mrc/mrc.h"
+#include "models/os/os_config.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "traces/generator.h"
@@ -123,6 +124,7 @@ SimChild simulate_in_child(const std::string& trace) {
     SimChild r;
     try {
       SimConfig cfg;
+      cfg.kernel.model = OsModel::kFirstTouch;  // os.model=first_touch, as mmusim-mrc follows
       ConfigSchema schema;
       build_schema(schema, cfg);
       finalize(cfg);

@@ -38,6 +38,7 @@
 #include "models/common/os_event.h"
 #include "models/common/parse.h"
 #include "models/common/stats.h"
+#include "models/os/os_config.h"
 #include "models/sim/sim_config.h"
 #include "models/sim/simulation.h"
 #include "traces/generator.h"
@@ -130,6 +131,9 @@ ChildResult simulate(const std::string& trace, const ConfigValues& overrides) {
   try {
     auto t0 = std::chrono::steady_clock::now();
     SimConfig cfg;
+    // os.model=auto, the default these benchmarks were written for: first_touch
+    // for the generated plain traces, linux for (g)'s task trace; (e)/(f) set it.
+    cfg.kernel.model = OsModel::kAuto;
     ConfigSchema schema;
     build_schema(schema, cfg);
     apply_values(schema, overrides);

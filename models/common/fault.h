@@ -73,7 +73,10 @@ struct FaultInfo {
 };
 
 // Linux's fault classes (os-model.md §2.0), plus the first-touch placeholder's
-// own class. SIGSEGV: the access cannot be resolved.
+// own class. SIGSEGV: the access cannot be resolved. kUaccess is not one of
+// Linux's: a fault the kernel takes itself while read()/write() copies to or
+// from the user buffer (copy_to_user/copy_from_user), reported as a class of
+// its own (its Linux class is counted by the kernel core).
 enum class FaultClass : uint8_t {
   kFirstTouch,   // os.model=first_touch: a frame mapped on first touch
   kAnonZero,     // anonymous read: the shared zero page mapped
@@ -88,8 +91,9 @@ enum class FaultClass : uint8_t {
   kSegv,         // no valid mapping or a protection violation
   kSpurious,     // the page was fixed meanwhile (another CPU, a racing fault)
   kSwapMinor,    // swap-in found in the swap cache (no I/O)
+  kUaccess,      // taken by a system call's copy to or from the user buffer
 };
-constexpr int kNumFaultClasses = 13;
+constexpr int kNumFaultClasses = 14;
 
 constexpr std::string_view fault_class_name(FaultClass c) {
   switch (c) {
@@ -106,6 +110,7 @@ constexpr std::string_view fault_class_name(FaultClass c) {
     case FaultClass::kSegv: return "segv";
     case FaultClass::kSpurious: return "spurious";
     case FaultClass::kSwapMinor: return "swap_minor";
+    case FaultClass::kUaccess: return "uaccess";
   }
   return "?";
 }

@@ -41,7 +41,7 @@ MrcConfig mrc_config(const SimConfig& cfg) {
   if (cfg.kernel.model == OsModel::kLinux) {
     throw InputError(
         "os.model: mmusim-mrc follows the first-touch OS model (page sizes from "
-        "os.huge_regions); expected auto or first_touch, got linux");
+        "os.huge_regions); expected first_touch (its default) or auto, got linux");
   }
   if (cfg.walker.mode == PagingMode::kOff) {
     throw InputError("walker.mode: paging is off, so there are no TLBs to measure");
@@ -64,6 +64,9 @@ MrcConfig mrc_config(const SimConfig& cfg) {
 
 int run(int argc, char* argv[]) {
   SimConfig cfg;
+  // mmusim-mrc follows the first-touch OS model: its own default (mmusim's
+  // is linux); an explicit os.model=linux is refused by mrc_config().
+  cfg.kernel.model = OsModel::kFirstTouch;
   ConfigSchema schema;
   build_schema(schema, cfg);
 

@@ -121,6 +121,13 @@ class Kernel {
     later.at = now;
     return event(e, later, s);
   }
+  // The faults the last event() or resume_event() took itself while copying
+  // to or from the user buffer (read()/write()), each with its class
+  // (FaultClass::kUaccess), timing and breakdown, passed to `f` in the order
+  // they completed and forgotten. A kernel without them has none (this
+  // default).
+  virtual void drain_uaccess_faults(
+      const std::function<void(const FaultInfo&, const FaultOutcome&)>& /*f*/) {}
   // An asynchronous block request completed (its interrupt arrives now,
   // at t.irq): pages become uptodate, and the keys waiting for them are
   // released through `s`. A kernel without storage has none (this default).

@@ -385,6 +385,9 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
 
 TaskEventResult KernelModule::finish_event(const OsEvent& e, TaskId t, Cycle at,
                                            const KernelStep& st) {
+  // Faults the call took on the user buffer: fault classes and the log.
+  core_.drain_uaccess_faults(
+      [this](const FaultInfo& f, const FaultOutcome& o) { complete_fault(f, o); });
   if (st.kind != KernelStep::Kind::kDone) {
     // The task sleeps: on a key (wait4, vfork: released by the child) or
     // until an I/O inside the call completes (read, fsync, msync); the CPU

@@ -205,6 +205,9 @@ bool LinuxKernel::fault_inline(Process& p, const TaskCall& c, uint64_t va, bool 
     merge_flush(fl, f);
   }
   ++stats_.inline_faults;
+  FaultOutcome done = r.outcome;  // reported as its own class (kernel module)
+  done.cls = FaultClass::kUaccess;
+  uaccess_done_.emplace_back(st.f, done);
   return true;
 }
 

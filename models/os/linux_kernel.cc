@@ -445,11 +445,18 @@ KernelStep LinuxKernel::stop(FaultState& st, const std::string& why) {
 
 // ---------------------------------------------------------------- statistics
 
+void LinuxKernel::drain_uaccess_faults(
+    const std::function<void(const FaultInfo&, const FaultOutcome&)>& f) {
+  for (const auto& [info, outcome] : uaccess_done_) f(info, outcome);
+  uaccess_done_.clear();
+}
+
 void LinuxKernel::visit(StatVisitor& v) const {
   const std::string p = "kernel.linux.";
   for (int c = 0; c < kNumFaultClasses; ++c) {
     const auto cls = static_cast<FaultClass>(c);
-    if (cls == FaultClass::kFirstTouch) continue;
+    // A uaccess fault is counted here under its Linux class.
+    if (cls == FaultClass::kFirstTouch || cls == FaultClass::kUaccess) continue;
     v.counter(p + "faults." + std::string(fault_class_name(cls)), "faults",
               "faults completed of this class (copy_to/from_user faults included)",
               stats_.faults[static_cast<size_t>(c)]);

@@ -149,6 +149,8 @@ class LinuxKernel : public Kernel {
   void io_done(uint64_t id, const BlockTimeline& t, KernelServices& s) override;
   [[nodiscard]] bool has_processes() const override { return !cfg_.implicit_anon; }
   void visit(StatVisitor& v) const override;
+  void drain_uaccess_faults(
+      const std::function<void(const FaultInfo&, const FaultOutcome&)>& f) override;
   void visit_vmstat(StatVisitor& v) const override;
   void set_flusher(const std::function<void(Cycle at)>& wake) override;
   FlushRun flush(Cycle now, KernelServices& s) override;
@@ -285,6 +287,9 @@ class LinuxKernel : public Kernel {
   [[nodiscard]] bool exec_mapped(Pfn pfn) const;
 
  private:
+  // Faults taken by read()/write() on the user buffer since the last
+  // drain_uaccess_faults() (fault_inline()).
+  std::vector<std::pair<FaultInfo, FaultOutcome>> uaccess_done_;
   // A fault being handled (kept across its waits).
   struct FaultState {
     enum class Wait : uint8_t { kNone, kIo, kHeldLock, kTimedLock, kReclaim, kThrottle };

@@ -97,6 +97,14 @@ void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions) {
                "linear regions mapped with large pages: START-END:SIZE[,...] (SIZE 2M, 4M or 1G)");
 }
 
+InputError huge_regions_need_first_touch() {
+  return InputError(
+      "os.huge_regions: large-page regions are mapped by os.model=first_touch only (the linux "
+      "model, the default, maps 4K pages: no THP yet); set os.model=first_touch or leave "
+      "os.huge_regions empty",
+      {"os.huge_regions", "os.model"});
+}
+
 std::string_view os_model_name(OsModel m) {
   switch (m) {
     case OsModel::kAuto: return "auto";
@@ -109,10 +117,11 @@ std::string_view os_model_name(OsModel m) {
 void add_keys(ConfigSchema& s, KernelModuleConfig& c) {
   s.add_custom(
       "os.model", "model",
-      "the kernel model: auto (linux for a trace with OS events, first_touch otherwise), "
-      "first_touch (a page is mapped on its first touch at "
-      "os.minor_fault_cost, one address space, no backing store) or linux (processes, VMAs, "
-      "page cache, every Linux fault class timed)",
+      "the kernel model: linux (processes, VMAs, page cache, every Linux fault class timed; a "
+      "trace without OS events runs as one process of anonymous memory), first_touch (a page "
+      "is mapped on its first touch at os.minor_fault_cost, one address space, no backing "
+      "store; large pages from os.huge_regions) or auto (linux for a trace with OS events, "
+      "first_touch otherwise)",
       [&c](const std::string& v) {
         if (v == "auto") {
           c.model = OsModel::kAuto;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/arch/paging.h"
+#include "models/common/error.h"
 #include "models/common/types.h"
 #include "models/os/address_space.h"
 #include "models/os/file_cache.h"
@@ -39,13 +40,14 @@ struct FirstTouchConfig {
   std::vector<HugeRegion> regions;                     // large-page regions
 };
 
-// The kernel model behind the CPUs' faults (os.model). first_touch maps a
-// page on its first touch at a fixed cost (one address space, no backing
-// store); linux is the kernel model of linux_kernel.h (processes, VMAs, page
-// cache, every fault class). auto (the default) picks linux for a trace with
-// OS events (tasks) and first_touch for a plain trace, so plain traces keep
-// their results; os.model=linux runs a plain trace as one process whose
-// every address is first-touch anonymous memory.
+// The kernel model behind the CPUs' faults (os.model). linux (the default)
+// is the kernel model of linux_kernel.h (processes, VMAs, page cache, every
+// fault class); it runs a plain trace (no OS events) as one process whose
+// every address is first-touch anonymous memory. first_touch maps a page on
+// its first touch at a fixed cost (one address space, no backing store, no
+// kernel memory traffic; large pages from os.huge_regions): for pure TLB
+// studies. auto picks linux for a trace with OS events (tasks) and
+// first_touch for a plain trace.
 enum class OsModel : uint8_t { kAuto, kFirstTouch, kLinux };
 std::string_view os_model_name(OsModel m);
 
@@ -99,7 +101,7 @@ struct LinuxConfig {
 
 // The kernel module's own parameters (whatever the model).
 struct KernelModuleConfig {
-  OsModel model = OsModel::kAuto;  // os.model
+  OsModel model = OsModel::kLinux;  // os.model
   // Cycles the initiator of a TLB shootdown spends (IPIs, waiting for the
   // acks) when another CPU runs the process. 6000 = 2 µs at 3 GHz, the low
   // end of the 2-5 µs measured (os-model.md §2.9).
@@ -141,6 +143,10 @@ void add_keys(ConfigSchema& s, FirstTouchConfig& c, std::string& huge_regions);
 // page size the paging mode cannot map.
 std::vector<HugeRegion> parse_huge_regions(const std::string& key, const std::string& text,
                                            PagingMode mode);
+
+// The error for os.huge_regions under the Linux model, which maps 4 KiB pages
+// only (no THP yet): large-page regions need os.model=first_touch.
+InputError huge_regions_need_first_touch();
 
 // The rules among the os.* keys alone (os.phys_mem a non-zero multiple of 4K,
 // os.reserved_low below it); throws InputError naming the key.

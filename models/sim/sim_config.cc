@@ -170,6 +170,10 @@ void finalize(SimConfig& c) {
   // faults and no kernel model runs (os.model has no effect).
   c.linux_os.mode = c.walker.mode;
   c.linux_os.writeback.core_clock_mhz = c.sim.core_clock_mhz;
+  if (c.kernel.model == OsModel::kLinux && c.walker.mode != PagingMode::kOff &&
+      !c.os.regions.empty()) {
+    throw huge_regions_need_first_touch();
+  }
   if (c.kernel.model != OsModel::kFirstTouch && c.walker.mode != PagingMode::kOff) {
     validate_linux_config(c.linux_os);
     validate_reclaim_config(c.linux_os.reclaim);

@@ -352,6 +352,7 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
   const OsModel model = m.cfg.kernel.model;
   if ((model == OsModel::kLinux || (model == OsModel::kAuto && m.tasks)) &&
       m.cfg.walker.mode != PagingMode::kOff) {
+    if (!m.cfg.os.regions.empty()) throw huge_regions_need_first_touch();  // auto with tasks
     m.cfg.linux_os.implicit_anon = !m.tasks;
     if (!m.tasks && m.cfg.linux_os.pressure.swap_size != 0) {
       throw InputError(

@@ -74,9 +74,13 @@ TEST(LinuxConfig, OsModelAcceptsLinux) {
   EXPECT_EQ(k.model, OsModel::kLinux);
   EXPECT_EQ(s.find("os.model")->get(), "linux");
   EXPECT_THROW(apply(s, {{"os.model", "windows"}}), InputError);
-  EXPECT_EQ(KernelModuleConfig{}.model, OsModel::kAuto);
+  EXPECT_EQ(KernelModuleConfig{}.model, OsModel::kLinux);  // the default
   apply(s, {{"os.model", "auto"}});
+  EXPECT_EQ(k.model, OsModel::kAuto);
   EXPECT_EQ(s.find("os.model")->get(), "auto");
+  apply(s, {{"os.model", "first_touch"}});
+  EXPECT_EQ(k.model, OsModel::kFirstTouch);
+  EXPECT_EQ(s.find("os.model")->get(), "first_touch");
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 // and msync's writeback, read() with its copy traffic.
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "tests/os/linux_rig.h"
 
 namespace mmusim {
@@ -245,6 +248,33 @@ TEST(LinuxFile, ReadCopiesIntoTheUserBufferFaultingItIn) {
   ASSERT_EQ(s.kind, KernelStep::Kind::kDone);
   EXPECT_EQ(r.k.stats().inline_faults, 2U);
   EXPECT_EQ(r.count(FaultClass::kAnonWrite), 2U);
+  // Each is reported once, as a uaccess fault: the buffer's two pages, in
+  // order, written by the kernel (not a user access), each latency its
+  // breakdown's sum, the second starting after the first ended.
+  std::vector<std::pair<FaultInfo, FaultOutcome>> ua;
+  r.k.drain_uaccess_faults(
+      [&ua](const FaultInfo& f, const FaultOutcome& o) { ua.emplace_back(f, o); });
+  ASSERT_EQ(ua.size(), 2U);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& [f, o] = ua[i];
+    EXPECT_EQ(o.cls, FaultClass::kUaccess);
+    EXPECT_EQ(f.addr.value(), kB + i * kP);
+    EXPECT_EQ(f.kind, AccessKind::kWrite);
+    EXPECT_EQ(f.fault, FaultKind::kNotPresent);
+    EXPECT_FALSE(f.user);
+    EXPECT_EQ(f.pid, 1U);
+    EXPECT_EQ(o.action, FaultOutcome::Action::kRetry);
+    uint64_t sum = 0;
+    for (uint64_t part : o.timing.part) sum += part;
+    EXPECT_EQ((o.resume - f.raised).count(), sum);
+    EXPECT_EQ(o.timing.part[FaultTiming::kTrap], r.k.config().cost.trap.count());
+    EXPECT_GT(o.timing.part[FaultTiming::kZeroCopy], 0U);  // the zero-fill
+  }
+  EXPECT_GE(ua[1].first.raised, ua[0].second.resume);
+  ua.clear();
+  r.k.drain_uaccess_faults(
+      [&ua](const FaultInfo& f, const FaultOutcome& o) { ua.emplace_back(f, o); });
+  EXPECT_TRUE(ua.empty());  // drained
   EXPECT_EQ(r.k.stats().copy_lines, 128U);
   EXPECT_EQ(r.svc.data(false), 128U);       // page-cache lines read
   EXPECT_EQ(r.svc.data(true), 128U + 128);  // buffer lines written, two zero-fills
@@ -253,6 +283,9 @@ TEST(LinuxFile, ReadCopiesIntoTheUserBufferFaultingItIn) {
   r.svc.clear();
   EXPECT_EQ(r.call(1, rd, 9000000).kind, KernelStep::Kind::kDone);
   EXPECT_EQ(r.k.stats().inline_faults, 2U);
+  r.k.drain_uaccess_faults(
+      [&ua](const FaultInfo& f, const FaultOutcome& o) { ua.emplace_back(f, o); });
+  EXPECT_TRUE(ua.empty());
   EXPECT_EQ(r.k.stats().copy_lines, 256U);
   EXPECT_EQ(r.k.process(1)->fds.at(5)->pos, 4 * kP);
 }

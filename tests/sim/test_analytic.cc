@@ -277,7 +277,8 @@ TEST(Analytic, HugePagesCutL1MissesBy512) {
   const std::string scan = "seq,footprint=8M,count=131072";
   Machine small;
   small.run(scan);
-  Machine huge(Overrides{{"os.huge_regions", "0x10000000-0x10800000:2M"}});
+  Machine huge(
+      Overrides{{"os.model", "first_touch"}, {"os.huge_regions", "0x10000000-0x10800000:2M"}});
   huge.run(scan);
   EXPECT_EQ(small.tlb().l1d_misses, 2048U);
   EXPECT_EQ(huge.tlb().l1d_misses, 4U);

@@ -226,7 +226,8 @@ TEST(Cli, ExplainIsStreamedBeforeAnErrorLaterInTheTrace) {
   std::ostringstream text;  // R 0x10000 8, R 0x10040 8, ...
   for (int i = 0; i < 100000; ++i) text << "R 0x" << std::hex << 0x10000 + i * 64 << " 8\n";
   write_file(t, text.str() + "Q bad\n");
-  ProcessResult r = mmusim({"--trace", t, "--explain", "2", "--out", d.file("out")});
+  ProcessResult r =
+      mmusim({"--trace", t, "--explain", "2", "--out", d.file("out"), "--os.model=first_touch"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "mmusim: error: " + t + ":line 100001: expected R, W or X at column 1, got 'Q'\n");
@@ -347,8 +348,8 @@ TEST(Cli, ListModulesPrintsTheHierarchyWithoutATrace) {
 // An access to a page whose walk is still pending is explained as a merge.
 TEST(Cli, ExplainShowsMergedMisses) {
   TempDir d;
-  ProcessResult r =
-      mmusim({"--trace", "gen:seq,count=100,stride=8", "--explain", "4", "--out", d.file("o")});
+  ProcessResult r = mmusim({"--trace", "gen:seq,count=100,stride=8", "--explain", "4", "--out",
+                            d.file("o"), "--os.model=first_touch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("#2 cpu0 R 0x10000008 issue@1135\n  tlb:  merged into the pending miss to "
                        "this page (MSHR), its walk done@1923\n"),
@@ -430,9 +431,10 @@ TEST(Cli, NoResultsLeftBehindOnErrors) {
   r = mmusim({"--trace", kSmallSeq, "--out", out, "--dram.row_policy=half"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(dir_is_empty_or_absent(out));
-  // Physical memory exhausted mid-run is a model stop (exit 1): no results either.
+  // Physical memory exhausted mid-run is a model stop of the first-touch model
+  // (exit 1; the Linux model's OOM killer ends the process instead): no results either.
   r = mmusim({"--trace", "gen:seq,count=100000,footprint=64M,stride=4096", "--out", out,
-              "--os.phys_mem=4M", "--os.reserved_low=1M"});
+              "--os.phys_mem=4M", "--os.reserved_low=1M", "--os.model=first_touch"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("mmusim: error: physical memory exhausted"), std::string::npos) << r.err;
   EXPECT_TRUE(dir_is_empty_or_absent(out));
@@ -452,7 +454,7 @@ TEST(Cli, FaultLogHasOneLinePerFault) {
   TempDir d;
   const std::string log = d.file("faults.csv");
   ProcessResult r = mmusim({"--trace", kSmallSeq, "--out", d.file("out"), "--fault-log", log,
-                            "--os.minor_fault_cost=700"});
+                            "--os.model=first_touch", "--os.minor_fault_cost=700"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("fault log              " + log + " (256 faults)"), std::string::npos);
   const std::string text = read_file(log);
@@ -511,10 +513,116 @@ uint64_t stat_value(const std::string& json, const std::string& name) {
   return std::stoull(m[1]);
 }
 
+// os.model's default is linux: a plain trace (no OS events) runs as one
+// process of anonymous private memory. A read of a new page maps the shared
+// zero page (anon_zero), a write to it then takes a zeroed frame (cow_copy of
+// the zero page: zero-fill, no copy), a write to a new page a zeroed frame
+// (anon_write). The kernel's DRAM traffic: 64 line writes per zeroed frame,
+// the 3 new page tables (PDPT, PD, PT: the PML4 exists) and the 2 data pages,
+// plus one write per PTE line. os.model=first_touch maps each page once, at
+// no memory traffic.
+TEST(Cli, PlainTraceRunsUnderTheLinuxModelByDefault) {
+  TempDir d;
+  write_file(d.file("t.txt"), "R 0x10000 8\nW 0x10000 8\nW 0x11000 8\n");
+  ProcessResult r = mmusim({"--trace", d.file("t.txt"), "--out", d.file("linux")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_file(d.file("linux/config.ini")).find("\nhuge_regions = \nmodel = linux\n"),
+            std::string::npos);
+  std::string json = read_file(d.file("linux/stats.json"));
+  EXPECT_EQ(stat_value(json, "top.cpu0.faults"), 3U);
+  EXPECT_EQ(stat_value(json, "vmstat.pgfault"), 3U);
+  EXPECT_EQ(stat_value(json, "top.kernel.fault_class.anon_zero.count"), 1U);
+  EXPECT_EQ(stat_value(json, "top.kernel.fault_class.cow_copy.count"), 1U);
+  EXPECT_EQ(stat_value(json, "top.kernel.fault_class.anon_write.count"), 1U);
+  EXPECT_EQ(stat_value(json, "top.kernel.linux.tables_allocated"), 3U);
+  EXPECT_EQ(stat_value(json, "vmstat.pgalloc_normal"), 3U + 2U);
+  EXPECT_EQ(stat_value(json, "top.dram.initiator.kernel.requests"),
+            64 * (3 + 2) + stat_value(json, "top.kernel.linux.pte_lines"));
+  r = mmusim({"--trace", d.file("t.txt"), "--out", d.file("ft"), "--os.model=first_touch"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json = read_file(d.file("ft/stats.json"));
+  EXPECT_EQ(stat_value(json, "top.cpu0.faults"), 2U);
+  EXPECT_EQ(stat_value(json, "top.kernel.fault_class.first_touch.count"), 2U);
+  EXPECT_EQ(stat_value(json, "top.dram.initiator.kernel.requests"), 0U);
+  EXPECT_EQ(json.find("vmstat.pgfault"), std::string::npos);
+}
+
+// The faults read() takes copying into an untouched buffer are a fault class
+// of their own (uaccess) in stats.json and the fault log, with their
+// breakdown; the CPU raised none. os_file_io.txt's first read() copies 32
+// pages (128 KiB) into a fresh anonymous buffer: 32 anonymous write faults.
+TEST(Cli, ReadIntoAnUntouchedBufferReportsUaccessFaults) {
+  TempDir d;
+  const std::string log = d.file("faults.csv");
+  const ProcessResult r =
+      mmusim({"--trace", std::string(MMUSIM_ROOT) + "/traces/examples/os_file_io.txt", "--out",
+              d.file("out"), "--fault-log", log});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(32 faults)"), std::string::npos) << r.out;
+  const std::string json = read_file(d.file("out/stats.json"));
+  EXPECT_EQ(stat_value(json, "top.kernel.fault_class.uaccess.count"), 32U);
+  EXPECT_EQ(stat_value(json, "top.kernel.linux.inline_faults"), 32U);
+  EXPECT_EQ(stat_value(json, "top.kernel.linux.faults.anon_write"), 32U);
+  EXPECT_EQ(stat_value(json, "vmstat.pgfault"), 32U);
+  EXPECT_EQ(stat_value(json, "top.cpu0.faults"), 0U);
+  EXPECT_EQ(json.find("top.kernel.linux.faults.uaccess"), std::string::npos);
+  const std::string text = read_file(log);
+  const std::regex line(
+      "300,300,0,0x7f00000([0-9a-f]{2})000,W,uaccess,([0-9]+),([0-9]+),([0-9]+),300,120,([0-9]+),0,"
+      "([0-9]+),0,0,0,0,0,([0-9]+),0,200");
+  size_t n = 0;
+  uint64_t prev_end = 0;
+  const std::regex nonempty("[^\n]+");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), nonempty);
+       it != std::sregex_iterator(); ++it) {
+    const std::string l = it->str();
+    if (l.rfind("pid,", 0) == 0) continue;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(l, m, line)) << l;
+    EXPECT_EQ(std::stoul(m[1], nullptr, 16), n);  // page n of the buffer
+    const uint64_t start = std::stoull(m[2]), end = std::stoull(m[3]);
+    EXPECT_EQ(end - start, std::stoull(m[4]));
+    EXPECT_EQ(std::stoull(m[4]),
+              300 + 120 + std::stoull(m[5]) + std::stoull(m[6]) + std::stoull(m[7]) + 200);
+    EXPECT_GE(start, prev_end);
+    prev_end = end;
+    ++n;
+  }
+  EXPECT_EQ(n, 32U);
+}
+
+// os.huge_regions needs os.model=first_touch: the Linux model maps 4K pages
+// only. An error before the run, naming the key, under the default, an
+// explicit linux, and auto with a trace that has OS events.
+TEST(Cli, HugeRegionsNeedTheFirstTouchModel) {
+  TempDir d;
+  const std::string root = MMUSIM_ROOT;
+  const std::string regions = "--os.huge_regions=0x10000000-0x10800000:2M";
+  const std::string says =
+      "mmusim: error: os.huge_regions: large-page regions are mapped by "
+      "os.model=first_touch only";
+  for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
+           {"--trace", kSmallSeq},
+           {"--trace", kSmallSeq, "--os.model=linux"},
+           {"--trace", root + "/traces/examples/os_file_io.txt", "--os.model=auto"}}) {
+    std::vector<std::string> args = {"--out", d.file("out"), regions};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const ProcessResult r = mmusim(args);
+    EXPECT_EQ(r.exit_code, 2) << extra.back();
+    EXPECT_EQ(r.err.rfind(says, 0), 0U) << r.err;
+    EXPECT_FALSE(fs::exists(d.file("out")));
+  }
+  const ProcessResult r =
+      mmusim({"--out", d.file("out"), regions, "--trace", kSmallSeq, "--os.model=first_touch"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(stat_value(read_file(d.file("out/stats.json")), "top.kernel.mapped.2M"), 1U);
+}
+
 // The committed capture of traces/programs/fork_cow_file against the native
 // fault counts recorded with it (traces/fork_cow_file.counts): the model's
 // vmstat.pgfault (every fault, major ones included: its page cache starts
-// cold) is within 10 % of the kernel's minflt + majflt (its cache was warm).
+// cold) is within 10 % of the kernel's minflt + majflt from the program's
+// execve on (count_faults; its cache was warm).
 // The per-process counters add up to the vmstat ones.
 TEST(Cli, SampleProgramFaultsAgreeWithTheRecordedNativeCounts) {
   TempDir d;
@@ -588,8 +696,9 @@ TEST(Cli, ResultsAndConfigRerun) {
   write_file(d.file("a.ini"), "[tlb.l2]\nlatency = 5\n[cpu]\nwindow = 16\n");
   write_file(d.file("b.ini"), "[tlb.l2]\nlatency = 7\n");
   const std::string trace = "gen:uniform,count=50000,footprint=8M,seed=3,writes=0.25";
-  ProcessResult r = mmusim({"--config", d.file("a.ini"), "--config", d.file("b.ini"), "--trace",
-                            trace, "--out", out1, "--sim.seed=5", "--walker.max_walks=3"});
+  ProcessResult r =
+      mmusim({"--config", d.file("a.ini"), "--config", d.file("b.ini"), "--trace", trace, "--out",
+              out1, "--sim.seed=5", "--walker.max_walks=3", "--os.model=first_touch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_NE(r.out.find("mmusim: 50000 accesses"), std::string::npos) << r.out;
@@ -704,7 +813,8 @@ TEST(Cli, MaxAccessesCapsTheTrace) {
 
 TEST(Cli, ExplainPrintsTheFirstTranslations) {
   TempDir d;
-  ProcessResult r = mmusim({"--trace", kSmallSeq, "--out", d.file("out"), "--explain", "3"});
+  ProcessResult r = mmusim(
+      {"--trace", kSmallSeq, "--out", d.file("out"), "--explain", "3", "--os.model=first_touch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Blocks start with "#N cpuC K 0xADDR issue@T"; the summary follows them.
   std::vector<std::string> blocks;
@@ -752,7 +862,8 @@ TEST(Cli, ExplainPrintsTheFirstTranslations) {
   }
   EXPECT_NE(blocks[1].find("  phys: 0x"), std::string::npos);
   // Explain does not change results.
-  ProcessResult q = mmusim({"--trace", kSmallSeq, "--out", d.file("out2")});
+  ProcessResult q =
+      mmusim({"--trace", kSmallSeq, "--out", d.file("out2"), "--os.model=first_touch"});
   ASSERT_EQ(q.exit_code, 0);
   EXPECT_EQ(systest::strip_wall_clock(read_file(d.file("out") + "/summary.csv")),
             systest::strip_wall_clock(read_file(d.file("out2") + "/summary.csv")));

@@ -439,14 +439,24 @@ TEST(ConfigGeometry, HugeRegionPageSizeMustBeMappable) {
                                {"walker.mode", "32bit"},
                                {"os.phys_mem", "1G"}})),
             "os.huge_regions: paging mode '32bit' cannot map 2M pages");
-  EXPECT_EQ(finalize_error(cl({{"os.huge_regions", r1g}})), "<no error>");
-  EXPECT_EQ(
-      finalize_error(cl({{"os.huge_regions", "0x40000000-0x80000000:2M"}, {"walker.mode", "pae"}})),
-      "<no error>");
+  EXPECT_EQ(finalize_error(cl({{"os.huge_regions", r1g}, {"os.model", "first_touch"}})),
+            "<no error>");
+  EXPECT_EQ(finalize_error(cl({{"os.huge_regions", "0x40000000-0x80000000:2M"},
+                               {"walker.mode", "pae"},
+                               {"os.model", "first_touch"}})),
+            "<no error>");
   EXPECT_EQ(finalize_error(cl({{"os.huge_regions", "0x400000-0x800000:4M"},
                                {"walker.mode", "32bit"},
-                               {"os.phys_mem", "1G"}})),
+                               {"os.phys_mem", "1G"},
+                               {"os.model", "first_touch"}})),
             "<no error>");
+  // The Linux model (the default) maps 4K pages only: regions need first_touch.
+  const std::string linux_err =
+      "os.huge_regions: large-page regions are mapped by os.model=first_touch only (the linux "
+      "model, the default, maps 4K pages: no THP yet); set os.model=first_touch or leave "
+      "os.huge_regions empty";
+  EXPECT_EQ(finalize_error(cl({{"os.huge_regions", r1g}})), linux_err);
+  EXPECT_EQ(finalize_error(cl({{"os.huge_regions", r1g}, {"os.model", "linux"}})), linux_err);
 }
 
 TEST(ConfigGeometry, PhysicalMemory) {
@@ -524,6 +534,7 @@ TEST(ConfigRoundTrip, EveryPresetWithOverrides) {
     SCOPED_TRACE(p);
     auto b = load({std::string(MMUSIM_SOURCE_DIR) + "/configs/" + p + ".ini"},
                   cl({{"os.huge_regions", "0x40000000-0x80000000:2M,0x80000000-0xc0000000:1G"},
+                      {"os.model", "first_touch"},
                       {"tlb.l2.replacement", "random"},
                       {"tlb.l1d.4K.replacement", "fifo"},
                       {"dram.preset", "DDR5-4800"},

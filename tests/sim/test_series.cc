@@ -393,10 +393,10 @@ TEST(SeriesSim, BadColumnsAndIntervalsExitTwoNamingTheKey) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(std::filesystem::exists(d.file("out"))) << b.keys.back();
   }
-  // A plain trace under first_touch (os.model auto): no vmstat counters.
-  const ProcessResult r =
-      mmusim({"-t", "gen:uniform,footprint=1M,count=100", "-o", d.file("out"),
-              "--stats.series_interval_us=10", "--stats.series_columns=pgfault"});
+  // Under os.model=first_touch: no vmstat counters.
+  const ProcessResult r = mmusim({"-t", "gen:uniform,footprint=1M,count=100", "-o", d.file("out"),
+                                  "--os.model=first_touch", "--stats.series_interval_us=10",
+                                  "--stats.series_columns=pgfault"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("stats.series_columns: 'pgfault'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("reports none"), std::string::npos) << r.err;

@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <set>
+#include <string>
 
 #include "tests/traces/trace_test_util.h"
 #include "traces/os_event_format.h"
@@ -183,6 +185,88 @@ ToolRun tool(const ScratchDir& d, const std::string& args) {
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   r.err = read_file_bytes(d.path("stderr"));
   return r;
+}
+
+// ---- count_faults, the native side of scripts/validate-faults ----
+
+// Runs `count_faults OUT ARGS` through the shell; the counts file's text in
+// `counts` ("" when it was not written).
+ToolRun count_faults(const ScratchDir& d, const std::string& args, std::string* counts) {
+  const std::string out = d.path("counts");
+  std::remove(out.c_str());
+  const std::string cmd =
+      std::string(MMUSIM_COUNT_FAULTS) + " " + out + " " + args + " 2>" + d.path("stderr");
+  ToolRun r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.err = read_file_bytes(d.path("stderr"));
+  FILE* f = std::fopen(out.c_str(), "r");
+  counts->clear();
+  if (f != nullptr) {
+    std::fclose(f);
+    *counts = read_file_bytes(out);
+  }
+  return r;
+}
+
+// minflt + majflt + pre_exec of a counts file; fails the test on another format.
+uint64_t total_with_pre_exec(const std::string& counts, uint64_t* pre_exec) {
+  unsigned long minflt = 0, majflt = 0, pre = 0;
+  EXPECT_EQ(
+      std::sscanf(counts.c_str(), "minflt=%lu\nmajflt=%lu\npre_exec=%lu\n", &minflt, &majflt, &pre),
+      3)
+      << counts;
+  EXPECT_EQ(std::count(counts.begin(), counts.end(), '\n'), 3) << counts;
+  *pre_exec = pre;
+  return minflt + majflt;
+}
+
+// The command's exit status comes back (128 + signal when killed), with the
+// counts written; a command that cannot run is 127 and no counts; no
+// command is a usage error.
+TEST(CountFaults, PassesTheCommandsStatusOn) {
+  ScratchDir d;
+  std::string counts;
+  uint64_t pre = 0;
+  ToolRun r = count_faults(d, "/bin/sh -c 'echo out; exit 3'", &counts);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.out, "out\n");  // the command's stdout is count_faults's
+  EXPECT_GT(total_with_pre_exec(counts, &pre), 0U);
+  EXPECT_GT(pre, 0U);  // the forked child's copy-on-write faults before execve
+  r = count_faults(d, "/bin/sh -c 'kill -9 $$'", &counts);
+  EXPECT_EQ(r.status, 128 + 9);
+  EXPECT_FALSE(counts.empty());
+  r = count_faults(d, "/nonexistent/program", &counts);
+  EXPECT_EQ(r.status, 127);
+  EXPECT_EQ(r.err, "count_faults: /nonexistent/program: No such file or directory\n");
+  EXPECT_TRUE(counts.empty());
+  r = count_faults(d, "", &counts);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "usage: count_faults OUT_FILE COMMAND [ARGS...]\n");
+}
+
+// What the counts hold, through nesting: the outer count_faults counts the
+// inner one from its execve on, which includes the inner one's child whole
+// (before its execve and after). So outer = inner's own faults + inner's
+// pre_exec + inner's count: the inner count leaves out exactly its child's
+// faults before execve, and the difference is count_faults's own work.
+TEST(CountFaults, LeavesOutOnlyTheFaultsBeforeExecve) {
+  ScratchDir d;
+  const std::string inner = d.path("inner");
+  std::string outer;
+  const ToolRun r = count_faults(
+      d, std::string(MMUSIM_COUNT_FAULTS) + " " + inner + " /bin/sh -c 'exit 0'", &outer);
+  ASSERT_EQ(r.status, 0) << r.err;
+  uint64_t outer_pre = 0, inner_pre = 0;
+  const uint64_t outer_total = total_with_pre_exec(outer, &outer_pre);
+  const uint64_t inner_total = total_with_pre_exec(read_file_bytes(inner), &inner_pre);
+  ASSERT_GT(outer_total, inner_total + inner_pre);
+  // count_faults itself (a small C program: loader, libc start-up, fork)
+  // takes far fewer faults than it leaves out and counts together.
+  EXPECT_LT(outer_total - (inner_total + inner_pre), 200U);
 }
 
 const char* const kTasks =
