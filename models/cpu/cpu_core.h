@@ -286,6 +286,68 @@ class CpuCore {
     }
     return last_issue_;
   }
+  // The steady state of a hit-dominated trace, as process() runs it with
+  // the counters gathered once at the end: runs records from r[0] on while
+  // each is a plain access within one 4 KiB page that the TLBs' last-hit
+  // memo serves with the rights it needs, no walk is pending and nothing
+  // else is on (explain, data side, descriptor accesses). Stops before the
+  // first record that needs more (process() takes it) and after the first
+  // whose issue cycle c makes stop(c) true. Returns the records processed;
+  // `t` is the last one's issue cycle (what process() returns).
+  template <class Stop>
+  __attribute__((always_inline)) size_t process_hits(const TraceRecord* r, size_t n, Cycle& t,
+                                                     const Stop& stop) {
+    if (slow_ != 0 || tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || slow_xlat_ != 0 ||
+        want_phys_ || explain_.on() || data_) {
+      return 0;
+    }
+    constexpr uint64_t kNone = TlbHierarchy::kNoPage;
+    const TlbHierarchy::MemoView mi = tlb_.memo(AccessKind::kFetch);
+    const TlbHierarchy::MemoView md = tlb_.memo(AccessKind::kRead);
+    // The page each access kind finds in its memo with the rights it needs.
+    uint64_t page[kNumAccessKinds] = {kNone, kNone, kNone};
+    if (md.vpn4k != kNone && md.asid == ctx_.pcid) {
+      const uint8_t p = md.t->perms;
+      if (rights_ok(p, AccessKind::kRead)) page[0] = md.vpn4k;
+      if (rights_ok(p, AccessKind::kWrite) && (p & kPermDirty)) page[1] = md.vpn4k;
+    }
+    if (mi.vpn4k != kNone && mi.asid == ctx_.pcid && rights_ok(mi.t->perms, AccessKind::kFetch)) {
+      page[2] = mi.vpn4k;
+    }
+    if ((page[0] & page[1] & page[2]) == kNone) return 0;
+    const Cycles lat[kNumAccessKinds] = {md.latency, md.latency, mi.latency};
+    uint64_t kinds[kNumAccessKinds] = {};
+    size_t i = 0;
+    while (i < n) {
+      const TraceRecord& x = r[i];
+      const uint64_t first = x.addr;
+      const uint64_t last = first + (x.size ? x.size : 1) - 1;
+      const auto k = static_cast<unsigned>(x.kind);
+      if ((x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
+           ((first ^ last) >> 12)) != 0 ||
+          ((first & linear_mask_) >> 12) != page[k]) {
+        break;
+      }
+      ++kinds[k];
+      const Cycle issue = ag_.issue();
+      ag_.complete(issue + lat[k]);
+      t = issue;
+      ++i;
+      if (stop(issue)) break;
+    }
+    if (i == 0) return 0;
+    last_issue_ = t;
+    stats_.records += i;
+    stats_.translations += i;
+    stats_.l1_hits += i;
+    for (int k = 0; k < kNumAccessKinds; ++k) stats_.by_kind[k] += kinds[k];
+    const uint64_t data_side = kinds[0] + kinds[1];
+    tlb_.count_memo_hits(AccessKind::kRead, data_side);
+    tlb_.count_memo_hits(AccessKind::kFetch, kinds[2]);
+    stats_.translation_latency.add_n(md.latency.count(), data_side);
+    stats_.translation_latency.add_n(mi.latency.count(), kinds[2]);
+    return i;
+  }
   // Completes every pending walk now (statistics then count every access
   // simulated so far), as if the CPU waited for them.
   void drain() { drain_walks(); }
@@ -372,10 +434,10 @@ class CpuCore {
   // is inline; everything else is translate_slow().
   __attribute__((always_inline)) Cycle translate(LinearAddr a, AccessKind k,
                                                  Cycles seg = Cycles{}) {
-    if (tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || slow_xlat_ != 0 || want_phys_ ||
-        explain_.on()) {
+    if (ag_.issued() >= block_at_ || slow_xlat_ != 0 || want_phys_ || explain_.on()) {
       return translate_slow(a, k, seg);
     }
+    if (tlb_.mshr().size() != 0) return translate_pending(a, k, seg);
     ++stats_.translations;
     const Cycle issue = ag_.issue();
     last_issue_ = issue;
@@ -436,6 +498,12 @@ class CpuCore {
   [[nodiscard]] std::string data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle at,
                                       Cycle done) const;
   Cycle translate_slow(LinearAddr a, AccessKind k, Cycles seg);
+  // translate_slow() when walks are pending and nothing else needs it (the
+  // common case: a merge into a pending walk).
+  Cycle translate_pending(LinearAddr a, AccessKind k, Cycles seg);
+  // The rest of translate_slow() once merging did not apply: the TLB lookup
+  // of the access issued at `issue`, and what follows.
+  Cycle translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry);
   // The stall account of a translation that did not hit in an L1 TLB, whose
   // lookup started at `lookup` and whose physical address is known at
   // `done` (after `fault` cycles of handling). Call before ag_.complete().
