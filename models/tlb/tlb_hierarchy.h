@@ -91,6 +91,17 @@ class TlbHierarchy {
     fast_path_hits_ += n;
   }
 
+  // The entry an L1 lookup of `a` on `k`'s side would hit (the first array
+  // in probe order holding it), or nullptr; no side effects.
+  [[nodiscard]] const Translation* l1_peek(LinearAddr a, AccessKind k, Asid asid) const {
+    const int side = side_of(k);
+    for (uint32_t j = 0; j < n_l1_[side]; ++j) {
+      const uint32_t idx = l1_[side][j]->find(a, asid);
+      if (idx != TlbArray::kNone) return &l1_[side][j]->entry(idx);
+    }
+    return nullptr;
+  }
+
   // After a walk: fills the L2 array holding t.size (if any) and the L1 array
   // of t.size on the access side (if any).
   void fill(const Translation& t, AccessKind k);
