@@ -133,8 +133,7 @@ Cycle CpuCore::translate_pending(LinearAddr a, AccessKind k, Cycles seg) {
   return translate_lookup(a, k, seg, issue, Cycles{});
 }
 
-Cycle CpuCore::translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue,
-                                Cycles carry) {
+Cycle CpuCore::translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry) {
   const Cycle start = issue + seg;
   const TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
   if (l.level != TlbLevel::kMiss) {

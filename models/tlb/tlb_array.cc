@@ -56,8 +56,7 @@ bool TlbArray::insert(const Translation& t) {
   uint64_t oldest_stamp = ~uint64_t{0};
   for (uint32_t w = 0; w < ways_; ++w) {
     const uint64_t k = s[w].key;
-    if (k == key &&
-        ((s[w].asid_tag & 0xFFFFU) == t.asid.value() || s[w].asid_tag >= kGlobalTag)) {
+    if (k == key && ((s[w].asid_tag & 0xFFFFU) == t.asid.value() || s[w].asid_tag >= kGlobalTag)) {
       way = w;
       break;
     }

@@ -165,8 +165,8 @@ TEST(CpuHitLoop, AlternatingPagesStayInTheLoop) {
   size_t longest = 0;
   while (i < trace.size()) {
     Cycle t;
-    const size_t n = loop.core->process_hits(trace.data() + i, trace.size() - i, t,
-                                             [](Cycle) { return false; });
+    const size_t n =
+        loop.core->process_hits(trace.data() + i, trace.size() - i, t, [](Cycle) { return false; });
     if (n == 0) {
       loop.core->process(trace[i++]);
     } else {
