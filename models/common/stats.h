@@ -26,7 +26,16 @@ class Histogram {
     sum_ += v;
     if (v > max_) max_ = v;
     if (count_ == 1 || v < min_) min_ = v;
-    ++buckets_[bucket_of(v)];
+    ++buckets_[v < kExact ? static_cast<size_t>(v) : bucket_of(v)];  // exact: no call
+  }
+  // add(v) n times.
+  void add_n(uint64_t v, uint64_t n) {
+    if (n == 0) return;
+    if (count_ == 0 || v < min_) min_ = v;
+    count_ += n;
+    sum_ += v * n;
+    if (v > max_) max_ = v;
+    buckets_[v < kExact ? static_cast<size_t>(v) : bucket_of(v)] += n;
   }
   void merge(const Histogram& o);
   [[nodiscard]] uint64_t count() const { return count_; }

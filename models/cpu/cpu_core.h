@@ -286,6 +286,115 @@ class CpuCore {
     }
     return last_issue_;
   }
+  // The steady state of a hit-dominated trace, as process() runs it with
+  // the counters gathered at the end: runs records from r[0] on while each
+  // is a plain access within one 4 KiB page that hits an L1 TLB with the
+  // rights it needs, no walk is pending and nothing else is on (explain,
+  // data side, descriptor accesses). A page the TLBs' last-hit memo holds
+  // costs no lookup; another one is looked up as process() would. Stops
+  // before the first record that needs more (process() takes it) and after
+  // the first whose issue cycle c makes stop(c) true. Returns the records
+  // processed; `t` is the last one's issue cycle (what process() returns).
+  template <class Stop>
+  __attribute__((always_inline)) size_t process_hits(const TraceRecord* r, size_t n, Cycle& t,
+                                                     const Stop& stop) {
+    if (slow_ != 0 || tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || slow_xlat_ != 0 ||
+        want_phys_ || explain_.on() || data_) {
+      return 0;
+    }
+    constexpr uint64_t kNone = TlbHierarchy::kNoPage;
+    // By access kind: the page its side's memo serves with the rights the
+    // kind needs (kNone: none), and the memo's latency.
+    uint64_t page[kNumAccessKinds];
+    Cycles lat[kNumAccessKinds];
+    // By side (0: data, 1: fetch): accesses counted to the memo so far, and
+    // accesses looked up (not served by the memo).
+    uint64_t counted[2] = {0, 0}, looked[2] = {0, 0};
+    uint64_t kinds[kNumAccessKinds] = {};
+    const auto load_memo = [&](int side) {
+      const TlbHierarchy::MemoView m =
+          tlb_.memo(side == 0 ? AccessKind::kRead : AccessKind::kFetch);
+      const bool ok = m.vpn4k != kNone && m.asid == ctx_.pcid;
+      if (side == 0) {
+        page[0] = ok && hit_ok(m.t->perms, AccessKind::kRead) ? m.vpn4k : kNone;
+        page[1] = ok && hit_ok(m.t->perms, AccessKind::kWrite) ? m.vpn4k : kNone;
+        lat[0] = lat[1] = m.latency;
+      } else {
+        page[2] = ok && hit_ok(m.t->perms, AccessKind::kFetch) ? m.vpn4k : kNone;
+        lat[2] = m.latency;
+      }
+    };
+    // Counts the accesses the side's memo served since the last call.
+    const auto count_memo = [&](int side) {
+      const uint64_t all = side == 0 ? kinds[0] + kinds[1] : kinds[2];
+      const uint64_t served = all - looked[side] - counted[side];
+      counted[side] += served;
+      tlb_.count_memo_hits(side == 0 ? AccessKind::kRead : AccessKind::kFetch, served);
+      stats_.translation_latency.add_n(lat[side == 0 ? 0 : 2].count(), served);
+    };
+    load_memo(0);
+    load_memo(1);
+    size_t i = 0;
+    for (;;) {
+      // The memo's pages: no lookup.
+      bool stopped = false;
+      while (i < n) {
+        const TraceRecord& x = r[i];
+        const uint64_t first = x.addr;
+        const uint64_t last = first + (x.size ? x.size : 1) - 1;
+        const auto k = static_cast<unsigned>(x.kind);
+        if ((x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
+             ((first ^ last) >> 12)) != 0 ||
+            ((first & linear_mask_) >> 12) != page[k]) {
+          break;
+        }
+        ++kinds[k];
+        t = ag_.issue();
+        ag_.complete(t + lat[k]);
+        ++i;
+        if (stop(t)) {
+          stopped = true;
+          break;
+        }
+      }
+      if (stopped || i == n) break;
+      // Another page: an L1 hit with the rights it needs is looked up here
+      // (the memo then holds it); anything else goes to process().
+      const TraceRecord& x = r[i];
+      const uint64_t first = x.addr;
+      const uint64_t last = first + (x.size ? x.size : 1) - 1;
+      if ((x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
+           ((first ^ last) >> 12)) != 0) {
+        break;
+      }
+      const AccessKind kind = x.kind;
+      const LinearAddr a(first & linear_mask_);
+      const Translation* e = tlb_.l1_peek(a, kind, ctx_.pcid);
+      if (e == nullptr || !hit_ok(e->perms, kind)) break;
+      const int side = kind == AccessKind::kFetch ? 1 : 0;
+      count_memo(side);
+      ++kinds[static_cast<unsigned>(kind)];
+      ++looked[side];
+      t = ag_.issue();  // (the lookup does not depend on it)
+      const TlbLookup l = tlb_.lookup(a, kind, ctx_.pcid);
+      stats_.translation_latency.add(l.latency.count());
+      ag_.complete(t + l.latency);
+      load_memo(side);
+      ++i;
+      if (stop(t)) break;
+    }
+    if (i == 0) return 0;
+    const TraceRecord& x = r[i - 1];
+    span_ = x.size ? x.size - 1 : 0;  // within its page
+    last_issue_ = t;
+    stats_.records += i;
+    stats_.translations += i;
+    stats_.l1_hits += i;
+    for (int k = 0; k < kNumAccessKinds; ++k) stats_.by_kind[k] += kinds[k];
+    count_memo(0);
+    count_memo(1);
+    return i;
+  }
   // Completes every pending walk now (statistics then count every access
   // simulated so far), as if the CPU waited for them.
   void drain() { drain_walks(); }
@@ -372,10 +481,10 @@ class CpuCore {
   // is inline; everything else is translate_slow().
   __attribute__((always_inline)) Cycle translate(LinearAddr a, AccessKind k,
                                                  Cycles seg = Cycles{}) {
-    if (tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || slow_xlat_ != 0 || want_phys_ ||
-        explain_.on()) {
+    if (ag_.issued() >= block_at_ || slow_xlat_ != 0 || want_phys_ || explain_.on()) {
       return translate_slow(a, k, seg);
     }
+    if (tlb_.mshr().size() != 0) return translate_pending(a, k, seg);
     ++stats_.translations;
     const Cycle issue = ag_.issue();
     last_issue_ = issue;
@@ -436,6 +545,12 @@ class CpuCore {
   [[nodiscard]] std::string data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle at,
                                       Cycle done) const;
   Cycle translate_slow(LinearAddr a, AccessKind k, Cycles seg);
+  // translate_slow() when walks are pending and nothing else needs it (the
+  // common case: a merge into a pending walk).
+  Cycle translate_pending(LinearAddr a, AccessKind k, Cycles seg);
+  // The rest of translate_slow() once merging did not apply: the TLB lookup
+  // of the access issued at `issue`, and what follows.
+  Cycle translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry);
   // The stall account of a translation that did not hit in an L1 TLB, whose
   // lookup started at `lookup` and whose physical address is known at
   // `done` (after `fault` cycles of handling). Call before ag_.complete().
@@ -454,6 +569,10 @@ class CpuCore {
   // translation: re-walk (rights, D bit) or miss.
   Cycle after_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, const TlbLookup& l,
                      Cycles carry = Cycles{});
+  // A TLB hit with these rights completes the access (no re-walk).
+  [[nodiscard]] bool hit_ok(uint8_t p, AccessKind k) const {
+    return rights_ok(p, k) && (k != AccessKind::kWrite || (p & kPermDirty));
+  }
   // The rights a TLB entry (or a pending walk's translation) grants this CPU.
   [[nodiscard]] bool rights_ok(uint8_t p, AccessKind k) const {
     const bool write = k == AccessKind::kWrite;

@@ -111,9 +111,21 @@ void CpuModule::run_records() {
   for (;;) {
     const size_t n = source_.next(core_->id(), buf, 1024);
     if (n == 0) break;
+    // After a record issued at cycle c: the run-ahead bound or an interrupt
+    // boundary is reached (the checks below act).
+    const auto stop = [&](Cycle c) {
+      return c - synced > Cycles(quantum_) || quantum_ == 0 || c >= next_interrupt_;
+    };
     Cycle t;
-    for (size_t i = 0; i < n; ++i) {
-      t = core_->process(buf[i]);
+    for (size_t i = 0; i < n;) {
+      // The steady hit path in one tight loop; anything else one by one.
+      const size_t hits = core_->process_hits(buf + i, n - i, t, stop);
+      if (hits != 0) {
+        i += hits;
+      } else {
+        t = core_->process(buf[i]);
+        ++i;
+      }
       // Bound the run-ahead when another agent may act (descriptor rewrites
       // become visible at these points).
       if (t - synced > Cycles(quantum_) || quantum_ == 0) {

@@ -17,6 +17,8 @@ class LruPolicy {
   }
   void on_fill(uint32_t idx) { stamps_.stamp(idx); }
   [[nodiscard]] uint32_t victim(uint32_t set_base) const { return stamps_.oldest(set_base); }
+  // Entry idx's recency stamp (larger = more recent; unique among valid entries).
+  [[nodiscard]] uint64_t stamp_of(uint32_t idx) const { return stamps_.at(idx); }
 
  private:
   StampedWays stamps_;

@@ -16,6 +16,7 @@ class StampedWays {
     stamps_.assign(size_t{sets} * ways, 0);
   }
   void stamp(uint32_t idx) { stamps_[idx] = ++clock_; }
+  [[nodiscard]] uint64_t at(uint32_t idx) const { return stamps_[idx]; }
   [[nodiscard]] bool is_newest(uint32_t idx) const { return stamps_[idx] == clock_; }
   [[nodiscard]] uint32_t oldest(uint32_t set_base) const {
     uint32_t best = 0;

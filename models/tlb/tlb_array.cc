@@ -45,24 +45,36 @@ bool TlbArray::insert(const Translation& t) {
   const uint32_t tag = (t.perms & kPermGlobal) ? (kGlobalTag | t.asid.value()) : t.asid.value();
   Slot* s = &slots_[base];
 
+  // One pass over the set: an entry of the same page for the same asid (or
+  // covered by a global entry) is refreshed; else the lowest invalid way is
+  // used; else the policy's victim (LRU's oldest stamp is found in the same
+  // pass).
   uint32_t way = ways_;
-  // The same page for the same asid (or covered by a global entry): refresh it.
+  uint32_t free_way = ways_;
+  const bool lru = policy_ == ReplPolicy::kLru;
+  uint32_t oldest = 0;
+  uint64_t oldest_stamp = ~uint64_t{0};
   for (uint32_t w = 0; w < ways_; ++w) {
-    if (s[w].key == key &&
-        ((s[w].asid_tag & 0xFFFFU) == t.asid.value() || s[w].asid_tag >= kGlobalTag)) {
+    const uint64_t k = s[w].key;
+    if (k == key && ((s[w].asid_tag & 0xFFFFU) == t.asid.value() || s[w].asid_tag >= kGlobalTag)) {
       way = w;
       break;
     }
-  }
-  if (way == ways_) {
-    for (uint32_t w = 0; w < ways_; ++w) {
-      if (s[w].key == 0) {
-        way = w;
-        break;
+    if (k == 0) {
+      if (free_way == ways_) free_way = w;
+    } else if (lru) {
+      const uint64_t st = lru_.stamp_of(base + w);
+      if (st < oldest_stamp) {
+        oldest_stamp = st;
+        oldest = w;
       }
     }
-    if (way == ways_) {
-      way = choose_victim(base);
+  }
+  if (way == ways_) {
+    if (free_way != ways_) {
+      way = free_way;
+    } else {
+      way = lru ? oldest : choose_victim(base);
       --present_[key_size(s[way].key)];
       ++stats_.evictions;
     }

@@ -64,6 +64,44 @@ class TlbHierarchy {
     return lookup_slow(a, side, asid);
   }
 
+  // The last-hit memo of `k`'s side: a lookup of 4 KiB page `vpn4k` (the
+  // linear address >> 12) for `asid` hits entry `t` in L1 with `latency`
+  // (vpn4k = kNoPage: nothing remembered). Valid until the next fill or
+  // invalidation; lookup() of such a page changes nothing but counters, so a
+  // caller may serve a run of them itself and count them with count_memo_hits.
+  struct MemoView {
+    uint64_t vpn4k;
+    Asid asid;
+    const Translation* t;
+    Cycles latency;
+  };
+  static constexpr uint64_t kNoPage = ~uint64_t{0};  // no 4K vpn has all 64 bits set
+  [[nodiscard]] MemoView memo(AccessKind k) const {
+    const Memo& m = memo_[side_of(k)];
+    return MemoView{m.vpn4k, m.asid, m.t, m.latency};
+  }
+  // Counts `n` lookups on `k`'s side that the memo served (what lookup()
+  // counts for each of them).
+  void count_memo_hits(AccessKind k, uint64_t n) {
+    const int side = side_of(k);
+    const Memo& m = memo_[side];
+    if (n == 0) return;
+    m.array->stats_.hits += n;
+    for (uint32_t j = 0; j < m.pos; ++j) l1_[side][j]->stats_.misses += n;
+    fast_path_hits_ += n;
+  }
+
+  // The entry an L1 lookup of `a` on `k`'s side would hit (the first array
+  // in probe order holding it), or nullptr; no side effects.
+  [[nodiscard]] const Translation* l1_peek(LinearAddr a, AccessKind k, Asid asid) const {
+    const int side = side_of(k);
+    for (uint32_t j = 0; j < n_l1_[side]; ++j) {
+      const uint32_t idx = l1_[side][j]->find(a, asid);
+      if (idx != TlbArray::kNone) return &l1_[side][j]->entry(idx);
+    }
+    return nullptr;
+  }
+
   // After a walk: fills the L2 array holding t.size (if any) and the L1 array
   // of t.size on the access side (if any).
   void fill(const Translation& t, AccessKind k);
@@ -102,7 +140,7 @@ class TlbHierarchy {
  private:
   static constexpr int kSideI = 0;
   static constexpr int kSideD = 1;
-  static constexpr uint64_t kNoVpn = ~uint64_t{0};  // no 4K vpn has all 64 bits set
+  static constexpr uint64_t kNoVpn = kNoPage;
 
   struct Memo {
     uint64_t vpn4k = kNoVpn;

@@ -23,6 +23,9 @@ Walker::Walker(const WalkerConfig& cfg, PhysMem& mem, MemoryTiming& timing)
                     : n == "PD"                   ? 3
                                                   : 4;
   }
+  for (unsigned l = 0; l + 1 < mode_->levels; ++l) {
+    if (pwc_[l].enabled() && pwc_[l].latency() > probe_) probe_ = pwc_[l].latency();
+  }
   slots_.resize(cfg.max_walks == 0 ? 1 : cfg.max_walks);
   queue_.reserve(16);
 }
@@ -190,10 +193,7 @@ void Walker::begin(Slot& s, const Request& r, Cycle start) {
   unsigned first = 0;
   uint64_t table = root_.value() & (m.entry_bytes == 4 ? ~uint64_t{0xFFF} : 0x000FFFFFFFFFF000);
   uint8_t perms = kPermWrite | kPermUser;  // accumulated; XD is OR-ed in
-  Cycles probe{0};
-  for (unsigned l = 0; l + 1 < m.levels; ++l) {
-    if (pwc_[l].enabled() && pwc_[l].latency() > probe) probe = pwc_[l].latency();
-  }
+  const Cycles probe = probe_;
   for (int l = static_cast<int>(m.levels) - 2; l >= 0; --l) {
     if (!pwc_[l].enabled()) continue;
     uint64_t tag = PagingStructureCache::make_tag(r.a.value() >> m.level[l].shift, asid_);

@@ -163,6 +163,7 @@ class Walker {
   // the mode, computed once.
   std::array<std::array<uint64_t, 2>, 5> reserved_{};
   std::array<PagingStructureCache, 5> pwc_;
+  Cycles probe_{0};  // the paging-structure caches' probe: the slowest enabled one
   std::array<uint8_t, 5> structure_{};  // level -> index in PML5, PML4, PDPT, PD, PT
   std::vector<Slot> slots_;
   std::vector<Request> queue_;  // FIFO of requests waiting for a slot

@@ -1,0 +1,185 @@
+// The CPU's tight hit loop (CpuCore::process_hits) against process() one
+// record at a time: the same issue cycles, the same statistics, the same TLB
+// counters, whatever the mix of pages, kinds, page crossings, clean-page
+// writes (re-walks) and misses, and wherever the caller's stop rule ends a run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "models/common/phys_mem.h"
+#include "models/common/random.h"
+#include "models/cpu/cpu_core.h"
+#include "models/os/first_touch.h"
+#include "tests/common/cpu_fakes.h"
+
+namespace mmusim {
+namespace {
+
+using testing::FakeEnv;
+
+struct Rig {
+  PhysMem mem;
+  FakeEnv env{100};
+  std::unique_ptr<FirstTouchMapper> os;
+  std::unique_ptr<CpuCore> core;
+  Rig() {
+    os = std::make_unique<FirstTouchMapper>(FirstTouchConfig{}, mem);
+    env.os = os.get();
+    core = std::make_unique<CpuCore>(0, CpuCoreConfig{}, mem, env);
+    core->set_root(os->root());
+  }
+};
+
+// Runs of accesses to a few pages: mostly reads of the current data page,
+// some writes (the first write to a page re-walks to set D), fetches from
+// two code pages, now and then a new page, a page-crossing access or an
+// access of size 0.
+std::vector<TraceRecord> mixed_trace(size_t n, uint64_t seed) {
+  SplitMix64 rng(seed);
+  std::vector<TraceRecord> out;
+  uint64_t data = 0x10000000;
+  uint64_t code = 0x400000;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t r = rng.next() % 1000;
+    TraceRecord t;
+    t.size = 8;
+    if (r < 5) data += 0x1000 * (1 + rng.next() % 3);  // another data page
+    if (r < 150) {
+      t.kind = AccessKind::kFetch;
+      t.addr = code + ((r & 1) ? 0x1000 : 0) + (rng.next() % 1024) * 4;
+      t.size = 4;
+    } else if (r < 300) {
+      t.kind = AccessKind::kWrite;
+      t.addr = data + (rng.next() % 512) * 8;
+    } else {
+      t.kind = AccessKind::kRead;
+      t.addr = data + (rng.next() % 512) * 8;
+    }
+    if (r == 999) t.addr = data + 0xFFC;  // crosses into the next page
+    if (r == 998) t.size = 0;
+    out.push_back(t);
+  }
+  return out;
+}
+
+// Every counter the statistics show, of the core and of each TLB array.
+void expect_same(const CpuCore& a, const CpuCore& b) {
+  const CpuStats& x = a.stats();
+  const CpuStats& y = b.stats();
+  EXPECT_EQ(x.records, y.records);
+  EXPECT_EQ(x.translations, y.translations);
+  EXPECT_EQ(x.page_splits, y.page_splits);
+  EXPECT_EQ(x.l1_hits, y.l1_hits);
+  EXPECT_EQ(x.l2_hits, y.l2_hits);
+  EXPECT_EQ(x.tlb_misses, y.tlb_misses);
+  EXPECT_EQ(x.dirty_assists, y.dirty_assists);
+  EXPECT_EQ(x.faults, y.faults);
+  EXPECT_EQ(x.cycles, y.cycles);
+  EXPECT_EQ(x.translation_stall, y.translation_stall);
+  for (int k = 0; k < kNumAccessKinds; ++k) EXPECT_EQ(x.by_kind[k], y.by_kind[k]);
+  EXPECT_EQ(x.translation_latency.count(), y.translation_latency.count());
+  EXPECT_EQ(x.translation_latency.sum(), y.translation_latency.sum());
+  EXPECT_EQ(x.translation_latency.min(), y.translation_latency.min());
+  EXPECT_EQ(x.translation_latency.max(), y.translation_latency.max());
+  EXPECT_EQ(x.translation_latency.percentile(0.5), y.translation_latency.percentile(0.5));
+  EXPECT_EQ(x.translation_latency.percentile(0.99), y.translation_latency.percentile(0.99));
+  EXPECT_EQ(a.tlb().fast_path_hits(), b.tlb().fast_path_hits());
+  ASSERT_EQ(a.tlb().arrays().size(), b.tlb().arrays().size());
+  for (size_t i = 0; i < a.tlb().arrays().size(); ++i) {
+    const TlbArrayStats& s = a.tlb().arrays()[i].stats();
+    const TlbArrayStats& t = b.tlb().arrays()[i].stats();
+    EXPECT_EQ(s.hits, t.hits) << a.tlb().arrays()[i].name();
+    EXPECT_EQ(s.misses, t.misses) << a.tlb().arrays()[i].name();
+    EXPECT_EQ(s.fills, t.fills) << a.tlb().arrays()[i].name();
+    EXPECT_EQ(s.evictions, t.evictions) << a.tlb().arrays()[i].name();
+  }
+}
+
+// `every`: the stop rule ends a run at the first issue cycle at or past the
+// next multiple of `every` cycles (0: never).
+void compare(const std::vector<TraceRecord>& trace, uint64_t every) {
+  Rig one, loop;
+  std::vector<Cycle> t_one, t_loop;
+  for (const TraceRecord& r : trace) t_one.push_back(one.core->process(r));
+  uint64_t stops = 0;
+  Cycle next_stop(every);
+  const auto stop = [&](Cycle c) { return every != 0 && c >= next_stop; };
+  size_t served = 0;  // records the loop took
+  for (size_t i = 0; i < trace.size();) {
+    Cycle t;
+    const size_t n = loop.core->process_hits(trace.data() + i, trace.size() - i, t, stop);
+    if (n == 0) {
+      t = loop.core->process(trace[i]);
+      t_loop.push_back(t);
+      ++i;
+    } else {
+      served += n;
+      // Only the last record's cycle comes back: the others are checked
+      // through the statistics (every issue and completion cycle feeds them).
+      t_loop.resize(t_loop.size() + n - 1, Cycle(0));
+      t_loop.push_back(t);
+      i += n;
+    }
+    if (every != 0 && t >= next_stop) {
+      ++stops;
+      next_stop = Cycle((t.count() / every + 1) * every);
+    }
+  }
+  one.core->finish();
+  loop.core->finish();
+  EXPECT_GT(served, trace.size() / 2);  // the loop did most of the work
+  if (every != 0) {
+    EXPECT_GT(stops, 10U);
+  }
+  for (size_t i = 0; i < trace.size(); ++i) {
+    if (t_loop[i] != Cycle(0)) {
+      ASSERT_EQ(t_loop[i], t_one[i]) << "record " << i;
+    }
+  }
+  expect_same(*one.core, *loop.core);
+}
+
+TEST(CpuHitLoop, SameResultsAsOneRecordAtATime) { compare(mixed_trace(20000, 1), 0); }
+
+TEST(CpuHitLoop, SameResultsWhenTheStopRuleEndsRuns) {
+  compare(mixed_trace(20000, 2), 97);
+  compare(mixed_trace(20000, 3), 1);  // a stop after every record
+}
+
+// Two L1-resident pages in turn: once both are in the TLBs, the loop serves
+// every access, each by a lookup (the memo holds the other page), and
+// counts each array's hits as lookup() does.
+TEST(CpuHitLoop, AlternatingPagesStayInTheLoop) {
+  std::vector<TraceRecord> trace;
+  for (int i = 0; i < 1000; ++i) {
+    TraceRecord r;
+    r.size = 8;
+    r.addr = (i % 2 == 0 ? 0x10000000 : 0x10001000) + (i % 64) * 8;
+    trace.push_back(r);
+  }
+  Rig one, loop;
+  for (const TraceRecord& r : trace) one.core->process(r);
+  size_t i = 0;
+  size_t longest = 0;
+  while (i < trace.size()) {
+    Cycle t;
+    const size_t n =
+        loop.core->process_hits(trace.data() + i, trace.size() - i, t, [](Cycle) { return false; });
+    if (n == 0) {
+      loop.core->process(trace[i++]);
+    } else {
+      longest = std::max(longest, n);
+      i += n;
+    }
+  }
+  one.core->finish();
+  loop.core->finish();
+  expect_same(*one.core, *loop.core);
+  EXPECT_GT(longest, 900U);  // one run once the walks are done
+  EXPECT_EQ(loop.core->stats().tlb_misses, 2U);
+}
+
+}  // namespace
+}  // namespace mmusim
