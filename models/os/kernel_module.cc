@@ -99,12 +99,7 @@ void KernelModule::complete(uint64_t id, const BlockTimeline& t) {
 
 KernelModule::KernelModule(const sc_core::sc_module_name& name, Kernel& core,
                            const KernelModuleConfig& cfg)
-    : sc_module(name),
-      target("target"),
-      mem("mem"),
-      cpus("cpus"),
-      core_(core),
-      cfg_(cfg) {
+    : sc_module(name), target("target"), mem("mem"), cpus("cpus"), core_(core), cfg_(cfg) {
   target.bind(*this);
   tasks.bind(*this);
   io.bind(*this);

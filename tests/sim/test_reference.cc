@@ -299,9 +299,9 @@ void expect_quanta_equal(const std::string& trace, Overrides o,
   for (size_t i = 1; i < quanta.size(); ++i) {
     o["sim.quantum"] = quanta[i];
     const RunResult r = run_sim(o, trace);
-    EXPECT_EQ(first.stats, r.stats) << "quantum " << quanta.front() << " (-) vs " << quanta[i]
-                                    << " (+):\n"
-                                    << diff(first.stats, r.stats);
+    EXPECT_EQ(first.stats, r.stats)
+        << "quantum " << quanta.front() << " (-) vs " << quanta[i] << " (+):\n"
+        << diff(first.stats, r.stats);
   }
 }
 
