@@ -60,32 +60,47 @@ CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base) {
   CacheResult r;
   const uint64_t idx = replace(line, base, r);
   dirty_[idx] = static_cast<uint8_t>(write);
+  fill_[idx] = kPending;
   const Cycle detected = at + g_.latency;
   r.ready = mshr_wait(detected);
   if (r.ready != detected) ++mshr_full_;
+  // The MSHR that frees first is taken now, busy until the fill (filled()):
+  // every later request sees it taken, whenever the fill becomes known.
+  sift_down(kPending);
   return r;
 }
 
-void Cache::filled(uint64_t line, Cycle done) {
-  // The line may have left meanwhile (another agent's request while this
-  // miss waited below): then only its MSHR is accounted.
-  if (const uint64_t i = find(line); i != kInvalid) fill_[i] = done;
-  // The MSHR that frees first takes the fill: replace the heap's top, sift
-  // it down.
+void Cache::sift_down(Cycle v) {
+  // Replaces the heap's top with v and moves it down to its place.
   const uint32_t n = g_.mshrs;
   uint32_t i = 0;
   for (;;) {
     const uint32_t l = 2 * i + 1, r = l + 1;
     uint32_t m = i;
-    Cycle v = done;
-    if (l < n && busy_[l] < v) {
+    Cycle least = v;
+    if (l < n && busy_[l] < least) {
       m = l;
-      v = busy_[l];
+      least = busy_[l];
     }
-    if (r < n && busy_[r] < v) m = r;
+    if (r < n && busy_[r] < least) m = r;
     if (m == i) break;
     busy_[i] = busy_[m];
     i = m;
+  }
+  busy_[i] = v;
+}
+
+void Cache::filled(uint64_t line, Cycle done) {
+  // The line may have left meanwhile (another agent's request while this
+  // miss waited below): then only its MSHR is accounted.
+  if (const uint64_t i = find(line); i != kInvalid && fill_[i] == kPending) fill_[i] = done;
+  // One of the MSHRs taken by misses in flight (kPending) becomes busy until
+  // `done`: it moves up the heap to its place.
+  uint32_t i = g_.mshrs - 1;
+  while (busy_[i] != kPending) --i;
+  while (i > 0 && done < busy_[(i - 1) / 2]) {
+    busy_[i] = busy_[(i - 1) / 2];
+    i = (i - 1) / 2;
   }
   busy_[i] = done;
 }

@@ -16,9 +16,13 @@
 //
 // Timing: a lookup costs `latency` cycles. A hit completes at
 // at + latency, or when the line's fill completes if that is later (a merged
-// miss). A miss is passed on at at + latency; the caller reports the fill's
-// completion with filled(). With every MSHR busy at that time, the miss
-// waits for the earliest one to free (mshr_wait()).
+// miss). A miss is passed on at at + latency; with every MSHR busy at that
+// time, it waits for the earliest one to free (mshr_wait()). The miss takes
+// that MSHR at once, busy until a completion not yet known (kPending), and
+// the line's fill is kPending too; the caller reports the completion with
+// filled(), which makes both known. A shared level whose requests may see
+// another request's miss in between checks pending() and mshr_wait() first
+// (CacheModule waits for the fill when either would be kPending).
 #pragma once
 
 #include <array>
@@ -91,12 +95,21 @@ class Cache {
     return miss(line, write, at, base);
   }
 
+  // A fill or an MSHR release whose time is not known yet.
+  static constexpr Cycle kPending = Cycle(~uint64_t{0});
+
   // The fill of a miss of `line` completes at `done` (after access() missed):
-  // it occupies the MSHR that frees first until then.
+  // the MSHR the miss took is busy until then.
   void filled(uint64_t line, Cycle done);
   // When a miss detected at `at` can be passed on (every MSHR busy: when the
-  // earliest frees).
+  // earliest frees; kPending when every MSHR waits for a fill not yet known).
   [[nodiscard]] Cycle mshr_wait(Cycle at) const { return max(at, busy_[0]); }
+  // True when `line` is present with its fill not known yet (a miss of it is
+  // in flight and filled() has not been called).
+  [[nodiscard]] bool pending(uint64_t line) const {
+    const uint64_t i = find(line);
+    return i != kInvalid && fill_[i] == kPending;
+  }
 
   // Installs `line` (dirty or clean) as most recently used without a demand
   // access; returns the dirty victim it evicted, if any (CacheResult.hit =
@@ -147,6 +160,8 @@ class Cache {
     last_index_ = index;
   }
   CacheResult miss(uint64_t line, bool write, Cycle at, uint64_t base);
+  // Replaces the MSHR heap's top with `v` and moves it down to its place.
+  void sift_down(Cycle v);
   // Evicts the LRU way of the set at `base` for `line`; returns its index.
   uint64_t replace(uint64_t line, uint64_t base, CacheResult& r);
   // Index of `line`'s way, or kInvalid.

@@ -25,11 +25,14 @@ CacheModule::CacheModule(const sc_core::sc_module_name& name, const CacheGeometr
       line_shift_(static_cast<unsigned>(__builtin_ctzll(g.line_bytes))) {
   if (g.size_bytes != 0) core_ = std::make_unique<Cache>(g);
   upper.register_b_transport(this, &CacheModule::b_transport);
+  SC_METHOD(admit);
+  sensitive << admit_event_;
+  dont_initialize();
 }
 
 void CacheModule::move_data(tlm::tlm_generic_payload& p) { move_payload_data(backing_, p); }
 
-void CacheModule::b_transport(int /*id*/, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+void CacheModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
   if (p.get_command() == tlm::TLM_IGNORE_COMMAND) {
     lower->b_transport(p, delay);
     return;
@@ -37,7 +40,7 @@ void CacheModule::b_transport(int /*id*/, tlm::tlm_generic_payload& p, sc_core::
   MemExtension* x = nullptr;
   p.get_extension(x);
   if (x != nullptr) {
-    timed(p, *x);
+    timed(p, *x, static_cast<uint32_t>(id));
     return;
   }
   // A plain payload: timed from SystemC time plus its delay, its data moved
@@ -45,7 +48,7 @@ void CacheModule::b_transport(int /*id*/, tlm::tlm_generic_payload& p, sc_core::
   MemExtension local;
   local.arrival = clk_.now() + clk_.cycles(delay);
   p.set_extension(&local);
-  timed(p, local);
+  timed(p, local, static_cast<uint32_t>(id));
   p.clear_extension(&local);
   if (p.get_response_status() != tlm::TLM_OK_RESPONSE) return;
   move_data(p);
@@ -53,25 +56,30 @@ void CacheModule::b_transport(int /*id*/, tlm::tlm_generic_payload& p, sc_core::
   delay = local.done > now ? clk_.span(local.done - now) : sc_core::SC_ZERO_TIME;
 }
 
-void CacheModule::invalidate_above(uint64_t line) {
-  for (Cache* c : snooped_) {
-    if (c->invalidate(line)) ++snoop_invalidations_;
+void CacheModule::invalidate_above(uint64_t line, Cycle at, const AgentSync* writer) {
+  for (const Snooped& s : snooped_) {
+    if (s.inbox != nullptr && s.owner != writer) {
+      // Another agent's cache: its owner takes the invalidation at a point
+      // of its own time defined by `at` (not wherever it has run ahead to).
+      s.inbox->post_invalidation(*s.cache, line, at, &snoop_invalidations_);
+    } else if (s.cache->invalidate(line)) {
+      ++snoop_invalidations_;
+    }
   }
 }
 
-void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
+void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t socket) {
   const Initiator who = x.who;
   const bool write = p.is_write();
   const Cycle at = x.arrival;
   if (write && (who == Initiator::kKernel || who == Initiator::kDma) && !snooped_.empty()) {
-    invalidate_above(p.get_address() >> line_shift_);
+    // Before any wait here: posted at a SystemC time no later than `at`.
+    invalidate_above(p.get_address() >> line_shift_, at, x.sync);
   }
   if (core_ == nullptr) {  // a coherence point only (DMA comes from the I/O side)
     x.done = pass_down(p, x, who == Initiator::kDma ? at : at + miss_path_);
     return;
   }
-  Cache& c = *core_;
-  const uint64_t line = c.line_of(p.get_address());
   // DMA comes from the I/O side: its reads snoop this level and go on to
   // memory at their own time (no lookup or miss-path delay: the DMA engine
   // plans its transfer on the memory's timing and must not wait here).
@@ -79,32 +87,159 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x) {
     x.done = pass_down(p, x, at);
     return;
   }
+  if (shared_) {
+    timed_shared(p, x, socket);
+    return;
+  }
+  CacheResult r;
+  switch (lookup(p, x, r)) {
+    case Lookup::kDone: return;
+    case Lookup::kPassOn: x.done = pass_down(p, x, at); return;
+    case Lookup::kMiss: break;
+  }
+  // A write miss fetches the line (read for ownership); it stays dirty here.
+  if (write) p.set_command(tlm::TLM_READ_COMMAND);
+  const Cycle done = after_miss(p, x, core_->line_of(p.get_address()), r);
+  if (write) p.set_command(tlm::TLM_WRITE_COMMAND);
+  x.done = done;
+}
+
+CacheModule::Lookup CacheModule::lookup(tlm::tlm_generic_payload& p, MemExtension& x,
+                                        CacheResult& r) {
+  Cache& c = *core_;
+  const Initiator who = x.who;
+  const bool write = p.is_write();
+  const Cycle at = x.arrival;
+  const uint64_t line = c.line_of(p.get_address());
   if (who == Initiator::kDma) {
     if (!dma_allocate_) {  // write-invalidate: the line goes to memory
       if (c.invalidate(line)) ++dma_invalidations_;
-      x.done = pass_down(p, x, at);
-      return;
+      return Lookup::kPassOn;
     }
     // DDIO-like: the line is written into the LLC, not to memory.
-    const CacheResult r = c.install(line, true);
-    if (r.writeback) write_back(r.victim, x, at);
+    const CacheResult i = c.install(line, true);
+    if (i.writeback) write_back(i.victim, x, at);
     x.done = at + c.geometry().latency;
     x.served = level_;
     p.set_response_status(tlm::TLM_OK_RESPONSE);
-    return;
+    return Lookup::kDone;
   }
-  const CacheResult r = c.access(line, write, at, static_cast<unsigned>(who));
+  r = c.access(line, write, at, static_cast<unsigned>(who));
   if (r.hit) {
     x.done = r.ready;
     x.served = level_;
     p.set_response_status(tlm::TLM_OK_RESPONSE);
+    return Lookup::kDone;
+  }
+  return Lookup::kMiss;
+}
+
+void CacheModule::timed_shared(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t socket) {
+  const Cycle at = x.arrival;
+  const uint64_t line = core_->line_of(p.get_address());
+  const bool demand = x.who != Initiator::kDma;
+  // A request in time order is looked up at once, unless its lookup depends
+  // on a fill not known yet: then it waits for its turn like the others.
+  bool turn = !x.ordered;
+  if (!turn && demand && must_wait(line, at)) {
+    turn = true;
+    x.ordered = false;
+  }
+  if (turn) {
+    // At the arrival, with the others arriving then.
+    if (x.sync != nullptr) {
+      x.sync->wait_until(at);
+    } else if (at > clk_.now()) {
+      sc_core::wait(clk_.span(at - clk_.now()));
+    }
+    take_turn(at, socket, x.sync);
+    while (demand && must_wait(line, at)) {
+      // Holding the turn: the lookups behind this one wait too.
+      ++fill_waiters_;
+      if (x.sync != nullptr) {
+        x.sync->wait_event(fill_event_, at);
+      } else {
+        sc_core::wait(fill_event_);
+      }
+      --fill_waiters_;
+    }
+  }
+  CacheResult r;
+  const Lookup l = lookup(p, x, r);
+  const Cycle pass = r.ready + miss_path_;
+  if (l == Lookup::kMiss) unknown_fills_.push_back(pass);
+  if (turn) release_turn();
+  if (l == Lookup::kDone) return;
+  if (l == Lookup::kPassOn) {
+    x.done = pass_down(p, x, at);
     return;
   }
-  // A write miss fetches the line (read for ownership); it stays dirty here.
+  const bool write = p.is_write();
   if (write) p.set_command(tlm::TLM_READ_COMMAND);
-  const Cycle done = after_miss(p, x, line, r);
+  const Cycle done = pass_down(p, x, pass);
   if (write) p.set_command(tlm::TLM_WRITE_COMMAND);
+  core_->filled(line, done);
+  *std::find(unknown_fills_.begin(), unknown_fills_.end(), pass) = unknown_fills_.back();
+  unknown_fills_.pop_back();
+  if (fill_waiters_ > 0) fill_event_.notify(sc_core::SC_ZERO_TIME);
+  if (r.writeback) write_back(r.victim, x, pass);
   x.done = done;
+}
+
+bool CacheModule::must_wait(uint64_t line, Cycle at) const {
+  if (unknown_fills_.empty()) return false;
+  const Cache& c = *core_;
+  if (c.pending(line)) return true;  // a hit that completes with that fill
+  if (c.contains(line)) return false;
+  // A miss: the MSHR it gets frees at `ready`, unless a fill not known yet
+  // frees one earlier (a fill completes after its pass).
+  const Cycle detected = at + c.geometry().latency;
+  const Cycle ready = c.mshr_wait(detected);
+  if (ready == detected) return false;
+  return std::any_of(unknown_fills_.begin(), unknown_fills_.end(),
+                     [ready](Cycle pass) { return pass < ready; });
+}
+
+size_t CacheModule::take_event() {
+  if (free_events_.empty()) {
+    turn_events_.emplace_back();
+    return turn_events_.size() - 1;
+  }
+  const size_t e = free_events_.back();
+  free_events_.pop_back();
+  return e;
+}
+
+void CacheModule::take_turn(Cycle at, uint32_t socket, const AgentSync* sync) {
+  const size_t ev = take_event();
+  if (arrivals_.empty()) admit_event_.notify(sc_core::SC_ZERO_TIME);
+  arrivals_.push_back(Arrival{at, socket, sync != nullptr ? sync->id() : 0, ev});
+  sc_core::wait(turn_events_[ev]);
+  free_events_.push_back(ev);
+}
+
+void CacheModule::admit() {
+  // Arrival order, ties by upper socket and then by the requesting agent:
+  // the order in which SystemC ran the initiators never matters.
+  std::stable_sort(arrivals_.begin(), arrivals_.end(), [](const Arrival& a, const Arrival& b) {
+    if (a.at != b.at) return a.at < b.at;
+    return a.socket != b.socket ? a.socket < b.socket : a.agent < b.agent;
+  });
+  for (const Arrival& a : arrivals_) queue_.push_back(a.event);
+  arrivals_.clear();
+  if (!turn_taken_ && !queue_.empty()) {
+    turn_taken_ = true;
+    turn_events_[queue_.front()].notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void CacheModule::release_turn() {
+  queue_.pop_front();
+  if (queue_.empty()) {
+    turn_taken_ = false;
+    return;
+  }
+  turn_events_[queue_.front()].notify(sc_core::SC_ZERO_TIME);
 }
 
 Cycle CacheModule::after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,

@@ -15,8 +15,23 @@
 // plus its annotated delay, and its data moves to or from the backing
 // PhysMem (the functional store).
 //
+// A shared level (set_shared(): the LLC) serves its lookups in a defined
+// order, whatever order SystemC runs the initiators in: a request in time
+// order (MemExtension::ordered) is looked up at once; the others, made to
+// wait until their arrival, join that delta cycle's group, which is sorted by
+// (arrival, upper socket index, requesting agent = MemExtension::sync's id)
+// and looked up one after another in that order. Each miss takes its line's
+// way and an MSHR at its lookup, both busy until a fill not known yet
+// (Cache::kPending); a later lookup that hits such a line, or whose MSHR
+// choice depends on such a fill, waits until the fill is known (the first
+// request's thread reports it when the level below answers) and keeps the
+// lookups behind it waiting. So every lookup sees exactly the lookups and
+// fills of the requests before it in (arrival, socket, agent) order.
+//
 // Coherence (the last level only): a write by the kernel invalidates the line
-// in every snooped upper cache and installs it here; a DMA write invalidates
+// in every snooped upper cache and installs it here (an upper cache with an
+// owner other than the writer's agent takes the invalidation through its
+// owner's SnoopInbox, at a defined point of the owner's own time); a DMA write invalidates
 // it everywhere and goes to memory, or with dma_allocate is installed here
 // dirty (DDIO-like). DMA comes from the I/O side: its reads (and writes)
 // reach memory at their own time, without this level's lookup or the miss
@@ -28,6 +43,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <systemc>
@@ -41,6 +57,21 @@
 
 namespace mmusim {
 
+// The owner of a snooped upper cache (a CPU): takes the invalidations caused
+// by other agents' writes at a point of its own time defined by `at` alone
+// (the CPU: its next interrupt boundary after `at`), then adds each line it
+// removed to `*counter`.
+class SnoopInbox {
+ public:
+  virtual void post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) = 0;
+
+ protected:
+  SnoopInbox() = default;
+  ~SnoopInbox() = default;
+  SnoopInbox(const SnoopInbox&) = default;
+  SnoopInbox& operator=(const SnoopInbox&) = default;
+};
+
 class CacheModule : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<CacheModule> upper;
@@ -51,6 +82,7 @@ class CacheModule : public sc_core::sc_module {
   CacheModule(const sc_core::sc_module_name& name, const CacheGeometry& g, MemSource level,
               const ClockPeriod& clk, PhysMem* backing = nullptr);
 
+  SC_HAS_PROCESS(CacheModule);
   [[nodiscard]] const char* kind() const override { return "CacheModule"; }
   [[nodiscard]] bool present() const { return core_ != nullptr; }
   // The core (present() only).
@@ -61,8 +93,14 @@ class CacheModule : public sc_core::sc_module {
   // Install DMA writes instead of invalidating (cache.dma_allocate).
   void set_dma_allocate(bool on) { dma_allocate_ = on; }
   // An upper cache whose copy of a line the kernel's and DMA's writes
-  // invalidate.
-  void snoop(Cache& c) { snooped_.push_back(&c); }
+  // invalidate: at once, or, with an `owner` agent and its `inbox`, at once
+  // for the owner's own writes and through the inbox for everyone else's.
+  void snoop(Cache& c, const AgentSync* owner = nullptr, SnoopInbox* inbox = nullptr) {
+    snooped_.push_back(Snooped{&c, owner, inbox});
+  }
+  // Several agents share this level: lookups in (arrival, socket, agent)
+  // order (see above). Call before the simulation starts.
+  void set_shared(bool on) { shared_ = on; }
 
   // A miss of the owning CPU's own data access or fetch, found by a plain
   // Cache::access() call on core() (the hit path needs no transaction):
@@ -80,7 +118,24 @@ class CacheModule : public sc_core::sc_module {
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  void timed(tlm::tlm_generic_payload& p, MemExtension& x);
+  void timed(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t socket);
+  // A shared level: the lookup and its state changes for `p` (from upper
+  // socket `socket`), in (arrival, socket, agent) order.
+  void timed_shared(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t socket);
+  // The lookup proper (state changes, no wait): done (x.done set), a miss
+  // to pass on (`r` holds it), or a DMA write to pass on at its arrival.
+  enum class Lookup : uint8_t { kDone, kMiss, kPassOn };
+  Lookup lookup(tlm::tlm_generic_payload& p, MemExtension& x, CacheResult& r);
+  // Whether a demand lookup of `line` arriving at `at` depends on a fill not
+  // known yet (a hit on a line in flight, or an MSHR such a fill may free
+  // before the others).
+  [[nodiscard]] bool must_wait(uint64_t line, Cycle at) const;
+  // Joins the group of this delta cycle and waits for its turn; release()
+  // hands the turn on.
+  void take_turn(Cycle at, uint32_t socket, const AgentSync* sync);
+  void release_turn();
+  void admit();  // SC_METHOD: sorts the group, queues it
+  size_t take_event();
   // Sends the request on at `at` (re-checking time order); returns its
   // completion.
   Cycle pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at);
@@ -89,7 +144,7 @@ class CacheModule : public sc_core::sc_module {
   // victim written back; returns the fill's completion.
   Cycle after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,
                    const CacheResult& r);
-  void invalidate_above(uint64_t line);
+  void invalidate_above(uint64_t line, Cycle at, const AgentSync* writer);
   void move_data(tlm::tlm_generic_payload& p);
 
   std::unique_ptr<Cache> core_;
@@ -98,7 +153,31 @@ class CacheModule : public sc_core::sc_module {
   PhysMem* backing_;
   Cycles miss_path_{0};
   bool dma_allocate_ = false;
-  std::vector<Cache*> snooped_;
+  bool shared_ = false;
+  struct Snooped {
+    Cache* cache;
+    const AgentSync* owner;
+    SnoopInbox* inbox;
+  };
+  std::vector<Snooped> snooped_;
+  // A shared level's order: the group arriving in this delta cycle, the
+  // queue of sorted requests whose lookups wait for their turn (the front
+  // one has it), and the passes of the misses whose fills are not known.
+  struct Arrival {
+    Cycle at;
+    uint32_t socket;
+    uint32_t agent;
+    size_t event;  // index into turn_events_
+  };
+  std::vector<Arrival> arrivals_;
+  std::deque<size_t> queue_;  // events of the sorted requests, in order
+  bool turn_taken_ = false;
+  std::deque<sc_core::sc_event> turn_events_;
+  std::vector<size_t> free_events_;
+  sc_core::sc_event admit_event_;
+  sc_core::sc_event fill_event_;
+  std::vector<Cycle> unknown_fills_;  // passes of misses in flight, fill not known
+  unsigned fill_waiters_ = 0;
   unsigned line_shift_;
   // Writeback requests: one per writeback in flight (a lower level may make
   // its sender wait), reused.

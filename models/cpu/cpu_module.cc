@@ -71,6 +71,11 @@ void CpuModule::post_shootdown(const Shootdown& s) {
   core_->post(s, Cycle((s.at.count() / ipi_period_ + 1) * ipi_period_));
 }
 
+void CpuModule::post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) {
+  snoops_.push_back(
+      SnoopInvalidation{&c, line, Cycle((at.count() / ipi_period_ + 1) * ipi_period_), counter});
+}
+
 void CpuModule::interrupt_boundary(Cycle t, Cycle& synced) {
   // Every shootdown sent before the boundary was posted at a SystemC time
   // before it: waiting until t (past the boundary) makes sure it is here.
@@ -79,6 +84,17 @@ void CpuModule::interrupt_boundary(Cycle t, Cycle& synced) {
     synced = t;
   }
   next_interrupt_ = Cycle((t.count() / ipi_period_ + 1) * ipi_period_);
+  if (!snoops_.empty()) {
+    size_t kept = 0;
+    for (const SnoopInvalidation& s : snoops_) {
+      if (s.due > t) {
+        snoops_[kept++] = s;
+      } else if (s.cache->invalidate(s.line)) {
+        ++*s.counter;
+      }
+    }
+    snoops_.resize(kept);
+  }
   if (core_->has_shootdowns()) core_->receive_shootdowns(t);
 }
 

@@ -24,7 +24,11 @@
 // cycle T is taken after the first record that ends at or after the next
 // multiple of cpu.ipi_period above T; the CPU synchronizes at every such
 // boundary when another agent exists, so every shootdown sent before the
-// boundary has arrived by then, whatever sim.quantum is.
+// boundary has arrived by then, whatever sim.quantum is. A kernel or DMA
+// write by another agent that invalidates a line of this CPU's private
+// caches (the LLC's snoop) is delivered the same way: due at the next
+// multiple of cpu.ipi_period above the write's arrival, applied at that
+// boundary (no interrupt cost: hardware snoops need no handler).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -60,7 +64,10 @@ struct CpuModuleConfig {
 using MemTargetSocket =
     tlm::tlm_base_target_socket_b<32, tlm::tlm_fw_transport_if<>, tlm::tlm_bw_transport_if<>>;
 
-class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuControlIf {
+class CpuModule : public sc_core::sc_module,
+                  private CpuCore::Env,
+                  public CpuControlIf,
+                  public SnoopInbox {
  public:
   AguModule agu;
   SegModule seg;
@@ -92,6 +99,11 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   void bind_memory(MemTargetSocket& below);
   // The private caches' cores, for the last level's snooping.
   [[nodiscard]] std::vector<Cache*> private_caches();
+  // The CPU's agent (the owner of its private caches, for snooping).
+  [[nodiscard]] const AgentSync& agent() const { return sync_; }
+  // Another agent's write at `at` invalidates `line` in private cache `c`:
+  // taken with the shootdowns, at the first interrupt boundary after `at`.
+  void post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) override;
   [[nodiscard]] CpuCore& core() { return *core_; }
   [[nodiscard]] const CpuCore& core() const { return *core_; }
   // Runs tasks from `src` as `tasks` dispatches them, instead of the CPU's
@@ -153,6 +165,14 @@ class CpuModule : public sc_core::sc_module, private CpuCore::Env, public CpuCon
   uint64_t quantum_;
   uint64_t ipi_period_;
   Cycle next_interrupt_;  // the first interrupt boundary not yet passed
+  // Invalidations of the private caches posted by other agents' writes.
+  struct SnoopInvalidation {
+    Cache* cache;
+    uint64_t line;
+    Cycle due;
+    uint64_t* counter;
+  };
+  std::vector<SnoopInvalidation> snoops_;
   TimedMemRequest request_;
   std::unique_ptr<CpuCore> core_;
   bool killed_ = false;

@@ -14,7 +14,7 @@ class KernelModule::Services : public KernelServices {
   Services(KernelModule& m, AgentSync& caller) : m_(m), caller_(caller) {}
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
     ++m_.stats_.mem_requests;
-    return m_.request_.access(m_.mem, caller_, line, is_write, at);
+    return m_.request_for(caller_).access(m_.mem, caller_, line, is_write, at);
   }
   Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
     // The address space's generation moves on: CPUs not running it flush its
@@ -99,13 +99,7 @@ void KernelModule::complete(uint64_t id, const BlockTimeline& t) {
 
 KernelModule::KernelModule(const sc_core::sc_module_name& name, Kernel& core,
                            const KernelModuleConfig& cfg)
-    : sc_module(name),
-      target("target"),
-      mem("mem"),
-      cpus("cpus"),
-      core_(core),
-      cfg_(cfg),
-      request_(Initiator::kKernel) {
+    : sc_module(name), target("target"), mem("mem"), cpus("cpus"), core_(core), cfg_(cfg) {
   target.bind(*this);
   tasks.bind(*this);
   io.bind(*this);
@@ -196,6 +190,13 @@ sc_core::sc_event& KernelModule::event_for(uint64_t key) {
     it = waits_.emplace(key, events_.size() - 1).first;
   }
   return events_[it->second];
+}
+
+TimedMemRequest& KernelModule::request_for(const AgentSync& caller) {
+  const size_t i = caller.id();
+  if (i >= requests_.size()) requests_.resize(i + 1);
+  if (!requests_[i]) requests_[i] = std::make_unique<TimedMemRequest>(Initiator::kKernel);
+  return *requests_[i];
 }
 
 FaultOutcome KernelModule::fault(const FaultInfo& f, AgentSync& caller) {

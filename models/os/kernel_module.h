@@ -169,7 +169,10 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   std::array<uint64_t, std::variant_size_v<OsEventBody>> event_count_{};
   std::array<uint64_t, std::variant_size_v<OsEventBody>> event_cycles_{};
   uint64_t implicit_exits_ = 0;
-  TimedMemRequest request_;
+  // The kernel's memory requests, one per calling agent (kernel code runs in
+  // several CPUs' threads at once, and a request may wait in a shared level).
+  std::vector<std::unique_ptr<TimedMemRequest>> requests_;
+  TimedMemRequest& request_for(const AgentSync& caller);
   std::map<uint64_t, size_t> waits_;  // key -> event index
   std::deque<sc_core::sc_event> events_;
   KernelModuleStats stats_;

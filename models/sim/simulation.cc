@@ -219,6 +219,9 @@ class Top : public sc_core::sc_module {
       llc->lower.bind(dram.socket);
       llc->set_miss_path(cfg.cache.miss_path);
       llc->set_dma_allocate(cfg.cache.dma_allocate);
+      // Every CPU, the kernel and DMA reach it: lookups in (arrival, socket,
+      // agent) order.
+      llc->set_shared(true);
       shared = &llc->upper;
     }
     kernel.mem.bind(*shared);
@@ -260,7 +263,8 @@ class Top : public sc_core::sc_module {
       if (cfg.sim.cpus == 1) cpu.core().set_record_base(setup_records);
       cpu.bind_memory(*shared);
       if (llc) {
-        for (Cache* c : cpu.private_caches()) llc->snoop(*c);
+        // Another agent's write reaches these at the CPU's interrupt boundary.
+        for (Cache* c : cpu.private_caches()) llc->snoop(*c, &cpu.agent(), &cpu);
       }
       cpu.kernel.bind(kernel.target);
       if (tasks != nullptr) {
