@@ -11,6 +11,7 @@
 #include <systemc>
 #include <vector>
 
+#include "models/common/asan_stack.h"
 #include "models/common/sc_sync.h"
 #include "models/cpu/cpu_module.h"
 #include "models/dram/dram_module.h"
@@ -92,6 +93,7 @@ CpuModuleConfig cpu_cfg(uint32_t pid = 1, uint64_t quantum = 10000) {
 void run_or_fail(const std::vector<CpuModule*>& cpus) {
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
+  main_stack_after_systemc();  // a CPU's error is rethrown on this stack (sanitizer builds)
   for (CpuModule* c : cpus) {
     if (c->error()) std::rethrow_exception(c->error());
   }
