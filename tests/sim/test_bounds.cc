@@ -7,9 +7,6 @@
 // with an alarm: a hang fails the test instead of blocking it.
 #include <gtest/gtest.h>
 #include <malloc.h>
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
-#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +24,12 @@
 #include "models/tlb/tlb_array.h"
 #include "tests/sim/sim_test_util.h"
 #include "traces/trace_reader.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer's allocator statistics (sanitizer/allocator_interface.h,
+// which GCC's packages do not install).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 namespace mmusim {
 namespace {
