@@ -32,6 +32,10 @@ class TranslationStall {
     q_.reserve(capacity);
   }
 
+  // Accesses held: pending ones and those queued behind them.
+  [[nodiscard]] size_t held() const { return q_.size() - head_; }
+  // Entries in the queue's storage (settled ones not yet dropped included).
+  [[nodiscard]] size_t stored() const { return q_.size(); }
   // No access has an unknown D: settle() may be used.
   [[nodiscard]] bool empty() const { return head_ == q_.size(); }
   // Access `seq` (issue order) whose D is not known yet; `retired` is the
@@ -54,6 +58,12 @@ class TranslationStall {
     }
     if (head_ == q_.size()) {
       q_.clear();
+      head_ = 0;
+    } else if (head_ >= kCompactAt && 2 * head_ >= q_.size()) {
+      // Walks overlap without a break (a miss-heavy trace): the queue never
+      // empties, so drop the settled front now and then, or it grows with
+      // the trace. Amortized O(1): at least half of what is moved was settled.
+      q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(head_));
       head_ = 0;
     }
   }
@@ -83,6 +93,7 @@ class TranslationStall {
     frontier_ = max(prev, done);
   }
 
+  static constexpr size_t kCompactAt = 1024;
   uint64_t& translation_;
   uint64_t& fault_;
   std::vector<Entry> q_;  // from head_ on, by seq

@@ -14,6 +14,7 @@
 // (lookup + 1) until its physical address is known.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "models/cpu/translation_stall.h"
@@ -61,6 +62,29 @@ TEST(TranslationStall, DisjointHeadIntervalsOfOverlappingWaits) {
   // An access whose wait ended before the previous one retired: no stall.
   s.known(4, Cycle(1500), Cycle(1400), Cycle(1450), Cycles(0));
   EXPECT_EQ(xlat, 429U);
+}
+
+// Walks that overlap without a break (each access opens before the one
+// ahead of it closes) never empty the queue: its storage must still stay
+// bounded, not grow with the trace, and the account must stay exact. Access
+// i waits [10i, 10i + 15): the head from 10i + 5 on (its predecessor done),
+// so each adds 10 cycles after the first's 15.
+TEST(TranslationStall, StorageStaysBoundedWhenTheQueueNeverEmpties) {
+  uint64_t xlat = 0, fault = 0;
+  TranslationStall s(xlat, fault, 8);
+  constexpr uint64_t kN = 100000;
+  s.open(0, Cycle(0), Cycle(0));
+  size_t most = 0;
+  for (uint64_t i = 1; i < kN; ++i) {
+    s.open(i, Cycle(0), Cycle(10 * i));
+    s.close(i - 1, Cycle(10 * (i - 1) + 15), Cycles(0));
+    EXPECT_EQ(s.held(), 1U);
+    most = std::max(most, s.stored());
+  }
+  s.close(kN - 1, Cycle(10 * (kN - 1) + 15), Cycles(0));
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(xlat, 15 + 10 * (kN - 1));
+  EXPECT_LE(most, 2048U);  // compacted at 1024 settled entries, half the storage
 }
 
 // ---------------------------------------------- latencies, access by access --
