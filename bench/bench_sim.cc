@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bench/child_run.h"
+#include "bench/sim_child.h"
 #include "models/common/config_schema.h"
 #include "models/common/os_event.h"
 #include "models/common/parse.h"
@@ -48,39 +49,10 @@
 namespace mmusim {
 namespace {
 
-// Trace files written by this process, removed when it exits (never by the
-// forked children, which leave with _exit).
-class TraceFiles {
- public:
-  ~TraceFiles() {
-    if (::getpid() != owner_) return;
-    for (const auto& [spec, path] : paths_) std::remove(path.c_str());
-  }
-  // Path of the binary trace of generator `spec`, written on first use.
-  const std::string& get(const std::string& name, const std::string& spec) {
-    auto it = paths_.find(spec);
-    if (it != paths_.end()) return it->second;
-    const char* t = std::getenv("TMPDIR");
-    std::string path = std::string(t != nullptr && *t != '\0' ? t : "/tmp") + "/mmusim-bench-" +
-                       std::to_string(owner_) + "-" + name + ".bin";
-    auto gen = open_generator(spec);
-    TraceWriterOptions o;
-    o.format = TraceFormat::kBinary;
-    o.comment = "gen:" + spec;
-    TraceWriter w(path, o);
-    std::vector<TraceRecord> batch(4096);
-    for (size_t n; (n = gen->read(batch.data(), batch.size())) > 0;) w.write(batch.data(), n);
-    w.close();
-    return paths_.emplace(spec, std::move(path)).first->second;
-  }
-
- private:
-  pid_t owner_ = ::getpid();
-  std::map<std::string, std::string> paths_;
-};
-
-TraceFiles& trace_files() {
-  static TraceFiles files;
+// The binary traces of this process (generated and converted), removed when
+// it exits.
+bench::BenchTraces& trace_files() {
+  static bench::BenchTraces files;
   return files;
 }
 
@@ -93,41 +65,10 @@ struct ChildResult {
   char error[512] = {};
 };
 
-// Keeps the counters the benchmarks report.
-class Counters : public StatVisitor {
- public:
-  void counter(std::string_view name, std::string_view /*unit*/, std::string_view /*desc*/,
-               uint64_t value) override {
-    values_[std::string(name)] = value;
-  }
-  void real(std::string_view, std::string_view, std::string_view, double) override {}
-  void histogram(std::string_view, std::string_view, std::string_view, const Histogram&) override {}
-  [[nodiscard]] uint64_t get(const std::string& name) const {
-    auto it = values_.find(name);
-    return it == values_.end() ? 0 : it->second;
-  }
-
- private:
-  std::map<std::string, uint64_t> values_;
-};
-
-// A "Vm...:" line of /proc/self/status, in KiB.
-uint64_t proc_status_kb(const std::string& key) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(key, 0) != 0) continue;
-    std::string_view v(line);
-    v.remove_prefix(std::min(v.find_first_not_of(" \t", key.size()), v.size()));
-    return scan_u64(v, IntSyntax::kDecimal).value;  // "  1234 kB"
-  }
-  return 0;
-}
-
 // The child's whole life: configure (defaults + overrides), elaborate, run.
 ChildResult simulate(const std::string& trace, const ConfigValues& overrides) {
   ChildResult r;
-  r.fork_rss_kb = proc_status_kb("VmRSS:");
+  r.fork_rss_kb = bench::status_kb("VmRSS:");
   try {
     auto t0 = std::chrono::steady_clock::now();
     SimConfig cfg;
@@ -141,7 +82,7 @@ ChildResult simulate(const std::string& trace, const ConfigValues& overrides) {
     Simulation sim(cfg, open_trace(trace, "binary"), 0);
     r.setup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     sim.run();
-    Counters c;
+    bench::CounterMap c;
     sim.visit(c);
     r.records = sim.records();
     r.cycles = sim.cycles();
@@ -153,7 +94,7 @@ ChildResult simulate(const std::string& trace, const ConfigValues& overrides) {
   } catch (const std::exception& e) {
     std::snprintf(r.error, sizeof r.error, "%s", e.what());
   }
-  r.peak_rss_kb = proc_status_kb("VmHWM:");
+  r.peak_rss_kb = bench::status_kb("VmHWM:");
   return r;
 }
 
@@ -174,7 +115,7 @@ void end_to_end(benchmark::State& state, const std::string& name, const std::str
                 const ConfigValues& overrides = {}) {
   std::string trace;
   try {
-    trace = trace_files().get(name, spec);
+    trace = trace_files().generated(name, spec);
   } catch (const std::exception& e) {
     state.SkipWithError((std::string("writing the trace: ") + e.what()).c_str());
     return;
@@ -294,65 +235,28 @@ BENCHMARK(BM_EndToEndFaultHeavyFirstTouch)
 // major faults per wall-clock second of run(); host_us_per_fault its
 // inverse; sim_us_per_fault the simulated latency per fault (3 GHz).
 // The trace is written as text, then converted to the binary format.
-class MajorFaultTraces {
- public:
-  ~MajorFaultTraces() {
-    if (::getpid() != owner_) return;
-    for (const auto& [n, path] : paths_) std::remove(path.c_str());
+void write_major_fault_trace(std::ostream& f, uint64_t faults) {
+  constexpr uint64_t kFileBytes = uint64_t{64} << 30;  // 2^24 pages
+  constexpr uint64_t kBase = 0x100000000000;
+  f << std::hex << "START pid=100 name=reader\n"
+    << "FILE pid=100 file_id=1 path=/data/big.bin size=0x" << kFileBytes << "\n"
+    << "OPEN pid=100 file_id=1 flags=O_RDONLY ret=3\n"
+    << "MMAP pid=100 len=0x" << kFileBytes << " prot=r-- flags=MAP_PRIVATE fd=3 file_id=1 ret=0x"
+    << kBase << "\n"
+    << "MADVISE pid=100 addr=0x" << kBase << " len=0x" << kFileBytes << " advice=MADV_RANDOM\n";
+  for (uint64_t i = 0; i < faults; ++i) {
+    const uint64_t page = (i * 0x9E3779B1ULL) & ((kFileBytes >> 12) - 1);
+    f << "R 0x" << kBase + (page << 12) << " 1\n";
   }
-  const std::string& get(uint64_t faults) {
-    auto it = paths_.find(faults);
-    if (it != paths_.end()) return it->second;
-    const char* t = std::getenv("TMPDIR");
-    const std::string stem = std::string(t != nullptr && *t != '\0' ? t : "/tmp") +
-                             "/mmusim-bench-" + std::to_string(owner_) + "-major-" +
-                             std::to_string(faults);
-    const std::string text = stem + ".txt", path = stem + ".bin";
-    {
-      constexpr uint64_t kFileBytes = uint64_t{64} << 30;  // 2^24 pages
-      constexpr uint64_t kBase = 0x100000000000;
-      std::ofstream f(text, std::ios::trunc);
-      f << std::hex << "START pid=100 name=reader\n"
-        << "FILE pid=100 file_id=1 path=/data/big.bin size=0x" << kFileBytes << "\n"
-        << "OPEN pid=100 file_id=1 flags=O_RDONLY ret=3\n"
-        << "MMAP pid=100 len=0x" << kFileBytes
-        << " prot=r-- flags=MAP_PRIVATE fd=3 file_id=1 ret=0x" << kBase << "\n"
-        << "MADVISE pid=100 addr=0x" << kBase << " len=0x" << kFileBytes << " advice=MADV_RANDOM\n";
-      for (uint64_t i = 0; i < faults; ++i) {
-        const uint64_t page = (i * 0x9E3779B1ULL) & ((kFileBytes >> 12) - 1);
-        f << "R 0x" << kBase + (page << 12) << " 1\n";
-      }
-      f << "EXIT pid=100\n";
-      if (!f) throw std::runtime_error("cannot write " + text);
-    }
-    auto reader = open_trace(text, "text");
-    TraceWriterOptions o;
-    o.format = TraceFormat::kBinary;
-    o.comment = "major faults: " + std::to_string(faults);
-    TraceWriter w(path, o);
-    std::vector<TraceRecord> batch(4096);
-    std::vector<OsEvent> events;
-    for (size_t n; (n = reader->read(batch.data(), batch.size())) > 0;) {
-      events.clear();
-      reader->take_events(events);
-      w.write(batch.data(), n, events, reader->tasks());
-    }
-    w.close();
-    std::remove(text.c_str());
-    return paths_.emplace(faults, path).first->second;
-  }
-
- private:
-  pid_t owner_ = ::getpid();
-  std::map<uint64_t, std::string> paths_;
-};
+  f << "EXIT pid=100\n";
+}
 
 void major_faults(benchmark::State& state, const ConfigValues& overrides) {
   const auto faults = static_cast<uint64_t>(state.range(0));
-  static MajorFaultTraces traces;
   std::string trace;
   try {
-    trace = traces.get(faults);
+    trace = trace_files().get("major-" + std::to_string(faults),
+                              [&](std::ostream& f) { write_major_fault_trace(f, faults); });
   } catch (const std::exception& e) {
     state.SkipWithError((std::string("writing the trace: ") + e.what()).c_str());
     return;

@@ -75,6 +75,11 @@ class CounterMap : public StatVisitor {
   }
   void real(std::string_view, std::string_view, std::string_view, double) override {}
   void histogram(std::string_view, std::string_view, std::string_view, const Histogram&) override {}
+  // The counter `name`, or 0 when the simulation has none of that name.
+  [[nodiscard]] uint64_t get(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? 0 : it->second;
+  }
   // The counter `name`; throws when the simulation has none of that name.
   [[nodiscard]] uint64_t at(const std::string& name) const {
     auto it = values_.find(name);
