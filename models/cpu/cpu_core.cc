@@ -157,7 +157,7 @@ Cycle CpuCore::translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle is
         phys_ = pa;
         phys_ok_ = true;
       }
-      if (l.level != TlbLevel::kL1) stalled(start, done, k);
+      if (l.level != TlbLevel::kL1) stalled(start, done, k, retire);
       ag_.complete(retire);
       latency(start, done, Cycles{}, carry);
       return done;
@@ -330,13 +330,13 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
       // This CPU stops waiting for the access here; FaultInfo::translated
       // carries its translation cycles to the replay.
       blocked_ = true;
-      stall_.known(ag_.issued(), retired, lookup + tlb_.l1_latency(k), o.resume, fault);
+      stall_.known(ag_.issued(), retired, lookup + tlb_.l1_latency(k), o.resume, fault, o.resume);
       ag_.complete(o.resume);
       return o.resume;
     }
     if (o.action == FaultOutcome::Action::kSkip) {
       ++stats_.skipped;
-      stall_.known(ag_.issued(), retired, lookup + tlb_.l1_latency(k), o.resume, fault);
+      stall_.known(ag_.issued(), retired, lookup + tlb_.l1_latency(k), o.resume, fault, o.resume);
       ag_.complete(o.resume);
       latency(lookup, o.resume, fault, carry);
       return o.resume;
@@ -442,11 +442,11 @@ void CpuCore::complete(const WalkResult& w) {
   }
   tlb_.fill_sides(w.translation, e.sides);
   latency(p.lookup, w.done, p.fault, p.carry);
-  stall_.close(owner, w.done, p.fault);
   if (p.want_phys) phys_done_ = w.done;
   // The access's data, now that its page is known (cache.data).
   const Cycle retire =
       p.data ? data_span(w.translation.phys(p.addr), p.span, p.kind, w.done) : w.done;
+  stall_.close(owner, w.done, p.fault, retire);
   if (p.block >= 0) {
     explain_.append_to(
         static_cast<size_t>(p.block),
@@ -462,7 +462,7 @@ void CpuCore::complete(const WalkResult& w) {
   for (const PlainWaiter& x : p.plain) {
     const Cycle done = max(x.start, w.done);
     latency(x.start, done);
-    stall_.close(x.seq, done, Cycles{});
+    stall_.close(x.seq, done, Cycles{}, done);
   }
   p.plain.clear();
   // With the data side: each reads or writes its data then, and retires no
@@ -471,8 +471,8 @@ void CpuCore::complete(const WalkResult& w) {
   for (const DataWaiter& x : p.data_waiters) {
     const Cycle done = max(x.start, w.done);
     latency(x.start, done);
-    stall_.close(x.seq, done, Cycles{});
     const Cycle d = data_span(w.translation.phys(x.addr), x.span, x.kind, done);
+    stall_.close(x.seq, done, Cycles{}, d);
     if (d > floor) {
       ag_.resolve(x.seq, d);
       floor = d;
@@ -513,11 +513,11 @@ void CpuCore::complete(const WalkResult& w) {
     }
     const Cycle done = max(x.start, w.done);
     latency(x.start, done, Cycles{}, x.carry);
-    stall_.close(x.seq, done, Cycles{});
     if (x.want_phys) phys_done_ = done;
     const bool data = data_ && !x.want_phys;
     const PhysAddr pa = w.translation.phys(x.addr);
     const Cycle d = data ? data_span(pa, x.span, x.kind, done) : done;
+    stall_.close(x.seq, done, Cycles{}, d);
     if (data) ag_.resolve(x.seq, d);
     if (x.block >= 0) {
       explain_.append_to(static_cast<size_t>(x.block), explain::merged(w.done, pa, done - x.issue));
@@ -613,17 +613,20 @@ void CpuCore::handle_late_faults() {
     }
     // The data side after the replay found the page (none when skipped).
     const bool data = mapped && f.data;
-    ag_.resolve(f.owner, data ? data_span(tr.phys(f.addr), f.span, f.kind, done) : done);
+    const Cycle retire = data ? data_span(tr.phys(f.addr), f.span, f.kind, done) : done;
+    ag_.resolve(f.owner, retire);
     latency(f.lookup, done, fault, f.carry);
-    stall_.close(f.owner, done, fault);
+    stall_.close(f.owner, done, fault, retire);
     // The accesses merged into the walk waited for the same handling.
     for (const Waiter& x : f.waiters) {
       const Cycle d = max(x.start, done);
       latency(x.start, d, std::min(fault, d - x.start), x.carry);
-      stall_.close(x.seq, d, Cycles{});
+      Cycle r = d;
       if (mapped && data_ && !x.want_phys && x.seq != 0) {
-        ag_.resolve(x.seq, data_span(tr.phys(x.addr), x.span, x.kind, d));
+        r = data_span(tr.phys(x.addr), x.span, x.kind, d);
+        ag_.resolve(x.seq, r);
       }
+      stall_.close(x.seq, d, Cycles{}, r);
     }
   }
 }

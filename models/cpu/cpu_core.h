@@ -493,13 +493,14 @@ class CpuCore {
       const uint8_t p = l.t->perms;
       if (rights_ok(p, k) && (k != AccessKind::kWrite || (p & kPermDirty))) {
         const Cycle done = issue + seg + l.latency;
+        const Cycle retire = data_ ? data_after_hit(l, a, k, issue + seg, done) : done;
         if (l.level == TlbLevel::kL1) {
           ++stats_.l1_hits;
         } else {
           ++stats_.l2_hits;
-          stalled(issue + seg, done, k);
+          stalled(issue + seg, done, k, retire);
         }
-        ag_.complete(data_ ? data_after_hit(l, a, k, issue + seg, done) : done);
+        ag_.complete(retire);
         stats_.translation_latency.add(l.latency.count());
         return done;
       }
@@ -553,9 +554,10 @@ class CpuCore {
   Cycle translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry);
   // The stall account of a translation that did not hit in an L1 TLB, whose
   // lookup started at `lookup` and whose physical address is known at
-  // `done` (after `fault` cycles of handling). Call before ag_.complete().
-  void stalled(Cycle lookup, Cycle done, AccessKind k, Cycles fault = Cycles{}) {
-    stall_.known(ag_.issued(), ag_.drained(), lookup + tlb_.l1_latency(k), done, fault);
+  // `done` (after `fault` cycles of handling) and which retires at `retire`.
+  // Call before ag_.complete().
+  void stalled(Cycle lookup, Cycle done, AccessKind k, Cycle retire) {
+    stall_.known(ag_.issued(), ag_.drained(), lookup + tlb_.l1_latency(k), done, Cycles{}, retire);
   }
   // The same for an access whose physical address is not known yet.
   void stall_open(Cycle lookup, AccessKind k) {

@@ -11,9 +11,13 @@
 //   fault stall       += F(i)
 //   translation stall += max(0, D(i) - max(W(i), R(i-1))) - F(i)
 // The head intervals of different accesses are disjoint: both sums are
-// unions, never more than the CPU's cycles. R(i-1) is known only once every
-// older access has its D: an access whose D is known while an older one is
-// pending waits here (in issue order) until they are settled.
+// unions, never more than the CPU's cycles. R(i) is D(i) when the trace's
+// data bypasses the caches, and the cycle its data is there with cache.data
+// (never before R(i-1): retirement is in order), so a younger access's walk
+// that overlaps an older access's data miss is not a translation stall.
+// R(i-1) is known only once every older access has its D: an access whose D
+// is known while an older one is pending waits here (in issue order) until
+// they are settled.
 #pragma once
 
 #include <cstddef>
@@ -42,19 +46,20 @@ class TranslationStall {
   // retire cycle of every older access whose D is known (R(i-1) when none
   // is pending), `wait` is W(i).
   void open(uint64_t seq, Cycle retired, Cycle wait) {
-    q_.push_back(Entry{seq, retired, wait, Cycle(0), 0, false});
+    q_.push_back(Entry{seq, retired, wait, Cycle(0), Cycle(0), 0, false});
   }
   // Access `seq`, opened before, has its physical address at `done` after
-  // `fault` cycles of fault handling.
-  void close(uint64_t seq, Cycle done, Cycles fault) {
+  // `fault` cycles of fault handling, and retires at `retire` (its data).
+  void close(uint64_t seq, Cycle done, Cycles fault, Cycle retire) {
     size_t i = head_;
     while (q_[i].seq != seq) ++i;  // mostly the oldest: walks complete nearly in order
     q_[i].done = done;
     q_[i].fault = fault.count();
+    q_[i].retire = retire;
     q_[i].known = true;
     while (head_ < q_.size() && q_[head_].known) {
       const Entry& e = q_[head_++];
-      add(e.retired, e.wait, e.done, e.fault);
+      add(e.retired, e.wait, e.done, e.fault, e.retire);
     }
     if (head_ == q_.size()) {
       q_.clear();
@@ -69,28 +74,28 @@ class TranslationStall {
   }
   // An access whose D is known at once: settled now when nothing older is
   // pending, else queued behind the older ones.
-  void known(uint64_t seq, Cycle retired, Cycle wait, Cycle done, Cycles fault) {
+  void known(uint64_t seq, Cycle retired, Cycle wait, Cycle done, Cycles fault, Cycle retire) {
     if (empty()) {
-      add(retired, wait, done, fault.count());
+      add(retired, wait, done, fault.count(), retire);
     } else {
-      q_.push_back(Entry{seq, retired, wait, done, fault.count(), true});
+      q_.push_back(Entry{seq, retired, wait, done, retire, fault.count(), true});
     }
   }
 
  private:
   struct Entry {
     uint64_t seq;
-    Cycle retired, wait, done;
+    Cycle retired, wait, done, retire;
     uint64_t fault;
     bool known;
   };
-  void add(Cycle retired, Cycle wait, Cycle done, uint64_t fault) {
+  void add(Cycle retired, Cycle wait, Cycle done, uint64_t fault, Cycle retire) {
     const Cycle prev = max(retired, frontier_);  // R(i-1)
     const Cycle from = max(wait, prev);
     const uint64_t span = done > from ? (done - from).count() : 0;
     translation_ += span > fault ? span - fault : 0;
     fault_ += fault;
-    frontier_ = max(prev, done);
+    frontier_ = max(prev, retire);
   }
 
   static constexpr size_t kCompactAt = 1024;
@@ -98,7 +103,7 @@ class TranslationStall {
   uint64_t& fault_;
   std::vector<Entry> q_;  // from head_ on, by seq
   size_t head_ = 0;
-  Cycle frontier_{0};  // the latest D settled so far
+  Cycle frontier_{0};  // the latest R settled so far
 };
 
 }  // namespace mmusim

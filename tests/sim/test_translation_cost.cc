@@ -47,21 +47,53 @@ TEST(TranslationStall, DisjointHeadIntervalsOfOverlappingWaits) {
   // Access 0 waits [1, 100); access 1 [2, 50) behind it: never the head
   // while waiting. Access 2 [3, 130): the head from 100 on.
   s.open(0, Cycle(0), Cycle(1));
-  s.known(1, Cycle(0), Cycle(2), Cycle(50), Cycles(0));  // queued behind 0
+  s.known(1, Cycle(0), Cycle(2), Cycle(50), Cycles(0), Cycle(50));  // queued behind 0
   s.open(2, Cycle(50), Cycle(3));
   EXPECT_EQ(xlat, 0U);  // nothing settles before access 0 does
-  s.close(2, Cycle(130), Cycles(0));
+  s.close(2, Cycle(130), Cycles(0), Cycle(130));
   EXPECT_EQ(xlat, 0U);
-  s.close(0, Cycle(100), Cycles(0));
+  s.close(0, Cycle(100), Cycles(0), Cycle(100));
   EXPECT_TRUE(s.empty());
   EXPECT_EQ(xlat, (100U - 1) + 0 + (130 - 100));  // 129 < the waits' sum 99 + 48 + 127
   // A faulting access alone: wait [200, 1500) of which 1000 are handling.
-  s.known(3, Cycle(130), Cycle(200), Cycle(1500), Cycles(1000));
+  s.known(3, Cycle(130), Cycle(200), Cycle(1500), Cycles(1000), Cycle(1500));
   EXPECT_EQ(xlat, 129U + 300);
   EXPECT_EQ(fault, 1000U);
   // An access whose wait ended before the previous one retired: no stall.
-  s.known(4, Cycle(1500), Cycle(1400), Cycle(1450), Cycles(0));
+  s.known(4, Cycle(1500), Cycle(1400), Cycle(1450), Cycles(0), Cycle(1450));
   EXPECT_EQ(xlat, 429U);
+}
+
+// With the trace's data through the caches (cache.data) an access retires
+// when its data is there, not when its translation is: a younger access
+// whose walk ends while an older one still waits for its data was never the
+// head while it waited, so it adds no translation stall.
+TEST(TranslationStall, YoungerWalkUnderAnOlderDataMissIsNoStall) {
+  uint64_t xlat = 0, fault = 0;
+  TranslationStall s(xlat, fault, 8);
+  // Access 0: an STLB hit, waiting [1, 10), its data there at 300.
+  s.known(0, Cycle(0), Cycle(1), Cycle(10), Cycles(0), Cycle(300));
+  EXPECT_EQ(xlat, 9U);
+  // Access 1 misses both TLBs: waits [5, 200), all under access 0's data.
+  s.open(1, Cycle(300), Cycle(5));
+  s.close(1, Cycle(200), Cycles(0), Cycle(420));
+  EXPECT_EQ(xlat, 9U);
+  // Access 2 walks, waiting [6, 500) but the head only from 420 (1's
+  // retirement); access 3, an STLB hit translated at 8, is queued behind it
+  // and retires after 2's data (510): no stall of its own.
+  s.open(2, Cycle(420), Cycle(6));
+  s.known(3, Cycle(420), Cycle(7), Cycle(8), Cycles(0), Cycle(520));
+  EXPECT_EQ(xlat, 9U);
+  s.close(2, Cycle(500), Cycles(0), Cycle(510));
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(xlat, 9U + 80);
+  // Without the data side (R = D) the same waits count from each D on.
+  uint64_t xlat2 = 0, fault2 = 0;
+  TranslationStall t(xlat2, fault2, 8);
+  t.known(0, Cycle(0), Cycle(1), Cycle(10), Cycles(0), Cycle(10));
+  t.open(1, Cycle(10), Cycle(5));
+  t.close(1, Cycle(200), Cycles(0), Cycle(200));
+  EXPECT_EQ(xlat2, 9U + 190);
 }
 
 // Walks that overlap without a break (each access opens before the one
@@ -77,11 +109,11 @@ TEST(TranslationStall, StorageStaysBoundedWhenTheQueueNeverEmpties) {
   size_t most = 0;
   for (uint64_t i = 1; i < kN; ++i) {
     s.open(i, Cycle(0), Cycle(10 * i));
-    s.close(i - 1, Cycle(10 * (i - 1) + 15), Cycles(0));
+    s.close(i - 1, Cycle(10 * (i - 1) + 15), Cycles(0), Cycle(10 * (i - 1) + 15));
     EXPECT_EQ(s.held(), 1U);
     most = std::max(most, s.stored());
   }
-  s.close(kN - 1, Cycle(10 * (kN - 1) + 15), Cycles(0));
+  s.close(kN - 1, Cycle(10 * (kN - 1) + 15), Cycles(0), Cycle(10 * (kN - 1) + 15));
   EXPECT_TRUE(s.empty());
   EXPECT_EQ(xlat, 15 + 10 * (kN - 1));
   EXPECT_LE(most, 2048U);  // compacted at 1024 settled entries, half the storage
