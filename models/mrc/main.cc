@@ -4,8 +4,6 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,7 +11,9 @@
 #include "models/arch/paging.h"
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
+#include "models/common/interrupt.h"
 #include "models/mrc/mrc.h"
+#include "models/sim/result_dir.h"
 #include "models/sim/sim_config.h"
 #include "traces/trace_reader.h"
 
@@ -130,6 +130,9 @@ int run(int argc, char* argv[]) {
   m.ways = static_cast<uint32_t>(ways);
   m.sizes = parse_mrc_sizes(vm.count("sizes") ? vm["sizes"].as<std::string>() : default_sizes(m));
 
+  // The result directory is checked (and an earlier run's mrc.csv removed)
+  // before the trace is read; the new file is put in place whole at the end.
+  ResultDir results(vm["out"].as<std::string>(), "--out", {"mrc.csv"});
   const auto t0 = std::chrono::steady_clock::now();
   MrcEngine engine(m);
   auto reader = open_trace(vm["trace"].as<std::string>(), vm["trace-format"].as<std::string>());
@@ -163,17 +166,9 @@ int run(int argc, char* argv[]) {
   const std::vector<MrcPoint> points = engine.curve();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const std::string out = vm["out"].as<std::string>();
-  std::filesystem::create_directories(out);
-  const std::string path = out + "/mrc.csv";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    write_mrc_csv(f, points, engine.records());
-    f.close();
-    if (!f) throw std::runtime_error(tmp + ": cannot write");
-  }
-  std::filesystem::rename(tmp, path);
+  results.write("mrc.csv", [&](std::ostream& f) { write_mrc_csv(f, points, engine.records()); });
+  results.commit();
+  const std::string path = results.path("mrc.csv");
 
   std::cout << "mmusim-mrc: " << engine.records() << " records, " << engine.translations()
             << " translations";
@@ -203,6 +198,8 @@ int run(int argc, char* argv[]) {
 extern "C" int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
 
 int main(int argc, char* argv[]) {
+  // A signal removes the staged mrc.csv before the process ends.
+  interrupt::install(interrupt::Mode::kQuit, "mmusim-mrc");
   try {
     return run(argc, argv);
   } catch (const InputError& e) {

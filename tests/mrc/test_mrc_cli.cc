@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -136,6 +137,30 @@ TEST(MrcCli, ErrorsNameTheOption) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("mmusim-mrc: error: "), std::string::npos) << r.err;
   }
+}
+
+// The result rules of mmusim hold for mmusim-mrc: an --out that cannot be
+// a directory is refused before the trace is read (the trace here would
+// fail only at its last line), and a run that fails leaves neither the
+// mrc.csv of an earlier run nor a half-written one.
+TEST(MrcCli, ResultsAreWholeAndNeverStale) {
+  TempDir d;
+  systest::write_file(d.file("t.txt"), "R 0x1000 8\nR 0x2000 8\nbad line\n");
+  systest::write_file(d.file("file"), "x");
+  auto r = run_process(MMUSIM_MRC_EXE, {"--trace=" + d.file("t.txt"), "--out=" + d.file("file")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--out " + d.file("file")), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("bad line"), std::string::npos) << r.err;  // not read
+  // A good run, then a failing one into the same directory.
+  systest::write_file(d.file("good.txt"), "R 0x1000 8\nR 0x2000 8\n");
+  r = run_process(MMUSIM_MRC_EXE, {"--trace=" + d.file("good.txt"), "--out=" + d.file("o")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(std::filesystem::exists(d.file("o/mrc.csv")));
+  r = run_process(MMUSIM_MRC_EXE, {"--trace=" + d.file("t.txt"), "--out=" + d.file("o")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("t.txt"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(d.file("o/mrc.csv")));
+  EXPECT_TRUE(std::filesystem::is_empty(d.file("o")));  // no staging or .tmp left
 }
 
 }  // namespace
