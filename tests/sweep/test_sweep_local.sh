@@ -151,6 +151,7 @@ grep -q 'the arguments differ' "$work/err5" || fail "resubmit error: $(cat "$wor
 
 # 5. SIGTERM: no new point starts, the running one gets the signal, the merge
 # lists every point, exit 130. The stand-in mmusim announces itself, then sleeps.
+# (Up to 60 s for the first point to start: a loaded machine delays it.)
 cat > "$work/slow" <<SH
 #!/bin/sh
 touch "$work/started"
@@ -160,7 +161,7 @@ chmod +x "$work/slow"
 "$src/scripts/sweep" --mmusim "$work/slow" --trace "$trace" --param a=1,2,3 --jobs 1 \
   --out "$work/term" 2> "$work/terr" &
 pid=$!
-for _ in $(seq 100); do [ -e "$work/started" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -e "$work/started" ] && break; sleep 0.1; done
 [ -e "$work/started" ] || fail "the first point did not start"
 kill -TERM "$pid"
 wait "$pid"
