@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -94,22 +93,18 @@ class TraceFeeder : public RecordSource {
       return n;
     }
     if (pending_pos_ < pending_.size()) {
-      for (; pending_pos_ < pending_.size(); ++pending_pos_) enqueue(pending_[pending_pos_]);
+      distribute(pending_.data() + pending_pos_, pending_.size() - pending_pos_);
+      pending_pos_ = pending_.size();
     }
-    auto& q = queues_[cpu];
+    RecordQueue& q = queues_[cpu];
     while (q.empty()) {
       size_t n = reader_->read(buf_, clamp(kBatch));
       if (n == 0) return 0;
       check_records(buf_, n, delivered_);
       delivered_ += n;
-      for (size_t i = 0; i < n; ++i) enqueue(buf_[i]);
+      distribute(buf_, n);
     }
-    size_t n = 0;
-    while (n < max && !q.empty()) {
-      out[n++] = q.front();
-      q.pop_front();
-    }
-    return n;
+    return q.take(out, max);
   }
   [[nodiscard]] uint64_t delivered() const { return delivered_; }
 
@@ -121,13 +116,43 @@ class TraceFeeder : public RecordSource {
     uint64_t left = limit_ > delivered_ ? limit_ - delivered_ : 0;
     return static_cast<size_t>(left < max ? left : max);
   }
-  void enqueue(const TraceRecord& r) {
-    auto& dst = queues_[r.cpu];
-    dst.push_back(r);
-    if (dst.size() > kMaxBuffered) {
-      throw InputError(reader_->path() + ":" + reader_->position() + ": more than " +
-                       std::to_string(kMaxBuffered) + " records buffered for cpu " +
-                       std::to_string(r.cpu) + "; interleave the CPUs' records more finely");
+  // One CPU's records in trace order: a vector whose consumed front is
+  // dropped when it empties or is at least half of it (amortized O(1), no
+  // allocation once the vector has grown to the CPUs' interleaving).
+  class RecordQueue {
+   public:
+    [[nodiscard]] bool empty() const { return head_ == v_.size(); }
+    [[nodiscard]] size_t size() const { return v_.size() - head_; }
+    void push(const TraceRecord& r) { v_.push_back(r); }
+    size_t take(TraceRecord* out, size_t max) {
+      const size_t n = std::min(max, size());
+      std::copy_n(v_.begin() + static_cast<std::ptrdiff_t>(head_), n, out);
+      head_ += n;
+      if (head_ == v_.size()) {
+        v_.clear();
+        head_ = 0;
+      } else if (head_ >= kBatch && 2 * head_ >= v_.size()) {
+        v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+      return n;
+    }
+
+   private:
+    std::vector<TraceRecord> v_;
+    size_t head_ = 0;
+  };
+  // Appends each record to its CPU's queue; a queue past kMaxBuffered (a
+  // CPU whose records the trace holds back far behind the others') stops
+  // the run.
+  void distribute(const TraceRecord* r, size_t n) {
+    for (size_t i = 0; i < n; ++i) queues_[r[i].cpu].push(r[i]);
+    for (size_t c = 0; c < queues_.size(); ++c) {
+      if (queues_[c].size() > kMaxBuffered) {
+        throw InputError(reader_->path() + ":" + reader_->position() + ": more than " +
+                         std::to_string(kMaxBuffered) + " records buffered for cpu " +
+                         std::to_string(c) + "; interleave the CPUs' records more finely");
+      }
     }
   }
   // CPU numbers in range; segment records well-formed (the text reader only
@@ -158,7 +183,7 @@ class TraceFeeder : public RecordSource {
     }
   }
   std::unique_ptr<TraceReader> reader_;
-  std::vector<std::deque<TraceRecord>> queues_;
+  std::vector<RecordQueue> queues_;
   std::vector<TraceRecord> first_;    // the first batch, until the descriptors are taken
   std::vector<TraceRecord> pending_;  // records read with the leading descriptors
   size_t pending_pos_ = 0;
