@@ -46,7 +46,7 @@ class TranslationStall {
   // retire cycle of every older access whose D is known (R(i-1) when none
   // is pending), `wait` is W(i).
   void open(uint64_t seq, Cycle retired, Cycle wait) {
-    q_.push_back(Entry{seq, retired, wait, Cycle(0), Cycle(0), 0, false});
+    q_.push_back(Entry{seq, retired, wait, kPending, Cycle(0), 0});
   }
   // Access `seq`, opened before, has its physical address at `done` after
   // `fault` cycles of fault handling, and retires at `retire` (its data).
@@ -56,8 +56,7 @@ class TranslationStall {
     q_[i].done = done;
     q_[i].fault = fault.count();
     q_[i].retire = retire;
-    q_[i].known = true;
-    while (head_ < q_.size() && q_[head_].known) {
+    while (head_ < q_.size() && q_[head_].done != kPending) {
       const Entry& e = q_[head_++];
       add(e.retired, e.wait, e.done, e.fault, e.retire);
     }
@@ -78,17 +77,17 @@ class TranslationStall {
     if (empty()) {
       add(retired, wait, done, fault.count(), retire);
     } else {
-      q_.push_back(Entry{seq, retired, wait, done, retire, fault.count(), true});
+      q_.push_back(Entry{seq, retired, wait, done, retire, fault.count()});
     }
   }
 
  private:
   struct Entry {
     uint64_t seq;
-    Cycle retired, wait, done, retire;
+    Cycle retired, wait, done, retire;  // done == kPending: D not known yet
     uint64_t fault;
-    bool known;
   };
+  static constexpr Cycle kPending{~uint64_t{0}};  // past the 2^64 ps time limit
   void add(Cycle retired, Cycle wait, Cycle done, uint64_t fault, Cycle retire) {
     const Cycle prev = max(retired, frontier_);  // R(i-1)
     const Cycle from = max(wait, prev);
