@@ -70,6 +70,20 @@ CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base) {
   return r;
 }
 
+CacheResult Cache::write_whole(uint64_t line, Cycle at, unsigned who) {
+  if (find(line) != kInvalid) return access(line, true, at, who);
+  CacheCounts& c = by_who_[who & 7];
+  ++c.accesses;
+  ++c.misses;
+  ++whole_line_allocs_;
+  CacheResult r;
+  const uint64_t idx = replace(line, (line & set_mask_) * ways_, r);
+  dirty_[idx] = 1;
+  r.ready = at + g_.latency;
+  fill_[idx] = r.ready;
+  return r;
+}
+
 void Cache::sift_down(Cycle v) {
   // Replaces the heap's top with v and moves it down to its place.
   const uint32_t n = g_.mshrs;

@@ -95,6 +95,12 @@ class Cache {
     return miss(line, write, at, base);
   }
 
+  // A write of the whole of `line` at `at` by initiator slot `who`: a hit as
+  // access() makes it; a miss allocates the line dirty without fetching it
+  // (nothing of the old contents survives: no read for ownership, no MSHR),
+  // ready after the lookup. Counted as an access and a hit or a miss.
+  CacheResult write_whole(uint64_t line, Cycle at, unsigned who);
+
   // A fill or an MSHR release whose time is not known yet.
   static constexpr Cycle kPending = Cycle(~uint64_t{0});
 
@@ -131,6 +137,8 @@ class Cache {
   [[nodiscard]] uint64_t merged() const { return merged_; }
   [[nodiscard]] uint64_t mshr_full() const { return mshr_full_; }
   [[nodiscard]] uint64_t invalidations() const { return invalidations_; }
+  // Misses of write_whole(): lines allocated without a fetch.
+  [[nodiscard]] uint64_t whole_line_allocs() const { return whole_line_allocs_; }
 
  private:
   static constexpr uint64_t kInvalid = ~uint64_t{0};
@@ -181,6 +189,7 @@ class Cache {
   std::array<Cycle, kMaxMshrs> busy_{};
   std::array<CacheCounts, 8> by_who_{};
   uint64_t writebacks_ = 0, merged_ = 0, mshr_full_ = 0, invalidations_ = 0;
+  uint64_t whole_line_allocs_ = 0;
 };
 
 }  // namespace mmusim

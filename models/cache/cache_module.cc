@@ -94,6 +94,9 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t s
   CacheResult r;
   switch (lookup(p, x, r)) {
     case Lookup::kDone: return;
+    case Lookup::kAllocated:
+      if (r.writeback) write_back(r.victim, x, r.ready + miss_path_);
+      return;
     case Lookup::kPassOn: x.done = pass_down(p, x, at); return;
     case Lookup::kMiss: break;
   }
@@ -123,6 +126,15 @@ CacheModule::Lookup CacheModule::lookup(tlm::tlm_generic_payload& p, MemExtensio
     x.served = level_;
     p.set_response_status(tlm::TLM_OK_RESPONSE);
     return Lookup::kDone;
+  }
+  if (write && x.whole_line) {
+    // A whole-line write: a miss takes the line here without fetching it;
+    // its dirty victim, if any, goes below (Lookup::kAllocated).
+    r = c.write_whole(line, at, static_cast<unsigned>(who));
+    x.done = r.ready;
+    x.served = level_;
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+    return r.hit ? Lookup::kDone : Lookup::kAllocated;
   }
   r = c.access(line, write, at, static_cast<unsigned>(who));
   if (r.hit) {
@@ -170,6 +182,10 @@ void CacheModule::timed_shared(tlm::tlm_generic_payload& p, MemExtension& x, uin
   if (l == Lookup::kMiss) unknown_fills_.push_back(pass);
   if (turn) release_turn();
   if (l == Lookup::kDone) return;
+  if (l == Lookup::kAllocated) {
+    if (r.writeback) write_back(r.victim, x, pass);
+    return;
+  }
   if (l == Lookup::kPassOn) {
     x.done = pass_down(p, x, at);
     return;
@@ -309,7 +325,9 @@ void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t reco
     const CacheCounts t = core_->total();
     pv.counter("accesses", "requests", "requests that looked this level up", t.accesses);
     pv.counter("hits", "requests", "requests this level served", t.hits);
-    pv.counter("misses", "requests", "requests passed to the level below", t.misses);
+    pv.counter("misses", "requests",
+               "requests that missed: passed to the level below, or allocated (whole_line_allocs)",
+               t.misses);
     pv.real("mpka", "misses/1000", "misses per thousand trace records",
             static_cast<double>(t.misses) * k);
     pv.counter("writebacks", "lines", "dirty lines evicted and written to the level below",
@@ -321,6 +339,9 @@ void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t reco
                core_->mshr_full());
     pv.counter("invalidations", "lines", "lines removed by coherence (kernel or DMA writes)",
                core_->invalidations());
+    pv.counter("whole_line_allocs", "requests",
+               "misses of whole-line writes, allocated here without a fetch (in misses too)",
+               core_->whole_line_allocs());
     for (int i = 0; i < kNumInitiators; ++i) {
       const auto who = static_cast<Initiator>(i);
       const CacheCounts c = core_->counts(static_cast<unsigned>(i));
@@ -328,7 +349,7 @@ void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t reco
       const std::string base = "initiator." + std::string(initiator_name(who)) + ".";
       pv.counter(base + "accesses", "requests", "requests of this kind of initiator", c.accesses);
       pv.counter(base + "hits", "requests", "of them served by this level", c.hits);
-      pv.counter(base + "misses", "requests", "of them passed below", c.misses);
+      pv.counter(base + "misses", "requests", "of them missed", c.misses);
       pv.real(base + "mpka", "misses/1000",
               "this initiator's misses here per thousand trace records",
               static_cast<double>(c.misses) * k);

@@ -9,8 +9,11 @@
 // re-checked against the initiator's sync horizon (MemExtension::sync) so
 // that it still reaches the shared memory in time order, and completes when
 // the lower level does. A write miss fetches the line (read for ownership)
-// and keeps it dirty; a dirty victim is written back to the lower level at
-// the time the miss is passed on (its completion delays no one). A plain
+// and keeps it dirty, unless the request writes the whole line
+// (MemExtension::whole_line: the kernel's fast-string stores): then a miss
+// allocates the line dirty here without reading it, done after the lookup.
+// A dirty victim is written back to the lower level at the time the miss is
+// passed on (its completion delays no one). A plain
 // generic payload (no extension) is timed the same way, from SystemC time
 // plus its annotated delay, and its data moves to or from the backing
 // PhysMem (the functional store).
@@ -122,9 +125,11 @@ class CacheModule : public sc_core::sc_module {
   // A shared level: the lookup and its state changes for `p` (from upper
   // socket `socket`), in (arrival, socket, agent) order.
   void timed_shared(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t socket);
-  // The lookup proper (state changes, no wait): done (x.done set), a miss
-  // to pass on (`r` holds it), or a DMA write to pass on at its arrival.
-  enum class Lookup : uint8_t { kDone, kMiss, kPassOn };
+  // The lookup proper (state changes, no wait): done (x.done set), a
+  // whole-line write allocated without a fetch (x.done set; `r` holds its
+  // victim, written back at r.ready + the miss path), a miss to pass on (`r`
+  // holds it), or a DMA write to pass on at its arrival.
+  enum class Lookup : uint8_t { kDone, kAllocated, kMiss, kPassOn };
   Lookup lookup(tlm::tlm_generic_payload& p, MemExtension& x, CacheResult& r);
   // Whether a demand lookup of `line` arriving at `at` depends on a fill not
   // known yet (a hit on a line in flight, or an MSHR such a fill may free

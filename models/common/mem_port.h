@@ -59,7 +59,10 @@ struct MemExtension : tlm::tlm_extension<MemExtension> {
   Initiator who = Initiator::kOther;
   Cycle arrival;         // when the request reaches the target
   bool ordered = false;  // no other initiator can arrive at or before `arrival`
-  Cycle done;            // filled by the target: when the request completes
+  // A write of the whole line (a fast-string store): a cache that misses
+  // allocates the line without reading it first (no read for ownership).
+  bool whole_line = false;
+  Cycle done;  // filled by the target: when the request completes
   // Filled by the target: the level that served it (a cache that hits sets
   // its own; DRAM leaves kDram, which the initiator sets before sending).
   MemSource served = MemSource::kDram;
@@ -88,11 +91,14 @@ class TimedMemRequest {
   TimedMemRequest(const TimedMemRequest&) = delete;
   TimedMemRequest& operator=(const TimedMemRequest&) = delete;
 
-  // Sends the request for the line at `a` arriving at `at` through `socket`;
-  // returns its completion cycle.
+  // Sends the request for the line at `a` arriving at `at` through `socket`
+  // (whole_line: a write of all of it, MemExtension::whole_line); returns its
+  // completion cycle.
   template <class Socket>
-  Cycle access(Socket& socket, AgentSync& sync, PhysAddr a, bool is_write, Cycle at) {
+  Cycle access(Socket& socket, AgentSync& sync, PhysAddr a, bool is_write, Cycle at,
+               bool whole_line = false) {
     ext_.ordered = sync.before(at);
+    ext_.whole_line = is_write && whole_line;
     ext_.arrival = at;
     ext_.served = MemSource::kDram;
     ext_.sync = &sync;

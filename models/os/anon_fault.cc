@@ -141,7 +141,8 @@ KernelStep LinuxKernel::wp_fault(FaultState& st, Process& p, const Vma& v, const
   // the zero page), the old PTE cleared and flushed, the new one installed.
   auto pfn = alloc_frame(st.clk, s, from_zero);
   if (!pfn) return stop(st, "physical memory exhausted: no frame for a COW copy");
-  if (!from_zero) st.clk.until(FaultTiming::kZeroCopy, s.copy_page(old, *pfn, st.clk.t));
+  if (!from_zero)
+    st.clk.until(FaultTiming::kZeroCopy, s.copy_page(old, *pfn, st.clk.t, cfg_.lines));
   new_anon_page(st.clk, *pfn, mm, v, page, cfg_.cost.cow_setup);
   mm.table().unmap(LinearAddr(page), &log);
   // ptep_clear_flush(): the faulting CPU's entry, and the other CPUs' that run

@@ -71,7 +71,7 @@ KernelStep LinuxKernel::file_fault(FaultState& st, Process& p, const Vma& v, Ker
     // do_cow_fault(): a private copy of the file page.
     auto pfn = alloc_frame(st.clk, s, false);
     if (!pfn) return stop(st, "physical memory exhausted: no frame for a COW copy");
-    st.clk.until(FaultTiming::kZeroCopy, s.copy_page(r.page.frame, *pfn, st.clk.t));
+    st.clk.until(FaultTiming::kZeroCopy, s.copy_page(r.page.frame, *pfn, st.clk.t, cfg_.lines));
     new_anon_page(st.clk, *pfn, mm, v, page, cfg_.cost.cow_setup);
     mr = mm.table().map(LinearAddr(page), *pfn, PageSize::k4K, pte_flags(v, true, true), &log);
     if (mr == MapResult::kOk) {

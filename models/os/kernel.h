@@ -8,6 +8,7 @@
 // or, later, linux.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "models/common/stats.h"
 #include "models/common/types.h"
 #include "models/disk/block_queue.h"
+#include "models/os/line_issue.h"
 
 namespace mmusim {
 
@@ -50,13 +52,27 @@ class KernelServices {
   // signal): it never runs again; its remaining records are dropped.
   virtual void task_exited(TaskId /*t*/, int32_t /*code*/, bool /*killed*/, Cycle /*at*/) {}
 
-  // Zero-fills the 4 KiB frame: 64 line writes, one issued per cycle from
-  // `at`; returns when the last completes.
-  Cycle zero_page(Pfn f, Cycle at);
-  // Copies a 4 KiB frame: 64 line reads issued one per cycle from `at`, then
-  // each line written (in order) once it was read; returns when the last
-  // write completes.
-  Cycle copy_page(Pfn from, Pfn to, Cycle at);
+  // A store stream's write of a whole line (rep stosb / rep movsb with fast
+  // strings): a cache that misses takes the line without reading it first
+  // (no read for ownership). By default a plain write.
+  virtual Cycle mem_write_line(PhysAddr line, Cycle at) { return mem_access(line, true, at); }
+
+  // Zero-fills the 4 KiB frame (clear_page): 64 line writes, issued as
+  // LineIssue says from `at`; returns when the last completes.
+  Cycle zero_page(Pfn f, Cycle at, const LineIssue& how);
+  // Copies a 4 KiB frame (copy_page): 64 line reads and 64 line writes,
+  // issued as LineIssue says from `at`, each write once its read completed;
+  // returns when the last write completes.
+  Cycle copy_page(Pfn from, Pfn to, Cycle at, const LineIssue& how);
+  // Writes `n` lines (lines[i], plain writes: stores into part of a line,
+  // such as page-table entries), issued as LineIssue says; returns when the
+  // last completes (`at` when n = 0).
+  Cycle write_lines(const uint64_t* lines, size_t n, Cycle at, const LineIssue& how);
+  // Copies `n` lines: reads src[i], then writes dst[i] once that read
+  // completed (whole[i] non-zero: the copy covers all of dst[i], a whole-line write
+  // when how.whole_lines); returns when the last write completes.
+  Cycle copy_lines(const uint64_t* src, const uint64_t* dst, const uint8_t* whole, size_t n,
+                   Cycle at, const LineIssue& how);
 };
 
 // One step of a fault's handling.

@@ -14,7 +14,13 @@ class KernelModule::Services : public KernelServices {
   Services(KernelModule& m, AgentSync& caller) : m_(m), caller_(caller) {}
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
     ++m_.stats_.mem_requests;
-    return m_.request_for(caller_).access(m_.mem, caller_, line, is_write, at);
+    return m_.kernel_done(caller_,
+                          m_.request_for(caller_).access(m_.mem, caller_, line, is_write, at));
+  }
+  Cycle mem_write_line(PhysAddr line, Cycle at) override {
+    ++m_.stats_.mem_requests;
+    return m_.kernel_done(caller_,
+                          m_.request_for(caller_).access(m_.mem, caller_, line, true, at, true));
   }
   Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
     // The address space's generation moves on: CPUs not running it flush its
@@ -192,6 +198,18 @@ sc_core::sc_event& KernelModule::event_for(uint64_t key) {
   return events_[it->second];
 }
 
+Cycle KernelModule::kernel_done(const AgentSync& caller, Cycle done) {
+  const size_t i = caller.id();
+  if (i >= kernel_done_.size()) kernel_done_.resize(i + 1);
+  kernel_done_[i] = max(kernel_done_[i], done);
+  return done;
+}
+
+Cycle KernelModule::kernel_busy(const AgentSync& caller) const {
+  const size_t i = caller.id();
+  return i < kernel_done_.size() ? kernel_done_[i] : Cycle(0);
+}
+
 TimedMemRequest& KernelModule::request_for(const AgentSync& caller) {
   const size_t i = caller.id();
   if (i >= requests_.size()) requests_.resize(i + 1);
@@ -284,7 +302,9 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
         d.kind = idle_ok ? TaskDispatch::Kind::kEnd : TaskDispatch::Kind::kIdle;
         return d;
       }
-      const Cycle from = max(at, caller.clock().now());
+      // Idle from when its kernel work ended: a call that blocked may have
+      // made memory requests after the cycle it was made at.
+      const Cycle from = max(max(at, caller.clock().now()), kernel_busy(caller));
       idle_.push_back(&caller);
       // A CPU the recorded schedule holds for one task waits for that task
       // (its ready cycle, or its wake-up while it sleeps), not for the

@@ -173,6 +173,12 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   // several CPUs' threads at once, and a request may wait in a shared level).
   std::vector<std::unique_ptr<TimedMemRequest>> requests_;
   TimedMemRequest& request_for(const AgentSync& caller);
+  // Records that a kernel memory request of `caller` completes at `done`
+  // (returned); kernel_done_[caller] is the latest such completion, the end
+  // of the kernel's work in that agent's time so far.
+  Cycle kernel_done(const AgentSync& caller, Cycle done);
+  [[nodiscard]] Cycle kernel_busy(const AgentSync& caller) const;
+  std::vector<Cycle> kernel_done_;
   std::map<uint64_t, size_t> waits_;  // key -> event index
   std::deque<sc_core::sc_event> events_;
   KernelModuleStats stats_;

@@ -2,7 +2,13 @@
 // os.linux.cost.*; os-model.md §2.9 lists the steps). Memory traffic is not
 // in these numbers: zero-fill, copies, PTE writes and page-table zeroing go
 // through the memory model as timed requests (KernelServices), so a fault's
-// latency is its fixed costs plus what DRAM answers.
+// latency is its fixed costs plus what the caches and DRAM answer. Those
+// requests issue as LineIssue (line_issue.h) says: at most the CPU's L1D
+// fill buffers (cache.l1d.mshrs) in flight, and with fast strings
+// (os.linux.fast_strings) the zero-fill's and copies' line writes take their
+// lines without fetching them: 4 KiB zeroed through an idle LLC of lookup
+// L >= N with N buffers takes (63 / N + 1) x L + 63 % N cycles (Skylake:
+// 6 x 30 + 3 = 183), a copy whose source is there twice the rounds.
 //
 // A fault of each class costs (t = raise; "mem" = timed memory traffic):
 //   every fault:  trap + vma_lookup + vma_level x depth (depth: levels of a
@@ -34,10 +40,12 @@
 // work in pte_install, waits in io_queue/device/interrupt/wake (a wait for
 // a child or a vfork'd exec in wake), shootdowns in shootdown.
 //
-// Defaults (3 GHz core, DDR4-3200; tests/os/test_linux_calibration.cc holds
-// them to design.md §7's ranges): anon write fault 0.97 µs (0.6-2.0), page-
-// cache minor fault with 15 pages mapped around 0.64 µs (0.4-0.9), COW copy
-// 2.8 µs (1.5-6.5), fork 107 ns per present PTE (73-160); a major fault's
+// Defaults (3 GHz core, DDR4-3200, no caches; tests/os/test_linux_calibration.cc
+// holds them to design.md §7's ranges): anon write fault 0.97 µs (0.6-2.0),
+// page-cache minor fault with 15 pages mapped around 0.64 µs (0.4-0.9), COW
+// copy 2.9 µs (1.5-6.5), fork 107 ns per present PTE (73-160). With the
+// Skylake preset's caches an anon write fault's median is 0.78 µs (0.76 on
+// Zen 3), a COW copy's 2.4-2.5 µs (README, "Faults"); a major fault's
 // kernel path (trap, submit, completion, wake, retry) ≈ 5.5 µs, ≈ 8.9 µs
 // beside the device with the disk controller's doorbell, fetch, completion
 // and interrupt (2.2 µs) and the 4 KiB DMA (1.15 µs): design.md §7's

@@ -227,23 +227,23 @@ void LinuxKernel::copy_user(Process& p, const TaskCall& c, uint64_t va, PhysAddr
       }
     }
     // The lines of the user range, each read from one side and written to
-    // the other (reads one per cycle, each write once its read completed).
+    // the other (copy_to_user / copy_from_user: rep movsb), each write once
+    // its read completed; a destination line the chunk covers entirely is a
+    // whole-line write.
     const uint64_t ubase = (m->pfn.value() << 12) + (uva - upage);
     const uint64_t kbase = phys.value() + off;
     const uint64_t lines = ((uva + chunk - 1) >> 6) - (uva >> 6) + 1;
-    std::vector<Cycle> read(lines);
+    const uint64_t from = to_user ? kbase : ubase;
+    const uint64_t to = to_user ? ubase : kbase;
+    std::vector<uint64_t> src(lines), dst(lines);
+    std::vector<uint8_t> whole(lines);
     for (uint64_t i = 0; i < lines; ++i) {
-      const uint64_t src = (to_user ? kbase : ubase) + i * 64;
-      read[i] = s.mem_access(PhysAddr(src & ~uint64_t{63}), false, clk.t + Cycles(i));
+      src[i] = (from + i * 64) & ~uint64_t{63};
+      dst[i] = (to + i * 64) & ~uint64_t{63};
+      whole[i] = dst[i] >= to && dst[i] + 64 <= to + chunk ? 1 : 0;
     }
-    Cycle issue = clk.t + Cycles(lines);
-    Cycle done = clk.t;
-    for (uint64_t i = 0; i < lines; ++i) {
-      issue = max(issue, read[i]);
-      const uint64_t dst = (to_user ? ubase : kbase) + i * 64;
-      done = max(done, s.mem_access(PhysAddr(dst & ~uint64_t{63}), true, issue));
-    }
-    clk.until(FaultTiming::kZeroCopy, done);
+    clk.until(FaultTiming::kZeroCopy,
+              s.copy_lines(src.data(), dst.data(), whole.data(), lines, clk.t, cfg_.lines));
     stats_.copy_lines += lines;
     off += chunk;
   }

@@ -21,7 +21,7 @@ uint64_t LinuxKernel::pte_flags(const Vma& v, bool writable, bool dirty) {
 void LinuxKernel::charge_pt(Clock& clk, PageTableLog& log, KernelServices& s) {
   for (Pfn t : log.tables_allocated) {
     clk.add(FaultTiming::kAlloc, cfg_.cost.page_alloc);
-    clk.until(FaultTiming::kAlloc, s.zero_page(t, clk.t));
+    clk.until(FaultTiming::kAlloc, s.zero_page(t, clk.t, cfg_.lines));
     ++stats_.tables_allocated;
   }
   for (size_t i = 0; i < log.tables_freed.size(); ++i) {
@@ -41,11 +41,7 @@ void LinuxKernel::charge_pt(Clock& clk, PageTableLog& log, KernelServices& s) {
     std::sort(lines.begin(), lines.end());
     lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
   }
-  Cycle done = clk.t;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    done = max(done, s.mem_access(PhysAddr(lines[i]), true, clk.t + Cycles(i)));
-  }
-  clk.until(FaultTiming::kPteInstall, done);
+  clk.until(FaultTiming::kPteInstall, s.write_lines(lines.data(), lines.size(), clk.t, cfg_.lines));
   stats_.pte_lines += lines.size();
   log.clear();
 }
@@ -140,7 +136,7 @@ std::optional<Pfn> LinuxKernel::alloc_frame(Clock& clk, KernelServices& s, bool 
   if (!pfn) return std::nullopt;
   ++stats_.pgalloc;
   mem_.release(*pfn);  // a recycled frame holds no stale contents
-  if (zero) clk.until(FaultTiming::kZeroCopy, s.zero_page(*pfn, clk.t));
+  if (zero) clk.until(FaultTiming::kZeroCopy, s.zero_page(*pfn, clk.t, cfg_.lines));
   return pfn;
 }
 

@@ -33,7 +33,11 @@ class DeferredServices : public KernelServices {
  public:
   DeferredServices(KernelServices& real, Cycles latency) : real_(real), latency_(latency) {}
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
-    log_.push_back(Req{line, is_write, at});
+    log_.push_back(Req{line, is_write, at, false});
+    return at + latency_;
+  }
+  Cycle mem_write_line(PhysAddr line, Cycle at) override {
+    log_.push_back(Req{line, true, at, true});
     return at + latency_;
   }
   Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
@@ -49,7 +53,10 @@ class DeferredServices : public KernelServices {
   // Sends the recorded requests; returns the last completion (`from` if none).
   Cycle replay(Cycle from) {
     Cycle last = from;
-    for (const Req& r : log_) last = max(last, real_.mem_access(r.line, r.write, r.at));
+    for (const Req& r : log_) {
+      last = max(last, r.whole ? real_.mem_write_line(r.line, r.at)
+                               : real_.mem_access(r.line, r.write, r.at));
+    }
     log_.clear();
     return last;
   }
@@ -59,6 +66,7 @@ class DeferredServices : public KernelServices {
     PhysAddr line;
     bool write;
     Cycle at;
+    bool whole;  // a whole-line write
   };
   KernelServices& real_;
   Cycles latency_;

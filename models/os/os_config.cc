@@ -157,6 +157,10 @@ void add_keys(ConfigSchema& s, LinuxConfig& c) {
   s.add_size("os.linux.fault_around_bytes", &c.fault_around_bytes,
              "fault-around window of a file read fault (rounded down to a power of two pages, "
              "at most one page table)");
+  s.add_bool("os.linux.fast_strings", &c.lines.whole_lines,
+             "clear_page, copy_page and user copies are fast-string stores (rep stosb/movsq/movsb "
+             "with ERMS): a line they cover entirely is written whole, and a cache that misses "
+             "takes it without reading it first; false: every store reads its line first");
   WritebackConfig& w = c.writeback;
   s.add_u32("os.linux.dirty_expire_centisecs", &w.dirty_expire_centisecs, "centisecs",
             "vm.dirty_expire_centisecs: the flusher writes a file whose pages have been dirty "

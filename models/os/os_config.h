@@ -16,6 +16,7 @@
 #include "models/common/types.h"
 #include "models/os/address_space.h"
 #include "models/os/file_cache.h"
+#include "models/os/line_issue.h"
 #include "models/os/linux_costs.h"
 #include "models/os/page_frame.h"
 #include "models/os/pressure_config.h"
@@ -88,7 +89,11 @@ struct LinuxConfig {
   // of two, at most one page table's entries, as Linux's debugfs knob does).
   uint64_t fault_around_bytes = 65536;
   FileCacheConfig file_cache;
-  LinuxCosts cost;            // os.linux.cost.*
+  LinuxCosts cost;  // os.linux.cost.*
+  // The kernel's line loops: whole_lines is os.linux.fast_strings;
+  // in_flight is not a key: the composition root sets it to the CPUs' L1D
+  // fill buffers (cache.l1d.mshrs).
+  LineIssue lines;
   WritebackConfig writeback;  // os.linux.dirty_*
   // Memory pressure (os-model.md §1): zones and watermarks, swap, OOM
   // (os.linux.min_free_kbytes, watermark_scale_factor, zones, page_cluster,

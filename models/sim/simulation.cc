@@ -390,6 +390,8 @@ Simulation::Simulation(const SimConfig& cfg, std::unique_ptr<TraceReader> trace,
     }
     m.cfg.linux_os.file_cache.devices = static_cast<uint32_t>(m.cfg.disk.models.size());
     m.cfg.linux_os.writeback.online_cpus = m.cfg.sim.cpus;
+    // The kernel's line loops run on a CPU: its L1D fill buffers bound them.
+    m.cfg.linux_os.lines.in_flight = m.cfg.cache.l1d.mshrs;
     const FirstTouchConfig& fc = m.cfg.os;
     m.frames =
         std::make_unique<PageFrameAllocator>(fc.phys_bytes, fc.reserved_low, fc.seed, fc.placement);

@@ -44,6 +44,38 @@ TEST(Cache, GeometryAndHitMissTiming) {
   EXPECT_EQ(c.counts(1).accesses, 0U);
 }
 
+TEST(Cache, WholeLineWriteAllocatesWithoutAFetch) {
+  // 2 sets of 2 ways, 1 MSHR: a whole-line write that misses takes the line
+  // dirty, ready after the lookup, and leaves the MSHR free.
+  Cache c(geo(256, 2, 5, 1));
+  const CacheResult a = c.write_whole(0, Cycle(100), 3);
+  EXPECT_FALSE(a.hit);
+  EXPECT_FALSE(a.writeback);
+  EXPECT_EQ(a.ready, Cycle(105));
+  EXPECT_TRUE(c.dirty(0));
+  EXPECT_EQ(c.mshr_wait(Cycle(105)), Cycle(105));  // no MSHR taken
+  EXPECT_FALSE(c.pending(0));
+  // A read of it hits once the write is done.
+  EXPECT_EQ(c.access(0, false, Cycle(200), 0).ready, Cycle(205));
+  // A hit: as a plain write (the line stays, dirty).
+  c.access(4, false, Cycle(300), 0);  // a clean miss in set 0 (its MSHR busy until known)
+  c.filled(4, Cycle(400));
+  const CacheResult h = c.write_whole(4, Cycle(500), 3);
+  EXPECT_TRUE(h.hit);
+  EXPECT_EQ(h.ready, Cycle(505));
+  EXPECT_TRUE(c.dirty(4));
+  // A third line of set 0 evicts the LRU (line 0, dirty): written back.
+  const CacheResult v = c.write_whole(2, Cycle(600), 3);
+  EXPECT_FALSE(v.hit);
+  EXPECT_TRUE(v.writeback);
+  EXPECT_EQ(v.victim, 0U);
+  EXPECT_EQ(c.counts(3).accesses, 3U);
+  EXPECT_EQ(c.counts(3).hits, 1U);
+  EXPECT_EQ(c.counts(3).misses, 2U);
+  EXPECT_EQ(c.whole_line_allocs(), 2U);
+  EXPECT_EQ(c.writebacks(), 1U);
+}
+
 // A reference LRU: per set a list of lines, most recent first.
 class RefLru {
  public:

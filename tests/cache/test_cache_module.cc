@@ -12,6 +12,7 @@
 #include "models/common/mem_port.h"
 #include "models/common/sync_horizon.h"
 #include "models/dram/dram_module.h"
+#include "models/os/kernel.h"
 
 namespace mmusim {
 namespace {
@@ -158,6 +159,76 @@ TEST(CacheModule, DirtyVictimWrittenBackAndKernelAndDmaWritesKeepCoherence) {
   EXPECT_TRUE(c.l2.core().dirty(c.l2.core().line_of(pte.value())));
   EXPECT_EQ(dram_writes_after_evict, 0U);
   EXPECT_EQ(c.l2.core().counts(static_cast<unsigned>(Initiator::kWalker)).accesses, 3U + 8U + 1U);
+}
+
+// The kernel's services over the chain: its requests enter at the LLC.
+class LlcServices : public KernelServices {
+ public:
+  LlcServices(Driver& d, AgentSync& s) : d_(d), s_(s) {}
+  Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
+    return req_.access(d_.to_llc, s_, line, is_write, at);
+  }
+  Cycle mem_write_line(PhysAddr line, Cycle at) override {
+    return req_.access(d_.to_llc, s_, line, true, at, true);
+  }
+  Cycle shootdown(const Shootdown& sd, uint32_t /*pid*/, uint32_t /*self*/) override {
+    return sd.at;
+  }
+  void release(uint64_t /*key*/) override {}
+
+ private:
+  Driver& d_;
+  AgentSync& s_;
+  TimedMemRequest req_{Initiator::kKernel};
+};
+
+TEST(CacheModule, KernelZeroAndCopyThroughAnIdleLlc) {
+  // clear_page and copy_page with N fill buffers (LineIssue): every request
+  // holds its buffer for the LLC's lookup L (L >= N), so the 64 lines go in
+  // R = 63 / N + 1 rounds of N, one per cycle: a zero-fill takes R * L +
+  // 63 % N, a copy whose source is in the LLC 2 * R * L + 63 % N (each round
+  // reads, then writes once the reads are back). Whole-line writes take
+  // their lines without a fetch: the DRAM sees nothing.
+  Chain c;
+  const uint64_t l = c.cfg.llc.latency.count();
+  auto rounds = [](uint64_t n) { return 63 / n + 1; };
+  std::vector<uint64_t> took;
+  uint64_t dram_reads_rfo = 0;
+  Driver d("driver", [&](Driver& self) {
+    AgentSync sync(c.horizon, "driver", c.clk, false);
+    LlcServices s(self, sync);
+    uint64_t t = 100000;
+    auto zero = [&](uint64_t pfn, LineIssue how) {
+      t += 10000;
+      took.push_back((s.zero_page(Pfn(pfn), Cycle(t), how) - Cycle(t)).count());
+    };
+    zero(0x300, LineIssue{12, true});
+    zero(0x301, LineIssue{24, true});
+    zero(0x302, LineIssue{64, true});
+    t += 10000;
+    took.push_back(
+        (s.copy_page(Pfn(0x300), Pfn(0x310), Cycle(t), LineIssue{12, true}) - Cycle(t)).count());
+    // Without fast strings every line write reads its line first.
+    const uint64_t before = c.dram.core().stats().reads;
+    zero(0x320, LineIssue{12, false});
+    dram_reads_rfo = c.dram.core().stats().reads - before;
+    c.horizon.set(sync.id(), SyncHorizon::kNever);
+  });
+  d.to_l1.bind(c.l1d.upper);
+  d.to_llc.bind(c.llc.upper);
+  sc_core::sc_start();
+  ASSERT_EQ(took.size(), 5U);
+  EXPECT_EQ(l, 30U);
+  EXPECT_EQ(took[0], rounds(12) * l + 63 % 12);  // 183 (Skylake: 12 fill buffers)
+  EXPECT_EQ(took[1], rounds(24) * l + 63 % 24);  // 105
+  EXPECT_EQ(took[2], l + 63);                    // 93: one round
+  EXPECT_EQ(took[3], 2 * rounds(12) * l + 63 % 12);
+  EXPECT_EQ(c.llc.core().whole_line_allocs(), 4U * 64U);
+  EXPECT_EQ(c.llc.core().counts(static_cast<unsigned>(Initiator::kKernel)).hits, 64U);
+  EXPECT_EQ(dram_reads_rfo, 64U);
+  EXPECT_GT(took[4], took[0]);
+  EXPECT_EQ(c.dram.core().stats().reads, 64U);
+  EXPECT_EQ(c.dram.core().stats().writes, 0U);
 }
 
 }  // namespace

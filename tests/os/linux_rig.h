@@ -17,6 +17,19 @@
 namespace mmusim::testing {
 
 constexpr uint64_t kL = 100;  // memory latency of the fake services, cycles
+// The kernel's line loops with the default fill buffers (LineIssue: kBuf
+// requests in flight, each holding its buffer kL cycles, kL >= kBuf): the 64
+// lines of a page go in kRounds rounds, a round's requests one per cycle.
+// zero_page: round r's writes issue at r * kL + j (j < kBuf), so the last
+// (line 63: round kRounds - 1, j = 63 % kBuf) completes at kRounds * kL +
+// 63 % kBuf. copy_page: round r's reads issue at 2 * r * kL + j and each
+// write takes its read's buffer when the read completes, so a round takes
+// 2 * kL and the last write completes at 2 * kRounds * kL + 63 % kBuf.
+constexpr uint64_t kBuf = LineIssue{}.in_flight;
+constexpr uint64_t kRounds = 63 / kBuf + 1;
+constexpr uint64_t kZero = kRounds * kL + 63 % kBuf;
+constexpr uint64_t kCopy = 2 * kRounds * kL + 63 % kBuf;
+static_assert(kBuf == 12 && kZero == 603 && kCopy == 1203);
 
 struct MemRequest {
   uint64_t line;

@@ -14,8 +14,8 @@ using testing::kL;
 using testing::LinuxRig;
 
 constexpr uint64_t kA = 0x7f0000000000ULL;  // an anonymous mapping
-constexpr uint64_t kZero = 63 + kL;         // zero_page: 64 writes, one per cycle
-constexpr uint64_t kCopy = 63 + 2 * kL;     // copy_page: each write after its read
+using testing::kCopy;                       // copy_page (linux_rig.h)
+using testing::kZero;                       // zero_page (linux_rig.h)
 
 uint64_t n(Cycles c) { return c.count(); }
 

@@ -21,8 +21,8 @@ using testing::kL;
 using testing::LinuxRig;
 
 constexpr uint64_t kP = 4096;
-constexpr uint64_t kZero = 63 + kL;
-constexpr uint64_t kCopy = 63 + 2 * kL;
+using testing::kCopy;
+using testing::kZero;
 
 uint64_t n(Cycles c) { return c.count(); }
 

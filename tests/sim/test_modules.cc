@@ -183,7 +183,7 @@ class IoKernel : public Kernel {
               MapResult::kOk);
     inflight_.erase(key);
     s.release(key);  // the I/O completed: the page's waiters go on now
-    zero_done = s.zero_page(pfn, now);
+    zero_done = s.zero_page(pfn, now, LineIssue{});
     FaultOutcome o;
     o.cls = FaultClass::kFileMajor;
     o.resume = zero_done + Cycles(kMapCost);
