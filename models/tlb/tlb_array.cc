@@ -16,8 +16,10 @@ TlbArray::TlbArray(const TlbArrayConfig& cfg, uint64_t seed)
   }
   if (sets_ == 0) n_probes_ = 0;  // disabled
   const size_t n = size_t{sets_} * ways_;
-  slots_.assign(n, Slot{});
+  keys_.assign(n, 0);
+  tags_.assign(n, 0);
   data_.assign(n, Translation{});
+  valid_.assign(sets_, 0);
   switch (policy_) {
     case ReplPolicy::kLru: lru_.reset(sets_, ways_); break;
     case ReplPolicy::kPlru: plru_.reset(sets_, ways_); break;
@@ -40,48 +42,31 @@ bool TlbArray::insert(const Translation& t) {
   if (sets_ == 0 || !holds(t.size)) return false;
   const uint32_t sz = static_cast<uint32_t>(t.size);
   const uint64_t vpn = t.vpn.value();
-  const uint32_t base = static_cast<uint32_t>(vpn & set_mask_) * ways_;
+  const uint32_t set = static_cast<uint32_t>(vpn & set_mask_);
+  const uint32_t base = set * ways_;
   const uint64_t key = make_key(vpn, sz);
   const uint32_t tag = (t.perms & kPermGlobal) ? (kGlobalTag | t.asid.value()) : t.asid.value();
-  Slot* s = &slots_[base];
+  uint64_t* k = &keys_[base];
 
-  // One pass over the set: an entry of the same page for the same asid (or
-  // covered by a global entry) is refreshed; else the lowest invalid way is
-  // used; else the policy's victim (LRU's oldest stamp is found in the same
-  // pass).
-  uint32_t way = ways_;
-  uint32_t free_way = ways_;
-  const bool lru = policy_ == ReplPolicy::kLru;
-  uint32_t oldest = 0;
-  uint64_t oldest_stamp = ~uint64_t{0};
-  for (uint32_t w = 0; w < ways_; ++w) {
-    const uint64_t k = s[w].key;
-    if (k == key && ((s[w].asid_tag & 0xFFFFU) == t.asid.value() || s[w].asid_tag >= kGlobalTag)) {
-      way = w;
-      break;
-    }
-    if (k == 0) {
-      if (free_way == ways_) free_way = w;
-    } else if (lru) {
-      const uint64_t st = lru_.stamp_of(base + w);
-      if (st < oldest_stamp) {
-        oldest_stamp = st;
-        oldest = w;
-      }
-    }
-  }
+  // An entry of the same page for the same asid (or covered by a global
+  // entry) is refreshed; else the lowest invalid way is used (there is one
+  // while the set is not full); else the policy's victim.
+  uint32_t way = match(base, key, t.asid.value());
   if (way == ways_) {
-    if (free_way != ways_) {
-      way = free_way;
+    if (valid_[set] < ways_) {
+      way = 0;
+      while (k[way] != 0) ++way;
+      ++valid_[set];
     } else {
-      way = lru ? oldest : choose_victim(base);
-      --present_[key_size(s[way].key)];
+      way = choose_victim(base);
+      --present_[key_size(k[way])];
       ++stats_.evictions;
     }
     ++present_[sz];
   }
   const uint32_t idx = base + way;
-  s[way] = Slot{key, tag};
+  k[way] = key;
+  tags_[idx] = tag;
   data_[idx] = t;
   ++stats_.fills;
   switch (policy_) {
@@ -94,8 +79,10 @@ bool TlbArray::insert(const Translation& t) {
 }
 
 void TlbArray::remove(uint32_t idx) {
-  --present_[key_size(slots_[idx].key)];
-  slots_[idx] = Slot{};
+  --present_[key_size(keys_[idx])];
+  --valid_[idx / ways_];
+  keys_[idx] = 0;
+  tags_[idx] = 0;
   ++stats_.invalidations;
 }
 
@@ -107,8 +94,7 @@ uint32_t TlbArray::invalidate_page(LinearAddr a, Asid asid) {
     const uint32_t base = static_cast<uint32_t>(vpn & set_mask_) * ways_;
     const uint64_t key = make_key(vpn, pr.size);
     for (uint32_t w = 0; w < ways_; ++w) {
-      const Slot& s = slots_[base + w];
-      if (s.key == key && (s.asid_tag == asid.value() || s.asid_tag >= kGlobalTag)) {
+      if (keys_[base + w] == key && tag_matches(tags_[base + w], asid.value())) {
         remove(base + w);
         ++removed;
       }
@@ -119,8 +105,8 @@ uint32_t TlbArray::invalidate_page(LinearAddr a, Asid asid) {
 
 uint32_t TlbArray::invalidate_asid(Asid asid) {
   uint32_t removed = 0;
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].key != 0 && slots_[i].asid_tag == asid.value()) {
+  for (uint32_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i] != 0 && tags_[i] == asid.value()) {
       remove(i);
       ++removed;
     }
@@ -130,9 +116,9 @@ uint32_t TlbArray::invalidate_asid(Asid asid) {
 
 uint32_t TlbArray::invalidate_all(bool keep_global) {
   uint32_t removed = 0;
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].key == 0) continue;
-    if (keep_global && slots_[i].asid_tag >= kGlobalTag) continue;
+  for (uint32_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i] == 0) continue;
+    if (keep_global && tags_[i] >= kGlobalTag) continue;
     remove(i);
     ++removed;
   }
@@ -141,9 +127,9 @@ uint32_t TlbArray::invalidate_all(bool keep_global) {
 
 std::vector<TlbEntryView> TlbArray::contents() const {
   std::vector<TlbEntryView> out;
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].key == 0) continue;
-    out.push_back(TlbEntryView{i, slots_[i].asid_tag >= kGlobalTag, data_[i]});
+  for (uint32_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i] == 0) continue;
+    out.push_back(TlbEntryView{i, tags_[i] >= kGlobalTag, data_[i]});
   }
   return out;
 }
