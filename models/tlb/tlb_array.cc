@@ -52,13 +52,15 @@ bool TlbArray::insert(const Translation& t) {
   // entry) is refreshed; else the lowest invalid way is used (there is one
   // while the set is not full); else the policy's victim.
   uint32_t way = match(base, key, t.asid.value());
+  bool evict = false;
   if (way == ways_) {
     if (valid_[set] < ways_) {
       way = 0;
       while (k[way] != 0) ++way;
       ++valid_[set];
     } else {
-      way = choose_victim(base);
+      evict = true;
+      way = policy_ == ReplPolicy::kLru ? lru_.victim_of(set, base) : choose_victim(base);
       --present_[key_size(k[way])];
       ++stats_.evictions;
     }
@@ -70,7 +72,13 @@ bool TlbArray::insert(const Translation& t) {
   data_[idx] = t;
   ++stats_.fills;
   switch (policy_) {
-    case ReplPolicy::kLru: lru_.on_fill(idx); break;
+    case ReplPolicy::kLru:
+      if (evict) {
+        lru_.fill_victim(set, way, idx);
+      } else {
+        lru_.fill(set, way, idx);
+      }
+      break;
     case ReplPolicy::kPlru: plru_.on_fill(idx); break;
     case ReplPolicy::kFifo: fifo_.on_fill(idx); break;
     case ReplPolicy::kRandom: random_.on_fill(idx); break;
