@@ -16,8 +16,7 @@ TlbArray::TlbArray(const TlbArrayConfig& cfg, uint64_t seed)
   }
   if (sets_ == 0) n_probes_ = 0;  // disabled
   const size_t n = size_t{sets_} * ways_;
-  keys_.assign(n, 0);
-  tags_.assign(n, 0);
+  slots_.assign(n, Slot{});
   data_.assign(n, Translation{});
   valid_.assign(sets_, 0);
   switch (policy_) {
@@ -46,7 +45,7 @@ bool TlbArray::insert(const Translation& t) {
   const uint32_t base = set * ways_;
   const uint64_t key = make_key(vpn, sz);
   const uint32_t tag = (t.perms & kPermGlobal) ? (kGlobalTag | t.asid.value()) : t.asid.value();
-  uint64_t* k = &keys_[base];
+  Slot* s = &slots_[base];
 
   // An entry of the same page for the same asid (or covered by a global
   // entry) is refreshed; else the lowest invalid way is used (there is one
@@ -56,19 +55,18 @@ bool TlbArray::insert(const Translation& t) {
   if (way == ways_) {
     if (valid_[set] < ways_) {
       way = 0;
-      while (k[way] != 0) ++way;
+      while (s[way].key != 0) ++way;
       ++valid_[set];
     } else {
       evict = true;
       way = policy_ == ReplPolicy::kLru ? lru_.victim_of(set, base) : choose_victim(base);
-      --present_[key_size(k[way])];
+      --present_[key_size(s[way].key)];
       ++stats_.evictions;
     }
     ++present_[sz];
   }
   const uint32_t idx = base + way;
-  k[way] = key;
-  tags_[idx] = tag;
+  s[way] = Slot{key, tag};
   data_[idx] = t;
   ++stats_.fills;
   switch (policy_) {
@@ -87,10 +85,9 @@ bool TlbArray::insert(const Translation& t) {
 }
 
 void TlbArray::remove(uint32_t idx) {
-  --present_[key_size(keys_[idx])];
+  --present_[key_size(slots_[idx].key)];
   --valid_[idx / ways_];
-  keys_[idx] = 0;
-  tags_[idx] = 0;
+  slots_[idx] = Slot{};
   ++stats_.invalidations;
 }
 
@@ -102,7 +99,8 @@ uint32_t TlbArray::invalidate_page(LinearAddr a, Asid asid) {
     const uint32_t base = static_cast<uint32_t>(vpn & set_mask_) * ways_;
     const uint64_t key = make_key(vpn, pr.size);
     for (uint32_t w = 0; w < ways_; ++w) {
-      if (keys_[base + w] == key && tag_matches(tags_[base + w], asid.value())) {
+      const Slot& s = slots_[base + w];
+      if (s.key == key && tag_matches(s.asid_tag, asid.value())) {
         remove(base + w);
         ++removed;
       }
@@ -113,8 +111,8 @@ uint32_t TlbArray::invalidate_page(LinearAddr a, Asid asid) {
 
 uint32_t TlbArray::invalidate_asid(Asid asid) {
   uint32_t removed = 0;
-  for (uint32_t i = 0; i < keys_.size(); ++i) {
-    if (keys_[i] != 0 && tags_[i] == asid.value()) {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].key != 0 && slots_[i].asid_tag == asid.value()) {
       remove(i);
       ++removed;
     }
@@ -124,9 +122,9 @@ uint32_t TlbArray::invalidate_asid(Asid asid) {
 
 uint32_t TlbArray::invalidate_all(bool keep_global) {
   uint32_t removed = 0;
-  for (uint32_t i = 0; i < keys_.size(); ++i) {
-    if (keys_[i] == 0) continue;
-    if (keep_global && tags_[i] >= kGlobalTag) continue;
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].key == 0) continue;
+    if (keep_global && slots_[i].asid_tag >= kGlobalTag) continue;
     remove(i);
     ++removed;
   }
@@ -135,9 +133,9 @@ uint32_t TlbArray::invalidate_all(bool keep_global) {
 
 std::vector<TlbEntryView> TlbArray::contents() const {
   std::vector<TlbEntryView> out;
-  for (uint32_t i = 0; i < keys_.size(); ++i) {
-    if (keys_[i] == 0) continue;
-    out.push_back(TlbEntryView{i, tags_[i] >= kGlobalTag, data_[i]});
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].key == 0) continue;
+    out.push_back(TlbEntryView{i, slots_[i].asid_tag >= kGlobalTag, data_[i]});
   }
   return out;
 }

@@ -71,8 +71,11 @@ class TlbArray {
       if (present_[pr.size] == 0) continue;
       const uint64_t vpn = a.value() >> pr.shift;
       const uint32_t base = static_cast<uint32_t>(vpn & set_mask_) * ways_;
-      const uint32_t w = match(base, make_key(vpn, pr.size), asid.value());
-      if (w != ways_) return base + w;
+      const uint64_t key = make_key(vpn, pr.size);
+      const Slot* s = &slots_[base];
+      for (uint32_t w = 0; w < ways_; ++w) {
+        if (s[w].key == key && tag_matches(s[w].asid_tag, asid.value())) return base + w;
+      }
     }
     return kNone;
   }
@@ -136,13 +139,17 @@ class TlbArray {
   // The first way of the set at `base` holding `key` for `asid` (or a global
   // entry), or ways_.
   [[nodiscard]] uint32_t match(uint32_t base, uint64_t key, uint32_t asid) const {
-    const uint64_t* k = &keys_[base];
+    const Slot* s = &slots_[base];
     for (uint32_t w = 0; w < ways_; ++w) {
-      if (k[w] == key && tag_matches(tags_[base + w], asid)) return w;
+      if (s[w].key == key && tag_matches(s[w].asid_tag, asid)) return w;
     }
     return ways_;
   }
 
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t asid_tag = 0;
+  };
   struct Probe {
     uint8_t shift = 12;
     uint8_t size = 0;  // PageSize as an integer
@@ -161,10 +168,8 @@ class TlbArray {
   uint32_t n_probes_ = 0;
   std::array<Probe, kNumPageSizes> probes_{};
   std::array<uint32_t, kNumPageSizes> present_{};  // valid entries per page size
-  // Per entry (index = set * ways + way), kept apart so that a set's keys
-  // are contiguous: the key (0 = invalid way), the asid tag, the payload.
-  std::vector<uint64_t> keys_;
-  std::vector<uint32_t> tags_;
+  // Per entry (index = set * ways + way): the tag, the payload.
+  std::vector<Slot> slots_;
   std::vector<Translation> data_;
   std::vector<uint32_t> valid_;  // valid ways per set
   LruPolicy lru_;
