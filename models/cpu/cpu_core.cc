@@ -120,19 +120,6 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
   return translate_lookup(a, k, seg, issue, carry);
 }
 
-Cycle CpuCore::translate_pending(LinearAddr a, AccessKind k, Cycles seg) {
-  // translate_slow() with paging on, no carry, and issue() not blocked.
-  ++stats_.translations;
-  const Cycle issue = ag_.issue();
-  last_issue_ = issue;
-  advance(issue);
-  if (tlb_.mshr().size() != 0) {
-    const int i = tlb_.mshr().find(a, ctx_.pcid);
-    if (i >= 0 && merge(i, a, k, issue, seg, Cycles{})) return kPending;
-  }
-  return translate_lookup(a, k, seg, issue, Cycles{});
-}
-
 Cycle CpuCore::translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry) {
   const Cycle start = issue + seg;
   const TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);

@@ -546,9 +546,35 @@ class CpuCore {
   [[nodiscard]] std::string data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle at,
                                       Cycle done) const;
   Cycle translate_slow(LinearAddr a, AccessKind k, Cycles seg);
-  // translate_slow() when walks are pending and nothing else needs it (the
-  // common case: a merge into a pending walk).
-  Cycle translate_pending(LinearAddr a, AccessKind k, Cycles seg);
+  // translate_slow() with paging on, no carry, and issue() not blocked, when
+  // walks are pending and nothing else needs it. The common case, a plain
+  // access merging into a pending walk whose translation grants what it
+  // needs, is inline (merge() handles every other merge).
+  Cycle translate_pending(LinearAddr a, AccessKind k, Cycles seg) {
+    ++stats_.translations;
+    const Cycle issue = ag_.issue();
+    last_issue_ = issue;
+    advance(issue);
+    MissStatusTable& mshr = tlb_.mshr();
+    if (mshr.size() != 0) {
+      const int i = mshr.find(a, ctx_.pcid);
+      if (i >= 0) {
+        MshrEntry& e = mshr.at(i);
+        if (!data_ && hit_ok(e.result.perms, k)) {
+          // The access completes when the walk does.
+          mshr.count_merge();
+          e.sides |= MissStatusTable::side_bit(k);
+          pending_[static_cast<size_t>(i)].plain.push_back(
+              PlainWaiter{ag_.issued(), issue, issue + seg});
+          stall_open(issue + seg, k);
+          ag_.complete(issue + seg);  // the walk's completion resolves the rest
+          return kPending;
+        }
+        if (merge(i, a, k, issue, seg, Cycles{})) return kPending;
+      }
+    }
+    return translate_lookup(a, k, seg, issue, Cycles{});
+  }
   // The rest of translate_slow() once merging did not apply: the TLB lookup
   // of the access issued at `issue`, and what follows.
   Cycle translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry);

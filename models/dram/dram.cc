@@ -93,18 +93,20 @@ PhysAddr Dram::encode(const DramLocation& l) const {
                   put(kBa, l.bank) | put(kRo, l.row) | put(kCo, l.column));
 }
 
-Dram::Target Dram::target_of(PhysAddr addr) const {
-  DramLocation l = decode(addr);
+inline Dram::Target Dram::target_of(PhysAddr addr) const {
+  // decode() and the flat indices in one go.
+  const uint64_t a = addr.value();
+  const auto field = [&](size_t f) { return static_cast<uint32_t>((a >> shift_[f]) & mask_[f]); };
   Target t;
-  t.channel = l.channel;
-  t.rank = l.channel * cfg_.ranks + l.rank;
-  t.group = t.rank * cfg_.bank_groups + l.bank_group;
-  t.bank = t.group * cfg_.banks_per_group + l.bank;
-  t.row = l.row;
+  t.channel = field(kCh);
+  t.rank = t.channel * cfg_.ranks + field(kRa);
+  t.group = t.rank * cfg_.bank_groups + field(kBg);
+  t.bank = t.group * cfg_.banks_per_group + field(kBa);
+  t.row = (a >> shift_[kRo]) & mask_[kRo];
   return t;
 }
 
-Dram::Plan Dram::plan(const Target& t, bool is_write, uint64_t arrival) const {
+inline Dram::Plan Dram::plan(const Target& t, bool is_write, uint64_t arrival) const {
   const BankState& b = banks_[t.bank];
   const GroupState& g = groups_[t.group];
   const RankState& rk = ranks_[t.rank];
@@ -144,7 +146,7 @@ Dram::Plan Dram::plan(const Target& t, bool is_write, uint64_t arrival) const {
   return p;
 }
 
-void Dram::commit(const Target& t, bool is_write, const Plan& p) {
+inline void Dram::commit(const Target& t, bool is_write, const Plan& p) {
   BankState& b = banks_[t.bank];
   GroupState& g = groups_[t.group];
   RankState& rk = ranks_[t.rank];
@@ -222,7 +224,7 @@ void Dram::refresh_through(uint32_t rank, uint64_t until) {
   }
 }
 
-Dram::Plan Dram::plan_with_refresh(const Target& t, bool is_write, uint64_t arrival) {
+inline Dram::Plan Dram::plan_with_refresh(const Target& t, bool is_write, uint64_t arrival) {
   Plan p = plan(t, is_write, arrival);
   // A column command at or after the next epoch would run into the refresh:
   // apply it (closing the rank's rows) and plan again. Plans only get later.
@@ -233,7 +235,7 @@ Dram::Plan Dram::plan_with_refresh(const Target& t, bool is_write, uint64_t arri
   return p;
 }
 
-Cycle Dram::serve(const Target& t, bool is_write, uint64_t arrival, uint64_t* first_cmd) {
+inline Cycle Dram::serve(const Target& t, bool is_write, uint64_t arrival, uint64_t* first_cmd) {
   Plan p = plan_with_refresh(t, is_write, arrival);
   commit(t, is_write, p);
   if (first_cmd) *first_cmd = p.first;

@@ -145,13 +145,17 @@ class Dram {
         refi, bl, rtw, ctrl;
   };
 
-  [[nodiscard]] Target target_of(PhysAddr addr) const;
-  [[nodiscard]] Plan plan(const Target& t, bool is_write, uint64_t arrival) const;
-  void commit(const Target& t, bool is_write, const Plan& p);
+  // Inline into serve() and access(): they run once per request.
+  [[nodiscard]] __attribute__((always_inline)) Target target_of(PhysAddr addr) const;
+  [[nodiscard]] __attribute__((always_inline)) Plan plan(const Target& t, bool is_write,
+                                                         uint64_t arrival) const;
+  __attribute__((always_inline)) void commit(const Target& t, bool is_write, const Plan& p);
   // Plans with every refresh epoch that precedes the column command applied.
-  Plan plan_with_refresh(const Target& t, bool is_write, uint64_t arrival);
+  __attribute__((always_inline)) Plan plan_with_refresh(const Target& t, bool is_write,
+                                                        uint64_t arrival);
   void refresh_through(uint32_t rank, uint64_t until);
-  Cycle serve(const Target& t, bool is_write, uint64_t arrival, uint64_t* first_cmd);
+  __attribute__((always_inline)) Cycle serve(const Target& t, bool is_write, uint64_t arrival,
+                                             uint64_t* first_cmd);
   void batch_channel(const DramRequest* reqs, size_t n, Cycle* done, uint32_t channel);
 
   DramConfig cfg_;

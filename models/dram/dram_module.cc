@@ -29,7 +29,7 @@ size_t DramModule::take_event() {
   return e;
 }
 
-void DramModule::account(Initiator who, Cycle arrival, Cycle done) {
+inline void DramModule::account(Initiator who, Cycle arrival, Cycle done) {
   if (arrival < latest_arrival_) ++late_arrivals_;
   latest_arrival_ = max(latest_arrival_, arrival);
   DramInitiatorStats& s = by_initiator_[static_cast<size_t>(who)];

@@ -79,7 +79,7 @@ class DramModule : public sc_core::sc_module {
   };
   void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void schedule();
-  void account(Initiator who, Cycle arrival, Cycle done);
+  __attribute__((always_inline)) void account(Initiator who, Cycle arrival, Cycle done);
   void move_data(tlm::tlm_generic_payload& p);
   size_t take_event();
 

@@ -17,7 +17,9 @@
 namespace mmusim {
 
 // Bytes per entry, as the structures store them (an upper bound: a TLB way
-// is its tag slot, its translation and an LRU stamp).
+// is its tag slot, its translation and an LRU stamp; sets of 2 to 16 ways
+// share an 8-byte packed LRU order instead of the stamps, and every set a
+// 4-byte valid count).
 constexpr uint64_t kTlbEntryBytes = 48;
 constexpr uint64_t kPwcEntryBytes = 32;
 constexpr uint64_t kMshrEntryBytes = 64;

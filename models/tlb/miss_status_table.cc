@@ -22,6 +22,7 @@ int MissStatusTable::allocate(LinearAddr a, Asid asid, const Translation& t, Acc
     e.owner = owner;
     e.busy = true;
     ++used_;
+    last_ = -1;
     ++stats_.allocations;
     return static_cast<int>(i);
   }
@@ -33,11 +34,13 @@ void MissStatusTable::free(int i) {
   if (!e.busy) return;
   e.busy = false;
   --used_;
+  last_ = -1;
 }
 
 void MissStatusTable::clear() {
   for (MshrEntry& e : slots_) e.busy = false;
   used_ = 0;
+  last_ = -1;
 }
 
 void MissStatusTable::visit(StatVisitor& v, std::string_view prefix) const {

@@ -45,12 +45,20 @@ class MissStatusTable {
   explicit MissStatusTable(uint32_t capacity);
 
   // Index of the pending entry covering (a, asid), or -1.
+  // The entry last found is checked first: the table has not changed since
+  // (any allocate, free or clear forgets it), so it is still the first entry
+  // covering its page.
   [[nodiscard]] int find(LinearAddr a, Asid asid) const {
     if (used_ == 0) return -1;
+    if (last_ >= 0) {
+      const MshrEntry& e = slots_[static_cast<size_t>(last_)];
+      if ((a.value() >> e.shift) == e.vpn.value() && e.asid == asid) return last_;
+    }
     for (size_t i = 0; i < slots_.size(); ++i) {
       const MshrEntry& e = slots_[i];
       if (e.busy && (a.value() >> e.shift) == e.vpn.value() && e.asid == asid) {
-        return static_cast<int>(i);
+        last_ = static_cast<int>(i);
+        return last_;
       }
     }
     return -1;
@@ -82,6 +90,7 @@ class MissStatusTable {
  private:
   std::vector<MshrEntry> slots_;
   uint32_t used_ = 0;
+  mutable int last_ = -1;  // find()'s last result while the table is unchanged
   MshrStats stats_;
 };
 

@@ -19,9 +19,14 @@ class StampedWays {
   [[nodiscard]] uint64_t at(uint32_t idx) const { return stamps_[idx]; }
   [[nodiscard]] bool is_newest(uint32_t idx) const { return stamps_[idx] == clock_; }
   [[nodiscard]] uint32_t oldest(uint32_t set_base) const {
+    const uint64_t* s = &stamps_[set_base];
     uint32_t best = 0;
+    uint64_t oldest = s[0];
     for (uint32_t w = 1; w < ways_; ++w) {
-      if (stamps_[set_base + w] < stamps_[set_base + best]) best = w;
+      if (s[w] < oldest) {
+        oldest = s[w];
+        best = w;
+      }
     }
     return best;
   }

@@ -18,6 +18,7 @@ TlbArray::TlbArray(const TlbArrayConfig& cfg, uint64_t seed)
   const size_t n = size_t{sets_} * ways_;
   slots_.assign(n, Slot{});
   data_.assign(n, Translation{});
+  valid_.assign(sets_, 0);
   switch (policy_) {
     case ReplPolicy::kLru: lru_.reset(sets_, ways_); break;
     case ReplPolicy::kPlru: plru_.reset(sets_, ways_); break;
@@ -40,41 +41,25 @@ bool TlbArray::insert(const Translation& t) {
   if (sets_ == 0 || !holds(t.size)) return false;
   const uint32_t sz = static_cast<uint32_t>(t.size);
   const uint64_t vpn = t.vpn.value();
-  const uint32_t base = static_cast<uint32_t>(vpn & set_mask_) * ways_;
+  const uint32_t set = static_cast<uint32_t>(vpn & set_mask_);
+  const uint32_t base = set * ways_;
   const uint64_t key = make_key(vpn, sz);
   const uint32_t tag = (t.perms & kPermGlobal) ? (kGlobalTag | t.asid.value()) : t.asid.value();
   Slot* s = &slots_[base];
 
-  // One pass over the set: an entry of the same page for the same asid (or
-  // covered by a global entry) is refreshed; else the lowest invalid way is
-  // used; else the policy's victim (LRU's oldest stamp is found in the same
-  // pass).
-  uint32_t way = ways_;
-  uint32_t free_way = ways_;
-  const bool lru = policy_ == ReplPolicy::kLru;
-  uint32_t oldest = 0;
-  uint64_t oldest_stamp = ~uint64_t{0};
-  for (uint32_t w = 0; w < ways_; ++w) {
-    const uint64_t k = s[w].key;
-    if (k == key && ((s[w].asid_tag & 0xFFFFU) == t.asid.value() || s[w].asid_tag >= kGlobalTag)) {
-      way = w;
-      break;
-    }
-    if (k == 0) {
-      if (free_way == ways_) free_way = w;
-    } else if (lru) {
-      const uint64_t st = lru_.stamp_of(base + w);
-      if (st < oldest_stamp) {
-        oldest_stamp = st;
-        oldest = w;
-      }
-    }
-  }
+  // An entry of the same page for the same asid (or covered by a global
+  // entry) is refreshed; else the lowest invalid way is used (there is one
+  // while the set is not full); else the policy's victim.
+  uint32_t way = match(base, key, t.asid.value());
+  bool evict = false;
   if (way == ways_) {
-    if (free_way != ways_) {
-      way = free_way;
+    if (valid_[set] < ways_) {
+      way = 0;
+      while (s[way].key != 0) ++way;
+      ++valid_[set];
     } else {
-      way = lru ? oldest : choose_victim(base);
+      evict = true;
+      way = policy_ == ReplPolicy::kLru ? lru_.victim_of(set, base) : choose_victim(base);
       --present_[key_size(s[way].key)];
       ++stats_.evictions;
     }
@@ -85,7 +70,13 @@ bool TlbArray::insert(const Translation& t) {
   data_[idx] = t;
   ++stats_.fills;
   switch (policy_) {
-    case ReplPolicy::kLru: lru_.on_fill(idx); break;
+    case ReplPolicy::kLru:
+      if (evict) {
+        lru_.fill_victim(set, way, idx);
+      } else {
+        lru_.fill(set, way, idx);
+      }
+      break;
     case ReplPolicy::kPlru: plru_.on_fill(idx); break;
     case ReplPolicy::kFifo: fifo_.on_fill(idx); break;
     case ReplPolicy::kRandom: random_.on_fill(idx); break;
@@ -95,6 +86,7 @@ bool TlbArray::insert(const Translation& t) {
 
 void TlbArray::remove(uint32_t idx) {
   --present_[key_size(slots_[idx].key)];
+  --valid_[idx / ways_];
   slots_[idx] = Slot{};
   ++stats_.invalidations;
 }
@@ -108,7 +100,7 @@ uint32_t TlbArray::invalidate_page(LinearAddr a, Asid asid) {
     const uint64_t key = make_key(vpn, pr.size);
     for (uint32_t w = 0; w < ways_; ++w) {
       const Slot& s = slots_[base + w];
-      if (s.key == key && (s.asid_tag == asid.value() || s.asid_tag >= kGlobalTag)) {
+      if (s.key == key && tag_matches(s.asid_tag, asid.value())) {
         remove(base + w);
         ++removed;
       }

@@ -74,9 +74,7 @@ class TlbArray {
       const uint64_t key = make_key(vpn, pr.size);
       const Slot* s = &slots_[base];
       for (uint32_t w = 0; w < ways_; ++w) {
-        if (s[w].key == key && (s[w].asid_tag == asid.value() || s[w].asid_tag >= kGlobalTag)) {
-          return base + w;
-        }
+        if (s[w].key == key && tag_matches(s[w].asid_tag, asid.value())) return base + w;
       }
     }
     return kNone;
@@ -135,6 +133,19 @@ class TlbArray {
   // asid_tag = asid, or kGlobalTag | asid for a global entry.
   static constexpr uint32_t kGlobalTag = 0x10000;
 
+  static constexpr bool tag_matches(uint32_t tag, uint32_t asid) {
+    return tag == asid || tag >= kGlobalTag;
+  }
+  // The first way of the set at `base` holding `key` for `asid` (or a global
+  // entry), or ways_.
+  [[nodiscard]] uint32_t match(uint32_t base, uint64_t key, uint32_t asid) const {
+    const Slot* s = &slots_[base];
+    for (uint32_t w = 0; w < ways_; ++w) {
+      if (s[w].key == key && tag_matches(s[w].asid_tag, asid)) return w;
+    }
+    return ways_;
+  }
+
   struct Slot {
     uint64_t key = 0;
     uint32_t asid_tag = 0;
@@ -157,8 +168,10 @@ class TlbArray {
   uint32_t n_probes_ = 0;
   std::array<Probe, kNumPageSizes> probes_{};
   std::array<uint32_t, kNumPageSizes> present_{};  // valid entries per page size
+  // Per entry (index = set * ways + way): the tag, the payload.
   std::vector<Slot> slots_;
   std::vector<Translation> data_;
+  std::vector<uint32_t> valid_;  // valid ways per set
   LruPolicy lru_;
   TreePlruPolicy plru_;
   FifoPolicy fifo_;
