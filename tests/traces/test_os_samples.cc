@@ -67,7 +67,9 @@ TEST(TraceOsSamples, EveryExampleReadsAndTheExamplesUseEveryEventKind) {
     ASSERT_NO_THROW(r = read_everything(f)) << f;
     EXPECT_FALSE(r.records.empty()) << f;
     for (const auto& e : r.events) kinds.insert(e.body.index());
-    if (f.find("/os_") != std::string::npos) EXPECT_TRUE(r.has_tasks) << f;
+    if (f.find("/os_") != std::string::npos) {
+      EXPECT_TRUE(r.has_tasks) << f;
+    }
   }
   for (size_t k = 0; k < std::variant_size_v<OsEventBody>; ++k) {
     EXPECT_EQ(kinds.count(k), 1u) << "no example has " << os_event_name(k);
@@ -118,7 +120,9 @@ TEST(TraceOsSamples, TheCommittedForkCowFileCaptureHoldsBothProcesses) {
       EXPECT_EQ(p->child_pid, child);
       EXPECT_EQ(p->kind, ProcCreateEvent::Kind::kFork);
     }
-    if (const auto* w = std::get_if<WaitEvent>(&e.body)) EXPECT_EQ(w->ret, child);
+    if (const auto* w = std::get_if<WaitEvent>(&e.body)) {
+      EXPECT_EQ(w->ret, child);
+    }
   }
   ASSERT_NE(data, nullptr);
   EXPECT_EQ(data->size, 65536u);  // 16 writes of 4 KiB

@@ -22,7 +22,7 @@ TEST(PagingTable, ModesAndSizes) {
 TEST(PagingTable, EntryFormatsRoundTrip) {
   const auto& m4 = paging_mode_info(PagingMode::k4Level);
   uint64_t e = make_entry(m4, 2, true, 0x40000000ULL, pte::kRW | pte::kUS | pte::kXD);
-  EXPECT_EQ(e, 0x80000000400000C7ULL & ~pte::kD & ~pte::kA | pte::kP | pte::kRW | pte::kUS);
+  EXPECT_EQ(e, (0x80000000400000C7ULL & ~pte::kD & ~pte::kA) | pte::kP | pte::kRW | pte::kUS);
   EXPECT_EQ(entry_address(m4, 2, e, true), 0x40000000ULL);
   // 32-bit 4 MiB PDE with PSE-36 high bits: phys 0x1_2340_0000 -> bits 31:22 and 20:13.
   const auto& m32 = paging_mode_info(PagingMode::k32Bit);
