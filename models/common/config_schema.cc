@@ -317,8 +317,25 @@ InputError with_origins(const InputError& e, const ConfigSchema& schema,
   return InputError(msg + where + "]", e.keys());
 }
 
+void refuse_placeholder_words(int argc, const char* const argv[]) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string w = argv[i];
+    for (size_t open = w.find('%'); open != std::string::npos; open = w.find('%', open + 1)) {
+      size_t j = open + 1;
+      while (j < w.size() && ((w[j] >= 'a' && w[j] <= 'z') || w[j] == '_')) ++j;
+      if (j > open + 1 && j < w.size() && w[j] == '%') {
+        throw InputError("command line: '" + visible(w) + "': the sequence '" +
+                         w.substr(open, j + 1 - open) +
+                         "' is not accepted in an option or value (it is a placeholder of the "
+                         "option parser's messages)");
+      }
+    }
+  }
+}
+
 CommandLine parse_command_line(int argc, const char* const argv[],
                                const po::options_description& options, const ConfigSchema& schema) {
+  refuse_placeholder_words(argc, argv);
   CommandLine cl;
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {

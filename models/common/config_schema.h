@@ -95,6 +95,13 @@ struct CommandLine {
   boost::program_options::variables_map vm;
   ConfigValues values;
 };
+// Boost.Program_options fills the %name% placeholders of its error messages
+// (%canonical_option%, %value%, ...) until none is left, so a word that
+// contains one makes the message of any error about it loop forever. Throws
+// InputError "command line: ..." naming the first word of argv[1..argc) that
+// holds a %name% sequence (a '%', lower-case letters or '_', a '%'); call it
+// before handing the words to Boost.
+void refuse_placeholder_words(int argc, const char* const argv[]);
 // Parses argv[1..argc) against `options` (which holds schema.options() and
 // the program's own options), with no abbreviations. Throws InputError
 // "command line: ..." for an unknown option, a word that is neither an option

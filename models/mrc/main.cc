@@ -91,6 +91,7 @@ int run(int argc, char* argv[]) {
       "fixed number of ways; sets swept (powers of two); neither: fully associative");
   po::options_description all;
   all.add(general).add(schema.options());
+  refuse_placeholder_words(argc, argv);
   po::variables_map vm;
   try {
     const int style =

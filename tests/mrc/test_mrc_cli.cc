@@ -127,6 +127,9 @@ TEST(MrcCli, ErrorsNameTheOption) {
       {{gen, "--os.model=linux"}, "os.model: mmusim-mrc follows the first-touch OS model"},
       {{"--trace=" + root("traces/examples/os_major_fault.txt")}, "a trace with OS events"},
       {{gen, "--tlb.l1d.4K.ways=3"}, "tlb.l1d.4K"},
+      // Boost's message for a bad --sets would never finish filling in '%value%'.
+      {{gen, "--sets=%value%"}, "the sequence '%value%' is not accepted"},
+      {{gen, "--x%canonical_option%"}, "the sequence '%canonical_option%' is not accepted"},
   };
   for (const Case& c : cases) {
     TempDir d;

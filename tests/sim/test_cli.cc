@@ -91,6 +91,26 @@ TEST(Cli, UnknownOption) {
             "--help)\n");
 }
 
+// Boost fills the %name% placeholders of its messages until none is left:
+// an unknown option whose name held one used to make mmusim loop forever
+// (found by fuzz_config). Such a word is refused before Boost sees it; a
+// '%' elsewhere (a file name) is fine.
+TEST(Cli, PlaceholderInAWordIsRefusedNotALoop) {
+  ProcessResult r = mmusim({"--x%canonical_option%", "--trace", kSmallSeq});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "mmusim: error: command line: '--x%canonical_option%': the sequence "
+            "'%canonical_option%' is not accepted in an option or value (it is a placeholder of "
+            "the option parser's messages)\n");
+  r = mmusim({"--trace", kSmallSeq, "--sim.cpus=%value%"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the sequence '%value%'"), std::string::npos) << r.err;
+  r = mmusim({"--trace", "50%_B%.txt"});  // no %name% (upper case): a missing file
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("50%_B%.txt"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("placeholder"), std::string::npos) << r.err;
+}
+
 TEST(Cli, AbbreviatedKeyIsAnError) {
   // Boost's allow_guessing is off: a prefix or a typo of a key is unknown,
   // as the same key would be in an INI file.
