@@ -99,30 +99,45 @@ void run_or_fail(const std::vector<CpuModule*>& cpus) {
   }
 }
 
+// The public modules of a first-touch system wired by hand: the DRAM, the
+// kernel (bound to the DRAM) and, with attach(), each CPU module of process 1.
+struct FirstTouchSystem {
+  explicit FirstTouchSystem(uint32_t mhz) : clk(ClockPeriod::of_mhz(mhz)) {
+    kernel.mem.bind(dram.socket);
+  }
+  void attach(CpuModule& c) {
+    c.core().set_root(os.root(1));
+    c.walker.mem.bind(dram.socket);
+    c.mem.bind(dram.socket);
+    c.kernel.bind(kernel.target);
+    kernel.cpus.bind(c.control);
+  }
+  const ClockPeriod clk;
+  PhysMem mem;
+  SyncHorizon horizon;
+  FirstTouchMapper os{FirstTouchConfig{}, mem};
+  DramModule dram{"dram", DramConfig{}, clk, &mem};
+  KernelModule kernel{"kernel", os, KernelModuleConfig{}};
+};
+
 // Two CPU modules, the first-touch kernel and a plain TLM initiator share one
 // DRAM module; nothing comes from models/sim.
 TEST(HandBuiltSystem, TwoCpusAndAPlainInitiatorShareOneDram) {
-  const ClockPeriod clk = ClockPeriod::of_mhz(3000);
-  PhysMem mem;
-  SyncHorizon horizon;
-  FirstTouchMapper os(FirstTouchConfig{}, mem);
-  DramModule dram("dram", DramConfig{}, clk, &mem);
-  KernelModule kernel("kernel", os, KernelModuleConfig{});
-  kernel.mem.bind(dram.socket);
+  FirstTouchSystem sys(3000);
+  const ClockPeriod& clk = sys.clk;
+  FirstTouchMapper& os = sys.os;
+  DramModule& dram = sys.dram;
+  KernelModule& kernel = sys.kernel;
+  PhysMem& mem = sys.mem;
   Records rec(2);
   for (uint64_t i = 0; i < 16; ++i) {
     rec.add(0, 0x10000000 + 4096 * i, AccessKind::kRead, 2);
     rec.add(1, 0x20000000 + 4096 * i, AccessKind::kWrite, 2);
   }
-  CpuModule c0("cpu0", 0, cpu_cfg(), mem, horizon, clk, rec);
-  CpuModule c1("cpu1", 1, cpu_cfg(), mem, horizon, clk, rec);
-  for (CpuModule* c : {&c0, &c1}) {
-    c->core().set_root(os.root(1));
-    c->walker.mem.bind(dram.socket);
-    c->mem.bind(dram.socket);
-    c->kernel.bind(kernel.target);
-    kernel.cpus.bind(c->control);
-  }
+  CpuModule c0("cpu0", 0, cpu_cfg(), mem, sys.horizon, clk, rec);
+  CpuModule c1("cpu1", 1, cpu_cfg(), mem, sys.horizon, clk, rec);
+  sys.attach(c0);
+  sys.attach(c1);
   // The reader arrives well after the CPUs finished, between refreshes, at
   // a precharged bank: a row miss on an idle DRAM.
   const DramCoreTiming& t = dram.core().core_timing();
@@ -424,22 +439,12 @@ struct LimitRun {
   uint64_t records = 0;
 };
 LimitRun run_near_the_time_limit(uint64_t before) {
-  const ClockPeriod clk = ClockPeriod::of_mhz(1);
-  PhysMem mem;
-  SyncHorizon horizon;
-  FirstTouchMapper os(FirstTouchConfig{}, mem);
-  DramModule dram("dram", DramConfig{}, clk, &mem);
-  KernelModule kernel("kernel", os, KernelModuleConfig{});
-  kernel.mem.bind(dram.socket);
+  FirstTouchSystem sys(1);
   Records rec(1);
   rec.add(0, 0x10000000, AccessKind::kRead, 8);
-  CpuModule c0("cpu0", 0, cpu_cfg(), mem, horizon, clk, rec);
-  c0.core().set_root(os.root(1));
-  c0.walker.mem.bind(dram.socket);
-  c0.mem.bind(dram.socket);
-  c0.kernel.bind(kernel.target);
-  kernel.cpus.bind(c0.control);
-  c0.core().resume_at(Cycle(clk.limit().count() - before));
+  CpuModule c0("cpu0", 0, cpu_cfg(), sys.mem, sys.horizon, sys.clk, rec);
+  sys.attach(c0);
+  c0.core().resume_at(Cycle(sys.clk.limit().count() - before));
   LimitRun r;
   try {
     run_or_fail({&c0});
