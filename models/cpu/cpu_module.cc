@@ -125,7 +125,8 @@ void CpuModule::run_records() {
   TraceRecord buf[1024];
   Cycle synced = synced_;
   for (;;) {
-    const size_t n = source_.next(core_->id(), buf, 1024);
+    size_t n = 0;
+    const TraceRecord* const recs = source_.next(core_->id(), buf, 1024, n);
     if (n == 0) break;
     // After a record issued at cycle c: the run-ahead bound or an interrupt
     // boundary is reached (the checks below act).
@@ -135,11 +136,11 @@ void CpuModule::run_records() {
     Cycle t;
     for (size_t i = 0; i < n;) {
       // The steady hit path in one tight loop; anything else one by one.
-      const size_t hits = core_->process_hits(buf + i, n - i, t, stop);
+      const size_t hits = core_->process_hits(recs + i, n - i, t, stop);
       if (hits != 0) {
         i += hits;
       } else {
-        t = core_->process(buf[i]);
+        t = core_->process(recs[i]);
         ++i;
       }
       // Bound the run-ahead when another agent may act (descriptor rewrites

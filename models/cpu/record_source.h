@@ -15,9 +15,12 @@ namespace mmusim {
 class RecordSource {
  public:
   virtual ~RecordSource() = default;
-  // Fills up to `max` records for CPU `cpu`; 0 at the end of its stream.
-  // Records must be well-formed (trace_record_problem() == nullptr).
-  virtual size_t next(uint32_t cpu, TraceRecord* out, size_t max) = 0;
+  // The next records for CPU `cpu`: sets `n` (0 at the end of its stream)
+  // and returns where they are, valid until the next call for `cpu`: either
+  // `scratch`, filled with up to `max` records, or the source's own storage
+  // (any number of records, lent without a copy). Records must be
+  // well-formed (trace_record_problem() == nullptr).
+  virtual const TraceRecord* next(uint32_t cpu, TraceRecord* scratch, size_t max, size_t& n) = 0;
 };
 
 // A trace with tasks: records per task (process, thread), and the OS events

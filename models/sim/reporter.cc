@@ -48,16 +48,16 @@ nlohmann::ordered_json stat_object(const StatRow& r) {
       break;
     case StatRow::Type::kHistogram:
       o["type"] = "histogram";
-      o["count"] = r.hist.count();
-      o["sum"] = r.hist.sum();
-      o["mean"] = r.hist.mean();
-      o["min"] = r.hist.min();
-      o["p50"] = r.hist.percentile(0.5);
-      o["p90"] = r.hist.percentile(0.9);
-      o["p99"] = r.hist.percentile(0.99);
-      o["max"] = r.hist.max();
+      o["count"] = r.hist().count();
+      o["sum"] = r.hist().sum();
+      o["mean"] = r.hist().mean();
+      o["min"] = r.hist().min();
+      o["p50"] = r.hist().percentile(0.5);
+      o["p90"] = r.hist().percentile(0.9);
+      o["p99"] = r.hist().percentile(0.99);
+      o["max"] = r.hist().max();
       o["buckets"] = nlohmann::ordered_json::array();
-      r.hist.for_each_bucket([&](uint64_t low, uint64_t n) {
+      r.hist().for_each_bucket([&](uint64_t low, uint64_t n) {
         o["buckets"].push_back(nlohmann::ordered_json::array({low, n}));
       });
       break;
@@ -82,6 +82,8 @@ std::string one_line(const nlohmann::ordered_json& o) {
 }
 
 }  // namespace
+
+const Histogram StatRow::kNone;
 
 StatRow& StatCollector::add(std::string_view n, std::string_view u, std::string_view d,
                             StatRow::Type t) {
@@ -109,7 +111,7 @@ void StatCollector::wall_clock(std::string_view n, std::string_view u, std::stri
 
 void StatCollector::histogram(std::string_view n, std::string_view u, std::string_view d,
                               const Histogram& h) {
-  add(n, u, d, StatRow::Type::kHistogram).hist = h;
+  add(n, u, d, StatRow::Type::kHistogram).histogram = std::make_shared<const Histogram>(h);
 }
 
 uint64_t StatCollector::sum(const std::string& name) const {
@@ -131,10 +133,10 @@ uint64_t StatCollector::sum(const std::string& name) const {
 Histogram StatCollector::merged(const std::string& name) const {
   Histogram h;
   for (const StatRow& r : rows_) {
-    if (r.type == StatRow::Type::kHistogram && r.name == name) return r.hist;
+    if (r.type == StatRow::Type::kHistogram && r.name == name) return r.hist();
   }
   for (const StatRow& r : rows_) {
-    if (r.type == StatRow::Type::kHistogram && matches(r.name, name)) h.merge(r.hist);
+    if (r.type == StatRow::Type::kHistogram && matches(r.name, name)) h.merge(r.hist());
   }
   return h;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -31,7 +32,13 @@ struct StatRow {
   Type type = Type::kCounter;
   uint64_t count = 0;
   double real = 0;
-  Histogram hist;
+  // A histogram row's histogram (an empty one for the other rows: a
+  // histogram is tens of kilobytes, so counters do not carry one).
+  [[nodiscard]] const Histogram& hist() const { return histogram ? *histogram : kNone; }
+  std::shared_ptr<const Histogram> histogram;
+
+ private:
+  static const Histogram kNone;
 };
 
 class StatCollector : public StatVisitor {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -40,7 +41,11 @@ class TraceFeeder : public RecordSource {
   // `first`: the records of the reader's first read() (already counted).
   TraceFeeder(std::unique_ptr<TraceReader> r, uint32_t cpus, uint64_t max_records,
               std::vector<TraceRecord> first)
-      : reader_(std::move(r)), queues_(cpus), first_(std::move(first)), limit_(max_records) {
+      : reader_(std::move(r)),
+        queues_(cpus),
+        ends_(cpus),
+        first_(std::move(first)),
+        limit_(max_records) {
     delivered_ = first_.size();
   }
   // Passes the descriptor records (GDT/LDT) that open the trace to `apply`
@@ -78,19 +83,20 @@ class TraceFeeder : public RecordSource {
       }
     }
   }
-  // Fills up to `max` records for `cpu`; 0 at the end of its stream.
-  size_t next(uint32_t cpu, TraceRecord* out, size_t max) override {
+  // The records in place: the leading batch, or the CPU's whole queue (no
+  // copy; with one CPU the reader fills `scratch`).
+  const TraceRecord* next(uint32_t cpu, TraceRecord* scratch, size_t max, size_t& n) override {
     if (queues_.size() == 1) {
       if (pending_pos_ < pending_.size()) {
-        size_t n = std::min(max, pending_.size() - pending_pos_);
-        std::copy_n(pending_.begin() + static_cast<std::ptrdiff_t>(pending_pos_), n, out);
-        pending_pos_ += n;
-        return n;
+        n = pending_.size() - pending_pos_;
+        const TraceRecord* r = pending_.data() + pending_pos_;
+        pending_pos_ = pending_.size();
+        return r;
       }
-      size_t n = reader_->read(out, clamp(max));
-      check_records(out, n, delivered_);
+      n = reader_->read(scratch, clamp(max));
+      check_records(scratch, n, delivered_);
       delivered_ += n;
-      return n;
+      return scratch;
     }
     if (pending_pos_ < pending_.size()) {
       distribute(pending_.data() + pending_pos_, pending_.size() - pending_pos_);
@@ -98,13 +104,13 @@ class TraceFeeder : public RecordSource {
     }
     RecordQueue& q = queues_[cpu];
     while (q.empty()) {
-      size_t n = reader_->read(buf_, clamp(kBatch));
-      if (n == 0) return 0;
+      n = reader_->read(buf_, clamp(kBatch));
+      if (n == 0) return scratch;
       check_records(buf_, n, delivered_);
       delivered_ += n;
       distribute(buf_, n);
     }
-    return q.take(out, max);
+    return q.lend(n);
   }
   [[nodiscard]] uint64_t delivered() const { return delivered_; }
 
@@ -116,39 +122,60 @@ class TraceFeeder : public RecordSource {
     uint64_t left = limit_ > delivered_ ? limit_ - delivered_ : 0;
     return static_cast<size_t>(left < max ? left : max);
   }
-  // One CPU's records in trace order: a vector whose consumed front is
-  // dropped when it empties or is at least half of it (amortized O(1), no
-  // allocation once the vector has grown to the CPUs' interleaving).
-  class RecordQueue {
+  // A growable array of records that the distribution writes through a
+  // raw end pointer (no capacity check per record).
+  class RecordBuffer {
    public:
-    [[nodiscard]] bool empty() const { return head_ == v_.size(); }
-    [[nodiscard]] size_t size() const { return v_.size() - head_; }
-    void push(const TraceRecord& r) { v_.push_back(r); }
-    size_t take(TraceRecord* out, size_t max) {
-      const size_t n = std::min(max, size());
-      std::copy_n(v_.begin() + static_cast<std::ptrdiff_t>(head_), n, out);
-      head_ += n;
-      if (head_ == v_.size()) {
-        v_.clear();
-        head_ = 0;
-      } else if (head_ >= kBatch && 2 * head_ >= v_.size()) {
-        v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
-      }
-      return n;
+    [[nodiscard]] size_t size() const { return size_; }
+    [[nodiscard]] const TraceRecord* data() const { return data_.get(); }
+    [[nodiscard]] TraceRecord* end() { return data_.get() + size_; }
+    void clear() { size_ = 0; }
+    // Room for `more` records after the current ones.
+    void reserve_more(size_t more) {
+      if (size_ + more <= cap_) return;
+      const size_t cap = std::max(2 * cap_, size_ + more);
+      std::unique_ptr<TraceRecord[]> d(new TraceRecord[cap]);
+      std::copy_n(data_.get(), size_, d.get());
+      data_ = std::move(d);
+      cap_ = cap;
+    }
+    void set_end(const TraceRecord* e) { size_ = static_cast<size_t>(e - data_.get()); }
+    void swap(RecordBuffer& o) noexcept {
+      std::swap(data_, o.data_);
+      std::swap(size_, o.size_);
+      std::swap(cap_, o.cap_);
     }
 
    private:
-    std::vector<TraceRecord> v_;
-    size_t head_ = 0;
+    std::unique_ptr<TraceRecord[]> data_;
+    size_t size_ = 0, cap_ = 0;
+  };
+  // One CPU's records in trace order, in two buffers: the one being filled
+  // and the one lent to the CPU (valid until its next call; the fill never
+  // touches it). They swap roles at each loan, so nothing is copied or
+  // allocated once both have grown to the CPUs' interleaving.
+  struct RecordQueue {
+    [[nodiscard]] bool empty() const { return in.size() == 0; }
+    const TraceRecord* lend(size_t& n) {
+      lent.clear();
+      lent.swap(in);
+      n = lent.size();
+      return lent.data();
+    }
+    RecordBuffer in, lent;
   };
   // Appends each record to its CPU's queue; a queue past kMaxBuffered (a
   // CPU whose records the trace holds back far behind the others') stops
   // the run.
   void distribute(const TraceRecord* r, size_t n) {
-    for (size_t i = 0; i < n; ++i) queues_[r[i].cpu].push(r[i]);
     for (size_t c = 0; c < queues_.size(); ++c) {
-      if (queues_[c].size() > kMaxBuffered) {
+      queues_[c].in.reserve_more(n);
+      ends_[c] = queues_[c].in.end();
+    }
+    for (size_t i = 0; i < n; ++i) *ends_[r[i].cpu]++ = r[i];
+    for (size_t c = 0; c < queues_.size(); ++c) {
+      queues_[c].in.set_end(ends_[c]);
+      if (queues_[c].in.size() > kMaxBuffered) {
         throw InputError(reader_->path() + ":" + reader_->position() + ": more than " +
                          std::to_string(kMaxBuffered) + " records buffered for cpu " +
                          std::to_string(c) + "; interleave the CPUs' records more finely");
@@ -184,6 +211,7 @@ class TraceFeeder : public RecordSource {
   }
   std::unique_ptr<TraceReader> reader_;
   std::vector<RecordQueue> queues_;
+  std::vector<TraceRecord*> ends_;    // distribute(): each queue's end
   std::vector<TraceRecord> first_;    // the first batch, until the descriptors are taken
   std::vector<TraceRecord> pending_;  // records read with the leading descriptors
   size_t pending_pos_ = 0;
@@ -213,7 +241,11 @@ CpuModuleConfig cpu_config(const SimConfig& c) {
 // The CPUs' record source in a trace with tasks (they take task records).
 class NoRecords : public RecordSource {
  public:
-  size_t next(uint32_t /*cpu*/, TraceRecord* /*out*/, size_t /*max*/) override { return 0; }
+  const TraceRecord* next(uint32_t /*cpu*/, TraceRecord* scratch, size_t /*max*/,
+                          size_t& n) override {
+    n = 0;
+    return scratch;
+  }
 };
 
 // The page cache's block queue, built before the kernel module whose `disk`

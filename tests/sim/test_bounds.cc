@@ -23,7 +23,9 @@
 #include "models/sim/simulation.h"
 #include "models/tlb/tlb_array.h"
 #include "tests/sim/sim_test_util.h"
+#include "tests/traces/trace_test_util.h"
 #include "traces/trace_reader.h"
+#include "traces/trace_writer.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 // AddressSanitizer's allocator statistics (sanitizer/allocator_interface.h,
@@ -153,6 +155,34 @@ TEST(Bounds, LargestTlbLatencyRunsToTheEnd) {
                      {"faults"}, &err);
   ASSERT_EQ(err, "");
   EXPECT_EQ(r["records"], 3000U);
+}
+
+// A trace whose CPU 0 comes after 4 Mi + 4096 records of CPU 1: CPU 0's
+// first read buffers CPU 1's records batch by batch (4096 each) and stops at
+// the first batch past 4 Mi (2^22), the 1025th, with the position of the
+// record that ends it.
+TEST(Bounds, ACpuHeldBackTooFarIsRefused) {
+  testing::ScratchDir d;
+  const std::string path = d.path("skewed.bin.zst");
+  {
+    TraceWriterOptions w;
+    w.compression = Compression::kZstd;
+    TraceWriter out(path, w);
+    TraceRecord r;
+    r.addr = 0x1000;
+    r.size = 8;
+    r.cpu = 1;
+    std::vector<TraceRecord> batch(4096, r);
+    for (int i = 0; i < 1025; ++i) out.write(batch.data(), batch.size());
+    r.cpu = 0;
+    out.write(r);
+    out.close();
+  }
+  std::string err;
+  run_child({{"sim.cpus", "2"}, {"os.model", "first_touch"}}, path, {}, &err);
+  EXPECT_EQ(err, "ERROR: " + path +
+                     ":record 4198400: more than 4194304 records buffered for cpu 1; "
+                     "interleave the CPUs' records more finely");
 }
 
 // ---- §2.2 every cost and latency key has its bound ----

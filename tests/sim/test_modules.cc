@@ -27,11 +27,11 @@ namespace {
 class Records : public RecordSource {
  public:
   explicit Records(size_t cpus) : per_cpu(cpus), pos_(cpus, 0) {}
-  size_t next(uint32_t cpu, TraceRecord* out, size_t max) override {
+  const TraceRecord* next(uint32_t cpu, TraceRecord* out, size_t max, size_t& n) override {
     const std::vector<TraceRecord>& v = per_cpu[cpu];
-    size_t n = 0;
+    n = 0;
     while (n < max && pos_[cpu] < v.size()) out[n++] = v[pos_[cpu]++];
-    return n;
+    return out;
   }
   void add(uint32_t cpu, uint64_t addr, AccessKind k = AccessKind::kRead, size_t times = 1) {
     TraceRecord r;

@@ -46,9 +46,9 @@ std::string serialize(const StatCollector& st) {
         o << r.name << " = " << b << "\n";
         break;
       case StatRow::Type::kHistogram:
-        o << r.name << " = count " << r.hist.count() << " sum " << r.hist.sum() << " min "
-          << r.hist.min() << " max " << r.hist.max() << " p50 " << r.hist.percentile(0.5) << " p90 "
-          << r.hist.percentile(0.9) << " p99 " << r.hist.percentile(0.99) << "\n";
+        o << r.name << " = count " << r.hist().count() << " sum " << r.hist().sum() << " min "
+          << r.hist().min() << " max " << r.hist().max() << " p50 " << r.hist().percentile(0.5) << " p90 "
+          << r.hist().percentile(0.9) << " p99 " << r.hist().percentile(0.99) << "\n";
         break;
     }
   }

@@ -161,7 +161,10 @@ struct System {
   TaskRecords rec;
   std::vector<std::unique_ptr<CpuModule>> cpus;
   struct NoRecords : RecordSource {
-    size_t next(uint32_t, TraceRecord*, size_t) override { return 0; }
+    const TraceRecord* next(uint32_t, TraceRecord* scratch, size_t, size_t& n) override {
+      n = 0;
+      return scratch;
+    }
   } none;
 
   System(uint32_t n, uint64_t slice, const SchedConfig& sc = SchedConfig{}) {
