@@ -1,6 +1,7 @@
 // Native binary format: a versioned header, then 16-byte little-endian records;
 // version 2 adds EVENT records with a payload and task slots.
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -59,8 +60,9 @@ class BinaryTraceReader final : public TraceReader {
         continue;
       }
       std::memcpy(static_cast<void*>(out + n), src, k * kBinaryRecordSize);
-      // The text parser's limits, checked branch-free; the slow path names
-      // the first bad record. Task slots are checked by the task feeder.
+      // The text parser's limits and the flags of segment records, checked
+      // branch-free (any flags at all take the slow path, which names the
+      // first bad record). Task slots are checked by the task feeder.
       const uint32_t cpu_limit = tasks_ ? UINT32_MAX : this->cpu_limit();
       const uint64_t addr_limit = address_limit();
       unsigned bad = 0;
@@ -70,7 +72,8 @@ class BinaryTraceReader final : public TraceReader {
                static_cast<unsigned>(r.size > kMaxAccessSize) |
                static_cast<unsigned>(r.cpu >= cpu_limit) |
                static_cast<unsigned>(r.addr > addr_limit) |
-               static_cast<unsigned>(static_cast<uint8_t>(r.kind) > 2);
+               static_cast<unsigned>(static_cast<uint8_t>(r.kind) > 2) |
+               static_cast<unsigned>(r.flags != 0);
       }
       if (bad != 0) {
         for (size_t i = 0; i < k; ++i) {
@@ -104,14 +107,21 @@ class BinaryTraceReader final : public TraceReader {
   [[nodiscard]] size_t buffer_capacity() const override { return in_->capacity(); }
 
  private:
-  // Why a record of a plain run is out of range, or "" (the flags of
-  // segment records are checked where they are used: models/sim).
+  // Why a record of a plain run is out of range or malformed, or "".
   [[nodiscard]] std::string record_problem(const TraceRecord& r, uint32_t cpu_limit) const {
     const auto kind = static_cast<unsigned>(r.kind);
     if (kind > 2)
       return "invalid kind value " + std::to_string(kind) + " (expected 0 = R, 1 = W, 2 = X)";
     if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent) {
       return "EVENT record in a version-1 trace (OS events need version 2)";
+    }
+    if (r.flags != 0) {
+      if (const char* why = trace_record_problem(r)) {
+        char flags[8];
+        std::snprintf(flags, sizeof flags, "0x%02x", static_cast<unsigned>(r.flags));
+        return std::string(why) + " (flags " + flags +
+               "; expected the segment encoding of traces/README.md)";
+      }
     }
     if (trace_flags::op_of(r.flags) == trace_flags::kOpAccess && r.size > kMaxAccessSize) {
       return "access size " + std::to_string(r.size) + " exceeds 4096 bytes (as in text traces)";

@@ -188,6 +188,12 @@ class GeneratorReader final : public TraceReader {
   size_t read(TraceRecord* out, size_t max) override {
     uint64_t left = spec_.count - produced_;
     size_t n = static_cast<size_t>(std::min<uint64_t>(left, max));
+    // Records go round the CPUs from 0: the first of a CPU the machine lacks
+    // is record cpu_limit() + 1.
+    if (spec_.cpus > cpu_limit() && produced_ + n > cpu_limit()) {
+      throw InputError(path_ + ":record " + std::to_string(uint64_t{cpu_limit()} + 1) + ": " +
+                       cpu_limit_message(cpu_limit()));
+    }
     if (streams_.size() == 1) {
       for (size_t i = 0; i < n; ++i) out[i] = streams_[0].next();
     } else {

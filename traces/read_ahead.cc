@@ -135,10 +135,10 @@ void ReadAheadReader::take_block() {
   ended_ = b.end;
 }
 
-size_t ReadAheadReader::read(TraceRecord* out, size_t max) {
+bool ReadAheadReader::next_records(size_t max) {
   last_events_ = 0;
   if (error_) std::rethrow_exception(error_);
-  if (max == 0 || ended_) return 0;
+  if (max == 0 || ended_) return false;
   if (!started_) {
     started_ = true;
     inner_->set_cpu_limit(cpu_limit());
@@ -148,8 +148,29 @@ size_t ReadAheadReader::read(TraceRecord* out, size_t max) {
   if (!holding_ || pos_ == ring_[head_].n) {
     take_block();
     if (error_) std::rethrow_exception(error_);
-    if (ended_) return 0;
+    if (ended_) return false;
   }
+  return true;
+}
+
+const TraceRecord* ReadAheadReader::borrow(TraceRecord* scratch, size_t max, size_t& n) {
+  if (!next_records(max)) {
+    n = 0;
+    return scratch;
+  }
+  const Block& b = ring_[head_];
+  if (!b.events.empty()) {
+    n = read(scratch, max);
+    return scratch;
+  }
+  n = std::min(max, b.n - pos_);
+  const TraceRecord* r = b.records.get() + pos_;
+  pos_ += n;
+  return r;
+}
+
+size_t ReadAheadReader::read(TraceRecord* out, size_t max) {
+  if (!next_records(max)) return 0;
   const Block& b = ring_[head_];
   const size_t n = std::min(max, b.n - pos_);
   std::copy_n(b.records.get() + pos_, n, out);

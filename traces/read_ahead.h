@@ -61,6 +61,10 @@ class ReadAheadReader final : public TraceReader {
   // error once every record decoded before it was returned (and again on
   // every later call).
   size_t read(TraceRecord* out, size_t max) override;
+  // read() without the copy: the records in the ring's block (kept until the
+  // next call). A block with EVENT records is copied (their indices are
+  // renumbered per call).
+  const TraceRecord* borrow(TraceRecord* scratch, size_t max, size_t& n) override;
   // The position after the last record of the block the last read() took
   // records from (exactly the wrapped reader's position when every read()
   // takes a whole block).
@@ -92,6 +96,9 @@ class ReadAheadReader final : public TraceReader {
   };
   void produce();
   void take_block();
+  // Starts the thread at the first call and holds a block with records left;
+  // false at the end (or `max` 0). Rethrows the wrapped reader's error.
+  bool next_records(size_t max);
 
   std::unique_ptr<TraceReader> inner_;  // used by the thread only once it runs
   const std::string path_;

@@ -30,6 +30,14 @@ class TraceReader {
   virtual ~TraceReader() = default;
   // Fills up to `max` records into `out`; returns how many. 0 means end of trace.
   virtual size_t read(TraceRecord* out, size_t max) = 0;
+  // The next records as read() would return them, in place where the reader
+  // already holds them decoded (no copy): returns where they are, valid until
+  // the next read() or borrow(), and sets `n` (0 at the end of the trace; at
+  // most `max`). By default read() into `scratch` (room for `max`).
+  virtual const TraceRecord* borrow(TraceRecord* scratch, size_t max, size_t& n) {
+    n = read(scratch, max);
+    return scratch;
+  }
   // Human-readable position of the last record returned ("line 12", "record 7").
   [[nodiscard]] virtual std::string position() const = 0;
   [[nodiscard]] virtual const std::string& path() const = 0;

@@ -114,23 +114,40 @@ void Progress::finish(uint64_t done) {
 MonitoredTrace::MonitoredTrace(std::unique_ptr<TraceReader> inner, Progress* progress)
     : inner_(std::move(inner)), progress_(progress) {}
 
-size_t MonitoredTrace::read(TraceRecord* out, size_t max) {
+bool MonitoredTrace::admit(size_t max) {
   if (!started_) {
     // The limits were set on this wrapper (before the first read).
     started_ = true;
     inner_->set_cpu_limit(cpu_limit());
     inner_->set_address_limit(address_limit(), address_mode());
   }
-  if (max == 0 || ended_) return 0;
+  if (max == 0 || ended_) return false;
   if (interrupt::requested()) {
     cut_ = true;
-    return 0;
+    return false;
   }
-  const size_t n = inner_->read(out, max);
+  return true;
+}
+
+void MonitoredTrace::count(size_t n) {
   if (n == 0) ended_ = true;
   records_ += n;
   if (progress_ != nullptr) progress_->update(records_);
+}
+
+size_t MonitoredTrace::read(TraceRecord* out, size_t max) {
+  if (!admit(max)) return 0;
+  const size_t n = inner_->read(out, max);
+  count(n);
   return n;
+}
+
+const TraceRecord* MonitoredTrace::borrow(TraceRecord* scratch, size_t max, size_t& n) {
+  n = 0;
+  if (!admit(max)) return scratch;
+  const TraceRecord* r = inner_->borrow(scratch, max, n);
+  count(n);
+  return r;
 }
 
 }  // namespace mmusim

@@ -73,6 +73,7 @@ class MonitoredTrace final : public TraceReader {
  public:
   MonitoredTrace(std::unique_ptr<TraceReader> inner, Progress* progress);
   size_t read(TraceRecord* out, size_t max) override;
+  const TraceRecord* borrow(TraceRecord* scratch, size_t max, size_t& n) override;
   [[nodiscard]] std::string position() const override { return inner_->position(); }
   [[nodiscard]] const std::string& path() const override { return inner_->path(); }
   [[nodiscard]] TraceFormatInfo format_info() const override { return inner_->format_info(); }
@@ -87,6 +88,11 @@ class MonitoredTrace final : public TraceReader {
   [[nodiscard]] bool cut() const { return cut_; }
 
  private:
+  // Before a read: false when nothing is to be read (`max` 0, the end, an
+  // interruption).
+  bool admit(size_t max);
+  // After a read of `n` records.
+  void count(size_t n);
   std::unique_ptr<TraceReader> inner_;
   Progress* progress_;
   uint64_t records_ = 0;

@@ -61,10 +61,8 @@ class TraceFeeder : public RecordSource {
         first = false;
         b = first_.data();
         n = first_.size();
-        check_records(b, n, 0);
       } else {
         n = reader_->read(buf_, clamp(kBatch));
-        check_records(buf_, n, delivered_);
         delivered_ += n;
       }
       if (n == 0) return taken;
@@ -83,8 +81,9 @@ class TraceFeeder : public RecordSource {
       }
     }
   }
-  // The records in place: the leading batch, or the CPU's whole queue (no
-  // copy; with one CPU the reader fills `scratch`).
+  // The records in place, never copied here: with one CPU the leading batch
+  // or the reader's own (TraceReader::borrow: the input thread's block),
+  // with several the CPU's whole queue.
   const TraceRecord* next(uint32_t cpu, TraceRecord* scratch, size_t max, size_t& n) override {
     if (queues_.size() == 1) {
       if (pending_pos_ < pending_.size()) {
@@ -93,10 +92,9 @@ class TraceFeeder : public RecordSource {
         pending_pos_ = pending_.size();
         return r;
       }
-      n = reader_->read(scratch, clamp(max));
-      check_records(scratch, n, delivered_);
+      const TraceRecord* r = reader_->borrow(scratch, clamp(max), n);
       delivered_ += n;
-      return scratch;
+      return r;
     }
     if (pending_pos_ < pending_.size()) {
       distribute(pending_.data() + pending_pos_, pending_.size() - pending_pos_);
@@ -104,11 +102,10 @@ class TraceFeeder : public RecordSource {
     }
     RecordQueue& q = queues_[cpu];
     while (q.empty()) {
-      n = reader_->read(buf_, clamp(kBatch));
+      const TraceRecord* r = reader_->borrow(buf_, clamp(kBatch), n);
       if (n == 0) return scratch;
-      check_records(buf_, n, delivered_);
       delivered_ += n;
-      distribute(buf_, n);
+      distribute(r, n);
     }
     return q.lend(n);
   }
@@ -179,33 +176,6 @@ class TraceFeeder : public RecordSource {
         throw InputError(reader_->path() + ":" + reader_->position() + ": more than " +
                          std::to_string(kMaxBuffered) + " records buffered for cpu " +
                          std::to_string(c) + "; interleave the CPUs' records more finely");
-      }
-    }
-  }
-  // CPU numbers in range; segment records well-formed (the text reader only
-  // produces well-formed ones; a binary file may carry any flags byte).
-  // `before`: records of the trace before these.
-  void check_records(const TraceRecord* r, size_t n, uint64_t before) const {
-    for (size_t i = 0; i < n; ++i) {
-      if (r[i].cpu >= queues_.size()) {
-        throw InputError(reader_->path() + ":" + reader_->position() + ": record for cpu " +
-                         std::to_string(r[i].cpu) +
-                         ", but sim.cpus = " + std::to_string(queues_.size()) +
-                         " (expected cpu 0.." + std::to_string(queues_.size() - 1) + ")");
-      }
-      if (r[i].flags != 0) {
-        if (const char* why = trace_record_problem(r[i])) {
-          char flags[8];
-          std::snprintf(flags, sizeof flags, "0x%02x", static_cast<unsigned>(r[i].flags));
-          throw InputError(reader_->path() + ": record " + std::to_string(before + i + 1) + ": " +
-                           why + " (flags " + flags +
-                           "; expected the segment encoding of traces/README.md)");
-        }
-        if (trace_flags::op_of(r[i].flags) == trace_flags::kOpEvent) {
-          throw InputError(reader_->path() + ": record " + std::to_string(before + i + 1) +
-                           ": an OS-event record in a trace without tasks (expected the trace "
-                           "to begin with an OS event: traces/README.md, \"OS events\")");
-        }
       }
     }
   }

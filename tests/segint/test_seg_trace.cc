@@ -311,7 +311,7 @@ TEST(TraceControl, InvalidationRecordsParseRoundTripAndErrors) {
   EXPECT_STREQ(trace_record_problem(bad), "FLUSH scope must be 0 or 1");
 }
 
-// The simulator checks each binary record's flags and names the record.
+// The binary reader checks each record's flags and names the record.
 TEST(SegTrace, SimulatorRejectsMalformedBinaryFlags) {
   TempDir d;
   std::string bytes = encode_binary_header("", 0);
@@ -329,8 +329,8 @@ TEST(SegTrace, SimulatorRejectsMalformedBinaryFlags) {
       std::string(MMUSIM_EXE) + " --trace " + path + " --out " + d.file("out"), d);
   EXPECT_EQ(run.status, 2);
   EXPECT_EQ(run.err, "mmusim: error: " + path +
-                         ": record 3: segment load without a segment register (flags 0x01; "
-                         "expected the segment encoding of traces/README.md)\n");
+                         ":record 3 (byte offset 64): segment load without a segment register "
+                         "(flags 0x01; expected the segment encoding of traces/README.md)\n");
 }
 
 }  // namespace

@@ -21,10 +21,11 @@ std::vector<TraceRecord> sample_records(size_t n) {
     // Sizes 0..4096: a larger access size is refused, as in text traces.
     TraceRecord r = rec(static_cast<AccessKind>(i % 3), i * 0x100000001B3ULL,
                         static_cast<uint32_t>(i * 13 % 4097), static_cast<uint16_t>(i * 31));
-    r.flags = static_cast<uint8_t>(i);
-    // Op 7 is an EVENT record, which needs its event (version 2): not a
-    // plain record a version-1 file carries.
-    if (trace_flags::op_of(r.flags) == trace_flags::kOpEvent) r.flags ^= 0x08;
+    // Every segment-register override of an access (nibble 0 = none, 1..6
+    // = ES..GS): the reader refuses flags that are not a well-formed record
+    // (TraceBinary.MalformedFlagsAreRefused), and only op 0 takes any
+    // address, size and kind.
+    r.flags = static_cast<uint8_t>((i % 7) << trace_flags::kRegShift);
     v.push_back(r);
   }
   return v;
@@ -182,6 +183,30 @@ TEST_F(TraceBinaryErrors, InvalidKind) {
   b[48 + 2 * 16 + 14] = 7;  // third record's kind
   EXPECT_EQ(error_for(b),
             "FILE:record 3 (byte offset 80): invalid kind value 7 (expected 0 = R, 1 = W, 2 = X)");
+}
+
+// Flags that are not a well-formed record (traces/README.md, "Segment
+// records") are refused by the reader, naming the record: a register nibble
+// past GS, a LOAD without a register, an INVPCID past PCID 4095. A batch
+// with well-formed segment records passes.
+TEST_F(TraceBinaryErrors, MalformedFlags) {
+  std::string b = good_ + std::string(32, '\0');
+  b[48 + 2 * 16 + 15] = 0x70;  // third record: access with register nibble 7
+  EXPECT_EQ(error_for(b),
+            "FILE:record 3 (byte offset 80): invalid segment register in flags (flags 0x70; "
+            "expected the segment encoding of traces/README.md)");
+  b[48 + 2 * 16 + 15] = 0x01;  // LOAD without a register
+  EXPECT_EQ(error_for(b),
+            "FILE:record 3 (byte offset 80): segment load without a segment register (flags "
+            "0x01; expected the segment encoding of traces/README.md)");
+  b[48 + 2 * 16 + 15] = 0x05;  // INVPCID of PCID 4096
+  put64(b, 48 + 2 * 16, 4096);
+  EXPECT_EQ(error_for(b),
+            "FILE:record 3 (byte offset 80): INVPCID PCID exceeds 4095 (flags 0x05; expected "
+            "the segment encoding of traces/README.md)");
+  put64(b, 48 + 2 * 16, 4095);
+  b[48 + 1 * 16 + 15] = 0x60;  // second record: an access through GS
+  EXPECT_EQ(error_for(b), "");
 }
 
 TEST_F(TraceBinaryErrors, DeclaredCountMismatch) {

@@ -4,6 +4,7 @@
 // join the thread; the ring bounds what is decoded ahead.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -31,11 +32,21 @@ struct Stream {
   TraceFormatInfo info;
 };
 
-Stream observe(TraceReader& r, size_t batch) {
+// With `borrow`, through TraceReader::borrow(): the records are copied from
+// where it lends them, and `lent` counts the batches not in `buf`.
+Stream observe(TraceReader& r, size_t batch, bool borrow = false, size_t* lent = nullptr) {
   Stream s;
-  std::vector<TraceRecord> buf(batch);
+  std::vector<TraceRecord> scratch(batch), buf(batch);
   std::vector<OsEvent> ev;
-  for (size_t n; (n = r.read(buf.data(), batch)) > 0;) {
+  for (size_t n;;) {
+    if (borrow) {
+      const TraceRecord* p = r.borrow(scratch.data(), batch, n);
+      if (p != scratch.data()) ++*lent;
+      std::copy_n(p, n, buf.begin());
+    } else {
+      n = r.read(buf.data(), batch);
+    }
+    if (n == 0) break;
     s.positions.push_back(r.position());
     ev.clear();
     r.take_events(ev);
@@ -104,6 +115,21 @@ void expect_same_with_thread(const std::string& path, const std::string& format,
       EXPECT_EQ(a.positions, b.positions);
     }
     EXPECT_EQ(plain->position(), ahead.position());
+    // In place (borrow): the same, and lent unless the block had events.
+    ReadAheadReader lender(open_trace(path, format), 0);
+    size_t lent = 0;
+    const Stream c = observe(lender, batch, true, &lent);
+    EXPECT_TRUE(same_records(a.records, c.records));
+    EXPECT_EQ(a.events, c.events);
+    EXPECT_EQ(a.tasks, c.tasks);
+    if (batch == ReadAheadReader::kBlockRecords) {
+      EXPECT_EQ(a.positions, c.positions);
+    }
+    if (events) {
+      EXPECT_LT(lent, c.positions.size());
+    } else {
+      EXPECT_EQ(lent, c.positions.size());
+    }
   }
 }
 

@@ -88,6 +88,19 @@ TEST(TraceLimits, CpuBeyondTheMachineNamesItsRecord) {
   // Within the limit: read whole.
   v[9].cpu = 1;
   EXPECT_EQ(limited_error(binary_of(v), "binary", 2), "");
+  // The generator goes round its CPUs from 0: with cpus=4 on two CPUs, the
+  // first record of cpu 2 is record 3.
+  const std::string gen = "gen:seq,count=100,footprint=1M,cpus=4";
+  auto four = open_trace(gen);
+  four->set_cpu_limit(2);
+  EXPECT_EQ(error_of([&] { read_all(*four, 7); }),
+            four->path() + ":record 3: record for cpu 2, but sim.cpus = 2 (expected cpu 0..1)");
+  const std::string fits = error_of([&] {
+    auto r = open_trace(gen);
+    r->set_cpu_limit(4);
+    EXPECT_EQ(read_all(*r, 7).size(), 100U);
+  });
+  EXPECT_EQ(fits, "");
 }
 
 TEST(TraceLimits, SixtyFourBitAddressesRefusedIn32BitModes) {
