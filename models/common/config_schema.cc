@@ -334,7 +334,9 @@ void refuse_placeholder_words(int argc, const char* const argv[]) {
 }
 
 CommandLine parse_command_line(int argc, const char* const argv[],
-                               const po::options_description& options, const ConfigSchema& schema) {
+                               const po::options_description& options, const ConfigSchema& schema,
+                               const std::string& program) {
+  const std::string help = " (see " + program + " --help)";
   refuse_placeholder_words(argc, argv);
   CommandLine cl;
   std::vector<std::string> words;
@@ -351,7 +353,7 @@ CommandLine parse_command_line(int argc, const char* const argv[],
       }
       if (const po::option_description* o = options.find_nothrow(name, false)) {
         throw InputError("command line: " + w + " has an empty value; --" + name +
-                         " expects: " + o->description() + " (see mmusim --help)");
+                         " expects: " + o->description() + help);
       }
     }
     words.push_back(w);
@@ -363,14 +365,15 @@ CommandLine parse_command_line(int argc, const char* const argv[],
         po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
     parsed = po::command_line_parser(words).options(options).style(style).run();
   } catch (const po::error& e) {
-    throw InputError(std::string("command line: ") + e.what() + " (see mmusim --help)");
+    throw InputError(std::string("command line: ") + e.what() + help);
   }
   for (const po::option& o : parsed.options) {
     const std::string word = o.original_tokens.empty() ? "" : o.original_tokens.back();
     if (o.string_key.empty() || o.position_key >= 0) {
       throw InputError("command line: unexpected word '" + visible(word) +
                        "': every option starts with -- (give each config file its own "
-                       "--config; see mmusim --help)");
+                       "--config; see " +
+                       program + " --help)");
     }
     // "--out --trace x": Boost takes "--trace" as the value of --out.
     if (o.original_tokens.size() == 2 && word.compare(0, 2, "--") == 0) {
@@ -382,7 +385,7 @@ CommandLine parse_command_line(int argc, const char* const argv[],
   try {
     po::store(parsed, cl.vm);
   } catch (const po::error& e) {
-    throw InputError(std::string("command line: ") + e.what() + " (see mmusim --help)");
+    throw InputError(std::string("command line: ") + e.what() + help);
   }
   for (const auto& k : schema.keys()) {
     if (cl.vm.count(k.name) && !cl.vm[k.name].defaulted()) {

@@ -109,9 +109,10 @@ void refuse_placeholder_words(int argc, const char* const argv[]);
 // another option ("--out --trace"), and "--OPT=" with nothing after '=' for
 // an option that is not a key (naming it and what it takes). "--KEY=" gives
 // KEY the empty value, which the key's own parser accepts or refuses.
+// `program` names the tool in the messages' "(see PROGRAM --help)".
 CommandLine parse_command_line(int argc, const char* const argv[],
                                const boost::program_options::options_description& options,
-                               const ConfigSchema& schema);
+                               const ConfigSchema& schema, const std::string& program = "mmusim");
 
 // Text with every byte that is not printable ASCII written as \xNN, for
 // messages that quote input ("got '\xef\xbb\xbf[sim]'").

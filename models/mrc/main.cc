@@ -91,30 +91,18 @@ int run(int argc, char* argv[]) {
       "fixed number of ways; sets swept (powers of two); neither: fully associative");
   po::options_description all;
   all.add(general).add(schema.options());
-  refuse_placeholder_words(argc, argv);
-  po::variables_map vm;
-  try {
-    const int style =
-        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(argc, argv).options(all).style(style).run(), vm);
-  } catch (const po::error& e) {
-    throw InputError(std::string("command line: ") + e.what() + " (see mmusim-mrc --help)");
-  }
+  // mmusim's command-line rules: no abbreviations, no stray words, no
+  // "--out --trace", no "--OPT=" without a value, each key once.
+  const CommandLine cl = parse_command_line(argc, argv, all, schema, "mmusim-mrc");
+  const po::variables_map& vm = cl.vm;
   if (vm.count("help")) {
     std::cout << all << "\n";
     return 0;
   }
-  ConfigValues values;
-  if (vm.count("config")) {
-    for (const auto& f : vm["config"].as<std::vector<std::string>>()) read_ini(f, schema, values);
-  }
-  for (const auto& k : schema.keys()) {
-    if (vm.count(k.name) && !vm[k.name].defaulted()) {
-      values[k.name] = ConfigValue{vm[k.name].as<std::string>(), "command line"};
-    }
-  }
-  apply_values(schema, values);
-  finalize(cfg);
+  load_config(
+      schema, cfg,
+      vm.count("config") ? vm["config"].as<std::vector<std::string>>() : std::vector<std::string>{},
+      cl.values);
   if (!vm.count("trace")) throw InputError("command line: --trace FILE is required");
 
   MrcConfig m = mrc_config(cfg);

@@ -130,6 +130,11 @@ TEST(MrcCli, ErrorsNameTheOption) {
       // Boost's message for a bad --sets would never finish filling in '%value%'.
       {{gen, "--sets=%value%"}, "the sequence '%value%' is not accepted"},
       {{gen, "--x%canonical_option%"}, "the sequence '%canonical_option%' is not accepted"},
+      // mmusim's command-line rules (parse_command_line).
+      {{"--out", gen}, "--out expects a value, but the next word is '" + gen + "'"},
+      {{gen, "--sets="}, "--sets= has an empty value; --sets expects: fixed number of sets"},
+      {{gen, "l2"}, "unexpected word 'l2': every option starts with --"},
+      {{gen, "--tlb.l2.ent=64"}, "unrecognised option '--tlb.l2.ent=64' (see mmusim-mrc --help)"},
   };
   for (const Case& c : cases) {
     TempDir d;
