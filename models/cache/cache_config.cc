@@ -26,8 +26,18 @@ void add_level_keys(ConfigSchema& s, const std::string& name, CacheGeometry* g,
             what + " misses in flight at once (miss-status holding registers, 1 to 64)");
 }
 
+void check_mshrs(const std::string& key, const CacheGeometry& g) {
+  if (g.mshrs < 1 || g.mshrs > Cache::kMaxMshrs) {
+    throw InputError(key + ".mshrs: must be 1 to " + std::to_string(Cache::kMaxMshrs) + ", got " +
+                     std::to_string(g.mshrs));
+  }
+}
+
 void check_level(const std::string& name, const CacheGeometry& g) {
   const std::string key = "cache." + name;
+  // The L1D's miss registers are also the CPU's fill buffers, which bound the
+  // kernel's line loops with or without caches (models/os/line_issue.h).
+  if (name == "l1d") check_mshrs(key, g);
   if (g.size_bytes == 0) return;
   if (g.size_bytes > kMaxSize) {
     throw InputError(key + ".size: must be at most " + std::to_string(kMaxSize) + " bytes, got " +
@@ -49,10 +59,7 @@ void check_level(const std::string& name, const CacheGeometry& g) {
                      " cycles (the bound that keeps 64-bit cycle counts from overflowing), got " +
                      std::to_string(g.latency.count()));
   }
-  if (g.mshrs < 1 || g.mshrs > Cache::kMaxMshrs) {
-    throw InputError(key + ".mshrs: must be 1 to " + std::to_string(Cache::kMaxMshrs) + ", got " +
-                     std::to_string(g.mshrs));
-  }
+  check_mshrs(key, g);
 }
 
 }  // namespace

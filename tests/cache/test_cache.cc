@@ -228,6 +228,18 @@ TEST(CacheConfig, KeysAndChecks) {
             "counts from overflowing), got 4097");
   EXPECT_EQ(err([](CacheConfig& x, std::string&) { x.llc.mshrs = 0; }),
             "cache.llc.mshrs: must be 1 to 64, got 0");
+  // The L1D's registers bound the kernel's line loops even without an L1D;
+  // another absent level's are not used.
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) {
+              x.l1d.size_bytes = 0;
+              x.l1d.mshrs = 65;
+            }),
+            "cache.l1d.mshrs: must be 1 to 64, got 65");
+  EXPECT_EQ(err([](CacheConfig& x, std::string&) {
+              x.l2.size_bytes = 0;
+              x.l2.mshrs = 65;
+            }),
+            "");
   EXPECT_EQ(err([](CacheConfig& x, std::string& e) {
               x.enabled = true;
               x.l2.size_bytes = 0;
