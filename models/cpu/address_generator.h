@@ -39,6 +39,47 @@ class AddressGenerator {
     }
     return t;
   }
+  // A run of accesses that each issue and complete at once (TLB hits with a
+  // known latency), with the generator's state in locals: the compiler keeps
+  // them in registers, where the members would be reloaded after every store
+  // to the ring. begin_run(), then run_hit() per access, then end_run()
+  // before any other call.
+  struct Run {
+    Cycle* ring;
+    size_t window, slot;
+    uint64_t seq, floor_at;
+    uint32_t width, issued;
+    Cycle next_issue, last_retire, applied;
+  };
+  [[nodiscard]] Run begin_run() {
+    return Run{retire_.data(), retire_.size(), slot_,       seq_,         floor_at_,
+               width_,         issued_,        next_issue_, last_retire_, applied_};
+  }
+  void end_run(const Run& r) {
+    slot_ = r.slot;
+    seq_ = r.seq;
+    issued_ = r.issued;
+    next_issue_ = r.next_issue;
+    last_retire_ = r.last_retire;
+  }
+  // issue() and complete(issue + lat) in `r`; returns the issue cycle.
+  // Precondition: r.seq < r.floor_at (else end the run: issue() applies
+  // the floor).
+  static Cycle run_hit(Run& r, Cycles lat) {
+    const Cycle t = max(max(r.next_issue, r.ring[r.slot]), r.applied);
+    if (t > r.next_issue) r.issued = 0;
+    if (++r.issued == r.width) {
+      r.next_issue = t + Cycles(1);
+      r.issued = 0;
+    } else {
+      r.next_issue = t;
+    }
+    r.last_retire = max(t + lat, r.last_retire);
+    r.ring[r.slot] = r.last_retire;
+    if (++r.slot == r.window) r.slot = 0;
+    ++r.seq;
+    return t;
+  }
   // The access last issued completes its translation at `done`, or, when it
   // waits on a pending walk, no earlier than `done` (resolve() adds the rest).
   void complete(Cycle done) {

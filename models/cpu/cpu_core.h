@@ -338,6 +338,7 @@ class CpuCore {
     for (;;) {
       // The memo's pages: no lookup.
       bool stopped = false;
+      AddressGenerator::Run run = ag_.begin_run();
       while (i < n) {
         const TraceRecord& x = r[i];
         const uint64_t first = x.addr;
@@ -349,14 +350,21 @@ class CpuCore {
           break;
         }
         ++kinds[k];
-        t = ag_.issue();
-        ag_.complete(t + lat[k]);
+        if (run.seq < run.floor_at) {
+          t = AddressGenerator::run_hit(run, lat[k]);
+        } else {  // a walk's retire floor applies from this access on
+          ag_.end_run(run);
+          t = ag_.issue();
+          ag_.complete(t + lat[k]);
+          run = ag_.begin_run();
+        }
         ++i;
         if (stop(t)) {
           stopped = true;
           break;
         }
       }
+      ag_.end_run(run);
       if (stopped || i == n) break;
       // Another page: an L1 hit with the rights it needs is looked up here
       // (the memo then holds it); anything else goes to process().
