@@ -158,6 +158,9 @@ void DiskConfig::validate() const {
   range("disk.hdd.controller_ns", h.controller_ns, 0, kMaxLatencyNs, "ns");
   range("disk.hdd.head_switch_ns", h.head_switch_ns, 0, kMaxLatencyNs, "ns");
 
+  if (max_sectors_kb < 4 || max_sectors_kb > 65536 || max_sectors_kb % 4 != 0) {
+    bad("disk.max_sectors_kb", "expected a multiple of 4 from 4 to 65536", max_sectors_kb);
+  }
   if (core_clock_mhz == 0) throw InputError("sim.core_clock_mhz: must be positive, got 0");
 }
 
@@ -179,6 +182,11 @@ void add_keys(ConfigSchema& s, DiskConfig& c) {
         }
         return out;
       });
+  s.add_u32("disk.max_sectors_kb", &c.max_sectors_kb, "KiB",
+            "the largest block request the kernel builds by merging adjacent blocks "
+            "(max_sectors_kb; Linux's default cap 1280): reclaim's plugged swap writes to "
+            "adjacent slots merge up to it (a multiple of 4)",
+            4, 65536);
   s.add_u64("disk.fixed.latency_ns", &c.fixed.latency_ns, "ns",
             "fixed disk: time per request before its transfer (command path, media access)", 0,
             kMaxLatencyNs);

@@ -32,10 +32,15 @@ struct DiskConfig {
   // device by this number. Every device of a kind takes that kind's
   // disk.<kind>.* parameters.
   std::vector<DiskKind> models{DiskKind::kNvmeNand};
-  FixedDiskParams fixed;           // disk.fixed.*
-  NvmeNandParams nvme;             // disk.nvme.*
-  OptaneParams optane;             // disk.optane.*
-  HddParams hdd;                   // disk.hdd.* (defaults: disk.hdd.preset=hc310)
+  FixedDiskParams fixed;  // disk.fixed.*
+  NvmeNandParams nvme;    // disk.nvme.*
+  OptaneParams optane;    // disk.optane.*
+  HddParams hdd;          // disk.hdd.* (defaults: disk.hdd.preset=hc310)
+  // disk.max_sectors_kb: the largest request the kernel builds by merging
+  // adjacent blocks (the block queue's max_sectors_kb; Linux's default is
+  // BLK_DEF_MAX_SECTORS_CAP = 2560 sectors = 1280 KiB unless the device's
+  // own limit is lower). Reclaim's plugged swap writes merge up to it.
+  uint32_t max_sectors_kb = 1280;
   uint32_t core_clock_mhz = 3000;  // not a key: follows sim.core_clock_mhz
 
   // Throws InputError naming the first offending key (every model's keys

@@ -554,6 +554,16 @@ void LinuxKernel::visit(StatVisitor& v) const {
        "of swap.cache_freed: pages reclaim kept in memory that gave their slot back because "
        "swap was more than half full or the page mlocked (activate_locked)",
        sws_.activate_freed},
+      {"swap.write_requests", "requests",
+       "swap-out block requests submitted, after reclaim's plug merged adjacent slots",
+       sws_.write_requests},
+      {"swap.write_merges", "pages",
+       "swap-out pages merged into the plugged request before them (adjacent slots)",
+       sws_.write_merges},
+      {"swap.reclaim_yields", "passes",
+       "reclaim passes (direct or kswapd) that stopped for their writes' completions and "
+       "resumed",
+       sws_.reclaim_yields},
       {"pressure.wmark_min", "pages", "the min watermark (sum over zones)",
        zones_->sum(Wmark::kMin)},
       {"pressure.wmark_low", "pages", "the low watermark (sum over zones)",

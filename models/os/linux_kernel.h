@@ -51,6 +51,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -207,6 +208,9 @@ class LinuxKernel : public Kernel {
     uint64_t swapcache_hits = 0;       // swap faults that found the page cached
     uint64_t swapcache_freed = 0;      // pages dropped from the swap cache at swap-in or zap
     uint64_t activate_freed = 0;       // of them, by reclaim's activate path (swap over half full)
+    uint64_t write_requests = 0;       // swap-out block requests submitted (after plugging)
+    uint64_t write_merges = 0;         // swap-out pages merged into the plug's last request
+    uint64_t reclaim_yields = 0;       // reclaim passes stopped for their writes' completions
   };
   [[nodiscard]] const SwapStats& swap_stats() const { return sws_; }
   // The swap cache's page for `slot`, if any.
@@ -553,6 +557,12 @@ class LinuxKernel : public Kernel {
   struct SwapIo {
     std::vector<uint64_t> slots;
     bool write = false;
+    Cycle at{0};  // submitted
+  };
+  // A request in reclaim's plug (blk_plug): consecutive slots, their frames.
+  struct PluggedWrite {
+    std::vector<uint64_t> slots;
+    std::vector<Pfn> frames;
   };
   void init_swap();
   // add_to_swap(): a slot for the anonymous page, which joins the swap
@@ -561,9 +571,18 @@ class LinuxKernel : public Kernel {
   // try_to_unmap of an anonymous page in the swap cache: its PTEs become
   // the slot's swap entries (one slot reference each).
   bool swap_unmap(Pfn pfn, Clock& clk, KernelServices& s);
-  // swap_writepage(): the page written to its slot (kWriteback until the
+  // swap_writepage(): the page queued for its slot in the plug, merged into
+  // the plug's last request when its slot follows that request's and the
+  // request stays within os.linux.swap_max_request... (kWriteback until the
   // completion); pswpout.
   PageoutResult swap_pageout(Pfn pfn, Clock& clk);
+  // blk_finish_plug() / blk_mq_flush_plug_list(): submit the plugged
+  // requests at `at`.
+  void swap_flush_plug(Cycle at);
+  // reclaim's yield point (ReclaimHost::yield): true when a swap write in
+  // flight may have completed by `now` (submitted at least the fastest
+  // swap write seen so far before it).
+  bool swap_write_may_be_done(Cycle now) const;
   // __remove_mapping of a clean, idle, unmapped swap-cache page: out of the
   // cache (its slot reference dropped), freed; the shadow's key.
   bool swap_remove(Pfn pfn, std::optional<ShadowKey>& shadow);
@@ -649,6 +668,12 @@ class LinuxKernel : public Kernel {
   VmaReadaheadState swap_vma_ra_;
   bool swap_vma_readahead_ = false;
   uint64_t next_swap_id_ = 0;
+  std::vector<PluggedWrite> swap_plug_;  // reclaim's plug, submitted by swap_flush_plug()
+  std::multiset<Cycle> swap_write_at_;   // submission times of the swap writes in flight
+  Cycles swap_write_min_{~uint64_t{0}};  // the fastest swap write seen (submission to interrupt)
+  // The direct reclaimer whose pass yielded (pid << 32 | tid), to resume it.
+  uint64_t reclaim_owner_ = 0;
+  bool reclaim_resume_ = false;  // its next reserve() resumes the pass
   SwapStats sws_;
 };
 

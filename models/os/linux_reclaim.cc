@@ -155,6 +155,11 @@ class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
   uint64_t total_swap_pages() override { return k_.swap_ ? k_.swap_->total() : 0; }
   uint64_t free_pages() override { return k_.frames_.frames_free(); }
   uint64_t high_wmark_pages() override { return k_.zones_->sum(Wmark::kHigh); }
+  void scanned(uint64_t pages) override {
+    clk_->add(FaultTiming::kReclaim, Cycles(k_.cfg_.cost.reclaim_scan.count() * pages));
+  }
+  bool yield() override { return k_.swap_write_may_be_done(clk_->t); }
+  void flush_writes() override { k_.swap_flush_plug(clk_->t); }
 
   // --- PageCacheObserver ---
   std::optional<Pfn> alloc(bool readahead) override {
@@ -225,7 +230,7 @@ bool LinuxKernel::wake_kswapd(Cycle at) {
 }
 
 void LinuxKernel::charge_reclaim(Clock& clk, const ReclaimResult& r, FaultTiming::Part part) {
-  clk.add(part, Cycles(cfg_.cost.reclaim_scan.count() * (r.scanned + r.refilled)));
+  // The scan cost was charged as the pass went (Pressure::scanned).
   // reclaim_throttle(): WRITEBACK sleeps HZ/10, CONGESTED and NOPROGRESS one
   // jiffy (mm/vmscan.c); the model sleeps the whole timeout.
   const uint64_t jiffies = r.throttle_writeback * 25 + r.throttle_congested + r.throttle_noprogress;
@@ -236,6 +241,14 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
                                           std::string& why) {
   now_hint_ = max(now_hint_, clk.t);
   pst_.memcg_peak = std::max(pst_.memcg_peak, memcg_usage());
+  // This task's pass that stopped for its writes' completions goes on where
+  // it stopped, if it still needs to and no other pass ran since.
+  const uint64_t owner = (uint64_t{c.task.pid} << 32) | c.task.tid;
+  bool resume = false;
+  if (reclaim_resume_ && reclaim_owner_ == owner) {
+    reclaim_resume_ = false;
+    resume = reclaim_->suspended(false);
+  }
   // The memory cgroup's charge (os.linux.memory_max) comes first: at the
   // limit, the cgroup reclaims from itself in the caller's time
   // (try_to_free_mem_cgroup_pages), whatever the zones' free memory.
@@ -267,7 +280,8 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
     if (!global && !limit) break;
     DeferredServices ds(s, cfg_.cost.reclaim_line);
     pressure_->begin(clk, ds, &c);
-    const ReclaimResult r = reclaim_->try_to_free_pages(kSwapClusterMax, !global);
+    const ReclaimResult r = reclaim_->try_to_free_pages(kSwapClusterMax, !global, resume);
+    resume = false;
     pressure_->end();
     ds.replay(start);
     // ALLOCSTALL counts global reclaim only; a cgroup's own is the memcg's.
@@ -277,6 +291,23 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
       ++pst_.memcg_reclaims;
     }
     charge_reclaim(clk, r, FaultTiming::kReclaim);
+    if (r.yielded) {
+      // One of the pass's writes may have completed: sleep until a
+      // completion is delivered (it rotates its pages to the inactive tail),
+      // then resume the pass. If they were all delivered meanwhile (the
+      // pass's shootdowns let other threads run), resume at once.
+      ++sws_.reclaim_yields;
+      if (swap_writes_ == 0) {
+        resume = reclaim_->suspended(false);
+        continue;
+      }
+      reclaim_owner_ = owner;
+      reclaim_resume_ = true;
+      ++wb_waiters_;
+      reserve_key_ = kWritebackWaitKey;
+      out = Reserve::kWait;
+      break;
+    }
     if (r.reclaimed > 0) {
       no_progress = 0;
       continue;
@@ -365,23 +396,36 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
   const uint64_t high = zones_->sum(Wmark::kHigh);
   auto balanced = [&] { return frames_.frames_free() >= high; };
   FlushRun run{now};
-  if (balanced()) return run;
+  if (balanced()) {
+    if (reclaim_->suspended(true)) reclaim_->drop_suspended();  // done without it
+    return run;
+  }
   if (reclaim_busy_) {  // a task is in direct reclaim: look again in a jiffy
     run.next = now + cfg_.cost.jiffy;
     kswapd_due_ = true;
     return run;
   }
   reclaim_busy_ = true;
-  ++pst_.kswapd_runs;
+  const bool resume = reclaim_->suspended(true);  // the run that stopped for its writes
+  if (!resume) ++pst_.kswapd_runs;
   DeferredServices ds(s, cfg_.cost.reclaim_line);
   pressure_->begin(clk, ds, nullptr);
-  const ReclaimResult r = reclaim_->balance(std::max<uint64_t>(high, kSwapClusterMax), balanced);
+  const ReclaimResult r =
+      reclaim_->balance(std::max<uint64_t>(high, kSwapClusterMax), balanced, resume);
   pressure_->end();
   ds.replay(now);
   charge_reclaim(clk, r, FaultTiming::kReclaim);
   pst_.kswapd_cycles += (clk.t - now).count();
   end_reclaim(s);
   run.busy_until = clk.t;
+  if (r.yielded) {
+    // One of its writes may have completed: the completions up to the end
+    // of this run are delivered while it is busy, then the run goes on.
+    ++sws_.reclaim_yields;
+    run.next = clk.t;
+    kswapd_due_ = true;
+    return run;
+  }
   // Not balanced and not hopeless: run again after a jiffy (the allocation
   // that keeps it busy would wake it anyway).
   if (!reclaim_->kswapd_may_sleep(balanced())) {

@@ -11,8 +11,13 @@
 // no swap PTE left, its slot is free again.
 //
 // The area occupies the first os.linux.swap_size bytes of its device (the
-// files on that device are laid out after it); one request per run of
-// consecutive slots.
+// files on that device are laid out after it); one read request per run of
+// consecutive slots. Reclaim's writes go through a plug (blk_start_plug in
+// shrink_lruvec): a page whose slot follows the last plugged request's joins
+// it up to the device's largest request (disk.max_sectors_kb); the plug is
+// submitted at the end of each shrink_lruvec(), before a pass yields, and
+// when a new request finds 32 requests plugged or the last one at 128 KiB
+// (blk_add_rq_to_plug's BLK_MAX_REQUEST_COUNT and BLK_PLUG_FLUSH_SIZE).
 #include <algorithm>
 
 #include "models/os/linux_kernel.h"
@@ -23,6 +28,12 @@ namespace {
 constexpr unsigned kSwapType = 0;  // the one swap area
 // Request ids and keys of swap I/O: the kernel's key space (bit 63), kind 7.
 constexpr uint64_t kSwapIoTag = (uint64_t{1} << 63) | (uint64_t{7} << 56);
+// blk_add_rq_to_plug(): the plug is flushed before a request joins when it
+// holds BLK_MAX_REQUEST_COUNT requests or its last one is BLK_PLUG_FLUSH_SIZE
+// bytes or more.
+constexpr size_t kPlugMaxRequests = 32;
+constexpr uint64_t kPlugFlushBytes = uint64_t{128} << 10;
+constexpr Cycle kUnknownDone{~uint64_t{0}};
 
 }  // namespace
 
@@ -82,24 +93,55 @@ std::pair<uint64_t, Cycle> LinuxKernel::swap_submit(const std::vector<uint64_t>&
     if (!write) swap_tl_[r.id] = *t;
     return {r.id, t->irq};
   }
-  swap_io_[r.id] = SwapIo{slots, write};
-  return {r.id, Cycle(~uint64_t{0})};
+  swap_io_[r.id] = SwapIo{slots, write, at};
+  return {r.id, kUnknownDone};
 }
 
 PageoutResult LinuxKernel::swap_pageout(Pfn pfn, Clock& clk) {
   PageFrame& m = frames_.meta(pfn);
   const uint64_t slot = slot_of_.at(pfn.value());
   clk.add(FaultTiming::kReclaim, cfg_.cost.io_submit);
-  const auto [id, done] = swap_submit({slot}, true, {pfn}, clk.t);
-  (void)id;
   m.clear(FrameFlag::kDirty);
+  m.set(FrameFlag::kWriteback);  // folio_start_writeback: until the request completes
   ++sws_.pswpout;
-  if (done == Cycle(~uint64_t{0})) {
-    m.set(FrameFlag::kWriteback);  // until swap_io_done()
-    ++swap_writes_;
-    return PageoutResult::kStarted;
+  const uint64_t max_pages = std::max<uint64_t>(1, cfg_.pressure.swap_max_request / kPageBytes);
+  if (!swap_plug_.empty()) {
+    PluggedWrite& last = swap_plug_.back();
+    if (last.slots.back() + 1 == slot && last.slots.size() < max_pages) {  // back merge
+      last.slots.push_back(slot);
+      last.frames.push_back(pfn);
+      ++sws_.write_merges;
+      return PageoutResult::kStarted;
+    }
+    if (swap_plug_.size() >= kPlugMaxRequests ||
+        last.slots.size() * kPageBytes >= kPlugFlushBytes) {
+      swap_flush_plug(clk.t);
+    }
   }
-  return done <= clk.t ? PageoutResult::kDone : PageoutResult::kStarted;
+  swap_plug_.push_back(PluggedWrite{{slot}, {pfn}});
+  return PageoutResult::kStarted;
+}
+
+void LinuxKernel::swap_flush_plug(Cycle at) {
+  for (const PluggedWrite& w : swap_plug_) {
+    const auto [id, done] = swap_submit(w.slots, true, w.frames, at);
+    (void)id;
+    ++sws_.write_requests;
+    if (done == kUnknownDone) {  // completes later: swap_io_done()
+      swap_writes_ += w.slots.size();
+      swap_write_at_.insert(at);
+      continue;
+    }
+    // Storage that answers at once (no controller): the pages are written.
+    for (const Pfn p : w.frames) frames_.meta(p).clear(FrameFlag::kWriteback);
+  }
+  swap_plug_.clear();
+}
+
+bool LinuxKernel::swap_write_may_be_done(Cycle now) const {
+  if (swap_write_at_.empty()) return false;
+  const Cycles fastest = swap_write_min_ == Cycles(~uint64_t{0}) ? Cycles(0) : swap_write_min_;
+  return *swap_write_at_.begin() + fastest <= now;
 }
 
 bool LinuxKernel::swap_remove(Pfn pfn, std::optional<ShadowKey>& shadow) {
@@ -154,7 +196,11 @@ bool LinuxKernel::swap_io_done(uint64_t id, const BlockTimeline& t, KernelServic
   const SwapIo io = std::move(it->second);
   swap_io_.erase(it);
   now_hint_ = max(now_hint_, t.irq);
-  if (io.write) swap_writes_ -= io.slots.size();
+  if (io.write) {
+    swap_writes_ -= io.slots.size();
+    swap_write_at_.erase(swap_write_at_.find(io.at));
+    if (t.irq > io.at) swap_write_min_ = std::min(swap_write_min_, t.irq - io.at);
+  }
   for (uint64_t slot : io.slots) {
     auto sp = swap_cache_.find(slot);
     if (sp == swap_cache_.end()) continue;

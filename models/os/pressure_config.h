@@ -52,6 +52,9 @@ struct PressureConfig {
   // integrator sets it once the model has THP (false: as THP "never").
   bool page_cluster_set = false;
   bool thp_enabled = false;
+  // The swap device's largest block request in bytes (disk.max_sectors_kb,
+  // set by the integrator): reclaim's plug merges adjacent swap writes up to it.
+  uint64_t swap_max_request = uint64_t{1280} << 10;
 
   // Derived by validate_pressure_config().
   std::vector<ZoneSpec> zone_specs;        // lowest first; they partition the memory

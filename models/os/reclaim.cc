@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
@@ -41,6 +42,7 @@ ReclaimResult& ReclaimResult::operator+=(const ReclaimResult& o) {
   throttle_noprogress += o.throttle_noprogress;
   flusher_wakeups += o.flusher_wakeups;
   balanced = o.balanced;
+  yielded = yielded || o.yielded;
   return *this;
 }
 
@@ -56,9 +58,12 @@ struct Reclaimer::ScanControl {
   bool force_deactivate = false, skipped_deactivate = false;
   bool cache_trim_mode = false, cache_trim_mode_failed = false, no_cache_trim_mode = false;
   bool file_is_tiny = false;
-  uint64_t nr_scanned = 0;    // pages examined (reset by the priority loops)
-  uint64_t nr_reclaimed = 0;  // pages freed in this run
-  struct {                    // one shrink_node() pass
+  uint64_t nr_scanned = 0;       // pages examined (reset by the priority loops)
+  uint64_t nr_reclaimed = 0;     // pages freed in this run
+  uint64_t call_batches = 0;     // inactive batches taken in this call (a yield needs one)
+  bool yielded = false;          // stopped for write completions (ReclaimHost::yield)
+  uint64_t level_reclaimed = 0;  // freed by shrink_lruvec() at this priority before a yield
+  struct {                       // one shrink_node() pass
     uint64_t dirty = 0, unqueued_dirty = 0, congested = 0, writeback = 0, immediate = 0;
     uint64_t taken = 0, file_taken = 0;
   } nr;
@@ -129,21 +134,53 @@ ReclaimResult Reclaimer::shrink_node(unsigned priority, uint64_t nr_to_reclaim, 
   sc.may_writepage = !cfg_.laptop_mode;
   ReclaimResult r;
   shrink_node_pass(sc, r);
+  r.yielded = sc.yielded;
   return r;
 }
 
-ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim, bool cgroup) {
+ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim, bool cgroup, bool resume) {
   ScanControl sc;
   sc.nr_to_reclaim = nr_to_reclaim;
   sc.cgroup = cgroup;
   sc.may_writepage = !cfg_.laptop_mode;
   ReclaimResult r;
   bool full_walk = false;
-  for (;;) {
-    ++r.priority_loops;
-    for (sc.priority = kDefPriority; sc.priority >= 0; --sc.priority) {
+  int start = kDefPriority;
+  const bool resumed = resume && susp_.valid && !susp_.kswapd;
+  if (resumed) {  // the same do_try_to_free_pages() call, after its yield
+    start = susp_.priority;
+    sc.nr_reclaimed = susp_.nr_reclaimed;
+    sc.may_writepage = susp_.may_writepage;
+    sc.force_deactivate = susp_.force_deactivate;
+    sc.level_reclaimed = susp_.level_reclaimed;
+    full_walk = susp_.full_walk;
+  }
+  susp_.valid = false;
+  // do_try_to_free_pages() in 6.12: when a whole priority walk frees
+  // nothing, it walks again from the initial priority with memcg_full_walk
+  // set (the retry for direct reclaimers' partial cgroup walks runs whatever
+  // the cgroup tree, one root cgroup included: mm/vmscan.c, the
+  // !sc->memcg_full_walk test), then once more with forced deactivation if
+  // an active list was skipped. Each walk counts an ALLOCSTALL.
+  for (bool first = true;; first = false) {
+    if (!first || !resumed) ++r.priority_loops;
+    for (sc.priority = first ? start : static_cast<int>(kDefPriority); sc.priority >= 0;
+         --sc.priority) {
       sc.nr_scanned = 0;
       shrink_node_pass(sc, r);
+      if (sc.yielded) {
+        susp_ = Suspended{true,
+                          false,
+                          sc.priority,
+                          sc.nr_reclaimed,
+                          sc.level_reclaimed,
+                          sc.may_writepage,
+                          full_walk,
+                          sc.force_deactivate,
+                          false};
+        r.yielded = true;
+        return r;
+      }
       // consider_reclaim_throttle(): no progress at priority 1 sleeps a jiffy.
       const bool progress = sc.nr_reclaimed > (sc.nr_scanned >> 3);
       if (!progress && sc.priority == 1 && sc.nr_reclaimed == 0) ++r.throttle_noprogress;
@@ -153,8 +190,6 @@ ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim, bool cgroup) 
     }
     snapshot_refaults();
     if (sc.nr_reclaimed != 0) break;
-    // Nothing freed: Linux walks again in full, then once more with every
-    // active list deactivated if one was skipped.
     if (!full_walk) {
       full_walk = true;
       continue;
@@ -169,13 +204,23 @@ ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim, bool cgroup) 
   return r;
 }
 
-ReclaimResult Reclaimer::balance(uint64_t high_target, const std::function<bool()>& balanced) {
-  ++st_.pageoutrun;
+ReclaimResult Reclaimer::balance(uint64_t high_target, const std::function<bool()>& balanced,
+                                 bool resume) {
+  const bool resumed = resume && susp_.valid && susp_.kswapd;
+  if (!resumed) ++st_.pageoutrun;
   ScanControl sc;
   sc.kswapd = true;
+  int start = kDefPriority;
+  if (resumed) {  // the same balance_pgdat() run, after its yield
+    start = susp_.priority;
+    sc.nr_reclaimed = susp_.nr_reclaimed;
+    sc.no_cache_trim_mode = susp_.no_cache_trim_mode;
+    sc.level_reclaimed = susp_.level_reclaimed;
+  }
+  susp_.valid = false;
   ReclaimResult r;
-  for (;;) {  // restart
-    for (sc.priority = kDefPriority; sc.priority >= 1;) {
+  for (bool first = true;; first = false) {  // restart
+    for (sc.priority = first ? start : static_cast<int>(kDefPriority); sc.priority >= 1;) {
       if (balanced()) {
         r.balanced = true;
         snapshot_refaults();
@@ -193,6 +238,19 @@ ReclaimResult Reclaimer::balance(uint64_t high_target, const std::function<bool(
       const uint64_t before = sc.nr_reclaimed;
       sc.nr_to_reclaim = high_target;
       shrink_node_pass(sc, r);
+      if (sc.yielded) {
+        susp_ = Suspended{true,
+                          true,
+                          sc.priority,
+                          sc.nr_reclaimed,
+                          sc.level_reclaimed,
+                          sc.may_writepage,
+                          false,
+                          false,
+                          sc.no_cache_trim_mode};
+        r.yielded = true;
+        return r;
+      }
       const uint64_t freed = sc.nr_reclaimed - before;
       // Enough scanned to meet the target at full efficiency: stay here.
       const bool raise = std::max(sc.nr_scanned, freed) < high_target;
@@ -291,14 +349,23 @@ void Reclaimer::shrink_lruvec(ScanControl& sc, ReclaimResult& r) {
   // Direct reclaim at the first priority does a full batch of work at once.
   const bool proportional = !sc.kswapd && sc.priority == static_cast<int>(kDefPriority);
   uint64_t reclaimed = 0;
+  // A resumed level: what it freed before its yield counts toward the target.
+  const uint64_t carried = std::exchange(sc.level_reclaimed, 0);
   while (nr[kIA] != 0 || nr[kAF] != 0 || nr[kIF] != 0) {
     for (size_t i = 0; i < kNumEvictableLists; ++i) {
       if (nr[i] == 0) continue;
+      // Between batches, the pass's own writes may complete: stop for them
+      // (after at least one batch of this call, so that it always moves on).
+      if (!is_active_lru(lru_at(i)) && sc.call_batches != 0 && host_.yield()) {
+        sc.yielded = true;
+        break;
+      }
       const uint64_t n = std::min(nr[i], kSwapClusterMax);
       nr[i] -= n;
       reclaimed += shrink_list(lru_at(i), n, sc, r);
     }
-    if (reclaimed < sc.nr_to_reclaim || proportional) continue;
+    if (sc.yielded) break;
+    if (carried + reclaimed < sc.nr_to_reclaim || proportional) continue;
     // Target met: stop the type with less left to scan, and scan the other
     // only as far as keeps the two in their planned proportion.
     const uint64_t nr_file = nr[kIF] + nr[kAF];
@@ -321,6 +388,11 @@ void Reclaimer::shrink_lruvec(ScanControl& sc, ReclaimResult& r) {
     }
   }
   sc.nr_reclaimed += reclaimed;
+  host_.flush_writes();  // blk_finish_plug()
+  if (sc.yielded) {
+    sc.level_reclaimed = carried + reclaimed;
+    return;
+  }
   // Rebalance the anon lists even when anon was not scanned.
   const LruSizes& now = lru_.sizes();
   if (can_age_anon() && inactive_is_low(now[kIA], now[kAA])) {
@@ -349,7 +421,9 @@ uint64_t Reclaimer::shrink_inactive(LruList l, uint64_t n, ScanControl& sc, Recl
   (file ? st_.pgscan_file : st_.pgscan_anon) += taken;
   r.scanned += taken;
   if (taken == 0) return 0;
+  host_.scanned(taken);
   ++r.batches;
+  ++sc.call_batches;
 
   BatchStat bs;
   const uint64_t reclaimed = shrink_page_list(sc, bs, r);
@@ -518,6 +592,7 @@ void Reclaimer::shrink_active(LruList l, uint64_t n, ReclaimResult& r) {
       lru_.take_tail(l, n, batch_, [this](Pfn p) -> PageFrame& { return frame(p); });
   st_.pgrefill += taken;
   r.refilled += taken;
+  if (taken != 0) host_.scanned(taken);
   uint64_t rotated = 0, deactivated = 0;
   // The whole batch is off the list: putting pages back at the heads
   // cannot bring them round again in this call.

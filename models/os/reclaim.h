@@ -7,21 +7,35 @@
 // their writeback or go away.
 //
 // Time is the caller's: every call returns counts (ReclaimResult) and the
-// host's callbacks run synchronously, so the caller charges cycles for
-//  - each page scanned (isolation, the flag checks): ReclaimResult::scanned
-//    inactive and ::refilled active pages;
+// host's callbacks run synchronously, so the host or the caller charges
+// cycles for
+//  - each page scanned (isolation, the flag checks), as the pass goes:
+//    ReclaimHost::scanned() for each batch taken (ReclaimResult::scanned
+//    inactive and ::refilled active pages count them too);
 //  - each rmap walk with its PTE reads and Accessed-bit clears
 //    (ReclaimHost::referenced), each unmap with its PTE writes
 //    (ReclaimHost::unmap) and the TLB flushes (shootdowns) that
 //    ReclaimHost::flush_unmaps() performs;
-//  - each page written (ReclaimHost::pageout submits the I/O; the page is
-//    freed on a later pass after its completion: call writeback_done());
+//  - each page written (ReclaimHost::pageout queues the I/O, submitted at
+//    the latest by ReclaimHost::flush_writes() at the end of each
+//    shrink_lruvec(), as Linux's plug; the page is freed after its
+//    completion, which rotates it to the inactive tail: writeback_done());
 //  - each page freed (ReclaimHost::remove_mapping);
 //  - the throttle sleeps the result asks for: ReclaimResult::throttle_writeback
 //    (HZ/10 = 100 ms each), ::throttle_congested and ::throttle_noprogress
 //    (1 jiffy each), and waking the flusher (::flusher_wakeups).
 // allocstall_* is the caller's too (one per ReclaimResult::priority_loops of
 // try_to_free_pages()).
+//
+// A pass is not atomic in time with respect to its own writes: between two
+// batches of inactive pages it asks ReclaimHost::yield() whether one of its
+// writes may have completed by now. If so it stops (ReclaimResult::yielded,
+// its plug flushed); the caller lets the completions in (they rotate the
+// written pages to the inactive tail) and calls again with `resume`, which
+// continues at the priority the pass stopped at, with the pages it already
+// freed counted toward its target (Linux's pass simply goes on while the
+// completion interrupts arrive; the resumed level recomputes its scan
+// targets from the lists as they are then).
 //
 // Not modelled: memory cgroups, zones (one node, every page eligible),
 // high-order (compaction) reclaim, watermark boosting, MGLRU, the shadow
@@ -123,6 +137,17 @@ class ReclaimHost {
   // file_is_tiny).
   virtual uint64_t free_pages() = 0;
   virtual uint64_t high_wmark_pages() = 0;
+  // The pass took `pages` more pages off a list to examine them: charge
+  // their scan cost now, so that the pass's clock runs as it goes.
+  virtual void scanned(uint64_t /*pages*/) {}
+  // Between two batches of inactive pages: deliver the write completions
+  // due by now (writeback_done()), and return true if the pass should stop
+  // here for completions it cannot see yet (one of its writes may have
+  // completed). The reclaimer ignores true before the call's first batch.
+  virtual bool yield() { return false; }
+  // blk_finish_plug(): submit the writes pageout() queued. Called at the end
+  // of each shrink_lruvec() and before the pass yields.
+  virtual void flush_writes() {}
 };
 
 // What one reclaim call did (also the caller's bill: see the header comment).
@@ -143,6 +168,7 @@ struct ReclaimResult {
   uint64_t throttle_noprogress = 0;  // reclaim_throttle(NOPROGRESS) sleeps asked for
   uint64_t flusher_wakeups = 0;      // wakeup_flusher_threads(WB_REASON_VMSCAN)
   bool balanced = false;             // balance(): the predicate held when it returned
+  bool yielded = false;              // stopped for write completions: call again with resume
 
   ReclaimResult& operator+=(const ReclaimResult& o);
 };
@@ -206,14 +232,23 @@ class Reclaimer {
   // `cgroup`: for a memory cgroup's limit (try_to_free_mem_cgroup_pages): the
   // same passes, left out of pgscan_direct/pgsteal_direct as Linux leaves
   // cgroup reclaim out of them (pgscan_anon/file still count).
-  ReclaimResult try_to_free_pages(uint64_t nr_to_reclaim = kSwapClusterMax, bool cgroup = false);
+  // `resume`: continue the pass that last yielded (a direct-reclaim pass;
+  // ignored if none), rather than starting at priority 12.
+  ReclaimResult try_to_free_pages(uint64_t nr_to_reclaim = kSwapClusterMax, bool cgroup = false,
+                                  bool resume = false);
   // kswapd (balance_pgdat): priority 12 down to 1 until `balanced()` holds
   // (checked before each pass), each pass aiming at `high_target` pages
   // (Σ zones max(high watermark, 32)); the priority drops only when a pass
   // scanned less than the target or freed nothing. A run that frees nothing
   // counts a kswapd failure; any progress (here or in direct reclaim) resets
   // the count.
-  ReclaimResult balance(uint64_t high_target, const std::function<bool()>& balanced);
+  // `resume`: continue the kswapd run that last yielded (ignored if none).
+  ReclaimResult balance(uint64_t high_target, const std::function<bool()>& balanced,
+                        bool resume = false);
+  // Whether the last pass yielded and can be resumed, and by whom.
+  [[nodiscard]] bool suspended(bool kswapd) const { return susp_.valid && susp_.kswapd == kswapd; }
+  // Forget a yielded pass (its caller went away, or another pass ran).
+  void drop_suspended() { susp_.valid = false; }
   // prepare_kswapd_sleep(): kswapd may sleep if the node is hopeless or
   // `balanced`; balanced also clears the node's dirty/writeback/congested
   // flags.
@@ -272,6 +307,17 @@ class Reclaimer {
   ReclaimStats st_;
   unsigned kswapd_failures_ = 0;
   bool node_dirty_ = false, node_writeback_ = false, node_congested_ = false;
+  // The pass that yielded last, to resume (see yield()).
+  struct Suspended {
+    bool valid = false;
+    bool kswapd = false;
+    int priority = 0;
+    uint64_t nr_reclaimed = 0;
+    uint64_t level_reclaimed = 0;  // freed at `priority` before the yield
+    bool may_writepage = true, full_walk = false, force_deactivate = false;
+    bool no_cache_trim_mode = false;
+  };
+  Suspended susp_;
   // workingset_activate_{anon,file} at the end of the last reclaim run.
   uint64_t refaults_anon_ = 0, refaults_file_ = 0;
   std::vector<Pfn> batch_, keep_;  // reused buffers: no allocation per batch

@@ -191,6 +191,7 @@ void finalize(SimConfig& c) {
                                                          DiskKind::kHdd) == SwapKind::kRotational
                          ? SwapKindChoice::kRotational
                          : SwapKindChoice::kSolidState;
+      pc.swap_max_request = uint64_t{c.disk.max_sectors_kb} << 10;
     }
   }
   c.disk.core_clock_mhz = c.sim.core_clock_mhz;

@@ -191,6 +191,13 @@ TEST(DiskConfig, BadValuesNameTheKey) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("disk.fixed.bandwidth_mbps"), std::string::npos);
   }
+  // disk.max_sectors_kb: whole pages, 4 KiB to 64 MiB (Linux's default 1280).
+  EXPECT_EQ(DiskConfig{}.max_sectors_kb, 1280U);
+  EXPECT_NE(error_of("disk.max_sectors_kb", "2").find("disk.max_sectors_kb"), std::string::npos);
+  EXPECT_EQ(error_of("disk.max_sectors_kb", "128"), "");
+  c = DiskConfig{};
+  c.max_sectors_kb = 6;
+  EXPECT_THROW(c.validate(), InputError);
   c = DiskConfig{};
   c.core_clock_mhz = 0;
   EXPECT_THROW(c.validate(), InputError);

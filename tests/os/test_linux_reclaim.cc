@@ -364,10 +364,11 @@ namespace {
 
 // Swap: anonymous memory beyond RAM goes out to a swap area on the
 // recording disk and comes back by swap faults.
-LinuxConfig swap_config(uint64_t swap_bytes) {
+LinuxConfig swap_config(uint64_t swap_bytes, uint64_t max_request = uint64_t{1280} << 10) {
   LinuxConfig c = testing::default_linux_config();
   c.pressure.swap_size = swap_bytes;
   c.pressure.swap_kind = SwapKindChoice::kSolidState;
+  c.pressure.swap_max_request = max_request;
   return c;
 }
 
@@ -383,11 +384,13 @@ std::optional<uint64_t> swap_entry_at(const LinuxRig& r, uint32_t pid, uint64_t 
 
 // 5000 anonymous pages written once on 4096 frames with a 64 MiB swap area
 // (16383 slots; less than half of it used, so vm_swap_full() stays false):
-// the oldest pages go out to swap, each as one 4 KiB write to its slot on
-// device 0 (the area is the device's first 64 MiB).
+// the oldest pages go out to swap, to their slots on device 0 (the area is
+// the device's first 64 MiB), in requests that reclaim's plug merged from
+// adjacent slots up to `max_request` bytes.
 struct Swapped {
   static constexpr uint64_t kN = 5000;
-  Swapped() : r(swap_config(64ULL << 20), kFrames) {
+  explicit Swapped(uint64_t max_request = uint64_t{1280} << 10)
+      : r(swap_config(64ULL << 20, max_request), kFrames) {
     r.done(100, anon_mmap(kN * kPage, kBuf));
     for (uint64_t i = 0; i < kN; ++i) {
       const auto out = r.access(100, kBuf + i * kPage, AccessKind::kWrite, at);
@@ -405,17 +408,22 @@ TEST(LinuxSwap, AnonymousPagesBeyondMemoryGoOutToTheirSlots) {
   const LinuxKernel::SwapStats& sw = r.k.swap_stats();
   EXPECT_EQ(r.k.pressure_stats().oom_kill, 0U);
   ASSERT_GT(sw.pswpout, 0U);
-  uint64_t writes = 0;
+  uint64_t writes = 0, pages = 0;
   for (const BlockRequest& q : r.files.disk.log) {
     if (!q.write) continue;
     ++writes;
+    pages += q.bytes / kPage;
     EXPECT_EQ(q.dev, 0U);
-    EXPECT_EQ(q.bytes, kPage);
+    EXPECT_EQ(q.bytes % kPage, 0U);
+    EXPECT_LE(q.bytes, uint64_t{1280} << 10);
     EXPECT_EQ(q.offset % kPage, 0U);
-    EXPECT_GE(q.offset, kPage);        // slot 0 is the header
-    EXPECT_LT(q.offset, 64ULL << 20);  // inside the area
+    EXPECT_GE(q.offset, kPage);                  // slot 0 is the header
+    EXPECT_LE(q.offset + q.bytes, 64ULL << 20);  // inside the area
   }
-  EXPECT_EQ(writes, sw.pswpout);
+  EXPECT_EQ(pages, sw.pswpout);
+  EXPECT_EQ(writes, sw.write_requests);
+  EXPECT_EQ(sw.write_requests + sw.write_merges, sw.pswpout);
+  EXPECT_LT(writes, sw.pswpout);  // slots handed out in order: adjacent pages merge
   // Page 0 (the oldest) is out: its PTE holds a swap entry, the process
   // counts it in MM_SWAPENTS, and the slot is referenced by that PTE.
   const std::optional<uint64_t> e = swap_entry_at(r, 100, kBuf);
@@ -427,6 +435,44 @@ TEST(LinuxSwap, AnonymousPagesBeyondMemoryGoOutToTheirSlots) {
   // Resident plus swapped is everything written; the allocatable total is
   // RAM + swap (CommitLimit's swap term).
   EXPECT_EQ(r.k.commit().config().swap_pages, 16383U);
+}
+
+// Reclaim's plug: the writes one flush submits (same submission time, in
+// slot order) are merged wherever their slots are adjacent, and split only
+// where a request reached the largest size. Checked with the default 1280 KiB
+// and with 16 KiB (4 pages).
+void expect_plugged(const Swapped& t, uint64_t max_request) {
+  const std::vector<BlockRequest>& log = t.r.files.disk.log;
+  uint64_t pages = 0, requests = 0, full = 0;
+  const BlockRequest* prev = nullptr;
+  for (const BlockRequest& q : log) {
+    if (!q.write) continue;
+    ++requests;
+    pages += q.bytes / kPage;
+    EXPECT_LE(q.bytes, max_request);
+    if (q.bytes == max_request) ++full;
+    if (prev != nullptr && prev->at == q.at && prev->offset + prev->bytes == q.offset) {
+      // Adjacent in one flush: only a full request is followed by another.
+      EXPECT_EQ(prev->bytes, max_request) << "slot " << q.offset / kPage;
+    }
+    prev = &q;
+  }
+  const LinuxKernel::SwapStats& sw = t.r.k.swap_stats();
+  EXPECT_EQ(pages, sw.pswpout);
+  EXPECT_EQ(requests, sw.write_requests);
+  EXPECT_EQ(sw.write_requests + sw.write_merges, sw.pswpout);
+  if (max_request == 4 * kPage) EXPECT_GT(full, requests / 2);  // most runs are longer
+}
+
+TEST(LinuxSwap, PluggedWritesMergeAdjacentSlotsUpToTheLargestRequest) {
+  const Swapped big;
+  expect_plugged(big, uint64_t{1280} << 10);
+  const Swapped small(4 * kPage);
+  expect_plugged(small, 4 * kPage);
+  // The same pages go out either way; the small limit needs more requests.
+  EXPECT_EQ(small.r.k.swap_stats().pswpout, big.r.k.swap_stats().pswpout);
+  EXPECT_GT(small.r.k.swap_stats().write_requests, big.r.k.swap_stats().write_requests);
+  EXPECT_GE(small.r.k.swap_stats().write_requests * 4, small.r.k.swap_stats().pswpout);
 }
 
 TEST(LinuxSwap, AReadSwapInKeepsTheSwapCopyAndAWriteDropsIt) {

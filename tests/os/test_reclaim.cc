@@ -3,6 +3,7 @@
 // mlock flags, a swap area of some slots, and a page cache that frees frames.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,6 +66,7 @@ class FakeHost : public ReclaimHost {
     if (r == PageoutResult::kStarted) {
       f.clear(FrameFlag::kDirty);
       f.set(FrameFlag::kWriteback);
+      inflight.emplace_back(now + write_latency, pfn);
     } else if (r == PageoutResult::kDone) {
       f.clear(FrameFlag::kDirty);
     }
@@ -97,6 +99,36 @@ class FakeHost : public ReclaimHost {
   uint64_t total_swap_pages() override { return swap_total; }
   uint64_t free_pages() override { return frames_.frames_free(); }
   uint64_t high_wmark_pages() override { return high_wmark; }
+  // The pass's clock: scan_cost per page taken; a write started at `now`
+  // completes at now + write_latency.
+  void scanned(uint64_t pages) override { now += pages * scan_cost; }
+  bool yield() override {
+    if (deliver_in_yield) {  // storage that reports completions at once
+      deliver(now);
+      return false;
+    }
+    for (const auto& w : inflight) {  // completions the pass cannot see yet
+      if (w.first <= now) return true;
+    }
+    return false;
+  }
+  void flush_writes() override { ++plug_flushes; }
+  // Delivers the completions due by `upto` (writeback_done), in submission
+  // order.
+  uint64_t deliver(uint64_t upto) {
+    uint64_t n = 0;
+    std::vector<std::pair<uint64_t, Pfn>> rest;
+    for (const auto& w : inflight) {
+      if (w.first <= upto) {
+        rec->writeback_done(w.second);
+        ++n;
+      } else {
+        rest.push_back(w);
+      }
+    }
+    inflight = rest;
+    return n;
+  }
 
   std::map<uint64_t, Page> pages;
   std::map<std::pair<uint32_t, uint64_t>, Pfn> cache;  // (file, index) -> frame
@@ -106,6 +138,10 @@ class FakeHost : public ReclaimHost {
   uint64_t swap_cache_frees = 0;
   uint64_t rmap_walks = 0, unmaps = 0, flush_calls = 0, tlb_flushes = 0, pending_flush = 0;
   std::vector<Pfn> written, freed;
+  uint64_t now = 0, scan_cost = 0, write_latency = 0, plug_flushes = 0;
+  bool deliver_in_yield = false;
+  std::vector<std::pair<uint64_t, Pfn>> inflight;  // (completion, page)
+  Reclaimer* rec = nullptr;
 
  private:
   PageFrameAllocator& frames_;
@@ -116,7 +152,9 @@ struct Rig {
   explicit Rig(uint64_t pages, ReclaimConfig cfg = {})
       : frames(pages * 4096, 0, 1, FramePlacement::kSequential),
         host(frames),
-        rec(cfg, frames, host) {}
+        rec(cfg, frames, host) {
+    host.rec = &rec;
+  }
 
   void swap(uint64_t slots) { host.swap_total = host.swap_free = slots; }
 
@@ -461,6 +499,106 @@ TEST(Reclaim, NothingReclaimableWalksEveryPriorityTwice) {
   EXPECT_EQ(r.priority_loops, 2U);
   EXPECT_EQ(r.shrink_passes, 26U);
   EXPECT_EQ(r.throttle_noprogress, 2U);
+}
+
+// ---------------------------------------------------------------------------
+// A pass that sees its own writes complete (ReclaimHost::yield)
+
+TEST(Reclaim, WritesThatCompleteDuringThePassAreFreedByIt) {
+  // 128 unmapped, unreferenced anon pages, a slot for each, writes that take
+  // 5000 cycles, 100 cycles of scan per page, completions delivered at each
+  // yield point (between batches). Priority 0 (SCAN_EQUAL): 128 pages in
+  // four batches of 32, target 32.
+  //   batch 1 ends at t = 3200: pages 0-31 written, done at 8200;
+  //   batch 2 (nothing due at 3200) ends at 6400: pages 32-63, done at 11400;
+  //   batch 3 (nothing due at 6400) ends at 9600: pages 64-95, done at 14600;
+  //   before batch 4 (t = 9600): pages 0-31 are done (8200 <= 9600) and
+  //   rotate to the inactive tail; batch 4 takes them, clean: 32 freed, the
+  //   target is met and the pass stops. Pages 96-127 are never looked at.
+  Rig m(128 + 64);
+  m.swap(1000);
+  m.host.scan_cost = 100;
+  m.host.write_latency = 5000;
+  m.host.deliver_in_yield = true;
+  std::vector<Pfn> pages;
+  for (int i = 0; i < 128; ++i) pages.push_back(m.anon_page(0));
+  const ReclaimResult r = m.rec.shrink_node(0, 32, false);
+  EXPECT_FALSE(r.yielded);
+  EXPECT_EQ(r.scanned, 128U);
+  EXPECT_EQ(r.batches, 4U);
+  EXPECT_EQ(r.written, 96U);
+  EXPECT_EQ(r.reclaimed, 32U);
+  EXPECT_EQ(m.host.now, 12800U);
+  EXPECT_EQ(m.rec.stats().pgrotated, 32U);
+  ASSERT_EQ(m.host.freed.size(), 32U);
+  std::vector<Pfn> freed = m.host.freed;
+  std::sort(freed.begin(), freed.end());
+  EXPECT_EQ(freed, std::vector<Pfn>(pages.begin(), pages.begin() + 32));
+  EXPECT_EQ(m.host.inflight.size(), 64U);  // pages 32-95 still being written
+  EXPECT_EQ(m.host.plug_flushes, 1U);      // one shrink_lruvec()
+  EXPECT_EQ(m.rec.lru().size(LruList::kInactiveAnon), 96U);
+}
+
+TEST(Reclaim, APassStopsForCompletionsItCannotSeeAndResumesAtItsPriority) {
+  // 4096 unmapped, unreferenced anon pages, swappiness 200 (each priority
+  // scans exactly size >> priority of them), 100 cycles of scan per page,
+  // writes of 5000 cycles, completions delivered only between calls.
+  ReclaimConfig cfg;
+  cfg.swappiness = 200;
+  Rig m(4096 + 64, cfg);
+  m.swap(8192);
+  m.host.scan_cost = 100;
+  m.host.write_latency = 5000;
+  for (int i = 0; i < 4096; ++i) m.anon_page(0);
+  // Call 1: priorities 12..7 scan 1, 2, 4, 8, 16, 32 pages (one batch each,
+  // all written) ending at t = 100, 300, 700, 1500, 3100, 6300. Before the
+  // first batch of priority 6 (t = 6300) the write from t = 100 is done
+  // (5100): the pass stops with nothing freed.
+  ReclaimResult r = m.rec.try_to_free_pages();
+  EXPECT_TRUE(r.yielded);
+  EXPECT_TRUE(m.rec.suspended(false));
+  EXPECT_EQ(r.scanned, 63U);
+  EXPECT_EQ(r.written, 63U);
+  EXPECT_EQ(r.reclaimed, 0U);
+  EXPECT_EQ(r.priority, 6U);
+  EXPECT_EQ(r.priority_loops, 1U);
+  EXPECT_EQ(m.host.plug_flushes, 7U);  // every shrink_lruvec (12 .. 6), the stopped one too
+  // Completions by 6300: the writes of t = 100, 300, 700 (7 pages).
+  EXPECT_EQ(m.host.deliver(m.host.now), 7U);
+  // Call 2 resumes at priority 6: (4096 >> 6) = 64 to scan; its first batch
+  // frees the 7 rotated pages and writes 25 more (t = 9500). The write of
+  // t = 1500 is done by then (6500): stop again, 7 freed.
+  r = m.rec.try_to_free_pages(32, false, true);
+  EXPECT_TRUE(r.yielded);
+  EXPECT_EQ(r.priority_loops, 0U);  // the same do_try_to_free_pages() call
+  EXPECT_EQ(r.scanned, 32U);
+  EXPECT_EQ(r.reclaimed, 7U);
+  EXPECT_EQ(r.written, 25U);
+  EXPECT_EQ(r.priority, 6U);
+  // Completions by 9500: t = 1500 (8 pages) and t = 3100 (16).
+  EXPECT_EQ(m.host.deliver(m.host.now), 24U);
+  // Call 3: the level again, 4089 >> 6 = 63 to scan: 24 freed and 8 written
+  // in its first batch (t = 12700); 7 + 24 = 31 of this level's 32: on, but
+  // the writes of t = 6300 are done (11300): stop.
+  r = m.rec.try_to_free_pages(32, false, true);
+  EXPECT_TRUE(r.yielded);
+  EXPECT_EQ(r.reclaimed, 24U);
+  EXPECT_EQ(r.written, 8U);
+  EXPECT_EQ(m.host.deliver(m.host.now), 32U);  // the 32 of t = 6300
+  // Call 4: its first batch frees those 32: 63 freed at this level >= 32,
+  // no file pages to balance: done, at priority 6.
+  r = m.rec.try_to_free_pages(32, false, true);
+  EXPECT_FALSE(r.yielded);
+  EXPECT_FALSE(m.rec.suspended(false));
+  EXPECT_EQ(r.reclaimed, 32U);
+  EXPECT_EQ(r.written, 0U);
+  EXPECT_EQ(r.priority, 6U);
+  EXPECT_EQ(m.host.freed.size(), 63U);
+  EXPECT_EQ(m.rec.stats().pgsteal_direct, 63U);
+  EXPECT_EQ(m.rec.stats().nr_vmscan_write, 96U);
+  // A new call (resume = false) starts over at priority 12.
+  r = m.rec.try_to_free_pages();
+  EXPECT_EQ(r.priority_loops, 1U);
 }
 
 TEST(Reclaim, LaptopModeWritesOnlyBelowPriorityTen) {
