@@ -461,7 +461,9 @@ void expect_plugged(const Swapped& t, uint64_t max_request) {
   EXPECT_EQ(pages, sw.pswpout);
   EXPECT_EQ(requests, sw.write_requests);
   EXPECT_EQ(sw.write_requests + sw.write_merges, sw.pswpout);
-  if (max_request == 4 * kPage) EXPECT_GT(full, requests / 2);  // most runs are longer
+  if (max_request == 4 * kPage) {
+    EXPECT_GT(full, requests / 2);  // most runs are longer
+  }
 }
 
 TEST(LinuxSwap, PluggedWritesMergeAdjacentSlotsUpToTheLargestRequest) {
