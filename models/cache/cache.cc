@@ -61,7 +61,7 @@ uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
   return idx;
 }
 
-CacheResult Cache::fetch(uint64_t line, bool write, Cycle at, uint64_t base) {
+inline CacheResult Cache::fetch(uint64_t line, bool write, Cycle at, uint64_t base) {
   CacheResult r;
   const uint64_t idx = replace(line, base, r);
   dirty_[idx] = static_cast<uint8_t>(write);

@@ -226,8 +226,10 @@ class Cache {
     last_index_ = index;
   }
   CacheResult miss(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c);
-  // A miss's allocation: the LRU way, an MSHR, the fill pending.
-  CacheResult fetch(uint64_t line, bool write, Cycle at, uint64_t base);
+  // A miss's allocation: the LRU way, an MSHR, the fill pending (inlined
+  // into miss(): no call on the path without a prefetcher).
+  __attribute__((always_inline)) inline CacheResult fetch(uint64_t line, bool write, Cycle at,
+                                                          uint64_t base);
   // Replaces the MSHR heap's top with `v` and moves it down to its place.
   void sift_down(Cycle v);
   // Evicts the LRU way of the set at `base` for `line`; returns its index.
