@@ -9,8 +9,11 @@ Cache::Cache(const CacheGeometry& g)
     : g_(g),
       ways_(g.ways),
       line_shift_(static_cast<unsigned>(__builtin_ctzll(g.line_bytes))),
-      set_mask_(g.sets() - 1) {
+      set_mask_(g.sets() - 1),
+      page_shift_(12U - line_shift_) {
   const uint64_t n = g.sets() * ways_;
+  if (g.prefetch != PrefetchKind::kNone) proposals_.assign(kMaxProposals, 0);
+  if (g.prefetch == PrefetchKind::kStream) streams_.assign(g.prefetch_streams, Stream{});
   tags_.assign(n, kInvalid);
   dirty_.assign(n, 0);
   fill_.assign(n, Cycle(0));
@@ -32,7 +35,7 @@ uint64_t Cache::find(uint64_t line) const {
   if (line == last_line_) return last_index_;
   const uint64_t base = (line & set_mask_) * ways_;
   for (uint32_t w = 0; w < ways_; ++w) {
-    if (tags_[base + w] == line) return base + w;
+    if ((tags_[base + w] & kTagMask) == line) return base + w;
   }
   return kInvalid;
 }
@@ -40,6 +43,8 @@ uint64_t Cache::find(uint64_t line) const {
 uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
   const uint32_t w = order_[base + ways_ - 1];
   const uint64_t idx = base + w;
+  // (kInvalid has the mark's bit too.)
+  if ((tags_[idx] & kPrefetched) != 0 && tags_[idx] != kInvalid) ++pf_.useless;
   if (tags_[idx] != kInvalid && dirty_[idx] != 0) {
     r.writeback = true;
     r.victim = tags_[idx];
@@ -56,7 +61,7 @@ uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
   return idx;
 }
 
-CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base) {
+inline CacheResult Cache::fetch(uint64_t line, bool write, Cycle at, uint64_t base) {
   CacheResult r;
   const uint64_t idx = replace(line, base, r);
   dirty_[idx] = static_cast<uint8_t>(write);
@@ -68,6 +73,105 @@ CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base) {
   // every later request sees it taken, whenever the fill becomes known.
   sift_down(kPending);
   return r;
+}
+
+CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c) {
+  if (g_.prefetch == PrefetchKind::kNone) {
+    ++c.misses;
+    return fetch(line, write, at, base);
+  }
+  // A prefetched line's first demand lookup: a hit that clears its mark.
+  const uint64_t marked = line | kPrefetched;
+  for (uint32_t w = 0; w < ways_; ++w) {
+    const uint64_t idx = base + w;
+    if (tags_[idx] != marked) continue;
+    tags_[idx] = line;
+    ++c.hits;
+    ++pf_.useful;
+    touch(base, w);
+    dirty_[idx] |= static_cast<uint8_t>(write);
+    remember(line, idx);
+    const CacheResult r = hit_result(idx, at);
+    if (r.ready != at + g_.latency) ++pf_.late;
+    return r;
+  }
+  ++c.misses;
+  const CacheResult r = fetch(line, write, at, base);
+  if (g_.prefetch == PrefetchKind::kNextLine &&
+      ((line + 1) >> page_shift_) == (line >> page_shift_)) {
+    proposals_[0] = line + 1;
+    proposed_ = 1;
+    proposal_at_ = at + g_.latency;
+  }
+  return r;
+}
+
+void Cache::train(uint64_t line, Cycle at) {
+  const uint64_t page = line >> page_shift_;
+  ++train_clock_;
+  Stream* s = &streams_[0];
+  for (Stream& t : streams_) {
+    if (t.page == page) {
+      s = &t;
+      break;
+    }
+    if (t.used < s->used) s = &t;
+  }
+  if (s->page != page) {  // a new page replaces the least recently trained
+    *s = Stream{page, line, line, 0, train_clock_};
+    return;
+  }
+  s->used = train_clock_;
+  const int dir = line > s->last ? 1 : (line < s->last ? -1 : 0);
+  if (dir == 0) return;
+  s->last = line;
+  // A new direction (the first, or a reversal) starts next to the lookup;
+  // so does a stream the lookups have overtaken.
+  if (dir != s->dir || (dir > 0 ? s->next <= line : s->next >= line)) {
+    s->dir = dir;
+    s->next = dir > 0 ? line + 1 : line - 1;
+  }
+  uint32_t n = 0;
+  while (n < g_.prefetch_degree) {
+    const uint64_t p = s->next;
+    if ((p >> page_shift_) != page) break;  // never across the page
+    if ((dir > 0 ? p - line : line - p) > g_.prefetch_distance) break;
+    proposals_[n++] = p;
+    s->next = dir > 0 ? p + 1 : p - 1;
+  }
+  proposed_ = n;
+  proposal_at_ = at + g_.latency;
+}
+
+bool Cache::prefetch(uint64_t line, Cycle at, CacheResult& r) {
+  if (find(line) != kInvalid) return false;
+  if (busy_[0] > at) {
+    ++pf_.dropped;
+    return false;
+  }
+  const uint64_t keep_line = last_line_, keep_index = last_index_;
+  const uint64_t idx = replace(line, (line & set_mask_) * ways_, r);
+  tags_[idx] = line | kPrefetched;
+  fill_[idx] = kPending;
+  // The demand path's last line stays what it was (the prefetched line is
+  // not the last one looked up), unless the prefetch took its way.
+  if (keep_index == idx) {
+    last_line_ = kInvalid;
+  } else {
+    remember(keep_line, keep_index);
+  }
+  sift_down(kPending);
+  ++pf_.issued;
+  r.ready = at;
+  return true;
+}
+
+bool Cache::prefetched(uint64_t line) const {
+  const uint64_t base = (line & set_mask_) * ways_;
+  for (uint32_t w = 0; w < ways_; ++w) {
+    if (tags_[base + w] == (line | kPrefetched)) return true;
+  }
+  return false;
 }
 
 CacheResult Cache::write_whole(uint64_t line, Cycle at, unsigned who) {
@@ -123,7 +227,8 @@ CacheResult Cache::install(uint64_t line, bool dirty) {
   const uint64_t base = (line & set_mask_) * ways_;
   CacheResult r;
   for (uint32_t i = 0; i < ways_; ++i) {
-    if (tags_[base + i] == line) {
+    if ((tags_[base + i] & kTagMask) == line) {
+      tags_[base + i] = line;  // no longer counted as a prefetch
       r.hit = true;
       touch(base, i);
       dirty_[base + i] |= static_cast<uint8_t>(dirty);
@@ -140,7 +245,7 @@ bool Cache::invalidate(uint64_t line, bool* was_dirty) {
   const uint64_t base = (line & set_mask_) * ways_;
   for (uint32_t w = 0; w < ways_; ++w) {
     const uint64_t idx = base + w;
-    if (tags_[idx] != line) continue;
+    if ((tags_[idx] & kTagMask) != line) continue;
     if (was_dirty != nullptr) *was_dirty = dirty_[idx] != 0;
     tags_[idx] = kInvalid;
     dirty_[idx] = 0;
@@ -160,15 +265,15 @@ bool Cache::invalidate(uint64_t line, bool* was_dirty) {
 
 bool Cache::contains(uint64_t line) const {
   const uint64_t base = (line & set_mask_) * ways_;
-  return std::find(tags_.begin() + static_cast<std::ptrdiff_t>(base),
-                   tags_.begin() + static_cast<std::ptrdiff_t>(base + ways_),
-                   line) != tags_.begin() + static_cast<std::ptrdiff_t>(base + ways_);
+  return std::any_of(tags_.begin() + static_cast<std::ptrdiff_t>(base),
+                     tags_.begin() + static_cast<std::ptrdiff_t>(base + ways_),
+                     [line](uint64_t t) { return (t & kTagMask) == line; });
 }
 
 bool Cache::dirty(uint64_t line) const {
   const uint64_t base = (line & set_mask_) * ways_;
   for (uint32_t w = 0; w < ways_; ++w) {
-    if (tags_[base + w] == line) return dirty_[base + w] != 0;
+    if ((tags_[base + w] & kTagMask) == line) return dirty_[base + w] != 0;
   }
   return false;
 }
@@ -178,7 +283,7 @@ std::vector<int64_t> Cache::set_order(uint64_t line) const {
   std::vector<int64_t> out;
   for (uint32_t p = 0; p < ways_; ++p) {
     const uint64_t t = tags_[base + order_[base + p]];
-    out.push_back(t == kInvalid ? -1 : static_cast<int64_t>(t));
+    out.push_back(t == kInvalid ? -1 : static_cast<int64_t>(t & kTagMask));
   }
   return out;
 }

@@ -23,6 +23,18 @@
 // filled(), which makes both known. A shared level whose requests may see
 // another request's miss in between checks pending() and mshr_wait() first
 // (CacheModule waits for the fill when either would be kPending).
+//
+// Prefetchers (CacheGeometry::prefetch; the owner issues what they propose,
+// CacheModule::issue_prefetches()): next_line proposes line X + 1 on a demand
+// miss of X; stream trains on every lookup (train()) and, once two lookups of
+// a 4 KiB page give a direction, proposes up to `prefetch_degree` lines ahead
+// in it, at most `prefetch_distance` lines past the lookup. Neither crosses a
+// 4 KiB page. prefetch() takes a free MSHR for a proposed line (none free at
+// the issue time: dropped) and allocates it marked as prefetched: its tag
+// carries kPrefetched, so a demand lookup's set search does not match it and
+// the hit path costs nothing more; the miss path finds it (the first demand
+// use: useful, late when its fill was still in flight) and clears the mark.
+// A marked line evicted is useless.
 #pragma once
 
 #include <array>
@@ -33,17 +45,33 @@
 
 namespace mmusim {
 
+// A level's hardware prefetcher (cache.<level>.prefetch).
+enum class PrefetchKind : uint8_t { kNone, kNextLine, kStream };
+
 struct CacheGeometry {
   uint64_t size_bytes = 32768;  // 0: the level is absent
   uint32_t ways = 8;            // 1..16
   uint32_t line_bytes = 64;     // power of two
   Cycles latency{4};            // lookup (hit) latency of this level, cycles
   uint32_t mshrs = 16;          // misses in flight at once (1..64)
+  PrefetchKind prefetch = PrefetchKind::kNone;
+  uint32_t prefetch_streams = 32;   // stream: pages tracked at once (1..64)
+  uint32_t prefetch_degree = 2;     // stream: lines proposed per trigger (1..lines of a page)
+  uint32_t prefetch_distance = 20;  // stream: lines ahead of the lookup (1..lines of a page)
   [[nodiscard]] uint64_t sets() const { return size_bytes / (uint64_t{ways} * line_bytes); }
 };
 
 struct CacheCounts {
   uint64_t accesses = 0, hits = 0, misses = 0;
+};
+
+// A level's prefetch counts (lines).
+struct PrefetchCounts {
+  uint64_t issued = 0;   // sent below (an MSHR taken)
+  uint64_t dropped = 0;  // proposed, absent, but no MSHR free at the issue time
+  uint64_t useful = 0;   // first demand lookups of a prefetched line (late ones too)
+  uint64_t late = 0;     // of them, merged with the prefetch's fill in flight
+  uint64_t useless = 0;  // prefetched lines evicted before any demand lookup
 };
 
 // The outcome of one access.
@@ -91,8 +119,7 @@ class Cache {
       remember(line, base + w);
       return hit_result(base + w, at);
     }
-    ++c.misses;
-    return miss(line, write, at, base);
+    return miss(line, write, at, base, c);
   }
 
   // A write of the whole of `line` at `at` by initiator slot `who`: a hit as
@@ -140,8 +167,39 @@ class Cache {
   // Misses of write_whole(): lines allocated without a fetch.
   [[nodiscard]] uint64_t whole_line_allocs() const { return whole_line_allocs_; }
 
+  // The stream prefetcher's training on a lookup of `line` at `at` (any
+  // request but DMA; after access()): may propose lines.
+  void train(uint64_t line, Cycle at);
+  // Lines proposed by the last miss (next_line) or train() (stream), not
+  // issued yet, and when they are issued (the proposing lookup's end).
+  [[nodiscard]] uint32_t proposed() const { return proposed_; }
+  [[nodiscard]] uint64_t proposal(uint32_t i) const { return proposals_[i]; }
+  [[nodiscard]] Cycle proposal_time() const { return proposal_at_; }
+  void clear_proposals() { proposed_ = 0; }
+  // Prefetches `line` at `at`: false when it is present (nothing done) or no
+  // MSHR is free at `at` (dropped). Else allocates it marked as prefetched,
+  // fill and MSHR pending as a miss's (report the fill with filled()); `r`
+  // holds its dirty victim, if any, and r.ready = at, when it is passed on.
+  bool prefetch(uint64_t line, Cycle at, CacheResult& r);
+  [[nodiscard]] const PrefetchCounts& prefetch_counts() const { return pf_; }
+  // True when `line` is present, prefetched and not yet looked up by a demand.
+  [[nodiscard]] bool prefetched(uint64_t line) const;
+
  private:
   static constexpr uint64_t kInvalid = ~uint64_t{0};
+  // The mark of a prefetched line not yet used, in its tag (line numbers
+  // stay far below it).
+  static constexpr uint64_t kPrefetched = uint64_t{1} << 62;
+  static constexpr uint64_t kTagMask = ~kPrefetched;
+  // Most lines a prefetcher proposes at once: a page's lines (16-byte lines).
+  static constexpr uint32_t kMaxProposals = 256;
+  struct Stream {
+    uint64_t page = kInvalid;  // 4 KiB page number
+    uint64_t last = 0;         // the line of its last lookup
+    uint64_t next = 0;         // the next line to propose
+    int dir = 0;               // +1 ascending, -1 descending, 0 not known yet
+    uint64_t used = 0;         // when last trained (LRU replacement)
+  };
   // A hit on way `index`: done after the lookup, or when the line's fill
   // completes if that is later.
   CacheResult hit_result(uint64_t index, Cycle at) {
@@ -167,7 +225,11 @@ class Cache {
     last_line_ = line;
     last_index_ = index;
   }
-  CacheResult miss(uint64_t line, bool write, Cycle at, uint64_t base);
+  CacheResult miss(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c);
+  // A miss's allocation: the LRU way, an MSHR, the fill pending (inlined
+  // into miss(): no call on the path without a prefetcher).
+  __attribute__((always_inline)) inline CacheResult fetch(uint64_t line, bool write, Cycle at,
+                                                          uint64_t base);
   // Replaces the MSHR heap's top with `v` and moves it down to its place.
   void sift_down(Cycle v);
   // Evicts the LRU way of the set at `base` for `line`; returns its index.
@@ -190,6 +252,14 @@ class Cache {
   std::array<CacheCounts, 8> by_who_{};
   uint64_t writebacks_ = 0, merged_ = 0, mshr_full_ = 0, invalidations_ = 0;
   uint64_t whole_line_allocs_ = 0;
+  // Prefetching (g_.prefetch != kNone).
+  unsigned page_shift_;  // line number -> 4 KiB page number
+  PrefetchCounts pf_;
+  uint32_t proposed_ = 0;
+  Cycle proposal_at_;
+  std::vector<uint64_t> proposals_;  // kMaxProposals when prefetching
+  std::vector<Stream> streams_;      // g_.prefetch_streams for kStream
+  uint64_t train_clock_ = 0;
 };
 
 }  // namespace mmusim

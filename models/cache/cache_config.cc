@@ -1,5 +1,7 @@
 #include "models/cache/cache_config.h"
 
+#include <stdexcept>
+
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
 
@@ -11,6 +13,8 @@ namespace {
 // 1 GiB of tags' worth of lines (16 M lines: 144 MiB of host memory).
 constexpr uint64_t kMaxLatency = uint64_t{1} << 12;
 constexpr uint64_t kMaxSize = uint64_t{1} << 30;
+// The stream prefetcher's trackers (searched on every lookup of its level).
+constexpr uint32_t kMaxStreams = 64;
 
 bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
@@ -30,6 +34,62 @@ void check_mshrs(const std::string& key, const CacheGeometry& g) {
   if (g.mshrs < 1 || g.mshrs > Cache::kMaxMshrs) {
     throw InputError(key + ".mshrs: must be 1 to " + std::to_string(Cache::kMaxMshrs) + ", got " +
                      std::to_string(g.mshrs));
+  }
+}
+
+const char* prefetch_name(PrefetchKind k) {
+  switch (k) {
+    case PrefetchKind::kNone: return "none";
+    case PrefetchKind::kNextLine: return "next_line";
+    case PrefetchKind::kStream: return "stream";
+  }
+  return "?";
+}
+
+// cache.<level>.prefetch: `none` or the one prefetcher `kind` this level has.
+void add_prefetch_key(ConfigSchema& s, const std::string& name, CacheGeometry* g, PrefetchKind kind,
+                      const std::string& desc) {
+  const std::string other = prefetch_name(kind);
+  s.add_custom(
+      "cache." + name + ".prefetch", "policy", desc,
+      [g, kind, other](const std::string& v) {
+        if (v == "none") {
+          g->prefetch = PrefetchKind::kNone;
+        } else if (v == other) {
+          g->prefetch = kind;
+        } else {
+          throw std::invalid_argument("expected none or " + other);
+        }
+      },
+      [g] { return std::string(prefetch_name(g->prefetch)); });
+}
+
+// The stream prefetcher's keys (checked whether it is on or not, but the
+// bounds that depend on the line size only when it is on).
+void check_prefetch(const std::string& name, const CacheGeometry& g) {
+  const std::string key = "cache." + name + ".prefetch_";
+  if (g.prefetch_streams < 1 || g.prefetch_streams > kMaxStreams) {
+    throw InputError(key + "streams: must be 1 to " + std::to_string(kMaxStreams) + ", got " +
+                     std::to_string(g.prefetch_streams));
+  }
+  if (g.prefetch_degree < 1) {
+    throw InputError(key + "degree: must be at least 1, got 0");
+  }
+  if (g.prefetch_distance < 1) {
+    throw InputError(key + "distance: must be at least 1, got 0");
+  }
+  // The page bounds depend on the line size: checked where they apply.
+  if (g.prefetch != PrefetchKind::kStream) return;
+  const uint32_t page_lines = 4096 / g.line_bytes;
+  if (g.prefetch_degree > page_lines) {
+    throw InputError(key + "degree: must be 1 to " + std::to_string(page_lines) +
+                         " (the lines of a 4 KiB page), got " + std::to_string(g.prefetch_degree),
+                     {key + "degree", "cache.line_size"});
+  }
+  if (g.prefetch_distance > page_lines) {
+    throw InputError(key + "distance: must be 1 to " + std::to_string(page_lines) +
+                         " (the lines of a 4 KiB page), got " + std::to_string(g.prefetch_distance),
+                     {key + "distance", "cache.line_size"});
   }
 }
 
@@ -74,8 +134,22 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
              "its data is there (only with cache.enabled)");
   s.add_u32("cache.line_size", &c.line_bytes, "bytes", "cache line size of every level");
   add_level_keys(s, "l1d", &c.l1d, "first-level data cache (per CPU)");
+  add_prefetch_key(s, "l1d", &c.l1d, PrefetchKind::kNextLine,
+                   "first-level data cache prefetcher: none, or next_line (a demand miss of a "
+                   "line fetches the next line of its 4 KiB page)");
   add_level_keys(s, "l1i", &c.l1i, "first-level instruction cache (per CPU)");
   add_level_keys(s, "l2", &c.l2, "second-level cache (per CPU)");
+  add_prefetch_key(s, "l2", &c.l2, PrefetchKind::kStream,
+                   "second-level cache prefetcher: none, or stream (ascending and descending "
+                   "streams per 4 KiB page, prefetched ahead within the page)");
+  s.add_u32("cache.l2.prefetch_streams", &c.l2.prefetch_streams, "streams",
+            "stream prefetcher: 4 KiB pages tracked at once (1 to 64)");
+  s.add_u32("cache.l2.prefetch_degree", &c.l2.prefetch_degree, "lines",
+            "stream prefetcher: lines prefetched per lookup of a stream (1 to the lines of a 4 "
+            "KiB page)");
+  s.add_u32("cache.l2.prefetch_distance", &c.l2.prefetch_distance, "lines",
+            "stream prefetcher: how far ahead of the lookup it prefetches (1 to the lines of a "
+            "4 KiB page)");
   add_level_keys(s, "llc", &c.llc, "last-level cache (shared by the CPUs)");
   s.add_string("cache.walker_entry", &entry,
                "the level page-walk references enter: l1d, l2 or llc");
@@ -110,6 +184,7 @@ void resolve_cache_config(CacheConfig& c, const std::string& entry) {
   check_level("l1i", c.l1i);
   check_level("l2", c.l2);
   check_level("llc", c.llc);
+  check_prefetch("l2", c.l2);
   if (!c.enabled) {
     c.data = false;  // no caches: nothing for the data side to go through
     return;

@@ -93,9 +93,12 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t s
   }
   CacheResult r;
   switch (lookup(p, x, r)) {
-    case Lookup::kDone: return;
+    case Lookup::kDone:
+      if (core_->proposed() != 0) issue_prefetches(x);
+      return;
     case Lookup::kAllocated:
       if (r.writeback) write_back(r.victim, x, r.ready + miss_path_);
+      if (core_->proposed() != 0) issue_prefetches(x);
       return;
     case Lookup::kPassOn: x.done = pass_down(p, x, at); return;
     case Lookup::kMiss: break;
@@ -104,7 +107,34 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t s
   if (write) p.set_command(tlm::TLM_READ_COMMAND);
   const Cycle done = after_miss(p, x, core_->line_of(p.get_address()), r);
   if (write) p.set_command(tlm::TLM_WRITE_COMMAND);
+  // x.done is read back by the initiator: the prefetches' own requests
+  // below do not touch it (they have their own extension).
   x.done = done;
+  if (core_->proposed() != 0) issue_prefetches(x);
+}
+
+void CacheModule::issue_prefetches(const MemExtension& x) {
+  Cache& c = *core_;
+  const Cycle at = c.proposal_time();
+  MemExtension& e = prefetch_.ext;
+  for (uint32_t i = 0; i < c.proposed(); ++i) {
+    const uint64_t line = c.proposal(i);
+    CacheResult r;
+    if (!c.prefetch(line, at, r)) continue;
+    e.who = Initiator::kPrefetch;
+    e.sync = x.sync;
+    e.ordered = x.sync != nullptr;
+    e.whole_line = false;
+    e.served = MemSource::kDram;
+    prefetch_.gp.set_command(tlm::TLM_READ_COMMAND);
+    prefetch_.gp.set_address(c.addr_of(line));
+    prefetch_.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    const Cycle pass = r.ready + miss_path_;
+    const Cycle done = pass_down(prefetch_.gp, e, pass);
+    c.filled(line, done);
+    if (r.writeback) write_back(r.victim, x, pass);
+  }
+  c.clear_proposals();
 }
 
 CacheModule::Lookup CacheModule::lookup(tlm::tlm_generic_payload& p, MemExtension& x,
@@ -137,6 +167,11 @@ CacheModule::Lookup CacheModule::lookup(tlm::tlm_generic_payload& p, MemExtensio
     return r.hit ? Lookup::kDone : Lookup::kAllocated;
   }
   r = c.access(line, write, at, static_cast<unsigned>(who));
+  // The stream trains on demand reads (and reads for ownership), not on
+  // writebacks nor on the prefetches of the level above.
+  if (c.geometry().prefetch == PrefetchKind::kStream && !write && who != Initiator::kPrefetch) {
+    c.train(line, at);
+  }
   if (r.hit) {
     x.done = r.ready;
     x.served = level_;
@@ -281,6 +316,7 @@ Cycle CacheModule::fetch_line(uint64_t line, const CacheResult& r, Initiator who
   own_.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   const Cycle done = after_miss(own_.gp, x, line, r);
   served = x.served;
+  if (core_->proposed() != 0) issue_prefetches(x);
   return done;
 }
 
@@ -342,10 +378,27 @@ void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t reco
     pv.counter("whole_line_allocs", "requests",
                "misses of whole-line writes, allocated here without a fetch (in misses too)",
                core_->whole_line_allocs());
+    if (core_->geometry().prefetch != PrefetchKind::kNone) {
+      const PrefetchCounts& f = core_->prefetch_counts();
+      pv.counter("prefetch_issued", "lines",
+                 "lines this level's prefetcher sent below (each took a miss-status register)",
+                 f.issued);
+      pv.counter("prefetch_dropped", "lines",
+                 "lines the prefetcher proposed but dropped: no miss-status register was free",
+                 f.dropped);
+      pv.counter("prefetch_useful", "lines",
+                 "prefetched lines a demand request then looked up (late ones included)", f.useful);
+      pv.counter("prefetch_late", "lines",
+                 "prefetched lines a demand request looked up while their fill was in flight "
+                 "(it waited for the rest of the fill)",
+                 f.late);
+      pv.counter("prefetch_useless", "lines",
+                 "prefetched lines evicted before any demand request looked them up", f.useless);
+    }
     for (int i = 0; i < kNumInitiators; ++i) {
       const auto who = static_cast<Initiator>(i);
       const CacheCounts c = core_->counts(static_cast<unsigned>(i));
-      if (who == Initiator::kOther && c.accesses == 0) continue;
+      if ((who == Initiator::kOther || who == Initiator::kPrefetch) && c.accesses == 0) continue;
       const std::string base = "initiator." + std::string(initiator_name(who)) + ".";
       pv.counter(base + "accesses", "requests", "requests of this kind of initiator", c.accesses);
       pv.counter(base + "hits", "requests", "of them served by this level", c.hits);

@@ -145,6 +145,10 @@ class CacheModule : public sc_core::sc_module {
   // completion.
   Cycle pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at);
   void write_back(uint64_t line, const MemExtension& x, Cycle at);
+  // Issues the lines the core's prefetcher proposed (after a lookup for the
+  // request `x`, on behalf of its agent): each takes an MSHR here, goes
+  // below as a read of initiator prefetch and fills its line.
+  void issue_prefetches(const MemExtension& x);
   // The miss `r` of `line` (p: its request, already read): passed on, filled,
   // victim written back; returns the fill's completion.
   Cycle after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,
@@ -196,7 +200,8 @@ class CacheModule : public sc_core::sc_module {
     unsigned char data[8] = {};
   };
   std::vector<std::unique_ptr<Writeback>> wb_;
-  Writeback own_;  // fetch_line()'s request (one CPU thread uses a private level)
+  Writeback own_;       // fetch_line()'s request (one CPU thread uses a private level)
+  Writeback prefetch_;  // issue_prefetches()' request (private levels, one at a time)
   std::vector<size_t> wb_free_;
   uint64_t snoop_invalidations_ = 0, dma_invalidations_ = 0, writebacks_sent_ = 0;
 };

@@ -20,9 +20,10 @@
 
 namespace mmusim {
 
-// Who made a memory request, for per-initiator statistics.
-enum class Initiator : uint8_t { kWalker, kData, kInstruction, kKernel, kDma, kOther };
-constexpr int kNumInitiators = 6;
+// Who made a memory request, for per-initiator statistics (kPrefetch: a
+// cache's hardware prefetcher).
+enum class Initiator : uint8_t { kWalker, kData, kInstruction, kKernel, kDma, kOther, kPrefetch };
+constexpr int kNumInitiators = 7;
 constexpr std::string_view initiator_name(Initiator i) {
   switch (i) {
     case Initiator::kWalker: return "walker";
@@ -31,6 +32,7 @@ constexpr std::string_view initiator_name(Initiator i) {
     case Initiator::kKernel: return "kernel";
     case Initiator::kDma: return "dma";
     case Initiator::kOther: return "other";
+    case Initiator::kPrefetch: return "prefetch";
   }
   return "?";
 }

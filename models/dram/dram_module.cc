@@ -137,6 +137,8 @@ void DramModule::visit(StatVisitor& v, const std::string& prefix) const {
   for (const DramInitiatorStats& s : by_initiator_) total += s.requests;
   for (int i = 0; i < kNumInitiators; ++i) {
     const DramInitiatorStats& s = by_initiator_[static_cast<size_t>(i)];
+    // Prefetches only where a cache prefetches.
+    if (static_cast<Initiator>(i) == Initiator::kPrefetch && s.requests == 0) continue;
     const std::string base =
         "dram.initiator." + std::string(initiator_name(static_cast<Initiator>(i)));
     pv.counter(base + ".requests", "requests", "requests from this kind of initiator", s.requests);

@@ -578,8 +578,14 @@ TEST(ConfigPresets, SkylakeFileEqualsBuiltInDefaults) {
   //  - cache.enabled: the built-in default is false (every reference goes to
   //    DRAM, the model of TLB-only studies and of the analytic tests); the
   //    preset turns the cache hierarchy on, with the default geometry.
+  //  - cache.l1d.prefetch, cache.l2.prefetch: no prefetcher by default (the
+  //    caches without the keys behave as before they existed); the preset
+  //    turns on the L1D next-line and L2 stream prefetchers the parts ship
+  //    with (their stream sizes are the defaults).
   const std::map<std::string, std::string> deliberate = {{"walker.maxphyaddr", "39"},
-                                                         {"cache.enabled", "true"}};
+                                                         {"cache.enabled", "true"},
+                                                         {"cache.l1d.prefetch", "next_line"},
+                                                         {"cache.l2.prefetch", "stream"}};
   Bound defaults;
   finalize(defaults.c);
   auto sky = load({std::string(MMUSIM_SOURCE_DIR) + "/configs/skylake.ini"});
@@ -596,7 +602,8 @@ TEST(ConfigPresets, SkylakeFileEqualsBuiltInDefaults) {
       EXPECT_EQ(got, want) << k.name << ": configs/skylake.ini differs from the built-in default";
     }
   }
-  EXPECT_EQ(differing, (std::set<std::string>{"walker.maxphyaddr", "cache.enabled"}));
+  EXPECT_EQ(differing, (std::set<std::string>{"walker.maxphyaddr", "cache.enabled",
+                                              "cache.l1d.prefetch", "cache.l2.prefetch"}));
   // And the preset file sets a good part of the model explicitly.
   Bound probe;
   ConfigValues v;
