@@ -47,8 +47,8 @@ std::string serialize(const StatCollector& st) {
         break;
       case StatRow::Type::kHistogram:
         o << r.name << " = count " << r.hist().count() << " sum " << r.hist().sum() << " min "
-          << r.hist().min() << " max " << r.hist().max() << " p50 " << r.hist().percentile(0.5) << " p90 "
-          << r.hist().percentile(0.9) << " p99 " << r.hist().percentile(0.99) << "\n";
+          << r.hist().min() << " max " << r.hist().max() << " p50 " << r.hist().percentile(0.5)
+          << " p90 " << r.hist().percentile(0.9) << " p99 " << r.hist().percentile(0.99) << "\n";
         break;
     }
   }
