@@ -169,15 +169,7 @@ ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim, bool cgroup, 
       sc.nr_scanned = 0;
       shrink_node_pass(sc, r);
       if (sc.yielded) {
-        susp_ = Suspended{true,
-                          false,
-                          sc.priority,
-                          sc.nr_reclaimed,
-                          sc.level_reclaimed,
-                          sc.may_writepage,
-                          full_walk,
-                          sc.force_deactivate,
-                          false};
+        suspend(sc, false, full_walk);
         r.yielded = true;
         return r;
       }
@@ -202,6 +194,20 @@ ReclaimResult Reclaimer::try_to_free_pages(uint64_t nr_to_reclaim, bool cgroup, 
     break;
   }
   return r;
+}
+
+void Reclaimer::suspend(const ScanControl& sc, bool kswapd, bool full_walk) {
+  // Each resume reads what its own caller needs (direct reclaim: the write
+  // and deactivation modes and the full walk; kswapd: the cache-trim mode).
+  susp_ = Suspended{true,
+                    kswapd,
+                    sc.priority,
+                    sc.nr_reclaimed,
+                    sc.level_reclaimed,
+                    sc.may_writepage,
+                    full_walk,
+                    sc.force_deactivate,
+                    sc.no_cache_trim_mode};
 }
 
 ReclaimResult Reclaimer::balance(uint64_t high_target, const std::function<bool()>& balanced,
@@ -239,15 +245,7 @@ ReclaimResult Reclaimer::balance(uint64_t high_target, const std::function<bool(
       sc.nr_to_reclaim = high_target;
       shrink_node_pass(sc, r);
       if (sc.yielded) {
-        susp_ = Suspended{true,
-                          true,
-                          sc.priority,
-                          sc.nr_reclaimed,
-                          sc.level_reclaimed,
-                          sc.may_writepage,
-                          false,
-                          false,
-                          sc.no_cache_trim_mode};
+        suspend(sc, true, false);
         r.yielded = true;
         return r;
       }

@@ -287,6 +287,9 @@ class Reclaimer {
 
   PageFrame& frame(Pfn pfn);
   void shrink_node_pass(ScanControl& sc, ReclaimResult& r);
+  // A pass that yielded: where its caller resumes (try_to_free_pages or
+  // balance with `resume`).
+  void suspend(const ScanControl& sc, bool kswapd, bool full_walk);
   void prepare_scan(ScanControl& sc);
   void shrink_lruvec(ScanControl& sc, ReclaimResult& r);
   uint64_t shrink_list(LruList l, uint64_t n, ScanControl& sc, ReclaimResult& r);
