@@ -122,6 +122,7 @@ void Scheduler::block(TaskId t, uint64_t key, bool io) {
   if (k == nullptr || k->state == State::kExited) return;
   k->state = State::kBlocked;
   k->key = key;
+  k->io = io;
   blocked_.emplace(key, t);
   ++(io ? stats_.io_blocks : stats_.blocks);
 }
@@ -191,10 +192,11 @@ void Scheduler::refresh_pcid(uint32_t cpu, uint32_t pid, uint64_t gen) {
 }
 
 void Scheduler::finish() {
-  stats_.blocked_at_end = 0;
+  blocked_at_end_.clear();
   for (const auto& [id, t] : tasks_) {
-    if (t.state == State::kBlocked) ++stats_.blocked_at_end;
+    if (t.state == State::kBlocked) blocked_at_end_.push_back(Blocked{id, t.key, t.io});
   }
+  stats_.blocked_at_end = blocked_at_end_.size();
 }
 
 void Scheduler::visit(StatVisitor& v, const std::string& prefix) const {
@@ -222,6 +224,24 @@ void Scheduler::visit(StatVisitor& v, const std::string& prefix) const {
             stats_.idle_cycles);
   v.counter(p + "blocked_at_end", "tasks", "tasks still blocked when the trace ended",
             stats_.blocked_at_end);
+}
+
+std::string blocked_at_end_warning(const std::vector<Scheduler::Blocked>& blocked) {
+  if (blocked.empty()) return {};
+  constexpr size_t kShown = 4;
+  std::string w = std::to_string(blocked.size()) +
+                  (blocked.size() == 1 ? " task was" : " tasks were") +
+                  " still blocked when the run ended (";
+  for (size_t i = 0; i < blocked.size() && i < kShown; ++i) {
+    const Scheduler::Blocked& b = blocked[i];
+    if (i > 0) w += ", ";
+    w += "pid " + std::to_string(b.task.pid) + " tid " + std::to_string(b.task.tid) + " on " +
+         (b.io ? "I/O" : "wait") + " key " + std::to_string(b.key);
+  }
+  if (blocked.size() > kShown) w += ", ...";
+  w += "); nothing was left to wake them, so the records after their block were not simulated "
+       "and the results end there (top.kernel.sched.blocked_at_end)";
+  return w;
 }
 
 }  // namespace mmusim

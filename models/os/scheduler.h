@@ -106,8 +106,18 @@ class Scheduler {
   void add_idle(uint64_t cycles) { stats_.idle_cycles += cycles; }
   void count_switch() { ++stats_.switches; }
   void count_preemption() { ++stats_.preemptions; }
-  void finish();  // counts the tasks still blocked
+  // A task still blocked when the run ended: what it was waiting for.
+  struct Blocked {
+    TaskId task;
+    uint64_t key = 0;
+    bool io = false;  // an I/O completion (else a child's exit, a reservation, ...)
+  };
+  void finish();  // counts the tasks still blocked and lists them
   [[nodiscard]] const SchedStats& stats() const { return stats_; }
+  // After finish(): the tasks still blocked, by task id. Nothing the model
+  // can do would wake them: a non-empty list is a deadlock in the model or
+  // in the trace's events, and their later records were not simulated.
+  [[nodiscard]] const std::vector<Blocked>& blocked_at_end() const { return blocked_at_end_; }
   void visit(StatVisitor& v, const std::string& prefix) const;
 
  private:
@@ -115,6 +125,7 @@ class Scheduler {
     State state = State::kRunnable;
     Cycle ready;
     uint64_t key = 0;
+    bool io = false;
   };
   struct Slot {
     uint32_t pid = 0;
@@ -126,6 +137,7 @@ class Scheduler {
   SchedConfig cfg_;
   uint64_t slice_;
   std::map<TaskId, Task> tasks_;
+  std::vector<Blocked> blocked_at_end_;  // filled by finish()
   std::deque<TaskId> queue_;
   std::multimap<uint64_t, TaskId> blocked_;  // key -> tasks
   std::vector<std::vector<Slot>> slots_;     // per CPU
@@ -133,5 +145,9 @@ class Scheduler {
   uint64_t alive_ = 0;  // tasks not exited
   SchedStats stats_;
 };
+
+// The warning for tasks still blocked at the end of a run ("" when none):
+// how many, the first few with what they waited for, and what it means.
+std::string blocked_at_end_warning(const std::vector<Scheduler::Blocked>& blocked);
 
 }  // namespace mmusim

@@ -201,6 +201,9 @@ int run(int argc, char* argv[]) {
     }
     std::cerr << "mmusim: warning: " << what << "; the results are all zero\n";
   }
+  if (const std::string w = sim.blocked_warning(); !w.empty()) {
+    std::cerr << "mmusim: warning: " << w << "\n";
+  }
   StatCollector stats;
   sim.visit(stats);
   sim.flush_explain();  // the explain text was written as the run went

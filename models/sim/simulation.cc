@@ -535,6 +535,11 @@ void Simulation::visit(StatVisitor& v) const {
 const std::vector<std::string>& Simulation::explain_lines() const {
   return impl_->explain.blocks();
 }
+std::string Simulation::blocked_warning() const {
+  const Scheduler* s = impl_->top->kernel.scheduler();
+  return s != nullptr ? blocked_at_end_warning(s->blocked_at_end()) : std::string();
+}
+
 void Simulation::flush_explain() { impl_->explain.finish(); }
 
 uint64_t Simulation::cycles() const {

@@ -52,7 +52,9 @@ class Simulation {
   [[nodiscard]] uint64_t cycles() const;  // max over CPUs
   // During run(): the cycle the furthest CPU has issued up to (progress).
   [[nodiscard]] uint64_t issue_cycle() const;
-  [[nodiscard]] uint64_t records() const;     // trace records simulated
+  [[nodiscard]] uint64_t records() const;  // trace records simulated
+  // After run(): tasks still blocked at the end, as a warning ("" if none).
+  [[nodiscard]] std::string blocked_warning() const;
   [[nodiscard]] double wall_seconds() const;  // time spent in run()
   [[nodiscard]] const SimConfig& config() const;
   // The memory time series (stats.series_interval_us > 0; after run() it

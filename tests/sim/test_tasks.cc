@@ -323,6 +323,39 @@ TEST(Tasks, EndOfRecordsEndsTheTask) {
   EXPECT_EQ(s.os.log.back(), "10 exit");
 }
 
+// A wait nothing releases (a child the trace never creates): the task stays
+// blocked, its later records are not simulated, and the end of the run says
+// so, naming the task and what it waited for.
+TEST(Tasks, TaskBlockedForeverIsReported) {
+  System s(1, 1ULL << 40);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  s.rec.access(kA, 0x10000000, 5);
+  s.rec.event(kA, WaitEvent{99, 99});
+  s.rec.access(kA, 0x10000000, 7);
+  s.rec.access(kB, 0x20000000, 9);
+  s.run();
+  EXPECT_EQ(s.sched().blocked_at_end, 1U);
+  EXPECT_EQ(s.sched().exits, 1U);                         // kB only
+  EXPECT_EQ(s.cpus[0]->core().stats().records, 5U + 9U);  // not the 7 after the wait
+  const auto& b = s.kernel.scheduler()->blocked_at_end();
+  ASSERT_EQ(b.size(), 1U);
+  EXPECT_EQ(b[0].task, kA);
+  EXPECT_EQ(b[0].key, 1099U);
+  EXPECT_FALSE(b[0].io);
+  EXPECT_EQ(blocked_at_end_warning(b),
+            "1 task was still blocked when the run ended (pid 10 tid 10 on wait key 1099); "
+            "nothing was left to wake them, so the records after their block were not "
+            "simulated and the results end there (top.kernel.sched.blocked_at_end)");
+  EXPECT_EQ(blocked_at_end_warning({}), "");
+  std::vector<Scheduler::Blocked> many(6, Scheduler::Blocked{kB, 7, true});
+  const std::string w = blocked_at_end_warning(many);
+  const std::string one = "pid 20 tid 20 on I/O key 7";
+  EXPECT_EQ(w.substr(0, w.find("); nothing")),
+            "6 tasks were still blocked when the run ended (" + one + ", " + one + ", " + one +
+                ", " + one + ", ...");  // the first four
+}
+
 }  // namespace
 }  // namespace mmusim
 
