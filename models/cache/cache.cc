@@ -10,6 +10,7 @@ Cache::Cache(const CacheGeometry& g)
       ways_(g.ways),
       line_shift_(static_cast<unsigned>(__builtin_ctzll(g.line_bytes))),
       set_mask_(g.sets() - 1),
+      known_(g.mshrs),
       page_shift_(12U - line_shift_) {
   const uint64_t n = g.sets() * ways_;
   if (g.prefetch != PrefetchKind::kNone) proposals_.assign(kMaxProposals, 0);
@@ -71,7 +72,7 @@ inline CacheResult Cache::fetch(uint64_t line, bool write, Cycle at, uint64_t ba
   if (r.ready != detected) ++mshr_full_;
   // The MSHR that frees first is taken now, busy until the fill (filled()):
   // every later request sees it taken, whenever the fill becomes known.
-  sift_down(kPending);
+  take_mshr();
   return r;
 }
 
@@ -109,17 +110,23 @@ CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base, Cach
 void Cache::train(uint64_t line, Cycle at) {
   const uint64_t page = line >> page_shift_;
   ++train_clock_;
-  Stream* s = &streams_[0];
-  for (Stream& t : streams_) {
-    if (t.page == page) {
-      s = &t;
-      break;
+  // The stream trained last first (a page's lookups come in runs), else a
+  // search that also finds the least recently trained. Pages are unique.
+  Stream* s = &streams_[last_stream_];
+  if (s->page != page) {
+    s = &streams_[0];
+    for (Stream& t : streams_) {
+      if (t.page == page) {
+        s = &t;
+        break;
+      }
+      if (t.used < s->used) s = &t;
     }
-    if (t.used < s->used) s = &t;
-  }
-  if (s->page != page) {  // a new page replaces the least recently trained
-    *s = Stream{page, line, line, 0, train_clock_};
-    return;
+    last_stream_ = static_cast<uint32_t>(s - streams_.data());
+    if (s->page != page) {  // a new page replaces the least recently trained
+      *s = Stream{page, line, line, 0, train_clock_};
+      return;
+    }
   }
   s->used = train_clock_;
   const int dir = line > s->last ? 1 : (line < s->last ? -1 : 0);
@@ -145,7 +152,7 @@ void Cache::train(uint64_t line, Cycle at) {
 
 bool Cache::prefetch(uint64_t line, Cycle at, CacheResult& r) {
   if (find(line) != kInvalid) return false;
-  if (busy_[0] > at) {
+  if (known_ == 0 || busy_[0] > at) {
     ++pf_.dropped;
     return false;
   }
@@ -160,7 +167,7 @@ bool Cache::prefetch(uint64_t line, Cycle at, CacheResult& r) {
   } else {
     remember(keep_line, keep_index);
   }
-  sift_down(kPending);
+  take_mshr();
   ++pf_.issued;
   r.ready = at;
   return true;
@@ -188,9 +195,14 @@ CacheResult Cache::write_whole(uint64_t line, Cycle at, unsigned who) {
   return r;
 }
 
-void Cache::sift_down(Cycle v) {
-  // Replaces the heap's top with v and moves it down to its place.
-  const uint32_t n = g_.mshrs;
+void Cache::take_mshr() {
+  // The heap's last element replaces its top and moves down to its place.
+  // (Every MSHR waiting already: the callers wait for a fill before a miss,
+  // so this does not happen; nothing to take.)
+  if (known_ == 0) return;
+  const uint32_t n = --known_;
+  if (n == 0) return;
+  const Cycle v = busy_[n];
   uint32_t i = 0;
   for (;;) {
     const uint32_t l = 2 * i + 1, r = l + 1;
@@ -212,10 +224,10 @@ void Cache::filled(uint64_t line, Cycle done) {
   // The line may have left meanwhile (another agent's request while this
   // miss waited below): then only its MSHR is accounted.
   if (const uint64_t i = find(line); i != kInvalid && fill_[i] == kPending) fill_[i] = done;
-  // One of the MSHRs taken by misses in flight (kPending) becomes busy until
-  // `done`: it moves up the heap to its place.
-  uint32_t i = g_.mshrs - 1;
-  while (busy_[i] != kPending) --i;
+  // One of the MSHRs taken by misses in flight becomes busy until `done`:
+  // it joins the heap at its place.
+  if (known_ == g_.mshrs) return;  // (no MSHR waits: see take_mshr())
+  uint32_t i = known_++;
   while (i > 0 && done < busy_[(i - 1) / 2]) {
     busy_[i] = busy_[(i - 1) / 2];
     i = (i - 1) / 2;

@@ -10,9 +10,10 @@
 // A hit on the most recently touched line of the whole cache (the same line
 // as the previous access) skips the set search. Each way also keeps the
 // cycle its line's fill completes, so a hit on a line still being filled
-// (a merged miss) costs one comparison, and the miss-status registers are a
-// min-heap of their busy-until cycles (the earliest to free on top): no
-// per-access scan of either.
+// (a merged miss) costs one comparison, and the miss-status registers whose
+// release time is known are a min-heap of their busy-until cycles (the
+// earliest to free on top), the others (waiting for a fill not known yet)
+// only a count: no per-access scan of either.
 //
 // Timing: a lookup costs `latency` cycles. A hit completes at
 // at + latency, or when the line's fill completes if that is later (a merged
@@ -136,7 +137,9 @@ class Cache {
   void filled(uint64_t line, Cycle done);
   // When a miss detected at `at` can be passed on (every MSHR busy: when the
   // earliest frees; kPending when every MSHR waits for a fill not yet known).
-  [[nodiscard]] Cycle mshr_wait(Cycle at) const { return max(at, busy_[0]); }
+  [[nodiscard]] Cycle mshr_wait(Cycle at) const {
+    return known_ != 0 ? max(at, busy_[0]) : kPending;
+  }
   // True when `line` is present with its fill not known yet (a miss of it is
   // in flight and filled() has not been called).
   [[nodiscard]] bool pending(uint64_t line) const {
@@ -230,8 +233,9 @@ class Cache {
   // into miss(): no call on the path without a prefetcher).
   __attribute__((always_inline)) inline CacheResult fetch(uint64_t line, bool write, Cycle at,
                                                           uint64_t base);
-  // Replaces the MSHR heap's top with `v` and moves it down to its place.
-  void sift_down(Cycle v);
+  // Takes the MSHR that frees first (the heap's top) for a miss whose fill
+  // is not known yet: it leaves the heap until filled() reports it.
+  void take_mshr();
   // Evicts the LRU way of the set at `base` for `line`; returns its index.
   uint64_t replace(uint64_t line, uint64_t base, CacheResult& r);
   // Index of `line`'s way, or kInvalid.
@@ -247,8 +251,10 @@ class Cache {
   std::vector<Cycle> fill_;     // sets x ways: when the line's fill completes
   uint64_t last_line_ = kInvalid;
   uint64_t last_index_ = 0;
-  // The MSHRs' busy-until cycles as a min-heap (g_.mshrs of them).
+  // The busy-until cycles of the MSHRs whose release is known, as a min-heap
+  // in busy_[0, known_); the other g_.mshrs - known_ wait for their fills.
   std::array<Cycle, kMaxMshrs> busy_{};
+  uint32_t known_;
   std::array<CacheCounts, 8> by_who_{};
   uint64_t writebacks_ = 0, merged_ = 0, mshr_full_ = 0, invalidations_ = 0;
   uint64_t whole_line_allocs_ = 0;
@@ -260,6 +266,7 @@ class Cache {
   std::vector<uint64_t> proposals_;  // kMaxProposals when prefetching
   std::vector<Stream> streams_;      // g_.prefetch_streams for kStream
   uint64_t train_clock_ = 0;
+  uint32_t last_stream_ = 0;  // the stream train() found or replaced last
 };
 
 }  // namespace mmusim
