@@ -182,6 +182,7 @@ class LinuxKernel : public Kernel {
   struct PressureStats {
     uint64_t allocstall = 0;       // direct reclaim entries (try_to_free_pages loops)
     uint64_t direct_reclaims = 0;  // calls that entered direct reclaim
+    uint64_t direct_resumes = 0;   // of their passes, resumed after sleeping for their writes
     uint64_t direct_cycles = 0;    // cycles tasks spent in direct reclaim
     uint64_t kswapd_wakeups = 0;   // wakeup_kswapd calls that woke it
     uint64_t kswapd_runs = 0;      // balance_pgdat runs

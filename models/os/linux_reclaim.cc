@@ -271,7 +271,8 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   // Direct reclaim (__alloc_pages_direct_reclaim), retried while it makes
   // progress, at most MAX_RECLAIM_RETRIES rounds without (should_reclaim_retry).
   const Cycle start = clk.t;
-  ++pst_.direct_reclaims;
+  // A resumed pass belongs to the call that slept in it: not a new one.
+  ++(resume ? pst_.direct_resumes : pst_.direct_reclaims);
   unsigned no_progress = 0;
   Reserve out = Reserve::kOk;
   for (;;) {

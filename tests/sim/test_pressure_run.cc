@@ -86,6 +86,13 @@ TEST(PressureRun, UnderAMemoryLimitTheCgroupReclaimsAndSwapsWithoutGlobalPressur
   EXPECT_GE(s.at("top.kernel.linux.memcg.reclaims"), s.at("top.kernel.linux.memcg.max"));
   EXPECT_LE(s.at("top.kernel.linux.memcg.reclaims"),
             s.at("top.kernel.linux.memcg.max") + s.at("top.kernel.linux.swap.reclaim_yields"));
+  // Every entry at the limit enters direct reclaim (one task: no pass of
+  // another to wait for): a new call, or the call whose pass slept for its
+  // writes coming back to resume it, counted apart.
+  EXPECT_GT(s.at("top.kernel.linux.pressure.direct_resumes"), 0U);
+  EXPECT_EQ(s.at("top.kernel.linux.pressure.direct_reclaims") +
+                s.at("top.kernel.linux.pressure.direct_resumes"),
+            s.at("top.kernel.linux.memcg.max"));
   EXPECT_GE(s.at("top.kernel.linux.memcg.peak"), 6144U);
   EXPECT_LE(s.at("top.kernel.linux.memcg.peak"), 6144U + 40);
   EXPECT_EQ(s.at("top.kernel.linux.memcg.oom_kill"), 0U);
