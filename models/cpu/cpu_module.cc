@@ -135,10 +135,12 @@ void CpuModule::run_records() {
     };
     Cycle t;
     for (size_t i = 0; i < n;) {
-      // The steady hit path in one tight loop; anything else one by one.
-      const size_t hits = core_->process_hits(recs + i, n - i, t, stop);
-      if (hits != 0) {
-        i += hits;
+      // The steady hit path and runs of merges into a pending walk in tight
+      // loops; anything else one by one.
+      size_t run = core_->process_hits(recs + i, n - i, t, stop);
+      if (run == 0) run = core_->process_merges(recs + i, n - i, t, stop);
+      if (run != 0) {
+        i += run;
       } else {
         t = core_->process(recs[i]);
         ++i;
