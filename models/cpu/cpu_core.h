@@ -415,8 +415,8 @@ class CpuCore {
   // whose issue cycle c makes stop(c) true. Returns the records processed;
   // `t` is the last one's issue cycle.
   template <class Stop>
-  __attribute__((always_inline)) size_t process_merges(const TraceRecord* r, size_t n, Cycle& t,
-                                                       const Stop& stop) {
+  __attribute__((noinline)) size_t process_merges(const TraceRecord* r, size_t n, Cycle& t,
+                                                  const Stop& stop) {
     MissStatusTable& mshr = tlb_.mshr();
     if (mshr.size() == 0 || slow_ != 0 || slow_xlat_ != 0 || want_phys_ || explain_.on() || data_) {
       return 0;

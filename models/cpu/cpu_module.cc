@@ -139,9 +139,10 @@ void CpuModule::run_records() {
     Cycle t;
     for (size_t i = 0; i < n;) {
       // The steady hit path and runs of merges into a pending walk in tight
-      // loops; anything else one by one.
+      // loops; anything else one by one. (With quantum 0 every record stops
+      // a run: the merge loop would only add its setup.)
       size_t run = core_->process_hits(recs + i, n - i, t, stop);
-      if (run == 0) run = core_->process_merges(recs + i, n - i, t, stop);
+      if (run == 0 && quantum_ != 0) run = core_->process_merges(recs + i, n - i, t, stop);
       if (run != 0) {
         i += run;
       } else {
