@@ -424,8 +424,11 @@ class CpuCore {
     Cycle next_event = walker_.next_event();
     MshrEntry* e = nullptr;        // the entry of `page`, while the MSHRs stay as they are
     uint64_t page = ~uint64_t{0};  // the 4 KiB page of the record process() took last
-    size_t entry = 0;
+    std::vector<PlainWaiter>* plain = nullptr;  // e's waiters
     bool ok[kNumAccessKinds] = {};
+    Cycles l1_lat[kNumAccessKinds];
+    for (int q = 0; q < kNumAccessKinds; ++q)
+      l1_lat[q] = tlb_.l1_latency(static_cast<AccessKind>(q));
     size_t i = 0;
     uint64_t merged = 0;
     uint64_t kinds[kNumAccessKinds] = {};
@@ -445,8 +448,8 @@ class CpuCore {
         page = ~uint64_t{0};
         const int j = mshr.find(LinearAddr(la), ctx_.pcid);
         if (j >= 0) {
-          entry = static_cast<size_t>(j);
           e = &mshr.at(j);
+          plain = &pending_[static_cast<size_t>(j)].plain;
           for (int q = 0; q < kNumAccessKinds; ++q) {
             ok[q] = hit_ok(e->result.perms, static_cast<AccessKind>(q));
           }
@@ -464,8 +467,8 @@ class CpuCore {
           ++kinds[k];
           ++merged;
           e->sides |= MissStatusTable::side_bit(x.kind);
-          pending_[entry].plain.push_back(PlainWaiter{run.seq, issue, issue});
-          stall_.open(run.seq, run.last_retire, issue + tlb_.l1_latency(x.kind));
+          plain->push_back(PlainWaiter{run.seq, issue, issue});
+          stall_.open(run.seq, run.last_retire, issue + l1_lat[k]);
           t = AddressGenerator::run_hit(run, Cycles{});  // == issue
           ++i;
           if (stop(t)) break;
