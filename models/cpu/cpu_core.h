@@ -407,8 +407,8 @@ class CpuCore {
   // plain records (within one 4 KiB page, no flags) from r[0] on while a
   // walk is pending and nothing else is on (explain, data side, descriptor
   // accesses). An access that merges into the pending walk it found last
-  // (its MSHR entry grants the rights the access needs) and issues before
-  // the walker's next event is recorded as a waiter here, with the address
+  // (its MSHR entry grants the rights the access needs), whose issue cycle
+  // precedes the walker's next event, is recorded as a waiter here, with the address
   // generator's state in locals, exactly as translate_pending() records it;
   // any other record goes through process(). Stops before the first record
   // that is not plain, once no walk is pending, and after the first record

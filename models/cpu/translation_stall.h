@@ -62,7 +62,7 @@ class TranslationStall {
   // close(seq, done, Cycles{}, done) for each (seq, done) that next(seq,
   // done) yields, in that order, until it returns false: the accesses that
   // waited for one walk, in one pass. The oldest pending access (the common
-  // case: the queue's front) is settled at once, without a search.
+  // case: the queue's front) is settled at once, without a scan.
   template <class Next>
   void close_each(Next&& next) {
     uint64_t seq = 0;
