@@ -79,6 +79,21 @@ struct MemExtension : tlm::tlm_extension<MemExtension> {
 
 // An initiator's reusable request: one line at a time, synchronized through
 // the initiator's AgentSync, no allocation per request.
+// A memory target that can serve a request arriving in time order
+// (AgentSync::before() was true: MemExtension::ordered) by a plain call, as
+// its b_transport() would serve it, without the payload and the socket: the
+// line at `line` (8-byte aligned, as TimedMemRequest sends it) for `who`.
+// Returns false (and does nothing) when its b_transport() would refuse the
+// address; `done` receives the completion otherwise.
+class InOrderMemTarget {
+ public:
+  virtual bool serve_in_order(PhysAddr line, bool is_write, Cycle arrival, Initiator who,
+                              Cycle& done) = 0;
+
+ protected:
+  ~InOrderMemTarget() = default;
+};
+
 class TimedMemRequest {
  public:
   explicit TimedMemRequest(Initiator who) {
@@ -99,7 +114,13 @@ class TimedMemRequest {
   template <class Socket>
   Cycle access(Socket& socket, AgentSync& sync, PhysAddr a, bool is_write, Cycle at,
                bool whole_line = false) {
-    ext_.ordered = sync.before(at);
+    return send(socket, sync, sync.before(at), a, is_write, at, whole_line);
+  }
+  // access() once the caller has asked sync.before(at): `ordered` is its answer.
+  template <class Socket>
+  Cycle send(Socket& socket, AgentSync& sync, bool ordered, PhysAddr a, bool is_write, Cycle at,
+             bool whole_line = false) {
+    ext_.ordered = ordered;
     ext_.whole_line = is_write && whole_line;
     ext_.arrival = at;
     ext_.served = MemSource::kDram;

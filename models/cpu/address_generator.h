@@ -62,6 +62,9 @@ class AddressGenerator {
     next_issue_ = r.next_issue;
     last_retire_ = r.last_retire;
   }
+  // The issue cycle of the next access of `r` (run_hit() returns it);
+  // changes nothing.
+  static Cycle run_peek(const Run& r) { return max(max(r.next_issue, r.ring[r.slot]), r.applied); }
   // issue() and complete(issue + lat) in `r`; returns the issue cycle.
   // Precondition: r.seq < r.floor_at (else end the run: issue() applies
   // the floor).

@@ -446,11 +446,16 @@ void CpuCore::complete(const WalkResult& w) {
   }
   ag_.resolve(owner, retire);
   // Accesses that merged: done when the walk is (or at their own start).
-  for (const PlainWaiter& x : p.plain) {
-    const Cycle done = max(x.start, w.done);
-    latency(x.start, done);
-    stall_.close(x.seq, done, Cycles{}, done);
-  }
+  const PlainWaiter* x = p.plain.data();
+  const PlainWaiter* const end = x + p.plain.size();
+  stall_.close_each([&](uint64_t& seq, Cycle& done) {
+    if (x == end) return false;
+    seq = x->seq;
+    done = max(x->start, w.done);
+    latency(x->start, done);
+    ++x;
+    return true;
+  });
   p.plain.clear();
   // With the data side: each reads or writes its data then, and retires no
   // earlier than that (a floor only where it is later than the ones before).

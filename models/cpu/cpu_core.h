@@ -403,6 +403,101 @@ class CpuCore {
     count_memo(1);
     return i;
   }
+  // The steady state of a miss-heavy trace, as process() runs it: runs
+  // plain records (within one 4 KiB page, no flags) from r[0] on while a
+  // walk is pending and nothing else is on (explain, data side, descriptor
+  // accesses). An access that merges into the pending walk it found last
+  // (its MSHR entry grants the rights the access needs), whose issue cycle
+  // precedes the walker's next event, is recorded as a waiter here, with the address
+  // generator's state in locals, exactly as translate_pending() records it;
+  // any other record goes through process(). Stops before the first record
+  // that is not plain, once no walk is pending, and after the first record
+  // whose issue cycle c makes stop(c) true. Returns the records processed;
+  // `t` is the last one's issue cycle.
+  template <class Stop>
+  __attribute__((noinline)) size_t process_merges(const TraceRecord* r, size_t n, Cycle& t,
+                                                  const Stop& stop) {
+    MissStatusTable& mshr = tlb_.mshr();
+    if (mshr.size() == 0 || slow_ != 0 || slow_xlat_ != 0 || want_phys_ || explain_.on() || data_) {
+      return 0;
+    }
+    Cycle next_event = walker_.next_event();
+    MshrEntry* e = nullptr;        // the entry of `page`, while the MSHRs stay as they are
+    uint64_t page = ~uint64_t{0};  // the 4 KiB page of the record process() took last
+    std::vector<PlainWaiter>* plain = nullptr;  // e's waiters
+    bool ok[kNumAccessKinds] = {};
+    Cycles l1_lat[kNumAccessKinds];
+    for (int q = 0; q < kNumAccessKinds; ++q)
+      l1_lat[q] = tlb_.l1_latency(static_cast<AccessKind>(q));
+    size_t i = 0;
+    uint64_t merged = 0;
+    uint64_t kinds[kNumAccessKinds] = {};
+    AddressGenerator::Run run{};
+    bool in_run = false;  // the address generator's state is in `run`
+    while (i < n) {
+      const TraceRecord& x = r[i];
+      const uint64_t first = x.addr;
+      const uint64_t last = first + (x.size ? x.size : 1) - 1;
+      if ((x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
+           ((first ^ last) >> 12)) != 0) {
+        break;
+      }
+      const auto k = static_cast<unsigned>(x.kind);
+      const uint64_t la = first & linear_mask_;
+      if (e == nullptr && (la >> 12) == page) {  // likely the page of a pending walk
+        page = ~uint64_t{0};
+        const int j = mshr.find(LinearAddr(la), ctx_.pcid);
+        if (j >= 0) {
+          e = &mshr.at(j);
+          plain = &pending_[static_cast<size_t>(j)].plain;
+          for (int q = 0; q < kNumAccessKinds; ++q) {
+            ok[q] = hit_ok(e->result.perms, static_cast<AccessKind>(q));
+          }
+        }
+      }
+      if (e != nullptr && (la >> e->shift) == e->vpn.value() && ok[k]) {
+        if (!in_run) {
+          run = ag_.begin_run();
+          in_run = true;
+        }
+        // translate() would issue at `issue` (unless the window blocks or a
+        // floor applies), find no walk event up to it, and merge.
+        const Cycle issue = AddressGenerator::run_peek(run);
+        if (run.seq < block_at_ && run.seq < run.floor_at && issue < next_event) {
+          ++kinds[k];
+          ++merged;
+          e->sides |= MissStatusTable::side_bit(x.kind);
+          plain->push_back(PlainWaiter{run.seq, issue, issue});
+          stall_.open(run.seq, run.last_retire, issue + l1_lat[k]);
+          t = AddressGenerator::run_hit(run, Cycles{});  // == issue
+          ++i;
+          if (stop(t)) break;
+          continue;
+        }
+      }
+      // Anything else: one record as process() takes it.
+      if (in_run) {
+        ag_.end_run(run);
+        in_run = false;
+      }
+      t = process(x);
+      next_event = walker_.next_event();
+      e = nullptr;
+      page = la >> 12;
+      ++i;
+      if (stop(t) || mshr.size() == 0 || blocked_ || slow_xlat_ != 0 || want_phys_) break;
+    }
+    if (in_run) ag_.end_run(run);
+    if (merged == 0) return i;
+    const TraceRecord& x = r[i - 1];
+    span_ = x.size ? x.size - 1 : 0;  // within its page
+    last_issue_ = t;
+    stats_.records += merged;
+    stats_.translations += merged;
+    mshr.count_merges(merged);
+    for (int k = 0; k < kNumAccessKinds; ++k) stats_.by_kind[k] += kinds[k];
+    return i;
+  }
   // Completes every pending walk now (statistics then count every access
   // simulated so far), as if the CPU waited for them.
   void drain() { drain_walks(); }

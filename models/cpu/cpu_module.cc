@@ -43,7 +43,7 @@ CpuModule::CpuModule(const sc_core::sc_module_name& name, uint32_t id, const Cpu
   SC_THREAD(run);
 }
 
-void CpuModule::bind_memory(MemTargetSocket& below) {
+void CpuModule::bind_memory(MemTargetSocket& below, InOrderMemTarget* direct) {
   // Each level's lower side: the next private level, else `below`.
   MemTargetSocket& after_l1 = l2 ? static_cast<MemTargetSocket&>(l2->upper) : below;
   if (l1d) l1d->lower.bind(after_l1);
@@ -52,11 +52,14 @@ void CpuModule::bind_memory(MemTargetSocket& below) {
   MemTargetSocket& first = l1d ? static_cast<MemTargetSocket&>(l1d->upper) : after_l1;
   mem.bind(first);
   if (fetch) fetch->bind(l1i->upper);
+  MemTargetSocket* walks = &below;
   switch (walker_entry_) {
-    case CacheEntry::kL1d: walker.mem.bind(first); break;
-    case CacheEntry::kL2: walker.mem.bind(after_l1); break;
-    case CacheEntry::kLlc: walker.mem.bind(below); break;
+    case CacheEntry::kL1d: walks = &first; break;
+    case CacheEntry::kL2: walks = &after_l1; break;
+    case CacheEntry::kLlc: break;
   }
+  walker.mem.bind(*walks);
+  if (walks == &below && direct != nullptr) walker.serve_directly(direct);
 }
 
 std::vector<Cache*> CpuModule::private_caches() {
@@ -135,10 +138,13 @@ void CpuModule::run_records() {
     };
     Cycle t;
     for (size_t i = 0; i < n;) {
-      // The steady hit path in one tight loop; anything else one by one.
-      const size_t hits = core_->process_hits(recs + i, n - i, t, stop);
-      if (hits != 0) {
-        i += hits;
+      // The steady hit path and runs of merges into a pending walk in tight
+      // loops; anything else one by one. (With quantum 0 every record stops
+      // a run: the merge loop would only add its setup.)
+      size_t run = core_->process_hits(recs + i, n - i, t, stop);
+      if (run == 0 && quantum_ != 0) run = core_->process_merges(recs + i, n - i, t, stop);
+      if (run != 0) {
+        i += run;
       } else {
         t = core_->process(recs[i]);
         ++i;

@@ -95,8 +95,10 @@ class CpuModule : public sc_core::sc_module,
 
   [[nodiscard]] const char* kind() const override { return "CpuModule"; }
   // Binds the CPU's memory path to `below` (the LLC or the DRAM): through
-  // the private caches when there are any.
-  void bind_memory(MemTargetSocket& below);
+  // the private caches when there are any. `direct`: the target behind
+  // `below` when it serves in-order requests by a plain call (the DRAM);
+  // page-walk references that reach `below` directly then use it.
+  void bind_memory(MemTargetSocket& below, InOrderMemTarget* direct = nullptr);
   // The private caches' cores, for the last level's snooping.
   [[nodiscard]] std::vector<Cache*> private_caches();
   // The CPU's agent (the owner of its private caches, for snooping).

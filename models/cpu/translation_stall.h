@@ -56,20 +56,34 @@ class TranslationStall {
     q_[i].done = done;
     q_[i].fault = fault.count();
     q_[i].retire = retire;
-    while (head_ < q_.size() && q_[head_].done != kPending) {
-      const Entry& e = q_[head_++];
-      add(e.retired, e.wait, e.done, e.fault, e.retire);
+    settle();
+    tidy();
+  }
+  // close(seq, done, Cycles{}, done) for each (seq, done) that next(seq,
+  // done) yields, in that order, until it returns false: the accesses that
+  // waited for one walk, in one pass. The oldest pending access (the common
+  // case: the queue's front) is settled at once, without a scan.
+  template <class Next>
+  void close_each(Next&& next) {
+    uint64_t seq = 0;
+    Cycle done{0};
+    bool any = false;
+    while (next(seq, done)) {
+      any = true;
+      if (head_ < q_.size() && q_[head_].seq == seq) {
+        const Entry& e = q_[head_++];
+        add(e.retired, e.wait, done, 0, done);
+        settle();
+      } else {
+        size_t i = head_;
+        while (q_[i].seq != seq) ++i;
+        q_[i].done = done;
+        q_[i].fault = 0;
+        q_[i].retire = done;
+        settle();
+      }
     }
-    if (head_ == q_.size()) {
-      q_.clear();
-      head_ = 0;
-    } else if (head_ >= kCompactAt && 2 * head_ >= q_.size()) {
-      // Walks overlap without a break (a miss-heavy trace): the queue never
-      // empties, so drop the settled front now and then, or it grows with
-      // the trace. Amortized O(1): at least half of what is moved was settled.
-      q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(head_));
-      head_ = 0;
-    }
+    if (any) tidy();
   }
   // An access whose D is known at once: settled now when nothing older is
   // pending, else queued behind the older ones.
@@ -88,6 +102,26 @@ class TranslationStall {
     uint64_t fault;
   };
   static constexpr Cycle kPending{~uint64_t{0}};  // past the 2^64 ps time limit
+  // Settles the known accesses at the front of the queue.
+  void settle() {
+    while (head_ < q_.size() && q_[head_].done != kPending) {
+      const Entry& e = q_[head_++];
+      add(e.retired, e.wait, e.done, e.fault, e.retire);
+    }
+  }
+  // Drops the settled front once nothing is pending, or now and then.
+  void tidy() {
+    if (head_ == q_.size()) {
+      q_.clear();
+      head_ = 0;
+    } else if (head_ >= kCompactAt && 2 * head_ >= q_.size()) {
+      // Walks overlap without a break (a miss-heavy trace): the queue never
+      // empties, so drop the settled front now and then, or it grows with
+      // the trace. Amortized O(1): at least half of what is moved was settled.
+      q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
   void add(Cycle retired, Cycle wait, Cycle done, uint64_t fault, Cycle retire) {
     const Cycle prev = max(retired, frontier_);  // R(i-1)
     const Cycle from = max(wait, prev);

@@ -39,6 +39,16 @@ inline void DramModule::account(Initiator who, Cycle arrival, Cycle done) {
 
 void DramModule::move_data(tlm::tlm_generic_payload& p) { move_payload_data(backing_, p); }
 
+bool DramModule::serve_in_order(PhysAddr line, bool is_write, Cycle arrival, Initiator who,
+                                Cycle& done) {
+  if (line.value() >= capacity_ || line.value() + 8 > capacity_) return false;
+  done = dram_.access(line, is_write, arrival);
+  ++batches_;
+  ++batched_requests_;
+  account(who, arrival, done);
+  return true;
+}
+
 void DramModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
   if (p.get_address() >= capacity_ ||
       p.get_address() + std::max(1U, p.get_data_length()) > capacity_) {

@@ -46,7 +46,7 @@ struct DramInitiatorStats {
   Histogram latency;  // arrival to completion, core cycles
 };
 
-class DramModule : public sc_core::sc_module {
+class DramModule : public sc_core::sc_module, public InOrderMemTarget {
  public:
   tlm_utils::multi_passthrough_target_socket<DramModule> socket;
 
@@ -64,6 +64,10 @@ class DramModule : public sc_core::sc_module {
   // "dram.*" (the core's) plus the scheduling groups and per-initiator
   // counters, under `prefix` (e.g. "top.").
   void visit(StatVisitor& v, const std::string& prefix) const;
+  // b_transport()'s path for a request of a project initiator that arrives
+  // in time order (MemExtension::ordered), without the payload.
+  bool serve_in_order(PhysAddr line, bool is_write, Cycle arrival, Initiator who,
+                      Cycle& done) override;
   [[nodiscard]] const DramInitiatorStats& initiator_stats(Initiator i) const {
     return by_initiator_[static_cast<size_t>(i)];
   }

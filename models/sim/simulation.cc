@@ -287,7 +287,7 @@ class Top : public sc_core::sc_module {
       // With tasks the CPUs start idle: dispatch loads each task's CR3.
       if (tasks == nullptr) cpu.core().set_root(kernel_core.root(cpu.core().context().pid));
       if (cfg.sim.cpus == 1) cpu.core().set_record_base(setup_records);
-      cpu.bind_memory(*shared);
+      cpu.bind_memory(*shared, shared == &dram.socket ? &dram : nullptr);
       if (llc) {
         // Another agent's write reaches these at the CPU's interrupt boundary.
         for (Cache* c : cpu.private_caches()) llc->snoop(*c, &cpu.agent(), &cpu);

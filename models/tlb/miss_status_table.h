@@ -78,6 +78,7 @@ class MissStatusTable {
   [[nodiscard]] const MshrEntry& at(int i) const { return slots_[static_cast<size_t>(i)]; }
 
   void count_merge() { ++stats_.merges; }
+  void count_merges(uint64_t n) { stats_.merges += n; }
   void count_stall() { ++stats_.stalls; }
   void clear();
   [[nodiscard]] uint32_t size() const { return used_; }

@@ -1,6 +1,7 @@
-// The CPU's tight hit loop (CpuCore::process_hits) against process() one
-// record at a time: the same issue cycles, the same statistics, the same TLB
-// counters, whatever the mix of pages, kinds, page crossings, clean-page
+// The CPU's tight hit loop (CpuCore::process_hits) and its loop of merges
+// into pending walks (CpuCore::process_merges) against process() one record
+// at a time: the same issue cycles, the same statistics, the same TLB and
+// MSHR counters, whatever the mix of pages, kinds, page crossings, clean-page
 // writes (re-walks) and misses, and wherever the caller's stop rule ends a run.
 #include <gtest/gtest.h>
 
@@ -85,7 +86,13 @@ void expect_same(const CpuCore& a, const CpuCore& b) {
   EXPECT_EQ(x.translation_latency.max(), y.translation_latency.max());
   EXPECT_EQ(x.translation_latency.percentile(0.5), y.translation_latency.percentile(0.5));
   EXPECT_EQ(x.translation_latency.percentile(0.99), y.translation_latency.percentile(0.99));
+  EXPECT_EQ(x.fault_stall, y.fault_stall);
   EXPECT_EQ(a.tlb().fast_path_hits(), b.tlb().fast_path_hits());
+  EXPECT_EQ(a.tlb().mshr().stats().allocations, b.tlb().mshr().stats().allocations);
+  EXPECT_EQ(a.tlb().mshr().stats().merges, b.tlb().mshr().stats().merges);
+  EXPECT_EQ(a.tlb().mshr().stats().stalls, b.tlb().mshr().stats().stalls);
+  EXPECT_EQ(a.walker().stats().walks, b.walker().stats().walks);
+  EXPECT_EQ(a.walker().stats().queue_cycles, b.walker().stats().queue_cycles);
   ASSERT_EQ(a.tlb().arrays().size(), b.tlb().arrays().size());
   for (size_t i = 0; i < a.tlb().arrays().size(); ++i) {
     const TlbArrayStats& s = a.tlb().arrays()[i].stats();
@@ -97,9 +104,32 @@ void expect_same(const CpuCore& a, const CpuCore& b) {
   }
 }
 
+// A scan with a new page every `per_page` accesses (most of them merge into
+// the pending walk of their page), some writes and fetches, now and then a
+// page-crossing access, an access of size 0 or a return to an older page.
+std::vector<TraceRecord> strided_trace(size_t n, uint64_t per_page, uint64_t seed) {
+  SplitMix64 rng(seed);
+  std::vector<TraceRecord> out;
+  uint64_t page = 0x20000000;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t r = rng.next() % 1000;
+    TraceRecord t;
+    t.size = 8;
+    t.kind = r < 100 ? AccessKind::kWrite : r < 130 ? AccessKind::kFetch : AccessKind::kRead;
+    if (i % per_page == 0) page += 0x1000;
+    t.addr = page + (i % per_page) * (0x1000 / per_page);
+    if (r == 999) t.addr = page + 0xFFC;  // crosses into the next page
+    if (r == 998) t.size = 0;
+    if (r >= 990 && r < 995) t.addr -= 0x1000 * (1 + rng.next() % 8);  // an older page
+    out.push_back(t);
+  }
+  return out;
+}
+
 // `every`: the stop rule ends a run at the first issue cycle at or past the
-// next multiple of `every` cycles (0: never).
-void compare(const std::vector<TraceRecord>& trace, uint64_t every) {
+// next multiple of `every` cycles (0: never). `merges`: the caller also
+// offers the records to process_merges() (run_records' order).
+void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges = false) {
   Rig one, loop;
   std::vector<Cycle> t_one, t_loop;
   for (const TraceRecord& r : trace) t_one.push_back(one.core->process(r));
@@ -109,7 +139,10 @@ void compare(const std::vector<TraceRecord>& trace, uint64_t every) {
   size_t served = 0;  // records the loop took
   for (size_t i = 0; i < trace.size();) {
     Cycle t;
-    const size_t n = loop.core->process_hits(trace.data() + i, trace.size() - i, t, stop);
+    size_t n = loop.core->process_hits(trace.data() + i, trace.size() - i, t, stop);
+    if (n == 0 && merges) {
+      n = loop.core->process_merges(trace.data() + i, trace.size() - i, t, stop);
+    }
     if (n == 0) {
       t = loop.core->process(trace[i]);
       t_loop.push_back(t);
@@ -146,6 +179,18 @@ TEST(CpuHitLoop, SameResultsAsOneRecordAtATime) { compare(mixed_trace(20000, 1),
 TEST(CpuHitLoop, SameResultsWhenTheStopRuleEndsRuns) {
   compare(mixed_trace(20000, 2), 97);
   compare(mixed_trace(20000, 3), 1);  // a stop after every record
+}
+
+TEST(CpuHitLoop, MergeLoopSameResultsAsOneRecordAtATime) {
+  compare(mixed_trace(20000, 4), 0, true);
+  compare(strided_trace(20000, 10, 5), 0, true);
+  compare(strided_trace(20000, 3, 6), 0, true);
+  compare(strided_trace(20000, 40, 7), 0, true);
+}
+
+TEST(CpuHitLoop, MergeLoopSameResultsWhenTheStopRuleEndsRuns) {
+  compare(strided_trace(20000, 10, 8), 97, true);
+  compare(strided_trace(20000, 10, 9), 1, true);  // a stop after every record
 }
 
 // Two L1-resident pages in turn: once both are in the TLBs, the loop serves
