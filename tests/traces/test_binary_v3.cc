@@ -252,6 +252,15 @@ TEST(TraceBinaryV3, ReadAheadGivesTheSameRecords) {
   const auto back = read_all(r, ReadAheadReader::kBlockRecords);
   ASSERT_EQ(back.size(), records.size());
   for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(back[i], records[i])) << i;
+  // Input buffers from the look-ahead (32 bytes) up: records straddle every
+  // refill, and each is decoded by the run or by the checked decoder alike.
+  for (size_t cap : {size_t{32}, size_t{33}, size_t{48}, size_t{1000}}) {
+    auto small =
+        make_binary_reader(std::make_unique<InputBuffer>(open_byte_source(d.path("t.bin")), cap));
+    const auto got = read_all(*small, 7);
+    ASSERT_EQ(got.size(), records.size()) << cap;
+    for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(got[i], records[i])) << cap;
+  }
 }
 
 // A segment record after the first buffer (1 MiB) went out: header flag 1
