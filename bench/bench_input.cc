@@ -1,17 +1,19 @@
 // Trace input against simulation on a real program's trace (issue 16 §1, §4):
-// the shipped traces/ls.bin.zst (`ls -l /etc`, 2,638,013 records), written
-// once per process to $TMPDIR as an uncompressed binary trace and as valgrind
-// lackey text, and read from the page cache.
+// the shipped traces/ls.bin.zst (`ls -l /etc`, 2,638,013 records; binary
+// version 3 + zstd), written once per process to $TMPDIR as an uncompressed
+// binary trace of version 1 (16-byte records) and of version 3, and as
+// valgrind lackey text, and read from the page cache.
 //
-// BM_ReadLimit: the read limit, records/s of the uncompressed binary trace
-// through open_trace() with a trivial checksum (no simulation): what any
-// end-to-end figure is measured against.
+// BM_ReadLimit: the read limit, records/s of the uncompressed version-1
+// binary trace through open_trace() with a trivial checksum (no simulation):
+// what any end-to-end figure is measured against. BM_ReadLsV3 and
+// BM_ReadLsV3Zstd: the same for version 3, uncompressed and the shipped file.
 // BM_MmusimLs/format:F/thread:T: simulated accesses per second of
 // Simulation::run() over the ls trace, as the mmusim command line runs it
 // (built-in default configuration, the reader wrapped by with_input_thread
-// with --input-thread off (T = 0) or on (T = 1)); F = 0 binary, 1 binary +
-// zstd (the shipped file), 2 lackey text. Each iteration is one forked child
-// (SystemC elaborates once per process); the time is the child's run() time.
+// with --input-thread off (T = 0) or on (T = 1)); F = 0 binary version 1, 1
+// binary version 3 + zstd (the shipped file), 2 lackey text, 3 binary version 3. Each iteration is
+// one forked child (SystemC elaborates once per process); the time is the child's run() time.
 // scripts/bench runs these pinned and checks the budgets.
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
@@ -47,12 +49,15 @@ class LsFiles {
     if (::getpid() != owner_) return;
     if (!binary_.empty()) std::remove(binary_.c_str());
     if (!lackey_.empty()) std::remove(lackey_.c_str());
+    if (!v3_.empty()) std::remove(v3_.c_str());
   }
-  const std::string& binary() { return get(binary_, "bin", TraceFormat::kBinary); }
+  const std::string& binary() { return get(binary_, "bin", TraceFormat::kBinary, 1); }
+  const std::string& binary_v3() { return get(v3_, "v3.bin", TraceFormat::kBinary, 3); }
   const std::string& lackey() { return get(lackey_, "lackey", TraceFormat::kLackey); }
 
  private:
-  const std::string& get(std::string& path, const char* suffix, TraceFormat f) {
+  const std::string& get(std::string& path, const char* suffix, TraceFormat f,
+                         int binary_version = 3) {
     if (!path.empty()) return path;
     const char* t = std::getenv("TMPDIR");
     const std::string p = std::string(t != nullptr && *t != '\0' ? t : "/tmp") + "/mmusim-bench-" +
@@ -60,6 +65,7 @@ class LsFiles {
     auto in = open_trace(kShipped);
     TraceWriterOptions o;
     o.format = f;
+    o.binary_version = binary_version;
     TraceWriter w(p, o);
     std::vector<TraceRecord> batch(4096);
     for (size_t n; (n = in->read(batch.data(), batch.size())) > 0;) w.write(batch.data(), n);
@@ -68,7 +74,7 @@ class LsFiles {
     return path;
   }
   pid_t owner_ = ::getpid();
-  std::string binary_, lackey_;
+  std::string binary_, lackey_, v3_;
 };
 
 LsFiles& ls_files() {
@@ -76,10 +82,12 @@ LsFiles& ls_files() {
   return files;
 }
 
-void BM_ReadLimit(benchmark::State& state) {
+// Records/s of reading `path()` with a trivial checksum.
+template <class Path>
+void read_ls(benchmark::State& state, Path&& path_of) {
   std::string path;
   try {
-    path = ls_files().binary();
+    path = path_of();
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -96,7 +104,21 @@ void BM_ReadLimit(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(static_cast<int64_t>(total));
 }
+
+void BM_ReadLimit(benchmark::State& state) {
+  read_ls(state, [] { return ls_files().binary(); });
+}
 BENCHMARK(BM_ReadLimit)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_ReadLsV3(benchmark::State& state) {
+  read_ls(state, [] { return ls_files().binary_v3(); });
+}
+BENCHMARK(BM_ReadLsV3)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_ReadLsV3Zstd(benchmark::State& state) {
+  read_ls(state, [] { return kShipped; });
+}
+BENCHMARK(BM_ReadLsV3Zstd)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 struct Child {
   uint64_t records = 0;
@@ -137,7 +159,10 @@ void BM_MmusimLs(benchmark::State& state) {
   std::string trace;
   try {
     const int64_t f = state.range(0);
-    trace = f == 0 ? ls_files().binary() : f == 1 ? kShipped : ls_files().lackey();
+    trace = f == 0   ? ls_files().binary()
+            : f == 1 ? kShipped
+            : f == 2 ? ls_files().lackey()
+                     : ls_files().binary_v3();
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -157,7 +182,7 @@ void BM_MmusimLs(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(records));
 }
 BENCHMARK(BM_MmusimLs)
-    ->ArgsProduct({{0, 1, 2}, {0, 1}})
+    ->ArgsProduct({{0, 1, 2, 3}, {0, 1}})
     ->ArgNames({"format", "thread"})
     ->UseManualTime()
     ->Iterations(1)

@@ -73,24 +73,40 @@ void read_whole(benchmark::State& state, const std::string& path, const char* fo
   state.SetItemsProcessed(static_cast<int64_t>(total));
 }
 
-TraceWriterOptions options(TraceFormat f, Compression c) {
+TraceWriterOptions options(TraceFormat f, Compression c, int binary_version = 3) {
   TraceWriterOptions o;
   o.format = f;
   o.compression = c;
+  o.binary_version = binary_version;
   return o;
 }
 
+// Binary version 1 (16-byte records).
 void BM_ReadBinary(benchmark::State& state) {
-  TempTrace t(".bin", options(TraceFormat::kBinary, Compression::kNone));
+  TempTrace t(".bin", options(TraceFormat::kBinary, Compression::kNone, 1));
   read_whole(state, t.path(), "binary");
 }
 BENCHMARK(BM_ReadBinary)->Unit(benchmark::kMillisecond);
 
 void BM_ReadBinaryZstd(benchmark::State& state) {
-  TempTrace t(".bin.zst", options(TraceFormat::kBinary, Compression::kZstd));
+  TempTrace t(".bin.zst", options(TraceFormat::kBinary, Compression::kZstd, 1));
   read_whole(state, t.path(), "binary");
 }
 BENCHMARK(BM_ReadBinaryZstd)->Unit(benchmark::kMillisecond);
+
+// Binary version 3 (variable-length records). The uniform trace's random
+// addresses are its worst case: every record carries a 4-5 byte delta.
+void BM_ReadBinaryV3(benchmark::State& state) {
+  TempTrace t(".bin", options(TraceFormat::kBinary, Compression::kNone, 3));
+  read_whole(state, t.path(), "binary");
+}
+BENCHMARK(BM_ReadBinaryV3)->Unit(benchmark::kMillisecond);
+
+void BM_ReadBinaryV3Zstd(benchmark::State& state) {
+  TempTrace t(".bin.zst", options(TraceFormat::kBinary, Compression::kZstd, 3));
+  read_whole(state, t.path(), "binary");
+}
+BENCHMARK(BM_ReadBinaryV3Zstd)->Unit(benchmark::kMillisecond);
 
 void BM_ReadText(benchmark::State& state) {
   TempTrace t(".txt", options(TraceFormat::kText, Compression::kNone));

@@ -1,6 +1,7 @@
 // Native binary format: a versioned header, then 16-byte little-endian records;
 // version 2 adds EVENT records with a payload and task slots.
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -34,6 +35,7 @@ class BinaryTraceReader final : public TraceReader {
 
   size_t read(TraceRecord* out, size_t max) override {
     events_.clear();
+    if (compact_) return read_compact(out, max);
     size_t n = 0;
     while (n < max) {
       size_t avail = in_->size() / kBinaryRecordSize;
@@ -102,7 +104,7 @@ class BinaryTraceReader final : public TraceReader {
   }
   [[nodiscard]] const std::string& path() const override { return path_; }
   [[nodiscard]] TraceFormatInfo format_info() const override {
-    return {"binary", compression_name(in_->source().compression()), comment_, declared_};
+    return {"binary", compression_name(in_->source().compression()), comment_, declared_, version_};
   }
   [[nodiscard]] size_t buffer_capacity() const override { return in_->capacity(); }
 
@@ -194,9 +196,17 @@ class BinaryTraceReader final : public TraceReader {
     for (size_t i = len; i < total - kBinaryRecordSize; ++i) {
       if (pay[i] != 0) throw record_error(number, "non-zero padding after the event payload");
     }
+    const bool is_event = take_payload(pay, len, head.cpu, out, number);
+    in_->consume(total);
+    ++records_;
+    return is_event;
+  }
+
+  // The payload of an EVENT record of `slot` (record `number`): a task
+  // declaration (false) or an event, handed out as *out (true).
+  bool take_payload(const char* pay, size_t len, uint16_t slot, TraceRecord* out, uint64_t number) {
     uint16_t kind = 0;
     if (len >= 2) std::memcpy(&kind, pay, 2);
-    bool is_event = true;
     if (kind == kTaskDeclarationKind) {
       uint32_t ids[2] = {0, 0};
       if (len != kEventPayloadHead) {
@@ -206,37 +216,284 @@ class BinaryTraceReader final : public TraceReader {
       std::memcpy(ids, pay + 4, 8);
       if (ids[0] == 0 || ids[1] == 0)
         throw record_error(number, "task declaration of pid or tid 0");
-      if (slots_.find(ids[0], ids[1]) >= 0 || head.cpu != slots_.size()) {
+      if (slots_.find(ids[0], ids[1]) >= 0 || slot != slots_.size()) {
         throw record_error(number, "task declaration of " + std::to_string(ids[0]) + "." +
-                                       std::to_string(ids[1]) + " in slot " +
-                                       std::to_string(head.cpu) + ", expected a new slot " +
-                                       std::to_string(slots_.size()));
+                                       std::to_string(ids[1]) + " in slot " + std::to_string(slot) +
+                                       ", expected a new slot " + std::to_string(slots_.size()));
       }
       slots_.find_or_add(ids[0], ids[1]);
-      is_event = false;
-    } else {
-      OsEvent ev;
-      std::string why = decode_os_event(pay, len, ev);
-      if (why.empty()) why = checker_.check(ev);
-      if (!why.empty()) throw record_error(number, why);
-      int slot = slots_.find(ev.pid, ev.tid);
-      if (slot < 0 && head.cpu == slots_.size()) slot = slots_.find_or_add(ev.pid, ev.tid);
-      if (slot != head.cpu) {
-        throw record_error(number, "event of task " + std::to_string(ev.pid) + "." +
-                                       std::to_string(ev.tid) + " in slot " +
-                                       std::to_string(head.cpu) + ", expected slot " +
-                                       std::to_string(slot < 0 ? slots_.size() : size_t(slot)));
-      }
-      TraceRecord r;
-      r.addr = events_.size();
-      r.cpu = head.cpu;
-      r.flags = trace_flags::kOpEvent;
-      *out = r;
-      events_.push_back(std::move(ev));
+      return false;
     }
-    in_->consume(total);
+    OsEvent ev;
+    std::string why = decode_os_event(pay, len, ev);
+    if (why.empty()) why = checker_.check(ev);
+    if (!why.empty()) throw record_error(number, why);
+    int found = slots_.find(ev.pid, ev.tid);
+    if (found < 0 && slot == slots_.size()) found = slots_.find_or_add(ev.pid, ev.tid);
+    if (found != slot) {
+      throw record_error(number, "event of task " + std::to_string(ev.pid) + "." +
+                                     std::to_string(ev.tid) + " in slot " + std::to_string(slot) +
+                                     ", expected slot " +
+                                     std::to_string(found < 0 ? slots_.size() : size_t(found)));
+    }
+    TraceRecord r;
+    r.addr = events_.size();
+    r.cpu = slot;
+    r.flags = trace_flags::kOpEvent;
+    *out = r;
+    events_.push_back(std::move(ev));
+    return true;
+  }
+
+  // ---- version 3 ----
+  // Bytes a record may span when its varints are as long as they can be: a
+  // record that starts this far from the end of the buffer is decoded
+  // without bounds checks.
+  static constexpr size_t kLookahead = 1 + 3 * kMaxVarint + 1;
+
+  size_t read_compact(TraceRecord* out, size_t max) {
+    size_t n = 0;
+    while (n < max) {
+      if (in_->size() < kLookahead) in_->fill(kLookahead);
+      const size_t avail = in_->size();
+      if (avail == 0) {
+        if (declared_ != 0 && records_ != declared_) {
+          throw input_error(path_, "byte offset " + std::to_string(in_->offset()),
+                            "header declares " + std::to_string(declared_) +
+                                " records, the file ends after " + std::to_string(records_));
+        }
+        break;
+      }
+      if (avail >= kLookahead) {
+        const auto* begin = reinterpret_cast<const uint8_t*>(in_->data());
+        size_t k = 0;
+        const uint8_t* p =
+            compact_run(begin, begin + (avail - kLookahead + 1), out + n, max - n, k);
+        in_->consume(static_cast<size_t>(p - begin));
+        records_ += k;
+        n += k;
+        check_count();
+        if (n == max || in_->size() < kLookahead) continue;
+      }
+      // An escape record, a record the run refused (to name its problem)
+      // or one of the last bytes of the stream.
+      if (slow_record(out + n)) ++n;
+      check_count();
+    }
+    return n;
+  }
+
+  // The common case, in a tight loop: compact accesses of cpus already seen,
+  // within the limits, each starting before `stop` (so kLookahead bytes are
+  // readable). Stops at anything else (left to slow_record) or after `max`
+  // records; returns where it stopped and sets k to the records decoded.
+  const uint8_t* compact_run(const uint8_t* p, const uint8_t* stop, TraceRecord* out, size_t max,
+                             size_t& k) {
+    const uint64_t cpus = std::min<uint64_t>(next_.size(), tasks_ ? slots_.size() : cpu_limit());
+    const uint64_t addr_limit = address_limit();
+    std::array<uint64_t, 3>* next = next_.data();
+    uint32_t cpu = cpu_;
+    size_t i = 0;
+    if (cpu >= cpus) {  // the first record, or a new cpu: slow_record
+      k = 0;
+      return p;
+    }
+    while (i < max && p < stop) {
+      const uint8_t* q = p;
+      const unsigned tag = *q++;
+      const unsigned kind = tag & 3;
+      if (kind == kCompactEscape) break;
+      uint64_t size = (tag >> kCompactSizeShift) & kCompactSizeMask;
+      if (size == kCompactSizeFollows && (!fast_varint(q, size) || size > kMaxAccessSize)) break;
+      uint64_t c = cpu;
+      if ((tag & kCompactCpu) != 0 && (!fast_varint(q, c) || c >= cpus)) break;
+      uint64_t z = 0;
+      if ((tag & kCompactAddr) != 0 && !fast_varint(q, z)) break;
+      uint64_t& predicted = next[c][kind];
+      const uint64_t addr = predicted + unzigzag(z);
+      if (addr > addr_limit) break;
+      predicted = addr + size;
+      cpu = static_cast<uint32_t>(c);
+      TraceRecord& r = out[i++];
+      r.addr = addr;
+      r.size = static_cast<uint32_t>(size);
+      r.cpu = static_cast<uint16_t>(c);
+      r.kind = static_cast<AccessKind>(kind);
+      r.flags = 0;
+      p = q;
+    }
+    cpu_ = cpu;
+    k = i;
+    return p;
+  }
+  // A varint of at most 10 bytes and 64 bits at p (kMaxVarint readable
+  // bytes); false when it is longer or larger (slow_record names it).
+  static bool fast_varint(const uint8_t*& p, uint64_t& v) {
+    uint64_t b = *p++;
+    v = b;
+    if (b < 0x80) return true;
+    v &= 0x7F;
+    for (unsigned shift = 7;; shift += 7) {
+      b = *p++;
+      if (shift == 63) {
+        v |= b << 63;
+        return b <= 1;
+      }
+      v |= (b & 0x7F) << shift;
+      if (b < 0x80) return true;
+    }
+  }
+
+  // Bounds-checked reading of the record at the head of the buffer, for the
+  // errors: the field being read names a truncation.
+  struct Cursor {
+    const uint8_t* begin;
+    const uint8_t* p;
+    const uint8_t* end;
+  };
+  uint8_t get_byte(Cursor& c, const char* field) const {
+    if (c.p == c.end) throw truncated(c, field);
+    return *c.p++;
+  }
+  uint64_t get_varint(Cursor& c, const char* field) const {
+    uint64_t v = 0;
+    for (unsigned i = 0;; ++i) {
+      if (c.p == c.end) throw truncated(c, field);
+      const uint64_t b = *c.p++;
+      if (i == kMaxVarint - 1) {
+        if ((b & 0x80) != 0) {
+          throw record_error(records_ + 1, std::string(field) + " varint longer than " +
+                                               std::to_string(kMaxVarint) + " bytes");
+        }
+        if (b > 1) {
+          throw record_error(records_ + 1, std::string(field) + " varint exceeds 64 bits");
+        }
+        return v | b << 63;
+      }
+      v |= (b & 0x7F) << (7 * i);
+      if (b < 0x80) return v;
+    }
+  }
+  InputError truncated(const Cursor& c, const char* field) const {
+    return record_error(records_ + 1, std::string("truncated record: the stream ends in its ") +
+                                          field + " (" + std::to_string(c.p - c.begin) +
+                                          " bytes of the record present)");
+  }
+  uint64_t get_cpu(Cursor& c) const {
+    const uint64_t v = get_varint(c, "cpu");
+    if (v > UINT16_MAX) {
+      throw record_error(records_ + 1,
+                         (tasks_ ? "task slot " : "cpu ") + std::to_string(v) + " exceeds 65535");
+    }
+    return v;
+  }
+  // The cpu (task slot) of a record that is not an EVENT: known, and within
+  // sim.cpus.
+  void check_cpu(uint64_t cpu) const {
+    if (tasks_ && cpu >= slots_.size()) {
+      throw record_error(records_ + 1, "record of task slot " + std::to_string(cpu) +
+                                           ", which no event or task declaration introduced (" +
+                                           std::to_string(slots_.size()) + " slots so far)");
+    }
+    if (!tasks_ && cpu >= cpu_limit()) {
+      throw record_error(records_ + 1, cpu_limit_message(static_cast<uint32_t>(cpu)));
+    }
+  }
+
+  // The record at the head of the buffer, every field checked: written to
+  // *out (true) or a task declaration (false).
+  bool slow_record(TraceRecord* out) {
+    const auto* begin = reinterpret_cast<const uint8_t*>(in_->data());
+    Cursor c{begin, begin, begin + in_->size()};
+    const uint64_t number = records_ + 1;
+    const unsigned tag = get_byte(c, "tag");
+    uint64_t cpu = cpu_;
+    if ((tag & 3) != kCompactEscape) {
+      const unsigned kind = tag & 3;
+      uint64_t size = (tag >> kCompactSizeShift) & kCompactSizeMask;
+      if (size == kCompactSizeFollows) size = get_varint(c, "size");
+      if ((tag & kCompactCpu) != 0) cpu = get_cpu(c);
+      const uint64_t delta = (tag & kCompactAddr) != 0 ? unzigzag(get_varint(c, "address")) : 0;
+      if (size > kMaxAccessSize) {
+        throw record_error(number, "access size " + std::to_string(size) +
+                                       " exceeds 4096 bytes (as in text traces)");
+      }
+      check_cpu(cpu);
+      if (cpu >= next_.size()) next_.resize(cpu + 1, {0, 0, 0});
+      uint64_t& predicted = next_[cpu][kind];
+      const uint64_t addr = predicted + delta;
+      if (addr > address_limit()) throw record_error(number, address_limit_message(addr));
+      predicted = addr + size;
+      TraceRecord r;
+      r.addr = addr;
+      r.size = static_cast<uint32_t>(size);
+      r.cpu = static_cast<uint16_t>(cpu);
+      r.kind = static_cast<AccessKind>(kind);
+      *out = r;
+      finish_record(c, cpu);
+      return true;
+    }
+    if ((tag & kEscapeReserved) != 0) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", tag);
+      throw record_error(
+          number, std::string("escape tag ") + hex + " has reserved bits set (bits 5-7 must be 0)");
+    }
+    const unsigned kind = (tag >> kEscapeKindShift) & 3;
+    if (kind > 2) {
+      throw record_error(number, "invalid kind value 3 (expected 0 = R, 1 = W, 2 = X)");
+    }
+    if ((tag & kEscapeCpu) != 0) cpu = get_cpu(c);
+    const uint8_t flags = get_byte(c, "flags");
+    if (trace_flags::op_of(flags) == trace_flags::kOpEvent) {
+      if (!tasks_) {
+        throw record_error(number, "EVENT record in a trace without OS events (header flag 2)");
+      }
+      if (flags != trace_flags::kOpEvent || kind != 0) {
+        throw record_error(number, "malformed EVENT record head (expected kind 0, flags 0x07)");
+      }
+      const uint64_t len = get_varint(c, "payload length");
+      if (len > kMaxEventPayload) {
+        throw record_error(number, "event payload of " + std::to_string(len) +
+                                       " bytes exceeds the limit of " +
+                                       std::to_string(kMaxEventPayload));
+      }
+      const size_t head = static_cast<size_t>(c.p - c.begin);
+      const size_t total = head + static_cast<size_t>(len);
+      if (in_->fill(total) < total) {
+        throw record_error(number, "truncated event payload, expected " + std::to_string(len) +
+                                       " bytes, got " + std::to_string(in_->size() - head));
+      }
+      const bool is_event =
+          take_payload(in_->data() + head, len, static_cast<uint16_t>(cpu), out, number);
+      if (cpu >= next_.size()) next_.resize(cpu + 1, {0, 0, 0});
+      cpu_ = static_cast<uint32_t>(cpu);
+      in_->consume(total);
+      ++records_;
+      return is_event;
+    }
+    TraceRecord r;
+    const uint64_t size = get_varint(c, "size");
+    r.addr = get_varint(c, "address");
+    if (size > UINT32_MAX) {
+      throw record_error(number, "size " + std::to_string(size) + " exceeds 32 bits");
+    }
+    r.size = static_cast<uint32_t>(size);
+    r.cpu = static_cast<uint16_t>(cpu);
+    r.kind = static_cast<AccessKind>(kind);
+    r.flags = flags;
+    const std::string why = record_problem(r, tasks_ ? UINT32_MAX : cpu_limit());
+    if (!why.empty()) throw record_error(number, why);
+    check_cpu(cpu);
+    if (cpu >= next_.size()) next_.resize(cpu + 1, {0, 0, 0});
+    *out = r;
+    finish_record(c, cpu);
+    return true;
+  }
+  void finish_record(const Cursor& c, uint64_t cpu) {
+    cpu_ = static_cast<uint32_t>(cpu);
+    in_->consume(static_cast<size_t>(c.p - c.begin));
     ++records_;
-    return is_event;
   }
 
   InputError header_error(size_t offset, const std::string& what) const {
@@ -268,22 +525,29 @@ class BinaryTraceReader final : public TraceReader {
     declared_ = load<uint64_t>(h + 16);
     auto header_bytes = load<uint32_t>(h + 24);
     auto comment_bytes = load<uint32_t>(h + 28);
-    if (version != kBinaryVersion && version != kBinaryVersionTasks) {
+    if (version != kBinaryVersion && version != kBinaryVersionTasks &&
+        version != kBinaryVersionCompact) {
       throw header_error(8, "unsupported version " + std::to_string(version) +
-                                " (this reader knows versions 1 and 2)");
+                                " (this reader knows versions 1, 2 and 3)");
     }
-    if (record_size != kBinaryRecordSize) {
+    version_ = version;
+    compact_ = version == kBinaryVersionCompact;
+    if (compact_ && record_size != 0) {
+      throw header_error(10, "record size " + std::to_string(record_size) +
+                                 ", expected 0 (version 3 records have variable length)");
+    }
+    if (!compact_ && record_size != kBinaryRecordSize) {
       throw header_error(10, "record size " + std::to_string(record_size) + ", expected 16");
     }
     const uint32_t known =
-        kBinaryHeaderSegmentRecords | (version == kBinaryVersionTasks ? kBinaryHeaderTasks : 0);
+        kBinaryHeaderSegmentRecords | (version != kBinaryVersion ? kBinaryHeaderTasks : 0);
     if ((flags & ~known) != 0) {
       throw header_error(12, "unknown header flags " + std::to_string(flags));
     }
     if (version == kBinaryVersionTasks && (flags & kBinaryHeaderTasks) == 0) {
       throw header_error(12, "version 2 header without the tasks flag (2)");
     }
-    tasks_ = version == kBinaryVersionTasks;
+    tasks_ = (flags & kBinaryHeaderTasks) != 0;
     if (header_bytes < kBinaryFixedHeader || header_bytes % 16 != 0 ||
         header_bytes > kBinaryMaxHeader) {
       throw header_error(24, "invalid header size " + std::to_string(header_bytes) +
@@ -317,7 +581,13 @@ class BinaryTraceReader final : public TraceReader {
   std::string comment_;
   uint64_t declared_ = 0;
   uint64_t records_ = 0;  // stored records read so far (task declarations included)
-  bool tasks_ = false;    // version 2
+  bool tasks_ = false;    // version 2, or version 3 with the tasks flag
+  bool compact_ = false;  // version 3
+  uint16_t version_ = 0;
+  // Version 3: the previous record's cpu (task slot) and, per cpu and kind,
+  // the address the next compact access is predicted at.
+  uint32_t cpu_ = 0;
+  std::vector<std::array<uint64_t, 3>> next_;
   TaskSlots slots_;
   std::vector<OsEvent> events_;  // of the current batch
   OsEventChecker checker_;
@@ -325,7 +595,8 @@ class BinaryTraceReader final : public TraceReader {
 
 }  // namespace
 
-std::string encode_binary_header(const std::string& comment, uint64_t record_count, bool tasks) {
+std::string encode_binary_header(const std::string& comment, uint64_t record_count, bool tasks,
+                                 bool compact) {
   if (comment.size() > kBinaryMaxHeader - kBinaryFixedHeader - 16) {
     throw InputError("binary trace comment longer than " +
                      std::to_string(kBinaryMaxHeader - kBinaryFixedHeader - 16) + " bytes");
@@ -333,14 +604,66 @@ std::string encode_binary_header(const std::string& comment, uint64_t record_cou
   size_t total = (kBinaryFixedHeader + comment.size() + 15) / 16 * 16;
   std::string h(total, '\0');
   std::memcpy(h.data(), kBinaryMagic, 8);
-  store<uint16_t>(h.data() + 8, tasks ? kBinaryVersionTasks : kBinaryVersion);
-  store<uint16_t>(h.data() + 10, kBinaryRecordSize);
+  store<uint16_t>(h.data() + 8, compact ? kBinaryVersionCompact
+                                : tasks ? kBinaryVersionTasks
+                                        : kBinaryVersion);
+  store<uint16_t>(h.data() + 10, compact ? 0 : kBinaryRecordSize);
   store<uint32_t>(h.data() + 12, tasks ? kBinaryHeaderTasks : 0);
   store<uint64_t>(h.data() + kBinaryCountOffset, record_count);
   store<uint32_t>(h.data() + 24, static_cast<uint32_t>(total));
   store<uint32_t>(h.data() + 28, static_cast<uint32_t>(comment.size()));
   std::memcpy(h.data() + kBinaryFixedHeader, comment.data(), comment.size());
   return h;
+}
+
+size_t CompactEncoder::put_cpu(uint16_t cpu, char* out) {
+  if (cpu == cpu_) return 0;
+  cpu_ = cpu;
+  return put_varint(cpu, out);
+}
+
+size_t CompactEncoder::encode(const TraceRecord& r, char* out) {
+  const auto kind = static_cast<unsigned>(r.kind);
+  size_t n = 1;
+  unsigned tag;
+  if (r.flags == 0) {  // a compact access
+    if (r.cpu >= next_.size()) next_.resize(size_t{r.cpu} + 1, {0, 0, 0});
+    const unsigned code = std::min<uint32_t>(r.size, kCompactSizeFollows);
+    tag = kind | code << kCompactSizeShift;
+    if (code == kCompactSizeFollows) n += put_varint(r.size, out + n);
+    const size_t c = put_cpu(r.cpu, out + n);
+    if (c != 0) tag |= kCompactCpu;
+    n += c;
+    uint64_t& next = next_[r.cpu][kind];
+    const uint64_t delta = r.addr - next;  // modulo 2^64
+    if (delta != 0) {
+      tag |= kCompactAddr;
+      n += put_varint(zigzag(delta), out + n);
+    }
+    next = r.addr + r.size;
+  } else {  // escape: segment and TLB-maintenance records
+    tag = kCompactEscape | kind << kEscapeKindShift;
+    const size_t c = put_cpu(r.cpu, out + n);
+    if (c != 0) tag |= kEscapeCpu;
+    n += c;
+    out[n++] = static_cast<char>(r.flags);
+    n += put_varint(r.size, out + n);
+    n += put_varint(r.addr, out + n);
+  }
+  out[0] = static_cast<char>(tag);
+  return n;
+}
+
+size_t CompactEncoder::encode_event_head(uint16_t slot, size_t payload, char* out) {
+  size_t n = 1;
+  unsigned tag = kCompactEscape;
+  const size_t c = put_cpu(slot, out + n);
+  if (c != 0) tag |= kEscapeCpu;
+  n += c;
+  out[0] = static_cast<char>(tag);
+  out[n++] = static_cast<char>(trace_flags::kOpEvent);
+  n += put_varint(payload, out + n);
+  return n;
 }
 
 std::unique_ptr<TraceReader> make_binary_reader(std::unique_ptr<InputBuffer> in) {

@@ -17,6 +17,7 @@ namespace mmusim {
 namespace {
 
 constexpr size_t kCompressedChunk = size_t{256} << 10;  // input/output chunk of the codecs
+constexpr int kZstdWindowLog = 19;                      // zstd output: a 512 KiB window
 
 std::string errno_text(int e) { return std::strerror(e); }
 
@@ -378,6 +379,10 @@ class ZstdSink final : public CompressingSink {
       : CompressingSink(std::move(out)), cs_(ZSTD_createCStream()) {
     if (cs_ == nullptr) throw InputError("zstd: encoder init failed");
     ZSTD_CCtx_setParameter(cs_, ZSTD_c_compressionLevel, level == 0 ? 3 : level);
+    // The window the reader's decoder keeps: 512 KiB, level 1's (level 3
+    // would take 2 MiB, level 19 8 MiB), so that it stays in a core's L2
+    // beside the simulation; bench/README.md, "Why zstd does not keep up".
+    ZSTD_CCtx_setParameter(cs_, ZSTD_c_windowLog, kZstdWindowLog);
     ZSTD_CCtx_setParameter(cs_, ZSTD_c_checksumFlag, 1);  // corruption is detected, not decoded
   }
   ~ZstdSink() override { ZSTD_freeCStream(cs_); }

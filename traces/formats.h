@@ -3,11 +3,13 @@
 // Byte-level layouts: traces/README.md.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "models/common/types.h"
 #include "traces/byte_stream.h"
@@ -17,8 +19,10 @@ namespace mmusim {
 
 // ---- binary format: header, then 16-byte little-endian records ----
 inline constexpr char kBinaryMagic[8] = {'M', 'M', 'U', 'T', 'R', 'A', 'C', 'E'};
-inline constexpr uint16_t kBinaryVersion = 1;       // without OS events
-inline constexpr uint16_t kBinaryVersionTasks = 2;  // with OS events (EVENT records + payloads)
+inline constexpr uint16_t kBinaryVersion = 1;         // without OS events
+inline constexpr uint16_t kBinaryVersionTasks = 2;    // with OS events (EVENT records + payloads)
+inline constexpr uint16_t kBinaryVersionCompact = 3;  // variable-length records, with or without
+                                                      // OS events (traces/README.md, "version 3")
 inline constexpr uint16_t kBinaryRecordSize = 16;
 inline constexpr size_t kBinaryFixedHeader = 32;             // bytes before the comment
 inline constexpr size_t kBinaryMaxHeader = 1u << 20;         // header_bytes limit
@@ -36,9 +40,10 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "binary traces are little-endian and read by memcpy");
 
 // Header bytes (fixed part, comment, zero padding to a multiple of 16).
-// Version 2 and the tasks flag when `tasks`.
+// Version 2 and the tasks flag when `tasks`; version 3 (record size field 0)
+// and the tasks flag when `tasks` when `compact`.
 std::string encode_binary_header(const std::string& comment, uint64_t record_count,
-                                 bool tasks = false);
+                                 bool tasks = false, bool compact = false);
 
 // One record in its on-disk layout (identical to TraceRecord in memory).
 inline void encode_record(const TraceRecord& r, char* out) {
@@ -48,6 +53,58 @@ inline void encode_record(const TraceRecord& r, char* out) {
   out[14] = static_cast<char>(r.kind);
   out[15] = static_cast<char>(r.flags);
 }
+
+// ---- version 3: variable-length records (traces/README.md, "version 3") ----
+// Tag byte of a compact access: bits 0-1 kind (0 R, 1 W, 2 X), bits 2-5 size
+// (0..14, or 15: a varint size follows), bit 6: a varint cpu follows (else the
+// previous record's), bit 7: a zigzag varint address delta follows (else 0).
+// Bits 0-1 = 3: an escape record, whose tag has bits 2-3 kind, bit 4 cpu
+// follows, bits 5-7 zero; then the flags byte, then a varint payload length
+// and the payload (op 7, EVENT) or a varint size and a varint address.
+inline constexpr unsigned kCompactEscape = 3;
+inline constexpr unsigned kCompactSizeShift = 2;
+inline constexpr unsigned kCompactSizeMask = 15;
+inline constexpr unsigned kCompactSizeFollows = 15;  // size code: a varint follows
+inline constexpr unsigned kCompactCpu = 0x40;
+inline constexpr unsigned kCompactAddr = 0x80;
+inline constexpr unsigned kEscapeKindShift = 2;
+inline constexpr unsigned kEscapeCpu = 0x10;
+inline constexpr unsigned kEscapeReserved = 0xE0;
+inline constexpr size_t kMaxVarint = 10;  // bytes of a 64-bit LEB128 varint
+// The most bytes a writer emits for one record other than an EVENT's payload.
+inline constexpr size_t kMaxCompactRecord = 1 + 3 + 1 + 5 + kMaxVarint;
+
+inline size_t put_varint(uint64_t v, char* out) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  out[n++] = static_cast<char>(v);
+  return n;
+}
+inline uint64_t zigzag(uint64_t delta) {  // delta: a difference modulo 2^64
+  return (delta << 1) ^ (0 - (delta >> 63));
+}
+inline uint64_t unzigzag(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
+
+// The writer's side of version 3: the previous cpu and, per cpu (task slot)
+// and kind, the address the next access is predicted at.
+class CompactEncoder {
+ public:
+  // Writes `r` (not an EVENT) at out (room for kMaxCompactRecord bytes);
+  // returns its length.
+  size_t encode(const TraceRecord& r, char* out);
+  // The head of an EVENT record (or task declaration) of `slot` whose
+  // payload has `payload` bytes (room for kMaxCompactRecord); returns its
+  // length. The payload follows it unpadded.
+  size_t encode_event_head(uint16_t slot, size_t payload, char* out);
+
+ private:
+  size_t put_cpu(uint16_t cpu, char* out);
+  std::vector<std::array<uint64_t, 3>> next_;
+  uint16_t cpu_ = 0;
+};
 
 // What the first n bytes of a stream look like when they are not a trace
 // ("an ELF executable", "a PDF document", "a binary trace with a damaged

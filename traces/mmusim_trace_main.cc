@@ -22,22 +22,26 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: mmusim-trace convert IN OUT [--format F] [--to text|binary|lackey]\n"
-    "                            [--zstd|--gzip|--xz] [--level N] [--limit N] [--comment TEXT]\n"
+    "                            [--zstd|--gzip|--xz] [--level N] [--binary-version 1|2|3]\n"
+    "                            [--limit N] [--comment TEXT]\n"
     "       mmusim-trace head IN [-n N] [--format F]\n"
     "       mmusim-trace info IN [--format F] [--limit N]\n"
     "       mmusim-trace import LOG... -o OUT [--maps FILE] [--cwd DIR] [--chunk N]\n"
     "                           [--no-size-pass] [--limit N] [--comment TEXT] [--to text|binary]\n"
-    "                           [--zstd|--gzip|--xz] [--level N]\n"
+    "                           [--zstd|--gzip|--xz] [--level N] [--binary-version 1|2|3]\n"
     "       mmusim-trace gen PATTERN [--count N] [--footprint B] [--stride B] [--size B]\n"
     "                        [--base A] [--seed S] [--cpus K] [--alpha A] [--writes F]\n"
     "                        [--kind R|W|X] -o OUT [--to text|binary|lackey] [--zstd|--gzip|--xz]\n"
+    "                        [--binary-version 1|2|3]\n"
     "IN: a file, '-' for stdin, or gen:SPEC. Formats (--format): auto, text, binary, lackey,\n"
     "champsim, pin, din (auto detects them by content; ChampSim also by a name containing\n"
     "'champsim').\n"
     "import: valgrind lackey logs with --trace-syscalls=yes, one per process (--log-file=%p.%n),\n"
     "merged into one trace with OS events; --maps: valgrind -d's stderr (initial mappings).\n"
     "PATTERN: seq, stride, uniform, zipf, gups, chase. OUT's extension picks the format\n"
-    "(.txt/.trace text, .bin binary; + .zst/.gz/.xz compression). See traces/README.md.\n";
+    "(.txt/.trace text, .bin binary; + .zst/.gz/.xz compression). Binary output is version 3\n"
+    "(variable-length records) unless --binary-version 1 or 2 asks for the 16-byte records\n"
+    "(version 2 when the trace has OS events). See traces/README.md.\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -129,6 +133,16 @@ TraceWriterOptions output_options(Args& args, const std::string& out) {
   if (args.flag("--gzip")) o.compression = Compression::kGzip;
   if (args.flag("--xz")) o.compression = Compression::kXz;
   if (args.take("--level", &level)) o.level = static_cast<int>(parse_count("--level", level));
+  std::string version;
+  if (args.take("--binary-version", &version)) {
+    if (version != "1" && version != "2" && version != "3") {
+      throw UsageError("--binary-version: expected 1, 2 or 3, got '" + version + "'");
+    }
+    if (o.format != TraceFormat::kBinary) {
+      throw UsageError("--binary-version: the output is not binary");
+    }
+    o.binary_version = version[0] - '0';
+  }
   return o;
 }
 
@@ -231,6 +245,7 @@ int cmd_convert(Args& args) {
     std::string ignored;
     probe.take("--to", &ignored);
     probe.take("--level", &ignored);
+    probe.take("--binary-version", &ignored);
     probe.flag("--zstd");
     probe.flag("--gzip");
     probe.flag("--xz");
@@ -308,7 +323,9 @@ int cmd_info(Args& args) {
   TraceFormatInfo fi = reader->format_info();
   auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   std::printf("file: %s\n", reader->path().c_str());
-  std::printf("format: %s, compression: %s\n", fi.format.c_str(), fi.compression.c_str());
+  std::printf("format: %s%s, compression: %s\n", fi.format.c_str(),
+              fi.version != 0 ? (" version " + std::to_string(fi.version)).c_str() : "",
+              fi.compression.c_str());
   if (!fi.comment.empty()) std::printf("comment: %s\n", fi.comment.c_str());
   std::printf(
       "records: %llu (R %llu, W %llu, X %llu%s%s)\n", u(s.records), u(s.by_kind[0]),

@@ -283,6 +283,7 @@ class TextTraceReader final : public line_format::LineTraceReader<TextTraceReade
     const char* p = skip_blanks(b, e);
     if (p == e || *p == '#') return false;
     const char* te = token_end(p, e);
+    r.addr = 0;  // FLUSH without GLOBAL sets no address
     r.size = 0;
     r.cpu = 0;
     r.flags = 0;

@@ -23,6 +23,7 @@ struct TraceFormatInfo {
   std::string compression;        // "none", "gzip", "xz", "zstd"
   std::string comment;            // binary header comment / generator spec
   uint64_t declared_records = 0;  // record count the input declares; 0 = unknown
+  uint16_t version = 0;           // binary: the header's version (1, 2 or 3)
 };
 
 class TraceReader {

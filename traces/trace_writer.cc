@@ -56,6 +56,10 @@ TraceWriter::TraceWriter(const std::string& path, TraceWriterOptions options)
       options_(std::move(options)),
       sink_(open_byte_sink(path, options_.compression, options_.level)),
       buf_(new char[kWriteBuffer]) {
+  if (options_.binary_version < 1 || options_.binary_version > 3) {
+    throw InputError(path_ + ": binary version " + std::to_string(options_.binary_version) +
+                     ", expected 1, 2 or 3");
+  }
   if (options_.format == TraceFormat::kBinary) {
     // Validate the comment now; the header itself is written by flush().
     (void)encode_binary_header(options_.comment, 0);
@@ -88,6 +92,9 @@ void TraceWriter::put_record(const TraceRecord& r) {
     used_ += format_text_record(r, buf_.get() + used_);
   } else if (options_.format == TraceFormat::kLackey) {
     used_ += format_lackey_record(r, buf_.get() + used_);
+  } else if (compact()) {
+    used_ += encoder_.encode(r, buf_.get() + used_);
+    ++stored_;
   } else {
     encode_record(r, buf_.get() + used_);
     used_ += kBinaryRecordSize;
@@ -134,7 +141,19 @@ uint16_t TraceWriter::slot_for(uint32_t pid, uint32_t tid, bool declare) {
   if (s >= 0) return static_cast<uint16_t>(s);
   s = slots_.find_or_add(pid, tid);
   if (s == TaskSlots::kFull) refuse("more than 65536 tasks in one trace");
-  if (declare) {  // u16 kind 0xFFFF, u16 0, u32 pid, u32 tid, 4 bytes of padding
+  if (declare && compact()) {  // payload: u16 kind 0xFFFF, u16 0, u32 pid, u32 tid
+    ensure(kMaxCompactRecord + kEventPayloadHead);
+    char* p = buf_.get() + used_;
+    p += encoder_.encode_event_head(static_cast<uint16_t>(s), kEventPayloadHead, p);
+    const uint16_t kind = kTaskDeclarationKind;
+    const uint16_t zero = 0;
+    std::memcpy(p, &kind, 2);
+    std::memcpy(p + 2, &zero, 2);
+    std::memcpy(p + 4, &pid, 4);
+    std::memcpy(p + 8, &tid, 4);
+    used_ = static_cast<size_t>(p + kEventPayloadHead - buf_.get());
+    ++stored_;
+  } else if (declare) {  // u16 kind 0xFFFF, u16 0, u32 pid, u32 tid, 4 bytes of padding
     TraceRecord head;
     head.size = kEventPayloadHead;
     head.cpu = static_cast<uint16_t>(s);
@@ -172,6 +191,14 @@ void TraceWriter::write_event(const OsEvent& e) {
     }
     cur_pid_ = e.pid;
     cur_tid_ = e.tid;
+  } else if (compact()) {
+    encode_os_event(e, scratch_);
+    const uint16_t slot = slot_for(e.pid, e.tid, false);
+    ensure(kMaxCompactRecord + scratch_.size());
+    used_ += encoder_.encode_event_head(slot, scratch_.size(), buf_.get() + used_);
+    std::memcpy(buf_.get() + used_, scratch_.data(), scratch_.size());
+    used_ += scratch_.size();
+    ++stored_;
   } else {
     encode_os_event(e, scratch_);
     TraceRecord head;
@@ -247,7 +274,7 @@ void TraceWriter::write(const TraceRecord* records, size_t n, const std::vector<
 
 void TraceWriter::flush() {
   if (options_.format == TraceFormat::kBinary && !header_written_) {
-    std::string h = encode_binary_header(options_.comment, 0, mode_ == Mode::kTasks);
+    std::string h = encode_binary_header(options_.comment, 0, mode_ == Mode::kTasks, compact());
     if (segment_records_) {
       const uint32_t flags =
           kBinaryHeaderSegmentRecords | (mode_ == Mode::kTasks ? kBinaryHeaderTasks : 0);

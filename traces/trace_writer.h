@@ -13,6 +13,7 @@
 #include "models/common/os_event.h"
 #include "models/common/types.h"
 #include "traces/byte_stream.h"
+#include "traces/formats.h"
 #include "traces/os_event_format.h"
 #include "traces/task_slots.h"
 #include "traces/trace_reader.h"
@@ -28,6 +29,9 @@ struct TraceWriterOptions {
   Compression compression = Compression::kNone;
   int level = 0;        // compression level; 0 = the codec's default (zstd 3, gzip 6, xz 6)
   std::string comment;  // binary: header comment; text: written as leading '# ' lines
+  // Binary: 3 = variable-length records (version 3); 1 or 2 = the 16-byte
+  // records (version 1 for a trace without OS events, 2 for a task trace).
+  int binary_version = 3;
 };
 
 class TraceWriter {
@@ -76,6 +80,9 @@ class TraceWriter {
   // the task is new and `declare`.
   uint16_t slot_for(uint32_t pid, uint32_t tid, bool declare);
   void put_record(const TraceRecord& r);
+  [[nodiscard]] bool compact() const {
+    return options_.format == TraceFormat::kBinary && options_.binary_version == 3;
+  }
 
   std::string path_;
   TraceWriterOptions options_;
@@ -89,6 +96,7 @@ class TraceWriter {
   TaskSlots slots_;
   uint32_t cur_pid_ = 0, cur_tid_ = 0;  // text: the task of the last record
   OsEventChecker checker_;
+  CompactEncoder encoder_;  // binary version 3
   std::string scratch_;
   // Binary: the header goes out with the first flush, flagged when a segment
   // record was buffered by then (patched at close for plain files otherwise).

@@ -169,6 +169,7 @@ TEST(SegTrace, BinaryRoundTripAndHeaderFlag) {
   for (const char* name : {"s.bin", "s.bin.zst"}) {
     TraceWriterOptions o;
     o.format = TraceFormat::kBinary;
+    o.binary_version = 1;  // the 16-byte layout checked below (version 3: test_binary_v3.cc)
     o.compression = std::string(name).size() > 5 ? Compression::kZstd : Compression::kNone;
     {
       TraceWriter w(d.file(name), o);
@@ -210,6 +211,7 @@ TEST(SegTrace, HeaderFlagPatchedWhenTheFirstSegmentRecordComesLate) {
   TempDir d;
   TraceWriterOptions o;
   o.format = TraceFormat::kBinary;
+  o.binary_version = 1;  // 16-byte records: 200,000 exceed the first buffer
   std::vector<TraceRecord> v(200000);
   for (size_t i = 0; i < v.size(); ++i) v[i].addr = i * 64;
   v.back() = segint::load(SegReg::kDS, 0x10);

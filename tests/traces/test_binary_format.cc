@@ -31,10 +31,13 @@ std::vector<TraceRecord> sample_records(size_t n) {
   return v;
 }
 
+// Version 1 (16-byte records), whose layout these tests check; version 3:
+// test_binary_v3.cc.
 std::string write_binary(const ScratchDir& d, const std::string& name,
                          const std::vector<TraceRecord>& v, const std::string& comment = "") {
   TraceWriterOptions o;
   o.comment = comment;
+  o.binary_version = 1;
   std::string path = d.path(name);
   TraceWriter w(path, o);
   w.write(v.data(), v.size());
@@ -138,9 +141,9 @@ TEST_F(TraceBinaryErrors, TruncatedHeader) {
 
 TEST_F(TraceBinaryErrors, UnknownVersion) {
   std::string b = good_;
-  put16(b, 8, 3);
+  put16(b, 8, 4);
   EXPECT_EQ(error_for(b),
-            "FILE:byte offset 8: unsupported version 3 (this reader knows versions 1 and 2)");
+            "FILE:byte offset 8: unsupported version 4 (this reader knows versions 1, 2 and 3)");
   // Version 2 is the task-trace format: it needs its flag, and version 1
   // does not know that flag.
   put16(b, 8, 2);

@@ -140,6 +140,26 @@ TEST(TraceCompression, WriterRoundTripsEveryCodec) {
   }
 }
 
+// zstd output has a 512 KiB window at every level (the decoder's memory, and
+// what keeps it in cache beside the simulation): the frame header's window
+// descriptor (after the magic and the frame header descriptor 0x04: no
+// single segment, a checksum) is exponent 9, mantissa 0: 2^(10 + 9).
+TEST(TraceCompression, ZstdWindowIs512KiBAtEveryLevel) {
+  ScratchDir d;
+  auto v = records(1000);
+  for (int level : {0, 1, 3, 19}) {
+    TraceWriterOptions o;
+    o.compression = Compression::kZstd;
+    o.level = level;
+    TraceWriter w(d.path("w.bin.zst"), o);
+    w.write(v.data(), v.size());
+    w.close();
+    const std::string b = testing::read_file_bytes(d.path("w.bin.zst"));
+    ASSERT_GE(b.size(), 6u);
+    EXPECT_EQ(b.substr(0, 6), std::string("\x28\xb5\x2f\xfd\x04\x48", 6)) << level;
+  }
+}
+
 TEST(TraceCompression, CorruptStreamNamesFileAndOffset) {
   ScratchDir d;
   std::string raw = binary_of(records(20000));

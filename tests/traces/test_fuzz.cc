@@ -65,6 +65,46 @@ TEST(TraceFuzz, MutatedInputsGiveRecordsOrInputErrors) {
   EXPECT_GT(errors, 500);  // most mutations are caught
 }
 
+// Binary version 3: a plain trace (accesses on two cpus, a LOAD, an INVLPG)
+// and a task trace (START, a task declaration, records of both tasks), each
+// mutated, and random bytes after a version-3 header. The inputs are longer
+// than the reader's look-ahead so both its unchecked run and its checked
+// record decoder see the damage.
+TEST(TraceFuzz, MutatedVersion3InputsGiveRecordsOrInputErrors) {
+  ScratchDir d;
+  const std::string records(
+      "\xa0\x80\x40\x20\x8e\x80\x80\x80\x04\x16\xe1\x01\xf0\x3f\xa1\x1f\x7c\x80\x20\x00"
+      "\x03\x41\x00\x2b\x13\x01\x04\x00\x80\x20",
+      30);
+  std::string plain = encode_binary_header("", 0, false, true);
+  plain[12] = 1;  // segment records
+  for (int i = 0; i < 3; ++i) plain += records;
+  std::string tasks = encode_binary_header("", 0, true, true);
+  // START pid 1 tid 1 name "a": kind 1, 0, pid, tid, u16 length, the name
+  tasks += std::string(
+      "\x03\x07\x0f\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00"
+      "a",
+      18);
+  tasks += std::string("\xa1\x80\x40", 3);
+  tasks += std::string("\x13\x01\x07\x0c\xff\xff\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00", 16);
+  for (int i = 0; i < 20; ++i) tasks += std::string("\xa0\x20\x21\xe1\x00\x10", 6);
+  ASSERT_EQ(read_bytes(d, plain, "binary"), "ok");
+  ASSERT_EQ(read_bytes(d, tasks, "binary"), "ok");
+  SplitMix64 rng(33);
+  int errors = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string input = mutate(i % 2 == 0 ? plain : tasks, rng);
+    if (i % 3 == 0) {  // random bytes after the header
+      input.resize(32);
+      for (size_t k = rng.below(200); k > 0; --k) input += static_cast<char>(rng.next());
+    }
+    std::string result = read_bytes(d, input, i % 4 == 0 ? "auto" : "binary");
+    EXPECT_TRUE(result == "ok" || result == "input error");
+    errors += result == "input error";
+  }
+  EXPECT_GT(errors, 500);
+}
+
 TEST(TraceFuzz, MutatedImporterInputsGiveRecordsOrInputErrors) {
   ScratchDir d;
   const std::string pin = "0x401000: R 0x7ffe1000\n0x401004: W 0x601040 8\n#eof\n";

@@ -433,6 +433,7 @@ TEST(TraceOsEvents, TextErrorsNameLineColumnAndWhatWasExpected) {
 std::string one_event_file(const OsEvent& e) {
   ScratchDir d;
   TraceWriterOptions o;
+  o.binary_version = 2;  // the 16-byte records (version 3: test_binary_v3.cc)
   TraceWriter w(d.path("e.bin"), o);
   w.write_event(e);
   w.close();
@@ -505,6 +506,7 @@ TEST(TraceOsEvents, BinaryPayloadErrorsNameRecordAndByteOffset) {
 TEST(TraceOsEvents, BinaryTaskDeclarationsIntroduceSlotsWithoutEvents) {
   ScratchDir d;
   TraceWriterOptions o;
+  o.binary_version = 2;  // the 16-byte records (version 3: test_binary_v3.cc)
   TraceWriter w(d.path("t.bin"), o);
   w.write_event(ev(1, 1, StartEvent{}));
   TraceRecord r;
@@ -556,6 +558,7 @@ TEST(TraceOsEvents, TextWriterPrefixesRecordsWhenTheTaskChanges) {
 TEST(TraceOsEvents, TracesWithoutEventsStayVersionOne) {
   ScratchDir d;
   TraceWriterOptions o;
+  o.binary_version = 2;  // the 16-byte records (version 3: test_binary_v3.cc)
   TraceWriter w(d.path("p.bin"), o);
   TraceRecord r;
   r.addr = 0x1000;

@@ -57,6 +57,21 @@ TEST(TraceText, EmptyAndCommentOnlyFilesHaveNoRecords) {
   EXPECT_TRUE(parse(d, "# only\n\n   \n# comments").empty());
 }
 
+// A FLUSH without GLOBAL has address 0 whatever the caller's batch held
+// (it once kept the stale address, and a reused batch turned it into a
+// FLUSH GLOBAL or a malformed record).
+TEST(TraceText, FlushWithoutGlobalClearsTheAddress) {
+  ScratchDir d;
+  auto r = open_trace(d.write("f.txt", "FLUSH\nINVLPG 0x5000\nFLUSH 1\n"), "text");
+  std::vector<TraceRecord> batch(3);
+  for (TraceRecord& b : batch) b.addr = 0x1234;
+  ASSERT_EQ(r->read(batch.data(), batch.size()), 3u);
+  EXPECT_EQ(batch[0].addr, 0u);
+  EXPECT_EQ(batch[1].addr, 0x5000u);
+  EXPECT_EQ(batch[2].addr, 0u);
+  EXPECT_EQ(batch[2].cpu, 1u);
+}
+
 TEST(TraceText, PositionNamesTheLineOfTheLastRecord) {
   ScratchDir d;
   auto r = open_trace(d.write("t.txt", "# c\nR 1\n\nW 2\n"), "text");

@@ -64,6 +64,36 @@ TEST(TraceTool, InfoPrintsCountsPagesAndReuse) {
             "reuse distance (4K pages, LRU stack): cold 4, reuses 2, median 2, p90 3, max 3\n");
 }
 
+// Binary output is version 3 unless --binary-version asks for the 16-byte
+// records; info names the version; the records are the same.
+TEST(TraceTool, BinaryVersionOption) {
+  ScratchDir d;
+  const std::string in = d.write("tiny.txt", kTiny);
+  ASSERT_EQ(run(d, "convert " + in + " " + d.path("v3.bin")).status, 0);
+  ASSERT_EQ(run(d, "convert " + in + " " + d.path("v1.bin") + " --binary-version 1").status, 0);
+  ASSERT_EQ(run(d, "convert " + in + " " + d.path("v2.bin") + " --binary-version=2").status, 0);
+  EXPECT_EQ(read_file_bytes(d.path("v3.bin"))[8], 3);
+  EXPECT_EQ(read_file_bytes(d.path("v1.bin"))[8], 1);
+  EXPECT_EQ(read_file_bytes(d.path("v1.bin")), read_file_bytes(d.path("v2.bin")));  // no events
+  EXPECT_EQ(read_file_bytes(d.path("v1.bin")).size(), 32u + 16u * 6);
+  // tag + delta (3 bytes), + cpu (1), + cpu (1), tag + delta 8, tag + 7-byte deltas
+  // (2^46 away and back): 4 + 5 + 5 + 2 + 8 + 8 (traces/README.md, "version 3")
+  EXPECT_EQ(read_file_bytes(d.path("v3.bin")).size(), 32u + 32u);
+  ToolRun i = run(d, "info " + d.path("v3.bin"));
+  EXPECT_NE(i.out.find("format: binary version 3, compression: none\n"), std::string::npos);
+  EXPECT_EQ(run(d, "head " + d.path("v3.bin")).out, run(d, "head " + d.path("v1.bin")).out);
+  ToolRun bad = run(d, "convert " + in + " " + d.path("x.bin") + " --binary-version 4");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.err,
+            "mmusim-trace: --binary-version: expected 1, 2 or 3, got '4' (see mmusim-trace "
+            "--help)\n");
+  bad = run(d, "convert " + in + " " + d.path("x.txt") + " --binary-version 1");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.err,
+            "mmusim-trace: --binary-version: the output is not binary (see mmusim-trace "
+            "--help)\n");
+}
+
 TEST(TraceTool, ConvertHeadAndFormatsByExtension) {
   ScratchDir d;
   std::string in = d.write("tiny.txt", kTiny);
