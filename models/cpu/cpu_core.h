@@ -286,6 +286,14 @@ class CpuCore {
     }
     return last_issue_;
   }
+  // A plain access (no segment or maintenance op), canonical, within one
+  // 4 KiB page: a record the tight loops below may take (else process()).
+  [[nodiscard]] __attribute__((always_inline)) bool plain_in_page(const TraceRecord& x) const {
+    const uint64_t first = x.addr;
+    const uint64_t last = first + (x.size ? x.size : 1) - 1;
+    return (x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
+            ((first ^ last) >> 12)) == 0;
+  }
   // The steady state of a hit-dominated trace, as process() runs it with
   // the counters gathered at the end: runs records from r[0] on while each
   // is a plain access within one 4 KiB page that hits an L1 TLB with the
@@ -341,14 +349,8 @@ class CpuCore {
       AddressGenerator::Run run = ag_.begin_run();
       while (i < n) {
         const TraceRecord& x = r[i];
-        const uint64_t first = x.addr;
-        const uint64_t last = first + (x.size ? x.size : 1) - 1;
         const auto k = static_cast<unsigned>(x.kind);
-        if ((x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
-             ((first ^ last) >> 12)) != 0 ||
-            ((first & linear_mask_) >> 12) != page[k]) {
-          break;
-        }
+        if (!plain_in_page(x) || ((x.addr & linear_mask_) >> 12) != page[k]) break;
         ++kinds[k];
         if (run.seq < run.floor_at) {
           t = AddressGenerator::run_hit(run, lat[k]);
@@ -369,12 +371,8 @@ class CpuCore {
       // Another page: an L1 hit with the rights it needs is looked up here
       // (the memo then holds it); anything else goes to process().
       const TraceRecord& x = r[i];
+      if (!plain_in_page(x)) break;
       const uint64_t first = x.addr;
-      const uint64_t last = first + (x.size ? x.size : 1) - 1;
-      if ((x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
-           ((first ^ last) >> 12)) != 0) {
-        break;
-      }
       const AccessKind kind = x.kind;
       const LinearAddr a(first & linear_mask_);
       const Translation* e = tlb_.l1_peek(a, kind, ctx_.pcid);
@@ -436,12 +434,8 @@ class CpuCore {
     bool in_run = false;  // the address generator's state is in `run`
     while (i < n) {
       const TraceRecord& x = r[i];
+      if (!plain_in_page(x)) break;
       const uint64_t first = x.addr;
-      const uint64_t last = first + (x.size ? x.size : 1) - 1;
-      if ((x.flags | (((first + canon_half_) | (last + canon_half_)) & canon_mask_) |
-           ((first ^ last) >> 12)) != 0) {
-        break;
-      }
       const auto k = static_cast<unsigned>(x.kind);
       const uint64_t la = first & linear_mask_;
       if (e == nullptr && (la >> 12) == page) {  // likely the page of a pending walk
