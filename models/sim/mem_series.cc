@@ -260,7 +260,9 @@ void MemSeriesModule::simulate() {
     series_.sample(at);
   }
   horizon_.set(agent_, SyncHorizon::kNever);
-  sc_core::sc_start();  // what is left (I/O completing after the CPUs ended)
+  // What is left (I/O completing after the CPUs ended); nothing at all when
+  // the last row's interval ended the run (SystemC warns of an empty start).
+  if (sc_core::sc_pending_activity()) sc_core::sc_start();
 }
 
 }  // namespace mmusim

@@ -199,6 +199,24 @@ TEST(CliResults, AFailedRunLeavesNoResultsOfAnEarlierRun) {
   EXPECT_EQ(listing(out), std::vector<std::string>{"notes.txt"});
 }
 
+// A series whose last interval ends with the run leaves nothing for the final
+// sc_start(): the run prints no SystemC W571 "no activity"
+// warning, only its summary.
+TEST(CliResults, SeriesEndingWithTheRunWarnsOfNothing) {
+  TempDir d;
+  const std::string out = d.file("out");
+  ProcessResult r =
+      mmusim({"--config", std::string(MMUSIM_ROOT) + "/configs/examples/pressure.ini", "--trace",
+              std::string(MMUSIM_ROOT) + "/traces/examples/os_pressure.txt.zst", "--out", out,
+              "--stats.series_interval_us=2000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  // SystemC prints its reports on stdout: the summary must start the output.
+  EXPECT_EQ(r.out.rfind("mmusim: 28678 accesses", 0), 0U) << r.out;
+  EXPECT_EQ(r.out.find("Warning"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(out + "/series.csv"));
+}
+
 TEST(CliResults, ProgressLinesOnlyWhenAsked) {
   TempDir d;
   const std::string trace = "gen:seq,count=20000,footprint=1M";
