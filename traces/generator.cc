@@ -126,6 +126,40 @@ class CpuStream {
     }
   }
 
+  // The next `n` records of this stream into `out`: next() n times, with the
+  // sequential patterns in a loop of their own (a few instructions a record).
+  void fill(TraceRecord* out, size_t n) {
+    if (spec_.pattern != GenPattern::kSeq && spec_.pattern != GenPattern::kStride) {
+      for (size_t i = 0; i < n; ++i) out[i] = next();
+      return;
+    }
+    TraceRecord r;
+    r.cpu = cpu_;
+    r.size = spec_.size;
+    r.kind = spec_.kind;
+    const uint64_t base = base_, stride = stride_, footprint = spec_.footprint;
+    const uint64_t threshold = write_threshold_;
+    uint64_t offset = offset_;
+    if (threshold == 0) {
+      for (size_t i = 0; i < n; ++i) {
+        r.addr = base + offset;
+        offset += stride;
+        if (offset >= footprint) offset = 0;
+        out[i] = r;
+      }
+    } else {
+      const AccessKind kind = spec_.kind;
+      for (size_t i = 0; i < n; ++i) {
+        r.addr = base + offset;
+        offset += stride;
+        if (offset >= footprint) offset = 0;
+        r.kind = kind_rng_.next() < threshold ? AccessKind::kWrite : kind;
+        out[i] = r;
+      }
+    }
+    offset_ = offset;
+  }
+
   TraceRecord next() {
     TraceRecord r;
     r.cpu = cpu_;
@@ -195,7 +229,7 @@ class GeneratorReader final : public TraceReader {
                        cpu_limit_message(cpu_limit()));
     }
     if (streams_.size() == 1) {
-      for (size_t i = 0; i < n; ++i) out[i] = streams_[0].next();
+      streams_[0].fill(out, n);
     } else {
       for (size_t i = 0; i < n; ++i) {
         out[i] = streams_[next_cpu_].next();
