@@ -16,6 +16,11 @@ void add_keys(ConfigSchema& s, AddressGeneratorConfig& c) {
                "cycles of an INVLPG/INVPCID/FLUSH record after the pipeline drained (serializing)");
   s.add_u32("cpu.window", &c.window, "accesses",
             "outstanding accesses (memory-level parallelism); in-order retirement", 1, 4096);
+  s.add_u32("cpu.store_buffer", &c.store_buffer, "entries",
+            "store-buffer entries (with cache.data): a store retires once translated and given an "
+            "entry, its line is written from the buffer in program order; 0 = none (a store "
+            "retires when its line is written)",
+            0, 4096);
 }
 
 void add_keys(ConfigSchema& s, CpuControlConfig& c) {

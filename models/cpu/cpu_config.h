@@ -14,13 +14,19 @@ class ConfigSchema;
 struct AddressGeneratorConfig {
   uint32_t issue_width = 2;  // accesses issued per cycle (Skylake: 2 loads + 1 store)
   uint32_t window = 64;      // outstanding accesses (load/store buffer-like)
+  // Store-buffer entries (cpu.store_buffer; with cache.data only): a store
+  // leaves the window once translated and holding an entry, and its line is
+  // written from the buffer in program order; 0 = none (a store retires when
+  // its line is written, as a load retires when its data is there). 56:
+  // Skylake's store buffer.
+  uint32_t store_buffer = 56;
   // Cycles of a TLB-maintenance record (INVLPG, INVPCID, FLUSH) once the CPU
   // has drained: these instructions are serializing and microcoded. 200 is an
   // assumption in the range measured for recent cores (~100-300 cycles).
   Cycles invalidation_cost{200};
 };
 
-// Binds cpu.issue_width, cpu.invalidation_cost and cpu.window to `c` (which
+// Binds cpu.issue_width, cpu.invalidation_cost, cpu.window and cpu.store_buffer to `c` (which
 // must outlive the schema); the schema enforces their ranges.
 void add_keys(ConfigSchema& s, AddressGeneratorConfig& c);
 

@@ -529,6 +529,34 @@ Cycle CpuCore::data_miss(Cache& c, uint64_t line, const CacheResult& r, AccessKi
   return done;
 }
 
+Cycle CpuCore::buffered_store(PhysAddr pa, uint32_t span, Cycle at) {
+  const size_t n = sb_.size();
+  const auto pop_done_by = [&](Cycle c) {
+    while (sb_count_ != 0 && sb_[sb_head_] <= c) {
+      sb_head_ = sb_head_ + 1 == n ? 0 : sb_head_ + 1;
+      --sb_count_;
+    }
+  };
+  pop_done_by(at);
+  Cycle entry = at;
+  if (sb_count_ == n) {  // every entry taken: wait for the oldest write
+    entry = sb_[sb_head_];
+    ++stats_.store_buffer_full;
+    stats_.store_buffer_wait_cycles += (entry - at).count();
+    pop_done_by(entry);
+  }
+  sb_ready_ = line_access(pa, span, AccessKind::kWrite, entry);
+  const Cycle written = max(sb_last_, sb_ready_);
+  sb_last_ = written;
+  size_t tail = sb_head_ + sb_count_;
+  if (tail >= n) tail -= n;
+  sb_[tail] = written;
+  ++sb_count_;
+  ++stats_.stores_buffered;
+  sb_entry_ = entry;
+  return entry;
+}
+
 Cycle CpuCore::data_lines(PhysAddr pa, uint32_t span, AccessKind k, Cycle at) {
   Cache& c = k == AccessKind::kFetch ? *l1i_ : *l1d_;
   const bool write = k == AccessKind::kWrite;
@@ -547,6 +575,12 @@ Cycle CpuCore::data_lines(PhysAddr pa, uint32_t span, AccessKind k, Cycle at) {
 
 std::string CpuCore::data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle at,
                                Cycle done) const {
+  // A buffered store: its line from its entry on; it retired at its entry.
+  const bool buffered = k == AccessKind::kWrite && !sb_.empty();
+  if (buffered) {
+    at = sb_entry_;
+    done = sb_ready_;
+  }
   const Cache& c = k == AccessKind::kFetch ? *l1i_ : *l1d_;
   const char* l1 = k == AccessKind::kFetch ? "L1I" : "L1D";
   const uint64_t lines = c.line_of(pa.value() + span) - c.line_of(pa.value()) + 1;
@@ -561,8 +595,14 @@ std::string CpuCore::data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle a
     case MemSource::kLlc: s += std::string(" ") + l1 + " miss, from LLC"; break;
     case MemSource::kDram: s += std::string(" ") + l1 + " miss, from DRAM"; break;
   }
-  return s + ", " + std::to_string(at.count()) + "->" + std::to_string(done.count()) + " (" +
-         std::to_string((done - at).count()) + " cycles)\n";
+  s += ", " + std::to_string(at.count()) + "->" + std::to_string(done.count()) + " (" +
+       std::to_string((done - at).count()) + " cycles)";
+  if (buffered) {
+    s += "; store buffer: retired at " + std::to_string(at.count());
+    if (sb_last_ > done)
+      s += ", written after the older stores at " + std::to_string(sb_last_.count());
+  }
+  return s + "\n";
 }
 
 int CpuCore::entry_of(uint64_t id) const {
@@ -628,7 +668,8 @@ void CpuCore::invalidate(const TraceRecord& r) {
   // Serializing: every older access retires and every pending walk fills its
   // TLB entry first (a fill after the invalidation would bring it back).
   drain_walks();
-  const Cycle start = max(ag_.drained(), ag_.next_issue());
+  // (The store buffer drains too: sb_last_ is 0 without one.)
+  const Cycle start = max(max(ag_.drained(), ag_.next_issue()), sb_last_);
   const uint8_t op = op_of(r.flags);
   std::string what;
   if (op == kOpInvlpg) {
@@ -668,8 +709,8 @@ void CpuCore::invalidate(const TraceRecord& r) {
 }
 
 Cycle CpuCore::switch_to(const CpuContext& next, Cycle at) {
-  drain_walks();  // MOV CR3 is serializing
-  const Cycle t = max(max(at, ag_.drained()), ag_.next_issue());
+  drain_walks();  // MOV CR3 is serializing (the store buffer drains too)
+  const Cycle t = max(max(max(at, ag_.drained()), ag_.next_issue()), sb_last_);
   ctx_ = next;
   walker_.set_root(next.cr3, next.pcid);
   if (cfg_.ctx_switch == CtxSwitchTlb::kFlush) tlb_.invalidate_all(true);
@@ -769,6 +810,17 @@ void emit_cpu(StatVisitor& v, const std::string& p, const CpuStats& s, uint64_t 
   for (int f = 1; f < kNumFaultKinds; ++f) {
     v.counter(p + ".faults." + std::string(fault_kind_name(static_cast<FaultKind>(f))), "faults",
               "page faults of this kind", s.faults_by_kind[f]);
+  }
+  if (s.store_buffer) {
+    v.counter(p + ".store_buffer.stores", "accesses",
+              "stores that took a store-buffer entry (cpu.store_buffer)", s.stores_buffered);
+    v.counter(p + ".store_buffer.full", "accesses",
+              "stores that found every entry taken and waited for the oldest write",
+              s.store_buffer_full);
+    v.counter(
+        p + ".store_buffer.wait_cycles", "cycles",
+        "cycles stores waited for a store-buffer entry, summed over the stores (waits overlap)",
+        s.store_buffer_wait_cycles);
   }
   v.counter(p + ".late_faults", "faults",
             "faults found by a walk after the page tables changed under it", s.late_faults);
@@ -876,6 +928,10 @@ void CpuCore::visit_total(StatVisitor& v, const std::string& prefix, size_t n,
     cycles += s.cycles;
     t.translation_stall += s.translation_stall;
     t.fault_stall += s.fault_stall;
+    t.store_buffer = t.store_buffer || s.store_buffer;
+    t.stores_buffered += s.stores_buffered;
+    t.store_buffer_full += s.store_buffer_full;
+    t.store_buffer_wait_cycles += s.store_buffer_wait_cycles;
     t.translation_latency.merge(s.translation_latency);
     t.fault_latency.merge(s.fault_latency);
   }

@@ -118,6 +118,11 @@ struct CpuStats {
   // Cycles the head of the window waited for its translation / for a fault
   // of it to be handled (translation_stall.h): unions, at most `cycles`.
   uint64_t translation_stall = 0, fault_stall = 0;
+  // Store buffer (cpu.store_buffer with cache.data; `store_buffer` says it is
+  // on, and its counters are emitted): stores that took an entry, those that
+  // found it full and waited for its oldest write, and the cycles they waited.
+  bool store_buffer = false;
+  uint64_t stores_buffered = 0, store_buffer_full = 0, store_buffer_wait_cycles = 0;
   // Per translation: from the start of its TLB lookup to its physical
   // address, merge waits and walker queueing included, fault handling
   // excluded (the walk that found the fault and the replay included).
@@ -230,6 +235,8 @@ class CpuCore {
     l1d_ = &l1d;
     l1i_ = &l1i;
     data_ = true;
+    sb_.assign(cfg_.ag.store_buffer, Cycle(0));
+    stats_.store_buffer = !sb_.empty();
   }
   // Trace records before this CPU's first one (setup records), so that fault
   // reports give the record's number in the trace.
@@ -621,6 +628,12 @@ class CpuCore {
   }
   __attribute__((always_inline)) Cycle data_span(PhysAddr pa, uint32_t span, AccessKind k,
                                                  Cycle at) {
+    if (k == AccessKind::kWrite && !sb_.empty()) return buffered_store(pa, span, at);
+    return line_access(pa, span, k, at);
+  }
+  // The access's lines through the L1D/L1I from `at`: when they are there.
+  __attribute__((always_inline)) Cycle line_access(PhysAddr pa, uint32_t span, AccessKind k,
+                                                   Cycle at) {
     Cache& c = k == AccessKind::kFetch ? *l1i_ : *l1d_;
     const uint64_t line = c.line_of(pa.value());
     if (c.line_of(pa.value() + span) == line) {
@@ -633,6 +646,13 @@ class CpuCore {
     }
     return data_lines(pa, span, k, at);
   }
+  // A store with a store buffer: takes an entry at `at`, or when the oldest
+  // entry's write is done if all are taken; its line is written from then on,
+  // done no earlier than the store before it. Returns when it took its entry
+  // (the store leaves the window then). Stores take entries in the order the
+  // model translates them (a store that waited for a walk, when the walk
+  // completes).
+  Cycle buffered_store(PhysAddr pa, uint32_t span, Cycle at);
   // The cache's initiator slot (mem_port.h's Initiator: kData 1, kInstruction 2).
   static unsigned who_of(AccessKind k) { return k == AccessKind::kFetch ? 2U : 1U; }
   Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, AccessKind k);
@@ -821,10 +841,18 @@ class CpuCore {
   Cache* l1i_ = nullptr;
   uint32_t span_ = 0;                       // bytes after the address being translated, in its page
   MemSource data_served_ = MemSource::kL1;  // the deepest level the last data access reached
-  std::vector<PendingMiss> pending_;        // by MSHR entry
-  uint64_t oldest_owner_ = ~uint64_t{0};    // smallest owner seq among pending entries
-  uint64_t block_at_ = ~uint64_t{0};        // oldest_owner_ + window: issue() must wait there
-  uint64_t sync_walk_ = 0;                  // ticket of a synchronous (faulting) walk
+  // Store buffer (cpu.store_buffer): a ring of the cycles by which its entries'
+  // lines are written (non-decreasing: writes are done in order); sb_count_
+  // entries from sb_head_ are taken. Empty without a store buffer.
+  std::vector<Cycle> sb_;
+  size_t sb_head_ = 0, sb_count_ = 0;
+  Cycle sb_last_{0};   // the youngest entry's write
+  Cycle sb_entry_{0};  // the last store's entry cycle (explain)
+  Cycle sb_ready_{0};  // the last store's line there, before waiting for older writes (explain)
+  std::vector<PendingMiss> pending_;      // by MSHR entry
+  uint64_t oldest_owner_ = ~uint64_t{0};  // smallest owner seq among pending entries
+  uint64_t block_at_ = ~uint64_t{0};      // oldest_owner_ + window: issue() must wait there
+  uint64_t sync_walk_ = 0;                // ticket of a synchronous (faulting) walk
   WalkResult sync_result_;
   // A pending walk that found a fault its ticket did not foresee (the tables
   // changed under it): delivered after the walk event that found it.

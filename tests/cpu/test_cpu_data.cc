@@ -43,7 +43,7 @@ struct DataCore {
   ExplainLog log;
   std::unique_ptr<CpuCore> core;
 
-  explicit DataCore(uint32_t window = 1) {
+  explicit DataCore(uint32_t window = 1, uint32_t store_buffer = 0) {
     const PagingModeInfo& m = paging_mode_info(PagingMode::k4Level);
     const uint64_t flags = pte::kRW | pte::kUS | pte::kA;
     const uint64_t root = 0x10000;
@@ -62,6 +62,7 @@ struct DataCore {
     CpuCoreConfig c;
     c.ag.issue_width = 1;
     c.ag.window = window;
+    c.ag.store_buffer = store_buffer;
     core = std::make_unique<CpuCore>(0, c, mem, env, 100, &log);
     core->set_root(PhysAddr(root));
     core->use_data_caches(l1d, l1i);
@@ -81,6 +82,65 @@ struct DataCore {
 // A cold walk: 4 reads of kMem after the TLB misses (1 + 9) and the walker's
 // overhead (2); the data read then misses the L1D (kL1) and reads memory.
 constexpr uint64_t kWalkDone = kTlbL1 + kTlbL2 + 2 + 4 * kMem;
+
+// A store buffer of two entries (cpu.store_buffer = 2): a store retires once
+// translated and holding an entry; its line is written from the entry on, in
+// order after the stores before it; a store finding both entries taken waits
+// for the oldest write; INVLPG (serializing) waits for the buffer to drain.
+TEST(CpuData, StoresRetireIntoTheStoreBufferByHand) {
+  DataCore d(1, 2);
+  d.core->process(rec(0x1000));                      // 1: walk, L1D miss (line 0, set 0)
+  d.core->process(rec(0x1040, AccessKind::kWrite));  // 2: line 1 (set 1): write miss
+  d.core->process(rec(0x1008, AccessKind::kWrite));  // 3: line 0: hit, written after 2
+  d.core->process(rec(0x1080, AccessKind::kWrite));  // 4: line 2 (set 0): both entries taken
+  d.core->process(rec(0x1048));                      // 5: line 1: hit
+  TraceRecord inv;
+  inv.addr = 0x5000;
+  inv.flags = trace_flags::kOpInvlpg;
+  d.core->process(inv);          // block 6: drains the pipeline and the buffer
+  d.core->process(rec(0x1050));  // 7: line 1 again, after the INVLPG
+  d.core->finish();
+  const uint64_t r1 = kWalkDone + kL1 + kMem;
+  const auto c = [](uint64_t v) { return std::to_string(v); };
+  // 2: an L1 TLB hit at r1 (its L1D lookup overlaps: from r1): retires at the
+  // translation, r1 + 1; its line is there at r1 + 104.
+  EXPECT_EQ(d.issue(2), r1);
+  EXPECT_EQ(d.data_line(2), "  data: 0x100040 L1D miss, from DRAM, " + c(r1) + "->" +
+                                c(r1 + kL1 + kMem) + " (104 cycles); store buffer: retired at " +
+                                c(r1));
+  // 3: issues at r1 + 1, hits at r1 + 5, written once 2 is (r1 + 104).
+  EXPECT_EQ(d.issue(3), r1 + kTlbL1);
+  EXPECT_EQ(d.data_line(3), "  data: 0x100008 L1D hit, " + c(r1 + 1) + "->" + c(r1 + 1 + kL1) +
+                                " (4 cycles); store buffer: retired at " + c(r1 + 1) +
+                                ", written after the older stores at " + c(r1 + 104));
+  // 4: issues at r1 + 2; both entries are taken until r1 + 104: its entry
+  // and lookup start then (102 cycles of waiting), its line is written at
+  // r1 + 208; it retires at r1 + 104.
+  EXPECT_EQ(d.issue(4), r1 + 2);
+  EXPECT_EQ(d.data_line(4), "  data: 0x100080 L1D miss, from DRAM, " + c(r1 + 104) + "->" +
+                                c(r1 + 208) + " (104 cycles); store buffer: retired at " +
+                                c(r1 + 104));
+  EXPECT_EQ(d.issue(5), r1 + 104);
+  // The INVLPG starts when the buffer's last write is done (r1 + 208), not
+  // when 5 retired (r1 + 108); 7 issues after its 200 cycles.
+  EXPECT_NE(d.log.blocks().at(5).find("INV cpu0 issue@" + c(r1 + 208)), std::string::npos)
+      << d.log.blocks().at(5);
+  EXPECT_EQ(d.issue(7), r1 + 208 + 200);
+  EXPECT_EQ(d.core->stats().cycles, r1 + 408 + kL1);
+  EXPECT_TRUE(d.core->stats().store_buffer);
+  EXPECT_EQ(d.core->stats().stores_buffered, 3U);
+  EXPECT_EQ(d.core->stats().store_buffer_full, 1U);
+  EXPECT_EQ(d.core->stats().store_buffer_wait_cycles, 102U);
+  // Without the buffer every store retires when its line is there.
+  DataCore n(1, 0);
+  for (uint64_t a : {0x1000, 0x1040, 0x1008, 0x1080, 0x1048}) {
+    n.core->process(rec(a, a == 0x1000 || a == 0x1048 ? AccessKind::kRead : AccessKind::kWrite));
+  }
+  n.core->finish();
+  EXPECT_EQ(n.issue(3), r1 + kL1 + kMem);
+  EXPECT_FALSE(n.core->stats().store_buffer);
+  EXPECT_EQ(n.core->stats().stores_buffered, 0U);
+}
 
 TEST(CpuData, RetiresWhenTheDataIsThereHitsAndMissesByHand) {
   DataCore d;

@@ -79,7 +79,9 @@ TEST(TraceGenerator, SequentialFillMatchesTheRecordByRecordStream) {
     ASSERT_EQ(batched.size(), one.size());
     for (size_t i = 0; i < one.size(); ++i) {
       ASSERT_TRUE(same(one[i], batched[i])) << spec << " " << i;
-      if (i < 3000) ASSERT_TRUE(same(one[i], two[2 * i])) << spec << " " << i;
+      if (i < 3000) {
+        ASSERT_TRUE(same(one[i], two[2 * i])) << spec << " " << i;
+      }
     }
   }
   // The wrap: 64 KiB at stride 24 is 2731 records, then offset 0 again.
