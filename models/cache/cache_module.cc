@@ -199,7 +199,7 @@ void CacheModule::timed_shared(tlm::tlm_generic_payload& p, MemExtension& x, uin
     } else if (at > clk_.now()) {
       sc_core::wait(clk_.span(at - clk_.now()));
     }
-    take_turn(at, socket, x.sync);
+    take_turn(at, socket, x.sync, demand);
     while (demand && must_wait(line, at)) {
       // Holding the turn: the lookups behind this one wait too.
       ++fill_waiters_;
@@ -261,36 +261,72 @@ size_t CacheModule::take_event() {
   return e;
 }
 
-void CacheModule::take_turn(Cycle at, uint32_t socket, const AgentSync* sync) {
+void CacheModule::take_turn(Cycle at, uint32_t socket, const AgentSync* sync, bool demand) {
   const size_t ev = take_event();
   if (arrivals_.empty()) admit_event_.notify(sc_core::SC_ZERO_TIME);
-  arrivals_.push_back(Arrival{at, socket, sync != nullptr ? sync->id() : 0, ev});
+  const uint32_t agent = sync != nullptr ? sync->id() : 0;
+  if (sync != nullptr) {
+    if (horizon_ == nullptr) {
+      horizon_ = &sync->horizon();
+      sync->horizon().watch(this);
+    }
+    if (queued_.size() <= agent) queued_.resize(agent + 1);
+    ++queued_[agent];
+  }
+  arrivals_.push_back(Arrival{at, socket, agent, ev, sync != nullptr && demand, sync != nullptr});
   sc_core::wait(turn_events_[ev]);
   free_events_.push_back(ev);
 }
 
 void CacheModule::admit() {
   // Arrival order, ties by upper socket and then by the requesting agent:
-  // the order in which SystemC ran the initiators never matters.
-  std::stable_sort(arrivals_.begin(), arrivals_.end(), [](const Arrival& a, const Arrival& b) {
+  // the order in which SystemC ran the initiators never matters. A request
+  // of an agent that lags behind SystemC time (the kernel's line loops) may
+  // arrive before requests already queued: it goes ahead of them.
+  const auto before = [](const Arrival& a, const Arrival& b) {
     if (a.at != b.at) return a.at < b.at;
     return a.socket != b.socket ? a.socket < b.socket : a.agent < b.agent;
-  });
-  for (const Arrival& a : arrivals_) queue_.push_back(a.event);
-  arrivals_.clear();
-  if (!turn_taken_ && !queue_.empty()) {
-    turn_taken_ = true;
-    turn_events_[queue_.front()].notify(sc_core::SC_ZERO_TIME);
+  };
+  std::stable_sort(arrivals_.begin(), arrivals_.end(), before);
+  // The front keeps the turn it was given.
+  size_t from = turn_taken_ ? 1 : 0;
+  for (const Arrival& a : arrivals_) {
+    const auto pos = std::upper_bound(queue_.begin() + static_cast<std::ptrdiff_t>(from),
+                                      queue_.end(), a, before);
+    from = static_cast<size_t>(pos - queue_.begin()) + 1;
+    queue_.insert(pos, a);
   }
+  arrivals_.clear();
+  grant();
+}
+
+void CacheModule::grant() {
+  if (turn_taken_ || queue_.empty() || !arrivals_.empty()) return;
+  const Arrival& f = queue_.front();
+  if (f.held) {
+    // Every other agent's next request arrives after this one: it is queued
+    // (behind it), or its agent acts later, or waits for an event another
+    // agent causes (it is woken no earlier than now).
+    for (SyncHorizon::Agent g = 0; g < horizon_->agents(); ++g) {
+      if (g == f.agent || (g < queued_.size() && queued_[g] != 0) || horizon_->event_wait(g)) {
+        continue;
+      }
+      if (horizon_->next(g) <= f.at) return;  // horizon_moved() comes back
+    }
+  }
+  turn_taken_ = true;
+  turn_events_[f.event].notify(sc_core::SC_ZERO_TIME);
+}
+
+void CacheModule::horizon_moved() {
+  if (!turn_taken_ && !queue_.empty()) admit_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void CacheModule::release_turn() {
+  if (queue_.front().counted) --queued_[queue_.front().agent];
   queue_.pop_front();
-  if (queue_.empty()) {
-    turn_taken_ = false;
-    return;
-  }
-  turn_events_[queue_.front()].notify(sc_core::SC_ZERO_TIME);
+  turn_taken_ = false;
+  grant();
 }
 
 Cycle CacheModule::after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,

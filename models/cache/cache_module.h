@@ -21,9 +21,12 @@
 // A shared level (set_shared(): the LLC) serves its lookups in a defined
 // order, whatever order SystemC runs the initiators in: a request in time
 // order (MemExtension::ordered) is looked up at once; the others, made to
-// wait until their arrival, join that delta cycle's group, which is sorted by
-// (arrival, upper socket index, requesting agent = MemExtension::sync's id)
-// and looked up one after another in that order. Each miss takes its line's
+// wait until their arrival, join a queue sorted by (arrival, upper socket
+// index, requesting agent = MemExtension::sync's id) and are looked up one
+// after another in that order, the first once no other agent can still send
+// a request arriving before it (the sync horizon says so; it tells this level
+// when an agent's next action moves later). An agent that lags behind
+// SystemC time may thus still place a request ahead of queued ones. Each miss takes its line's
 // way and an MSHR at its lookup, both busy until a fill not known yet
 // (Cache::kPending); a later lookup that hits such a line, or whose MSHR
 // choice depends on such a fill, waits until the fill is known (the first
@@ -75,7 +78,7 @@ class SnoopInbox {
   SnoopInbox& operator=(const SnoopInbox&) = default;
 };
 
-class CacheModule : public sc_core::sc_module {
+class CacheModule : public sc_core::sc_module, private HorizonWatcher {
  public:
   tlm_utils::multi_passthrough_target_socket<CacheModule> upper;
   tlm_utils::simple_initiator_socket<CacheModule> lower;
@@ -137,9 +140,15 @@ class CacheModule : public sc_core::sc_module {
   [[nodiscard]] bool must_wait(uint64_t line, Cycle at) const;
   // Joins the group of this delta cycle and waits for its turn; release()
   // hands the turn on.
-  void take_turn(Cycle at, uint32_t socket, const AgentSync* sync);
+  // `demand`: a request of an agent whose other requests must not come
+  // before it (DMA comes from the I/O side and does not wait for them).
+  void take_turn(Cycle at, uint32_t socket, const AgentSync* sync, bool demand);
   void release_turn();
-  void admit();  // SC_METHOD: sorts the group, queues it
+  void admit();  // SC_METHOD: sorts the group into the queue, hands the turn on
+  // Gives the front of the queue its turn when no other agent can still send
+  // a request arriving before it.
+  void grant();
+  void horizon_moved() override;
   size_t take_event();
   // Sends the request on at `at` (re-checking time order); returns its
   // completion.
@@ -177,10 +186,16 @@ class CacheModule : public sc_core::sc_module {
     uint32_t socket;
     uint32_t agent;
     size_t event;  // index into turn_events_
+    bool held;     // held until no other agent can arrive before it
+    bool counted;  // of an agent: counted in queued_
   };
   std::vector<Arrival> arrivals_;
-  std::deque<size_t> queue_;  // events of the sorted requests, in order
+  std::deque<Arrival> queue_;  // sorted; the front has the turn when turn_taken_
   bool turn_taken_ = false;
+  // The agents' sync horizon (known from the first request of an agent), and
+  // per agent the number of its requests in arrivals_ or queue_.
+  const SyncHorizon* horizon_ = nullptr;
+  std::vector<uint32_t> queued_;
   std::deque<sc_core::sc_event> turn_events_;
   std::vector<size_t> free_events_;
   sc_core::sc_event admit_event_;

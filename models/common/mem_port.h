@@ -135,7 +135,12 @@ class TimedMemRequest {
     gp_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     gp_.set_address(a.value() & ~uint64_t{sizeof data_ - 1});
     gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    // The initiator's next request may arrive as early as this one, before
+    // what this one waits for below (AgentSync::set_floor).
+    const Cycle floor = sync.floor();
+    sync.set_floor(min(floor, at));
     socket->b_transport(gp_, delay);
+    sync.set_floor(floor);
     return ext_.done;
   }
   // Where the last request was served.

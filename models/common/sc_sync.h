@@ -73,17 +73,20 @@ class AgentSync {
     return false;
   }
   // Suspends until cycle t (no earlier than now); the horizon says this agent
-  // will not act before t.
+  // will not act before t (nor before its floor, see set_floor()).
   void wait_until(Cycle t) {
-    h_.set(id_, t);
+    h_.set(id_, min(t, floor_));
     const Cycle now = clk_.now();
     if (t > now) sc_core::wait(clk_.span(t - now));
   }
   // Waits for `e`, which fires no earlier than `t` (an I/O completion, a
-  // page unlock): the horizon holds t meanwhile.
+  // page unlock, a fill): the horizon holds t meanwhile, and says the agent
+  // waits for another agent (SyncHorizon::event_wait).
   void wait_event(sc_core::sc_event& e, Cycle t) {
-    h_.set(id_, t);
+    h_.set(id_, min(t, floor_));
+    h_.set_event_wait(id_, true);
     sc_core::wait(e);
+    h_.set_event_wait(id_, false);
   }
   // Waits for `e` with nothing to do until another agent wakes it: no
   // horizon meanwhile (the waker's own horizon bounds everyone), then the
@@ -114,12 +117,23 @@ class AgentSync {
   [[nodiscard]] const ClockPeriod& clock() const { return clk_; }
   [[nodiscard]] SyncHorizon::Agent id() const { return id_; }
   [[nodiscard]] bool reference() const { return reference_; }
+  // The horizon this agent is part of (a shared target watches it).
+  [[nodiscard]] SyncHorizon& horizon() const { return h_; }
+  // While one of its memory requests is in flight, the agent's next request
+  // may issue as early as `t` (this one's issue: the next record, walk step
+  // or line of a kernel loop comes no earlier), before the later steps of
+  // this one it waits for (a miss passed on below, a prefetch, a victim's
+  // writeback): wait_until() and wait_event() announce no later time than
+  // `t`. kNever: no floor.
+  void set_floor(Cycle t) { floor_ = t; }
+  [[nodiscard]] Cycle floor() const { return floor_; }
 
  private:
   SyncHorizon& h_;
   SyncHorizon::Agent id_;
   const ClockPeriod& clk_;
   bool reference_;
+  Cycle floor_ = SyncHorizon::kNever;
 };
 
 }  // namespace mmusim

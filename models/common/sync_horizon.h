@@ -18,6 +18,19 @@
 
 namespace mmusim {
 
+// Told when an agent's next action moves later (a target that holds a
+// request until no other agent can arrive before it re-checks then).
+class HorizonWatcher {
+ public:
+  virtual void horizon_moved() = 0;
+
+ protected:
+  HorizonWatcher() = default;
+  ~HorizonWatcher() = default;
+  HorizonWatcher(const HorizonWatcher&) = default;
+  HorizonWatcher& operator=(const HorizonWatcher&) = default;
+};
+
 class SyncHorizon {
  public:
   using Agent = uint32_t;
@@ -27,15 +40,26 @@ class SyncHorizon {
   Agent add(std::string name, Cycle next = Cycle(0)) {
     names_.push_back(std::move(name));
     next_.push_back(next);
+    event_wait_.push_back(0);
     recompute();
     return static_cast<Agent>(next_.size() - 1);
   }
   // Agent `a` may next act at `next` (kNever: it will not act again).
   void set(Agent a, Cycle next) {
     if (next_[a] == next) return;
+    const bool later = next > next_[a];
     next_[a] = next;
     recompute();
+    if (later) {
+      for (HorizonWatcher* w : watchers_) w->horizon_moved();
+    }
   }
+  // Agent `a` waits for an event another agent causes (an I/O completion, a
+  // page unlock, a fill): it acts again no earlier than it is woken.
+  void set_event_wait(Agent a, bool on) { event_wait_[a] = on ? 1 : 0; }
+  [[nodiscard]] bool event_wait(Agent a) const { return event_wait_[a] != 0; }
+  // `w` is told whenever an agent's next action moves later.
+  void watch(HorizonWatcher* w) { watchers_.push_back(w); }
   // The earliest next action of every agent but `self` (kNever when alone).
   [[nodiscard]] Cycle horizon(Agent self) const { return self == first_ ? second_min_ : min_; }
   [[nodiscard]] Cycle next(Agent a) const { return next_[a]; }
@@ -58,6 +82,8 @@ class SyncHorizon {
   }
   std::vector<Cycle> next_;
   std::vector<std::string> names_;
+  std::vector<uint8_t> event_wait_;
+  std::vector<HorizonWatcher*> watchers_;
   Cycle min_ = kNever, second_min_ = kNever;
   Agent first_ = ~Agent{0};  // the agent holding min_ (ties: the lowest id)
 };

@@ -522,9 +522,10 @@ void CpuCore::complete(const WalkResult& w) {
   if (owner == oldest_owner_) recompute_oldest();  // else the oldest is still pending
 }
 
-Cycle CpuCore::data_miss(Cache& c, uint64_t line, const CacheResult& r, AccessKind k) {
+Cycle CpuCore::data_miss(Cache& c, uint64_t line, const CacheResult& r, Cycle issued,
+                         AccessKind k) {
   MemSource served = MemSource::kDram;
-  const Cycle done = env_.data_miss(c, line, r, k == AccessKind::kFetch, served);
+  const Cycle done = env_.data_miss(c, line, r, issued, k == AccessKind::kFetch, served);
   data_served_ = served;
   return done;
 }
@@ -565,7 +566,7 @@ Cycle CpuCore::data_lines(PhysAddr pa, uint32_t span, AccessKind k, Cycle at) {
   MemSource deepest = MemSource::kL1;
   for (uint64_t line = c.line_of(pa.value()); line <= end; ++line) {
     const CacheResult r = c.access(line, write, at, who_of(k));
-    const Cycle d = r.hit ? r.ready : data_miss(c, line, r, k);
+    const Cycle d = r.hit ? r.ready : data_miss(c, line, r, at, k);
     if (!r.hit && data_served_ > deepest) deepest = data_served_;
     done = max(done, d);
   }

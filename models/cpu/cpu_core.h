@@ -163,14 +163,15 @@ class CpuCore {
     // Delivers a page fault (already synchronized to f.raised by the caller).
     virtual FaultOutcome fault(const FaultInfo& f) = 0;
     // The data side's first level `c` (the L1D, or the L1I when `fetch`)
-    // missed `line` (r: Cache::access()'s result, r.ready when the miss is
-    // passed on): brings the line from below, records the fill in `c`,
+    // missed `line` looked up at `issued` (r: Cache::access()'s result,
+    // r.ready when the miss is passed on): brings the line from below, records the fill in `c`,
     // writes the dirty victim back; returns when the line is there and sets
     // `served` to the level that supplied it. The default treats this Env's
     // own access() as the memory below (plain C++ use).
-    virtual Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, bool fetch,
+    virtual Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, Cycle issued, bool fetch,
                             MemSource& served) {
       (void)fetch;
+      (void)issued;
       const Cycle done = access(PhysAddr(c.addr_of(line)), false, r.ready);
       c.filled(line, done);
       if (r.writeback) access(PhysAddr(c.addr_of(r.victim)), true, r.ready);
@@ -642,7 +643,7 @@ class CpuCore {
         data_served_ = MemSource::kL1;
         return r.ready;
       }
-      return data_miss(c, line, r, k);
+      return data_miss(c, line, r, at, k);
     }
     return data_lines(pa, span, k, at);
   }
@@ -655,7 +656,7 @@ class CpuCore {
   Cycle buffered_store(PhysAddr pa, uint32_t span, Cycle at);
   // The cache's initiator slot (mem_port.h's Initiator: kData 1, kInstruction 2).
   static unsigned who_of(AccessKind k) { return k == AccessKind::kFetch ? 2U : 1U; }
-  Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, AccessKind k);
+  Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, Cycle issued, AccessKind k);
   // An access that crosses lines: each line in turn, all at `at`.
   Cycle data_lines(PhysAddr pa, uint32_t span, AccessKind k, Cycle at);
   // Explain: the data side's line of the access to `pa` .. pa + span that

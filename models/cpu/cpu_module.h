@@ -132,12 +132,17 @@ class CpuModule : public sc_core::sc_module,
     return request_.access(mem, sync_, a, is_write, at);
   }
   void sync(Cycle t) override { sync_.before(t); }
-  Cycle data_miss(Cache& /*c*/, uint64_t line, const CacheResult& r, bool fetch,
+  Cycle data_miss(Cache& /*c*/, uint64_t line, const CacheResult& r, Cycle issued, bool fetch,
                   MemSource& served) override {
     static_assert(static_cast<unsigned>(Initiator::kData) == 1 &&
                   static_cast<unsigned>(Initiator::kInstruction) == 2);  // CpuCore::who_of
-    return fetch ? l1i->fetch_line(line, r, Initiator::kInstruction, sync_, served)
-                 : l1d->fetch_line(line, r, Initiator::kData, sync_, served);
+    // The CPU's next access may issue as early as this one, before this
+    // miss (its prefetches and victim included) is done below.
+    sync_.set_floor(issued);
+    const Cycle done = fetch ? l1i->fetch_line(line, r, Initiator::kInstruction, sync_, served)
+                             : l1d->fetch_line(line, r, Initiator::kData, sync_, served);
+    sync_.set_floor(SyncHorizon::kNever);
+    return done;
   }
   FaultOutcome fault(const FaultInfo& f) override {
     FaultOutcome o = kernel->fault(f, sync_);

@@ -41,5 +41,28 @@ TEST(SyncHorizon, TiesAtTheMinimumBindEveryone) {
   EXPECT_EQ(h.horizon(b), Cycle(5));
 }
 
+// A watcher is told exactly when an agent's next action moves later (what may
+// let a target hand a held request on), not when it moves earlier or stays.
+TEST(SyncHorizon, WatchersHearOfLaterActionsOnly) {
+  struct Count : HorizonWatcher {
+    int n = 0;
+    void horizon_moved() override { ++n; }
+  } w;
+  SyncHorizon h;
+  const auto a = h.add("a", Cycle(10));
+  h.watch(&w);
+  h.set(a, Cycle(10));
+  EXPECT_EQ(w.n, 0);
+  h.set(a, Cycle(5));
+  EXPECT_EQ(w.n, 0);
+  h.set(a, Cycle(6));
+  EXPECT_EQ(w.n, 1);
+  h.set(a, SyncHorizon::kNever);
+  EXPECT_EQ(w.n, 2);
+  EXPECT_FALSE(h.event_wait(a));
+  h.set_event_wait(a, true);
+  EXPECT_TRUE(h.event_wait(a));
+}
+
 }  // namespace
 }  // namespace mmusim
