@@ -303,6 +303,9 @@ class CpuCore {
   // before the first record that needs more (process() takes it) and after
   // the first whose issue cycle c makes stop(c) true. Returns the records
   // processed; `t` is the last one's issue cycle (what process() returns).
+  // With the data side on (cache.data) the same loop is out of line
+  // (process_data_hits): inlined, its data paths made the data-off loop
+  // slower.
   template <class Stop>
   __attribute__((always_inline)) size_t process_hits(const TraceRecord* r, size_t n, Cycle& t,
                                                      const Stop& stop) {
@@ -310,6 +313,18 @@ class CpuCore {
         want_phys_ || explain_.on()) {
       return 0;
     }
+    if (data_) return process_data_hits(r, n, t, stop);
+    return hits_loop<false>(r, n, t, stop);
+  }
+  template <class Stop>
+  __attribute__((noinline)) size_t process_data_hits(const TraceRecord* r, size_t n, Cycle& t,
+                                                     const Stop& stop) {
+    return hits_loop<true>(r, n, t, stop);
+  }
+  // process_hits() once its conditions hold; kData: data_ is on.
+  template <bool kData, class Stop>
+  __attribute__((always_inline)) size_t hits_loop(const TraceRecord* r, size_t n, Cycle& t,
+                                                  const Stop& stop) {
     constexpr uint64_t kNone = TlbHierarchy::kNoPage;
     // By access kind: the page its side's memo serves with the rights the
     // kind needs (kNone: none), and the memo's latency.
@@ -355,7 +370,8 @@ class CpuCore {
         if (!plain_in_page(x) || ((x.addr & linear_mask_) >> 12) != page[k]) break;
         ++kinds[k];
         if (run.seq < run.floor_at) {
-          if (data_) {  // an L1 TLB hit: the first-level cache is looked up from the issue
+          if constexpr (kData) {  // an L1 TLB hit: the first-level cache is looked up from the
+                                  // issue
             t = AddressGenerator::run_issue(run);
             const Cycle d = data_span(tr[k == 2 ? 1 : 0]->phys(LinearAddr(x.addr & linear_mask_)),
                                       x.size ? x.size - 1 : 0, x.kind, t);
@@ -367,7 +383,7 @@ class CpuCore {
           ag_.end_run(run);
           t = ag_.issue();
           Cycle retire = t + lat[k];
-          if (data_) {
+          if constexpr (kData) {
             retire =
                 max(retire, data_span(tr[k == 2 ? 1 : 0]->phys(LinearAddr(x.addr & linear_mask_)),
                                       x.size ? x.size - 1 : 0, x.kind, t));
@@ -400,7 +416,9 @@ class CpuCore {
       const TlbLookup l = tlb_.lookup(a, kind, ctx_.pcid);
       stats_.translation_latency.add(l.latency.count());
       Cycle retire = t + l.latency;
-      if (data_) retire = max(retire, data_span(l.t->phys(a), x.size ? x.size - 1 : 0, kind, t));
+      if constexpr (kData) {
+        retire = max(retire, data_span(l.t->phys(a), x.size ? x.size - 1 : 0, kind, t));
+      }
       ag_.complete(retire);
       load_memo(side);
       ++i;
