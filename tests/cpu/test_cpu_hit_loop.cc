@@ -172,7 +172,9 @@ void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges 
   }
   one.core->finish();
   loop.core->finish();
-  if (loop_heavy) EXPECT_GT(served, trace.size() / 2);  // the loop did most of the work
+  if (loop_heavy) {
+    EXPECT_GT(served, trace.size() / 2);  // the loop did most of the work
+  }
   if (every != 0) {
     EXPECT_GT(stops, 10U);
   }
