@@ -152,7 +152,7 @@ void Cache::train(uint64_t line, Cycle at) {
 
 bool Cache::prefetch(uint64_t line, Cycle at, CacheResult& r) {
   if (find(line) != kInvalid) return false;
-  if (known_ == 0 || busy_[0] > at) {
+  if (mshr_wait(at) != at) {  // none known, or none free at `at`
     ++pf_.dropped;
     return false;
   }
@@ -196,13 +196,21 @@ CacheResult Cache::write_whole(uint64_t line, Cycle at, unsigned who) {
 }
 
 void Cache::take_mshr() {
-  // The heap's last element replaces its top and moves down to its place.
   // (Every MSHR waiting already: the callers wait for a fill before a miss,
   // so this does not happen; nothing to take.)
+  if (top_taken_) remove_top();
   if (known_ == 0) return;
+  top_taken_ = true;
+}
+
+void Cache::remove_top() {
+  // The heap's last element replaces its top and moves down to its place.
+  top_taken_ = false;
   const uint32_t n = --known_;
-  if (n == 0) return;
-  const Cycle v = busy_[n];
+  if (n != 0) sift_down(busy_[n], n);
+}
+
+void Cache::sift_down(Cycle v, uint32_t n) {
   uint32_t i = 0;
   for (;;) {
     const uint32_t l = 2 * i + 1, r = l + 1;
@@ -225,7 +233,13 @@ void Cache::filled(uint64_t line, Cycle done) {
   // miss waited below): then only its MSHR is accounted.
   if (const uint64_t i = find(line); i != kInvalid && fill_[i] == kPending) fill_[i] = done;
   // One of the MSHRs taken by misses in flight becomes busy until `done`:
-  // it joins the heap at its place.
+  // it joins the heap at its place (in the taken top's place when there is
+  // one: a removal and an insertion in one pass).
+  if (top_taken_) {
+    top_taken_ = false;
+    sift_down(done, known_);
+    return;
+  }
   if (known_ == g_.mshrs) return;  // (no MSHR waits: see take_mshr())
   uint32_t i = known_++;
   while (i > 0 && done < busy_[(i - 1) / 2]) {

@@ -138,7 +138,10 @@ class Cache {
   // When a miss detected at `at` can be passed on (every MSHR busy: when the
   // earliest frees; kPending when every MSHR waits for a fill not yet known).
   [[nodiscard]] Cycle mshr_wait(Cycle at) const {
-    return known_ != 0 ? max(at, busy_[0]) : kPending;
+    if (!top_taken_) return known_ != 0 ? max(at, busy_[0]) : kPending;
+    // The heap without its taken top: the least of the top's children.
+    if (known_ < 2) return kPending;
+    return max(at, known_ > 2 ? min(busy_[1], busy_[2]) : busy_[1]);
   }
   // True when `line` is present with its fill not known yet (a miss of it is
   // in flight and filled() has not been called).
@@ -234,8 +237,14 @@ class Cache {
   __attribute__((always_inline)) inline CacheResult fetch(uint64_t line, bool write, Cycle at,
                                                           uint64_t base);
   // Takes the MSHR that frees first (the heap's top) for a miss whose fill
-  // is not known yet: it leaves the heap until filled() reports it.
+  // is not known yet: it leaves the heap until filled() reports it. The
+  // top is only marked taken (top_taken_); the next filled() replaces it
+  // with the fill's release (one pass down the heap instead of a removal
+  // and an insertion), anything else removes it first (remove_top()).
   void take_mshr();
+  void remove_top();
+  // Puts `v` at the top of the heap busy_[0, n) and moves it down to its place.
+  void sift_down(Cycle v, uint32_t n);
   // Evicts the LRU way of the set at `base` for `line`; returns its index.
   uint64_t replace(uint64_t line, uint64_t base, CacheResult& r);
   // Index of `line`'s way, or kInvalid.
@@ -255,6 +264,9 @@ class Cache {
   // in busy_[0, known_); the other g_.mshrs - known_ wait for their fills.
   std::array<Cycle, kMaxMshrs> busy_{};
   uint32_t known_;
+  // busy_[0] is taken by a miss (not part of the heap any more; known_
+  // still counts it).
+  bool top_taken_ = false;
   std::array<CacheCounts, 8> by_who_{};
   uint64_t writebacks_ = 0, merged_ = 0, mshr_full_ = 0, invalidations_ = 0;
   uint64_t whole_line_allocs_ = 0;

@@ -56,6 +56,18 @@ void CacheModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_t
   delay = local.done > now ? clk_.span(local.done - now) : sc_core::SC_ZERO_TIME;
 }
 
+bool CacheModule::serve_in_order(tlm::tlm_generic_payload& p, MemExtension& x) {
+  // Only a shared level's turn (a lookup that depends on a fill not known
+  // yet) makes a request in time order wait; the rest of timed() does not.
+  if (shared_ && core_ != nullptr && x.who != Initiator::kDma &&
+      must_wait(p.get_address() >> line_shift_, x.arrival)) {
+    return false;
+  }
+  ++served_in_order_;
+  timed(p, x, 0);  // (the socket index only orders a turn)
+  return true;
+}
+
 void CacheModule::invalidate_above(uint64_t line, Cycle at, const AgentSync* writer) {
   for (const Snooped& s : snooped_) {
     if (s.inbox != nullptr && s.owner != writer) {
@@ -361,6 +373,20 @@ Cycle CacheModule::pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle
   // A request that was in order at its arrival here asks its agent again for
   // the later arrival below; one that was not is made to wait by the target.
   x.ordered = x.ordered && x.sync != nullptr && x.sync->before(at);
+  if (x.ordered) {  // by a plain call when the level below serves it at once
+    if (below_cache_ != nullptr) {
+      if (below_cache_->serve_in_order(p, x)) return x.done;
+    } else if (below_mem_ != nullptr && p.get_data_length() <= 8) {
+      // (The DRAM's plain call checks 8 bytes from the address: never wider
+      // than the payload's own check.)
+      Cycle done;
+      if (below_mem_->serve_in_order(PhysAddr(p.get_address()), p.is_write(), at, x.who, done)) {
+        x.done = done;
+        p.set_response_status(tlm::TLM_OK_RESPONSE);
+        return done;
+      }
+    }
+  }
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
   if (!x.ordered) {
     const Cycle now = clk_.now();

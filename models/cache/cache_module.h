@@ -107,6 +107,22 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   // Several agents share this level: lookups in (arrival, socket, agent)
   // order (see above). Call before the simulation starts.
   void set_shared(bool on) { shared_ = on; }
+  // `lower` is bound to level `c`'s `upper` (or to the DRAM `t` itself): a
+  // request this level passes down in time order (MemExtension::ordered,
+  // after the agent's before()) is served by a plain call on `c`
+  // (serve_in_order()) or `t`, as their b_transport() would serve it,
+  // without the socket; anything else goes through the socket.
+  void serve_below(CacheModule* c) { below_cache_ = c; }
+  void serve_below(InOrderMemTarget* t) { below_mem_ = t; }
+  // b_transport()'s path for a request `p` of the project's initiators in
+  // time order (x.ordered), by a plain call: what b_transport() would do,
+  // when that involves no wait. Returns false and changes nothing when it
+  // would wait (a shared level whose lookup depends on a fill not known
+  // yet): the caller then sends `p` through the socket.
+  bool serve_in_order(tlm::tlm_generic_payload& p, MemExtension& x);
+  // Requests serve_in_order() served (for tests; not a statistic: the
+  // results do not depend on the path).
+  [[nodiscard]] uint64_t served_in_order() const { return served_in_order_; }
 
   // A miss of the owning CPU's own data access or fetch, found by a plain
   // Cache::access() call on core() (the hit path needs no transaction):
@@ -170,6 +186,8 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   const ClockPeriod& clk_;
   PhysMem* backing_;
   Cycles miss_path_{0};
+  CacheModule* below_cache_ = nullptr;     // serve_below()
+  InOrderMemTarget* below_mem_ = nullptr;  // serve_below()
   bool dma_allocate_ = false;
   bool shared_ = false;
   struct Snooped {
@@ -219,6 +237,7 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   Writeback prefetch_;  // issue_prefetches()' request (private levels, one at a time)
   std::vector<size_t> wb_free_;
   uint64_t snoop_invalidations_ = 0, dma_invalidations_ = 0, writebacks_sent_ = 0;
+  uint64_t served_in_order_ = 0;
 };
 
 }  // namespace mmusim

@@ -69,6 +69,14 @@ class AddressGenerator {
   // Precondition: r.seq < r.floor_at (else end the run: issue() applies
   // the floor).
   static Cycle run_hit(Run& r, Cycles lat) {
+    const Cycle t = run_issue(r);
+    run_complete(r, t + lat);
+    return t;
+  }
+  // run_hit() in two halves, for an access whose completion depends on its
+  // issue cycle (the data side): run_issue() returns the issue cycle, then
+  // run_complete(r, done) completes it at `done` (same precondition).
+  static Cycle run_issue(Run& r) {
     const Cycle t = max(max(r.next_issue, r.ring[r.slot]), r.applied);
     if (t > r.next_issue) r.issued = 0;
     if (++r.issued == r.width) {
@@ -77,11 +85,13 @@ class AddressGenerator {
     } else {
       r.next_issue = t;
     }
-    r.last_retire = max(t + lat, r.last_retire);
+    return t;
+  }
+  static void run_complete(Run& r, Cycle done) {
+    r.last_retire = max(done, r.last_retire);
     r.ring[r.slot] = r.last_retire;
     if (++r.slot == r.window) r.slot = 0;
     ++r.seq;
-    return t;
   }
   // The access last issued completes its translation at `done`, or, when it
   // waits on a pending walk, no earlier than `done` (resolve() adds the rest).

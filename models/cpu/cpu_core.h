@@ -311,18 +311,34 @@ class CpuCore {
   // before the first record that needs more (process() takes it) and after
   // the first whose issue cycle c makes stop(c) true. Returns the records
   // processed; `t` is the last one's issue cycle (what process() returns).
+  // With the data side on (cache.data) the same loop is out of line
+  // (process_data_hits): inlined, its data paths made the data-off loop
+  // slower.
   template <class Stop>
   __attribute__((always_inline)) size_t process_hits(const TraceRecord* r, size_t n, Cycle& t,
                                                      const Stop& stop) {
     if (slow_ != 0 || tlb_.mshr().size() != 0 || ag_.issued() >= block_at_ || slow_xlat_ != 0 ||
-        want_phys_ || explain_.on() || data_) {
+        want_phys_ || explain_.on()) {
       return 0;
     }
+    if (data_) return process_data_hits(r, n, t, stop);
+    return hits_loop<false>(r, n, t, stop);
+  }
+  template <class Stop>
+  __attribute__((noinline)) size_t process_data_hits(const TraceRecord* r, size_t n, Cycle& t,
+                                                     const Stop& stop) {
+    return hits_loop<true>(r, n, t, stop);
+  }
+  // process_hits() once its conditions hold; kData: data_ is on.
+  template <bool kData, class Stop>
+  __attribute__((always_inline)) size_t hits_loop(const TraceRecord* r, size_t n, Cycle& t,
+                                                  const Stop& stop) {
     constexpr uint64_t kNone = TlbHierarchy::kNoPage;
     // By access kind: the page its side's memo serves with the rights the
     // kind needs (kNone: none), and the memo's latency.
     uint64_t page[kNumAccessKinds];
     Cycles lat[kNumAccessKinds];
+    const Translation* tr[2] = {nullptr, nullptr};  // by side: the memo's entry (data side)
     // By side (0: data, 1: fetch): accesses counted to the memo so far, and
     // accesses looked up (not served by the memo).
     uint64_t counted[2] = {0, 0}, looked[2] = {0, 0};
@@ -331,6 +347,7 @@ class CpuCore {
       const TlbHierarchy::MemoView m =
           tlb_.memo(side == 0 ? AccessKind::kRead : AccessKind::kFetch);
       const bool ok = m.vpn4k != kNone && m.asid == ctx_.pcid;
+      tr[side] = m.t;
       if (side == 0) {
         page[0] = ok && hit_ok(m.t->perms, AccessKind::kRead) ? m.vpn4k : kNone;
         page[1] = ok && hit_ok(m.t->perms, AccessKind::kWrite) ? m.vpn4k : kNone;
@@ -361,11 +378,25 @@ class CpuCore {
         if (!plain_in_page(x) || ((x.addr & linear_mask_) >> 12) != page[k]) break;
         ++kinds[k];
         if (run.seq < run.floor_at) {
-          t = AddressGenerator::run_hit(run, lat[k]);
+          if constexpr (kData) {  // an L1 TLB hit: the first-level cache is looked up from the
+                                  // issue
+            t = AddressGenerator::run_issue(run);
+            const Cycle d = data_span(tr[k == 2 ? 1 : 0]->phys(LinearAddr(x.addr & linear_mask_)),
+                                      x.size ? x.size - 1 : 0, x.kind, t);
+            AddressGenerator::run_complete(run, max(t + lat[k], d));
+          } else {
+            t = AddressGenerator::run_hit(run, lat[k]);
+          }
         } else {  // a walk's retire floor applies from this access on
           ag_.end_run(run);
           t = ag_.issue();
-          ag_.complete(t + lat[k]);
+          Cycle retire = t + lat[k];
+          if constexpr (kData) {
+            retire =
+                max(retire, data_span(tr[k == 2 ? 1 : 0]->phys(LinearAddr(x.addr & linear_mask_)),
+                                      x.size ? x.size - 1 : 0, x.kind, t));
+          }
+          ag_.complete(retire);
           run = ag_.begin_run();
         }
         ++i;
@@ -392,7 +423,11 @@ class CpuCore {
       t = ag_.issue();  // (the lookup does not depend on it)
       const TlbLookup l = tlb_.lookup(a, kind, ctx_.pcid);
       stats_.translation_latency.add(l.latency.count());
-      ag_.complete(t + l.latency);
+      Cycle retire = t + l.latency;
+      if constexpr (kData) {
+        retire = max(retire, data_span(l.t->phys(a), x.size ? x.size - 1 : 0, kind, t));
+      }
+      ag_.complete(retire);
       load_memo(side);
       ++i;
       if (stop(t)) break;

@@ -43,12 +43,26 @@ CpuModule::CpuModule(const sc_core::sc_module_name& name, uint32_t id, const Cpu
   SC_THREAD(run);
 }
 
-void CpuModule::bind_memory(MemTargetSocket& below, InOrderMemTarget* direct) {
+void CpuModule::bind_memory(MemTargetSocket& below, InOrderMemTarget* direct,
+                            CacheModule* below_cache) {
   // Each level's lower side: the next private level, else `below`.
   MemTargetSocket& after_l1 = l2 ? static_cast<MemTargetSocket&>(l2->upper) : below;
   if (l1d) l1d->lower.bind(after_l1);
   if (l1i) l1i->lower.bind(after_l1);
   if (l2) l2->lower.bind(below);
+  // The same chain for in-order requests, by plain calls.
+  const auto chain = [&](CacheModule& m, CacheModule* next) {
+    if (next != nullptr) {
+      m.serve_below(next);
+    } else if (below_cache != nullptr) {
+      m.serve_below(below_cache);
+    } else if (direct != nullptr) {
+      m.serve_below(direct);
+    }
+  };
+  if (l1d) chain(*l1d, l2.get());
+  if (l1i) chain(*l1i, l2.get());
+  if (l2) chain(*l2, nullptr);
   MemTargetSocket& first = l1d ? static_cast<MemTargetSocket&>(l1d->upper) : after_l1;
   mem.bind(first);
   if (fetch) fetch->bind(l1i->upper);

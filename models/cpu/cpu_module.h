@@ -98,7 +98,11 @@ class CpuModule : public sc_core::sc_module,
   // the private caches when there are any. `direct`: the target behind
   // `below` when it serves in-order requests by a plain call (the DRAM);
   // page-walk references that reach `below` directly then use it.
-  void bind_memory(MemTargetSocket& below, InOrderMemTarget* direct = nullptr);
+  // `below_cache`: the level whose `upper` is `below` (the LLC), if any.
+  // The private levels pass their in-order requests to each other, to
+  // `below_cache` and to `direct` by plain calls (CacheModule::serve_below).
+  void bind_memory(MemTargetSocket& below, InOrderMemTarget* direct = nullptr,
+                   CacheModule* below_cache = nullptr);
   // The private caches' cores, for the last level's snooping.
   [[nodiscard]] std::vector<Cache*> private_caches();
   // The CPU's agent (the owner of its private caches, for snooping).

@@ -245,6 +245,7 @@ class Top : public sc_core::sc_module {
       llc->lower.bind(dram.socket);
       llc->set_miss_path(cfg.cache.miss_path);
       llc->set_dma_allocate(cfg.cache.dma_allocate);
+      llc->serve_below(static_cast<InOrderMemTarget*>(&dram));
       // Every CPU, the kernel and DMA reach it: lookups in (arrival, socket,
       // agent) order.
       llc->set_shared(true);
@@ -287,7 +288,7 @@ class Top : public sc_core::sc_module {
       // With tasks the CPUs start idle: dispatch loads each task's CR3.
       if (tasks == nullptr) cpu.core().set_root(kernel_core.root(cpu.core().context().pid));
       if (cfg.sim.cpus == 1) cpu.core().set_record_base(setup_records);
-      cpu.bind_memory(*shared, shared == &dram.socket ? &dram : nullptr);
+      cpu.bind_memory(*shared, shared == &dram.socket ? &dram : nullptr, llc.get());
       if (llc) {
         // Another agent's write reaches these at the CPU's interrupt boundary.
         for (Cache* c : cpu.private_caches()) llc->snoop(*c, &cpu.agent(), &cpu);

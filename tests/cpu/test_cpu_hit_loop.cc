@@ -20,16 +20,22 @@ namespace {
 
 using testing::FakeEnv;
 
+// `data`: the data side on, through a small L1D (next-line prefetcher) and
+// L1I whose misses the FakeEnv serves at a fixed latency (its default
+// data_miss), so hits, misses, merged fills, writebacks and prefetches mix.
 struct Rig {
   PhysMem mem;
   FakeEnv env{100};
   std::unique_ptr<FirstTouchMapper> os;
   std::unique_ptr<CpuCore> core;
-  Rig() {
+  Cache l1d{CacheGeometry{4096, 4, 64, Cycles(4), 4, PrefetchKind::kNextLine}};
+  Cache l1i{CacheGeometry{2048, 2, 64, Cycles(3), 2}};
+  explicit Rig(bool data = false) {
     os = std::make_unique<FirstTouchMapper>(FirstTouchConfig{}, mem);
     env.os = os.get();
     core = std::make_unique<CpuCore>(0, CpuCoreConfig{}, mem, env);
     core->set_root(os->root());
+    if (data) core->use_data_caches(l1d, l1i);
   }
 };
 
@@ -129,8 +135,12 @@ std::vector<TraceRecord> strided_trace(size_t n, uint64_t per_page, uint64_t see
 // `every`: the stop rule ends a run at the first issue cycle at or past the
 // next multiple of `every` cycles (0: never). `merges`: the caller also
 // offers the records to process_merges() (run_records' order).
-void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges = false) {
-  Rig one, loop;
+// `data`: the data side on (Rig); `loop_heavy`: the tight loops take most
+// records (false for the data side on strided traces: every access a new
+// line, the merge loop not offered with the data side on).
+void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges = false,
+             bool data = false, bool loop_heavy = true) {
+  Rig one(data), loop(data);
   std::vector<Cycle> t_one, t_loop;
   for (const TraceRecord& r : trace) t_one.push_back(one.core->process(r));
   uint64_t stops = 0;
@@ -162,7 +172,9 @@ void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges 
   }
   one.core->finish();
   loop.core->finish();
-  EXPECT_GT(served, trace.size() / 2);  // the loop did most of the work
+  if (loop_heavy) {
+    EXPECT_GT(served, trace.size() / 2);  // the loop did most of the work
+  }
   if (every != 0) {
     EXPECT_GT(stops, 10U);
   }
@@ -172,6 +184,29 @@ void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges 
     }
   }
   expect_same(*one.core, *loop.core);
+  for (const auto& [a, b] : {std::pair{&one.l1d, &loop.l1d}, std::pair{&one.l1i, &loop.l1i}}) {
+    for (unsigned who = 0; who < 8; ++who) {
+      EXPECT_EQ(a->counts(who).accesses, b->counts(who).accesses);
+      EXPECT_EQ(a->counts(who).hits, b->counts(who).hits);
+      EXPECT_EQ(a->counts(who).misses, b->counts(who).misses);
+    }
+    EXPECT_EQ(a->writebacks(), b->writebacks());
+    EXPECT_EQ(a->merged(), b->merged());
+    EXPECT_EQ(a->mshr_full(), b->mshr_full());
+  }
+  // Every memory reference (walks, data lines, writebacks) at the same cycles.
+  ASSERT_EQ(one.env.log.size(), loop.env.log.size());
+  for (size_t i = 0; i < one.env.log.size(); ++i) {
+    const FakeEnv::Access& a = one.env.log[i];
+    const FakeEnv::Access& b = loop.env.log[i];
+    ASSERT_TRUE(a.addr == b.addr && a.write == b.write && a.at == b.at && a.done == b.done)
+        << "reference " << i;
+  }
+  if (data && loop_heavy) {
+    EXPECT_GT(one.l1d.total().misses, 100U);  // misses and hits mix
+    EXPECT_GT(one.l1d.total().hits, trace.size() / 2);
+    EXPECT_GT(one.l1d.writebacks(), 0U);
+  }
 }
 
 TEST(CpuHitLoop, SameResultsAsOneRecordAtATime) { compare(mixed_trace(20000, 1), 0); }
@@ -191,6 +226,16 @@ TEST(CpuHitLoop, MergeLoopSameResultsAsOneRecordAtATime) {
 TEST(CpuHitLoop, MergeLoopSameResultsWhenTheStopRuleEndsRuns) {
   compare(strided_trace(20000, 10, 8), 97, true);
   compare(strided_trace(20000, 10, 9), 1, true);  // a stop after every record
+}
+
+// The data side on (cache.data): each access of the loop looks the L1D or
+// L1I up from its issue cycle and retires when its data is there, as
+// process() does; misses go below through the Env.
+TEST(CpuHitLoop, DataSideSameResultsAsOneRecordAtATime) {
+  compare(mixed_trace(20000, 10), 0, false, true);
+  compare(mixed_trace(20000, 11), 97, true, true);
+  compare(strided_trace(20000, 10, 12), 0, true, true, false);
+  compare(strided_trace(20000, 40, 13), 1, true, true, false);
 }
 
 // Two L1-resident pages in turn: once both are in the TLBs, the loop serves
