@@ -220,10 +220,13 @@ void compare(uint32_t cpus, size_t n, uint64_t seed) {
   EXPECT_GT(l1.writebacks(), n / 50);
   EXPECT_GT(l2.prefetch_counts().issued, n / 50);
   EXPECT_GT(calls.sys->llc.core().total().misses, n / 10);
-  // (More agents: more requests out of time order, through the sockets.)
-  EXPECT_GT(calls.sys->l2[0]->served_in_order(), l1.total().misses / (cpus == 1 ? 2 : 10));
+  // (More agents: most requests below an L1 go through the sockets. An agent
+  // waiting on a miss announces its issue time, not the miss's end
+  // (AgentSync::set_floor), so another agent's request is rarely known to be
+  // in time order; the plain calls still serve some.)
+  EXPECT_GT(calls.sys->l2[0]->served_in_order(), l1.total().misses / (cpus == 1 ? 2 : 100));
   EXPECT_GT(calls.sys->llc.served_in_order(),
-            calls.sys->llc.core().total().accesses / (cpus == 1 ? 4 : 20));
+            calls.sys->llc.core().total().accesses / (cpus == 1 ? 4 : 100));
 }
 
 TEST(CacheDirectChain, OneAgentSameResultsAsTheSockets) { compare(1, 20000, 1); }
