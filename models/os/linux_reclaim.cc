@@ -125,6 +125,8 @@ class LinuxKernel::Pressure : public ReclaimHost, public PageCacheObserver {
     const PageFrame& m = k_.frames_.meta(pfn);
     if (m.test(FrameFlag::kSwapCache)) return k_.swap_pageout(pfn, *clk_);
     if (m.test(FrameFlag::kSwapBacked)) return PageoutResult::kActivate;  // shmem: not swapped
+    // No ->writepage (ext4, xfs, btrfs): activated, the flusher writes it.
+    if (!k_.cfg_.reclaim.file_writepage) return PageoutResult::kActivate;
     clk_->add(FaultTiming::kReclaim, k_.cfg_.cost.io_submit);
     const std::optional<Cycle> done = k_.cache_.pageout(pfn, clk_->t);
     if (!done) return PageoutResult::kDone;  // clean after all

@@ -17,6 +17,9 @@ void add_keys(ConfigSchema& s, ReclaimConfig& c) {
   s.add_bool("os.linux.laptop_mode", &c.laptop_mode,
              "vm.laptop_mode (as on/off): reclaim writes no page before its priority drops "
              "below 10");
+  s.add_bool("os.linux.file_writepage", &c.file_writepage,
+             "the files' file system has ->writepage (f2fs): kswapd may write dirty file pages; "
+             "off (ext4, xfs, btrfs in Linux 6.12): reclaim leaves them to the flusher");
 }
 
 void validate_reclaim_config(const ReclaimConfig& c) {

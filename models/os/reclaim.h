@@ -69,9 +69,16 @@ struct ReclaimConfig {
   // vm.laptop_mode: reclaim does not write pages until its priority drops
   // below 10 (DEF_PRIORITY - 2).
   bool laptop_mode = false;
+  // Whether the file system of the mapped and read files has ->writepage.
+  // Linux 6.12's ext4, xfs and btrfs do not (only f2fs and a few others
+  // do, besides shmem and swap): pageout() of a dirty file page then
+  // activates it and leaves it to the flusher, so reclaim never writes one.
+  // true: kswapd writes a dirty file page it has met before while the
+  // node's inactive file tail is all dirty (os-model.md §1.5).
+  bool file_writepage = false;
 };
-// Binds os.linux.swappiness and os.linux.laptop_mode to `c` (which must
-// outlive the schema).
+// Binds os.linux.swappiness, os.linux.laptop_mode and
+// os.linux.file_writepage to `c` (which must outlive the schema).
 void add_keys(ConfigSchema& s, ReclaimConfig& c);
 // Throws InputError naming the key for a value out of range.
 void validate_reclaim_config(const ReclaimConfig& c);

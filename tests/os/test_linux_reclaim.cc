@@ -267,6 +267,100 @@ TEST(LinuxReclaim, OutOfMemoryWithTheOomKillerOffStopsTheRun) {
 // os.linux.memory_max: the traced program's memory cgroup. 65536 frames keep
 // the zones far above their watermarks; the 1 MiB limit (256 pages) is what
 // reclaims, from the cgroup's own pages, in the caller's time.
+// Dirty pages of a shared file mapping fill memory to the low watermark;
+// kswapd then runs until it balances. MADV_RANDOM: each write fault reads
+// its one page (no read-around), so every page-cache page is dirty.
+struct DirtyFile {
+  static constexpr uint64_t kMap = 0x40000000;
+  explicit DirtyFile(bool writepage) : r(config(writepage), kFrames) {
+    r.done(100, file_event(1, 64ULL << 20));
+    r.done(100, open_event(1, 3));
+    r.done(100, file_mmap(64ULL << 20, kMap, 3, 1, true));
+    MadviseEvent m;
+    m.addr = kMap;
+    m.len = 64ULL << 20;
+    m.advice = linux_abi::kMadvRandom;
+    r.done(100, m);
+    r.k.set_kswapd([this](Cycle /*at*/) { ++wakes; });
+    r.k.set_flusher([this](Cycle /*at*/) { ++flusher_wakes; });
+    uint64_t at = 10000;
+    while (wakes == 0) {
+      const std::vector<FaultOutcome> o =
+          r.access(100, kMap + pages * kPage, AccessKind::kWrite, at);
+      at = o.empty() ? at + 1000 : o.back().resume.count() + 1000;
+      ++pages;
+    }
+    now = Cycle(at);
+  }
+  static LinuxConfig config(bool writepage) {
+    LinuxConfig c = default_linux_config();
+    c.reclaim.file_writepage = writepage;
+    // No flusher: no background writeback, no periodic one.
+    c.writeback.dirty_background_ratio = 100;
+    c.writeback.dirty_ratio = 100;
+    c.writeback.dirty_writeback_centisecs = 0;
+    return c;
+  }
+  // kswapd runs, each at the time the previous one asked for, until it
+  // sleeps; the runs.
+  unsigned balance() {
+    unsigned runs = 0;
+    for (Cycle at = now; at != kNeverCycle && runs < 100; ++runs) {
+      const Kernel::FlushRun run = r.k.kswapd(at, r.svc);
+      now = run.busy_until;
+      at = run.next;
+    }
+    return runs;
+  }
+  [[nodiscard]] uint64_t disk_writes() const {
+    uint64_t n = 0;
+    for (const BlockRequest& b : r.files.disk.log) n += b.write ? 1 : 0;
+    return n;
+  }
+  LinuxRig r;
+  uint64_t wakes = 0, pages = 0, flusher_wakes = 0;
+  Cycle now{0};
+};
+
+TEST(LinuxReclaim, WithoutWritepageKswapdLeavesDirtyFilePagesToTheFlusher) {
+  // os.linux.file_writepage off (ext4, xfs, btrfs): pageout() of a dirty
+  // file page activates it, so kswapd frees nothing and writes nothing. It
+  // marks each page PG_reclaim once (first encounter), activates every page
+  // it takes, wakes the flusher (its batches are all unqueued dirty pages)
+  // and gives up after MAX_RECLAIM_RETRIES runs without progress.
+  DirtyFile t(false);
+  const uint64_t free_before = t.r.files.frames.frames_free();
+  EXPECT_EQ(t.balance(), Reclaimer::kMaxReclaimRetries);
+  const ReclaimStats& rs = t.r.k.reclaimer().stats();
+  EXPECT_EQ(rs.kswapd_failures, Reclaimer::kMaxReclaimRetries);
+  EXPECT_EQ(rs.nr_vmscan_write, 0U);
+  EXPECT_EQ(t.disk_writes(), 0U);
+  EXPECT_EQ(rs.pgsteal_kswapd, 0U);
+  EXPECT_GT(rs.pgscan_kswapd, t.pages);  // the whole list, more than once
+  EXPECT_EQ(rs.pgactivate, rs.pgscan_kswapd);
+  EXPECT_EQ(rs.nr_vmscan_immediate_reclaim, t.pages);
+  EXPECT_EQ(t.flusher_wakes, 1U);  // due from then on until it runs
+  EXPECT_EQ(t.r.files.frames.frames_free(), free_before);
+}
+
+TEST(LinuxReclaim, WithWritepageKswapdWritesDirtyFilePagesItMetBefore) {
+  // os.linux.file_writepage on (f2fs): kswapd writes a dirty file page it
+  // meets again with PG_reclaim set while the node is flagged dirty, one
+  // 4 KiB request per page, and frees pages as their writes complete.
+  DirtyFile t(true);
+  t.balance();
+  const ReclaimStats& rs = t.r.k.reclaimer().stats();
+  EXPECT_EQ(rs.nr_vmscan_immediate_reclaim, t.pages);
+  EXPECT_GT(rs.nr_vmscan_write, 0U);
+  EXPECT_LE(rs.nr_vmscan_write, rs.nr_vmscan_immediate_reclaim);
+  EXPECT_EQ(t.disk_writes(), rs.nr_vmscan_write);
+  for (const BlockRequest& b : t.r.files.disk.log) {
+    if (b.write) EXPECT_EQ(b.bytes, kPage);
+  }
+  EXPECT_GT(rs.pgsteal_kswapd, 0U);
+  EXPECT_GE(t.r.files.frames.frames_free(), kHigh);
+}
+
 LinuxConfig limited(uint64_t bytes) {
   LinuxConfig c = default_linux_config();
   c.pressure.memory_max = bytes;
