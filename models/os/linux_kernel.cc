@@ -634,6 +634,8 @@ void LinuxKernel::visit_vmstat(StatVisitor& v) const {
       {"nr_dirty_background_threshold", "pages", dirty_limits().background},
       {"nr_page_table_pages", "pages", tables},
       {"allocstall_normal", "stalls", pst_.allocstall},
+      {"kswapd_low_wmark_hit_quickly", "naps", pst_.low_wmark_hit_quickly},
+      {"kswapd_high_wmark_hit_quickly", "naps", pst_.high_wmark_hit_quickly},
       {"oom_kill", "processes", pst_.oom_kill},
       {"pswpin", "pages", sws_.pswpin},
       {"pswpout", "pages", sws_.pswpout},

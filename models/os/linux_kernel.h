@@ -180,16 +180,18 @@ class LinuxKernel : public Kernel {
   // The allocation slow path's statistics (vmstat allocstall_normal,
   // oom_kill, kswapd wake-ups and runs) and the time spent.
   struct PressureStats {
-    uint64_t allocstall = 0;       // direct reclaim entries (try_to_free_pages loops)
-    uint64_t direct_reclaims = 0;  // calls that entered direct reclaim
-    uint64_t direct_resumes = 0;   // of their passes, resumed after sleeping for their writes
-    uint64_t direct_cycles = 0;    // cycles tasks spent in direct reclaim
-    uint64_t kswapd_wakeups = 0;   // wakeup_kswapd calls that woke it
-    uint64_t kswapd_runs = 0;      // balance_pgdat runs
-    uint64_t kswapd_cycles = 0;    // cycles kswapd spent reclaiming
-    uint64_t ra_refused = 0;       // readahead frames refused below the min watermark
-    uint64_t oom_kill = 0;         // processes the OOM killer killed
-    uint64_t oom_stops = 0;        // out of memory with os.linux.oom_kill off
+    uint64_t allocstall = 0;             // direct reclaim entries (try_to_free_pages loops)
+    uint64_t direct_reclaims = 0;        // calls that entered direct reclaim
+    uint64_t direct_resumes = 0;         // of their passes, resumed after sleeping for their writes
+    uint64_t direct_cycles = 0;          // cycles tasks spent in direct reclaim
+    uint64_t kswapd_wakeups = 0;         // wakeup_kswapd calls that woke it
+    uint64_t kswapd_runs = 0;            // balance_pgdat runs
+    uint64_t low_wmark_hit_quickly = 0;  // kswapd woken during its nap
+    uint64_t high_wmark_hit_quickly = 0;  // kswapd's nap ended below high: ran again unwoken
+    uint64_t kswapd_cycles = 0;           // cycles kswapd spent reclaiming
+    uint64_t ra_refused = 0;              // readahead frames refused below the min watermark
+    uint64_t oom_kill = 0;                // processes the OOM killer killed
+    uint64_t oom_stops = 0;               // out of memory with os.linux.oom_kill off
     // The memory cgroup of os.linux.memory_max (memory.events: max, oom_kill).
     uint64_t memcg_max = 0;       // entries that found the usage at the limit
     uint64_t memcg_reclaims = 0;  // try_to_free_mem_cgroup_pages passes
@@ -652,7 +654,11 @@ class LinuxKernel : public Kernel {
   std::unique_ptr<Pressure, PressureDelete> pressure_;
   std::unique_ptr<Reclaimer> reclaim_;
   std::function<void(Cycle)> wake_kswapd_;
-  bool kswapd_due_ = false;    // woken and not run yet
+  bool kswapd_due_ = false;  // woken and not run yet
+  // kswapd_try_to_sleep's nap: HZ/10 (25 jiffies at HZ=250, as the
+  // reclaim throttle's writeback sleep); its end while napping, or never.
+  static constexpr uint64_t kKswapdNapJiffies = 25;
+  Cycle kswapd_nap_end_ = kNeverCycle;
   bool reclaim_busy_ = false;  // a reclaim session is in progress
   uint64_t reclaim_waiters_ = 0;
   uint64_t wb_waiters_ = 0;   // tasks asleep on kWritebackWaitKey

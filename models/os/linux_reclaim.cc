@@ -391,16 +391,32 @@ bool LinuxKernel::oom_kill(Clock& clk, KernelServices& s, uint32_t self_pid, boo
 
 Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
   // kswapd(): balance_pgdat until a zone is balanced at the high watermark,
-  // then sleep until woken (kswapd_try_to_sleep's short nap is not
-  // modelled: nothing but an allocation wakes it here).
+  // then kswapd_try_to_sleep(): a nap of HZ/10 first, and sleep until woken
+  // only if the node is still balanced (or hopeless) when the nap ends.
   kswapd_due_ = false;
   now_hint_ = max(now_hint_, now);
   Clock clk{now, {}};
   const uint64_t high = zones_->sum(Wmark::kHigh);
   auto balanced = [&] { return frames_.frames_free() >= high; };
   FlushRun run{now};
+  auto nap = [&](Cycle from) {
+    kswapd_nap_end_ = from + Cycles(cfg_.cost.jiffy.count() * kKswapdNapJiffies);
+    run.next = kswapd_nap_end_;
+  };
+  const Cycle nap_end = kswapd_nap_end_;
+  kswapd_nap_end_ = kNeverCycle;
+  if (nap_end != kNeverCycle) {
+    if (now < nap_end) {
+      ++pst_.low_wmark_hit_quickly;  // woken during the nap (an allocation below low)
+    } else if (balanced() || reclaim_->hopeless()) {
+      return run;  // asleep until an allocation wakes it
+    } else {
+      ++pst_.high_wmark_hit_quickly;  // below high after the nap: runs unwoken
+    }
+  }
   if (balanced()) {
     if (reclaim_->suspended(true)) reclaim_->drop_suspended();  // done without it
+    nap(now);
     return run;
   }
   if (reclaim_busy_) {  // a task is in direct reclaim: look again in a jiffy
@@ -434,6 +450,8 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
   if (!reclaim_->kswapd_may_sleep(balanced())) {
     run.next = clk.t + cfg_.cost.jiffy;
     kswapd_due_ = true;
+  } else {
+    nap(clk.t);
   }
   return run;
 }

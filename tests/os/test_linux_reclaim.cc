@@ -30,6 +30,9 @@ constexpr uint64_t kFrames = 4096;
 constexpr uint64_t kMin = 128, kLow = 160, kHigh = 192;
 constexpr uint64_t kBuf = 0x10000000;  // an anonymous user buffer
 constexpr uint64_t kPage = 4096;
+// kswapd's nap: 25 jiffies of the default 12,000,000 cycles (HZ/10 at
+// HZ=250, 100 ms at 3 GHz).
+constexpr Cycles kNap{25 * 12000000};
 
 RwEvent pread_page(int32_t fd, uint64_t page) {
   RwEvent r;
@@ -143,17 +146,60 @@ TEST(LinuxReclaim, KswapdIsWokenAtTheLowWatermarkAndStopsAtHigh) {
   const Kernel::FlushRun run = r.k.kswapd(now, r.svc);
   EXPECT_GE(r.files.frames.frames_free(), kHigh);
   EXPECT_GT(run.busy_until, now);
-  EXPECT_EQ(run.next, Cycle(~uint64_t{0}));
+  EXPECT_EQ(run.next, run.busy_until + kNap);  // kswapd_try_to_sleep's nap
   const ReclaimStats& rs = r.k.reclaimer().stats();
   EXPECT_GT(rs.pgscan_kswapd, 0U);
   EXPECT_GE(rs.pgsteal_kswapd, kHigh - (kLow - 1));  // from low - 1 to at least high
   EXPECT_EQ(rs.pgscan_direct, 0U);
   EXPECT_EQ(r.k.pressure_stats().kswapd_runs, 1U);
   EXPECT_EQ(r.k.pressure_stats().kswapd_cycles, (run.busy_until - now).count());
-  // A run at or above high does nothing.
-  const Kernel::FlushRun idle = r.k.kswapd(run.busy_until, r.svc);
-  EXPECT_EQ(idle.busy_until, run.busy_until);
+  // The nap ends with the node balanced: asleep until woken, no run.
+  const Kernel::FlushRun idle = r.k.kswapd(run.next, r.svc);
+  EXPECT_EQ(idle.busy_until, run.next);
+  EXPECT_EQ(idle.next, kNeverCycle);
   EXPECT_EQ(r.k.pressure_stats().kswapd_runs, 1U);
+  EXPECT_EQ(r.k.pressure_stats().low_wmark_hit_quickly, 0U);
+  EXPECT_EQ(r.k.pressure_stats().high_wmark_hit_quickly, 0U);
+}
+
+TEST(LinuxReclaim, KswapdNapsBeforeItSleeps) {
+  // kswapd_try_to_sleep: after balancing, kswapd naps HZ/10 (25 jiffies).
+  // A nap that ends below high (free memory fell, but not to low: no one
+  // woke it) runs it again unwoken (kswapd_high_wmark_hit_quickly); an
+  // allocation at low during the nap wakes it early
+  // (kswapd_low_wmark_hit_quickly).
+  Reader t;
+  LinuxRig& r = t.r;
+  uint64_t at = 10000;
+  uint64_t p = 0;
+  while (t.wakes.empty()) t.read(p++, at += 100000);
+  const Kernel::FlushRun run = r.k.kswapd(Cycle(at + 1000), r.svc);
+  ASSERT_GE(r.files.frames.frames_free(), kHigh);
+  ASSERT_EQ(run.next, run.busy_until + kNap);
+  // Read until free is one page below high (each pread takes one frame).
+  at = run.busy_until.count();
+  while (r.files.frames.frames_free() >= kHigh) t.read(p++, at += 100000);
+  ASSERT_EQ(r.files.frames.frames_free(), kHigh - 1);
+  ASSERT_LT(Cycle(at), run.next);
+  const LinuxKernel::PressureStats& ps = r.k.pressure_stats();
+  EXPECT_EQ(ps.kswapd_wakeups, 1U);
+  const Kernel::FlushRun again = r.k.kswapd(run.next, r.svc);  // the nap's end
+  EXPECT_EQ(ps.high_wmark_hit_quickly, 1U);
+  EXPECT_EQ(ps.kswapd_runs, 2U);
+  EXPECT_EQ(ps.kswapd_wakeups, 1U);  // not woken
+  EXPECT_GE(r.files.frames.frames_free(), kHigh);
+  EXPECT_EQ(again.next, again.busy_until + kNap);
+  // Down to low during this nap: the allocation wakes it.
+  at = again.busy_until.count();
+  while (t.wakes.size() == 1) t.read(p++, at += 100000);
+  EXPECT_EQ(t.free_at_wake.back(), kLow);
+  EXPECT_EQ(ps.kswapd_wakeups, 2U);
+  ASSERT_LT(t.wakes.back(), again.next);
+  r.k.kswapd(Cycle(at + 1000), r.svc);
+  EXPECT_EQ(ps.low_wmark_hit_quickly, 1U);
+  EXPECT_EQ(ps.high_wmark_hit_quickly, 1U);
+  EXPECT_EQ(ps.kswapd_runs, 3U);
+  EXPECT_GE(r.files.frames.frames_free(), kHigh);
 }
 
 TEST(LinuxReclaim, DirectReclaimAtMinIsTimedInTheCallersBreakdown) {
@@ -302,15 +348,15 @@ struct DirtyFile {
     return c;
   }
   // kswapd runs, each at the time the previous one asked for, until it
-  // sleeps; the runs.
-  unsigned balance() {
-    unsigned runs = 0;
-    for (Cycle at = now; at != kNeverCycle && runs < 100; ++runs) {
+  // sleeps; its balance runs.
+  uint64_t balance() {
+    unsigned calls = 0;
+    for (Cycle at = now; at != kNeverCycle && calls < 100; ++calls) {
       const Kernel::FlushRun run = r.k.kswapd(at, r.svc);
       now = run.busy_until;
       at = run.next;
     }
-    return runs;
+    return r.k.pressure_stats().kswapd_runs;
   }
   [[nodiscard]] uint64_t disk_writes() const {
     uint64_t n = 0;
