@@ -187,11 +187,12 @@ class LinuxKernel : public Kernel {
     uint64_t kswapd_wakeups = 0;         // wakeup_kswapd calls that woke it
     uint64_t kswapd_runs = 0;            // balance_pgdat runs
     uint64_t low_wmark_hit_quickly = 0;  // kswapd woken during its nap
-    uint64_t high_wmark_hit_quickly = 0;  // kswapd's nap ended below high: ran again unwoken
-    uint64_t kswapd_cycles = 0;           // cycles kswapd spent reclaiming
-    uint64_t ra_refused = 0;              // readahead frames refused below the min watermark
-    uint64_t oom_kill = 0;                // processes the OOM killer killed
-    uint64_t oom_stops = 0;               // out of memory with os.linux.oom_kill off
+    uint64_t high_wmark_hit_quickly =
+        0;                       // kswapd ran again unwoken: below high after a run or a nap
+    uint64_t kswapd_cycles = 0;  // cycles kswapd spent reclaiming
+    uint64_t ra_refused = 0;     // readahead frames refused below the min watermark
+    uint64_t oom_kill = 0;       // processes the OOM killer killed
+    uint64_t oom_stops = 0;      // out of memory with os.linux.oom_kill off
     // The memory cgroup of os.linux.memory_max (memory.events: max, oom_kill).
     uint64_t memcg_max = 0;       // entries that found the usage at the limit
     uint64_t memcg_reclaims = 0;  // try_to_free_mem_cgroup_pages passes

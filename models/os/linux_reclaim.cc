@@ -448,6 +448,7 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
   // Not balanced and not hopeless: run again after a jiffy (the allocation
   // that keeps it busy would wake it anyway).
   if (!reclaim_->kswapd_may_sleep(balanced())) {
+    ++pst_.high_wmark_hit_quickly;  // no nap: kswapd_try_to_sleep counts it and returns
     run.next = clk.t + cfg_.cost.jiffy;
     kswapd_due_ = true;
   } else {

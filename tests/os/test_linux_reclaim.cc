@@ -379,6 +379,11 @@ TEST(LinuxReclaim, WithoutWritepageKswapdLeavesDirtyFilePagesToTheFlusher) {
   EXPECT_EQ(t.balance(), Reclaimer::kMaxReclaimRetries);
   const ReclaimStats& rs = t.r.k.reclaimer().stats();
   EXPECT_EQ(rs.kswapd_failures, Reclaimer::kMaxReclaimRetries);
+  // Each run but the last ended below high and not hopeless: no nap, and
+  // kswapd_try_to_sleep counts the quick return; the last one naps, and at
+  // the nap's end the node is hopeless: asleep, not counted.
+  EXPECT_EQ(t.r.k.pressure_stats().high_wmark_hit_quickly, Reclaimer::kMaxReclaimRetries - 1);
+  EXPECT_EQ(t.r.k.pressure_stats().low_wmark_hit_quickly, 0U);
   EXPECT_EQ(rs.nr_vmscan_write, 0U);
   EXPECT_EQ(t.disk_writes(), 0U);
   EXPECT_EQ(rs.pgsteal_kswapd, 0U);
