@@ -108,6 +108,11 @@ struct Run {
       drivers.push_back(std::make_unique<Driver>(
           (tag + "_driver" + std::to_string(i)).c_str(), [this, i, n, seed](Driver& self) {
             System& s = *sys;
+            // Created in the thread, so an agent's id (a shared level's tie
+            // key) is the order SystemC first runs the threads: the same on
+            // both sides of the comparison. The agents also start alone one
+            // after another, so more requests take the plain calls than
+            // with agents registered before the start (as CpuModule does).
             AgentSync sync(s.horizon, "cpu" + std::to_string(i), s.clk, false);
             TimedMemRequest data(Initiator::kData);
             TimedMemRequest walker(Initiator::kWalker);
