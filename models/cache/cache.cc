@@ -26,9 +26,9 @@ CacheCounts Cache::total() const {
   CacheCounts t;
   for (const CacheCounts& c : by_who_) {
     t.accesses += c.accesses;
-    t.hits += c.hits;
     t.misses += c.misses;
   }
+  t.hits = t.accesses - t.misses;
   return t;
 }
 
@@ -76,26 +76,31 @@ inline CacheResult Cache::fetch(uint64_t line, bool write, Cycle at, uint64_t ba
   return r;
 }
 
-CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c) {
-  if (g_.prefetch == PrefetchKind::kNone) {
-    ++c.misses;
-    return fetch(line, write, at, base);
-  }
-  // A prefetched line's first demand lookup: a hit that clears its mark.
-  const uint64_t marked = line | kPrefetched;
-  for (uint32_t w = 0; w < ways_; ++w) {
-    const uint64_t idx = base + w;
-    if (tags_[idx] != marked) continue;
-    tags_[idx] = line;
-    ++c.hits;
-    ++pf_.useful;
-    touch(base, w);
+CacheResult Cache::search(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c) {
+  // One pass finds the line, prefetched (marked) or not.
+  uint64_t* t = &tags_[base];
+  uint32_t w = 0;
+  while (w < ways_ && (t[w] & kTagMask) != line) ++w;
+  if (w == ways_) return miss(line, write, at, base, c);
+  const uint64_t idx = base + w;
+  if (t[w] == line) {  // (not the most recently used way: access() looked there)
+    touch_behind(base, w);
     dirty_[idx] |= static_cast<uint8_t>(write);
     remember(line, idx);
-    const CacheResult r = hit_result(idx, at);
-    if (r.ready != at + g_.latency) ++pf_.late;
-    return r;
+    return hit_result(idx, at);
   }
+  // A prefetched line's first demand lookup: a hit that clears its mark.
+  t[w] = line;
+  ++pf_.useful;
+  touch(base, w);
+  dirty_[idx] |= static_cast<uint8_t>(write);
+  remember(line, idx);
+  const CacheResult r = hit_result(idx, at);
+  if (r.ready != at + g_.latency) ++pf_.late;
+  return r;
+}
+
+CacheResult Cache::miss(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c) {
   ++c.misses;
   const CacheResult r = fetch(line, write, at, base);
   if (g_.prefetch == PrefetchKind::kNextLine &&

@@ -8,7 +8,9 @@
 // ways from most to least recently used, so the victim is the last byte (no
 // scan) and a hit moves at most `ways` - 1 bytes (no list, no allocation).
 // A hit on the most recently touched line of the whole cache (the same line
-// as the previous access) skips the set search. Each way also keeps the
+// as the previous access) skips the set search; else the set's most recently
+// used way is compared first (a hit there leaves the order as it is), then
+// the others until the line's. Each way also keeps the
 // cycle its line's fill completes, so a hit on a line still being filled
 // (a merged miss) costs one comparison, and the miss-status registers whose
 // release time is known are a min-heap of their busy-until cycles (the
@@ -32,9 +34,10 @@
 // in it, at most `prefetch_distance` lines past the lookup. Neither crosses a
 // 4 KiB page. prefetch() takes a free MSHR for a proposed line (none free at
 // the issue time: dropped) and allocates it marked as prefetched: its tag
-// carries kPrefetched, so a demand lookup's set search does not match it and
-// the hit path costs nothing more; the miss path finds it (the first demand
-// use: useful, late when its fill was still in flight) and clears the mark.
+// carries kPrefetched, so the last-line and most-recently-used checks of a
+// demand lookup do not match it; the search of the set's other ways finds it
+// (the first demand use: useful, late when its fill was still in flight)
+// and clears the mark.
 // A marked line evicted is useless.
 #pragma once
 
@@ -100,27 +103,23 @@ class Cache {
   __attribute__((always_inline)) CacheResult access(uint64_t line, bool write, Cycle at,
                                                     unsigned who) {
     CacheCounts& c = by_who_[who & 7];
-    ++c.accesses;
+    ++c.accesses;              // (hits: accesses - misses, counted when read)
     if (line == last_line_) {  // same line as the previous access: the MRU way
-      ++c.hits;
       dirty_[last_index_] |= static_cast<uint8_t>(write);
       return hit_result(last_index_, at);
     }
     const uint64_t set = line & set_mask_;
     const uint64_t base = set * ways_;
     const uint64_t* t = &tags_[base];
-    uint32_t w = ways_;
-    for (uint32_t i = 0; i < ways_; ++i) {
-      if (t[i] == line) w = i;
+    // The set's most recently used way first (a hit there leaves the order
+    // as it is), then the others until the line's (a line is in one way).
+    const uint32_t m = order_[base];
+    if (t[m] == line) {
+      dirty_[base + m] |= static_cast<uint8_t>(write);
+      remember(line, base + m);
+      return hit_result(base + m, at);
     }
-    if (w != ways_) {
-      ++c.hits;
-      touch(base, w);
-      dirty_[base + w] |= static_cast<uint8_t>(write);
-      remember(line, base + w);
-      return hit_result(base + w, at);
-    }
-    return miss(line, write, at, base, c);
+    return search(line, write, at, base, c);
   }
 
   // A write of the whole of `line` at `at` by initiator slot `who`: a hit as
@@ -164,7 +163,11 @@ class Cache {
   [[nodiscard]] std::vector<int64_t> set_order(uint64_t line) const;
 
   [[nodiscard]] const CacheGeometry& geometry() const { return g_; }
-  [[nodiscard]] CacheCounts counts(unsigned who) const { return by_who_[who & 7]; }
+  [[nodiscard]] CacheCounts counts(unsigned who) const {
+    CacheCounts k = by_who_[who & 7];
+    k.hits = k.accesses - k.misses;
+    return k;
+  }
   [[nodiscard]] CacheCounts total() const;
   [[nodiscard]] uint64_t writebacks() const { return writebacks_; }
   [[nodiscard]] uint64_t merged() const { return merged_; }
@@ -220,8 +223,11 @@ class Cache {
   }
   // Moves way `w` of the set at `base` to the front of its order.
   void touch(uint64_t base, uint32_t w) {
+    if (order_[base] != w) touch_behind(base, w);
+  }
+  // touch() for a way `w` that is not the most recently used.
+  void touch_behind(uint64_t base, uint32_t w) {
     uint8_t* o = &order_[base];
-    if (o[0] == w) return;
     uint32_t p = 1;
     while (o[p] != w) ++p;
     for (; p > 0; --p) o[p] = o[p - 1];
@@ -231,6 +237,11 @@ class Cache {
     last_line_ = line;
     last_index_ = index;
   }
+  // access() past the set's most recently used way: the other ways (a
+  // prefetched line among them too), then miss() (out of line: the inline
+  // part stays small where it is inlined).
+  CacheResult search(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c);
+  // A line absent from its set: allocated, and a next-line proposal.
   CacheResult miss(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c);
   // A miss's allocation: the LRU way, an MSHR, the fill pending (inlined
   // into miss(): no call on the path without a prefetcher).
@@ -267,6 +278,8 @@ class Cache {
   // busy_[0] is taken by a miss (not part of the heap any more; known_
   // still counts it).
   bool top_taken_ = false;
+  // By initiator slot: accesses and misses (hits left 0: counts() and
+  // total() derive them, one increment less per hit).
   std::array<CacheCounts, 8> by_who_{};
   uint64_t writebacks_ = 0, merged_ = 0, mshr_full_ = 0, invalidations_ = 0;
   uint64_t whole_line_allocs_ = 0;

@@ -90,6 +90,13 @@ class RefLru {
     return hit;
   }
   void invalidate(uint64_t line) { lists_[line % sets_].remove(line); }
+  // The lines of `line`'s set, most recent first, -1 for each empty way.
+  [[nodiscard]] std::vector<int64_t> order(uint64_t line) const {
+    std::vector<int64_t> o;
+    for (const uint64_t l : lists_[line % sets_]) o.push_back(static_cast<int64_t>(l));
+    o.resize(ways_, -1);
+    return o;
+  }
 
  private:
   uint64_t sets_;
@@ -115,6 +122,71 @@ TEST(Cache, LruExactAgainstReference) {
       hits += h ? 1 : 0;
     }
     EXPECT_GT(hits, 1000U);  // the sequence exercises hits and misses
+  }
+}
+
+// The hit paths (the same line as the previous access, the set's most
+// recently used way, another way of the set) against the reference, access
+// by access: hit or miss, the set's whole recency order, the dirty bit, the
+// hit's timing and the per-initiator counts (hits = accesses - misses).
+TEST(Cache, HitPathsExactAgainstReference) {
+  for (uint32_t ways : {1U, 2U, 4U, 8U, 16U}) {
+    Cache c(geo(uint64_t{4} * ways * 64, ways, 3, 64));  // 4 sets
+    RefLru ref(4, ways);
+    std::vector<bool> dirty(4096, false);
+    uint64_t acc[3] = {}, hit[3] = {};
+    std::mt19937_64 rng(ways + 100);
+    uint64_t line = 0, same = 0, mru = 0;
+    for (int i = 0; i < 30000; ++i) {
+      // Repeats of the last line, of a set's most recent line, and others.
+      const uint64_t pick = rng() % 8;
+      const std::vector<int64_t> before = ref.order(rng() % 4);
+      if (pick < 2) {
+        ++same;  // line unchanged
+      } else if (pick < 4 && before[0] >= 0) {
+        line = static_cast<uint64_t>(before[0]);
+        ++mru;
+      } else {
+        line = rng() % (2 * ways * 4 + 3);
+      }
+      if (i % 89 == 0) {
+        bool was = false;
+        c.invalidate(line, &was);
+        EXPECT_EQ(was, dirty[line]);
+        dirty[line] = false;
+        ref.invalidate(line);
+        continue;
+      }
+      const bool write = rng() % 3 == 0;
+      const unsigned who = static_cast<unsigned>(rng() % 3);
+      const Cycle at(1000 * static_cast<uint64_t>(i));
+      const CacheResult r = c.access(line, write, at, who);
+      const bool h = ref.access(line);
+      ASSERT_EQ(r.hit, h) << "ways " << ways << " access " << i;
+      if (!h) {
+        if (r.writeback) {
+          ASSERT_TRUE(dirty[r.victim]);
+          dirty[r.victim] = false;
+        }
+        c.filled(line, at + Cycles(3));
+        dirty[line] = write;
+      } else {
+        ASSERT_EQ(r.ready, at + Cycles(3));
+        dirty[line] = dirty[line] || write;
+      }
+      ++acc[who];
+      hit[who] += h ? 1 : 0;
+      ASSERT_EQ(c.set_order(line), ref.order(line)) << "ways " << ways << " access " << i;
+      ASSERT_EQ(c.dirty(line), dirty[line]);
+    }
+    for (unsigned who = 0; who < 3; ++who) {
+      EXPECT_EQ(c.counts(who).accesses, acc[who]);
+      EXPECT_EQ(c.counts(who).hits, hit[who]);
+      EXPECT_EQ(c.counts(who).misses, acc[who] - hit[who]);
+    }
+    EXPECT_EQ(c.total().hits, hit[0] + hit[1] + hit[2]);
+    EXPECT_GT(same, 5000U);  // every path is exercised
+    EXPECT_GT(mru, 5000U);
   }
 }
 
