@@ -3,8 +3,6 @@
 // for random requests of one agent and of two agents sharing the LLC, and a
 // miss's latency level by level from the configuration.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <functional>
 #include <memory>
@@ -18,36 +16,16 @@
 #include "models/common/random.h"
 #include "models/common/sync_horizon.h"
 #include "models/dram/dram_module.h"
+#include "tests/cache/small_levels.h"
+#include "tests/common/in_child.h"
+#include "tests/common/sc_driver.h"
 
 namespace mmusim {
 namespace {
 
-class Driver : public sc_core::sc_module {
- public:
-  tlm_utils::simple_initiator_socket<Driver> to_l1;
-  SC_HAS_PROCESS(Driver);
-  Driver(const sc_core::sc_module_name& n, std::function<void(Driver&)> body)
-      : sc_module(n), to_l1("to_l1"), body_(std::move(body)) {
-    SC_THREAD(run);
-  }
-  void run() { body_(*this); }
+using testing::Driver;
 
- private:
-  std::function<void(Driver&)> body_;
-};
-
-// Small levels with the presets' prefetchers (next-line L1D, stream L2), so
-// that misses, prefetches, MSHR waits and dirty writebacks are frequent.
-CacheConfig small_levels() {
-  CacheConfig c;
-  c.enabled = true;
-  resolve_cache_config(c, "l1d");
-  c.l1d = CacheGeometry{4096, 4, 64, Cycles(4), 4, PrefetchKind::kNextLine};
-  c.l2 = CacheGeometry{16384, 4, 64, Cycles(10), 8, PrefetchKind::kStream};
-  c.llc = CacheGeometry{65536, 8, 64, Cycles(30), 16};
-  c.miss_path = Cycles(20);
-  return c;
-}
+using testing::small_levels;
 
 CacheConfig without_prefetch(CacheConfig c, bool off) {
   if (off) c.l1d.prefetch = c.l2.prefetch = PrefetchKind::kNone;
@@ -128,12 +106,12 @@ struct Run {
               const uint64_t a = r < 50 ? seq : (rng.next() % (2U << 20)) & ~uint64_t{63};
               TimedMemRequest& q = r < 10 ? walker : data;
               const bool w = r >= 10 && r < 35;
-              const Cycle done = q.access(self.to_l1, sync, PhysAddr(a), w, Cycle(t));
+              const Cycle done = q.access(self.out, sync, PhysAddr(a), w, Cycle(t));
               out[i].push_back(Outcome{done, q.served()});
             }
             s.horizon.set(sync.id(), SyncHorizon::kNever);
           }));
-      drivers.back()->to_l1.bind(sys->l1d[i]->upper);
+      drivers.back()->out.bind(sys->l1d[i]->upper);
     }
   }
 };
@@ -175,46 +153,14 @@ std::vector<uint64_t> digest(Run& r) {
 // system per simulation, as mmusim builds it, so that SystemC runs the
 // processes in the same order) and by plain calls (here): equal results.
 void compare(uint32_t cpus, size_t n, uint64_t seed) {
-  int fd[2];
-  ASSERT_EQ(pipe(fd), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(fd[0]);
+  const std::vector<uint64_t> theirs = testing::in_child([&] {
     Run sockets("sys", cpus, false, n, seed);
-    const std::vector<uint64_t> d = digest(sockets);
-    const uint64_t size = d.size();
-    bool ok = write(fd[1], &size, sizeof size) == sizeof size;
-    const auto* p = reinterpret_cast<const char*>(d.data());
-    for (size_t left = size * sizeof(uint64_t); ok && left > 0;) {
-      const ssize_t w = write(fd[1], p, left);
-      ok = w > 0;
-      if (ok) {
-        p += w;
-        left -= static_cast<size_t>(w);
-      }
-    }
-    _exit(ok && sockets.sys->llc.served_in_order() == 0 ? 0 : 1);
-  }
-  close(fd[1]);
+    // (No plain call may serve a request of the sockets-only system.)
+    return sockets.sys->llc.served_in_order() == 0 ? digest(sockets) : std::vector<uint64_t>{};
+  });
+  ASSERT_FALSE(theirs.empty());
   Run calls("sys", cpus, true, n, seed);
   const std::vector<uint64_t> mine = digest(calls);
-  uint64_t size = 0;
-  std::vector<uint64_t> theirs;
-  if (read(fd[0], &size, sizeof size) == sizeof size) {
-    theirs.resize(size);
-    auto* p = reinterpret_cast<char*>(theirs.data());
-    for (size_t left = size * sizeof(uint64_t); left > 0;) {
-      const ssize_t r = read(fd[0], p, left);
-      if (r <= 0) break;
-      p += r;
-      left -= static_cast<size_t>(r);
-    }
-  }
-  close(fd[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_EQ(mine.size(), theirs.size());
   for (size_t i = 0; i < mine.size(); ++i) ASSERT_EQ(mine[i], theirs[i]) << "result " << i;
   // The mix is a real one: every level misses, prefetches and writes back,
@@ -261,7 +207,7 @@ TEST(CacheDirectChain, MissLatencyLevelByLevelFromTheConfiguration) {
     TimedMemRequest data(Initiator::kData);
     const PhysAddr a(0x123440);
     auto go = [&](PhysAddr x, uint64_t at) {
-      const Cycle done = data.access(self.to_l1, sync, x, false, Cycle(base + at));
+      const Cycle done = data.access(self.out, sync, x, false, Cycle(base + at));
       got.emplace_back(done.count() - base - at, data.served());
     };
     go(a, 0);     // cold
@@ -277,7 +223,7 @@ TEST(CacheDirectChain, MissLatencyLevelByLevelFromTheConfiguration) {
     go(a, 15000);  // LLC hit
     s.horizon.set(sync.id(), SyncHorizon::kNever);
   });
-  d.to_l1.bind(s.l1d[0]->upper);
+  d.out.bind(s.l1d[0]->upper);
   sc_core::sc_start();
   ASSERT_EQ(got.size(), 14U);
   EXPECT_EQ(got[0].first, llc + c.miss_path.count() + dram_first);

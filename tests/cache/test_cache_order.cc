@@ -14,23 +14,12 @@
 #include "models/common/mem_port.h"
 #include "models/common/sync_horizon.h"
 #include "models/dram/dram_module.h"
+#include "tests/common/sc_driver.h"
 
 namespace mmusim {
 namespace {
 
-class Driver : public sc_core::sc_module {
- public:
-  tlm_utils::simple_initiator_socket<Driver> out;
-  SC_HAS_PROCESS(Driver);
-  Driver(const sc_core::sc_module_name& n, std::function<void(Driver&)> body)
-      : sc_module(n), out("out"), body_(std::move(body)) {
-    SC_THREAD(run);
-  }
-  void run() { body_(*this); }
-
- private:
-  std::function<void(Driver&)> body_;
-};
+using testing::Driver;
 
 CacheGeometry llc_geometry() {
   CacheConfig c;

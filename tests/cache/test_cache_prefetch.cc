@@ -15,6 +15,7 @@
 #include "models/common/mem_port.h"
 #include "models/common/sync_horizon.h"
 #include "models/dram/dram_module.h"
+#include "tests/common/sc_driver.h"
 
 namespace mmusim {
 namespace {
@@ -182,20 +183,7 @@ TEST(StreamPrefetch, TrackersAreReplacedLeastRecentlyTrained) {
   EXPECT_EQ(c.prefetch_counts().issued, 2U);
 }
 
-// Runs `body` in a SystemC thread.
-class Driver : public sc_core::sc_module {
- public:
-  tlm_utils::simple_initiator_socket<Driver> to_l1;
-  SC_HAS_PROCESS(Driver);
-  Driver(const sc_core::sc_module_name& n, std::function<void(Driver&)> body)
-      : sc_module(n), to_l1("to_l1"), body_(std::move(body)) {
-    SC_THREAD(run);
-  }
-  void run() { body_(*this); }
-
- private:
-  std::function<void(Driver&)> body_;
-};
+using testing::Driver;
 
 struct Chain {
   ClockPeriod clk = ClockPeriod::of_mhz(3000);
@@ -244,11 +232,11 @@ TEST(PrefetchTiming, NextLineScanHitsOnPrefetchedLinesAtTheLookupLatency) {
     for (uint64_t i = 0; i < kPageLines; ++i) {
       const Cycle at(c.base() + 300 * i);
       latency.push_back(
-          (walker.access(self.to_l1, sync, PhysAddr(page + 64 * i), false, at) - at).count());
+          (walker.access(self.out, sync, PhysAddr(page + 64 * i), false, at) - at).count());
     }
     c.horizon.set(sync.id(), SyncHorizon::kNever);
   });
-  d.to_l1.bind(c.l1d.upper);
+  d.out.bind(c.l1d.upper);
   sc_core::sc_start();
   ASSERT_EQ(latency.size(), kPageLines);
   const Histogram& demand = c.dram.initiator_stats(Initiator::kWalker).latency;
@@ -284,14 +272,14 @@ TEST(PrefetchTiming, DemandMergedWithAPrefetchInFlightWaitsForTheRest) {
     TimedMemRequest walker(Initiator::kWalker);
     const uint64_t line = 0x80000;
     const Cycle at(c.base());
-    first = (walker.access(self.to_l1, sync, PhysAddr(line), false, at) - at).count();
+    first = (walker.access(self.out, sync, PhysAddr(line), false, at) - at).count();
     // The next line, 10 cycles later: its prefetch (sent when line 0's
     // lookup missed) is still on its way from DRAM.
     second_at = c.base() + 10;
-    second = walker.access(self.to_l1, sync, PhysAddr(line + 64), false, Cycle(second_at)).count();
+    second = walker.access(self.out, sync, PhysAddr(line + 64), false, Cycle(second_at)).count();
     c.horizon.set(sync.id(), SyncHorizon::kNever);
   });
-  d.to_l1.bind(c.l1d.upper);
+  d.out.bind(c.l1d.upper);
   sc_core::sc_start();
   const Histogram& pf = c.dram.initiator_stats(Initiator::kPrefetch).latency;
   ASSERT_EQ(pf.count(), 1U);

@@ -13,8 +13,6 @@
 // first runs, or a socket bound in thread-creation order, would make the
 // tie keys themselves follow the process order.)
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <functional>
 #include <memory>
@@ -29,23 +27,14 @@
 #include "models/common/random.h"
 #include "models/common/sync_horizon.h"
 #include "models/dram/dram_module.h"
+#include "tests/cache/small_levels.h"
+#include "tests/common/in_child.h"
+#include "tests/common/sc_driver.h"
 
 namespace mmusim {
 namespace {
 
-class Driver : public sc_core::sc_module {
- public:
-  tlm_utils::simple_initiator_socket<Driver> out;
-  SC_HAS_PROCESS(Driver);
-  Driver(const sc_core::sc_module_name& n, std::function<void(Driver&)> body)
-      : sc_module(n), out("out"), body_(std::move(body)) {
-    SC_THREAD(run);
-  }
-  void run() { body_(*this); }
-
- private:
-  std::function<void(Driver&)> body_;
-};
+using testing::Driver;
 
 // Passes every request of its upper sockets on through one socket (as a
 // shared cache passes every agent's misses on).
@@ -63,18 +52,7 @@ class Hub : public sc_core::sc_module {
   }
 };
 
-// Small levels with the presets' prefetchers, so that misses, prefetches,
-// MSHR waits and dirty writebacks are frequent.
-CacheConfig small_levels() {
-  CacheConfig c;
-  c.enabled = true;
-  resolve_cache_config(c, "l1d");
-  c.l1d = CacheGeometry{4096, 4, 64, Cycles(4), 4, PrefetchKind::kNextLine};
-  c.l2 = CacheGeometry{16384, 4, 64, Cycles(10), 8, PrefetchKind::kStream};
-  c.llc = CacheGeometry{65536, 8, 64, Cycles(30), 16};
-  c.miss_path = Cycles(20);
-  return c;
-}
+using testing::small_levels;
 
 // Appends every counter of a level to `d`.
 void digest_level(const Cache& c, std::vector<uint64_t>& d) {
@@ -318,47 +296,7 @@ std::vector<uint64_t> plain_system(uint32_t agents, bool reverse, size_t n, uint
   return d;
 }
 
-// Runs `f` in a child process and returns its result.
-std::vector<uint64_t> in_child(const std::function<std::vector<uint64_t>()>& f) {
-  int fd[2];
-  if (pipe(fd) != 0) return {};
-  const pid_t child = fork();
-  if (child < 0) return {};
-  if (child == 0) {
-    close(fd[0]);
-    const std::vector<uint64_t> d = f();
-    const uint64_t size = d.size();
-    bool ok = write(fd[1], &size, sizeof size) == sizeof size;
-    const auto* p = reinterpret_cast<const char*>(d.data());
-    for (size_t left = size * sizeof(uint64_t); ok && left > 0;) {
-      const ssize_t w = write(fd[1], p, left);
-      ok = w > 0;
-      if (ok) {
-        p += w;
-        left -= static_cast<size_t>(w);
-      }
-    }
-    _exit(ok ? 0 : 1);
-  }
-  close(fd[1]);
-  uint64_t size = 0;
-  std::vector<uint64_t> d;
-  if (read(fd[0], &size, sizeof size) == sizeof size) {
-    d.resize(size);
-    auto* p = reinterpret_cast<char*>(d.data());
-    for (size_t left = size * sizeof(uint64_t); left > 0;) {
-      const ssize_t r = read(fd[0], p, left);
-      if (r <= 0) break;
-      p += r;
-      left -= static_cast<size_t>(r);
-    }
-  }
-  close(fd[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
-  return d;
-}
+using testing::in_child;
 
 void expect_same(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
   ASSERT_FALSE(a.empty());

@@ -1,0 +1,21 @@
+// A cache configuration for tests that drive the hierarchy by hand.
+#pragma once
+
+#include "models/cache/cache_config.h"
+
+namespace mmusim::testing {
+
+// Small levels with the presets' prefetchers (next-line L1D, stream L2), so
+// that misses, prefetches, MSHR waits and dirty writebacks are frequent.
+inline CacheConfig small_levels() {
+  CacheConfig c;
+  c.enabled = true;
+  resolve_cache_config(c, "l1d");
+  c.l1d = CacheGeometry{4096, 4, 64, Cycles(4), 4, PrefetchKind::kNextLine};
+  c.l2 = CacheGeometry{16384, 4, 64, Cycles(10), 8, PrefetchKind::kStream};
+  c.llc = CacheGeometry{65536, 8, 64, Cycles(30), 16};
+  c.miss_path = Cycles(20);
+  return c;
+}
+
+}  // namespace mmusim::testing
