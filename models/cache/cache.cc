@@ -48,7 +48,7 @@ uint64_t Cache::replace(uint64_t line, uint64_t base, CacheResult& r) {
   if ((tags_[idx] & kPrefetched) != 0 && tags_[idx] != kInvalid) ++pf_.useless;
   if (tags_[idx] != kInvalid && dirty_[idx] != 0) {
     r.writeback = true;
-    r.victim = tags_[idx];
+    r.victim = tags_[idx] & kTagMask;
     ++writebacks_;
   }
   tags_[idx] = line;
@@ -89,14 +89,36 @@ CacheResult Cache::search(uint64_t line, bool write, Cycle at, uint64_t base, Ca
     remember(line, idx);
     return hit_result(idx, at);
   }
-  // A prefetched line's first demand lookup: a hit that clears its mark.
-  t[w] = line;
-  ++pf_.useful;
+  return marked_hit(line, write, at, base, w);
+}
+
+CacheResult Cache::marked_hit(uint64_t line, bool write, Cycle at, uint64_t base, uint32_t w) {
+  const uint64_t idx = base + w;
+  const uint64_t tag = tags_[idx];
   touch(base, w);
   dirty_[idx] |= static_cast<uint8_t>(write);
-  remember(line, idx);
-  const CacheResult r = hit_result(idx, at);
-  if (r.ready != at + g_.latency) ++pf_.late;
+  // A prefetched line's first demand lookup clears its mark (useful, late
+  // when its fill is still in flight); a shared line stays shared when read
+  // (not remembered: the fast paths must not find it), and a write makes it
+  // exclusive, asking for the upgrade.
+  const bool shared = (tag & kShared) != 0 && !write;
+  tags_[idx] = shared ? line | kShared : line;
+  // (The last line looked up must be the most recently used of its set: a
+  // shared line is not remembered, so the last line is forgotten.)
+  if (shared) {
+    last_line_ = kInvalid;
+  } else {
+    remember(line, idx);
+  }
+  CacheResult r = hit_result(idx, at);
+  if ((tag & kPrefetched) != 0) {
+    ++pf_.useful;
+    if (r.ready != at + g_.latency) ++pf_.late;
+  }
+  if ((tag & kShared) != 0 && write) {
+    r.hit = false;
+    r.upgrade = true;
+  }
   return r;
 }
 
@@ -181,7 +203,7 @@ bool Cache::prefetch(uint64_t line, Cycle at, CacheResult& r) {
 bool Cache::prefetched(uint64_t line) const {
   const uint64_t base = (line & set_mask_) * ways_;
   for (uint32_t w = 0; w < ways_; ++w) {
-    if (tags_[base + w] == (line | kPrefetched)) return true;
+    if ((tags_[base + w] & ~kShared) == (line | kPrefetched)) return true;
   }
   return false;
 }
@@ -307,6 +329,22 @@ bool Cache::dirty(uint64_t line) const {
     if ((tags_[base + w] & kTagMask) == line) return dirty_[base + w] != 0;
   }
   return false;
+}
+
+bool Cache::set_shared(uint64_t line, bool shared) {
+  const uint64_t i = find(line);
+  if (i == kInvalid) return false;
+  const uint64_t t = tags_[i];
+  const uint64_t n = shared ? t | kShared : t & ~kShared;
+  tags_[i] = n;
+  // The fast paths compare whole tags; the last line looked up is forgotten.
+  if (shared && last_line_ == line) last_line_ = kInvalid;
+  return n != t;
+}
+
+bool Cache::shared(uint64_t line) const {
+  const uint64_t i = find(line);
+  return i != kInvalid && (tags_[i] & kShared) != 0;
 }
 
 std::vector<int64_t> Cache::set_order(uint64_t line) const {

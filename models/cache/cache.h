@@ -39,6 +39,11 @@
 // (the first demand use: useful, late when its fill was still in flight)
 // and clears the mark.
 // A marked line evicted is useless.
+// Coherence between CPUs (set_shared()): a line held shared with another
+// CPU's private caches carries kShared in its tag the same way, so the fast
+// paths of a demand lookup never see it: the search finds it, a read stays
+// shared, and a write makes it exclusive and reports CacheResult::upgrade.
+// A single CPU never marks a line: its hit path is unchanged.
 #pragma once
 
 #include <array>
@@ -82,8 +87,12 @@ struct PrefetchCounts {
 struct CacheResult {
   bool hit = false;
   bool writeback = false;  // a dirty victim was evicted (its line: victim)
-  uint64_t victim = 0;     // line number (address >> line shift)
-  Cycle ready;             // hit: when the data is there; miss: when the miss is passed on
+  // A write hit on a line held shared (set_shared()): the line is here, now
+  // exclusive and dirty, and the caller must send the upgrade below. `hit` is
+  // false with it, so that callers' hit paths stay as they were.
+  bool upgrade = false;
+  uint64_t victim = 0;  // line number (address >> line shift)
+  Cycle ready;          // hit: when the data is there; miss: when the miss is passed on
 };
 
 class Cache {
@@ -158,6 +167,11 @@ class Cache {
   bool invalidate(uint64_t line, bool* was_dirty = nullptr);
   [[nodiscard]] bool contains(uint64_t line) const;
   [[nodiscard]] bool dirty(uint64_t line) const;
+  // Coherence between the private caches of different CPUs: marks `line`, if
+  // present, as held shared (a write to it then needs an upgrade) or
+  // exclusive; returns whether its state changed.
+  bool set_shared(uint64_t line, bool shared);
+  [[nodiscard]] bool shared(uint64_t line) const;
   // The ways of `line`'s set from most to least recently used (-1: invalid),
   // for tests.
   [[nodiscard]] std::vector<int64_t> set_order(uint64_t line) const;
@@ -199,7 +213,8 @@ class Cache {
   // The mark of a prefetched line not yet used, in its tag (line numbers
   // stay far below it).
   static constexpr uint64_t kPrefetched = uint64_t{1} << 62;
-  static constexpr uint64_t kTagMask = ~kPrefetched;
+  static constexpr uint64_t kShared = uint64_t{1} << 61;
+  static constexpr uint64_t kTagMask = ~(kPrefetched | kShared);
   // Most lines a prefetcher proposes at once: a page's lines (16-byte lines).
   static constexpr uint32_t kMaxProposals = 256;
   struct Stream {
@@ -241,6 +256,8 @@ class Cache {
   // prefetched line among them too), then miss() (out of line: the inline
   // part stays small where it is inlined).
   CacheResult search(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c);
+  // A demand hit on way `w` whose tag carries a mark (prefetched, shared).
+  CacheResult marked_hit(uint64_t line, bool write, Cycle at, uint64_t base, uint32_t w);
   // A line absent from its set: allocated, and a next-line proposal.
   CacheResult miss(uint64_t line, bool write, Cycle at, uint64_t base, CacheCounts& c);
   // A miss's allocation: the LRU way, an MSHR, the fill pending (inlined

@@ -158,6 +158,9 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
   s.add_bool("cache.dma_allocate", &c.dma_allocate,
              "DMA writes are installed in the LLC (DDIO-like) instead of invalidating the line "
              "and writing DRAM");
+  s.add_bool("cache.coherence", &c.coherence,
+             "with several CPUs, keep their private caches coherent with each other (a directory "
+             "at the LLC: upgrades, invalidations, downgrades); needs an LLC of nonzero size");
 }
 
 void resolve_cache_config(CacheConfig& c, const std::string& entry) {

@@ -33,6 +33,10 @@ struct CacheConfig {
   // DMA writes: false invalidates the line in every cache (write-invalidate);
   // true installs it dirty in the LLC (DDIO-like) instead of writing DRAM.
   bool dma_allocate = false;
+  // With several CPUs: their private caches are kept coherent with each
+  // other through a directory at the LLC (CacheModule::set_coherent); false
+  // leaves them incoherent (only kernel and DMA writes invalidate them).
+  bool coherence = true;
 };
 
 // Binds cache.* to `c` and `entry` (cache.walker_entry as written); both

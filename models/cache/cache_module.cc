@@ -56,10 +56,23 @@ void CacheModule::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_t
   delay = local.done > now ? clk_.span(local.done - now) : sc_core::SC_ZERO_TIME;
 }
 
+void CacheModule::snoop(Cache& c, const AgentSync* owner, SnoopInbox* inbox) {
+  uint64_t bit = 0;
+  if (owner != nullptr) {
+    const auto it = std::find(owners_.begin(), owners_.end(), owner);
+    const size_t i = static_cast<size_t>(it - owners_.begin());
+    if (it == owners_.end()) owners_.push_back(owner);
+    bit = uint64_t{1} << (i % 64);
+    if (owner_bit_.size() <= owner->id()) owner_bit_.resize(owner->id() + 1, 0);
+    owner_bit_[owner->id()] = bit;
+  }
+  snooped_.push_back(Snooped{&c, owner, inbox, bit});
+}
+
 bool CacheModule::serve_in_order(tlm::tlm_generic_payload& p, MemExtension& x) {
   // Only a shared level's turn (a lookup that depends on a fill not known
   // yet) makes a request in time order wait; the rest of timed() does not.
-  if (shared_ && core_ != nullptr && x.who != Initiator::kDma &&
+  if (shared_ && core_ != nullptr && x.who != Initiator::kDma && x.coh != CohRequest::kUpgrade &&
       must_wait(p.get_address() >> line_shift_, x.arrival)) {
     return false;
   }
@@ -77,6 +90,109 @@ void CacheModule::invalidate_above(uint64_t line, Cycle at, const AgentSync* wri
     } else if (s.cache->invalidate(line)) {
       ++snoop_invalidations_;
     }
+  }
+}
+
+void CacheModule::post_owners(uint64_t owners, const AgentSync* except, uint64_t line, Cycle at,
+                              bool downgrade) {
+  for (const Snooped& s : snooped_) {
+    if ((s.bit & owners) == 0 || s.owner == except) continue;
+    uint64_t* counter = downgrade ? &downgrades_ : &coh_invalidations_;
+    if (s.inbox != nullptr) {
+      if (downgrade) {
+        s.inbox->post_downgrade(*s.cache, line, at, counter);
+      } else {
+        s.inbox->post_invalidation(*s.cache, line, at, counter);
+      }
+    } else if (downgrade ? s.cache->set_shared(line, true) : s.cache->invalidate(line)) {
+      ++*counter;
+    }
+  }
+}
+
+bool CacheModule::directory(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line) {
+  const Initiator who = x.who;
+  if (who == Initiator::kKernel || who == Initiator::kDma) {
+    // Its write invalidated every private copy (invalidate_above()).
+    if (p.is_write()) dir_.erase(line);
+    return false;
+  }
+  if (x.sync == nullptr || x.sync->id() >= owner_bit_.size()) return false;
+  const uint64_t bit = owner_bit_[x.sync->id()];
+  if (bit == 0) return false;  // not a CPU with private caches
+  // Above 64 CPUs an owner's bit is shared with others: they count as others.
+  const uint64_t self = owners_.size() > 64 ? 0 : bit;
+  const Cycle at = x.arrival;
+  switch (x.coh) {
+    case CohRequest::kWriteback: return false;
+    case CohRequest::kRead: {
+      DirEntry& e = *dir_.insert(line, DirEntry{}).first;
+      const uint64_t others = e.owners & ~self;
+      if (others == 0) {
+        e.exclusive = true;
+        x.shared = false;
+      } else {
+        if (e.exclusive) post_owners(others, x.sync, line, at, true);
+        e.exclusive = false;
+        x.shared = true;
+        ++shared_fills_;
+      }
+      e.owners |= bit;
+      return false;
+    }
+    case CohRequest::kOwn:
+    case CohRequest::kUpgrade: {
+      DirEntry& e = *dir_.insert(line, DirEntry{}).first;
+      const uint64_t others = e.owners & ~self;
+      if (others != 0) post_owners(others, x.sync, line, at, false);
+      e.owners = bit;
+      e.exclusive = true;
+      x.shared = false;
+      if (x.coh == CohRequest::kOwn) return false;
+      ++upgrades_;
+      x.done = at + core_->geometry().latency;
+      x.served = level_;
+      p.set_response_status(tlm::TLM_OK_RESPONSE);
+      return true;
+    }
+    case CohRequest::kNone:
+      // A CPU's own write arriving here (page-walk A/D writes entering at
+      // this level): the other CPUs' copies go.
+      if (p.is_write()) {
+        if (DirEntry* e = dir_.find(line)) {
+          const uint64_t others = e->owners & ~self;
+          if (others != 0) post_owners(others, x.sync, line, at, false);
+          e->owners &= bit;
+          if (e->owners == 0) dir_.erase(line);
+        }
+      }
+      return false;
+  }
+  return false;
+}
+
+Cycle CacheModule::upgrade_below(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at) {
+  const CohRequest c = x.coh;
+  x.coh = CohRequest::kUpgrade;
+  const Cycle done = pass_down(p, x, at);
+  x.coh = c;
+  x.shared = false;
+  ++upgrades_sent_;
+  return done;
+}
+
+void CacheModule::private_hit(tlm::tlm_generic_payload& p, MemExtension& x, const CacheResult& r) {
+  const uint64_t line = core_->line_of(p.get_address());
+  if (x.coh == CohRequest::kWriteback) {
+    // A victim of the level above, written back: no new ownership (the line
+    // stays as it was).
+    if (r.upgrade) core_->set_shared(line, true);
+    return;
+  }
+  if (r.upgrade || (x.coh == CohRequest::kOwn && core_->set_shared(line, false))) {
+    x.done = max(x.done, upgrade_below(p, x, r.ready));
+  } else if (x.coh == CohRequest::kRead) {
+    x.shared = core_->shared(line);
   }
 }
 
@@ -103,9 +219,15 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t s
     timed_shared(p, x, socket);
     return;
   }
+  if (x.coh == CohRequest::kUpgrade) {  // the level above's upgrade: exclusive here too
+    core_->set_shared(core_->line_of(p.get_address()), false);
+    x.done = pass_down(p, x, at + core_->geometry().latency);
+    return;
+  }
   CacheResult r;
   switch (lookup(p, x, r)) {
     case Lookup::kDone:
+      if (coherent_) private_hit(p, x, r);
       if (core_->proposed() != 0) issue_prefetches(x);
       return;
     case Lookup::kAllocated:
@@ -116,9 +238,13 @@ void CacheModule::timed(tlm::tlm_generic_payload& p, MemExtension& x, uint32_t s
     case Lookup::kMiss: break;
   }
   // A write miss fetches the line (read for ownership); it stays dirty here.
+  const CohRequest coh = x.coh;
+  x.coh = coh == CohRequest::kOwn || (write && coh != CohRequest::kWriteback) ? CohRequest::kOwn
+                                                                              : CohRequest::kRead;
   if (write) p.set_command(tlm::TLM_READ_COMMAND);
   const Cycle done = after_miss(p, x, core_->line_of(p.get_address()), r);
   if (write) p.set_command(tlm::TLM_WRITE_COMMAND);
+  x.coh = coh;
   // x.done is read back by the initiator: the prefetches' own requests
   // below do not touch it (they have their own extension).
   x.done = done;
@@ -138,12 +264,15 @@ void CacheModule::issue_prefetches(const MemExtension& x) {
     e.ordered = x.sync != nullptr;
     e.whole_line = false;
     e.served = MemSource::kDram;
+    e.coh = CohRequest::kRead;
+    e.shared = false;
     prefetch_.gp.set_command(tlm::TLM_READ_COMMAND);
     prefetch_.gp.set_address(c.addr_of(line));
     prefetch_.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     const Cycle pass = r.ready + miss_path_;
     const Cycle done = pass_down(prefetch_.gp, e, pass);
     c.filled(line, done);
+    if (coherent_ && e.shared) c.set_shared(line, true);
     if (r.writeback) write_back(r.victim, x, pass);
   }
   c.clear_proposals();
@@ -156,6 +285,7 @@ CacheModule::Lookup CacheModule::lookup(tlm::tlm_generic_payload& p, MemExtensio
   const bool write = p.is_write();
   const Cycle at = x.arrival;
   const uint64_t line = c.line_of(p.get_address());
+  if (coherent_ && shared_ && directory(p, x, line)) return Lookup::kDone;
   if (who == Initiator::kDma) {
     if (!dma_allocate_) {  // write-invalidate: the line goes to memory
       if (c.invalidate(line)) ++dma_invalidations_;
@@ -184,7 +314,7 @@ CacheModule::Lookup CacheModule::lookup(tlm::tlm_generic_payload& p, MemExtensio
   if (c.geometry().prefetch == PrefetchKind::kStream && !write && who != Initiator::kPrefetch) {
     c.train(line, at);
   }
-  if (r.hit) {
+  if (r.hit || r.upgrade) {  // (an upgrade: the line is here; timed() sends it below)
     x.done = r.ready;
     x.served = level_;
     p.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -199,8 +329,10 @@ void CacheModule::timed_shared(tlm::tlm_generic_payload& p, MemExtension& x, uin
   const bool demand = x.who != Initiator::kDma;
   // A request in time order is looked up at once, unless its lookup depends
   // on a fill not known yet: then it waits for its turn like the others.
+  // (An upgrade looks no line up: it depends on no fill.)
+  const bool fills = demand && x.coh != CohRequest::kUpgrade;
   bool turn = !x.ordered;
-  if (!turn && demand && must_wait(line, at)) {
+  if (!turn && fills && must_wait(line, at)) {
     turn = true;
     x.ordered = false;
   }
@@ -212,7 +344,7 @@ void CacheModule::timed_shared(tlm::tlm_generic_payload& p, MemExtension& x, uin
       sc_core::wait(clk_.span(at - clk_.now()));
     }
     take_turn(at, socket, x.sync, demand);
-    while (demand && must_wait(line, at)) {
+    while (fills && must_wait(line, at)) {
       // Holding the turn: the lookups behind this one wait too.
       ++fill_waiters_;
       if (x.sync != nullptr) {
@@ -346,15 +478,18 @@ Cycle CacheModule::after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint
   const Cycle pass = r.ready + miss_path_;
   const Cycle done = pass_down(p, x, pass);
   core_->filled(line, done);
+  if (coherent_ && x.shared) core_->set_shared(line, true);
   if (r.writeback) write_back(r.victim, x, pass);
   return done;
 }
 
 Cycle CacheModule::fetch_line(uint64_t line, const CacheResult& r, Initiator who, AgentSync& sync,
-                              MemSource& served) {
+                              MemSource& served, bool own) {
   MemExtension& x = own_.ext;
   x.who = who;
   x.sync = &sync;
+  x.coh = own ? CohRequest::kOwn : CohRequest::kRead;
+  x.shared = false;
   // In order unless the agent says otherwise at the time it is passed on
   // (pass_down asks).
   x.ordered = true;
@@ -366,6 +501,19 @@ Cycle CacheModule::fetch_line(uint64_t line, const CacheResult& r, Initiator who
   served = x.served;
   if (core_->proposed() != 0) issue_prefetches(x);
   return done;
+}
+
+Cycle CacheModule::upgrade_line(uint64_t line, Cycle at, Initiator who, AgentSync& sync) {
+  MemExtension& x = own_.ext;
+  x.who = who;
+  x.sync = &sync;
+  x.ordered = true;
+  x.served = MemSource::kDram;
+  x.coh = CohRequest::kNone;
+  own_.gp.set_command(tlm::TLM_WRITE_COMMAND);
+  own_.gp.set_address(core_->addr_of(line));
+  own_.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  return max(at, upgrade_below(own_.gp, x, at));
 }
 
 Cycle CacheModule::pass_down(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at) {
@@ -408,6 +556,8 @@ void CacheModule::write_back(uint64_t line, const MemExtension& x, Cycle at) {
   Writeback& w = *wb_[i];
   w.ext.who = x.who;
   w.ext.sync = x.sync;
+  w.ext.coh = CohRequest::kWriteback;
+  w.ext.shared = false;
   w.ext.served = MemSource::kDram;
   w.gp.set_address(core_->addr_of(line));
   w.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -435,7 +585,8 @@ void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t reco
                core_->merged());
     pv.counter("mshr_full", "requests", "misses that waited for a free miss-status register",
                core_->mshr_full());
-    pv.counter("invalidations", "lines", "lines removed by coherence (kernel or DMA writes)",
+    pv.counter("invalidations", "lines",
+               "lines removed by coherence (kernel, DMA or another CPU's writes)",
                core_->invalidations());
     pv.counter("whole_line_allocs", "requests",
                "misses of whole-line writes, allocated here without a fetch (in misses too)",
@@ -474,6 +625,30 @@ void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t reco
     pv.counter("snoop_invalidations", "lines",
                "lines of the upper caches invalidated by kernel and DMA writes",
                snoop_invalidations_);
+  }
+  if (core_ != nullptr && coherent_ && !shared_) {
+    pv.counter("upgrades", "requests",
+               "writes to lines held shared with another CPU: upgrades sent below", upgrades_sent_);
+  }
+  if (core_ != nullptr && coherent_ && shared_) {
+    pv.counter("coherence.upgrades", "requests",
+               "upgrades received: a CPU's write to a line its private caches held shared",
+               upgrades_);
+    pv.counter(
+        "coherence.shared_fills", "requests",
+        "private-cache fills granted shared (another CPU's private caches may hold the line)",
+        shared_fills_);
+    pv.counter("coherence.invalidations", "lines",
+               "lines of a CPU's private caches invalidated by another CPU's write (read for "
+               "ownership, upgrade or page-walk write)",
+               coh_invalidations_);
+    pv.counter("coherence.downgrades", "lines",
+               "lines of a CPU's private caches turned from exclusive to shared by another CPU's "
+               "read",
+               downgrades_);
+    pv.counter("coherence.directory_lines", "lines",
+               "lines the directory tracks at the end (24 bytes each, the table at most 3/4 full)",
+               dir_.size());
   }
   if (core_ != nullptr && !snooped_.empty()) {
     pv.counter("dma_invalidations", "lines", "lines of this level invalidated by DMA writes",

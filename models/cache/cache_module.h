@@ -34,16 +34,18 @@
 // lookups behind it waiting. So every lookup sees exactly the lookups and
 // fills of the requests before it in (arrival, socket, agent) order.
 //
-// Coherence (the last level only): a write by the kernel invalidates the line
-// in every snooped upper cache and installs it here (an upper cache with an
-// owner other than the writer's agent takes the invalidation through its
-// owner's SnoopInbox, at a defined point of the owner's own time); a DMA write invalidates
-// it everywhere and goes to memory, or with dma_allocate is installed here
-// dirty (DDIO-like). DMA comes from the I/O side: its reads (and writes)
-// reach memory at their own time, without this level's lookup or the miss
-// path (the DMA engine plans its transfers on the memory's timing). A module of size 0 keeps no
-// lines: it only snoops and passes every request on (the coherence point of a hierarchy without an
-// LLC).
+// Coherence between CPUs (set_coherent(), several CPUs with private caches):
+// a directory at the last level, updated in its lookup order (see
+// set_coherent()); MemExtension::coh says what a private level's request
+// asks, MemExtension::shared what a read was granted.
+// Coherence with the kernel and DMA (the last level only): a write by the kernel invalidates the
+// line in every snooped upper cache and installs it here (an upper cache with an owner other than
+// the writer's agent takes the invalidation through its owner's SnoopInbox, at a defined point of
+// the owner's own time); a DMA write invalidates it everywhere and goes to memory, or with
+// dma_allocate is installed here dirty (DDIO-like). DMA comes from the I/O side: its reads (and
+// writes) reach memory at their own time, without this level's lookup or the miss path (the DMA
+// engine plans its transfers on the memory's timing). A module of size 0 keeps no lines: it only
+// snoops and passes every request on (the coherence point of a hierarchy without an LLC).
 #pragma once
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
@@ -56,6 +58,7 @@
 #include <vector>
 
 #include "models/cache/cache.h"
+#include "models/common/flat_map.h"
 #include "models/common/mem_port.h"
 #include "models/common/phys_mem.h"
 #include "models/common/sc_sync.h"
@@ -70,6 +73,10 @@ namespace mmusim {
 class SnoopInbox {
  public:
   virtual void post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) = 0;
+  // Coherence between CPUs: another CPU read `line` at `at`, which this
+  // owner may hold exclusive: at the same point it becomes shared in `c`
+  // (if still there), adding 1 to `*counter` when its state changed.
+  virtual void post_downgrade(Cache& c, uint64_t line, Cycle at, uint64_t* counter) = 0;
 
  protected:
   SnoopInbox() = default;
@@ -101,9 +108,19 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   // An upper cache whose copy of a line the kernel's and DMA's writes
   // invalidate: at once, or, with an `owner` agent and its `inbox`, at once
   // for the owner's own writes and through the inbox for everyone else's.
-  void snoop(Cache& c, const AgentSync* owner = nullptr, SnoopInbox* inbox = nullptr) {
-    snooped_.push_back(Snooped{&c, owner, inbox});
-  }
+  void snoop(Cache& c, const AgentSync* owner = nullptr, SnoopInbox* inbox = nullptr);
+  // Coherence between the private caches of different CPUs (MESI-like, with
+  // silent evictions). On the shared last level (with lines): a directory of
+  // the CPUs whose private caches (snoop()) may hold each line; a private
+  // level's read is granted exclusive when no other CPU may hold the line,
+  // else shared (the one that may hold it exclusive is downgraded); a read
+  // for ownership or an upgrade makes it the requester's alone (the others'
+  // copies are invalidated); an owner takes these actions through its inbox,
+  // as it takes the kernel's invalidations. On a private level: its lines
+  // keep the shared state the level below granted, and a write to a shared
+  // line sends an upgrade below. Call before the simulation starts.
+  void set_coherent(bool on) { coherent_ = on; }
+  [[nodiscard]] bool coherent() const { return coherent_; }
   // Several agents share this level: lookups in (arrival, socket, agent)
   // order (see above). Call before the simulation starts.
   void set_shared(bool on) { shared_ = on; }
@@ -131,8 +148,14 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   // in time order through `sync`, records the fill and writes a dirty victim
   // back, as a request arriving through `upper` would. Returns when the line
   // is here; `served` says which level below supplied it.
+  // `own`: the miss of a write (a read for ownership below).
   Cycle fetch_line(uint64_t line, const CacheResult& r, Initiator who, AgentSync& sync,
-                   MemSource& served);
+                   MemSource& served, bool own = false);
+  // A write hit of the owning CPU's own data access on a line held shared
+  // (CacheResult::upgrade, found by a plain Cache::access() call): sends the
+  // upgrade below at `at` for initiator `who`; returns when the line is
+  // exclusive here.
+  Cycle upgrade_line(uint64_t line, Cycle at, Initiator who, AgentSync& sync);
 
   // Counters under `prefix` (e.g. "top.llc."): accesses, hits, misses,
   // misses per thousand of `records` trace records, per initiator too.
@@ -179,6 +202,20 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   Cycle after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,
                    const CacheResult& r);
   void invalidate_above(uint64_t line, Cycle at, const AgentSync* writer);
+  // The shared level's directory step for a request of line `line` (in
+  // lookup order); returns true when it answered the request (an upgrade).
+  bool directory(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line);
+  // Posts `line`'s invalidation (or downgrade) at `at` to every owner in
+  // `owners` (directory bits) but `except`.
+  void post_owners(uint64_t owners, const AgentSync* except, uint64_t line, Cycle at,
+                   bool downgrade);
+  // A private level's upgrade of `line` for the request `p`, sent below at
+  // `at`; returns its completion.
+  Cycle upgrade_below(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at);
+  // A coherent private level's hit `r` for `p`: an upgrade below when the
+  // line was shared and is written (or read for ownership from above), else
+  // the shared state a read from above takes.
+  void private_hit(tlm::tlm_generic_payload& p, MemExtension& x, const CacheResult& r);
   void move_data(tlm::tlm_generic_payload& p);
 
   std::unique_ptr<Cache> core_;
@@ -194,8 +231,24 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
     Cache* cache;
     const AgentSync* owner;
     SnoopInbox* inbox;
+    uint64_t bit;  // the owner's directory bit (0: no owner)
   };
   std::vector<Snooped> snooped_;
+  bool coherent_ = false;
+  // The directory (a coherent shared level): the owners in snoop() order,
+  // their bits by agent id, and per line the owners whose private caches may
+  // hold it (bit i mod 64 for owner i; a superset: private evictions are
+  // silent) and whether the one owner was granted it exclusive. Memory grows
+  // with the lines the private caches have filled, never per request.
+  struct DirEntry {
+    uint64_t owners = 0;
+    bool exclusive = false;
+  };
+  std::vector<const AgentSync*> owners_;
+  std::vector<uint64_t> owner_bit_;  // by AgentSync::id()
+  FlatMap<uint64_t, DirEntry> dir_;
+  uint64_t upgrades_ = 0, shared_fills_ = 0, coh_invalidations_ = 0, downgrades_ = 0;
+  uint64_t upgrades_sent_ = 0;  // a coherent private level's
   // A shared level's order: the group arriving in this delta cycle, the
   // queue of sorted requests whose lookups wait for their turn (the front
   // one has it), and the passes of the misses whose fills are not known.

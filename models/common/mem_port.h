@@ -55,6 +55,16 @@ inline void move_payload_data(PhysMem* backing, tlm::tlm_generic_payload& p) {
   }
 }
 
+// What a request means to the coherence between the private caches of
+// different CPUs (kept by the shared last level: CacheModule::set_coherent).
+enum class CohRequest : uint8_t {
+  kNone,       // not a private level's fill (an initiator's own request, kernel, DMA)
+  kRead,       // a private level's fill: held shared or exclusive (MemExtension::shared)
+  kOwn,        // a private level's fill for a write (read for ownership): held exclusive
+  kUpgrade,    // a private level's write to a line it holds shared: exclusive, no data
+  kWriteback,  // a private level's dirty victim
+};
+
 // Present on the project's own requests, which are timing-only: the
 // initiator applies the functional effect to PhysMem itself.
 struct MemExtension : tlm::tlm_extension<MemExtension> {
@@ -71,6 +81,10 @@ struct MemExtension : tlm::tlm_extension<MemExtension> {
   // The initiator's agent: a cache that passes a miss on later than
   // `arrival` asks it again whether the later arrival is still in order.
   AgentSync* sync = nullptr;
+  CohRequest coh = CohRequest::kNone;
+  // Filled by the level that served a kRead: another CPU's private caches
+  // may hold the line too (the filling levels mark it shared).
+  bool shared = false;
   [[nodiscard]] tlm::tlm_extension_base* clone() const override { return new MemExtension(*this); }
   void copy_from(const tlm::tlm_extension_base& o) override {
     *this = static_cast<const MemExtension&>(o);
@@ -125,6 +139,8 @@ class TimedMemRequest {
     ext_.arrival = at;
     ext_.served = MemSource::kDram;
     ext_.sync = &sync;
+    ext_.coh = CohRequest::kNone;
+    ext_.shared = false;
     // The target reads the arrival from the extension; the annotated delay
     // says the same for any reader of the payload (not needed in order).
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;

@@ -524,8 +524,14 @@ void CpuCore::complete(const WalkResult& w) {
 
 Cycle CpuCore::data_miss(Cache& c, uint64_t line, const CacheResult& r, Cycle issued,
                          AccessKind k) {
+  if (r.upgrade) {  // a store's hit on a line held shared with another CPU
+    data_served_ = MemSource::kL1;
+    data_upgraded_ = true;
+    return env_.data_upgrade(line, issued, r.ready);
+  }
   MemSource served = MemSource::kDram;
-  const Cycle done = env_.data_miss(c, line, r, issued, k == AccessKind::kFetch, served);
+  const Cycle done =
+      env_.data_miss(c, line, r, issued, k == AccessKind::kFetch, k == AccessKind::kWrite, served);
   data_served_ = served;
   return done;
 }
@@ -590,12 +596,15 @@ std::string CpuCore::data_line(PhysAddr pa, uint32_t span, AccessKind k, Cycle a
   switch (data_served_) {
     case MemSource::kL1:
       s += std::string(" ") + l1 +
-           (done > at + c.geometry().latency ? " hit on a line being filled" : " hit");
+           (data_upgraded_                     ? " hit on a shared line, upgraded"
+            : done > at + c.geometry().latency ? " hit on a line being filled"
+                                               : " hit");
       break;
     case MemSource::kL2: s += std::string(" ") + l1 + " miss, from L2"; break;
     case MemSource::kLlc: s += std::string(" ") + l1 + " miss, from LLC"; break;
     case MemSource::kDram: s += std::string(" ") + l1 + " miss, from DRAM"; break;
   }
+  data_upgraded_ = false;
   s += ", " + std::to_string(at.count()) + "->" + std::to_string(done.count()) + " (" +
        std::to_string((done - at).count()) + " cycles)";
   if (buffered) {

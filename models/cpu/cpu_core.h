@@ -168,15 +168,26 @@ class CpuCore {
     // writes the dirty victim back; returns when the line is there and sets
     // `served` to the level that supplied it. The default treats this Env's
     // own access() as the memory below (plain C++ use).
+    // `write`: the miss of a store (a read for ownership below).
     virtual Cycle data_miss(Cache& c, uint64_t line, const CacheResult& r, Cycle issued, bool fetch,
-                            MemSource& served) {
+                            bool write, MemSource& served) {
       (void)fetch;
       (void)issued;
+      (void)write;
       const Cycle done = access(PhysAddr(c.addr_of(line)), false, r.ready);
       c.filled(line, done);
       if (r.writeback) access(PhysAddr(c.addr_of(r.victim)), true, r.ready);
       served = MemSource::kDram;
       return done;
+    }
+    // A store hit the L1D on `line`, held shared with another CPU
+    // (CacheResult::upgrade), at `at` (r.ready): returns when the line is
+    // exclusive (coherence between CPUs; none by default).
+    // (`issued`: when the access was looked up.)
+    virtual Cycle data_upgrade(uint64_t line, Cycle issued, Cycle at) {
+      (void)line;
+      (void)issued;
+      return at;
     }
   };
 
@@ -877,6 +888,7 @@ class CpuCore {
   Cache* l1i_ = nullptr;
   uint32_t span_ = 0;                       // bytes after the address being translated, in its page
   MemSource data_served_ = MemSource::kL1;  // the deepest level the last data access reached
+  mutable bool data_upgraded_ = false;      // the last data access upgraded a shared line (explain)
   // Store buffer (cpu.store_buffer): a ring of the cycles by which its entries'
   // lines are written (non-decreasing: writes are done in order); sb_count_
   // entries from sb_head_ are taken. Empty without a store buffer.

@@ -89,8 +89,13 @@ void CpuModule::post_shootdown(const Shootdown& s) {
 }
 
 void CpuModule::post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) {
-  snoops_.push_back(
-      SnoopInvalidation{&c, line, Cycle((at.count() / ipi_period_ + 1) * ipi_period_), counter});
+  snoops_.push_back(SnoopInvalidation{&c, line, Cycle((at.count() / ipi_period_ + 1) * ipi_period_),
+                                      counter, false});
+}
+
+void CpuModule::post_downgrade(Cache& c, uint64_t line, Cycle at, uint64_t* counter) {
+  snoops_.push_back(SnoopInvalidation{&c, line, Cycle((at.count() / ipi_period_ + 1) * ipi_period_),
+                                      counter, true});
 }
 
 void CpuModule::interrupt_boundary(Cycle t, Cycle& synced) {
@@ -106,7 +111,7 @@ void CpuModule::interrupt_boundary(Cycle t, Cycle& synced) {
     for (const SnoopInvalidation& s : snoops_) {
       if (s.due > t) {
         snoops_[kept++] = s;
-      } else if (s.cache->invalidate(s.line)) {
+      } else if (s.downgrade ? s.cache->set_shared(s.line, true) : s.cache->invalidate(s.line)) {
         ++*s.counter;
       }
     }

@@ -110,6 +110,8 @@ class CpuModule : public sc_core::sc_module,
   // Another agent's write at `at` invalidates `line` in private cache `c`:
   // taken with the shootdowns, at the first interrupt boundary after `at`.
   void post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) override;
+  // Another CPU's read at `at` makes `line` shared in `c`: taken the same way.
+  void post_downgrade(Cache& c, uint64_t line, Cycle at, uint64_t* counter) override;
   [[nodiscard]] CpuCore& core() { return *core_; }
   [[nodiscard]] const CpuCore& core() const { return *core_; }
   // Runs tasks from `src` as `tasks` dispatches them, instead of the CPU's
@@ -137,14 +139,20 @@ class CpuModule : public sc_core::sc_module,
   }
   void sync(Cycle t) override { sync_.before(t); }
   Cycle data_miss(Cache& /*c*/, uint64_t line, const CacheResult& r, Cycle issued, bool fetch,
-                  MemSource& served) override {
+                  bool write, MemSource& served) override {
     static_assert(static_cast<unsigned>(Initiator::kData) == 1 &&
                   static_cast<unsigned>(Initiator::kInstruction) == 2);  // CpuCore::who_of
     // The CPU's next access may issue as early as this one, before this
     // miss (its prefetches and victim included) is done below.
     sync_.set_floor(issued);
     const Cycle done = fetch ? l1i->fetch_line(line, r, Initiator::kInstruction, sync_, served)
-                             : l1d->fetch_line(line, r, Initiator::kData, sync_, served);
+                             : l1d->fetch_line(line, r, Initiator::kData, sync_, served, write);
+    sync_.set_floor(SyncHorizon::kNever);
+    return done;
+  }
+  Cycle data_upgrade(uint64_t line, Cycle issued, Cycle at) override {
+    sync_.set_floor(issued);
+    const Cycle done = l1d->upgrade_line(line, at, Initiator::kData, sync_);
     sync_.set_floor(SyncHorizon::kNever);
     return done;
   }
@@ -182,6 +190,7 @@ class CpuModule : public sc_core::sc_module,
     uint64_t line;
     Cycle due;
     uint64_t* counter;
+    bool downgrade;  // to shared, not invalidated
   };
   std::vector<SnoopInvalidation> snoops_;
   TimedMemRequest request_;

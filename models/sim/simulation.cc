@@ -273,6 +273,9 @@ class Top : public sc_core::sc_module {
       kernel.use_scheduler(cfg.sched, cfg.sim.cpus,
                            sched_slice_cycles(cfg.sched, cfg.sim.cpus, cfg.sim.core_clock_mhz));
     }
+    // Coherence between the CPUs' private caches: a directory at the LLC.
+    const bool coherent = llc && llc->present() && cfg.cache.coherence && cfg.sim.cpus > 1;
+    if (coherent) llc->set_coherent(true);
     for (uint32_t i = 0; i < cfg.sim.cpus; ++i) {
       try {  // loads the initial segment registers from the descriptor tables
         cpus.push_back(std::make_unique<CpuModule>(("cpu" + std::to_string(i)).c_str(), i,
@@ -292,6 +295,11 @@ class Top : public sc_core::sc_module {
       if (llc) {
         // Another agent's write reaches these at the CPU's interrupt boundary.
         for (Cache* c : cpu.private_caches()) llc->snoop(*c, &cpu.agent(), &cpu);
+        if (coherent) {
+          for (auto* m : {cpu.l1d.get(), cpu.l1i.get(), cpu.l2.get()}) {
+            if (m != nullptr) m->set_coherent(true);
+          }
+        }
       }
       cpu.kernel.bind(kernel.target);
       if (tasks != nullptr) {

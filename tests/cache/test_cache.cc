@@ -44,6 +44,69 @@ TEST(Cache, GeometryAndHitMissTiming) {
   EXPECT_EQ(c.counts(1).accesses, 0U);
 }
 
+TEST(Cache, WriteToASharedLineAsksForAnUpgradeOnce) {
+  // 2 sets of 2 ways. Lines filled exclusive (the default) are written
+  // silently; a line marked shared is read silently (and stays shared), and
+  // its first write, found whether it was the last line looked up, the most
+  // recently used way or another way, reports CacheResult::upgrade (not a
+  // hit, not a miss: counted as a hit) and makes it exclusive and dirty.
+  Cache c(geo(256, 2, 5, 4));
+  const uint64_t a = 0, b = 2;       // set 0, both ways
+  c.access(a, false, Cycle(10), 1);  // miss: allocated
+  c.filled(a, Cycle(20));
+  c.access(b, false, Cycle(30), 1);
+  c.filled(b, Cycle(40));
+  const CacheResult silent = c.access(a, true, Cycle(50), 1);  // exclusive: silent
+  EXPECT_TRUE(silent.hit);
+  EXPECT_FALSE(silent.upgrade);
+  EXPECT_TRUE(c.dirty(a));
+  EXPECT_FALSE(c.set_shared(a + 4, true));  // absent: nothing changes
+  EXPECT_TRUE(c.set_shared(a, true));       // a: the last line looked up, the MRU way
+  EXPECT_FALSE(c.set_shared(a, true));      // already shared
+  EXPECT_TRUE(c.shared(a));
+  EXPECT_TRUE(c.dirty(a));  // a downgrade keeps the data dirty here
+  const CacheResult rd = c.access(a, false, Cycle(60), 1);
+  EXPECT_TRUE(rd.hit);
+  EXPECT_FALSE(rd.upgrade);
+  EXPECT_EQ(rd.ready, Cycle(65));
+  EXPECT_TRUE(c.shared(a));
+  const CacheResult w = c.access(a, true, Cycle(70), 1);
+  EXPECT_FALSE(w.hit);
+  EXPECT_TRUE(w.upgrade);
+  EXPECT_FALSE(w.writeback);
+  EXPECT_EQ(w.ready, Cycle(75));
+  EXPECT_FALSE(c.shared(a));
+  EXPECT_TRUE(c.access(a, true, Cycle(80), 1).hit);  // exclusive now: silent
+  // b: not the most recently used way (the search path).
+  EXPECT_TRUE(c.set_shared(b, true));
+  const CacheResult wb = c.access(b, true, Cycle(90), 1);
+  EXPECT_TRUE(wb.upgrade);
+  EXPECT_FALSE(c.shared(b));
+  EXPECT_TRUE(c.dirty(b));
+  // b is the MRU way now; shared again, after another set's line was
+  // looked up (so not the last line either).
+  EXPECT_TRUE(c.set_shared(b, true));
+  c.access(1, false, Cycle(100), 1);
+  c.filled(1, Cycle(110));
+  EXPECT_TRUE(c.access(b, true, Cycle(120), 1).upgrade);
+  // Nine accesses: three misses (a, b, line 1); the upgrades
+  // are hits in the counts.
+  EXPECT_EQ(c.counts(1).accesses, 9U);
+  EXPECT_EQ(c.counts(1).misses, 3U);
+  // A dirty shared line evicted is written back under its own line number.
+  EXPECT_TRUE(c.set_shared(b, true));
+  c.access(a, false, Cycle(130), 1);  // a becomes the MRU: b is the LRU
+  const CacheResult ev = c.access(4, false, Cycle(140), 1);
+  EXPECT_TRUE(ev.writeback);
+  EXPECT_EQ(ev.victim, b);
+  c.filled(4, Cycle(150));
+  // Refilled, it is exclusive.
+  c.access(b, false, Cycle(160), 1);
+  c.filled(b, Cycle(170));
+  EXPECT_FALSE(c.shared(b));
+  EXPECT_TRUE(c.access(b, true, Cycle(180), 1).hit);
+}
+
 TEST(Cache, WholeLineWriteAllocatesWithoutAFetch) {
   // 2 sets of 2 ways, 1 MSHR: a whole-line write that misses takes the line
   // dirty, ready after the lookup, and leaves the MSHR free.
@@ -133,8 +196,8 @@ TEST(Cache, HitPathsExactAgainstReference) {
   for (uint32_t ways : {1U, 2U, 4U, 8U, 16U}) {
     Cache c(geo(uint64_t{4} * ways * 64, ways, 3, 64));  // 4 sets
     RefLru ref(4, ways);
-    std::vector<bool> dirty(4096, false);
-    uint64_t acc[3] = {}, hit[3] = {};
+    std::vector<bool> dirty(4096, false), shared(4096, false);
+    uint64_t acc[3] = {}, hit[3] = {}, upgrades = 0;
     std::mt19937_64 rng(ways + 100);
     uint64_t line = 0, same = 0, mru = 0;
     for (int i = 0; i < 30000; ++i) {
@@ -157,12 +220,26 @@ TEST(Cache, HitPathsExactAgainstReference) {
         ref.invalidate(line);
         continue;
       }
+      // A line held shared (coherence between CPUs) leaves the fast paths:
+      // its hits take the search, and must keep the recency order exact.
+      const std::vector<int64_t> set = ref.order(line);
+      const bool present =
+          std::find(set.begin(), set.end(), static_cast<int64_t>(line)) != set.end();
+      if (!present) shared[line] = false;
+      if (i % 7 == 0 && present) {
+        EXPECT_EQ(c.set_shared(line, true), !shared[line]);
+        shared[line] = true;
+      }
       const bool write = rng() % 3 == 0;
       const unsigned who = static_cast<unsigned>(rng() % 3);
       const Cycle at(1000 * static_cast<uint64_t>(i));
       const CacheResult r = c.access(line, write, at, who);
       const bool h = ref.access(line);
-      ASSERT_EQ(r.hit, h) << "ways " << ways << " access " << i;
+      ASSERT_EQ(r.hit || r.upgrade, h) << "ways " << ways << " access " << i;
+      ASSERT_EQ(r.upgrade, h && write && shared[line]) << "ways " << ways << " access " << i;
+      upgrades += r.upgrade ? 1 : 0;
+      if (write) shared[line] = false;
+      ASSERT_EQ(c.shared(line), shared[line]);
       if (!h) {
         if (r.writeback) {
           ASSERT_TRUE(dirty[r.victim]);
@@ -187,6 +264,7 @@ TEST(Cache, HitPathsExactAgainstReference) {
     EXPECT_EQ(c.total().hits, hit[0] + hit[1] + hit[2]);
     EXPECT_GT(same, 5000U);  // every path is exercised
     EXPECT_GT(mru, 5000U);
+    EXPECT_GT(upgrades, 500U);
   }
 }
 

@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <string_view>
 #include <systemc>
 #include <vector>
 
 #include "models/cache/cache_config.h"
 #include "models/cache/cache_module.h"
 #include "models/common/mem_port.h"
+#include "models/common/stats.h"
 #include "models/common/sync_horizon.h"
 #include "models/dram/dram_module.h"
 #include "tests/common/sc_driver.h"
@@ -140,6 +142,10 @@ class Inbox : public SnoopInbox {
     cache = &c;
     count = counter;
   }
+  void post_downgrade(Cache& /*c*/, uint64_t line, Cycle at, uint64_t* /*counter*/) override {
+    downgrades.push_back(Post{line, at});
+  }
+  std::vector<Post> downgrades;
   std::vector<Post> posts;
   Cache* cache = nullptr;
   uint64_t* count = nullptr;
@@ -183,6 +189,152 @@ TEST(SharedCacheOrder, KernelWriteInvalidatesOtherAgentsCopiesThroughTheirInbox)
   EXPECT_EQ(inbox.cache, &theirs);
   ASSERT_NE(inbox.count, nullptr);
   EXPECT_EQ(*inbox.count, 1U);  // the writer's own line, counted at once
+}
+
+// A private level's request as the shared level sees it: the coherence
+// kind set by hand.
+struct CohReq {
+  tlm::tlm_generic_payload gp;
+  MemExtension x;
+  unsigned char data[8] = {};
+  CohReq() {
+    gp.set_extension(&x);
+    gp.set_data_ptr(data);
+    gp.set_data_length(sizeof data);
+    gp.set_streaming_width(sizeof data);
+    gp.set_byte_enable_ptr(nullptr);
+  }
+  ~CohReq() { gp.clear_extension(&x); }
+  CohReq(const CohReq&) = delete;
+  CohReq& operator=(const CohReq&) = delete;
+  void send(Driver& d, AgentSync& s, CohRequest coh, uint64_t addr, Cycle at) {
+    x.who = Initiator::kData;
+    x.coh = coh;
+    x.shared = false;
+    x.whole_line = false;
+    x.arrival = at;
+    x.sync = &s;
+    x.served = MemSource::kDram;
+    x.ordered = s.before(at);  // (else it waited until `at`: no delay left)
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(addr);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    d.out->b_transport(gp, delay);
+  }
+};
+
+uint64_t llc_counter(const CacheModule& m, std::string_view name) {
+  struct Find : StatVisitor {
+    std::string_view want;
+    uint64_t value = ~uint64_t{0};
+    void counter(std::string_view k, std::string_view, std::string_view, uint64_t v) override {
+      if (k == want) value = v;
+    }
+    void real(std::string_view, std::string_view, std::string_view, double) override {}
+    void histogram(std::string_view, std::string_view, std::string_view,
+                   const Histogram&) override {}
+  } f;
+  f.want = name;
+  m.visit(f, "", 1);
+  return f.value;
+}
+
+TEST(SharedCacheOrder, DirectoryGrantsSharesAndTakesLinesAway) {
+  // Two CPUs (agents A and B), each with two private caches registered at a
+  // coherent LLC through its inbox. One line, in time order: A reads (held
+  // exclusive), B reads (shared; A's copies are downgraded at 2000), A
+  // upgrades (B's copies invalidated at 3000, done after the LLC's lookup),
+  // B reads for ownership (A's invalidated at 4000), the kernel writes
+  // (B's invalidated; the directory forgets the line), A reads (exclusive,
+  // no action).
+  const ClockPeriod clk = ClockPeriod::of_mhz(3000);
+  PhysMem mem;
+  SyncHorizon horizon;
+  CacheConfig cc;
+  cc.enabled = true;
+  resolve_cache_config(cc, "l1d");
+  DramModule dram("dram", DramConfig{}, clk, &mem);
+  CacheModule llc("llc", cc.llc, MemSource::kLlc, clk, &mem);
+  llc.lower.bind(dram.socket);
+  llc.set_shared(true);
+  llc.set_coherent(true);
+  Cache a1(cc.l1d), a2(cc.l2), b1(cc.l1d), b2(cc.l2);
+  Inbox ia, ib;
+  constexpr uint64_t kAddr = 0x40000;
+  const uint64_t line = a1.line_of(kAddr);
+  std::vector<bool> shared;
+  Cycle upgraded;
+  MemSource upgrade_served = MemSource::kDram;
+  // Both agents exist (and own their caches) before either sends.
+  AgentSync* a = nullptr;
+  AgentSync* b = nullptr;
+  Driver da("cpu0", [&](Driver& self) {
+    AgentSync s(horizon, "cpu0", clk, false);
+    a = &s;
+    llc.snoop(a1, &s, &ia);
+    llc.snoop(a2, &s, &ia);
+    sc_core::wait(sc_core::SC_ZERO_TIME);
+    CohReq r;
+    r.send(self, s, CohRequest::kRead, kAddr, Cycle(1000));
+    shared.push_back(r.x.shared);
+    s.wait_until(Cycle(3000));
+    r.send(self, s, CohRequest::kUpgrade, kAddr, Cycle(3000));
+    upgraded = r.x.done;
+    upgrade_served = r.x.served;
+    s.wait_until(Cycle(5000));
+    TimedMemRequest k(Initiator::kKernel);
+    k.access(self.out, s, PhysAddr(kAddr), true, Cycle(5000));
+    r.send(self, s, CohRequest::kRead, kAddr, Cycle(6000));
+    shared.push_back(r.x.shared);
+    s.finish();
+  });
+  Driver db("cpu1", [&](Driver& self) {
+    AgentSync s(horizon, "cpu1", clk, false);
+    b = &s;
+    llc.snoop(b1, &s, &ib);
+    llc.snoop(b2, &s, &ib);
+    sc_core::wait(sc_core::SC_ZERO_TIME);
+    CohReq r;
+    s.wait_until(Cycle(2000));
+    r.send(self, s, CohRequest::kRead, kAddr, Cycle(2000));
+    shared.push_back(r.x.shared);
+    s.wait_until(Cycle(4000));
+    r.send(self, s, CohRequest::kOwn, kAddr, Cycle(4000));
+    shared.push_back(r.x.shared);
+    s.finish();
+  });
+  da.out.bind(llc.upper);
+  db.out.bind(llc.upper);
+  sc_core::sc_start();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  // In time order: A 1000 exclusive, B 2000 shared, B 4000 exclusive, A 6000 exclusive.
+  EXPECT_EQ(shared, (std::vector<bool>{false, true, false, false}));
+  EXPECT_EQ(upgraded, Cycle(3000) + cc.llc.latency);
+  EXPECT_EQ(upgrade_served, MemSource::kLlc);
+  // A: downgraded at 2000 (both caches), invalidated at 4000 (both).
+  ASSERT_EQ(ia.downgrades.size(), 2U);
+  for (const Inbox::Post& p : ia.downgrades) {
+    EXPECT_EQ(p.line, line);
+    EXPECT_EQ(p.at, Cycle(2000));
+  }
+  ASSERT_EQ(ia.posts.size(), 2U);
+  for (const Inbox::Post& p : ia.posts) EXPECT_EQ(p.at, Cycle(4000));
+  // B: invalidated by A's upgrade at 3000 and by the kernel's write at 5000;
+  // never downgraded (the directory forgot the line at 5000).
+  EXPECT_TRUE(ib.downgrades.empty());
+  ASSERT_EQ(ib.posts.size(), 4U);
+  EXPECT_EQ(ib.posts[0].at, Cycle(3000));
+  EXPECT_EQ(ib.posts[1].at, Cycle(3000));
+  EXPECT_EQ(ib.posts[2].at, Cycle(5000));
+  EXPECT_EQ(ib.posts[3].at, Cycle(5000));
+  EXPECT_EQ(llc_counter(llc, "coherence.upgrades"), 1U);
+  EXPECT_EQ(llc_counter(llc, "coherence.shared_fills"), 1U);
+  EXPECT_EQ(llc_counter(llc, "coherence.directory_lines"), 1U);
+  // The inboxes here do not apply anything: nothing was counted as removed.
+  EXPECT_EQ(llc_counter(llc, "coherence.invalidations"), 0U);
+  EXPECT_EQ(llc_counter(llc, "coherence.downgrades"), 0U);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -228,6 +229,124 @@ TEST(CacheSim, DataAccessesThroughTheL1dByHand) {
             std::string::npos)
       << r.out;
   EXPECT_EQ(v.at("top.cpu0.cycles"), 2810);
+}
+
+// Coherence between two CPUs' private caches, worked by hand (Skylake
+// preset, one process, data through the caches, prefetchers off, walks
+// entering at the LLC so that only data lines are private, deliveries every
+// 100 cycles). Line X (physical 0x1f998c000): cpu0 writes it (read for
+// ownership: exclusive in its L1D and L2); cpu1, after three page faults,
+// reads it (a shared fill from the LLC; cpu0's two copies downgraded);
+// cpu0, after six more, writes it again: an L1D hit on a shared line, so an
+// upgrade through the L2 to the LLC (5 + 7 + 30 = 42 cycles) that
+// invalidates cpu1's two copies; cpu1 reads it again (L1D miss, from the
+// LLC; shared fill, cpu0's two copies downgraded again). The other writes
+// (one per new page at offset 0x800, another L1D set) only make time pass.
+// The directory tracks X and the 30 other data lines. Without coherence
+// cpu1's second read hits its stale copy.
+TEST(CacheSim, PrivateCachesOfTwoCpusStayCoherent) {
+  std::string trace = "W 0x100000 8 0\n";
+  const auto gap = [&trace](uint64_t base, int n, int cpu) {
+    for (int i = 0; i < n; ++i) {
+      std::ostringstream line;
+      line << "W 0x" << std::hex << base + 0x800 + 0x1000 * static_cast<uint64_t>(i) << " 8 "
+           << std::dec << cpu << "\n";
+      trace += line.str();
+    }
+  };
+  gap(0x200000, 3, 1);
+  trace += "R 0x100000 8 1\n";
+  gap(0x300000, 6, 0);
+  trace += "W 0x100000 8 0\n";
+  gap(0x400000, 9, 1);
+  trace += "R 0x100000 8 1\n";
+  gap(0x500000, 12, 0);
+  TempDir d;
+  systest::write_file(d.file("t.txt"), trace);
+  const auto go = [&](bool coherence) {
+    const std::string root = MMUSIM_ROOT;
+    return systest::run_process(
+        MMUSIM_EXE,
+        {"--config", root + "/configs/skylake.ini", "--trace", d.file("t.txt"), "--out",
+         d.file(coherence ? "on" : "off"), "--sim.cpus=2", "--cache.data=true",
+         "--os.model=first_touch", "--cache.walker_entry=llc", "--cpu.ipi_period=100",
+         "--cache.l1d.prefetch=none", "--cache.l2.prefetch=none",
+         std::string("--cache.coherence=") + (coherence ? "true" : "false"), "--explain", "60"});
+  };
+  const systest::ProcessResult on = go(true);
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  std::map<std::string, double> v;
+  const auto j = nlohmann::json::parse(systest::read_file(d.file("on/stats.json")));
+  for (const auto& x : j.at("stats")) {
+    if (x.contains("value") && x.at("value").is_number()) v[x.at("name")] = x.at("value");
+  }
+  const std::map<std::string, double> want = {
+      {"top.llc.coherence.upgrades", 1},
+      {"top.llc.coherence.shared_fills", 2},
+      {"top.llc.coherence.invalidations", 2},
+      {"top.llc.coherence.downgrades", 4},
+      {"top.llc.coherence.directory_lines", 31},
+      {"top.cpu0.l1d.upgrades", 1},
+      {"top.cpu0.l2.upgrades", 0},
+      {"top.cpu1.l1d.upgrades", 0},
+      {"top.cpu1.l1d.invalidations", 1},
+      {"top.cpu1.l2.invalidations", 1},
+      {"top.cpu0.l1d.invalidations", 0},
+  };
+  for (const auto& [k, x] : want) EXPECT_EQ(v.at(k), x) << k;
+  EXPECT_NE(on.out.find("  data: 0x1f998c000 L1D hit on a shared line, upgraded, 8685->8727 (42 "
+                        "cycles); store buffer: retired at 8685\n"),
+            std::string::npos)
+      << on.out;
+  EXPECT_NE(on.out.find("  data: 0x1f998c000 L1D miss, from LLC, 14316->14358 (42 cycles)\n"),
+            std::string::npos)
+      << on.out;
+  const systest::ProcessResult off = go(false);
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  const std::string stats = systest::read_file(d.file("off/stats.json"));
+  EXPECT_EQ(stats.find("coherence."), std::string::npos);
+  EXPECT_EQ(stats.find("l1d.upgrades"), std::string::npos);
+  EXPECT_NE(off.out.find("  data: 0x1f998c000 L1D hit, 14316->14321 (5 cycles)\n"),
+            std::string::npos)
+      << off.out;
+}
+
+// Two CPUs reading and writing the same 128 lines (one process): every
+// statistic but the host's timings is the same in the reference mode
+// (sim.quantum=0) and with a small quantum, coherence traffic included.
+TEST(CacheSim, CoherenceTrafficIsTheSameInTheReferenceMode) {
+  std::string trace;
+  uint64_t x = 5;
+  for (int i = 0; i < 4000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const uint64_t r = x >> 33;
+    std::ostringstream line;
+    line << ((r & 7) < 3 ? "W" : "R") << " 0x" << std::hex
+         << 0x100000 + ((r >> 3) & 15) * 0x1000 + ((r >> 7) & 7) * 64 << " 8 " << std::dec
+         << ((r >> 10) & 1) << "\n";
+    trace += line.str();
+  }
+  TempDir d;
+  systest::write_file(d.file("t.txt"), trace);
+  const auto go = [&](const std::string& quantum) {
+    const std::string out = d.file("q" + quantum);
+    const systest::ProcessResult r = systest::run_process(
+        MMUSIM_EXE,
+        {"--config", std::string(MMUSIM_ROOT) + "/configs/skylake.ini", "--trace", d.file("t.txt"),
+         "--out", out, "--sim.cpus=2", "--cache.data=true", "--sim.quantum=" + quantum});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, std::string> v;
+    const auto j = nlohmann::json::parse(systest::read_file(out + "/stats.json"));
+    for (const auto& s : j.at("stats")) {
+      if (s.at("type") != "wall_clock") v[s.at("name")] = s.dump();
+    }
+    return v;
+  };
+  const auto ref = go("0");
+  const auto fast = go("50");
+  ASSERT_GT(nlohmann::json::parse(ref.at("top.llc.coherence.upgrades")).at("value").get<int>(), 50);
+  EXPECT_GT(ref.size(), 500U);
+  for (const auto& [k, s] : ref) EXPECT_EQ(fast.at(k), s) << k;
 }
 
 // With cache.data the TLB results against the LRU reference do not move
