@@ -419,8 +419,15 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
     nap(now);
     return run;
   }
-  if (reclaim_busy_) {  // a task is in direct reclaim: look again in a jiffy
-    run.next = now + cfg_.cost.jiffy;
+  if (reclaim_busy_) {
+    // A task is in direct reclaim (its memory traffic, sent to the DRAM
+    // between its passes, let this thread run): look again in a jiffy.
+    // Linux runs both at once on the node's lists; the model runs one
+    // reclaim session at a time (a task's passes and retries, or a kswapd
+    // run, the pass that yielded kept for its owner), as it does for two
+    // tasks. At least one cycle later, so that the session can end
+    // (os.linux.cost.jiffy may be 0).
+    run.next = now + std::max(cfg_.cost.jiffy, Cycles(1));
     kswapd_due_ = true;
     return run;
   }

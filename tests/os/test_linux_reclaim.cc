@@ -412,6 +412,84 @@ TEST(LinuxReclaim, WithWritepageKswapdWritesDirtyFilePagesItMetBefore) {
   EXPECT_GE(t.r.files.frames.frames_free(), kHigh);
 }
 
+// The rig's services, with kswapd run from the first memory request made
+// after direct reclaim began (the DRAM traffic of a pass, sent between the
+// passes of the allocating task's reclaim: in the simulation, where other
+// threads may run).
+class KswapdInDirectReclaim : public KernelServices {
+ public:
+  explicit KswapdInDirectReclaim(LinuxRig& r) : r_(r) {}
+  Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
+    if (!run && r_.k.pressure_stats().direct_reclaims != 0) {
+      run = r_.k.kswapd(at, r_.svc);
+      ran_at = at;
+    }
+    return r_.svc.mem_access(line, is_write, at);
+  }
+  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
+    return r_.svc.shootdown(s, pid, self);
+  }
+  void release(uint64_t key) override { r_.svc.release(key); }
+  std::optional<Kernel::FlushRun> run;
+  Cycle ran_at{0};
+
+ private:
+  LinuxRig& r_;
+};
+
+// kswapd finds a task in direct reclaim: it does not run (the model runs one
+// reclaim session at a time) and looks again a jiffy later, or a cycle later
+// with os.linux.cost.jiffy = 0 (at the same cycle, a kernel thread that
+// never lets the reclaiming task go on would spin for ever).
+Kernel::FlushRun kswapd_during_direct_reclaim(const LinuxConfig& cfg, Cycle& at) {
+  LinuxRig r(cfg, kFrames);
+  r.k.set_kswapd([](Cycle /*at*/) {});  // woken, never run by the allocations
+  // A mapped file read page by page (MADV_RANDOM: one page per fault):
+  // clean page cache whose reclaim walks the rmap (page-table traffic).
+  constexpr uint64_t kMap = 0x40000000;
+  r.done(100, file_event(1, 64ULL << 20));
+  r.done(100, open_event(1, 3));
+  r.done(100, file_mmap(64ULL << 20, kMap, 3, 1, true));
+  MadviseEvent m;
+  m.addr = kMap;
+  m.len = 64ULL << 20;
+  m.advice = linux_abi::kMadvRandom;
+  r.done(100, m);
+  KswapdInDirectReclaim s(r);
+  uint64_t t = 10000;
+  for (uint64_t p = 0; r.k.pressure_stats().direct_reclaims == 0 && p < kFrames; ++p) {
+    FaultInfo f;
+    f.addr = LinearAddr(kMap + p * kPage);
+    f.kind = AccessKind::kRead;
+    f.fault = FaultKind::kNotPresent;
+    f.pid = f.tid = 100;
+    f.raised = Cycle(t);
+    KernelStep st = r.k.fault(f, s);
+    while (st.kind != KernelStep::Kind::kDone) {
+      st = r.k.resume(f, st.key, st.kind == KernelStep::Kind::kWaitIo ? st.until : Cycle(t + 1), s);
+    }
+    t = st.outcome.resume.count() + 1000;
+  }
+  EXPECT_EQ(r.k.pressure_stats().direct_reclaims, 1U);
+  EXPECT_TRUE(s.run.has_value()) << "no memory request during direct reclaim";
+  EXPECT_EQ(r.k.pressure_stats().kswapd_runs, 0U);
+  EXPECT_EQ(r.k.reclaimer().stats().pgscan_kswapd, 0U);
+  at = s.ran_at;
+  return s.run.value_or(Kernel::FlushRun{Cycle(0)});
+}
+
+TEST(LinuxReclaim, KswapdLooksAgainAJiffyLaterWhileATaskReclaims) {
+  Cycle at{0};
+  const Kernel::FlushRun run = kswapd_during_direct_reclaim(default_linux_config(), at);
+  EXPECT_EQ(run.busy_until, at);
+  EXPECT_EQ(run.next, at + Cycles(12000000));
+  LinuxConfig c = default_linux_config();
+  c.cost.jiffy = Cycles(0);
+  const Kernel::FlushRun zero = kswapd_during_direct_reclaim(c, at);
+  EXPECT_EQ(zero.busy_until, at);
+  EXPECT_EQ(zero.next, at + Cycles(1));
+}
+
 LinuxConfig limited(uint64_t bytes) {
   LinuxConfig c = default_linux_config();
   c.pressure.memory_max = bytes;
