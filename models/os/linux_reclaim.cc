@@ -419,8 +419,15 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
     nap(now);
     return run;
   }
-  if (reclaim_busy_) {  // a task is in direct reclaim: look again in a jiffy
-    run.next = now + cfg_.cost.jiffy;
+  if (reclaim_busy_) {
+    // A task is in direct reclaim (its memory traffic, sent to the DRAM
+    // between its passes, let this thread run): look again in a jiffy.
+    // Linux runs both at once on the node's lists; the model runs one
+    // reclaim session at a time (a task's passes and retries, or a kswapd
+    // run, the pass that yielded kept for its owner), as it does for two
+    // tasks. At least one cycle later, so that the session can end
+    // (os.linux.cost.jiffy may be 0).
+    run.next = now + std::max(cfg_.cost.jiffy, Cycles(1));
     kswapd_due_ = true;
     return run;
   }
@@ -445,11 +452,16 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
     kswapd_due_ = true;
     return run;
   }
-  // Not balanced and not hopeless: run again after a jiffy (the allocation
-  // that keeps it busy would wake it anyway).
+  // Not balanced and not hopeless: kswapd_try_to_sleep() counts the quick
+  // return and does not nap (prepare_kswapd_sleep() says no), and kswapd()
+  // calls balance_pgdat() again: the next run starts where this one ends.
+  // Runs at one cycle cannot go on for ever: a run that frees nothing is a
+  // kswapd failure (kMaxReclaimRetries of them in a row make the node
+  // hopeless, and kswapd naps, then sleeps), and one that frees pages
+  // brings free memory toward high.
   if (!reclaim_->kswapd_may_sleep(balanced())) {
-    ++pst_.high_wmark_hit_quickly;  // no nap: kswapd_try_to_sleep counts it and returns
-    run.next = clk.t + cfg_.cost.jiffy;
+    ++pst_.high_wmark_hit_quickly;
+    run.next = clk.t;
     kswapd_due_ = true;
   } else {
     nap(clk.t);

@@ -412,6 +412,180 @@ TEST(LinuxReclaim, WithWritepageKswapdWritesDirtyFilePagesItMetBefore) {
   EXPECT_GE(t.r.files.frames.frames_free(), kHigh);
 }
 
+TEST(LinuxReclaim, KswapdEndingBelowHighRunsAgainAtOnce) {
+  // kswapd() in 6.12: when balance_pgdat() leaves the node below high (and
+  // not hopeless), kswapd_try_to_sleep() counts
+  // kswapd_high_wmark_hit_quickly and returns without a nap, and the loop
+  // calls balance_pgdat() again: each run starts where the one before ended.
+  // Dirty page cache written by pwrite (no mappings: no rmap walks) on a
+  // file system without ->writepage and no flusher: every run activates
+  // what it takes and frees nothing, so each run's time is the scan cost
+  // alone, reclaim_scan per page taken from an inactive or an active list
+  // (pgscan_kswapd + pgrefill), and the 16th failure makes the node hopeless.
+  LinuxRig r(DirtyFile::config(false), kFrames);
+  r.done(100, file_event(1, 64ULL << 20));
+  r.done(100, open_event(1, 3));
+  r.done(100, anon_mmap(kPage, kBuf));
+  r.access(100, kBuf, AccessKind::kWrite);
+  unsigned wakes = 0;
+  r.k.set_kswapd([&](Cycle /*at*/) { ++wakes; });
+  uint64_t at = 10000;
+  for (uint64_t p = 0; wakes == 0; ++p) {
+    RwEvent w = pread_page(3, p);
+    w.op = RwEvent::Op::kPwrite;
+    const KernelStep st = r.call(100, w, at);
+    ASSERT_EQ(st.kind, KernelStep::Kind::kDone);
+    at = st.outcome.resume.count() + 1000;
+  }
+  const Cycles scan = default_linux_config().cost.reclaim_scan;
+  const LinuxKernel::PressureStats& ps = r.k.pressure_stats();
+  const ReclaimStats& rs = r.k.reclaimer().stats();
+  const Cycle first(at);
+  Cycle now = first, end{0};
+  for (unsigned i = 1; i <= Reclaimer::kMaxReclaimRetries; ++i) {
+    const uint64_t taken = rs.pgscan_kswapd + rs.pgrefill;
+    const Kernel::FlushRun run = r.k.kswapd(now, r.svc);
+    ASSERT_LT(r.files.frames.frames_free(), kHigh);
+    EXPECT_EQ(ps.kswapd_runs, i);
+    EXPECT_EQ(r.k.reclaimer().kswapd_failures(), i);
+    EXPECT_GT(rs.pgscan_kswapd + rs.pgrefill, taken);
+    EXPECT_EQ(run.busy_until, now + Cycles(scan.count() * (rs.pgscan_kswapd + rs.pgrefill - taken)))
+        << "run " << i;
+    end = run.busy_until;
+    if (i < Reclaimer::kMaxReclaimRetries) {
+      EXPECT_EQ(run.next, run.busy_until) << "run " << i;  // at once, not a jiffy later
+      EXPECT_EQ(ps.high_wmark_hit_quickly, i);
+    } else {
+      // Hopeless: prepare_kswapd_sleep() lets it nap, not counted.
+      EXPECT_EQ(run.next, run.busy_until + kNap);
+      EXPECT_EQ(ps.high_wmark_hit_quickly, i - 1);
+    }
+    now = run.next;
+  }
+  // The 16 runs back to back: kswapd's time is the span from the first
+  // run's start to the last one's end.
+  EXPECT_EQ(ps.kswapd_cycles, (end - first).count());
+  EXPECT_EQ(ps.kswapd_wakeups, 1U);
+  EXPECT_EQ(rs.pgsteal_kswapd, 0U);
+  // The nap ends on a hopeless node: asleep until woken (and wakeup_kswapd
+  // leaves a hopeless node to direct reclaim).
+  const Kernel::FlushRun last = r.k.kswapd(now, r.svc);
+  EXPECT_EQ(last.next, kNeverCycle);
+  EXPECT_EQ(ps.kswapd_runs, Reclaimer::kMaxReclaimRetries);
+  EXPECT_EQ(ps.high_wmark_hit_quickly, Reclaimer::kMaxReclaimRetries - 1);
+  EXPECT_EQ(ps.low_wmark_hit_quickly, 0U);
+}
+
+TEST(LinuxReclaim, KswapdRunsThatTakeNoTimeEndAtTheSixteenthFailure) {
+  // A run that finds nothing to scan takes no time (anonymous pages, no
+  // swap, no page cache: get_scan_count scans nothing) and re-runs at the
+  // same cycle; each one is a kswapd failure, so the 16th makes the node
+  // hopeless and kswapd naps, then sleeps: the re-runs at one cycle end.
+  LinuxRig r(default_linux_config(), kFrames);
+  unsigned wakes = 0;
+  r.k.set_kswapd([&](Cycle /*at*/) { ++wakes; });
+  r.done(100, anon_mmap(kFrames * kPage, kBuf));
+  for (uint64_t i = 0; wakes == 0; ++i) r.access(100, kBuf + i * kPage, AccessKind::kWrite);
+  ASSERT_EQ(r.files.frames.frames_free(), kLow - 1);  // woken by the first fault at low
+  const LinuxKernel::PressureStats& ps = r.k.pressure_stats();
+  const Cycle at(5000000);
+  Kernel::FlushRun run{at};
+  for (unsigned i = 1; i <= Reclaimer::kMaxReclaimRetries; ++i) {
+    run = r.k.kswapd(at, r.svc);
+    EXPECT_EQ(run.busy_until, at) << "run " << i;
+    EXPECT_EQ(ps.kswapd_runs, i);
+    EXPECT_EQ(r.k.reclaimer().kswapd_failures(), i);
+    if (i < Reclaimer::kMaxReclaimRetries) {
+      EXPECT_EQ(run.next, at) << "run " << i;
+    }
+  }
+  EXPECT_TRUE(r.k.reclaimer().hopeless());
+  EXPECT_EQ(run.next, at + kNap);
+  EXPECT_EQ(ps.high_wmark_hit_quickly, Reclaimer::kMaxReclaimRetries - 1);
+  EXPECT_EQ(ps.kswapd_cycles, 0U);
+  EXPECT_EQ(r.k.reclaimer().stats().pgscan_kswapd, 0U);
+  EXPECT_EQ(r.k.kswapd(run.next, r.svc).next, kNeverCycle);
+  EXPECT_EQ(ps.kswapd_runs, Reclaimer::kMaxReclaimRetries);
+}
+
+// The rig's services, with kswapd run from the first memory request made
+// after direct reclaim began (the DRAM traffic of a pass, sent between the
+// passes of the allocating task's reclaim: in the simulation, where other
+// threads may run).
+class KswapdInDirectReclaim : public KernelServices {
+ public:
+  explicit KswapdInDirectReclaim(LinuxRig& r) : r_(r) {}
+  Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
+    if (!run && r_.k.pressure_stats().direct_reclaims != 0) {
+      run = r_.k.kswapd(at, r_.svc);
+      ran_at = at;
+    }
+    return r_.svc.mem_access(line, is_write, at);
+  }
+  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
+    return r_.svc.shootdown(s, pid, self);
+  }
+  void release(uint64_t key) override { r_.svc.release(key); }
+  std::optional<Kernel::FlushRun> run;
+  Cycle ran_at{0};
+
+ private:
+  LinuxRig& r_;
+};
+
+// kswapd finds a task in direct reclaim: it does not run (the model runs one
+// reclaim session at a time) and looks again a jiffy later, or a cycle later
+// with os.linux.cost.jiffy = 0 (at the same cycle, a kernel thread that
+// never lets the reclaiming task go on would spin for ever).
+Kernel::FlushRun kswapd_during_direct_reclaim(const LinuxConfig& cfg, Cycle& at) {
+  LinuxRig r(cfg, kFrames);
+  r.k.set_kswapd([](Cycle /*at*/) {});  // woken, never run by the allocations
+  // A mapped file read page by page (MADV_RANDOM: one page per fault):
+  // clean page cache whose reclaim walks the rmap (page-table traffic).
+  constexpr uint64_t kMap = 0x40000000;
+  r.done(100, file_event(1, 64ULL << 20));
+  r.done(100, open_event(1, 3));
+  r.done(100, file_mmap(64ULL << 20, kMap, 3, 1, true));
+  MadviseEvent m;
+  m.addr = kMap;
+  m.len = 64ULL << 20;
+  m.advice = linux_abi::kMadvRandom;
+  r.done(100, m);
+  KswapdInDirectReclaim s(r);
+  uint64_t t = 10000;
+  for (uint64_t p = 0; r.k.pressure_stats().direct_reclaims == 0 && p < kFrames; ++p) {
+    FaultInfo f;
+    f.addr = LinearAddr(kMap + p * kPage);
+    f.kind = AccessKind::kRead;
+    f.fault = FaultKind::kNotPresent;
+    f.pid = f.tid = 100;
+    f.raised = Cycle(t);
+    KernelStep st = r.k.fault(f, s);
+    while (st.kind != KernelStep::Kind::kDone) {
+      st = r.k.resume(f, st.key, st.kind == KernelStep::Kind::kWaitIo ? st.until : Cycle(t + 1), s);
+    }
+    t = st.outcome.resume.count() + 1000;
+  }
+  EXPECT_EQ(r.k.pressure_stats().direct_reclaims, 1U);
+  EXPECT_TRUE(s.run.has_value()) << "no memory request during direct reclaim";
+  EXPECT_EQ(r.k.pressure_stats().kswapd_runs, 0U);
+  EXPECT_EQ(r.k.reclaimer().stats().pgscan_kswapd, 0U);
+  at = s.ran_at;
+  return s.run.value_or(Kernel::FlushRun{Cycle(0)});
+}
+
+TEST(LinuxReclaim, KswapdLooksAgainAJiffyLaterWhileATaskReclaims) {
+  Cycle at{0};
+  const Kernel::FlushRun run = kswapd_during_direct_reclaim(default_linux_config(), at);
+  EXPECT_EQ(run.busy_until, at);
+  EXPECT_EQ(run.next, at + Cycles(12000000));
+  LinuxConfig c = default_linux_config();
+  c.cost.jiffy = Cycles(0);
+  const Kernel::FlushRun zero = kswapd_during_direct_reclaim(c, at);
+  EXPECT_EQ(zero.busy_until, at);
+  EXPECT_EQ(zero.next, at + Cycles(1));
+}
+
 LinuxConfig limited(uint64_t bytes) {
   LinuxConfig c = default_linux_config();
   c.pressure.memory_max = bytes;
