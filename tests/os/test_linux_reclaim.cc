@@ -406,7 +406,9 @@ TEST(LinuxReclaim, WithWritepageKswapdWritesDirtyFilePagesItMetBefore) {
   EXPECT_LE(rs.nr_vmscan_write, rs.nr_vmscan_immediate_reclaim);
   EXPECT_EQ(t.disk_writes(), rs.nr_vmscan_write);
   for (const BlockRequest& b : t.r.files.disk.log) {
-    if (b.write) EXPECT_EQ(b.bytes, kPage);
+    if (b.write) {
+      EXPECT_EQ(b.bytes, kPage);
+    }
   }
   EXPECT_GT(rs.pgsteal_kswapd, 0U);
   EXPECT_GE(t.r.files.frames.frames_free(), kHigh);
