@@ -243,31 +243,16 @@ TEST(CacheSim, DataAccessesThroughTheL1dByHand) {
 // LLC; shared fill, cpu0's two copies downgraded again). The other writes
 // (one per new page at offset 0x800, another L1D set) only make time pass.
 // The directory tracks X and the 30 other data lines. Without coherence
-// cpu1's second read hits its stale copy.
+// cpu1's second read hits its stale copy. The trace is the README's worked
+// example, traces/examples/two_cpus_shared_line.txt.
 TEST(CacheSim, PrivateCachesOfTwoCpusStayCoherent) {
-  std::string trace = "W 0x100000 8 0\n";
-  const auto gap = [&trace](uint64_t base, int n, int cpu) {
-    for (int i = 0; i < n; ++i) {
-      std::ostringstream line;
-      line << "W 0x" << std::hex << base + 0x800 + 0x1000 * static_cast<uint64_t>(i) << " 8 "
-           << std::dec << cpu << "\n";
-      trace += line.str();
-    }
-  };
-  gap(0x200000, 3, 1);
-  trace += "R 0x100000 8 1\n";
-  gap(0x300000, 6, 0);
-  trace += "W 0x100000 8 0\n";
-  gap(0x400000, 9, 1);
-  trace += "R 0x100000 8 1\n";
-  gap(0x500000, 12, 0);
+  const std::string root = MMUSIM_ROOT;
+  const std::string trace = root + "/traces/examples/two_cpus_shared_line.txt";
   TempDir d;
-  systest::write_file(d.file("t.txt"), trace);
   const auto go = [&](bool coherence) {
-    const std::string root = MMUSIM_ROOT;
     return systest::run_process(
         MMUSIM_EXE,
-        {"--config", root + "/configs/skylake.ini", "--trace", d.file("t.txt"), "--out",
+        {"--config", root + "/configs/skylake.ini", "--trace", trace, "--out",
          d.file(coherence ? "on" : "off"), "--sim.cpus=2", "--cache.data=true",
          "--os.model=first_touch", "--cache.walker_entry=llc", "--cpu.ipi_period=100",
          "--cache.l1d.prefetch=none", "--cache.l2.prefetch=none",
