@@ -161,6 +161,11 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
   s.add_bool("cache.coherence", &c.coherence,
              "with several CPUs, keep their private caches coherent with each other (a directory "
              "at the LLC: upgrades, invalidations, downgrades); needs an LLC of nonzero size");
+  s.add_u64("cache.snoop_period", &c.snoop_period, "cycles",
+            "with that coherence: an invalidation or downgrade caused by another agent's request "
+            "arriving at cycle T reaches a CPU's private caches at the next multiple of this "
+            "period above T (and the CPUs synchronize there)",
+            1, uint64_t{1} << 32);
 }
 
 void resolve_cache_config(CacheConfig& c, const std::string& entry) {

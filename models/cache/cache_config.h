@@ -37,6 +37,10 @@ struct CacheConfig {
   // other through a directory at the LLC (CacheModule::set_coherent); false
   // leaves them incoherent (only kernel and DMA writes invalidate them).
   bool coherence = true;
+  // With that coherence: a coherence action (invalidation or downgrade of a
+  // line another agent's request changed) reaches a CPU at the next multiple
+  // of this period above the request's arrival.
+  uint64_t snoop_period = 64;
 };
 
 // Binds cache.* to `c` and `entry` (cache.walker_entry as written); both

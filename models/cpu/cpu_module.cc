@@ -89,13 +89,11 @@ void CpuModule::post_shootdown(const Shootdown& s) {
 }
 
 void CpuModule::post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) {
-  snoops_.push_back(SnoopInvalidation{&c, line, Cycle((at.count() / ipi_period_ + 1) * ipi_period_),
-                                      counter, false});
+  snoops_.push_back(SnoopInvalidation{&c, line, snoop_due(at), counter, false});
 }
 
 void CpuModule::post_downgrade(Cache& c, uint64_t line, Cycle at, uint64_t* counter) {
-  snoops_.push_back(SnoopInvalidation{&c, line, Cycle((at.count() / ipi_period_ + 1) * ipi_period_),
-                                      counter, true});
+  snoops_.push_back(SnoopInvalidation{&c, line, snoop_due(at), counter, true});
 }
 
 void CpuModule::interrupt_boundary(Cycle t, Cycle& synced) {
@@ -105,7 +103,7 @@ void CpuModule::interrupt_boundary(Cycle t, Cycle& synced) {
     sync_.wait_until(t);
     synced = t;
   }
-  next_interrupt_ = Cycle((t.count() / ipi_period_ + 1) * ipi_period_);
+  next_interrupt_ = next_boundary(t);
   if (!snoops_.empty()) {
     size_t kept = 0;
     for (const SnoopInvalidation& s : snoops_) {

@@ -28,7 +28,11 @@
 // write by another agent that invalidates a line of this CPU's private
 // caches (the LLC's snoop) is delivered the same way: due at the next
 // multiple of cpu.ipi_period above the write's arrival, applied at that
-// boundary (no interrupt cost: hardware snoops need no handler).
+// boundary (no interrupt cost: hardware snoops need no handler). With
+// coherence between the CPUs' private caches (set_snoop_period()), every
+// such action (another CPU's invalidation or downgrade, a kernel or DMA
+// write) is due at the next multiple of cache.snoop_period instead, and the
+// CPU synchronizes at those boundaries too.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -112,6 +116,13 @@ class CpuModule : public sc_core::sc_module,
   void post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) override;
   // Another CPU's read at `at` makes `line` shared in `c`: taken the same way.
   void post_downgrade(Cache& c, uint64_t line, Cycle at, uint64_t* counter) override;
+  // Coherence between CPUs: the snoop delivery period (cache.snoop_period;
+  // 0: snoops are delivered on the interrupt boundaries). Call before the
+  // simulation starts.
+  void set_snoop_period(uint64_t p) {
+    snoop_period_ = p;
+    next_interrupt_ = next_boundary(Cycle(0));
+  }
   [[nodiscard]] CpuCore& core() { return *core_; }
   [[nodiscard]] const CpuCore& core() const { return *core_; }
   // Runs tasks from `src` as `tasks` dispatches them, instead of the CPU's
@@ -183,7 +194,20 @@ class CpuModule : public sc_core::sc_module,
   RecordSource& source_;
   uint64_t quantum_;
   uint64_t ipi_period_;
-  Cycle next_interrupt_;  // the first interrupt boundary not yet passed
+  uint64_t snoop_period_ = 0;  // set_snoop_period()
+  Cycle next_interrupt_;       // the first interrupt (or snoop) boundary not yet passed
+  // The first boundary above `t`: a multiple of the interrupt period, or of
+  // the snoop period when there is one.
+  [[nodiscard]] Cycle next_boundary(Cycle t) const {
+    const Cycle i((t.count() / ipi_period_ + 1) * ipi_period_);
+    if (snoop_period_ == 0) return i;
+    return min(i, Cycle((t.count() / snoop_period_ + 1) * snoop_period_));
+  }
+  // When a snoop posted for `at` is due.
+  [[nodiscard]] Cycle snoop_due(Cycle at) const {
+    const uint64_t p = snoop_period_ != 0 ? snoop_period_ : ipi_period_;
+    return Cycle((at.count() / p + 1) * p);
+  }
   // Invalidations of the private caches posted by other agents' writes.
   struct SnoopInvalidation {
     Cache* cache;

@@ -299,6 +299,7 @@ class Top : public sc_core::sc_module {
           for (auto* m : {cpu.l1d.get(), cpu.l1i.get(), cpu.l2.get()}) {
             if (m != nullptr) m->set_coherent(true);
           }
+          cpu.set_snoop_period(cfg.cache.snoop_period);
         }
       }
       cpu.kernel.bind(kernel.target);

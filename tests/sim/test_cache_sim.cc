@@ -233,38 +233,40 @@ TEST(CacheSim, DataAccessesThroughTheL1dByHand) {
 
 // Coherence between two CPUs' private caches, worked by hand (Skylake
 // preset, one process, data through the caches, prefetchers off, walks
-// entering at the LLC so that only data lines are private, deliveries every
-// 100 cycles). Line X (physical 0x1f998c000): cpu0 writes it (read for
-// ownership: exclusive in its L1D and L2); cpu1, after three page faults,
-// reads it (a shared fill from the LLC; cpu0's two copies downgraded);
-// cpu0, after six more, writes it again: an L1D hit on a shared line, so an
-// upgrade through the L2 to the LLC (5 + 7 + 30 = 42 cycles) that
-// invalidates cpu1's two copies; cpu1 reads it again (L1D miss, from the
-// LLC; shared fill, cpu0's two copies downgraded again). The other writes
-// (one per new page at offset 0x800, another L1D set) only make time pass.
-// The directory tracks X and the 30 other data lines. Without coherence
-// cpu1's second read hits its stale copy. The trace is the README's worked
-// example, traces/examples/two_cpus_shared_line.txt.
+// entering at the LLC so that only data lines are private, coherence
+// actions delivered every 64 cycles: cache.snoop_period). Line X (physical 0x1f998c000): cpu0
+// writes it (read for ownership: exclusive in its L1D and L2); cpu1, after three page faults, reads
+// it (a shared fill from the LLC; cpu0's two copies downgraded); cpu0, after six more, writes it
+// again: an L1D hit on a shared line, so an upgrade through the L2 to the LLC (5 + 7 + 30 = 42
+// cycles) that invalidates cpu1's two copies; cpu1 reads it again (L1D miss, from the LLC; shared
+// fill, cpu0's two copies downgraded again). The other writes (one per new page at offset 0x800,
+// another L1D set) only make time pass. The directory tracks X and the 30 other data lines. Without
+// coherence cpu1's second read hits its stale copy. The trace is the README's worked example,
+// traces/examples/two_cpus_shared_line.txt.
 TEST(CacheSim, PrivateCachesOfTwoCpusStayCoherent) {
   const std::string root = MMUSIM_ROOT;
   const std::string trace = root + "/traces/examples/two_cpus_shared_line.txt";
   TempDir d;
-  const auto go = [&](bool coherence) {
+  const auto go = [&](bool coherence, const std::string& period = "64") {
     return systest::run_process(
-        MMUSIM_EXE,
-        {"--config", root + "/configs/skylake.ini", "--trace", trace, "--out",
-         d.file(coherence ? "on" : "off"), "--sim.cpus=2", "--cache.data=true",
-         "--os.model=first_touch", "--cache.walker_entry=llc", "--cpu.ipi_period=100",
-         "--cache.l1d.prefetch=none", "--cache.l2.prefetch=none",
-         std::string("--cache.coherence=") + (coherence ? "true" : "false"), "--explain", "60"});
+        MMUSIM_EXE, {"--config", root + "/configs/skylake.ini", "--trace", trace, "--out",
+                     d.file(std::string(coherence ? "on" : "off") + period), "--sim.cpus=2",
+                     "--cache.data=true", "--os.model=first_touch", "--cache.walker_entry=llc",
+                     "--cache.l1d.prefetch=none", "--cache.l2.prefetch=none",
+                     std::string("--cache.coherence=") + (coherence ? "true" : "false"),
+                     "--cache.snoop_period=" + period, "--explain", "60"});
   };
   const systest::ProcessResult on = go(true);
   ASSERT_EQ(on.exit_code, 0) << on.err;
-  std::map<std::string, double> v;
-  const auto j = nlohmann::json::parse(systest::read_file(d.file("on/stats.json")));
-  for (const auto& x : j.at("stats")) {
-    if (x.contains("value") && x.at("value").is_number()) v[x.at("name")] = x.at("value");
-  }
+  const auto values = [&](const std::string& dir) {
+    std::map<std::string, double> m;
+    const auto j = nlohmann::json::parse(systest::read_file(d.file(dir + "/stats.json")));
+    for (const auto& x : j.at("stats")) {
+      if (x.contains("value") && x.at("value").is_number()) m[x.at("name")] = x.at("value");
+    }
+    return m;
+  };
+  const std::map<std::string, double> v = values("on64");
   const std::map<std::string, double> want = {
       {"top.llc.coherence.upgrades", 1},
       {"top.llc.coherence.shared_fills", 2},
@@ -288,12 +290,29 @@ TEST(CacheSim, PrivateCachesOfTwoCpusStayCoherent) {
       << on.out;
   const systest::ProcessResult off = go(false);
   ASSERT_EQ(off.exit_code, 0) << off.err;
-  const std::string stats = systest::read_file(d.file("off/stats.json"));
+  const std::string stats = systest::read_file(d.file("off64/stats.json"));
   EXPECT_EQ(stats.find("coherence."), std::string::npos);
   EXPECT_EQ(stats.find("l1d.upgrades"), std::string::npos);
   EXPECT_NE(off.out.find("  data: 0x1f998c000 L1D hit, 14316->14321 (5 cycles)\n"),
             std::string::npos)
       << off.out;
+  // Coherence actions delivered on a grid coarser than the whole run: none
+  // is applied: cpu0's copy stays exclusive, so its second write is silent
+  // (no upgrade), and cpu1's second read hits its stale copy (one shared
+  // fill: the first read).
+  const systest::ProcessResult late = go(true, "1000000");
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  EXPECT_NE(late.out.find("  data: 0x1f998c000 L1D hit, 14316->14321 (5 cycles)\n"),
+            std::string::npos)
+      << late.out;
+  const std::map<std::string, double> lv = values("on1000000");
+  EXPECT_NE(late.out.find("  data: 0x1f998c000 L1D hit, 8685->8690 (5 cycles); store buffer: "
+                          "retired at 8685\n"),
+            std::string::npos);
+  EXPECT_EQ(lv.at("top.llc.coherence.shared_fills"), 1);
+  EXPECT_EQ(lv.at("top.llc.coherence.upgrades"), 0);
+  EXPECT_EQ(lv.at("top.llc.coherence.invalidations"), 0);
+  EXPECT_EQ(lv.at("top.llc.coherence.downgrades"), 0);
 }
 
 // Two CPUs reading and writing the same 128 lines (one process): every
