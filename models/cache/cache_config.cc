@@ -166,6 +166,11 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
             "arriving at cycle T reaches a CPU's private caches at the next multiple of this "
             "period above T (and the CPUs synchronize there)",
             1, uint64_t{1} << 32);
+  s.add_u64("cache.snoop_filter_entries", &c.snoop_filter_entries, "entries",
+            "with that coherence: the LLC's snoop filter (16 ways, LRU; 0 = twice the lines of "
+            "every CPU's private caches); a line tracked in a full set evicts another, whose "
+            "private copies are invalidated",
+            0, uint64_t{1} << 24);
 }
 
 void resolve_cache_config(CacheConfig& c, const std::string& entry) {

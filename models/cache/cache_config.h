@@ -41,6 +41,10 @@ struct CacheConfig {
   // line another agent's request changed) reaches a CPU at the next multiple
   // of this period above the request's arrival.
   uint64_t snoop_period = 64;
+  // The snoop filter's entries (0: twice the lines of every CPU's private
+  // caches), 16 ways, LRU; tracking a line in a full set invalidates the
+  // evicted line's private copies.
+  uint64_t snoop_filter_entries = 0;
 };
 
 // Binds cache.* to `c` and `entry` (cache.walker_entry as written); both

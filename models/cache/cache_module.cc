@@ -114,7 +114,7 @@ bool CacheModule::directory(tlm::tlm_generic_payload& p, MemExtension& x, uint64
   const Initiator who = x.who;
   if (who == Initiator::kKernel || who == Initiator::kDma) {
     // Its write invalidated every private copy (invalidate_above()).
-    if (p.is_write()) dir_.erase(line);
+    if (p.is_write()) sf_->erase(line);
     return false;
   }
   if (x.sync == nullptr || x.sync->id() >= owner_bit_.size()) return false;
@@ -126,7 +126,7 @@ bool CacheModule::directory(tlm::tlm_generic_payload& p, MemExtension& x, uint64
   switch (x.coh) {
     case CohRequest::kWriteback: return false;
     case CohRequest::kRead: {
-      DirEntry& e = *dir_.insert(line, DirEntry{}).first;
+      SnoopFilter::Entry& e = track(line, at);
       const uint64_t others = e.owners & ~self;
       if (others == 0) {
         e.exclusive = true;
@@ -142,7 +142,7 @@ bool CacheModule::directory(tlm::tlm_generic_payload& p, MemExtension& x, uint64
     }
     case CohRequest::kOwn:
     case CohRequest::kUpgrade: {
-      DirEntry& e = *dir_.insert(line, DirEntry{}).first;
+      SnoopFilter::Entry& e = track(line, at);
       const uint64_t others = e.owners & ~self;
       if (others != 0) post_owners(others, x.sync, line, at, false);
       e.owners = bit;
@@ -159,16 +159,26 @@ bool CacheModule::directory(tlm::tlm_generic_payload& p, MemExtension& x, uint64
       // A CPU's own write arriving here (page-walk A/D writes entering at
       // this level): the other CPUs' copies go.
       if (p.is_write()) {
-        if (DirEntry* e = dir_.find(line)) {
+        if (SnoopFilter::Entry* e = sf_->find(line)) {
           const uint64_t others = e->owners & ~self;
           if (others != 0) post_owners(others, x.sync, line, at, false);
           e->owners &= bit;
-          if (e->owners == 0) dir_.erase(line);
+          if (e->owners == 0) sf_->erase(line);
         }
       }
       return false;
   }
   return false;
+}
+
+SnoopFilter::Entry& CacheModule::track(uint64_t line, Cycle at) {
+  SnoopFilter::Entry evicted;
+  SnoopFilter::Entry& e = sf_->insert(line, &evicted);
+  if (evicted.line != SnoopFilter::kEmpty && evicted.owners != 0) {
+    ++filter_evictions_;
+    post_owners(evicted.owners, nullptr, evicted.line, at, false);
+  }
+  return e;
 }
 
 Cycle CacheModule::upgrade_below(tlm::tlm_generic_payload& p, MemExtension& x, Cycle at) {
@@ -646,9 +656,13 @@ void CacheModule::visit(StatVisitor& v, const std::string& prefix, uint64_t reco
                "lines of a CPU's private caches turned from exclusive to shared by another CPU's "
                "read",
                downgrades_);
-    pv.counter("coherence.directory_lines", "lines",
-               "lines the directory tracks at the end (24 bytes each, the table at most 3/4 full)",
-               dir_.size());
+    pv.counter("coherence.filter_evictions", "lines",
+               "snoop-filter entries evicted to track another line (their holders' private "
+               "copies invalidated: in coherence.invalidations)",
+               filter_evictions_);
+    pv.counter("coherence.filter_lines", "lines",
+               "lines the snoop filter tracks at the end (cache.snoop_filter_entries at most)",
+               sf_->size());
   }
   if (core_ != nullptr && !snooped_.empty()) {
     pv.counter("dma_invalidations", "lines", "lines of this level invalidated by DMA writes",

@@ -58,7 +58,7 @@
 #include <vector>
 
 #include "models/cache/cache.h"
-#include "models/common/flat_map.h"
+#include "models/cache/snoop_filter.h"
 #include "models/common/mem_port.h"
 #include "models/common/phys_mem.h"
 #include "models/common/sc_sync.h"
@@ -118,8 +118,14 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   // copies are invalidated); an owner takes these actions through its inbox,
   // as it takes the kernel's invalidations. On a private level: its lines
   // keep the shared state the level below granted, and a write to a shared
-  // line sends an upgrade below. Call before the simulation starts.
-  void set_coherent(bool on) { coherent_ = on; }
+  // line sends an upgrade below. The shared level's directory is a snoop
+  // filter of at least `filter_entries` entries (SnoopFilter): a line it
+  // must track in a full set evicts another, whose private copies are then
+  // invalidated. Call after set_shared(), before the simulation starts.
+  void set_coherent(bool on, uint64_t filter_entries = 0) {
+    coherent_ = on;
+    if (on && shared_) sf_ = std::make_unique<SnoopFilter>(filter_entries);
+  }
   [[nodiscard]] bool coherent() const { return coherent_; }
   // Several agents share this level: lookups in (arrival, socket, agent)
   // order (see above). Call before the simulation starts.
@@ -236,18 +242,15 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   std::vector<Snooped> snooped_;
   bool coherent_ = false;
   // The directory (a coherent shared level): the owners in snoop() order,
-  // their bits by agent id, and per line the owners whose private caches may
-  // hold it (bit i mod 64 for owner i; a superset: private evictions are
-  // silent) and whether the one owner was granted it exclusive. Memory grows
-  // with the lines the private caches have filled, never per request.
-  struct DirEntry {
-    uint64_t owners = 0;
-    bool exclusive = false;
-  };
+  // their bits by agent id, and the snoop filter.
   std::vector<const AgentSync*> owners_;
   std::vector<uint64_t> owner_bit_;  // by AgentSync::id()
-  FlatMap<uint64_t, DirEntry> dir_;
+  std::unique_ptr<SnoopFilter> sf_;
+  // Tracks `line` (a new entry has no owners); a line evicted from a full
+  // set has its private copies invalidated at `at`.
+  SnoopFilter::Entry& track(uint64_t line, Cycle at);
   uint64_t upgrades_ = 0, shared_fills_ = 0, coh_invalidations_ = 0, downgrades_ = 0;
+  uint64_t filter_evictions_ = 0;
   uint64_t upgrades_sent_ = 0;  // a coherent private level's
   // A shared level's order: the group arriving in this delta cycle, the
   // queue of sorted requests whose lookups wait for their turn (the front

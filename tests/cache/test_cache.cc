@@ -11,6 +11,7 @@
 
 #include "models/cache/cache.h"
 #include "models/cache/cache_config.h"
+#include "models/cache/snoop_filter.h"
 #include "models/common/config_schema.h"
 #include "models/common/error.h"
 
@@ -105,6 +106,36 @@ TEST(Cache, WriteToASharedLineAsksForAnUpgradeOnce) {
   c.filled(b, Cycle(170));
   EXPECT_FALSE(c.shared(b));
   EXPECT_TRUE(c.access(b, true, Cycle(180), 1).hit);
+}
+
+TEST(SnoopFilter, SixteenWaysLruEvictionAndErase) {
+  SnoopFilter f(20);  // rounds up to 2 sets of 16 ways
+  EXPECT_EQ(f.capacity(), 32U);
+  SnoopFilter::Entry ev;
+  // Set 0: even lines 0, 2, ..., 30 fill it without an eviction.
+  for (uint64_t l = 0; l < 32; l += 2) {
+    SnoopFilter::Entry& e = f.insert(l, &ev);
+    EXPECT_EQ(ev.line, SnoopFilter::kEmpty);
+    e.owners = l + 1;
+  }
+  EXPECT_EQ(f.size(), 16U);
+  ASSERT_NE(f.find(0), nullptr);  // 0 becomes the most recently used: 2 is the LRU
+  EXPECT_EQ(f.find(0)->owners, 1U);
+  EXPECT_EQ(f.insert(4, &ev).owners, 5U);  // present: found, nothing evicted
+  EXPECT_EQ(ev.line, SnoopFilter::kEmpty);
+  EXPECT_EQ(f.insert(32, &ev).owners, 0U);  // new, set full: evicts 2
+  EXPECT_EQ(ev.line, 2U);
+  EXPECT_EQ(ev.owners, 3U);
+  EXPECT_EQ(f.find(2), nullptr);
+  EXPECT_EQ(f.size(), 16U);
+  f.erase(6);
+  f.erase(6);  // absent: nothing
+  EXPECT_EQ(f.size(), 15U);
+  f.insert(34, &ev);  // takes the freed way
+  EXPECT_EQ(ev.line, SnoopFilter::kEmpty);
+  f.insert(1, &ev);  // set 1
+  EXPECT_EQ(ev.line, SnoopFilter::kEmpty);
+  EXPECT_EQ(f.size(), 17U);
 }
 
 TEST(Cache, WholeLineWriteAllocatesWithoutAFetch) {

@@ -331,10 +331,48 @@ TEST(SharedCacheOrder, DirectoryGrantsSharesAndTakesLinesAway) {
   EXPECT_EQ(ib.posts[3].at, Cycle(5000));
   EXPECT_EQ(llc_counter(llc, "coherence.upgrades"), 1U);
   EXPECT_EQ(llc_counter(llc, "coherence.shared_fills"), 1U);
-  EXPECT_EQ(llc_counter(llc, "coherence.directory_lines"), 1U);
+  EXPECT_EQ(llc_counter(llc, "coherence.filter_lines"), 1U);
   // The inboxes here do not apply anything: nothing was counted as removed.
   EXPECT_EQ(llc_counter(llc, "coherence.invalidations"), 0U);
   EXPECT_EQ(llc_counter(llc, "coherence.downgrades"), 0U);
+}
+
+TEST(SharedCacheOrder, AFullSnoopFilterInvalidatesTheLineItEvicts) {
+  // A filter of 16 entries (one set): one CPU reads 17 lines; the 17th's
+  // entry evicts the least recently tracked (the first), whose copies in
+  // the CPU's private cache are invalidated through its inbox at the 17th's
+  // arrival.
+  const ClockPeriod clk = ClockPeriod::of_mhz(3000);
+  PhysMem mem;
+  SyncHorizon horizon;
+  CacheConfig cc;
+  cc.enabled = true;
+  resolve_cache_config(cc, "l1d");
+  DramModule dram("dram", DramConfig{}, clk, &mem);
+  CacheModule llc("llc", cc.llc, MemSource::kLlc, clk, &mem);
+  llc.lower.bind(dram.socket);
+  llc.set_shared(true);
+  llc.set_coherent(true, 16);
+  Cache a1(cc.l1d);
+  Inbox ia;
+  Driver da("cpu0", [&](Driver& self) {
+    AgentSync s(horizon, "cpu0", clk, false);
+    llc.snoop(a1, &s, &ia);
+    CohReq r;
+    for (uint64_t i = 0; i < 17; ++i) {
+      r.send(self, s, CohRequest::kRead, 0x100000 + 64 * i, Cycle(1000 * (i + 1)));
+    }
+    s.finish();
+  });
+  da.out.bind(llc.upper);
+  sc_core::sc_start();
+  ASSERT_EQ(ia.posts.size(), 1U);
+  EXPECT_EQ(ia.posts[0].line, a1.line_of(0x100000));
+  EXPECT_EQ(ia.posts[0].at, Cycle(17000));
+  EXPECT_TRUE(ia.downgrades.empty());
+  EXPECT_EQ(llc_counter(llc, "coherence.filter_evictions"), 1U);
+  EXPECT_EQ(llc_counter(llc, "coherence.filter_lines"), 16U);
+  EXPECT_EQ(llc_counter(llc, "coherence.shared_fills"), 0U);
 }
 
 }  // namespace
