@@ -130,6 +130,25 @@ TEST(SharedCacheOrder, OneCycleEarlierWinsWhateverTheSocket) {
   EXPECT_EQ(o.done0.count(), o.done1.count() + kMissPath + first);
 }
 
+// An LLC shared by agents in front of the DRAM (default geometries).
+struct SharedLlc {
+  ClockPeriod clk = ClockPeriod::of_mhz(3000);
+  PhysMem mem;
+  SyncHorizon horizon;
+  CacheConfig cc = [] {
+    CacheConfig c;
+    c.enabled = true;
+    resolve_cache_config(c, "l1d");
+    return c;
+  }();
+  DramModule dram{"dram", DramConfig{}, clk, &mem};
+  CacheModule llc{"llc", cc.llc, MemSource::kLlc, clk, &mem};
+  SharedLlc() {
+    llc.lower.bind(dram.socket);
+    llc.set_shared(true);
+  }
+};
+
 // A fake CPU: records what it is asked to invalidate and when.
 class Inbox : public SnoopInbox {
  public:
@@ -152,17 +171,11 @@ class Inbox : public SnoopInbox {
 };
 
 TEST(SharedCacheOrder, KernelWriteInvalidatesOtherAgentsCopiesThroughTheirInbox) {
-  const ClockPeriod clk = ClockPeriod::of_mhz(3000);
-  PhysMem mem;
-  SyncHorizon horizon;
-  CacheConfig cc;
-  cc.enabled = true;
-  resolve_cache_config(cc, "l1d");
-  DramModule dram("dram", DramConfig{}, clk, &mem);
-  CacheModule llc("llc", cc.llc, MemSource::kLlc, clk, &mem);
-  Cache mine(cc.l1d), theirs(cc.l1d);
-  llc.lower.bind(dram.socket);
-  llc.set_shared(true);
+  SharedLlc sys;
+  const ClockPeriod& clk = sys.clk;
+  SyncHorizon& horizon = sys.horizon;
+  CacheModule& llc = sys.llc;
+  Cache mine(sys.cc.l1d), theirs(sys.cc.l1d);
   Inbox inbox;
   const uint64_t line = mine.line_of(0x40000);
   mine.install(line, false);
@@ -246,18 +259,13 @@ TEST(SharedCacheOrder, DirectoryGrantsSharesAndTakesLinesAway) {
   // exclusive), B reads (shared; A's copies are downgraded at 2000), A
   // upgrades (B's copies invalidated at 3000, done after the LLC's lookup),
   // B reads for ownership (A's invalidated at 4000), the kernel writes
-  // (B's invalidated; the directory forgets the line), A reads (exclusive,
+  // (B's invalidated; the snoop filter forgets the line), A reads (exclusive,
   // no action).
-  const ClockPeriod clk = ClockPeriod::of_mhz(3000);
-  PhysMem mem;
-  SyncHorizon horizon;
-  CacheConfig cc;
-  cc.enabled = true;
-  resolve_cache_config(cc, "l1d");
-  DramModule dram("dram", DramConfig{}, clk, &mem);
-  CacheModule llc("llc", cc.llc, MemSource::kLlc, clk, &mem);
-  llc.lower.bind(dram.socket);
-  llc.set_shared(true);
+  SharedLlc sys;
+  const ClockPeriod& clk = sys.clk;
+  SyncHorizon& horizon = sys.horizon;
+  const CacheConfig& cc = sys.cc;
+  CacheModule& llc = sys.llc;
   llc.set_coherent(true);
   Cache a1(cc.l1d), a2(cc.l2), b1(cc.l1d), b2(cc.l2);
   Inbox ia, ib;
@@ -342,16 +350,11 @@ TEST(SharedCacheOrder, AFullSnoopFilterInvalidatesTheLineItEvicts) {
   // entry evicts the least recently tracked (the first), whose copies in
   // the CPU's private cache are invalidated through its inbox at the 17th's
   // arrival.
-  const ClockPeriod clk = ClockPeriod::of_mhz(3000);
-  PhysMem mem;
-  SyncHorizon horizon;
-  CacheConfig cc;
-  cc.enabled = true;
-  resolve_cache_config(cc, "l1d");
-  DramModule dram("dram", DramConfig{}, clk, &mem);
-  CacheModule llc("llc", cc.llc, MemSource::kLlc, clk, &mem);
-  llc.lower.bind(dram.socket);
-  llc.set_shared(true);
+  SharedLlc sys;
+  const ClockPeriod& clk = sys.clk;
+  SyncHorizon& horizon = sys.horizon;
+  const CacheConfig& cc = sys.cc;
+  CacheModule& llc = sys.llc;
   llc.set_coherent(true, 16);
   Cache a1(cc.l1d);
   Inbox ia;
