@@ -268,18 +268,12 @@ TEST(CacheSim, PrivateCachesOfTwoCpusStayCoherent) {
   };
   const std::map<std::string, double> v = values("on64");
   const std::map<std::string, double> want = {
-      {"top.llc.coherence.upgrades", 1},
-      {"top.llc.coherence.shared_fills", 2},
-      {"top.llc.coherence.invalidations", 2},
-      {"top.llc.coherence.downgrades", 4},
-      {"top.llc.coherence.filter_lines", 31},
-      {"top.llc.coherence.filter_evictions", 0},
-      {"top.cpu0.l1d.upgrades", 1},
-      {"top.cpu0.l2.upgrades", 0},
-      {"top.cpu1.l1d.upgrades", 0},
-      {"top.cpu1.l1d.invalidations", 1},
-      {"top.cpu1.l2.invalidations", 1},
-      {"top.cpu0.l1d.invalidations", 0},
+      {"top.llc.coherence.upgrades", 1},      {"top.llc.coherence.shared_fills", 2},
+      {"top.llc.coherence.invalidations", 2}, {"top.llc.coherence.downgrades", 4},
+      {"top.llc.coherence.filter_lines", 31}, {"top.llc.coherence.filter_evictions", 0},
+      {"top.cpu0.l1d.upgrades", 1},           {"top.cpu0.l2.upgrades", 0},
+      {"top.cpu1.l1d.upgrades", 0},           {"top.cpu1.l1d.invalidations", 1},
+      {"top.cpu1.l2.invalidations", 1},       {"top.cpu0.l1d.invalidations", 0},
   };
   for (const auto& [k, x] : want) EXPECT_EQ(v.at(k), x) << k;
   EXPECT_NE(on.out.find("  data: 0x1f998c000 L1D hit on a shared line, upgraded, 8685->8727 (42 "
