@@ -1,5 +1,6 @@
 #include "models/cache/cache_config.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "models/common/config_schema.h"
@@ -171,6 +172,14 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
             "every CPU's private caches); a line tracked in a full set evicts another, whose "
             "private copies are invalidated",
             0, uint64_t{1} << 24);
+}
+
+uint64_t snoop_filter_entries(const CacheConfig& c, uint32_t cpus) {
+  if (c.snoop_filter_entries != 0) return c.snoop_filter_entries;
+  // (The L1I is built with cache.data only.)
+  const uint64_t bytes = c.l1d.size_bytes + (c.data ? c.l1i.size_bytes : 0) + c.l2.size_bytes;
+  const uint64_t lines = bytes / c.line_bytes;
+  return std::max<uint64_t>(2 * lines * cpus, 16);
 }
 
 void resolve_cache_config(CacheConfig& c, const std::string& entry) {

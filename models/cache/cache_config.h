@@ -51,6 +51,11 @@ struct CacheConfig {
 // must outlive the schema.
 void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry);
 
+// The snoop filter's entries asked for with `cpus` CPUs:
+// cache.snoop_filter_entries, or twice the lines of every CPU's private
+// caches (L1D, L2, and the L1I with cache.data), at least 16.
+uint64_t snoop_filter_entries(const CacheConfig& c, uint32_t cpus);
+
 // Sets c.walker_entry from `entry`, the line size of every level, and checks
 // each present level (size 0: absent); throws InputError naming the key.
 void resolve_cache_config(CacheConfig& c, const std::string& entry);

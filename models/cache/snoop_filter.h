@@ -26,10 +26,15 @@ class SnoopFilter {
 
   // At least `entries` entries: 16 ways, a power-of-two number of sets.
   explicit SnoopFilter(uint64_t entries) {
+    const uint64_t n = capacity_for(entries);
+    mask_ = n / kWays - 1;
+    slots_.assign(n, Entry{});
+  }
+  // The entries a filter asked for `entries` has.
+  static uint64_t capacity_for(uint64_t entries) {
     uint64_t sets = 1;
     while (sets * kWays < entries) sets *= 2;
-    mask_ = sets - 1;
-    slots_.assign(sets * kWays, Entry{});
+    return sets * kWays;
   }
 
   // The entry of `line` (made most recently used), or null.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "models/cache/snoop_filter.h"
 #include "models/common/error.h"
 #include "models/common/parse.h"
 
@@ -79,6 +80,13 @@ MemoryEstimate estimate_memory(const SimConfig& c) {
     if (c.cache.data) cache(c.cache.l1i, "cache.l1i", cpus);
     cache(c.cache.l2, "cache.l2", cpus);
     cache(c.cache.llc, "cache.llc", 1);
+    if (c.cache.coherence && cpus > 1 && c.cache.llc.size_bytes != 0) {
+      const uint64_t n = SnoopFilter::capacity_for(snoop_filter_entries(c.cache, c.sim.cpus));
+      e.parts.push_back(
+          {"cache.snoop_filter_entries",
+           std::to_string(n) + " entries x " + std::to_string(sizeof(SnoopFilter::Entry)) + " B",
+           mul(n, sizeof(SnoopFilter::Entry))});
+    }
   }
   const DramConfig& d = c.dram;
   const uint64_t banks =

@@ -189,14 +189,6 @@ class TraceFeeder : public RecordSource {
   uint64_t delivered_ = 0;
 };
 
-// The snoop filter's entries: cache.snoop_filter_entries, or twice the lines
-// of every CPU's private caches (L1D, L1I, L2).
-uint64_t snoop_filter_entries(const CacheConfig& c, uint32_t cpus) {
-  if (c.snoop_filter_entries != 0) return c.snoop_filter_entries;
-  const uint64_t lines = (c.l1d.size_bytes + c.l1i.size_bytes + c.l2.size_bytes) / c.line_bytes;
-  return std::max<uint64_t>(2 * lines * cpus, SnoopFilter::kWays);
-}
-
 CpuModuleConfig cpu_config(const SimConfig& c) {
   CpuModuleConfig m;
   CpuCoreConfig& cc = m.core;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cache/snoop_filter.h"
 #include "models/sim/memory_estimate.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -407,13 +408,19 @@ TEST(CacheSim, AWriteAfterACowCopyIsServedByTheLlc) {
 }
 
 // The host-memory estimate counts the tag arrays: 10 bytes a line, the
-// private levels once per CPU, the LLC once.
+// private levels once per CPU, the LLC once; and the snoop filter of the
+// coherence between CPUs: twice the 4 x 4608 private lines asked for, 16
+// ways in a power-of-two number of sets (4096), 32 bytes an entry.
 TEST(CacheSim, MemoryEstimateCountsTheTagArrays) {
   const SimConfig off = systest::make_config({{"sim.cpus", "4"}});
   const SimConfig on = systest::make_config({{"sim.cpus", "4"}, {"cache.enabled", "true"}});
+  const SimConfig incoherent = systest::make_config(
+      {{"sim.cpus", "4"}, {"cache.enabled", "true"}, {"cache.coherence", "false"}});
   const uint64_t l1d = 32768 / 64, l2 = 262144 / 64, llc = 8388608 / 64;
-  EXPECT_EQ(estimate_memory(on).total - estimate_memory(off).total,
+  EXPECT_EQ(estimate_memory(incoherent).total - estimate_memory(off).total,
             (4 * (l1d + l2) + llc) * kCacheLineBytes);
+  EXPECT_EQ(sizeof(SnoopFilter::Entry), 32U);
+  EXPECT_EQ(estimate_memory(on).total - estimate_memory(incoherent).total, uint64_t{65536} * 32);
   bool named = false;
   for (const MemoryPart& p : estimate_memory(on).parts) {
     named = named || (p.keys == "cache.llc.size" && p.bytes == llc * kCacheLineBytes);
