@@ -53,16 +53,24 @@ class SnoopFilter {
   // recently used); else its line is kEmpty.
   Entry& insert(uint64_t line, Entry* evicted) {
     evicted->line = kEmpty;
-    if (Entry* e = find(line)) return *e;
+    // One pass: the line, else the first empty way, else the least recently
+    // used one.
     Entry* s = set_of(line);
-    Entry* v = &s[0];
+    Entry* v = nullptr;
+    Entry* lru = &s[0];
     for (uint32_t w = 0; w < kWays; ++w) {
-      if (s[w].line == kEmpty) {
-        v = &s[w];
-        break;
+      Entry& e = s[w];
+      if (e.line == line) {
+        e.used = ++clock_;
+        return e;
       }
-      if (s[w].used < v->used) v = &s[w];
+      if (e.line == kEmpty) {
+        if (v == nullptr) v = &e;
+      } else if (e.used < lru->used) {
+        lru = &e;
+      }
     }
+    if (v == nullptr) v = lru;
     if (v->line == kEmpty) {
       ++size_;
     } else {
