@@ -139,6 +139,10 @@ void add_keys(ConfigSchema& s, CacheConfig& c, std::string& entry) {
                    "first-level data cache prefetcher: none, or next_line (a demand miss of a "
                    "line fetches the next line of its 4 KiB page)");
   add_level_keys(s, "l1i", &c.l1i, "first-level instruction cache (per CPU)");
+  add_prefetch_key(
+      s, "l1i", &c.l1i, PrefetchKind::kNextLine,
+      "first-level instruction cache prefetcher (with cache.data): none, or "
+      "next_line (a fetch that misses a line fetches the next line of its 4 KiB page)");
   add_level_keys(s, "l2", &c.l2, "second-level cache (per CPU)");
   add_prefetch_key(s, "l2", &c.l2, PrefetchKind::kStream,
                    "second-level cache prefetcher: none, or stream (ascending and descending "

@@ -311,6 +311,9 @@ std::string config_error(const std::string& key, const std::string& value) {
 
 TEST(PrefetchConfig, BadValuesAreRefusedNamingTheKey) {
   EXPECT_EQ(config_error("cache.l1d.prefetch", "next_line"), "");
+  EXPECT_EQ(config_error("cache.l1i.prefetch", "next_line"), "");
+  EXPECT_NE(config_error("cache.l1i.prefetch", "stream").find("expected none or next_line"),
+            std::string::npos);
   EXPECT_EQ(config_error("cache.l2.prefetch", "stream"), "");
   EXPECT_NE(config_error("cache.l1d.prefetch", "stream").find("cache.l1d.prefetch"),
             std::string::npos);
@@ -355,8 +358,9 @@ TEST(PrefetchConfig, WithoutTheKeysEveryLevelHasNone) {
   ConfigSchema s;
   std::string entry = "l1d";
   add_keys(s, c, entry);
-  for (const char* k : {"cache.l1d.prefetch", "cache.l2.prefetch", "cache.l2.prefetch_streams",
-                        "cache.l2.prefetch_degree", "cache.l2.prefetch_distance"}) {
+  for (const char* k :
+       {"cache.l1d.prefetch", "cache.l1i.prefetch", "cache.l2.prefetch",
+        "cache.l2.prefetch_streams", "cache.l2.prefetch_degree", "cache.l2.prefetch_distance"}) {
     EXPECT_NE(s.find(k), nullptr) << k;
   }
   EXPECT_EQ(s.find("cache.l1d.prefetch")->get(), "none");
