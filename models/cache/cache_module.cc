@@ -493,20 +493,27 @@ Cycle CacheModule::after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint
   return done;
 }
 
-Cycle CacheModule::fetch_line(uint64_t line, const CacheResult& r, Initiator who, AgentSync& sync,
-                              MemSource& served, bool own) {
+MemExtension& CacheModule::own_request(uint64_t line, Initiator who, AgentSync& sync,
+                                       CohRequest coh, tlm::tlm_command command) {
   MemExtension& x = own_.ext;
   x.who = who;
   x.sync = &sync;
-  x.coh = own ? CohRequest::kOwn : CohRequest::kRead;
+  x.coh = coh;
   x.shared = false;
   // In order unless the agent says otherwise at the time it is passed on
   // (pass_down asks).
   x.ordered = true;
   x.served = MemSource::kDram;
-  own_.gp.set_command(tlm::TLM_READ_COMMAND);
+  own_.gp.set_command(command);
   own_.gp.set_address(core_->addr_of(line));
   own_.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  return x;
+}
+
+Cycle CacheModule::fetch_line(uint64_t line, const CacheResult& r, Initiator who, AgentSync& sync,
+                              MemSource& served, bool own) {
+  MemExtension& x = own_request(line, who, sync, own ? CohRequest::kOwn : CohRequest::kRead,
+                                tlm::TLM_READ_COMMAND);
   const Cycle done = after_miss(own_.gp, x, line, r);
   served = x.served;
   if (core_->proposed() != 0) issue_prefetches(x);
@@ -514,15 +521,7 @@ Cycle CacheModule::fetch_line(uint64_t line, const CacheResult& r, Initiator who
 }
 
 Cycle CacheModule::upgrade_line(uint64_t line, Cycle at, Initiator who, AgentSync& sync) {
-  MemExtension& x = own_.ext;
-  x.who = who;
-  x.sync = &sync;
-  x.ordered = true;
-  x.served = MemSource::kDram;
-  x.coh = CohRequest::kNone;
-  own_.gp.set_command(tlm::TLM_WRITE_COMMAND);
-  own_.gp.set_address(core_->addr_of(line));
-  own_.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  MemExtension& x = own_request(line, who, sync, CohRequest::kNone, tlm::TLM_WRITE_COMMAND);
   return max(at, upgrade_below(own_.gp, x, at));
 }
 

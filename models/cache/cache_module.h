@@ -126,7 +126,6 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
     coherent_ = on;
     if (on && shared_) sf_ = std::make_unique<SnoopFilter>(filter_entries);
   }
-  [[nodiscard]] bool coherent() const { return coherent_; }
   // Several agents share this level: lookups in (arrival, socket, agent)
   // order (see above). Call before the simulation starts.
   void set_shared(bool on) { shared_ = on; }
@@ -208,6 +207,9 @@ class CacheModule : public sc_core::sc_module, private HorizonWatcher {
   Cycle after_miss(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line,
                    const CacheResult& r);
   void invalidate_above(uint64_t line, Cycle at, const AgentSync* writer);
+  // fetch_line()'s and upgrade_line()'s request for `line`, set up.
+  MemExtension& own_request(uint64_t line, Initiator who, AgentSync& sync, CohRequest coh,
+                            tlm::tlm_command command);
   // The shared level's directory step for a request of line `line` (in
   // lookup order); returns true when it answered the request (an upgrade).
   bool directory(tlm::tlm_generic_payload& p, MemExtension& x, uint64_t line);

@@ -85,7 +85,7 @@ std::vector<Cache*> CpuModule::private_caches() {
 }
 
 void CpuModule::post_shootdown(const Shootdown& s) {
-  core_->post(s, Cycle((s.at.count() / ipi_period_ + 1) * ipi_period_));
+  core_->post(s, multiple_above(s.at, ipi_period_));
 }
 
 void CpuModule::post_invalidation(Cache& c, uint64_t line, Cycle at, uint64_t* counter) {

@@ -199,15 +199,15 @@ class CpuModule : public sc_core::sc_module,
   // The first boundary above `t`: a multiple of the interrupt period, or of
   // the snoop period when there is one.
   [[nodiscard]] Cycle next_boundary(Cycle t) const {
-    const Cycle i((t.count() / ipi_period_ + 1) * ipi_period_);
-    if (snoop_period_ == 0) return i;
-    return min(i, Cycle((t.count() / snoop_period_ + 1) * snoop_period_));
+    const Cycle i = multiple_above(t, ipi_period_);
+    return snoop_period_ == 0 ? i : min(i, multiple_above(t, snoop_period_));
   }
   // When a snoop posted for `at` is due.
   [[nodiscard]] Cycle snoop_due(Cycle at) const {
-    const uint64_t p = snoop_period_ != 0 ? snoop_period_ : ipi_period_;
-    return Cycle((at.count() / p + 1) * p);
+    return multiple_above(at, snoop_period_ != 0 ? snoop_period_ : ipi_period_);
   }
+  // The first multiple of `p` above `t`.
+  static Cycle multiple_above(Cycle t, uint64_t p) { return Cycle((t.count() / p + 1) * p); }
   // Invalidations of the private caches posted by other agents' writes.
   struct SnoopInvalidation {
     Cache* cache;

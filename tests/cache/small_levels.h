@@ -1,6 +1,10 @@
 // A cache configuration for tests that drive the hierarchy by hand.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
+#include "models/cache/cache.h"
 #include "models/cache/cache_config.h"
 
 namespace mmusim::testing {
@@ -16,6 +20,18 @@ inline CacheConfig small_levels() {
   c.llc = CacheGeometry{65536, 8, 64, Cycles(30), 16};
   c.miss_path = Cycles(20);
   return c;
+}
+
+// Appends every counter of a level's core to `d` (per initiator, writebacks,
+// merges, MSHR waits and the prefetcher's counts): two runs that must agree
+// compare these.
+inline void digest_level(const Cache& c, std::vector<uint64_t>& d) {
+  for (unsigned who = 0; who < 8; ++who) {
+    d.insert(d.end(), {c.counts(who).accesses, c.counts(who).hits, c.counts(who).misses});
+  }
+  const PrefetchCounts& p = c.prefetch_counts();
+  d.insert(d.end(), {c.writebacks(), c.merged(), c.mshr_full(), p.issued, p.dropped, p.useful,
+                     p.late, p.useless});
 }
 
 }  // namespace mmusim::testing

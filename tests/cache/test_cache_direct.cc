@@ -25,6 +25,7 @@ namespace {
 
 using testing::Driver;
 
+using testing::digest_level;
 using testing::small_levels;
 
 CacheConfig without_prefetch(CacheConfig c, bool off) {
@@ -115,16 +116,6 @@ struct Run {
     }
   }
 };
-
-// Appends every counter of a level to `d`.
-void digest_level(const Cache& c, std::vector<uint64_t>& d) {
-  for (unsigned who = 0; who < 8; ++who) {
-    d.insert(d.end(), {c.counts(who).accesses, c.counts(who).hits, c.counts(who).misses});
-  }
-  const PrefetchCounts& p = c.prefetch_counts();
-  d.insert(d.end(), {c.writebacks(), c.merged(), c.mshr_full(), p.issued, p.dropped, p.useful,
-                     p.late, p.useless});
-}
 
 // Runs `r` and returns its results: every request's completion and source,
 // every level's counters, the DRAM's and its per-initiator counters.

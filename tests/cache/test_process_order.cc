@@ -52,17 +52,8 @@ class Hub : public sc_core::sc_module {
   }
 };
 
+using testing::digest_level;
 using testing::small_levels;
-
-// Appends every counter of a level to `d`.
-void digest_level(const Cache& c, std::vector<uint64_t>& d) {
-  for (unsigned who = 0; who < 8; ++who) {
-    d.insert(d.end(), {c.counts(who).accesses, c.counts(who).hits, c.counts(who).misses});
-  }
-  const PrefetchCounts& p = c.prefetch_counts();
-  d.insert(d.end(), {c.writebacks(), c.merged(), c.mshr_full(), p.issued, p.dropped, p.useful,
-                     p.late, p.useless});
-}
 
 // Every counter of the DRAM: the core's, the scheduling groups and the
 // per-initiator requests and latencies.
@@ -99,6 +90,19 @@ uint64_t grouped(const DramModule& m) {
   return f.requests - f.batches;
 }
 
+// After a run sharing `dram`: the same-cycle groups, every agent's results
+// `out` and the DRAM's counters.
+std::vector<uint64_t> dram_digest(const DramModule& dram,
+                                  const std::vector<std::vector<uint64_t>>& out) {
+  std::vector<uint64_t> d{grouped(dram)};
+  for (const std::vector<uint64_t>& o : out) {
+    d.push_back(o.size());
+    d.insert(d.end(), o.begin(), o.end());
+  }
+  digest_dram(dram, d);
+  return d;
+}
+
 // The next request of agent `i`'s script: arrivals 0 to 12 cycles apart
 // (the agents' requests often reach a level in the same cycle), runs of
 // sequential lines mixed with random ones, reads, writes and walker reads.
@@ -118,6 +122,21 @@ struct Script {
     return Step{t, a, r >= 10 && r < 35, r < 10};
   }
 };
+
+// Sends the `n` requests of agent `i`'s script through `out` in `sync`'s
+// time, then ends the agent; `done(q, completion)` receives each result.
+template <class Done>
+void run_script(Driver& self, AgentSync& sync, uint64_t seed, uint32_t i, size_t n, Done done) {
+  TimedMemRequest data(Initiator::kData);
+  TimedMemRequest walker(Initiator::kWalker);
+  Script s(seed, i);
+  for (size_t r = 0; r < n; ++r) {
+    const Script::Step st = s.next();
+    TimedMemRequest& q = st.walker ? walker : data;
+    done(q, q.access(self.out, sync, PhysAddr(st.addr), st.write, Cycle(st.at)));
+  }
+  sync.finish();
+}
 
 // `cpus` agents, each with a private L1D and L2, sharing an LLC in front of
 // the DRAM; the agents' threads are created in `reverse` order or not. The
@@ -156,17 +175,9 @@ struct CacheSystem {
       const uint32_t i = reverse ? cpus - 1 - k : k;
       drivers[i] = std::make_unique<Driver>(
           (tag + "cpu" + std::to_string(i) + "_driver").c_str(), [this, i, n, seed](Driver& self) {
-            TimedMemRequest data(Initiator::kData);
-            TimedMemRequest walker(Initiator::kWalker);
-            Script s(seed, i);
-            for (size_t r = 0; r < n; ++r) {
-              const Script::Step st = s.next();
-              TimedMemRequest& q = st.walker ? walker : data;
-              const Cycle done =
-                  q.access(self.out, *sync[i], PhysAddr(st.addr), st.write, Cycle(st.at));
+            run_script(self, *sync[i], seed, i, n, [&](const TimedMemRequest& q, Cycle done) {
               out[i].insert(out[i].end(), {done.count(), uint64_t(q.served())});
-            }
-            sync[i]->finish();
+            });
           });
       drivers[i]->out.bind(l1d[i]->upper);
     }
@@ -220,17 +231,8 @@ std::vector<uint64_t> agent_system(uint32_t agents, bool one_socket, bool revers
     const uint32_t i = reverse ? agents - 1 - k : k;
     drivers[i] =
         std::make_unique<Driver>(("agent" + std::to_string(i)).c_str(), [&, i](Driver& self) {
-          TimedMemRequest data(Initiator::kData);
-          TimedMemRequest walker(Initiator::kWalker);
-          Script s(seed, i);
-          for (size_t r = 0; r < n; ++r) {
-            const Script::Step st = s.next();
-            TimedMemRequest& q = st.walker ? walker : data;
-            const Cycle done =
-                q.access(self.out, *sync[i], PhysAddr(st.addr), st.write, Cycle(st.at));
-            out[i].push_back(done.count());
-          }
-          sync[i]->finish();
+          run_script(self, *sync[i], seed, i, n,
+                     [&](const TimedMemRequest&, Cycle done) { out[i].push_back(done.count()); });
         });
   }
   for (uint32_t i = 0; i < agents; ++i) {
@@ -241,13 +243,7 @@ std::vector<uint64_t> agent_system(uint32_t agents, bool one_socket, bool revers
     }
   }
   sc_core::sc_start();
-  std::vector<uint64_t> d{grouped(dram)};
-  for (const std::vector<uint64_t>& o : out) {
-    d.push_back(o.size());
-    d.insert(d.end(), o.begin(), o.end());
-  }
-  digest_dram(dram, d);
-  return d;
+  return dram_digest(dram, out);
 }
 
 // `agents` plain TLM initiators (generic payloads without the extension,
@@ -287,13 +283,7 @@ std::vector<uint64_t> plain_system(uint32_t agents, bool reverse, size_t n, uint
   // The sockets in agent order whatever the threads' order.
   for (uint32_t i = 0; i < agents; ++i) drivers[i]->out.bind(dram.socket);
   sc_core::sc_start();
-  std::vector<uint64_t> d{grouped(dram)};
-  for (const std::vector<uint64_t>& o : out) {
-    d.push_back(o.size());
-    d.insert(d.end(), o.begin(), o.end());
-  }
-  digest_dram(dram, d);
-  return d;
+  return dram_digest(dram, out);
 }
 
 using testing::in_child;

@@ -310,23 +310,26 @@ TEST(LinuxReclaim, OutOfMemoryWithTheOomKillerOffStopsTheRun) {
   EXPECT_EQ(r.k.pressure_stats().oom_kill, 0U);
 }
 
-// os.linux.memory_max: the traced program's memory cgroup. 65536 frames keep
-// the zones far above their watermarks; the 1 MiB limit (256 pages) is what
-// reclaims, from the cgroup's own pages, in the caller's time.
+// A 64 MiB file of task 100, opened as fd 3 and mapped shared at `at` with
+// MADV_RANDOM (each fault reads its one page: no read-around).
+void map_random_file(LinuxRig& r, uint64_t at) {
+  r.done(100, file_event(1, 64ULL << 20));
+  r.done(100, open_event(1, 3));
+  r.done(100, file_mmap(64ULL << 20, at, 3, 1, true));
+  MadviseEvent m;
+  m.addr = at;
+  m.len = 64ULL << 20;
+  m.advice = linux_abi::kMadvRandom;
+  r.done(100, m);
+}
+
 // Dirty pages of a shared file mapping fill memory to the low watermark;
 // kswapd then runs until it balances. MADV_RANDOM: each write fault reads
 // its one page (no read-around), so every page-cache page is dirty.
 struct DirtyFile {
   static constexpr uint64_t kMap = 0x40000000;
   explicit DirtyFile(bool writepage) : r(config(writepage), kFrames) {
-    r.done(100, file_event(1, 64ULL << 20));
-    r.done(100, open_event(1, 3));
-    r.done(100, file_mmap(64ULL << 20, kMap, 3, 1, true));
-    MadviseEvent m;
-    m.addr = kMap;
-    m.len = 64ULL << 20;
-    m.advice = linux_abi::kMadvRandom;
-    r.done(100, m);
+    map_random_file(r, kMap);
     r.k.set_kswapd([this](Cycle /*at*/) { ++wakes; });
     r.k.set_flusher([this](Cycle /*at*/) { ++flusher_wakes; });
     uint64_t at = 10000;
@@ -545,14 +548,7 @@ Kernel::FlushRun kswapd_during_direct_reclaim(const LinuxConfig& cfg, Cycle& at)
   // A mapped file read page by page (MADV_RANDOM: one page per fault):
   // clean page cache whose reclaim walks the rmap (page-table traffic).
   constexpr uint64_t kMap = 0x40000000;
-  r.done(100, file_event(1, 64ULL << 20));
-  r.done(100, open_event(1, 3));
-  r.done(100, file_mmap(64ULL << 20, kMap, 3, 1, true));
-  MadviseEvent m;
-  m.addr = kMap;
-  m.len = 64ULL << 20;
-  m.advice = linux_abi::kMadvRandom;
-  r.done(100, m);
+  map_random_file(r, kMap);
   KswapdInDirectReclaim s(r);
   uint64_t t = 10000;
   for (uint64_t p = 0; r.k.pressure_stats().direct_reclaims == 0 && p < kFrames; ++p) {
@@ -588,6 +584,9 @@ TEST(LinuxReclaim, KswapdLooksAgainAJiffyLaterWhileATaskReclaims) {
   EXPECT_EQ(zero.next, at + Cycles(1));
 }
 
+// os.linux.memory_max: the traced program's memory cgroup. 65536 frames keep
+// the zones far above their watermarks; the 1 MiB limit (256 pages) is what
+// reclaims, from the cgroup's own pages, in the caller's time.
 LinuxConfig limited(uint64_t bytes) {
   LinuxConfig c = default_linux_config();
   c.pressure.memory_max = bytes;
