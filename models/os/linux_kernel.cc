@@ -150,6 +150,7 @@ void LinuxKernel::io_parts(Clock& clk, uint64_t key, Cycle now, FaultOutcome::Io
 void LinuxKernel::io_done(uint64_t id, const BlockTimeline& t, KernelServices& s) {
   if (wb_waiters_ > 0) {  // reclaim throttled on writeback: a completion wakes it
     wb_waiters_ = 0;
+    ++wb_wakes_;
     s.release(kWritebackWaitKey);
   }
   if (swap_io_done(id, t, s)) return;

@@ -663,6 +663,7 @@ class LinuxKernel : public Kernel {
   bool reclaim_busy_ = false;  // a reclaim session is in progress
   uint64_t reclaim_waiters_ = 0;
   uint64_t wb_waiters_ = 0;   // tasks asleep on kWritebackWaitKey
+  uint64_t wb_wakes_ = 0;     // releases of kWritebackWaitKey so far
   uint64_t swap_writes_ = 0;  // swap writes in flight
   uint64_t reserve_key_ = 0;  // the key of reserve()'s last kWait
   PressureStats pst_;

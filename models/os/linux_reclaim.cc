@@ -277,16 +277,16 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   ++(resume ? pst_.direct_resumes : pst_.direct_reclaims);
   unsigned no_progress = 0;
   Reserve out = Reserve::kOk;
+  // The session's memory traffic, sent once the session is over (below).
+  DeferredServices ds(s, cfg_.cost.reclaim_line);
   for (;;) {
     const bool global = frames_.frames_free() <= min;
     const bool limit = memcg_over();
     if (!global && !limit) break;
-    DeferredServices ds(s, cfg_.cost.reclaim_line);
     pressure_->begin(clk, ds, &c);
     const ReclaimResult r = reclaim_->try_to_free_pages(kSwapClusterMax, !global, resume);
     resume = false;
     pressure_->end();
-    ds.replay(start);
     // ALLOCSTALL counts global reclaim only; a cgroup's own is the memcg's.
     if (global) {
       pst_.allocstall += r.priority_loops;
@@ -339,6 +339,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
     }
     bool self = false;
     if (!global) ++pst_.memcg_oom_kill;
+    ds.replay(start);  // the passes' traffic before the exit's own, in time order
     if (!oom_kill(clk, s, c.task.pid, self)) {
       why = "out of memory: nothing left to reclaim and no process the OOM killer may kill";
       out = Reserve::kStop;
@@ -352,6 +353,17 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   }
   pst_.direct_cycles += (clk.t - start).count();
   end_reclaim(s);
+  // The session ends at its own time, whatever the memory does with its
+  // traffic: sending it may let other threads run (in the reference mode,
+  // up to each request's time), and they find no session in progress in
+  // either mode. A completion delivered meanwhile wakes the writeback
+  // waiters before this task sleeps: it would have woken this task too, so
+  // the task goes on at once instead of sleeping for a later one.
+  const uint64_t wb_wakes = wb_wakes_;
+  ds.replay(start);
+  if (out == Reserve::kWait && reserve_key_ == kWritebackWaitKey && wb_wakes_ != wb_wakes) {
+    return reserve(clk, s, c, why);
+  }
   return out;
 }
 
@@ -439,10 +451,10 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
   const ReclaimResult r =
       reclaim_->balance(std::max<uint64_t>(high, kSwapClusterMax), balanced, resume);
   pressure_->end();
-  ds.replay(now);
   charge_reclaim(clk, r, FaultTiming::kReclaim);
   pst_.kswapd_cycles += (clk.t - now).count();
   end_reclaim(s);
+  ds.replay(now);  // after the session, as in reserve()
   run.busy_until = clk.t;
   if (r.yielded) {
     // One of its writes may have completed: the completions up to the end
