@@ -46,7 +46,13 @@ class TranslationStall {
   // retire cycle of every older access whose D is known (R(i-1) when none
   // is pending), `wait` is W(i).
   void open(uint64_t seq, Cycle retired, Cycle wait) {
-    q_.push_back(Entry{seq, retired, wait, kPending, Cycle(0), 0});
+    // Field by field (as CpuCore::process_merges fills a waiter): no
+    // temporary whose 8-byte stores are reloaded in 16-byte pieces.
+    Entry& e = q_.emplace_back();
+    e.seq = seq;
+    e.retired = retired;
+    e.wait = wait;
+    e.done = kPending;
   }
   // Access `seq`, opened before, has its physical address at `done` after
   // `fault` cycles of fault handling, and retires at `retire` (its data).
