@@ -2,6 +2,7 @@
 // version 2 adds EVENT records with a payload and task slots.
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -314,17 +315,26 @@ class BinaryTraceReader final : public TraceReader {
       if (addr > addr_limit) break;
       predicted = addr + size;
       cpu = static_cast<uint32_t>(c);
-      TraceRecord& r = out[i++];
-      r.addr = addr;
-      r.size = static_cast<uint32_t>(size);
-      r.cpu = static_cast<uint16_t>(c);
-      r.kind = static_cast<AccessKind>(kind);
-      r.flags = 0;
+      store_access(out[i++], addr, size, c, kind);
       p = q;
     }
     cpu_ = cpu;
     k = i;
     return p;
+  }
+  // A plain access record, in two 8-byte stores rather than five (size,
+  // cpu, kind and flags share the second word of the little-endian layout).
+  static void store_access(TraceRecord& r, uint64_t addr, uint64_t size, uint64_t cpu,
+                           unsigned kind) {
+    static_assert(sizeof(TraceRecord) == 16 && offsetof(TraceRecord, size) == 8 &&
+                      offsetof(TraceRecord, cpu) == 12 && offsetof(TraceRecord, kind) == 14 &&
+                      offsetof(TraceRecord, flags) == 15,
+                  "TraceRecord's layout");
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a little-endian host");
+    const uint64_t rest = size | cpu << 32 | uint64_t{kind} << 48;  // flags 0
+    r.addr = addr;
+    std::memcpy(reinterpret_cast<unsigned char*>(&r) + offsetof(TraceRecord, size), &rest,
+                sizeof rest);
   }
   // A varint of at most 10 bytes and 64 bits at p (kMaxVarint readable
   // bytes); false when it is longer or larger (slow_record names it).
