@@ -148,13 +148,14 @@ void CpuModule::run_records() {
     size_t n = 0;
     const TraceRecord* const recs = source_.next(core_->id(), buf, 1024, n);
     if (n == 0) break;
-    // After a record issued at cycle c: the run-ahead bound or an interrupt
-    // boundary is reached (the checks below act).
-    const auto stop = [&](Cycle c) {
-      return c - synced > Cycles(quantum_) || quantum_ == 0 || c >= next_interrupt_;
-    };
     Cycle t;
     for (size_t i = 0; i < n;) {
+      // After a record issued at cycle c: the run-ahead bound (c - synced >
+      // quantum) or an interrupt boundary is reached (the checks below act).
+      // One bound, in a register in the tight loops: a member read through
+      // `this` is reloaded after every store of theirs.
+      const Cycle bound = quantum_ == 0 ? Cycle(0) : min(run_ahead_end(synced), next_interrupt_);
+      const auto stop = [bound](Cycle c) { return c >= bound; };
       // The steady hit path and runs of merges into a pending walk in tight
       // loops; anything else one by one. (With quantum 0 every record stops
       // a run: the merge loop would only add its setup.)

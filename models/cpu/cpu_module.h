@@ -188,6 +188,12 @@ class CpuModule : public sc_core::sc_module,
     interrupt_boundary(t, synced);
   }
   void interrupt_boundary(Cycle t, Cycle& synced);
+  // The first cycle past the run-ahead bound of a CPU synchronized at
+  // `synced` (synced + sim.quantum + 1, saturated).
+  [[nodiscard]] Cycle run_ahead_end(Cycle synced) const {
+    const uint64_t s = synced.count();
+    return Cycle(quantum_ >= ~uint64_t{0} - s ? ~uint64_t{0} : s + quantum_ + 1);
+  }
 
   CacheEntry walker_entry_ = CacheEntry::kL1d;
   AgentSync sync_;
