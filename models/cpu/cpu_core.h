@@ -305,6 +305,16 @@ class CpuCore {
     }
     return last_issue_;
   }
+  // The page number a record's address has (unmasked, first >> 12) when
+  // its linear address is in the 4 KiB page `vpn4k` and it is canonical:
+  // vpn4k sign-extended in long mode. kNoPage when no canonical address
+  // maps to it that way (a long-mode page above the canonical width).
+  [[nodiscard]] uint64_t record_page(uint64_t vpn4k) const {
+    uint64_t a = vpn4k << 12;
+    if ((a & canon_half_) != 0) a |= canon_mask_;
+    const bool canonical = (((a + canon_half_) & canon_mask_) == 0);
+    return canonical && ((a & linear_mask_) >> 12) == vpn4k ? a >> 12 : TlbHierarchy::kNoPage;
+  }
   // A plain access (no segment or maintenance op), canonical, within one
   // 4 KiB page: a record the tight loops below may take (else process()).
   [[nodiscard]] __attribute__((always_inline)) bool plain_in_page(const TraceRecord& x) const {
@@ -357,14 +367,17 @@ class CpuCore {
     const auto load_memo = [&](int side) {
       const TlbHierarchy::MemoView m =
           tlb_.memo(side == 0 ? AccessKind::kRead : AccessKind::kFetch);
-      const bool ok = m.vpn4k != kNone && m.asid == ctx_.pcid;
+      // The page as the records name it (unmasked): kNone when no record
+      // can be in it (then the lookup below serves its records).
+      const uint64_t vpn = m.vpn4k != kNone && m.asid == ctx_.pcid ? record_page(m.vpn4k) : kNone;
+      const bool ok = vpn != kNone;
       tr[side] = m.t;
       if (side == 0) {
-        page[0] = ok && hit_ok(m.t->perms, AccessKind::kRead) ? m.vpn4k : kNone;
-        page[1] = ok && hit_ok(m.t->perms, AccessKind::kWrite) ? m.vpn4k : kNone;
+        page[0] = ok && hit_ok(m.t->perms, AccessKind::kRead) ? vpn : kNone;
+        page[1] = ok && hit_ok(m.t->perms, AccessKind::kWrite) ? vpn : kNone;
         lat[0] = lat[1] = m.latency;
       } else {
-        page[2] = ok && hit_ok(m.t->perms, AccessKind::kFetch) ? m.vpn4k : kNone;
+        page[2] = ok && hit_ok(m.t->perms, AccessKind::kFetch) ? vpn : kNone;
         lat[2] = m.latency;
       }
     };
@@ -386,7 +399,12 @@ class CpuCore {
       while (i < n) {
         const TraceRecord& x = r[i];
         const auto k = static_cast<unsigned>(x.kind);
-        if (!plain_in_page(x) || ((x.addr & linear_mask_) >> 12) != page[k]) break;
+        // plain_in_page(x) and (x.addr & linear_mask_) >> 12 == the memo's
+        // page, in one test: a record within page[k] (which record_page()
+        // made canonical and unmasked) is canonical and maps to it.
+        const uint64_t first = x.addr;
+        const uint64_t last = first + (x.size ? x.size : 1) - 1;
+        if ((x.flags | ((first >> 12) ^ page[k]) | ((first ^ last) >> 12)) != 0) break;
         ++kinds[k];
         if (run.seq < run.floor_at) {
           if constexpr (kData) {  // an L1 TLB hit: the first-level cache is looked up from the

@@ -30,10 +30,12 @@ struct Rig {
   std::unique_ptr<CpuCore> core;
   Cache l1d{CacheGeometry{4096, 4, 64, Cycles(4), 4, PrefetchKind::kNextLine}};
   Cache l1i{CacheGeometry{2048, 2, 64, Cycles(3), 2}};
-  explicit Rig(bool data = false) {
-    os = std::make_unique<FirstTouchMapper>(FirstTouchConfig{}, mem);
+  explicit Rig(bool data = false, const CpuCoreConfig& cfg = {}) {
+    FirstTouchConfig ft;
+    ft.mode = cfg.walker.mode;
+    os = std::make_unique<FirstTouchMapper>(ft, mem);
     env.os = os.get();
-    core = std::make_unique<CpuCore>(0, CpuCoreConfig{}, mem, env);
+    core = std::make_unique<CpuCore>(0, cfg, mem, env);
     core->set_root(os->root());
     if (data) core->use_data_caches(l1d, l1i);
   }
@@ -139,8 +141,8 @@ std::vector<TraceRecord> strided_trace(size_t n, uint64_t per_page, uint64_t see
 // records (false for the data side on strided traces: every access a new
 // line, the merge loop not offered with the data side on).
 void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges = false,
-             bool data = false, bool loop_heavy = true) {
-  Rig one(data), loop(data);
+             bool data = false, bool loop_heavy = true, const CpuCoreConfig& cfg = {}) {
+  Rig one(data, cfg), loop(data, cfg);
   std::vector<Cycle> t_one, t_loop;
   for (const TraceRecord& r : trace) t_one.push_back(one.core->process(r));
   uint64_t stops = 0;
@@ -236,6 +238,49 @@ TEST(CpuHitLoop, DataSideSameResultsAsOneRecordAtATime) {
   compare(mixed_trace(20000, 11), 97, true, true);
   compare(strided_trace(20000, 10, 12), 0, true, true, false);
   compare(strided_trace(20000, 40, 13), 1, true, true, false);
+}
+
+// Records in the upper (kernel) half, whose linear addresses are masked to
+// 48 bits in the TLBs, and now and then a non-canonical address whose
+// masked page is the memo's: in long mode the loop must leave it to
+// process(), which faults it (#GP); in flat mode it is the masked page.
+// The loop compares a record's unmasked page with the memo's page
+// sign-extended in long mode (CpuCore::record_page).
+TEST(CpuHitLoop, UpperHalfAndNonCanonicalAddresses) {
+  CpuCoreConfig long_mode;
+  long_mode.seg.mode = SegMode::kLong64;
+  for (uint64_t seed : {20, 21, 22, 23}) {
+    std::vector<TraceRecord> trace = mixed_trace(20000, seed);
+    SplitMix64 rng(seed);
+    uint64_t non_canonical = 0;
+    for (TraceRecord& r : trace) {
+      r.addr |= 0xFFFF800000000000ULL;
+      if (rng.next() % 500 == 0) {
+        r.addr ^= uint64_t{1} << 52;  // bits 47-63 no longer all equal
+        ++non_canonical;
+      }
+    }
+    ASSERT_GT(non_canonical, 20U);
+    compare(trace, seed % 2 == 0 ? 0 : 97, true, false, true,
+            seed < 22 ? long_mode : CpuCoreConfig{});
+  }
+}
+
+// 32-bit paging (PAE), flat: bits above 32 in a record's address are
+// dropped (the linear address wraps at 4 GiB), so records that differ
+// there share a page; the loop serves them by lookups (the memo names the
+// page unmasked) with the same results.
+TEST(CpuHitLoop, AddressBitsAbove32BitPagingWrap) {
+  CpuCoreConfig pae;
+  pae.walker.mode = PagingMode::kPae;
+  for (uint64_t seed : {30, 31}) {
+    std::vector<TraceRecord> trace = mixed_trace(20000, seed);
+    SplitMix64 rng(seed);
+    for (TraceRecord& r : trace) {
+      if (rng.next() % 2 == 0) r.addr |= (rng.next() % 4 + 1) << 32;
+    }
+    compare(trace, seed == 30 ? 0 : 97, true, false, true, pae);
+  }
 }
 
 // Two L1-resident pages in turn: once both are in the TLBs, the loop serves
