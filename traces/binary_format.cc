@@ -299,6 +299,11 @@ class BinaryTraceReader final : public TraceReader {
       k = 0;
       return p;
     }
+    // The prediction of the slot the last record used, in a register (in
+    // next_, each record's would be a load of the store the record before
+    // made); written back when another slot's record comes and at the end.
+    uint64_t* cur = &next[cpu][0];
+    uint64_t pred = *cur;
     while (i < max && p < stop) {
       const uint8_t* q = p;
       const unsigned tag = *q++;
@@ -310,14 +315,20 @@ class BinaryTraceReader final : public TraceReader {
       if ((tag & kCompactCpu) != 0 && (!fast_varint(q, c) || c >= cpus)) break;
       uint64_t z = 0;
       if ((tag & kCompactAddr) != 0 && !fast_varint(q, z)) break;
-      uint64_t& predicted = next[c][kind];
-      const uint64_t addr = predicted + unzigzag(z);
+      uint64_t* const slot = &next[c][kind];
+      if (slot != cur) {  // another cpu or kind: its prediction to the register
+        *cur = pred;
+        cur = slot;
+        pred = *slot;
+      }
+      const uint64_t addr = pred + unzigzag(z);
       if (addr > addr_limit) break;
-      predicted = addr + size;
+      pred = addr + size;
       cpu = static_cast<uint32_t>(c);
       store_access(out[i++], addr, size, c, kind);
       p = q;
     }
+    *cur = pred;
     cpu_ = cpu;
     k = i;
     return p;
