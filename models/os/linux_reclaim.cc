@@ -438,7 +438,8 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
     // reclaim session at a time (a task's passes and retries, or a kswapd
     // run, the pass that yielded kept for its owner), as it does for two
     // tasks. At least one cycle later, so that the session can end
-    // (os.linux.cost.jiffy may be 0).
+    // (a LinuxConfig built in code may have a jiffy of 0; the configuration
+    // refuses os.linux.cost.jiffy=0).
     run.next = now + std::max(cfg_.cost.jiffy, Cycles(1));
     kswapd_due_ = true;
     return run;

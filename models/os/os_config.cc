@@ -192,6 +192,14 @@ void check_cost_bound(const std::string& key, Cycles v, uint64_t max) {
 }
 
 void validate_linux_costs(const LinuxCosts& c) {
+  // kswapd's nap (HZ/10 = 25 jiffies) and reclaim_throttle's sleep are
+  // counted in jiffies: at 0 they would take no time, and a kernel thread
+  // that sleeps no time can run again at the cycle it stopped.
+  if (c.jiffy.count() == 0) {
+    throw InputError(
+        "os.linux.cost.jiffy: must be at least 1 cycle (kswapd's nap and the reclaim "
+        "throttle's sleep are counted in jiffies), got 0");
+  }
   for (const CostKey& k : kCosts) {
     const bool jiffy = k.field == &LinuxCosts::jiffy;
     check_cost_bound(std::string("os.linux.cost.") + k.name, c.*k.field,

@@ -219,6 +219,13 @@ TEST(Bounds, EveryCostAndLatencyKeyIsBounded) {
     EXPECT_NE(config_error({{k.name, std::to_string(max + 1)}}), "") << k.name;
   }
   EXPECT_GT(costs, 50);
+  // A jiffy of no time would make kswapd's naps and the throttle's sleeps
+  // take none: refused (every other cost may be 0).
+  EXPECT_EQ(config_error({{"os.linux.cost.jiffy", "0"}}),
+            "os.linux.cost.jiffy: must be at least 1 cycle (kswapd's nap and the reclaim "
+            "throttle's sleep are counted in jiffies), got 0");
+  EXPECT_EQ(config_error({{"os.linux.cost.jiffy", "1"}}), "");
+  EXPECT_EQ(config_error({{"os.linux.cost.trap", "0"}}), "");
   EXPECT_EQ(config_error({{"sim.quantum", "4294967297"}}),
             "test: sim.quantum: expected an integer in [0, 4294967296], got '4294967297'");
 }
