@@ -297,8 +297,10 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
     if (r.yielded) {
       // One of the pass's writes may have completed: sleep until a
       // completion is delivered (it rotates its pages to the inactive tail),
-      // then resume the pass. If they were all delivered meanwhile (the
-      // pass's shootdowns let other threads run), resume at once.
+      // then resume the pass. If they were all delivered meanwhile, resume
+      // at once. (Nothing lets another thread run during a session in the
+      // simulator: its memory traffic is deferred and a shootdown only posts
+      // IPIs; these checks keep the session sound for services that do.)
       ++sws_.reclaim_yields;
       if (swap_writes_ == 0) {
         resume = reclaim_->suspended(false);
@@ -307,8 +309,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
       reclaim_owner_ = owner;
       reclaim_resume_ = true;
       ++wb_waiters_;
-      reserve_key_ = kWritebackWaitKey;
-      out = Reserve::kWait;
+      out = Reserve::kWait;  // on kWritebackWaitKey
       break;
     }
     if (r.reclaimed > 0) {
@@ -319,8 +320,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
     // write completes (its completion cannot come while this pass runs).
     if (swap_writes_ > 0 || cache_.nr_writeback(clk.t) > 0) {
       ++wb_waiters_;
-      reserve_key_ = kWritebackWaitKey;
-      out = Reserve::kWait;
+      out = Reserve::kWait;  // on kWritebackWaitKey
       break;
     }
     if (++no_progress < Reclaimer::kMaxReclaimRetries) continue;
@@ -339,8 +339,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
     }
     bool self = false;
     if (!global) ++pst_.memcg_oom_kill;
-    ds.replay(start);  // the passes' traffic before the exit's own, in time order
-    if (!oom_kill(clk, s, c.task.pid, self)) {
+    if (!oom_kill(clk, s, c.task.pid, self)) {  // no memory traffic: no yield
       why = "out of memory: nothing left to reclaim and no process the OOM killer may kill";
       out = Reserve::kStop;
       break;
@@ -356,13 +355,23 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   // The session ends at its own time, whatever the memory does with its
   // traffic: sending it may let other threads run (in the reference mode,
   // up to each request's time), and they find no session in progress in
-  // either mode. A completion delivered meanwhile wakes the writeback
-  // waiters before this task sleeps: it would have woken this task too, so
-  // the task goes on at once instead of sleeping for a later one.
+  // either mode. Nothing the session decided is read back from shared state
+  // after the replay (reserve_key_ may be another task's by then).
   const uint64_t wb_wakes = wb_wakes_;
   ds.replay(start);
-  if (out == Reserve::kWait && reserve_key_ == kWritebackWaitKey && wb_wakes_ != wb_wakes) {
-    return reserve(clk, s, c, why);
+  if (out == Reserve::kKilledSelf || out == Reserve::kStop) return out;
+  // Another task's OOM kill or SIGSEGV may have ended this process while
+  // the traffic was sent: as a task woken after it was killed.
+  const Process& p = ensure_process(c.task.pid);
+  if (p.state != Process::State::kRunning || !p.mm) return Reserve::kKilledSelf;
+  if (out == Reserve::kWait) {
+    // A completion delivered meanwhile woke the writeback waiters before
+    // this task slept: it would have woken this task too, so the task goes
+    // on at once, as if woken then (a reclaim wait adds no wake-up cost;
+    // the CPU's page-wait count and a switch under the scheduler are what
+    // differ from a real sleep of no time).
+    if (wb_wakes_ != wb_wakes) return reserve(clk, s, c, why);
+    reserve_key_ = kWritebackWaitKey;
   }
   return out;
 }
@@ -432,8 +441,9 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
     return run;
   }
   if (reclaim_busy_) {
-    // A task is in direct reclaim (its memory traffic, sent to the DRAM
-    // between its passes, let this thread run): look again in a jiffy.
+    // A task is in direct reclaim (only services that let other threads
+    // run during a session get here, none of the simulator's): look again
+    // in a jiffy.
     // Linux runs both at once on the node's lists; the model runs one
     // reclaim session at a time (a task's passes and retries, or a kswapd
     // run, the pass that yielded kept for its owner), as it does for two

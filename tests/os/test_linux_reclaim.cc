@@ -523,8 +523,10 @@ class KswapdInDirectReclaim : public KernelServices {
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
     return r_.svc.mem_access(line, is_write, at);
   }
-  // A shootdown of the pass's unmapping lets other threads run while the
-  // session is in progress (its memory traffic is sent after it ends).
+  // kswapd runs from a shootdown of the pass's unmapping: a service that
+  // lets another thread run while the session is in progress (the
+  // simulator's do not; the session's memory traffic is sent after it
+  // ends), which the core must still handle.
   Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
     if (!run && s.reclaim) {
       run = r_.k.kswapd(s.at, r_.svc);
@@ -584,6 +586,71 @@ TEST(LinuxReclaim, KswapdLooksAgainAJiffyLaterWhileATaskReclaims) {
   const Kernel::FlushRun zero = kswapd_during_direct_reclaim(c, at);
   EXPECT_EQ(zero.busy_until, at);
   EXPECT_EQ(zero.next, at + Cycles(1));
+}
+
+// The reclaiming task's process ends while the session's traffic is sent
+// (the session is over; another thread of it calls exit_group meanwhile,
+// as another CPU may): the fault ends as killed, as for a task woken after
+// it was killed, instead of going on with no address space.
+class ExitGroupDuringReplay : public KernelServices {
+ public:
+  explicit ExitGroupDuringReplay(LinuxRig& r) : r_(r) {}
+  Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
+    if (!exited && r_.k.pressure_stats().direct_reclaims != 0) {
+      exited = true;
+      OsEvent e;
+      e.pid = 100;
+      e.tid = 101;
+      e.body = ExitEvent{};
+      TaskCall c;
+      c.task = TaskId{100, 101};
+      c.cpu = 1;
+      c.at = at;
+      EXPECT_EQ(r_.k.event(e, c, r_.svc).kind, KernelStep::Kind::kDone);
+    }
+    return r_.svc.mem_access(line, is_write, at);
+  }
+  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
+    return r_.svc.shootdown(s, pid, self);
+  }
+  void release(uint64_t key) override { r_.svc.release(key); }
+  bool exited = false;
+
+ private:
+  LinuxRig& r_;
+};
+
+TEST(LinuxReclaim, ProcessEndedWhileTheSessionsTrafficIsSentEndsTheFault) {
+  LinuxRig r(default_linux_config(), kFrames);
+  r.k.set_kswapd([](Cycle /*at*/) {});  // woken, never run
+  constexpr uint64_t kMap = 0x40000000;
+  map_random_file(r, kMap);
+  ThreadCreateEvent t;
+  t.child_tid = 101;
+  r.done(100, t);
+  ExitGroupDuringReplay s(r);
+  uint64_t at = 10000;
+  FaultOutcome last;
+  for (uint64_t p = 0; !s.exited && p < kFrames; ++p) {
+    FaultInfo f;
+    f.addr = LinearAddr(kMap + p * kPage);
+    f.kind = AccessKind::kRead;
+    f.fault = FaultKind::kNotPresent;
+    f.pid = f.tid = 100;
+    f.raised = Cycle(at);
+    KernelStep st = r.k.fault(f, s);
+    while (st.kind != KernelStep::Kind::kDone) {
+      st =
+          r.k.resume(f, st.key, st.kind == KernelStep::Kind::kWaitIo ? st.until : Cycle(at + 1), s);
+    }
+    last = st.outcome;
+    at = st.outcome.resume.count() + 1000;
+  }
+  ASSERT_TRUE(s.exited) << "no direct reclaim";
+  EXPECT_EQ(r.k.pressure_stats().direct_reclaims, 1U);
+  EXPECT_NE(r.k.process(100)->state, Process::State::kRunning);
+  EXPECT_EQ(last.action, FaultOutcome::Action::kKill);
+  EXPECT_EQ(last.cls, FaultClass::kSegv);
 }
 
 // os.linux.memory_max: the traced program's memory cgroup. 65536 frames keep
