@@ -263,6 +263,40 @@ TEST(TraceBinaryV3, ReadAheadGivesTheSameRecords) {
   }
 }
 
+// Sequential streams are runs of one-byte records (the predicted address,
+// no field), which the reader writes out as runs: long runs of each kind,
+// on two cpus, of size 0 (the same address again) and across the wrap at
+// 2^64, read back in batches and input buffers of every size.
+TEST(TraceBinaryV3, RunsOfOneByteRecordsReadInAnyBatchAndBuffer) {
+  ScratchDir d;
+  std::vector<TraceRecord> records;
+  for (uint64_t i = 0; i < 5000; ++i) records.push_back(rec(AccessKind::kRead, 0x1000 + 8 * i, 8));
+  records.push_back(rec(AccessKind::kWrite, 0x9000, 4));
+  for (uint64_t i = 0; i < 3000; ++i) {
+    records.push_back(rec(AccessKind::kFetch, 0x401000 + 4 * i, 4, 1));
+  }
+  for (int i = 0; i < 100; ++i) records.push_back(rec(AccessKind::kRead, 0x5000, 0));
+  for (uint64_t i = 0; i < 5; ++i) {
+    records.push_back(rec(AccessKind::kRead, 0xFFFFFFFFFFFFFFF0ULL + 8 * i, 8));  // wraps
+  }
+  records.push_back(rec(AccessKind::kRead, 0x2000, 8));
+  const std::string bytes = write_records(d, records, 3);
+  ASSERT_LT(bytes.size(), 32 + records.size() + 64);  // one byte for nearly every record
+  for (size_t batch : {size_t{1}, size_t{7}, size_t{1000}, size_t{4096}}) {
+    auto r = open_trace(d.path("t.bin"));
+    const auto got = read_all(*r, batch);
+    ASSERT_EQ(got.size(), records.size()) << batch;
+    for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(got[i], records[i])) << i;
+  }
+  for (size_t cap : {size_t{32}, size_t{33}, size_t{48}, size_t{1000}}) {
+    auto small =
+        make_binary_reader(std::make_unique<InputBuffer>(open_byte_source(d.path("t.bin")), cap));
+    const auto got = read_all(*small, 13);
+    ASSERT_EQ(got.size(), records.size()) << cap;
+    for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(got[i], records[i])) << cap;
+  }
+}
+
 // A segment record after the first buffer (1 MiB) went out: header flag 1
 // is patched in at close, as for version 1.
 TEST(TraceBinaryV3, SegmentFlagPatchedWhenTheFirstSegmentRecordComesLate) {
@@ -371,6 +405,12 @@ TEST_F(TraceBinaryV3Errors, FieldRanges) {
   addr_limit_ = UINT32_MAX;
   EXPECT_EQ(error("\x20\x80\x80\x80\x80\x80\x20"),  // predicted 8, delta 2^32
             ":record 2 (byte offset 33): address 0x100000008 does not fit the 32-bit linear "
+            "addresses of walker.mode = 2level (a 64-bit trace needs walker.mode = 4level or "
+            "5level)");
+  // A run of one-byte records that crosses the limit: 0xfffffff0, then
+  // 0xfffffff8, then 0x100000000, the third record.
+  EXPECT_EQ(error("\xa0\xe0\xff\xff\xff\x1f\x20\x20\x20\x20"),
+            ":record 3 (byte offset 39): address 0x100000000 does not fit the 32-bit linear "
             "addresses of walker.mode = 2level (a 64-bit trace needs walker.mode = 4level or "
             "5level)");
 }
