@@ -9,7 +9,9 @@
 // 10000) = max(32, 4) = 32: min 128, low 160, high 192.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -790,6 +792,94 @@ struct Swapped {
   LinuxRig r;
   uint64_t at = 1000;
 };
+
+// A swap write completes while the reclaiming task's session traffic is
+// sent, after the task decided to sleep until a write completes and before
+// it sleeps: that completion would have woken it, so the task goes on at
+// once instead of sleeping on a key already released (a lost wake-up).
+// LinuxKernel's (private) key of the writeback waiters.
+constexpr uint64_t kWritebackWait = (uint64_t{1} << 63) | (uint64_t{8} << 56);
+
+class CompleteSwapWriteDuringReplay : public KernelServices {
+ public:
+  explicit CompleteSwapWriteDuringReplay(LinuxRig& r) : r_(r) {}
+  Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
+    if (armed && !completed && r_.k.pressure_stats().direct_reclaims > reclaims_before) {
+      for (const BlockRequest& q : r_.files.disk.log) {
+        if (!q.write || done_ids.count(q.id) != 0) continue;
+        BlockTimeline t;
+        t.submitted = q.at;
+        t.fetched = q.at;
+        t.device_start = q.at;
+        t.device_done = q.at;
+        t.dma_start = q.at;
+        t.dma_done = q.at;
+        t.irq = q.at;
+        done_ids.insert(q.id);
+        r_.svc.released.clear();
+        r_.k.io_done(q.id, t, r_.svc);
+        released = r_.svc.released;
+        completed = true;
+        break;
+      }
+    }
+    return r_.svc.mem_access(line, is_write, at);
+  }
+  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
+    return r_.svc.shootdown(s, pid, self);
+  }
+  void release(uint64_t key) override { r_.svc.release(key); }
+  bool armed = false, completed = false;
+  uint64_t reclaims_before = 0;
+  std::set<uint64_t> done_ids;
+  std::vector<uint64_t> released;
+
+ private:
+  LinuxRig& r_;
+};
+
+TEST(LinuxSwap, AWriteCompletedWhileTheSessionsTrafficIsSentIsNotLost) {
+  LinuxRig r(swap_config(64ULL << 20), kFrames);
+  r.files.disk.async = true;            // writes complete only when the test says
+  r.k.set_kswapd([](Cycle /*at*/) {});  // woken, never run: the task reclaims
+  CompleteSwapWriteDuringReplay s(r);
+  r.done(100, anon_mmap(5000 * kPage, kBuf));
+  uint64_t at = 1000;
+  bool found = false;
+  for (uint64_t i = 0; i < 5000 && !found; ++i) {
+    FaultInfo f;
+    f.addr = LinearAddr(kBuf + i * kPage);
+    f.kind = AccessKind::kWrite;
+    f.fault = FaultKind::kNotPresent;
+    f.pid = f.tid = 100;
+    f.raised = Cycle(at);
+    s.armed = true;
+    s.reclaims_before = r.k.pressure_stats().direct_reclaims + r.k.pressure_stats().direct_resumes;
+    KernelStep st = r.k.fault(f, s);
+    if (s.completed) {
+      found = true;
+      // The completion released the writeback waiters during the call; the
+      // task must not now sleep on that key.
+      ASSERT_NE(std::find(s.released.begin(), s.released.end(), kWritebackWait), s.released.end());
+      EXPECT_FALSE(st.kind == KernelStep::Kind::kWaitPage && st.key == kWritebackWait);
+    }
+    // Complete every other write at once from here on (as a disk would).
+    for (const BlockRequest& q : r.files.disk.log) {
+      if (!q.write || s.done_ids.count(q.id) != 0) continue;
+      s.done_ids.insert(q.id);
+      BlockTimeline t;
+      t.submitted = t.fetched = t.device_start = t.device_done = q.at;
+      t.dma_start = t.dma_done = t.irq = q.at;
+      r.k.io_done(q.id, t, r.svc);
+    }
+    while (st.kind != KernelStep::Kind::kDone) {
+      st =
+          r.k.resume(f, st.key, st.kind == KernelStep::Kind::kWaitIo ? st.until : Cycle(at + 1), s);
+    }
+    at = st.outcome.resume.count() + 100000;
+  }
+  EXPECT_TRUE(found) << "no write completed during a session's traffic";
+}
 
 TEST(LinuxSwap, AnonymousPagesBeyondMemoryGoOutToTheirSlots) {
   Swapped t;
