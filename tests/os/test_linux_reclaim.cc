@@ -515,33 +515,62 @@ TEST(LinuxReclaim, KswapdRunsThatTakeNoTimeEndAtTheSixteenthFailure) {
   EXPECT_EQ(ps.kswapd_runs, Reclaimer::kMaxReclaimRetries);
 }
 
-// The rig's services, with kswapd run from the first memory request made
-// after direct reclaim began (the DRAM traffic of a pass, sent between the
-// passes of the allocating task's reclaim: in the simulation, where other
-// threads may run).
-class KswapdInDirectReclaim : public KernelServices {
+// The rig's services, forwarded; tests override a call to act in the middle
+// of the kernel's work (as another CPU or kernel thread may).
+class RigServices : public KernelServices {
  public:
-  explicit KswapdInDirectReclaim(LinuxRig& r) : r_(r) {}
+  explicit RigServices(LinuxRig& r) : r_(r) {}
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
     return r_.svc.mem_access(line, is_write, at);
   }
-  // kswapd runs from a shootdown of the pass's unmapping: a service that
-  // lets another thread run while the session is in progress (the
-  // simulator's do not; the session's memory traffic is sent after it
-  // ends), which the core must still handle.
+  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
+    return r_.svc.shootdown(s, pid, self);
+  }
+  void release(uint64_t key) override { r_.svc.release(key); }
+  void task_created(TaskId parent, TaskId child, Cycle at) override {
+    r_.svc.task_created(parent, child, at);
+  }
+  void task_exited(TaskId t, int32_t code, bool killed, Cycle at) override {
+    r_.svc.task_exited(t, code, killed, at);
+  }
+
+ protected:
+  LinuxRig& r_;
+};
+
+// A fault of process 100 at `a` through `s`, its waits served at once (an
+// I/O at its cycle, anything else a cycle after `at`); its outcome.
+FaultOutcome fault_through(LinuxRig& r, KernelServices& s, uint64_t a, AccessKind kind,
+                           uint64_t at) {
+  FaultInfo f;
+  f.addr = LinearAddr(a);
+  f.kind = kind;
+  f.fault = FaultKind::kNotPresent;
+  f.pid = f.tid = 100;
+  f.raised = Cycle(at);
+  KernelStep st = r.k.fault(f, s);
+  while (st.kind != KernelStep::Kind::kDone) {
+    st = r.k.resume(f, st.key, st.kind == KernelStep::Kind::kWaitIo ? st.until : Cycle(at + 1), s);
+  }
+  return st.outcome;
+}
+
+// kswapd run from the first shootdown of a direct-reclaim pass's unmapping:
+// a service that lets another thread run while the session is in progress
+// (the simulator's do not; the session's memory traffic is sent after it
+// ends), which the core must still handle.
+class KswapdInDirectReclaim : public RigServices {
+ public:
+  using RigServices::RigServices;
   Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
     if (!run && s.reclaim) {
       run = r_.k.kswapd(s.at, r_.svc);
       ran_at = s.at;
     }
-    return r_.svc.shootdown(s, pid, self);
+    return RigServices::shootdown(s, pid, self);
   }
-  void release(uint64_t key) override { r_.svc.release(key); }
   std::optional<Kernel::FlushRun> run;
   Cycle ran_at{0};
-
- private:
-  LinuxRig& r_;
 };
 
 // kswapd finds a task in direct reclaim: it does not run (the model runs one
@@ -558,17 +587,7 @@ Kernel::FlushRun kswapd_during_direct_reclaim(const LinuxConfig& cfg, Cycle& at)
   KswapdInDirectReclaim s(r);
   uint64_t t = 10000;
   for (uint64_t p = 0; r.k.pressure_stats().direct_reclaims == 0 && p < kFrames; ++p) {
-    FaultInfo f;
-    f.addr = LinearAddr(kMap + p * kPage);
-    f.kind = AccessKind::kRead;
-    f.fault = FaultKind::kNotPresent;
-    f.pid = f.tid = 100;
-    f.raised = Cycle(t);
-    KernelStep st = r.k.fault(f, s);
-    while (st.kind != KernelStep::Kind::kDone) {
-      st = r.k.resume(f, st.key, st.kind == KernelStep::Kind::kWaitIo ? st.until : Cycle(t + 1), s);
-    }
-    t = st.outcome.resume.count() + 1000;
+    t = fault_through(r, s, kMap + p * kPage, AccessKind::kRead, t).resume.count() + 1000;
   }
   EXPECT_EQ(r.k.pressure_stats().direct_reclaims, 1U);
   EXPECT_TRUE(s.run.has_value()) << "no shootdown during direct reclaim";
@@ -594,9 +613,9 @@ TEST(LinuxReclaim, KswapdLooksAgainAJiffyLaterWhileATaskReclaims) {
 // (the session is over; another thread of it calls exit_group meanwhile,
 // as another CPU may): the fault ends as killed, as for a task woken after
 // it was killed, instead of going on with no address space.
-class ExitGroupDuringReplay : public KernelServices {
+class ExitGroupDuringReplay : public RigServices {
  public:
-  explicit ExitGroupDuringReplay(LinuxRig& r) : r_(r) {}
+  using RigServices::RigServices;
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
     if (!exited && r_.k.pressure_stats().direct_reclaims != 0) {
       exited = true;
@@ -610,16 +629,9 @@ class ExitGroupDuringReplay : public KernelServices {
       c.at = at;
       EXPECT_EQ(r_.k.event(e, c, r_.svc).kind, KernelStep::Kind::kDone);
     }
-    return r_.svc.mem_access(line, is_write, at);
+    return RigServices::mem_access(line, is_write, at);
   }
-  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
-    return r_.svc.shootdown(s, pid, self);
-  }
-  void release(uint64_t key) override { r_.svc.release(key); }
   bool exited = false;
-
- private:
-  LinuxRig& r_;
 };
 
 TEST(LinuxReclaim, ProcessEndedWhileTheSessionsTrafficIsSentEndsTheFault) {
@@ -634,19 +646,8 @@ TEST(LinuxReclaim, ProcessEndedWhileTheSessionsTrafficIsSentEndsTheFault) {
   uint64_t at = 10000;
   FaultOutcome last;
   for (uint64_t p = 0; !s.exited && p < kFrames; ++p) {
-    FaultInfo f;
-    f.addr = LinearAddr(kMap + p * kPage);
-    f.kind = AccessKind::kRead;
-    f.fault = FaultKind::kNotPresent;
-    f.pid = f.tid = 100;
-    f.raised = Cycle(at);
-    KernelStep st = r.k.fault(f, s);
-    while (st.kind != KernelStep::Kind::kDone) {
-      st =
-          r.k.resume(f, st.key, st.kind == KernelStep::Kind::kWaitIo ? st.until : Cycle(at + 1), s);
-    }
-    last = st.outcome;
-    at = st.outcome.resume.count() + 1000;
+    last = fault_through(r, s, kMap + p * kPage, AccessKind::kRead, at);
+    at = last.resume.count() + 1000;
   }
   ASSERT_TRUE(s.exited) << "no direct reclaim";
   EXPECT_EQ(r.k.pressure_stats().direct_reclaims, 1U);
@@ -800,42 +801,36 @@ struct Swapped {
 // LinuxKernel's (private) key of the writeback waiters.
 constexpr uint64_t kWritebackWait = (uint64_t{1} << 63) | (uint64_t{8} << 56);
 
-class CompleteSwapWriteDuringReplay : public KernelServices {
+// A block request's timeline with every step at its submission.
+BlockTimeline instant(const BlockRequest& q) {
+  BlockTimeline t;
+  t.submitted = t.fetched = t.device_start = t.device_done = q.at;
+  t.dma_start = t.dma_done = t.irq = q.at;
+  return t;
+}
+
+class CompleteSwapWriteDuringReplay : public RigServices {
  public:
-  explicit CompleteSwapWriteDuringReplay(LinuxRig& r) : r_(r) {}
+  using RigServices::RigServices;
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
-    if (armed && !completed && r_.k.pressure_stats().direct_reclaims > reclaims_before) {
+    const LinuxKernel::PressureStats& ps = r_.k.pressure_stats();
+    if (!completed && ps.direct_reclaims + ps.direct_resumes > reclaims_before) {
       for (const BlockRequest& q : r_.files.disk.log) {
         if (!q.write || done_ids.count(q.id) != 0) continue;
-        BlockTimeline t;
-        t.submitted = q.at;
-        t.fetched = q.at;
-        t.device_start = q.at;
-        t.device_done = q.at;
-        t.dma_start = q.at;
-        t.dma_done = q.at;
-        t.irq = q.at;
         done_ids.insert(q.id);
         r_.svc.released.clear();
-        r_.k.io_done(q.id, t, r_.svc);
+        r_.k.io_done(q.id, instant(q), r_.svc);
         released = r_.svc.released;
         completed = true;
         break;
       }
     }
-    return r_.svc.mem_access(line, is_write, at);
+    return RigServices::mem_access(line, is_write, at);
   }
-  Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
-    return r_.svc.shootdown(s, pid, self);
-  }
-  void release(uint64_t key) override { r_.svc.release(key); }
-  bool armed = false, completed = false;
+  bool completed = false;
   uint64_t reclaims_before = 0;
   std::set<uint64_t> done_ids;
   std::vector<uint64_t> released;
-
- private:
-  LinuxRig& r_;
 };
 
 TEST(LinuxSwap, AWriteCompletedWhileTheSessionsTrafficIsSentIsNotLost) {
@@ -853,7 +848,6 @@ TEST(LinuxSwap, AWriteCompletedWhileTheSessionsTrafficIsSentIsNotLost) {
     f.fault = FaultKind::kNotPresent;
     f.pid = f.tid = 100;
     f.raised = Cycle(at);
-    s.armed = true;
     s.reclaims_before = r.k.pressure_stats().direct_reclaims + r.k.pressure_stats().direct_resumes;
     KernelStep st = r.k.fault(f, s);
     if (s.completed) {
@@ -867,10 +861,7 @@ TEST(LinuxSwap, AWriteCompletedWhileTheSessionsTrafficIsSentIsNotLost) {
     for (const BlockRequest& q : r.files.disk.log) {
       if (!q.write || s.done_ids.count(q.id) != 0) continue;
       s.done_ids.insert(q.id);
-      BlockTimeline t;
-      t.submitted = t.fetched = t.device_start = t.device_done = q.at;
-      t.dma_start = t.dma_done = t.irq = q.at;
-      r.k.io_done(q.id, t, r.svc);
+      r.k.io_done(q.id, instant(q), r.svc);
     }
     while (st.kind != KernelStep::Kind::kDone) {
       st =
