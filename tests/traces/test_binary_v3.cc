@@ -240,6 +240,19 @@ TEST(TraceBinaryV3, TaskDeclarationBytes) {
   EXPECT_TRUE(same(back[2], rec(AccessKind::kRead, 0x10, 8, 0)));
 }
 
+// Reads `path` through input buffers from the look-ahead (32 bytes) up, in
+// batches of `batch`: records straddle every refill, and each is decoded by
+// the run or by the checked decoder alike.
+void expect_read_through_small_buffers(const std::string& path,
+                                       const std::vector<TraceRecord>& records, size_t batch) {
+  for (size_t cap : {size_t{32}, size_t{33}, size_t{48}, size_t{1000}}) {
+    auto small = make_binary_reader(std::make_unique<InputBuffer>(open_byte_source(path), cap));
+    const auto got = read_all(*small, batch);
+    ASSERT_EQ(got.size(), records.size()) << cap;
+    for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(got[i], records[i])) << cap;
+  }
+}
+
 TEST(TraceBinaryV3, ReadAheadGivesTheSameRecords) {
   ScratchDir d;
   std::vector<TraceRecord> records;
@@ -252,21 +265,13 @@ TEST(TraceBinaryV3, ReadAheadGivesTheSameRecords) {
   const auto back = read_all(r, ReadAheadReader::kBlockRecords);
   ASSERT_EQ(back.size(), records.size());
   for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(back[i], records[i])) << i;
-  // Input buffers from the look-ahead (32 bytes) up: records straddle every
-  // refill, and each is decoded by the run or by the checked decoder alike.
-  for (size_t cap : {size_t{32}, size_t{33}, size_t{48}, size_t{1000}}) {
-    auto small =
-        make_binary_reader(std::make_unique<InputBuffer>(open_byte_source(d.path("t.bin")), cap));
-    const auto got = read_all(*small, 7);
-    ASSERT_EQ(got.size(), records.size()) << cap;
-    for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(got[i], records[i])) << cap;
-  }
+  expect_read_through_small_buffers(d.path("t.bin"), records, 7);
 }
 
 // Sequential streams are runs of one-byte records (the predicted address,
-// no field), which the reader writes out as runs: long runs of each kind,
-// on two cpus, of size 0 (the same address again) and across the wrap at
-// 2^64, read back in batches and input buffers of every size.
+// no field): long runs of each kind, on two cpus, of size 0 (the same
+// address again) and across the wrap at 2^64, read back in batches and
+// input buffers of every size.
 TEST(TraceBinaryV3, RunsOfOneByteRecordsReadInAnyBatchAndBuffer) {
   ScratchDir d;
   std::vector<TraceRecord> records;
@@ -288,13 +293,7 @@ TEST(TraceBinaryV3, RunsOfOneByteRecordsReadInAnyBatchAndBuffer) {
     ASSERT_EQ(got.size(), records.size()) << batch;
     for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(got[i], records[i])) << i;
   }
-  for (size_t cap : {size_t{32}, size_t{33}, size_t{48}, size_t{1000}}) {
-    auto small =
-        make_binary_reader(std::make_unique<InputBuffer>(open_byte_source(d.path("t.bin")), cap));
-    const auto got = read_all(*small, 13);
-    ASSERT_EQ(got.size(), records.size()) << cap;
-    for (size_t i = 0; i < records.size(); ++i) ASSERT_TRUE(same(got[i], records[i])) << cap;
-  }
+  expect_read_through_small_buffers(d.path("t.bin"), records, 13);
 }
 
 // A segment record after the first buffer (1 MiB) went out: header flag 1
