@@ -50,15 +50,17 @@ class DeferredServices : public KernelServices {
   void task_exited(TaskId t, int32_t code, bool killed, Cycle at) override {
     real_.task_exited(t, code, killed, at);
   }
-  // Sends the recorded requests; returns the last completion (`from` if none).
-  Cycle replay(Cycle from) {
-    Cycle last = from;
+  // Sends the recorded requests, in order (their completions are not
+  // waited for: the session's time was charged per line already).
+  void replay() {
     for (const Req& r : log_) {
-      last = max(last, r.whole ? real_.mem_write_line(r.line, r.at)
-                               : real_.mem_access(r.line, r.write, r.at));
+      if (r.whole) {
+        real_.mem_write_line(r.line, r.at);
+      } else {
+        real_.mem_access(r.line, r.write, r.at);
+      }
     }
     log_.clear();
-    return last;
   }
 
  private:
@@ -358,7 +360,7 @@ LinuxKernel::Reserve LinuxKernel::reserve(Clock& clk, KernelServices& s, const T
   // either mode. Nothing the session decided is read back from shared state
   // after the replay (reserve_key_ may be another task's by then).
   const uint64_t wb_wakes = wb_wakes_;
-  ds.replay(start);
+  ds.replay();
   if (out == Reserve::kKilledSelf || out == Reserve::kStop) return out;
   // Another task's OOM kill or SIGSEGV may have ended this process while
   // the traffic was sent: as a task woken after it was killed.
@@ -465,7 +467,7 @@ Kernel::FlushRun LinuxKernel::kswapd(Cycle now, KernelServices& s) {
   charge_reclaim(clk, r, FaultTiming::kReclaim);
   pst_.kswapd_cycles += (clk.t - now).count();
   end_reclaim(s);
-  ds.replay(now);  // after the session, as in reserve()
+  ds.replay();  // after the session, as in reserve()
   run.busy_until = clk.t;
   if (r.yielded) {
     // One of its writes may have completed: the completions up to the end
