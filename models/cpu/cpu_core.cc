@@ -1,5 +1,6 @@
 #include "models/cpu/cpu_core.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mmusim {
@@ -344,6 +345,14 @@ void CpuCore::explain_resumed(int64_t block, const FaultOutcome& o) {
 
 FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, bool can_block,
                               int64_t block, Cycles translated) {
+  if (late_blocked_ && can_block) {
+    // The task already sleeps in a late fault: this access is given back
+    // (replayed after it), its fault not delivered.
+    FaultOutcome o;
+    o.action = FaultOutcome::Action::kBlock;
+    o.resume = raise_cycle(w);
+    return o;
+  }
   ++stats_.faults;
   ++stats_.faults_by_kind[static_cast<int>(w.fault)];
   const Cycle raised = raise_cycle(w);
@@ -623,6 +632,10 @@ int CpuCore::entry_of(uint64_t id) const {
 }
 
 void CpuCore::handle_late_faults() {
+  // A late fault found while another is handled (a walk its replay drained)
+  // is handled in place: the kernel holds one sleeping fault per task.
+  const bool outer = !in_late_;
+  in_late_ = true;
   while (!late_.empty()) {
     LateFault f = std::move(late_.back());
     late_.pop_back();
@@ -630,13 +643,30 @@ void CpuCore::handle_late_faults() {
     WalkResult w;
     w.fault = f.fault;
     w.done = f.done;
+    if (late_blocked_) {  // the task sleeps already: this access replays too
+      give_back_late(f, raise_cycle(w));
+      continue;
+    }
     Cycle done;
     Cycles fault = f.fault_cycles;  // handling time, taken out of the latencies
     bool mapped = false;
+    bool slept = false;
     Translation tr;
-    for (;;) {
+    for (bool first = true;; first = false) {
       const Cycle raised = raise_cycle(w);
-      const FaultOutcome o = deliver(f.addr, f.kind, w);
+      // The first attempt may sleep; its translation cycles go to the replay.
+      const bool may_block = can_block_ && first && outer;
+      const FaultOutcome o =
+          may_block
+              ? deliver(f.addr, f.kind, w, true, -1,
+                        Cycles((raised - f.lookup).count() - f.fault_cycles.count()) + f.carry)
+              : deliver(f.addr, f.kind, w);
+      if (o.action == FaultOutcome::Action::kBlock) {
+        late_blocked_ = true;
+        give_back_late(f, o.resume);
+        slept = true;
+        break;
+      }
       fault = fault + (o.resume - raised);
       done = o.resume;
       if (o.action == FaultOutcome::Action::kSkip) {
@@ -653,6 +683,7 @@ void CpuCore::handle_late_faults() {
       }
       w = r;
     }
+    if (slept) continue;
     // The data side after the replay found the page (none when skipped).
     const bool data = mapped && f.data;
     const Cycle retire = data ? data_span(tr.phys(f.addr), f.span, f.kind, done) : done;
@@ -671,6 +702,42 @@ void CpuCore::handle_late_faults() {
       stall_.close(x.seq, d, Cycles{}, r);
     }
   }
+  in_late_ = !outer;
+}
+
+void CpuCore::give_back_late(const LateFault& f, Cycle at) {
+  // The access is counted by its replay (as take_blocked() does).
+  --stats_.translations;
+  --stats_.records;
+  --stats_.by_kind[static_cast<int>(f.kind)];
+  TraceRecord r;
+  uint64_t a = f.addr.value();  // as a record names it: canonical
+  if ((a & canon_half_) != 0) a |= canon_mask_;
+  r.addr = a;
+  r.size = f.span + 1;
+  r.kind = f.kind;
+  late_replays_.emplace_back(f.owner, r);
+  // It stops holding the younger accesses back at `at`; those merged into
+  // its walk stand, done then.
+  ag_.resolve(f.owner, at);
+  stall_.close(f.owner, at, Cycles{}, at);
+  for (const Waiter& x : f.waiters) {
+    const Cycle d = max(x.start, at);
+    latency(x.start, d, Cycles{}, x.carry);
+    if (data_ && !x.want_phys && x.seq != 0) ag_.resolve(x.seq, d);
+    stall_.close(x.seq, d, Cycles{}, d);
+  }
+}
+
+std::vector<TraceRecord> CpuCore::take_late_replays() {
+  std::sort(late_replays_.begin(), late_replays_.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<TraceRecord> out;
+  out.reserve(late_replays_.size());
+  for (const auto& x : late_replays_) out.push_back(x.second);
+  late_replays_.clear();
+  late_blocked_ = false;
+  return out;
 }
 
 void CpuCore::invalidate(const TraceRecord& r) {

@@ -36,6 +36,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "models/cache/cache.h"
@@ -257,6 +258,18 @@ class CpuCore {
   // (FaultOutcome::kBlock): the access is then not done, and the record that
   // made it must be given back and replayed when the task runs again.
   void set_can_block(bool b) { can_block_ = b; }
+  // A late fault (a walk that found the tables changed under it, after
+  // younger records ran) may put the task to sleep as well, when blocking is
+  // allowed: the younger records stand (not squashed), and the faulting
+  // access is given back to replay first when the task runs again, as if it
+  // came after them. From then until take_late_replays(), the task's further
+  // faults are not delivered: each access that would fault is given back
+  // too (a late one by take_late_replays(), the current record by
+  // take_blocked()). Without blocking (or nested in another fault's handling)
+  // a late fault is handled in place, the CPU waiting for its handler.
+  [[nodiscard]] bool late_blocked() const { return late_blocked_; }
+  // The accesses to replay, oldest first (then nothing is blocked late).
+  std::vector<TraceRecord> take_late_replays();
   // A fault a task slept in completed (`o`): explained in explain block
   // `block` (FaultInfo::explain_block), that of the access that raised it.
   void explain_resumed(int64_t block, const FaultOutcome& o);
@@ -942,6 +955,13 @@ class CpuCore {
     bool data = false;
   };
   std::vector<LateFault> late_;
+  // A late fault put the task to sleep (late_blocked()); the accesses given
+  // back, with their sequence numbers.
+  bool late_blocked_ = false;
+  bool in_late_ = false;  // handle_late_faults() is delivering one
+  std::vector<std::pair<uint64_t, TraceRecord>> late_replays_;
+  // Gives back late fault `f`'s access (it replays), settled at `at`.
+  void give_back_late(const LateFault& f, Cycle at);
   std::vector<Waiter> scratch_;
   struct Pending {
     Shootdown s;

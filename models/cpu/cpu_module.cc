@@ -210,6 +210,7 @@ void CpuModule::run_tasks() {
     prev = d.task;
     prev_running = true;
     t = core_->quiesce();
+    give_back_late(d.task, nullptr, 0);  // (run_task() drained its walks: none expected)
   }
 }
 
@@ -241,7 +242,9 @@ void CpuModule::run_task(const TaskDispatch& d) {
     sync_.clock().check(last);  // once per batch, as in run_records()
     if (task_source_->has_new_tasks()) forward_new_tasks(false, nullptr);
     if (n == 0) {
-      tasks->task_done(d.task, core_->id(), core_->quiesce(), sync_);
+      const Cycle at = core_->quiesce();
+      if (give_back_late(d.task, nullptr, 0)) return;
+      tasks->task_done(d.task, core_->id(), at, sync_);
       return;
     }
     for (size_t i = 0; i < n; ++i) {
@@ -249,6 +252,7 @@ void CpuModule::run_task(const TaskDispatch& d) {
       Cycle t;
       if (trace_flags::op_of(r.flags) == kOpEvent) {
         const Cycle at = core_->quiesce();
+        if (give_back_late(d.task, buf + i, n - i)) return;  // the event runs after the replay
         const TaskEventResult e =
             tasks->os_event(src.take_event(r.addr), d.task, core_->id(), at, sync_);
         if (e.next == TaskEventResult::Next::kEnded) {
@@ -274,6 +278,11 @@ void CpuModule::run_task(const TaskDispatch& d) {
         core_->resume_at(t);
       } else {
         t = core_->process(r);
+        if (core_->late_blocked()) {  // the record stands unless it faulted too
+          const size_t from = core_->take_blocked(r) ? i : i + 1;
+          give_back_late(d.task, buf + from, n - from);
+          return;
+        }
         if (core_->take_blocked(r)) {  // the task sleeps in a fault; the record replays
           src.unread(d.task, buf + i, n - i);
           return;
@@ -293,6 +302,7 @@ void CpuModule::run_task(const TaskDispatch& d) {
       last = t;
       if (t >= slice_end) {
         const Cycle at = core_->quiesce();
+        if (give_back_late(d.task, buf + i + 1, n - i - 1)) return;
         if (tasks->slice_end(core_->id(), d.task, at, slice_end, sync_)) {
           src.unread(d.task, buf + i + 1, n - i - 1);
           return;
@@ -300,6 +310,15 @@ void CpuModule::run_task(const TaskDispatch& d) {
       }
     }
   }
+}
+
+bool CpuModule::give_back_late(TaskId task, const TraceRecord* rest, size_t n) {
+  if (!core_->late_blocked()) return false;
+  core_->quiesce();  // the task's other pending walks: a late fault in them replays too
+  const std::vector<TraceRecord> replay = core_->take_late_replays();
+  task_source_->unread(task, rest, n);
+  task_source_->unread(task, replay.data(), replay.size());
+  return true;
 }
 
 void CpuModule::visit(StatVisitor& v) const {

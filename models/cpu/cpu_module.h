@@ -180,6 +180,10 @@ class CpuModule : public sc_core::sc_module,
   void run_tasks();
   // Runs `cur` from its dispatch until it stops; returns when it does.
   void run_task(const TaskDispatch& d);
+  // When a late fault put the task to sleep (CpuCore::late_blocked()):
+  // drains the CPU, gives back `rest` (the records not run), then the
+  // accesses to replay in front of them; true then.
+  bool give_back_late(TaskId task, const TraceRecord* rest, size_t n);
   void forward_new_tasks(bool look, bool* exhausted);
   // After a record that ended at `t`: past an interrupt boundary, synchronize
   // (when another agent may have sent something) and take what is due.

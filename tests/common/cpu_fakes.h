@@ -41,6 +41,12 @@ class FakeEnv : public CpuCore::Env, public KernelServices {
   // to shoot down); an I/O wait simply resumes at its completion.
   FaultOutcome fault(const FaultInfo& f) override {
     faults.push_back(f);
+    if (sleep_when_allowed && f.can_block) {  // the task sleeps (a scheduler's kernel)
+      FaultOutcome o;
+      o.action = FaultOutcome::Action::kBlock;
+      o.resume = f.raised;
+      return o;
+    }
     if (os == nullptr) {
       FaultOutcome o;
       o.action = FaultOutcome::Action::kSkip;
@@ -61,6 +67,7 @@ class FakeEnv : public CpuCore::Env, public KernelServices {
   void release(uint64_t /*key*/) override {}
 
   Kernel* os = nullptr;
+  bool sleep_when_allowed = false;  // a fault that may block does (kBlock)
   uint64_t kernel_refs = 0;
   std::vector<Access> log;
   std::vector<FaultInfo> faults;

@@ -232,6 +232,105 @@ TEST(CpuMiss, PendingLargePageWalkAbsorbsEveryFourKPart) {
   EXPECT_EQ(p.core->stats().l1_hits, 128U - 64U);
 }
 
+// Late faults: the tables change under a pending walk. A walk is planned
+// when it begins; with one walker slot, X's walk waits behind A's, and
+// another agent unmaps X after X's outlook found it mapped. kA, kX and kZ
+// are mapped before the run.
+CpuCoreConfig one_walker() {
+  CpuCoreConfig c;
+  c.walker.max_walks = 1;
+  return c;
+}
+struct Late : Plain {
+  static constexpr uint64_t kA = 0x400000, kX = 0x500000, kZ = 0x600000;
+  Late() : Plain(one_walker()) {
+    PageTable& pt = os->page_table();
+    const uint64_t f = pte::kRW | pte::kUS | pte::kA | pte::kD;
+    EXPECT_EQ(pt.map(LinearAddr(kA), Pfn(0x902), PageSize::k4K, f), MapResult::kOk);
+    EXPECT_EQ(pt.map(LinearAddr(kX), Pfn(0x900), PageSize::k4K, f), MapResult::kOk);
+    EXPECT_EQ(pt.map(LinearAddr(kZ), Pfn(0x901), PageSize::k4K, f), MapResult::kOk);
+  }
+  void unmap_x() { ASSERT_TRUE(os->page_table().unmap(LinearAddr(kX)).has_value()); }
+};
+
+// Without a scheduler the late fault is handled in place: the walk that
+// found the page gone raises it, the first-touch OS maps a new frame, the
+// access replays its walk and completes then.
+TEST(CpuLateFault, HandledInPlaceWithoutAScheduler) {
+  Late p;
+  p.core->process(rec(Late::kA));
+  p.core->process(rec(Late::kX));  // the outlook finds it mapped; its walk waits
+  p.unmap_x();
+  p.core->finish();
+  const CpuStats& s = p.core->stats();
+  EXPECT_EQ(s.late_faults, 1U);
+  EXPECT_EQ(s.faults, 1U);
+  EXPECT_EQ(s.records, 2U);
+  EXPECT_EQ(s.translations, 2U);
+  ASSERT_EQ(p.env.faults.size(), 1U);
+  EXPECT_EQ(p.env.faults[0].addr.value(), Late::kX);
+  EXPECT_FALSE(p.env.faults[0].can_block);
+  // Each reference takes 100 cycles. A's walk begins at 12, reads three
+  // table entries and sets their A bits (200 each), reads its leaf: done at
+  // 712. X's walk begins then (+2), reads four entries and finds X gone.
+  EXPECT_EQ(p.env.faults[0].raised, Cycle(12 + 3 * 200 + 100 + 2 + 4 * 100));
+  // A's walk, the walk that found X gone, X's replay.
+  EXPECT_EQ(p.core->walker().stats().walks, 3U);
+  EXPECT_FALSE(p.core->late_blocked());
+}
+
+// Under a scheduler a late fault may put its task to sleep. The younger
+// records stand (the hit on Z, the access merged into X's walk); X's access
+// is given back, to replay first when the task runs again. While the task
+// sleeps, an access that faults is given back too, without a second fault.
+TEST(CpuLateFault, SleepsAndGivesTheAccessBackUnderAScheduler) {
+  Late p;
+  p.env.sleep_when_allowed = true;
+  p.core->set_can_block(true);
+  p.core->process(rec(Late::kZ));
+  p.core->quiesce();  // Z is in the TLBs
+  p.core->process(rec(Late::kA));
+  p.core->process(rec(Late::kX, AccessKind::kWrite));
+  p.unmap_x();
+  p.core->process(rec(Late::kX + 8));  // merges into X's walk
+  p.core->process(rec(Late::kZ + 8));  // an L1 TLB hit
+  EXPECT_FALSE(p.core->late_blocked());
+  p.core->quiesce();
+  ASSERT_TRUE(p.core->late_blocked());
+  const CpuStats& s = p.core->stats();
+  EXPECT_EQ(s.late_faults, 1U);
+  EXPECT_EQ(s.faults, 1U);
+  EXPECT_EQ(s.records, 4U);  // X's access is counted by its replay
+  EXPECT_EQ(s.translations, 4U);
+  EXPECT_EQ(s.by_kind[static_cast<int>(AccessKind::kWrite)], 0U);
+  ASSERT_EQ(p.env.faults.size(), 1U);
+  EXPECT_TRUE(p.env.faults[0].can_block);
+  EXPECT_EQ(p.env.faults[0].addr.value(), Late::kX);
+  EXPECT_EQ(p.env.faults[0].raised, p.env.log.back().done);  // X's walk found it gone
+  EXPECT_EQ(s.l1_hits, 1U);                                  // Z + 8 stands
+  // An access that faults while the task sleeps: given back, not delivered.
+  const TraceRecord w = rec(0x700000);
+  p.core->process(w);
+  EXPECT_TRUE(p.core->take_blocked(w));
+  EXPECT_EQ(p.env.faults.size(), 1U);
+  EXPECT_EQ(s.faults, 1U);
+  const std::vector<TraceRecord> back = p.core->take_late_replays();
+  ASSERT_EQ(back.size(), 1U);
+  EXPECT_EQ(back[0].addr, Late::kX);
+  EXPECT_EQ(back[0].size, 8U);
+  EXPECT_EQ(back[0].kind, AccessKind::kWrite);
+  EXPECT_FALSE(p.core->late_blocked());
+  // The task runs again: the replay faults (this fake kernel mapped
+  // nothing while it slept) and completes in place.
+  p.env.sleep_when_allowed = false;
+  p.core->process(back[0]);
+  p.core->finish();
+  EXPECT_EQ(s.records, 5U);
+  EXPECT_EQ(s.by_kind[static_cast<int>(AccessKind::kWrite)], 1U);
+  EXPECT_EQ(s.faults, 2U);
+  EXPECT_EQ(s.late_faults, 1U);
+}
+
 // A write merging into a pending walk of a read-only page cannot complete
 // from it: it waits for the fill, re-walks and faults precisely.
 TEST(CpuMiss, MergedWriteToAReadOnlyPageFaultsAfterTheFill) {

@@ -137,6 +137,10 @@ class ProcKernel : public FirstTouchMapper {
         return KernelStep::wait_page(1000 + child);
       }
       log.push_back(who + "wait returns");
+    } else if (const auto* m = std::get_if<MunmapEvent>(&e.body)) {
+      // Another thread's munmap, as far as the page tables go.
+      log.push_back(who + "munmap");
+      for (uint64_t a = m->addr; a < m->addr + m->len; a += 4096) page_table().unmap(LinearAddr(a));
     } else if (std::holds_alternative<RwEvent>(e.body)) {
       log.push_back(who + "read io");
       return KernelStep::wait_io(kIoKey + 1, c.at + Cycles(kIo));
@@ -167,11 +171,11 @@ struct System {
     }
   } none;
 
-  System(uint32_t n, uint64_t slice, const SchedConfig& sc = SchedConfig{}) {
+  System(uint32_t n, uint64_t slice, const SchedConfig& sc = SchedConfig{},
+         const CpuModuleConfig& c = CpuModuleConfig{}) {
     kernel.mem.bind(dram.socket);
     kernel.use_scheduler(sc, n, slice);
     for (uint32_t i = 0; i < n; ++i) {
-      CpuModuleConfig c;
       cpus.push_back(std::make_unique<CpuModule>(("cpu" + std::to_string(i)).c_str(), i, c, mem,
                                                  horizon, clk, none));
       CpuModule& m = *cpus.back();
@@ -196,7 +200,7 @@ struct System {
   const SchedStats& sched() const { return kernel.scheduler()->stats(); }
 };
 
-const TaskId kA{10, 10}, kB{20, 20}, kChild{11, 11};
+const TaskId kA{10, 10}, kB{20, 20}, kC{30, 30}, kChild{11, 11};
 
 // A long slice: A runs to the end of its records, then B. Each task's first
 // dispatch takes a fresh PCID slot (flushed); the CPU switched twice.
@@ -436,6 +440,62 @@ TEST(Tasks, ReadWaitingForIoSleepsAndTheCpuRunsAnotherTask) {
   EXPECT_EQ(s.sched().switches, 3U);
   EXPECT_EQ(s.cpus[0]->core().stats().records, 1010U);
   EXPECT_EQ(s.kernel.stats().io_waits, 1U);
+}
+
+}  // namespace
+}  // namespace mmusim
+
+namespace mmusim {
+namespace {
+
+// A late fault that sleeps. CPU 0 runs A: three mapped pages, then the I/O
+// page (mapped too: its outlook finds it so), then 20 more records. With
+// one walker slot the I/O page's walk begins after the three others; before
+// it does, B (CPU 1) unmaps the page, so the walk finds it gone and faults
+// late, after A's younger records ran. The fault needs an I/O: A sleeps
+// (its younger records stand) and CPU 0 runs C meanwhile; A's access to the
+// I/O page replays first when A runs again (on CPU 1, idle by then). Every
+// record is counted once.
+TEST(Tasks, LateFaultThatNeedsAnIoSleepsAndTheCpuRunsAnotherTask) {
+  CpuModuleConfig c;
+  c.quantum = 0;  // the reference mode: every agent acts in time order
+  c.core.walker.max_walks = 1;
+  System s(2, 1ULL << 40, SchedConfig{}, c);
+  PageTable& pt = s.os.page_table();
+  const uint64_t f = pte::kRW | pte::kUS | pte::kA | pte::kD;
+  constexpr uint64_t kPages = 0x30000000, kBusy = 0x40000000;
+  for (uint64_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(pt.map(LinearAddr(kPages + 4096 * i), Pfn(0x100000 + i), PageSize::k4K, f),
+              MapResult::kOk);
+  }
+  ASSERT_EQ(pt.map(LinearAddr(ProcKernel::kIoPage), Pfn(0x100100), PageSize::k4K, f),
+            MapResult::kOk);
+  ASSERT_EQ(pt.map(LinearAddr(kBusy), Pfn(0x100200), PageSize::k4K, f), MapResult::kOk);
+  s.rec.start(kA);
+  s.rec.start(kB);
+  for (uint64_t i = 0; i < 3; ++i) s.rec.access(kA, kPages + 4096 * i);
+  s.rec.access(kA, ProcKernel::kIoPage);
+  s.rec.access(kA, kPages, 20);
+  s.rec.access(kB, kBusy, 16);
+  s.rec.event(kB, MunmapEvent{ProcKernel::kIoPage, 4096, 0});
+  s.rec.access(kB, kBusy, 100000);  // CPU 1 stays busy
+  s.rec.start(kC);
+  s.rec.access(kC, 0x50000000, 1000);
+  s.run();
+  // C starts once A sleeps, and ends long before A's I/O completes.
+  EXPECT_EQ(s.os.log,
+            (std::vector<std::string>{"10 START", "20 START", "20 munmap", "10 io starts",
+                                      "30 START", "30 exit", "20 exit", "10 io done", "10 exit"}));
+  const CpuStats& c0 = s.cpus[0]->core().stats();
+  const CpuStats& c1 = s.cpus[1]->core().stats();
+  EXPECT_EQ(c0.late_faults, 1U);
+  EXPECT_EQ(c0.faults, 2U);  // the late one and C's first touch
+  EXPECT_EQ(c0.records, 3U + 20U + 1000U);
+  EXPECT_EQ(c1.records, 16U + 100000U + 1U);  // B's, and A's replay
+  EXPECT_EQ(c0.context_switches, 2U);         // A, then C
+  EXPECT_EQ(s.sched().io_blocks, 1U);
+  EXPECT_EQ(s.kernel.stats().faults[static_cast<size_t>(FaultClass::kFileMajor)], 1U);
+  EXPECT_LT(s.os.times[4], Cycle(ProcKernel::kIo));  // C's exit
 }
 
 }  // namespace
