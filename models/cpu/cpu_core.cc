@@ -109,10 +109,12 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     return start;
   }
   const Cycles carry = take_carry();
+  if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue);
   if (tlb_.mshr().size() != 0) {
     // Walk events up to now happen first (fills at their cycle); a miss to a
     // page whose walk is still pending merges into it.
     advance(issue);
+    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue);
     if (tlb_.mshr().size() != 0) {
       const int i = tlb_.mshr().find(a, ctx_.pcid);
       if (i >= 0 && merge(i, a, k, issue, seg, carry)) return kPending;
@@ -311,8 +313,11 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
     fault = fault + (o.resume - raised);
     if (block >= 0) {
       explain_.append_to(static_cast<size_t>(block), explain::kernel(o));
-      // A sleeping task's block is completed when it wakes (explain_resumed).
-      if (o.action != FaultOutcome::Action::kBlock) explain_.close(static_cast<size_t>(block));
+      // A sleeping task's block is completed when it wakes (explain_resumed);
+      // one given back without a fault of its own is complete now.
+      if (o.action != FaultOutcome::Action::kBlock || o.message == kNotDelivered) {
+        explain_.close(static_cast<size_t>(block));
+      }
     }
     if (o.action == FaultOutcome::Action::kBlock) {  // the task sleeps: replayed later
       // This CPU stops waiting for the access here; FaultInfo::translated
@@ -351,6 +356,7 @@ FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, b
     FaultOutcome o;
     o.action = FaultOutcome::Action::kBlock;
     o.resume = raise_cycle(w);
+    o.message = kNotDelivered;
     return o;
   }
   ++stats_.faults;
@@ -420,7 +426,7 @@ void CpuCore::complete(const WalkResult& w) {
       if (x.block >= 0) explain_.close(static_cast<size_t>(x.block));
     }
     late_.push_back(LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency,
-                              p.waiters, p.lookup, p.fault, p.carry, p.span, p.data});
+                              p.waiters, p.lookup, p.fault, p.carry, p.span, p.data, p.want_phys});
     for (const PlainWaiter& x : p.plain) {
       late_.back().waiters.push_back(
           Waiter{x.seq, x.issue, x.start, p.addr, p.kind, false, false, -1, Cycles{}});
@@ -654,8 +660,11 @@ void CpuCore::handle_late_faults() {
     Translation tr;
     for (bool first = true;; first = false) {
       const Cycle raised = raise_cycle(w);
-      // The first attempt may sleep; its translation cycles go to the replay.
-      const bool may_block = can_block_ && first && outer;
+      // The first attempt may sleep; its translation cycles go to the
+      // replay. Only where a plain record replays it exactly (flat or long
+      // mode: linear = offset) and not for a descriptor read (part of a
+      // selector load, which cannot be given back).
+      const bool may_block = can_block_ && first && outer && slow_ == 0 && !f.want_phys;
       const FaultOutcome o =
           may_block
               ? deliver(f.addr, f.kind, w, true, -1,
@@ -710,6 +719,7 @@ void CpuCore::give_back_late(const LateFault& f, Cycle at) {
   --stats_.translations;
   --stats_.records;
   --stats_.by_kind[static_cast<int>(f.kind)];
+  ++blocked_attempts_;  // (--explain numbers every attempt)
   TraceRecord r;
   uint64_t a = f.addr.value();  // as a record names it: canonical
   if ((a & canon_half_) != 0) a |= canon_mask_;
@@ -720,7 +730,7 @@ void CpuCore::give_back_late(const LateFault& f, Cycle at) {
   // It stops holding the younger accesses back at `at`; those merged into
   // its walk stand, done then.
   ag_.resolve(f.owner, at);
-  stall_.close(f.owner, at, Cycles{}, at);
+  stall_.close(f.owner, at, f.fault_cycles, at);
   for (const Waiter& x : f.waiters) {
     const Cycle d = max(x.start, at);
     latency(x.start, d, Cycles{}, x.carry);
@@ -729,15 +739,23 @@ void CpuCore::give_back_late(const LateFault& f, Cycle at) {
   }
 }
 
-std::vector<TraceRecord> CpuCore::take_late_replays() {
+std::vector<TraceRecord> CpuCore::take_late_replays(bool end) {
   std::sort(late_replays_.begin(), late_replays_.end(),
             [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<TraceRecord> out;
   out.reserve(late_replays_.size());
   for (const auto& x : late_replays_) out.push_back(x.second);
   late_replays_.clear();
-  late_blocked_ = false;
+  if (end) late_blocked_ = false;
   return out;
+}
+
+Cycle CpuCore::given_back(Cycle issue) {
+  // (take_blocked() un-counts the access; nothing of it ran.)
+  blocked_ = true;
+  stall_.known(ag_.issued(), ag_.drained(), issue, issue, Cycles{}, issue);
+  ag_.complete(issue);
+  return issue;
 }
 
 void CpuCore::invalidate(const TraceRecord& r) {

@@ -268,8 +268,10 @@ class CpuCore {
   // take_blocked()). Without blocking (or nested in another fault's handling)
   // a late fault is handled in place, the CPU waiting for its handler.
   [[nodiscard]] bool late_blocked() const { return late_blocked_; }
-  // The accesses to replay, oldest first (then nothing is blocked late).
-  std::vector<TraceRecord> take_late_replays();
+  // The accesses to replay, oldest first; with `end`, the task no longer
+  // counts as asleep here (late_blocked() false), else later late faults
+  // (from the walks still to drain) are given back too.
+  std::vector<TraceRecord> take_late_replays(bool end);
   // A fault a task slept in completed (`o`): explained in explain block
   // `block` (FaultInfo::explain_block), that of the access that raised it.
   void explain_resumed(int64_t block, const FaultOutcome& o);
@@ -756,6 +758,7 @@ class CpuCore {
     const Cycle issue = ag_.issue();
     last_issue_ = issue;
     advance(issue);
+    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue);
     MissStatusTable& mshr = tlb_.mshr();
     if (mshr.size() != 0) {
       const int i = mshr.find(a, ctx_.pcid);
@@ -953,6 +956,7 @@ class CpuCore {
     Cycles fault_cycles, carry;
     uint32_t span = 0;
     bool data = false;
+    bool want_phys = false;  // a descriptor read
   };
   std::vector<LateFault> late_;
   // A late fault put the task to sleep (late_blocked()); the accesses given
@@ -962,6 +966,13 @@ class CpuCore {
   std::vector<std::pair<uint64_t, TraceRecord>> late_replays_;
   // Gives back late fault `f`'s access (it replays), settled at `at`.
   void give_back_late(const LateFault& f, Cycle at);
+  // An access that issued at `issue` while its task sleeps in a late fault:
+  // given back before its lookup (take_blocked()); returns `issue`.
+  Cycle given_back(Cycle issue);
+  // FaultOutcome::message of an access given back without a fault of its own.
+  static constexpr const char* kNotDelivered =
+      "not delivered: the task sleeps in an older access's late fault; the access replays after "
+      "it";
   std::vector<Waiter> scratch_;
   struct Pending {
     Shootdown s;

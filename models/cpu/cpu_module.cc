@@ -298,7 +298,8 @@ void CpuModule::run_task(const TaskDispatch& d) {
         if (quantum_ == 0 || !sync_.alone()) sync_.wait_until(t);
         synced_ = t;
       }
-      take_interrupts(t, synced_);
+      take_interrupts(t, synced_);  // (a shootdown drains the walks: a late fault may sleep)
+      if (give_back_late(d.task, buf + i + 1, n - i - 1)) return;
       last = t;
       if (t >= slice_end) {
         const Cycle at = core_->quiesce();
@@ -314,9 +315,14 @@ void CpuModule::run_task(const TaskDispatch& d) {
 
 bool CpuModule::give_back_late(TaskId task, const TraceRecord* rest, size_t n) {
   if (!core_->late_blocked()) return false;
-  core_->quiesce();  // the task's other pending walks: a late fault in them replays too
-  const std::vector<TraceRecord> replay = core_->take_late_replays();
+  // The records are back before the drain, which may wait (and the task be
+  // woken meanwhile); a late fault in the walks it completes is given back
+  // too, in front.
+  std::vector<TraceRecord> replay = core_->take_late_replays(false);
   task_source_->unread(task, rest, n);
+  task_source_->unread(task, replay.data(), replay.size());
+  core_->quiesce();
+  replay = core_->take_late_replays(true);
   task_source_->unread(task, replay.data(), replay.size());
   return true;
 }

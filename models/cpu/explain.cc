@@ -202,6 +202,7 @@ std::string walk(const TlbHierarchy& tlb, const PagingModeInfo& m, LinearAddr a,
 std::string kernel(const FaultOutcome& o) {
   using A = FaultOutcome::Action;
   if (o.action == A::kBlock) {
+    if (!o.message.empty()) return "  kernel: " + o.message + "\n";
     return "  kernel: the task sleeps until the page's I/O completes; the access replays when it "
            "runs again\n";
   }

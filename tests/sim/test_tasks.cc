@@ -449,14 +449,16 @@ namespace mmusim {
 namespace {
 
 // A late fault that sleeps. CPU 0 runs A: three mapped pages, then the I/O
-// page (mapped too: its outlook finds it so), then 20 more records. With
-// one walker slot the I/O page's walk begins after the three others; before
-// it does, B (CPU 1) unmaps the page, so the walk finds it gone and faults
-// late, after A's younger records ran. The fault needs an I/O: A sleeps
-// (its younger records stand) and CPU 0 runs C meanwhile; A's access to the
-// I/O page replays first when A runs again (on CPU 1, idle by then). Every
-// record is counted once.
-TEST(Tasks, LateFaultThatNeedsAnIoSleepsAndTheCpuRunsAnotherTask) {
+// page (mapped too: its outlook finds it so), then `after` more records.
+// With one walker slot the I/O page's walk begins after the three others;
+// before it does, B (CPU 1) unmaps the page, so the walk finds it gone and
+// faults late, after A's younger records ran. The fault needs an I/O: A
+// sleeps (its younger records stand) and CPU 0 runs C meanwhile; A's access
+// to the I/O page replays first when A runs again (on CPU 1, idle by then),
+// then A's records that had not run. Every record is counted once. With 20
+// records after the I/O page the fault is found when A's records end; with
+// 2000, while they run (the rest are given back).
+void late_fault_sleeps(uint64_t after) {
   CpuModuleConfig c;
   c.quantum = 0;  // the reference mode: every agent acts in time order
   c.core.walker.max_walks = 1;
@@ -475,7 +477,7 @@ TEST(Tasks, LateFaultThatNeedsAnIoSleepsAndTheCpuRunsAnotherTask) {
   s.rec.start(kB);
   for (uint64_t i = 0; i < 3; ++i) s.rec.access(kA, kPages + 4096 * i);
   s.rec.access(kA, ProcKernel::kIoPage);
-  s.rec.access(kA, kPages, 20);
+  s.rec.access(kA, kPages, after);
   s.rec.access(kB, kBusy, 16);
   s.rec.event(kB, MunmapEvent{ProcKernel::kIoPage, 4096, 0});
   s.rec.access(kB, kBusy, 100000);  // CPU 1 stays busy
@@ -490,13 +492,21 @@ TEST(Tasks, LateFaultThatNeedsAnIoSleepsAndTheCpuRunsAnotherTask) {
   const CpuStats& c1 = s.cpus[1]->core().stats();
   EXPECT_EQ(c0.late_faults, 1U);
   EXPECT_EQ(c0.faults, 2U);  // the late one and C's first touch
-  EXPECT_EQ(c0.records, 3U + 20U + 1000U);
-  EXPECT_EQ(c1.records, 16U + 100000U + 1U);  // B's, and A's replay
-  EXPECT_EQ(c0.context_switches, 2U);         // A, then C
+  EXPECT_EQ(c0.records + c1.records, 3U + 1U + after + 1000U + 16U + 100000U);
+  const uint64_t a_later = c1.records - 16U - 100000U;  // A's, on CPU 1 after it woke
+  if (after == 20) {
+    EXPECT_EQ(a_later, 1U);  // the replay
+  } else {
+    EXPECT_GT(a_later, 1U);  // the replay, then the records given back
+    EXPECT_LT(a_later, after);
+  }
+  EXPECT_EQ(c0.context_switches, 2U);  // A, then C
   EXPECT_EQ(s.sched().io_blocks, 1U);
   EXPECT_EQ(s.kernel.stats().faults[static_cast<size_t>(FaultClass::kFileMajor)], 1U);
   EXPECT_LT(s.os.times[4], Cycle(ProcKernel::kIo));  // C's exit
 }
+TEST(Tasks, LateFaultThatNeedsAnIoSleepsAndTheCpuRunsAnotherTask) { late_fault_sleeps(20); }
+TEST(Tasks, LateFaultFoundWhileTheTaskRunsGivesBackTheRest) { late_fault_sleeps(2000); }
 
 }  // namespace
 }  // namespace mmusim
