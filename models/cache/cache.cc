@@ -14,7 +14,10 @@ Cache::Cache(const CacheGeometry& g)
       page_shift_(12U - line_shift_) {
   const uint64_t n = g.sets() * ways_;
   if (g.prefetch != PrefetchKind::kNone) proposals_.assign(kMaxProposals, 0);
-  if (g.prefetch == PrefetchKind::kStream) streams_.assign(g.prefetch_streams, Stream{});
+  if (g.prefetch == PrefetchKind::kStream) {
+    streams_.assign(g.prefetch_streams, Stream{});
+    stream_pages_.assign(g.prefetch_streams, kInvalid);
+  }
   tags_.assign(n, kInvalid);
   dirty_.assign(n, 0);
   fill_.assign(n, Cycle(0));
@@ -138,23 +141,27 @@ void Cache::train(uint64_t line, Cycle at) {
   const uint64_t page = line >> page_shift_;
   ++train_clock_;
   // The stream trained last first (a page's lookups come in runs), else a
-  // search that also finds the least recently trained. Pages are unique.
-  Stream* s = &streams_[last_stream_];
-  if (s->page != page) {
-    s = &streams_[0];
-    for (Stream& t : streams_) {
-      if (t.page == page) {
-        s = &t;
-        break;
+  // search of the pages (unique), else the least recently trained (the
+  // first of them) is replaced.
+  uint32_t i = last_stream_;
+  if (stream_pages_[i] != page) {
+    const uint32_t n = static_cast<uint32_t>(stream_pages_.size());
+    const uint64_t* pages = stream_pages_.data();
+    i = 0;
+    while (i < n && pages[i] != page) ++i;
+    if (i == n) {  // a new page replaces the least recently trained
+      i = 0;
+      for (uint32_t j = 1; j < n; ++j) {
+        if (streams_[j].used < streams_[i].used) i = j;
       }
-      if (t.used < s->used) s = &t;
-    }
-    last_stream_ = static_cast<uint32_t>(s - streams_.data());
-    if (s->page != page) {  // a new page replaces the least recently trained
-      *s = Stream{page, line, line, 0, train_clock_};
+      last_stream_ = i;
+      stream_pages_[i] = page;
+      streams_[i] = Stream{line, line, 0, train_clock_};
       return;
     }
+    last_stream_ = i;
   }
+  Stream* s = &streams_[i];
   s->used = train_clock_;
   const int dir = line > s->last ? 1 : (line < s->last ? -1 : 0);
   if (dir == 0) return;

@@ -217,12 +217,11 @@ class Cache {
   static constexpr uint64_t kTagMask = ~(kPrefetched | kShared);
   // Most lines a prefetcher proposes at once: a page's lines (16-byte lines).
   static constexpr uint32_t kMaxProposals = 256;
-  struct Stream {
-    uint64_t page = kInvalid;  // 4 KiB page number
-    uint64_t last = 0;         // the line of its last lookup
-    uint64_t next = 0;         // the next line to propose
-    int dir = 0;               // +1 ascending, -1 descending, 0 not known yet
-    uint64_t used = 0;         // when last trained (LRU replacement)
+  struct Stream {       // (its page: stream_pages_)
+    uint64_t last = 0;  // the line of its last lookup
+    uint64_t next = 0;  // the next line to propose
+    int dir = 0;        // +1 ascending, -1 descending, 0 not known yet
+    uint64_t used = 0;  // when last trained (LRU replacement)
   };
   // A hit on way `index`: done after the lookup, or when the line's fill
   // completes if that is later.
@@ -305,8 +304,9 @@ class Cache {
   PrefetchCounts pf_;
   uint32_t proposed_ = 0;
   Cycle proposal_at_;
-  std::vector<uint64_t> proposals_;  // kMaxProposals when prefetching
-  std::vector<Stream> streams_;      // g_.prefetch_streams for kStream
+  std::vector<uint64_t> proposals_;     // kMaxProposals when prefetching
+  std::vector<Stream> streams_;         // g_.prefetch_streams for kStream
+  std::vector<uint64_t> stream_pages_;  // each stream's 4 KiB page number (kInvalid: none)
   uint64_t train_clock_ = 0;
   uint32_t last_stream_ = 0;  // the stream train() found or replaced last
 };
