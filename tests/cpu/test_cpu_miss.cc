@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "models/arch/paging.h"
@@ -332,6 +333,48 @@ TEST(CpuLateFault, SleepsAndGivesTheAccessBackUnderAScheduler) {
   EXPECT_EQ(s.by_kind[static_cast<int>(AccessKind::kWrite)], 1U);
   EXPECT_EQ(s.faults, 2U);
   EXPECT_EQ(s.late_faults, 1U);
+}
+
+// With --explain: a late fault sleeps while the current record's own fault
+// is being raised (its walk drain found the late one). That access is given
+// back without a fault of its own ("not delivered"), its block is complete
+// (a streamed explain is not held back), and every attempt has a number of
+// its own, the given-back ones included.
+TEST(CpuLateFault, ExplainSaysNotDeliveredAndNumbersEveryAttempt) {
+  Late p;
+  std::ostringstream out;
+  ExplainLog log(&out);
+  p.core = std::make_unique<CpuCore>(0, one_walker(), p.mem, p.env, 100, &log);
+  p.core->set_root(p.os->root());
+  p.env.sleep_when_allowed = true;
+  p.core->set_can_block(true);
+  p.core->process(rec(Late::kA));
+  p.core->process(rec(Late::kX));  // its walk waits behind A's
+  p.unmap_x();
+  const TraceRecord y = rec(0x700000);  // not mapped: a precise fault, raised after the drain
+  p.core->process(y);
+  ASSERT_TRUE(p.core->late_blocked());
+  EXPECT_TRUE(p.core->take_blocked(y));
+  ASSERT_EQ(p.env.faults.size(), 1U);  // X's; Y's was not delivered
+  EXPECT_EQ(p.env.faults[0].addr.value(), Late::kX);
+  // Every block so far is closed and written (nothing waits for finish()).
+  const std::string text = out.str();
+  EXPECT_NE(text.find("not delivered: the task sleeps in an older access's late fault"),
+            std::string::npos);
+  EXPECT_NE(text.find("#1 "), std::string::npos);
+  EXPECT_NE(text.find("#2 "), std::string::npos);
+  EXPECT_NE(text.find("#3 "), std::string::npos);
+  const std::vector<TraceRecord> back = p.core->take_late_replays(true);
+  ASSERT_EQ(back.size(), 1U);
+  // The replays: X (given back late), then Y. Each attempt gets a new number.
+  p.env.sleep_when_allowed = false;
+  p.core->process(back[0]);
+  p.core->process(y);
+  p.core->finish();
+  const std::string all = out.str();
+  EXPECT_NE(all.find("#4 "), std::string::npos);
+  EXPECT_NE(all.find("#5 "), std::string::npos);
+  EXPECT_EQ(all.find("#6 "), std::string::npos);
 }
 
 // A write merging into a pending walk of a read-only page cannot complete
