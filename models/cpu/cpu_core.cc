@@ -109,12 +109,12 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     return start;
   }
   const Cycles carry = take_carry();
-  if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue);
+  if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
   if (tlb_.mshr().size() != 0) {
     // Walk events up to now happen first (fills at their cycle); a miss to a
     // page whose walk is still pending merges into it.
     advance(issue);
-    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue);
+    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
     if (tlb_.mshr().size() != 0) {
       const int i = tlb_.mshr().find(a, ctx_.pcid);
       if (i >= 0 && merge(i, a, k, issue, seg, carry)) return kPending;
@@ -124,6 +124,8 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
 }
 
 Cycle CpuCore::translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry) {
+  // (after a wait for a fill that may have found a late fault)
+  if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
   const Cycle start = issue + seg;
   const TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
   if (l.level != TlbLevel::kMiss) {
@@ -270,6 +272,8 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
   if (mshr.full()) {
     mshr.count_stall();
     while (mshr.full()) step_walker();
+    // (that may have found a late fault the task now sleeps in)
+    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
     request = max(request, walker_.now());
   }
   for (;;) {
@@ -750,8 +754,12 @@ std::vector<TraceRecord> CpuCore::take_late_replays(bool end) {
   return out;
 }
 
-Cycle CpuCore::given_back(Cycle issue) {
+Cycle CpuCore::given_back(Cycle issue, LinearAddr a, AccessKind k) {
   // (take_blocked() un-counts the access; nothing of it ran.)
+  if (const int64_t b = open_block(k, a, issue); b >= 0) {
+    explain_.append_to(static_cast<size_t>(b), std::string("  kernel: ") + kNotDelivered + "\n");
+    explain_.close(static_cast<size_t>(b));
+  }
   blocked_ = true;
   stall_.known(ag_.issued(), ag_.drained(), issue, issue, Cycles{}, issue);
   ag_.complete(issue);

@@ -758,7 +758,7 @@ class CpuCore {
     const Cycle issue = ag_.issue();
     last_issue_ = issue;
     advance(issue);
-    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue);
+    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
     MissStatusTable& mshr = tlb_.mshr();
     if (mshr.size() != 0) {
       const int i = mshr.find(a, ctx_.pcid);
@@ -966,9 +966,9 @@ class CpuCore {
   std::vector<std::pair<uint64_t, TraceRecord>> late_replays_;
   // Gives back late fault `f`'s access (it replays), settled at `at`.
   void give_back_late(const LateFault& f, Cycle at);
-  // An access that issued at `issue` while its task sleeps in a late fault:
-  // given back before its lookup (take_blocked()); returns `issue`.
-  Cycle given_back(Cycle issue);
+  // An access to `a` that issued at `issue` while its task sleeps in a late
+  // fault: given back before its walk (take_blocked()); returns `issue`.
+  Cycle given_back(Cycle issue, LinearAddr a, AccessKind k);
   // FaultOutcome::message of an access given back without a fault of its own.
   static constexpr const char* kNotDelivered =
       "not delivered: the task sleeps in an older access's late fault; the access replays after "

@@ -234,6 +234,7 @@ void CpuModule::run_task(const TaskDispatch& d) {
   }
   Cycle slice_end = d.slice_end;
   killed_ = false;
+  core_->set_can_block(true);
   constexpr size_t kBatch = kRecordBatch;
   TraceRecord* const buf = batch_.get();  // allocated once: a dispatch per major fault
   Cycle last = d.at;
@@ -315,14 +316,12 @@ void CpuModule::run_task(const TaskDispatch& d) {
 
 bool CpuModule::give_back_late(TaskId task, const TraceRecord* rest, size_t n) {
   if (!core_->late_blocked()) return false;
-  // The records are back before the drain, which may wait (and the task be
-  // woken meanwhile); a late fault in the walks it completes is given back
-  // too, in front.
-  std::vector<TraceRecord> replay = core_->take_late_replays(false);
-  task_source_->unread(task, rest, n);
-  task_source_->unread(task, replay.data(), replay.size());
+  // The core drained its walks before the task went to sleep and starts
+  // none since, so this finds nothing to wait for; a late fault it found
+  // would be given back too (late_blocked() holds until the take).
   core_->quiesce();
-  replay = core_->take_late_replays(true);
+  const std::vector<TraceRecord> replay = core_->take_late_replays(true);
+  task_source_->unread(task, rest, n);
   task_source_->unread(task, replay.data(), replay.size());
   return true;
 }

@@ -172,6 +172,7 @@ class CpuModule : public sc_core::sc_module,
     if (o.action == FaultOutcome::Action::kKill) {  // the task is gone; the access is dropped
       killed_ = true;
       o.action = FaultOutcome::Action::kSkip;
+      core_->set_can_block(false);  // (until its next task: nothing of it may sleep)
     }
     return o;
   }

@@ -335,6 +335,42 @@ TEST(CpuLateFault, SleepsAndGivesTheAccessBackUnderAScheduler) {
   EXPECT_EQ(s.late_faults, 1U);
 }
 
+// The late fault is found while an access waits for a free MSHR entry (two
+// entries, held by X's and Z's walks): the task sleeps, and that access is
+// given back before its walk starts.
+TEST(CpuLateFault, AnAccessWaitingForAnMshrEntryIsGivenBack) {
+  CpuCoreConfig c = one_walker();
+  c.tlb.mshr_entries = 2;
+  Late p;
+  std::ostringstream out;
+  ExplainLog log(&out);
+  p.core = std::make_unique<CpuCore>(0, c, p.mem, p.env, 100, &log);
+  p.core->set_root(p.os->root());
+  p.env.sleep_when_allowed = true;
+  p.core->set_can_block(true);
+  p.core->process(rec(Late::kA));
+  p.core->process(rec(Late::kX));
+  p.unmap_x();
+  p.core->process(rec(Late::kZ));  // waits for A's entry; X's walk begins, then Z's queues
+  EXPECT_FALSE(p.core->late_blocked());
+  const TraceRecord w = rec(0x700000);
+  p.core->process(w);  // waits for an entry: X's walk completes and finds X gone
+  ASSERT_TRUE(p.core->late_blocked());
+  EXPECT_TRUE(p.core->take_blocked(w));
+  p.core->quiesce();
+  EXPECT_EQ(p.core->walker().stats().walks, 3U);  // A's, X's and Z's: none for W
+  EXPECT_EQ(p.env.faults.size(), 1U);
+  const std::vector<TraceRecord> back = p.core->take_late_replays(true);
+  ASSERT_EQ(back.size(), 1U);
+  EXPECT_EQ(back[0].addr, Late::kX);
+  EXPECT_EQ(p.core->stats().records, 2U);  // A and Z
+  // W's attempt has its number (#4, after A, X and Z) and says why it stopped.
+  const std::string text = out.str();
+  const size_t w4 = text.find("#4 cpu0 R 0x700000");
+  ASSERT_NE(w4, std::string::npos);
+  EXPECT_NE(text.find("not delivered", w4), std::string::npos);
+}
+
 // With --explain: a late fault sleeps while the current record's own fault
 // is being raised (its walk drain found the late one). That access is given
 // back without a fault of its own ("not delivered"), its block is complete
