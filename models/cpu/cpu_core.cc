@@ -109,12 +109,11 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     return start;
   }
   const Cycles carry = take_carry();
-  if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
   if (tlb_.mshr().size() != 0) {
     // Walk events up to now happen first (fills at their cycle); a miss to a
     // page whose walk is still pending merges into it.
     advance(issue);
-    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
+    if (late_blocked_ && !want_phys_) return given_back(issue, a, k);
     if (tlb_.mshr().size() != 0) {
       const int i = tlb_.mshr().find(a, ctx_.pcid);
       if (i >= 0 && merge(i, a, k, issue, seg, carry)) return kPending;
@@ -125,7 +124,7 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
 
 Cycle CpuCore::translate_lookup(LinearAddr a, AccessKind k, Cycles seg, Cycle issue, Cycles carry) {
   // (after a wait for a fill that may have found a late fault)
-  if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
+  if (late_blocked_ && !want_phys_) return given_back(issue, a, k);
   const Cycle start = issue + seg;
   const TlbLookup l = tlb_.lookup(a, k, ctx_.pcid);
   if (l.level != TlbLevel::kMiss) {
@@ -273,7 +272,7 @@ Cycle CpuCore::miss(LinearAddr a, AccessKind k, Cycle issue, Cycles tlb_latency,
     mshr.count_stall();
     while (mshr.full()) step_walker();
     // (that may have found a late fault the task now sleeps in)
-    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
+    if (late_blocked_ && !want_phys_) return given_back(issue, a, k);
     request = max(request, walker_.now());
   }
   for (;;) {

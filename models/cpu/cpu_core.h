@@ -758,7 +758,7 @@ class CpuCore {
     const Cycle issue = ag_.issue();
     last_issue_ = issue;
     advance(issue);
-    if (late_blocked_ && can_block_ && !want_phys_) return given_back(issue, a, k);
+    if (late_blocked_ && !want_phys_) return given_back(issue, a, k);
     MissStatusTable& mshr = tlb_.mshr();
     if (mshr.size() != 0) {
       const int i = mshr.find(a, ctx_.pcid);
@@ -961,7 +961,7 @@ class CpuCore {
   std::vector<LateFault> late_;
   // A late fault put the task to sleep (late_blocked()); the accesses given
   // back, with their sequence numbers.
-  bool late_blocked_ = false;
+  bool late_blocked_ = false;  // (only ever set while can_block_ holds)
   bool in_late_ = false;  // handle_late_faults() is delivering one
   std::vector<std::pair<uint64_t, TraceRecord>> late_replays_;
   // Gives back late fault `f`'s access (it replays), settled at `at`.
