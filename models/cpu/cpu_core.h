@@ -962,7 +962,7 @@ class CpuCore {
   // A late fault put the task to sleep (late_blocked()); the accesses given
   // back, with their sequence numbers.
   bool late_blocked_ = false;  // (only ever set while can_block_ holds)
-  bool in_late_ = false;  // handle_late_faults() is delivering one
+  bool in_late_ = false;       // handle_late_faults() is delivering one
   std::vector<std::pair<uint64_t, TraceRecord>> late_replays_;
   // Gives back late fault `f`'s access (it replays), settled at `at`.
   void give_back_late(const LateFault& f, Cycle at);
