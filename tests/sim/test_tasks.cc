@@ -457,8 +457,10 @@ namespace {
 // to the I/O page replays first when A runs again (on CPU 1, idle by then),
 // then A's records that had not run. Every record is counted once. With 20
 // records after the I/O page the fault is found when A's records end; with
-// 2000, while they run (the rest are given back).
-void late_fault_sleeps(uint64_t after) {
+// 2000, while they run (the rest are given back). With `event`, an madvise
+// of A's comes right after the I/O page: the drain before it finds the late
+// fault, and the event runs after the replay, once A woke.
+void late_fault_sleeps(uint64_t after, bool event = false) {
   CpuModuleConfig c;
   c.quantum = 0;  // the reference mode: every agent acts in time order
   c.core.walker.max_walks = 1;
@@ -477,6 +479,7 @@ void late_fault_sleeps(uint64_t after) {
   s.rec.start(kB);
   for (uint64_t i = 0; i < 3; ++i) s.rec.access(kA, kPages + 4096 * i);
   s.rec.access(kA, ProcKernel::kIoPage);
+  if (event) s.rec.event(kA, MadviseEvent{kPages, 4096, 0, 0});
   s.rec.access(kA, kPages, after);
   s.rec.access(kB, kBusy, 16);
   s.rec.event(kB, MunmapEvent{ProcKernel::kIoPage, 4096, 0});
@@ -485,16 +488,20 @@ void late_fault_sleeps(uint64_t after) {
   s.rec.access(kC, 0x50000000, 1000);
   s.run();
   // C starts once A sleeps, and ends long before A's I/O completes.
-  EXPECT_EQ(s.os.log,
-            (std::vector<std::string>{"10 START", "20 START", "20 munmap", "10 io starts",
-                                      "30 START", "30 exit", "20 exit", "10 io done", "10 exit"}));
+  std::vector<std::string> log{"10 START", "20 START", "20 munmap", "10 io starts",
+                               "30 START", "30 exit",  "20 exit",   "10 io done"};
+  if (event) log.emplace_back("10 MADVISE");
+  log.emplace_back("10 exit");
+  EXPECT_EQ(s.os.log, log);
   const CpuStats& c0 = s.cpus[0]->core().stats();
   const CpuStats& c1 = s.cpus[1]->core().stats();
   EXPECT_EQ(c0.late_faults, 1U);
   EXPECT_EQ(c0.faults, 2U);  // the late one and C's first touch
   EXPECT_EQ(c0.records + c1.records, 3U + 1U + after + 1000U + 16U + 100000U);
   const uint64_t a_later = c1.records - 16U - 100000U;  // A's, on CPU 1 after it woke
-  if (after == 20) {
+  if (event) {
+    EXPECT_EQ(a_later, 1U + after);  // the replay, then every record after the event
+  } else if (after == 20) {
     EXPECT_EQ(a_later, 1U);  // the replay
   } else {
     EXPECT_GT(a_later, 1U);  // the replay, then the records given back
@@ -507,6 +514,7 @@ void late_fault_sleeps(uint64_t after) {
 }
 TEST(Tasks, LateFaultThatNeedsAnIoSleepsAndTheCpuRunsAnotherTask) { late_fault_sleeps(20); }
 TEST(Tasks, LateFaultFoundWhileTheTaskRunsGivesBackTheRest) { late_fault_sleeps(2000); }
+TEST(Tasks, LateFaultFoundBeforeAnEventRunsTheEventAfterTheReplay) { late_fault_sleeps(20, true); }
 
 }  // namespace
 }  // namespace mmusim
