@@ -113,10 +113,10 @@ Cycle CpuCore::translate_slow(LinearAddr a, AccessKind k, Cycles seg) {
     // Walk events up to now happen first (fills at their cycle); a miss to a
     // page whose walk is still pending merges into it.
     advance(issue);
-    if (late_blocked_ && !want_phys_) return given_back(issue, a, k);
     if (tlb_.mshr().size() != 0) {
       const int i = tlb_.mshr().find(a, ctx_.pcid);
-      if (i >= 0 && merge(i, a, k, issue, seg, carry)) return kPending;
+      // (a task asleep in a late fault merges into nothing: translate_lookup)
+      if (i >= 0 && !late_blocked_ && merge(i, a, k, issue, seg, carry)) return kPending;
     }
   }
   return translate_lookup(a, k, seg, issue, carry);
@@ -718,15 +718,9 @@ void CpuCore::handle_late_faults() {
 }
 
 void CpuCore::give_back_late(const LateFault& f, Cycle at) {
-  // The access is counted by its replay (as take_blocked() does).
-  --stats_.translations;
-  --stats_.records;
-  --stats_.by_kind[static_cast<int>(f.kind)];
-  ++blocked_attempts_;  // (--explain numbers every attempt)
+  uncount_attempt(f.kind, true);
   TraceRecord r;
-  uint64_t a = f.addr.value();  // as a record names it: canonical
-  if ((a & canon_half_) != 0) a |= canon_mask_;
-  r.addr = a;
+  r.addr = record_address(f.addr.value());
   r.size = f.span + 1;
   r.kind = f.kind;
   late_replays_.emplace_back(f.owner, r);
@@ -742,14 +736,14 @@ void CpuCore::give_back_late(const LateFault& f, Cycle at) {
   }
 }
 
-std::vector<TraceRecord> CpuCore::take_late_replays(bool end) {
+std::vector<TraceRecord> CpuCore::take_late_replays() {
   std::sort(late_replays_.begin(), late_replays_.end(),
             [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<TraceRecord> out;
   out.reserve(late_replays_.size());
   for (const auto& x : late_replays_) out.push_back(x.second);
   late_replays_.clear();
-  if (end) late_blocked_ = false;
+  late_blocked_ = false;
   return out;
 }
 

@@ -262,16 +262,15 @@ class CpuCore {
   // younger records ran) may put the task to sleep as well, when blocking is
   // allowed: the younger records stand (not squashed), and the faulting
   // access is given back to replay first when the task runs again, as if it
-  // came after them. From then until take_late_replays(), the task's further
-  // faults are not delivered: each access that would fault is given back
-  // too (a late one by take_late_replays(), the current record by
-  // take_blocked()). Without blocking (or nested in another fault's handling)
-  // a late fault is handled in place, the CPU waiting for its handler.
+  // came after them. From then until take_late_replays(), no walk of the
+  // task starts and none of its faults is delivered: an access that would
+  // merge into a walk, start one or fault is given back too (take_blocked()).
+  // Without blocking (or nested in another fault's handling) a late fault is
+  // handled in place, the CPU waiting for its handler.
   [[nodiscard]] bool late_blocked() const { return late_blocked_; }
-  // The accesses to replay, oldest first; with `end`, the task no longer
-  // counts as asleep here (late_blocked() false), else later late faults
-  // (from the walks still to drain) are given back too.
-  std::vector<TraceRecord> take_late_replays(bool end);
+  // The accesses to replay, oldest first; the task no longer counts as
+  // asleep here (late_blocked() false).
+  std::vector<TraceRecord> take_late_replays();
   // A fault a task slept in completed (`o`): explained in explain block
   // `block` (FaultInfo::explain_block), that of the access that raised it.
   void explain_resumed(int64_t block, const FaultOutcome& o);
@@ -286,12 +285,7 @@ class CpuCore {
   bool take_blocked(const TraceRecord& r) {
     if (!blocked_) return false;
     blocked_ = false;
-    --stats_.translations;  // the access is counted by its replay
-    ++blocked_attempts_;    // (--explain numbers every attempt)
-    if (trace_flags::op_of(r.flags) == trace_flags::kOpAccess) {
-      --stats_.records;
-      --stats_.by_kind[static_cast<int>(r.kind)];
-    }
+    uncount_attempt(r.kind, trace_flags::op_of(r.flags) == trace_flags::kOpAccess);
     return true;
   }
   // Simulates one trace record; returns the CPU's local time (issue cycle of
@@ -325,10 +319,13 @@ class CpuCore {
   // vpn4k sign-extended in long mode. kNoPage when no canonical address
   // maps to it that way (a long-mode page above the canonical width).
   [[nodiscard]] uint64_t record_page(uint64_t vpn4k) const {
-    uint64_t a = vpn4k << 12;
-    if ((a & canon_half_) != 0) a |= canon_mask_;
+    const uint64_t a = record_address(vpn4k << 12);
     const bool canonical = (((a + canon_half_) & canon_mask_) == 0);
     return canonical && ((a & linear_mask_) >> 12) == vpn4k ? a >> 12 : TlbHierarchy::kNoPage;
+  }
+  // A linear address as a record names it: sign-extended in long mode.
+  [[nodiscard]] uint64_t record_address(uint64_t a) const {
+    return (a & canon_half_) != 0 ? a | canon_mask_ : a;
   }
   // A plain access (no segment or maintenance op), canonical, within one
   // 4 KiB page: a record the tight loops below may take (else process()).
@@ -758,11 +755,10 @@ class CpuCore {
     const Cycle issue = ag_.issue();
     last_issue_ = issue;
     advance(issue);
-    if (late_blocked_ && !want_phys_) return given_back(issue, a, k);
     MissStatusTable& mshr = tlb_.mshr();
     if (mshr.size() != 0) {
       const int i = mshr.find(a, ctx_.pcid);
-      if (i >= 0) {
+      if (i >= 0 && !late_blocked_) {  // (a task asleep merges into nothing: translate_lookup)
         MshrEntry& e = mshr.at(i);
         if (!data_ && hit_ok(e.result.perms, k)) {
           // The access completes when the walk does.
@@ -966,6 +962,16 @@ class CpuCore {
   std::vector<std::pair<uint64_t, TraceRecord>> late_replays_;
   // Gives back late fault `f`'s access (it replays), settled at `at`.
   void give_back_late(const LateFault& f, Cycle at);
+  // An attempt that will replay: its translation (and its record, `record`)
+  // are counted by the replay; --explain numbers every attempt.
+  void uncount_attempt(AccessKind k, bool record) {
+    --stats_.translations;
+    ++blocked_attempts_;
+    if (record) {
+      --stats_.records;
+      --stats_.by_kind[static_cast<int>(k)];
+    }
+  }
   // An access to `a` that issued at `issue` while its task sleeps in a late
   // fault: given back before its walk (take_blocked()); returns `issue`.
   Cycle given_back(Cycle issue, LinearAddr a, AccessKind k);

@@ -279,12 +279,12 @@ void CpuModule::run_task(const TaskDispatch& d) {
         core_->resume_at(t);
       } else {
         t = core_->process(r);
-        if (core_->late_blocked()) {  // the record stands unless it faulted too
-          const size_t from = core_->take_blocked(r) ? i : i + 1;
-          give_back_late(d.task, buf + from, n - from);
-          return;
-        }
-        if (core_->take_blocked(r)) {  // the task sleeps in a fault; the record replays
+        // The task sleeps in a fault: the record replays (else it stands,
+        // and a late fault's access replays before the records not run).
+        const bool replay = core_->take_blocked(r);
+        const size_t from = replay ? i : i + 1;
+        if (give_back_late(d.task, buf + from, n - from)) return;
+        if (replay) {
           src.unread(d.task, buf + i, n - i);
           return;
         }
@@ -320,7 +320,7 @@ bool CpuModule::give_back_late(TaskId task, const TraceRecord* rest, size_t n) {
   // none since, so this finds nothing to wait for; a late fault it found
   // would be given back too (late_blocked() holds until the take).
   core_->quiesce();
-  const std::vector<TraceRecord> replay = core_->take_late_replays(true);
+  const std::vector<TraceRecord> replay = core_->take_late_replays();
   task_source_->unread(task, rest, n);
   task_source_->unread(task, replay.data(), replay.size());
   return true;

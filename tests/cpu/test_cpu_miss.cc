@@ -318,7 +318,7 @@ TEST(CpuLateFault, SleepsAndGivesTheAccessBackUnderAScheduler) {
   EXPECT_EQ(p.env.faults.size(), 1U);
   EXPECT_EQ(s.faults, 1U);
   EXPECT_EQ(s.records, 4U);
-  const std::vector<TraceRecord> back = p.core->take_late_replays(true);
+  const std::vector<TraceRecord> back = p.core->take_late_replays();
   ASSERT_EQ(back.size(), 1U);
   EXPECT_EQ(back[0].addr, Late::kX);
   EXPECT_EQ(back[0].size, 8U);
@@ -360,7 +360,7 @@ TEST(CpuLateFault, AnAccessWaitingForAnMshrEntryIsGivenBack) {
   p.core->quiesce();
   EXPECT_EQ(p.core->walker().stats().walks, 3U);  // A's, X's and Z's: none for W
   EXPECT_EQ(p.env.faults.size(), 1U);
-  const std::vector<TraceRecord> back = p.core->take_late_replays(true);
+  const std::vector<TraceRecord> back = p.core->take_late_replays();
   ASSERT_EQ(back.size(), 1U);
   EXPECT_EQ(back[0].addr, Late::kX);
   EXPECT_EQ(p.core->stats().records, 2U);  // A and Z
@@ -400,7 +400,7 @@ TEST(CpuLateFault, ExplainSaysNotDeliveredAndNumbersEveryAttempt) {
   EXPECT_NE(text.find("#1 "), std::string::npos);
   EXPECT_NE(text.find("#2 "), std::string::npos);
   EXPECT_NE(text.find("#3 "), std::string::npos);
-  const std::vector<TraceRecord> back = p.core->take_late_replays(true);
+  const std::vector<TraceRecord> back = p.core->take_late_replays();
   ASSERT_EQ(back.size(), 1U);
   // The replays: X (given back late), then Y. Each attempt gets a new number.
   p.env.sleep_when_allowed = false;
