@@ -7,25 +7,31 @@ namespace mmusim {
 
 namespace {
 
-// The faulting CPU's L1D fill buffers during one line loop: when each frees.
+// The faulting CPU's L1D fill buffers during one line loop: when each frees,
+// as a binary min-heap (only the multiset of the times matters: a request
+// takes a buffer that frees first, whichever of them).
 class FillBuffers {
  public:
   FillBuffers(uint32_t n, Cycle at) : n_(std::clamp<uint32_t>(n, 1, LineIssue::kMaxInFlight)) {
-    std::fill_n(free_.begin(), n_, at);
+    std::fill_n(free_.begin(), n_, at);  // equal times: a heap
   }
   // When the first buffer is free.
-  [[nodiscard]] Cycle first_free() const { return free_[earliest()]; }
+  [[nodiscard]] Cycle first_free() const { return free_[0]; }
   // That buffer is busy until `done` (its request completes).
-  void take(Cycle done) { free_[earliest()] = done; }
+  void take(Cycle done) {
+    uint32_t i = 0;
+    for (;;) {
+      uint32_t c = 2 * i + 1;
+      if (c >= n_) break;
+      if (c + 1 < n_ && free_[c + 1] < free_[c]) ++c;
+      if (!(free_[c] < done)) break;
+      free_[i] = free_[c];
+      i = c;
+    }
+    free_[i] = done;
+  }
 
  private:
-  [[nodiscard]] uint32_t earliest() const {
-    uint32_t e = 0;
-    for (uint32_t i = 1; i < n_; ++i) {
-      if (free_[i] < free_[e]) e = i;
-    }
-    return e;
-  }
   uint32_t n_;
   std::array<Cycle, LineIssue::kMaxInFlight> free_{};
 };

@@ -13,15 +13,9 @@ class KernelModule::Services : public KernelServices {
  public:
   Services(KernelModule& m, AgentSync& caller) : m_(m), caller_(caller) {}
   Cycle mem_access(PhysAddr line, bool is_write, Cycle at) override {
-    ++m_.stats_.mem_requests;
-    return m_.kernel_done(caller_,
-                          m_.request_for(caller_).access(m_.mem, caller_, line, is_write, at));
+    return send(line, is_write, at, false);
   }
-  Cycle mem_write_line(PhysAddr line, Cycle at) override {
-    ++m_.stats_.mem_requests;
-    return m_.kernel_done(caller_,
-                          m_.request_for(caller_).access(m_.mem, caller_, line, true, at, true));
-  }
+  Cycle mem_write_line(PhysAddr line, Cycle at) override { return send(line, true, at, true); }
   Cycle shootdown(const Shootdown& s, uint32_t pid, uint32_t self) override {
     // The address space's generation moves on: CPUs not running it flush its
     // PCID when they switch to it again; the initiator (its local flush) and
@@ -54,6 +48,22 @@ class KernelModule::Services : public KernelServices {
   }
 
  private:
+  Cycle send(PhysAddr line, bool is_write, Cycle at, bool whole_line) {
+    ++m_.stats_.mem_requests;
+    TimedMemRequest& r = m_.request_for(caller_);
+    Cycle done;
+    if (m_.direct_ == nullptr) {
+      done = r.access(m_.mem, caller_, line, is_write, at, whole_line);
+    } else {
+      const bool ordered = caller_.before(at);
+      if (!ordered || !m_.direct_->serve_in_order(PhysAddr(line.value() & ~uint64_t{7}), is_write,
+                                                  at, Initiator::kKernel, done)) {
+        done = r.send(m_.mem, caller_, ordered, line, is_write, at, whole_line);
+      }
+    }
+    return m_.kernel_done(caller_, done);
+  }
+
   KernelModule& m_;
   AgentSync& caller_;
 };

@@ -74,6 +74,10 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   KernelModule(const sc_core::sc_module_name& name, Kernel& core, const KernelModuleConfig& cfg);
   // Every fault from now on is also reported to `sink` (null: none).
   void set_fault_sink(FaultSink* sink) { sink_ = sink; }
+  // `mem` is bound to `t` itself (no cache in between): a line the kernel
+  // reads or writes in time order is served by a plain call on `t`, as
+  // the socket would serve it.
+  void serve_directly(InOrderMemTarget* t) { direct_ = t; }
   // Turns on the process model (before the simulation starts).
   void use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t slice_cycles);
   [[nodiscard]] const Scheduler* scheduler() const { return sched_.get(); }
@@ -172,6 +176,7 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   // The kernel's memory requests, one per calling agent (kernel code runs in
   // several CPUs' threads at once, and a request may wait in a shared level).
   std::vector<std::unique_ptr<TimedMemRequest>> requests_;
+  InOrderMemTarget* direct_ = nullptr;  // serve_directly()
   TimedMemRequest& request_for(const AgentSync& caller);
   // Records that a kernel memory request of `caller` completes at `done`
   // (returned); kernel_done_[caller] is the latest such completion, the end

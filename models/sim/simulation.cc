@@ -252,6 +252,7 @@ class Top : public sc_core::sc_module {
       shared = &llc->upper;
     }
     kernel.mem.bind(*shared);
+    if (shared == &dram.socket) kernel.serve_directly(&dram);
     if (!devices.empty()) {  // storage: the controller, its devices and the DMA engine
       const bool reference = cfg.sim.quantum == 0;
       std::map<uint32_t, size_t> dev_index;  // a request's dev is the device's number
