@@ -28,11 +28,12 @@ void LinuxKernel::charge_pt(Clock& clk, PageTableLog& log, KernelServices& s) {
     clk.add(FaultTiming::kAlloc, cfg_.cost.page_free);
     ++stats_.tables_freed;
   }
-  std::vector<uint64_t> lines;
+  // Inline up to 16 lines (a fault's few PTE writes): no allocation.
+  boost::container::small_vector<uint64_t, 16> lines;
   lines.reserve(log.writes.size());
   for (PhysAddr w : log.writes) lines.push_back(w.value() & ~uint64_t{63});
   if (lines.size() <= 16) {
-    std::vector<uint64_t> uniq;
+    boost::container::small_vector<uint64_t, 16> uniq;
     for (uint64_t l : lines) {
       if (std::find(uniq.begin(), uniq.end(), l) == uniq.end()) uniq.push_back(l);
     }

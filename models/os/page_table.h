@@ -17,6 +17,7 @@
 // allocated or freed here (the kernel owns them).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -29,10 +30,12 @@
 
 namespace mmusim {
 
+// A fault's log fits the inline capacity (a walk's reads, a leaf's write, a
+// few tables): no allocation per fault; fork's and exit's spill to the heap.
 struct PageTableLog {
-  std::vector<PhysAddr> reads;   // entries read, in order
-  std::vector<PhysAddr> writes;  // entries written, in order
-  std::vector<Pfn> tables_allocated, tables_freed;
+  boost::container::small_vector<PhysAddr, 8> reads;   // entries read, in order
+  boost::container::small_vector<PhysAddr, 8> writes;  // entries written, in order
+  boost::container::small_vector<Pfn, 4> tables_allocated, tables_freed;
   void clear() {
     reads.clear();
     writes.clear();
