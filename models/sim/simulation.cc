@@ -262,6 +262,7 @@ class Top : public sc_core::sc_module {
       dma = std::make_unique<DmaEngine>("dma", cfg.storage, horizon, clk, reference);
       disk->connect(*dma);
       dma->mem.bind(*shared);
+      if (shared == &dram.socket) dma->serve_directly(&dram);
       kernel.disk.bind(disk->target);
       disk->irq.bind(kernel.io);
       kernel.use_storage(clk);
