@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
 
 namespace mmusim {
 
@@ -86,7 +87,7 @@ Cycle KernelServices::copy_lines(const uint64_t* src, const uint64_t* dst, const
   // first does (the write on a tie: it is older in program order), so the
   // requests reach memory in time order.
   FillBuffers b(how.in_flight, at);
-  std::vector<Cycle> read(n);
+  boost::container::small_vector<Cycle, 64> read(n);  // a page's lines: inline
   size_t r = 0;
   size_t w = 0;
   Cycle next_r = at;
