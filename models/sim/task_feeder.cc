@@ -96,17 +96,33 @@ size_t TaskFeeder::next(TaskId t, TraceRecord* out, size_t max) {
   }
   auto& q = it->second;
   const size_t n = std::min(max, q.size());
-  std::copy_n(q.begin(), n, out);
-  q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(n));
+  q.take(out, n);
   buffered_ -= n;
   return n;
 }
 
 void TaskFeeder::unread(TaskId t, const TraceRecord* r, size_t n) {
   if (n == 0) return;
-  auto& q = queues_[t];
-  q.insert(q.begin(), r, r + n);
+  queues_[t].give_back(r, n);
   buffered_ += n;
+}
+
+void TaskFeeder::RecordQueue::take(TraceRecord* out, size_t n) {
+  std::copy_n(buf_.data() + head_, n, out);
+  head_ += n;
+  if (head_ == buf_.size()) {
+    buf_.clear();
+    head_ = 0;
+  }
+}
+
+void TaskFeeder::RecordQueue::give_back(const TraceRecord* r, size_t n) {
+  if (n <= head_) {  // into the room of records handed out
+    head_ -= n;
+    std::copy_n(r, n, buf_.data() + head_);
+  } else {
+    buf_.insert(buf_.begin() + static_cast<std::ptrdiff_t>(head_), r, r + n);
+  }
 }
 
 OsEvent TaskFeeder::take_event(uint64_t id) {

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -42,12 +41,39 @@ class TaskFeeder : public TaskRecordSource {
 
  private:
   static constexpr size_t kBatch = 4096;
+  // One task's records in order: a vector read from a position. Handing
+  // records out moves the position; records given back (unread) overwrite
+  // the ones handed out before it, so a task that blocks every few records
+  // copies only what it gives back, and allocates nothing.
+  class RecordQueue {
+   public:
+    [[nodiscard]] size_t size() const { return buf_.size() - head_; }
+    [[nodiscard]] bool empty() const { return head_ == buf_.size(); }
+    [[nodiscard]] const TraceRecord* begin() const { return buf_.data() + head_; }
+    [[nodiscard]] const TraceRecord* end() const { return buf_.data() + buf_.size(); }
+    void push_back(const TraceRecord& r) {
+      // The records handed out go once they are most of the buffer.
+      if (head_ >= kBatch && head_ * 2 >= buf_.size()) {
+        buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+      buf_.push_back(r);
+    }
+    // The first n (at most size()) to `out`.
+    void take(TraceRecord* out, size_t n);
+    // n records back in front of the rest, in their order.
+    void give_back(const TraceRecord* r, size_t n);
+
+   private:
+    std::vector<TraceRecord> buf_;
+    size_t head_ = 0;  // records before it were handed out
+  };
   bool read_batch();
   void accept(const TraceRecord* r, size_t n);
   [[nodiscard]] size_t clamp(size_t max) const;
 
   std::unique_ptr<TraceReader> reader_;
-  std::map<TaskId, std::deque<TraceRecord>> queues_;
+  std::map<TaskId, RecordQueue> queues_;
   std::set<TaskId> seen_, dropped_tasks_;
   std::vector<TaskId> fresh_;  // started tasks not handed out yet
   std::unordered_map<uint64_t, OsEvent> events_;
