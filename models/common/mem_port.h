@@ -122,13 +122,26 @@ class TimedMemRequest {
   TimedMemRequest(const TimedMemRequest&) = delete;
   TimedMemRequest& operator=(const TimedMemRequest&) = delete;
 
+  // The socket is bound to `t` itself (no cache in between): access() serves
+  // a request that arrives in time order by a plain call on `t`, as the
+  // socket would serve it, without the payload.
+  void serve_directly(InOrderMemTarget* t) { direct_ = t; }
   // Sends the request for the line at `a` arriving at `at` through `socket`
-  // (whole_line: a write of all of it, MemExtension::whole_line); returns its
-  // completion cycle.
+  // (whole_line: a write of all of it, MemExtension::whole_line), or by the
+  // plain call of serve_directly(); returns its completion cycle.
   template <class Socket>
   Cycle access(Socket& socket, AgentSync& sync, PhysAddr a, bool is_write, Cycle at,
                bool whole_line = false) {
-    return send(socket, sync, sync.before(at), a, is_write, at, whole_line);
+    const bool ordered = sync.before(at);
+    if (ordered && direct_ != nullptr) {
+      Cycle done;
+      if (direct_->serve_in_order(PhysAddr(a.value() & ~uint64_t{sizeof data_ - 1}), is_write, at,
+                                  ext_.who, done)) {
+        ext_.served = MemSource::kDram;
+        return done;
+      }
+    }
+    return send(socket, sync, ordered, a, is_write, at, whole_line);
   }
   // access() once the caller has asked sync.before(at): `ordered` is its answer.
   template <class Socket>
@@ -166,6 +179,7 @@ class TimedMemRequest {
   tlm::tlm_generic_payload gp_;
   MemExtension ext_;
   unsigned char data_[8] = {};
+  InOrderMemTarget* direct_ = nullptr;  // serve_directly()
 };
 
 }  // namespace mmusim

@@ -95,17 +95,6 @@ void DmaEngine::finish_job(Job& j, Cycle finish) {
   jobs_.pop_front();
 }
 
-Cycle DmaEngine::line_access(PhysAddr line, bool is_write, Cycle at) {
-  if (direct_ == nullptr) return request_.access(mem, sync_, line, is_write, at);
-  const bool ordered = sync_.before(at);
-  Cycle done;
-  if (ordered && direct_->serve_in_order(PhysAddr(line.value() & ~uint64_t{7}), is_write, at,
-                                         Initiator::kDma, done)) {
-    return done;
-  }
-  return request_.send(mem, sync_, ordered, line, is_write, at);
-}
-
 void DmaEngine::step_to_memory(Job& j) {
   const uint64_t p = std::min({uint64_t{p_.mps}, kPage - j.pos % kPage, j.t.bytes - j.pos});
   const LinkTime from = later(link_, j.t.earliest);
@@ -115,7 +104,7 @@ void DmaEngine::step_to_memory(Job& j) {
   for (uint64_t off = 0; off < p; off += kLine) {
     PhysAddr line;
     if (!line_of(j, j.pos + off, &line)) continue;
-    j.max_done = max(j.max_done, line_access(line, true, arrived));
+    j.max_done = max(j.max_done, request_.access(mem, sync_, line, true, arrived));
     ++stats_.lines_written;
   }
   j.pos += p;
@@ -134,7 +123,7 @@ void DmaEngine::step_from_memory(Job& j) {
     for (uint64_t off = 0; off < p; off += kLine) {
       PhysAddr line;
       if (!line_of(j, j.pos + done_bytes + off, &line)) continue;
-      ready = max(ready, line_access(line, false, r));
+      ready = max(ready, request_.access(mem, sync_, line, false, r));
       ++stats_.lines_read;
     }
     const LinkTime from = later(link_, ready);

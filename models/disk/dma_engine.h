@@ -112,7 +112,7 @@ class DmaEngine : public sc_core::sc_module, public DmaIf {
   // `mem` is bound to `t` itself (no cache in between): a line that arrives
   // in time order is served by a plain call on `t`, as the socket would
   // serve it.
-  void serve_directly(InOrderMemTarget* t) { direct_ = t; }
+  void serve_directly(InOrderMemTarget* t) { request_.serve_directly(t); }
 
   // R = lanes * lane_rate_mbps (10^6 bytes/s).
   [[nodiscard]] uint64_t link_rate_mbps() const { return rate_; }
@@ -167,9 +167,6 @@ class DmaEngine : public sc_core::sc_module, public DmaIf {
   SyncHorizon& horizon_;
   AgentSync sync_;
   TimedMemRequest request_;
-  InOrderMemTarget* direct_ = nullptr;  // serve_directly()
-  // One line through request_, or by a plain call on direct_ in time order.
-  Cycle line_access(PhysAddr line, bool is_write, Cycle at);
   sc_core::sc_event wake_;
   std::deque<Job> jobs_;
   std::vector<Report> reports_;  // min-heap by (finish, seq)

@@ -50,18 +50,8 @@ class KernelModule::Services : public KernelServices {
  private:
   Cycle send(PhysAddr line, bool is_write, Cycle at, bool whole_line) {
     ++m_.stats_.mem_requests;
-    TimedMemRequest& r = m_.request_for(caller_);
-    Cycle done;
-    if (m_.direct_ == nullptr) {
-      done = r.access(m_.mem, caller_, line, is_write, at, whole_line);
-    } else {
-      const bool ordered = caller_.before(at);
-      if (!ordered || !m_.direct_->serve_in_order(PhysAddr(line.value() & ~uint64_t{7}), is_write,
-                                                  at, Initiator::kKernel, done)) {
-        done = r.send(m_.mem, caller_, ordered, line, is_write, at, whole_line);
-      }
-    }
-    return m_.kernel_done(caller_, done);
+    return m_.kernel_done(
+        caller_, m_.request_for(caller_).access(m_.mem, caller_, line, is_write, at, whole_line));
   }
 
   KernelModule& m_;
@@ -223,7 +213,10 @@ Cycle KernelModule::kernel_busy(const AgentSync& caller) const {
 TimedMemRequest& KernelModule::request_for(const AgentSync& caller) {
   const size_t i = caller.id();
   if (i >= requests_.size()) requests_.resize(i + 1);
-  if (!requests_[i]) requests_[i] = std::make_unique<TimedMemRequest>(Initiator::kKernel);
+  if (!requests_[i]) {
+    requests_[i] = std::make_unique<TimedMemRequest>(Initiator::kKernel);
+    requests_[i]->serve_directly(direct_);
+  }
   return *requests_[i];
 }
 

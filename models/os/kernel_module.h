@@ -77,7 +77,12 @@ class KernelModule : public sc_core::sc_module, public KernelIf, public TaskIf, 
   // `mem` is bound to `t` itself (no cache in between): a line the kernel
   // reads or writes in time order is served by a plain call on `t`, as
   // the socket would serve it.
-  void serve_directly(InOrderMemTarget* t) { direct_ = t; }
+  void serve_directly(InOrderMemTarget* t) {
+    direct_ = t;
+    for (auto& r : requests_) {
+      if (r) r->serve_directly(t);
+    }
+  }
   // Turns on the process model (before the simulation starts).
   void use_scheduler(const SchedConfig& cfg, uint32_t cpus, uint64_t slice_cycles);
   [[nodiscard]] const Scheduler* scheduler() const { return sched_.get(); }

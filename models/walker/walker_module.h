@@ -35,28 +35,15 @@ class WalkerModule : public sc_core::sc_module, private MemoryTiming {
   [[nodiscard]] const Walker& core() const { return walker_; }
   // `mem` is bound to `t` itself (no cache in between): a reference that
   // arrives in time order is served by a plain call on `t`.
-  void serve_directly(InOrderMemTarget* t) { direct_ = t; }
+  void serve_directly(InOrderMemTarget* t) { request_.serve_directly(t); }
 
  private:
   Cycle access(PhysAddr a, bool is_write, Cycle at) override {
-    if (direct_ != nullptr) {
-      const bool ordered = sync_.before(at);
-      Cycle done;
-      if (ordered && direct_->serve_in_order(PhysAddr(a.value() & ~uint64_t{7}), is_write, at,
-                                             Initiator::kWalker, done)) {
-        served_ = MemSource::kDram;
-        return done;
-      }
-      done = request_.send(mem, sync_, ordered, a, is_write, at);
-      served_ = request_.served();
-      return done;
-    }
     const Cycle done = request_.access(mem, sync_, a, is_write, at);
     served_ = request_.served();
     return done;
   }
   AgentSync& sync_;
-  InOrderMemTarget* direct_ = nullptr;
   TimedMemRequest request_;
   Walker walker_;
 };
