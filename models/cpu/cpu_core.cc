@@ -356,11 +356,7 @@ FaultOutcome CpuCore::deliver(LinearAddr a, AccessKind k, const WalkResult& w, b
   if (late_blocked_ && can_block) {
     // The task already sleeps in a late fault: this access is given back
     // (replayed after it), its fault not delivered.
-    FaultOutcome o;
-    o.action = FaultOutcome::Action::kBlock;
-    o.resume = raise_cycle(w);
-    o.message = kNotDelivered;
-    return o;
+    return not_delivered(raise_cycle(w));
   }
   ++stats_.faults;
   ++stats_.faults_by_kind[static_cast<int>(w.fault)];
@@ -750,7 +746,7 @@ std::vector<TraceRecord> CpuCore::take_late_replays() {
 Cycle CpuCore::given_back(Cycle issue, LinearAddr a, AccessKind k) {
   // (take_blocked() un-counts the access; nothing of it ran.)
   if (const int64_t b = open_block(k, a, issue); b >= 0) {
-    explain_.append_to(static_cast<size_t>(b), std::string("  kernel: ") + kNotDelivered + "\n");
+    explain_.append_to(static_cast<size_t>(b), explain::kernel(not_delivered(issue)));
     explain_.close(static_cast<size_t>(b));
   }
   blocked_ = true;

@@ -979,6 +979,14 @@ class CpuCore {
   static constexpr const char* kNotDelivered =
       "not delivered: the task sleeps in an older access's late fault; the access replays after "
       "it";
+  // The outcome of such an access (kBlock, message kNotDelivered) at `resume`.
+  static FaultOutcome not_delivered(Cycle resume) {
+    FaultOutcome o;
+    o.action = FaultOutcome::Action::kBlock;
+    o.resume = resume;
+    o.message = kNotDelivered;
+    return o;
+  }
   std::vector<Waiter> scratch_;
   struct Pending {
     Shootdown s;
