@@ -306,8 +306,12 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
         return d;
       }
       // Idle from when its kernel work ended: a call that blocked may have
-      // made memory requests after the cycle it was made at.
-      const Cycle from = max(max(at, caller.clock().now()), kernel_busy(caller));
+      // made memory requests after the cycle it was made at. The CPU's
+      // SystemC time may be later still (its thread waited for a posted
+      // writeback's arrival, or synchronizes on every access in reference
+      // mode): the wait starts there, but those cycles are idle too.
+      const Cycle idle_from = max(at, kernel_busy(caller));
+      const Cycle from = max(idle_from, caller.clock().now());
       idle_.push_back(&caller);
       // A CPU the recorded schedule holds for one task waits for that task
       // (its ready cycle, or its wake-up while it sleeps), not for the
@@ -327,7 +331,7 @@ TaskDispatch KernelModule::dispatch(uint32_t cpu, TaskId prev, bool prev_running
       }
       idle_.erase(std::find(idle_.begin(), idle_.end(), &caller));
       const Cycle now = caller.clock().now();
-      if (now > from) sched_->add_idle((now - from).count());
+      if (now > idle_from) sched_->add_idle((now - idle_from).count());
       at = max(at, now);
       continue;
     }
