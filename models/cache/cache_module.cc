@@ -565,6 +565,9 @@ void CacheModule::write_back(uint64_t line, const MemExtension& x, Cycle at) {
   Writeback& w = *wb_[i];
   w.ext.who = x.who;
   w.ext.sync = x.sync;
+  // In time order when the request that evicted the line was: pass_down()
+  // asks the agent again for the writeback's own arrival.
+  w.ext.ordered = x.ordered;
   w.ext.coh = CohRequest::kWriteback;
   w.ext.shared = false;
   w.ext.served = MemSource::kDram;

@@ -161,6 +161,39 @@ TEST(CacheModule, DirtyVictimWrittenBackAndKernelAndDmaWritesKeepCoherence) {
   EXPECT_EQ(c.l2.core().counts(static_cast<unsigned>(Initiator::kWalker)).accesses, 3U + 8U + 1U);
 }
 
+// A dirty LLC line evicted by a request in time order goes to the DRAM in
+// time order too: served by the DRAM at once, with no SystemC wait for its
+// arrival (the requester's SystemC time stays where it was).
+TEST(CacheModule, AWritebackInTimeOrderWaitsForNothing) {
+  Chain c;
+  const CacheGeometry& g = c.llc.core().geometry();
+  const uint64_t set_stride = g.sets() * g.line_bytes;
+  const PhysAddr a(0x400000);
+  uint64_t writes_before = 0, writes_after = 0;
+  sc_core::sc_time waited;
+  Driver d("driver", [&](Driver& self) {
+    AgentSync sync(c.horizon, "driver", c.clk, false);
+    TimedMemRequest kernel(Initiator::kKernel);
+    uint64_t t = 100000;
+    kernel.access(self.to_llc, sync, a, true, Cycle(t += 1000));  // a dirty in the LLC
+    writes_before = c.dram.core().stats().writes;
+    // `ways` more lines of a's set: the last one evicts a.
+    for (uint64_t i = 1; i <= g.ways; ++i) {
+      kernel.access(self.to_llc, sync, PhysAddr(a.value() + set_stride * i), false,
+                    Cycle(t += 1000));
+    }
+    writes_after = c.dram.core().stats().writes;
+    waited = sc_core::sc_time_stamp();
+    c.horizon.set(sync.id(), SyncHorizon::kNever);
+  });
+  d.to_l1.bind(c.l1d.upper);
+  d.to_llc.bind(c.llc.upper);
+  sc_core::sc_start();
+  EXPECT_EQ(c.llc.core().writebacks(), 1U);
+  EXPECT_EQ(writes_after - writes_before, 1U);
+  EXPECT_EQ(waited, sc_core::SC_ZERO_TIME);
+}
+
 // The kernel's services over the chain: its requests enter at the LLC.
 class LlcServices : public KernelServices {
  public:
