@@ -6,6 +6,7 @@
 #include "models/sim/simulation.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -113,6 +114,7 @@ class TraceFeeder : public RecordSource {
  private:
   static constexpr size_t kBatch = 4096;
   static constexpr size_t kMaxBuffered = 1U << 22;
+  static constexpr size_t kLocalEnds = 16;  // distribute(): CPUs whose ends stay local
   size_t clamp(size_t max) const {
     if (limit_ == 0) return max;
     uint64_t left = limit_ > delivered_ ? limit_ - delivered_ : 0;
@@ -164,12 +166,22 @@ class TraceFeeder : public RecordSource {
   // CPU whose records the trace holds back far behind the others') stops
   // the run.
   void distribute(const TraceRecord* r, size_t n) {
-    for (size_t c = 0; c < queues_.size(); ++c) {
+    const size_t cpus = queues_.size();
+    for (size_t c = 0; c < cpus; ++c) {
       queues_[c].in.reserve_more(n);
       ends_[c] = queues_[c].in.end();
     }
-    for (size_t i = 0; i < n; ++i) *ends_[r[i].cpu]++ = r[i];
-    for (size_t c = 0; c < queues_.size(); ++c) {
+    if (cpus <= kLocalEnds) {
+      // The ends in a local array: a record's byte fields may alias any
+      // memory, so ends_'s storage would be reloaded after every copy.
+      std::array<TraceRecord*, kLocalEnds> e{};
+      std::copy_n(ends_.begin(), cpus, e.begin());
+      for (size_t i = 0; i < n; ++i) *e[r[i].cpu]++ = r[i];
+      std::copy_n(e.begin(), cpus, ends_.begin());
+    } else {
+      for (size_t i = 0; i < n; ++i) *ends_[r[i].cpu]++ = r[i];
+    }
+    for (size_t c = 0; c < cpus; ++c) {
       queues_[c].in.set_end(ends_[c]);
       if (queues_[c].in.size() > kMaxBuffered) {
         throw InputError(reader_->path() + ":" + reader_->position() + ": more than " +
