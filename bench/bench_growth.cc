@@ -48,15 +48,25 @@ bool run_all(benchmark::State& state, const std::string& trace, const ConfigValu
 // anonymous write faults), then, by mode: 0 exits; 1 forks a child that
 // exits at once (fork copies N present PTEs, write-protecting them, and the
 // child's exit zaps them); 2 forks a child that writes every page (N COW
-// copies: 64 line reads and 64 line writes each). Host time of modes 1 and
-// 2 beyond mode 0 is fork's and the copies' own.
+// copies: 64 line reads and 64 line writes each); 3 forks kForkRounds
+// children in a row, each exiting at once (mode 1 ten times: the fork's own
+// cost is then well above the noise of the faults before it). Host time of
+// modes 1-3 beyond mode 0 is fork's and the copies' own.
+constexpr uint64_t kForkRounds = 10;
 void write_fork_trace(std::ostream& f, uint64_t pages, int mode) {
   constexpr uint64_t kBase = 0x7f0000000000;
   f << std::hex << "START pid=100 name=forker\n"
     << "MMAP pid=100 len=0x" << pages * 4096 << " prot=rw- flags=MAP_PRIVATE|MAP_ANONYMOUS ret=0x"
     << kBase << "\n";
   for (uint64_t i = 0; i < pages; ++i) f << "W 0x" << kBase + i * 4096 << " 8\n";
-  if (mode > 0) {
+  if (mode == 3) {
+    for (uint64_t c = 0; c < kForkRounds; ++c) {
+      const uint64_t child = 101 + c;
+      f << "PROC_CREATE pid=100 clone_flags=0x11 child_pid=" << std::dec << child << std::hex
+        << "\nEXIT pid=" << std::dec << child << " code=0\nWAIT pid=100 child_pid=" << child
+        << std::hex << " ret=0x" << child << "\n";
+    }
+  } else if (mode > 0) {
     f << "PROC_CREATE pid=100 clone_flags=0x11 child_pid=101\n";
     if (mode == 2) {
       for (uint64_t i = 0; i < pages; ++i) f << "@101 W 0x" << kBase + i * 4096 + 8 << " 8\n";
@@ -95,12 +105,14 @@ void BM_ForkCow(benchmark::State& state) {
   state.counters["sim_cycles_per_page"] =
       static_cast<double>(r.cycles) / static_cast<double>(pages);
   state.counters["peak_rss_mb"] = static_cast<double>(r.peak_rss_kb) / 1024.0;
+  if (mode == 3) state.counters["forks"] = static_cast<double>(kForkRounds);
 }
 BENCHMARK(BM_ForkCow)
     ->ArgNames({"pages", "mode"})
     ->Args({100'000, 0})
     ->Args({100'000, 1})
     ->Args({100'000, 2})
+    ->Args({100'000, 3})
     ->UseManualTime()
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
