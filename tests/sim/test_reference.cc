@@ -224,6 +224,39 @@ TEST(ReferenceMode, MultiPatternTextTrace) {
   expect_reference_equal(path);
 }
 
+// Records dealt round-robin to N CPUs reach each CPU in trace order, on both
+// sides of the trace feeder's 16 CPUs whose queue ends it keeps in a local
+// array. CPU k reads k + 1 pages of a region of its own, each 300 times
+// (63 000 records for 20 CPUs: about 16 read batches), so a record routed to
+// another CPU would change that CPU's count of records and of walks.
+TEST(ReferenceMode, InterleavedRecordsReachTheirCpus) {
+  for (const uint32_t cpus : {4U, 16U, 20U}) {
+    TempDir d;
+    const std::string path = d.file("dealt.trace");
+    std::string text;
+    char line[96];
+    for (uint32_t round = 0; round < 300 * cpus; ++round) {
+      for (uint32_t k = 0; k < cpus; ++k) {
+        if (round >= 300 * (k + 1)) continue;
+        const uint64_t a = 0x10000000ULL + uint64_t{k} * 0x1000000 + (round / 300) * 4096 +
+                           (round % 300) * 8 % 4096;
+        std::snprintf(line, sizeof line, "R 0x%" PRIx64 " 8 %u\n", a, k);
+        text += line;
+      }
+    }
+    systest::write_file(path, text);
+    const std::string n = std::to_string(cpus);
+    RunResult r = run_sim({{"sim.cpus", n}, {"os.model", "first_touch"}}, path);
+    const uint64_t walks0 = r.counters["top.cpu0.walker.walks"];
+    ASSERT_GT(walks0, 0U) << r.stats;
+    for (uint32_t k = 0; k < cpus; ++k) {
+      const std::string c = "top.cpu" + std::to_string(k);
+      EXPECT_EQ(r.counters[c + ".records"], 300U * (k + 1)) << cpus << " CPUs, cpu " << k;
+      EXPECT_EQ(r.counters[c + ".walker.walks"], walks0 * (k + 1)) << cpus << " CPUs, cpu " << k;
+    }
+  }
+}
+
 TEST(ReferenceMode, RealSampleTrace) {
   const std::string path = std::string(MMUSIM_SOURCE_DIR) + "/traces/ls.bin.zst";
   if (access(path.c_str(), R_OK) != 0) GTEST_SKIP() << "no sample trace " << path;
