@@ -418,14 +418,26 @@ void CpuCore::complete(const WalkResult& w) {
   const uint64_t owner = e.owner;
   if (w.fault != FaultKind::kNone) {
     // The tables changed under the walk: deliver the fault after this event.
-    // (Its explain blocks end with their head lines.)
+    // Its explain block stays open for the handling; the merged accesses'
+    // blocks say what they wait for.
     ++stats_.late_faults;
-    if (p.block >= 0) explain_.close(static_cast<size_t>(p.block));
+    if (p.block >= 0) {
+      explain_.append_to(
+          static_cast<size_t>(p.block),
+          explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w, p.tlb_latency, p.why) +
+              "  late: the page tables changed under the walk (its outlook found the page "
+              "mapped); the fault is raised once the walks in flight complete\n");
+    }
     for (const Waiter& x : p.waiters) {
-      if (x.block >= 0) explain_.close(static_cast<size_t>(x.block));
+      if (x.block < 0) continue;
+      explain_.append_to(static_cast<size_t>(x.block),
+                         "  tlb:  merged into the pending miss to this page (MSHR), whose walk "
+                         "found a late fault: done when it is handled\n");
+      explain_.close(static_cast<size_t>(x.block));
     }
     late_.push_back(LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency,
-                              p.waiters, p.lookup, p.fault, p.carry, p.span, p.data, p.want_phys});
+                              p.waiters, p.lookup, p.fault, p.carry, p.span, p.data, p.want_phys,
+                              p.block});
     for (const PlainWaiter& x : p.plain) {
       late_.back().waiters.push_back(
           Waiter{x.seq, x.issue, x.start, p.addr, p.kind, false, false, -1, Cycles{}});
@@ -648,7 +660,13 @@ void CpuCore::handle_late_faults() {
     WalkResult w;
     w.fault = f.fault;
     w.done = f.done;
+    const auto explain_late = [&](const std::string& text, bool close) {
+      if (f.block < 0) return;
+      explain_.append_to(static_cast<size_t>(f.block), text);
+      if (close) explain_.close(static_cast<size_t>(f.block));
+    };
     if (late_blocked_) {  // the task sleeps already: this access replays too
+      explain_late(explain::kernel(not_delivered(raise_cycle(w))), true);
       give_back_late(f, raise_cycle(w));
       continue;
     }
@@ -669,6 +687,7 @@ void CpuCore::handle_late_faults() {
               ? deliver(f.addr, f.kind, w, true, -1,
                         Cycles((raised - f.lookup).count() - f.fault_cycles.count()) + f.carry)
               : deliver(f.addr, f.kind, w);
+      explain_late(explain::kernel(o), o.action == FaultOutcome::Action::kBlock);
       if (o.action == FaultOutcome::Action::kBlock) {
         late_blocked_ = true;
         give_back_late(f, o.resume);
@@ -681,7 +700,10 @@ void CpuCore::handle_late_faults() {
         ++stats_.skipped;
         break;
       }
-      const WalkResult& r = sync_walk(f.addr, f.kind, o.resume + f.tlb_latency, false);
+      const WalkResult& r = sync_walk(f.addr, f.kind, o.resume + f.tlb_latency, f.block >= 0);
+      explain_late(explain::walk(tlb_, walker_.mode(), f.addr, f.kind, f.issue, r, f.tlb_latency,
+                                 explain::WalkReason::kMiss),
+                   false);
       if (r.fault == FaultKind::kNone) {
         tlb_.fill(r.translation, f.kind);
         done = r.done;
@@ -695,6 +717,8 @@ void CpuCore::handle_late_faults() {
     // The data side after the replay found the page (none when skipped).
     const bool data = mapped && f.data;
     const Cycle retire = data ? data_span(tr.phys(f.addr), f.span, f.kind, done) : done;
+    if (data) explain_late(data_line(tr.phys(f.addr), f.span, f.kind, done, retire), false);
+    explain_late("", true);
     ag_.resolve(f.owner, retire);
     latency(f.lookup, done, fault, f.carry);
     stall_.close(f.owner, done, fault, retire);

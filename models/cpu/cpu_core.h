@@ -953,6 +953,7 @@ class CpuCore {
     uint32_t span = 0;
     bool data = false;
     bool want_phys = false;  // a descriptor read
+    int64_t block = -1;      // its --explain block, open until it is handled
   };
   std::vector<LateFault> late_;
   // A late fault put the task to sleep (late_blocked()); the accesses given

@@ -413,6 +413,47 @@ TEST(CpuLateFault, ExplainSaysNotDeliveredAndNumbersEveryAttempt) {
   EXPECT_EQ(all.find("#6 "), std::string::npos);
 }
 
+// With --explain, a late fault's block shows the walk that found the page
+// gone, the handling and the replayed walk (the timing of
+// HandledInPlaceWithoutAScheduler: X's walk reads four entries from 714, the
+// first-touch OS takes 1000 cycles, the replay looks the TLBs up (10 cycles)
+// and walks again, setting A in the new leaf); the access merged into that
+// walk says what it waits for.
+TEST(CpuLateFault, ExplainShowsTheWalkTheHandlingAndTheReplay) {
+  Late p;
+  std::ostringstream out;
+  ExplainLog log(&out);
+  p.core = std::make_unique<CpuCore>(0, one_walker(), p.mem, p.env, 100, &log);
+  p.core->set_root(p.os->root());
+  p.core->process(rec(Late::kA));
+  p.core->process(rec(Late::kX));
+  p.core->process(rec(Late::kX + 8));  // merges into X's walk
+  p.unmap_x();
+  p.core->finish();
+  ASSERT_EQ(p.core->stats().late_faults, 1U);
+  const std::string text = out.str();
+  const size_t x = text.find("#2 cpu0 R 0x500000 issue@0\n");
+  ASSERT_NE(x, std::string::npos) << text;
+  const size_t merged = text.find("#3 cpu0 R 0x500008 issue@1\n");
+  ASSERT_NE(merged, std::string::npos) << text;
+  const std::string block = text.substr(x, merged - x);
+  size_t at = 0;
+  for (const char* want :
+       {"  walk: slot @712\n", "    read PT[256] @", " = 0x0  1014->1114 (100 cycles)\n",
+        "  fault: not_present at PT, raised@1114 -> page-fault handler\n",
+        "  late: the page tables changed under the walk",
+        "  kernel: first_touch, 1000 cycles (alloc 1000), resume@2114: replay\n",
+        "  walk: slot @2124\n", "2426->2526 (100 cycles)\n", "  A/D  PT[256] @",
+        "2526->2626 (100 cycles)\n", ", done@2626, translation 2626 cycles\n"}) {
+    const size_t f = block.find(want, at);
+    ASSERT_NE(f, std::string::npos) << "missing, in order: " << want << "\n" << block;
+    at = f + 1;
+  }
+  EXPECT_NE(text.find("whose walk found a late fault: done when it is handled\n", merged),
+            std::string::npos)
+      << text;
+}
+
 // A write merging into a pending walk of a read-only page cannot complete
 // from it: it waits for the fill, re-walks and faults precisely.
 TEST(CpuMiss, MergedWriteToAReadOnlyPageFaultsAfterTheFill) {
