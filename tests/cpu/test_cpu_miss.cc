@@ -252,6 +252,11 @@ struct Late : Plain {
     EXPECT_EQ(pt.map(LinearAddr(kZ), Pfn(0x901), PageSize::k4K, f), MapResult::kOk);
   }
   void unmap_x() { ASSERT_TRUE(os->page_table().unmap(LinearAddr(kX)).has_value()); }
+  // A core like the fixture's that writes --explain blocks (up to 100) to `log`.
+  void explain_to(ExplainLog& log) {
+    core = std::make_unique<CpuCore>(0, one_walker(), mem, env, 100, &log);
+    core->set_root(os->root());
+  }
 };
 
 // Without a scheduler the late fault is handled in place: the walk that
@@ -380,8 +385,7 @@ TEST(CpuLateFault, ExplainSaysNotDeliveredAndNumbersEveryAttempt) {
   Late p;
   std::ostringstream out;
   ExplainLog log(&out);
-  p.core = std::make_unique<CpuCore>(0, one_walker(), p.mem, p.env, 100, &log);
-  p.core->set_root(p.os->root());
+  p.explain_to(log);
   p.env.sleep_when_allowed = true;
   p.core->set_can_block(true);
   p.core->process(rec(Late::kA));
@@ -423,8 +427,7 @@ TEST(CpuLateFault, ExplainShowsTheWalkTheHandlingAndTheReplay) {
   Late p;
   std::ostringstream out;
   ExplainLog log(&out);
-  p.core = std::make_unique<CpuCore>(0, one_walker(), p.mem, p.env, 100, &log);
-  p.core->set_root(p.os->root());
+  p.explain_to(log);
   p.core->process(rec(Late::kA));
   p.core->process(rec(Late::kX));
   p.core->process(rec(Late::kX + 8));  // merges into X's walk
