@@ -425,14 +425,11 @@ void CpuCore::complete(const WalkResult& w) {
       explain_.append_to(
           static_cast<size_t>(p.block),
           explain::walk(tlb_, walker_.mode(), p.addr, p.kind, p.issue, w, p.tlb_latency, p.why) +
-              "  late: the page tables changed under the walk (its outlook found the page "
-              "mapped); the fault is raised once the walks in flight complete\n");
+              explain::late_found());
     }
     for (const Waiter& x : p.waiters) {
       if (x.block < 0) continue;
-      explain_.append_to(static_cast<size_t>(x.block),
-                         "  tlb:  merged into the pending miss to this page (MSHR), whose walk "
-                         "found a late fault: done when it is handled\n");
+      explain_.append_to(static_cast<size_t>(x.block), explain::merged_into_late());
       explain_.close(static_cast<size_t>(x.block));
     }
     late_.push_back(LateFault{p.addr, p.kind, w.fault, p.issue, w.done, owner, p.tlb_latency,
@@ -660,9 +657,10 @@ void CpuCore::handle_late_faults() {
     WalkResult w;
     w.fault = f.fault;
     w.done = f.done;
+    // Its explain block: lines appended, closed once the fault is handled.
     const auto explain_late = [&](const std::string& text, bool close) {
       if (f.block < 0) return;
-      explain_.append_to(static_cast<size_t>(f.block), text);
+      if (!text.empty()) explain_.append_to(static_cast<size_t>(f.block), text);
       if (close) explain_.close(static_cast<size_t>(f.block));
     };
     if (late_blocked_) {  // the task sleeps already: this access replays too
@@ -717,8 +715,8 @@ void CpuCore::handle_late_faults() {
     // The data side after the replay found the page (none when skipped).
     const bool data = mapped && f.data;
     const Cycle retire = data ? data_span(tr.phys(f.addr), f.span, f.kind, done) : done;
-    if (data) explain_late(data_line(tr.phys(f.addr), f.span, f.kind, done, retire), false);
-    explain_late("", true);
+    explain_late(data ? data_line(tr.phys(f.addr), f.span, f.kind, done, retire) : std::string(),
+                 true);
     ag_.resolve(f.owner, retire);
     latency(f.lookup, done, fault, f.carry);
     stall_.close(f.owner, done, fault, retire);

@@ -134,6 +134,16 @@ std::string merged(Cycle walk_done, PhysAddr phys, Cycles translation) {
          std::to_string(translation.count()) + " cycles\n";
 }
 
+std::string late_found() {
+  return "  late: the page tables changed under the walk (its outlook found the page mapped); the "
+         "fault is raised once the walks in flight complete\n";
+}
+
+std::string merged_into_late() {
+  return "  tlb:  merged into the pending miss to this page (MSHR), whose walk found a late fault: "
+         "done when it is handled\n";
+}
+
 namespace {
 // Where a walk reference was served: named for a cache level, nothing for
 // DRAM (every reference with caches off).

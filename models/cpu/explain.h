@@ -94,6 +94,10 @@ std::string hit(const TlbHierarchy& tlb, AccessKind k, LinearAddr a, const TlbLo
                 Cycles seg);
 std::string paging_off(LinearAddr a, Cycles seg);
 std::string merged(Cycle walk_done, PhysAddr phys, Cycles translation);
+// A late fault: the line after the walk that found it, and the line of an
+// access merged into that walk.
+std::string late_found();
+std::string merged_into_late();
 // The kernel's answer to a fault: its class, the parts of its handling that
 // took time (in the order they are listed in FaultTiming), and what follows.
 std::string kernel(const FaultOutcome& o);

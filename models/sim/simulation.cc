@@ -263,8 +263,11 @@ class Top : public sc_core::sc_module {
       llc->set_shared(true);
       shared = &llc->upper;
     }
+    // Bound to the DRAM itself (no LLC): requests in time order take its
+    // plain call (CPUs, kernel, DMA).
+    InOrderMemTarget* direct = shared == &dram.socket ? &dram : nullptr;
     kernel.mem.bind(*shared);
-    if (shared == &dram.socket) kernel.serve_directly(&dram);
+    kernel.serve_directly(direct);
     if (!devices.empty()) {  // storage: the controller, its devices and the DMA engine
       const bool reference = cfg.sim.quantum == 0;
       std::map<uint32_t, size_t> dev_index;  // a request's dev is the device's number
@@ -274,7 +277,7 @@ class Top : public sc_core::sc_module {
       dma = std::make_unique<DmaEngine>("dma", cfg.storage, horizon, clk, reference);
       disk->connect(*dma);
       dma->mem.bind(*shared);
-      if (shared == &dram.socket) dma->serve_directly(&dram);
+      dma->serve_directly(direct);
       kernel.disk.bind(disk->target);
       disk->irq.bind(kernel.io);
       kernel.use_storage(clk);
@@ -305,7 +308,7 @@ class Top : public sc_core::sc_module {
       // With tasks the CPUs start idle: dispatch loads each task's CR3.
       if (tasks == nullptr) cpu.core().set_root(kernel_core.root(cpu.core().context().pid));
       if (cfg.sim.cpus == 1) cpu.core().set_record_base(setup_records);
-      cpu.bind_memory(*shared, shared == &dram.socket ? &dram : nullptr, llc.get());
+      cpu.bind_memory(*shared, direct, llc.get());
       if (llc) {
         // Another agent's write reaches these at the CPU's interrupt boundary.
         for (Cache* c : cpu.private_caches()) llc->snoop(*c, &cpu.agent(), &cpu);
