@@ -339,8 +339,10 @@ class CpuCore {
   // the counters gathered at the end: runs records from r[0] on while each
   // is a plain access within one 4 KiB page that hits an L1 TLB with the
   // rights it needs, no walk is pending and nothing else is on (explain,
-  // data side, descriptor accesses). A page the TLBs' last-hit memo holds
-  // costs no lookup; another one is looked up as process() would. Stops
+  // data side, descriptor accesses). A page whose L1 TLB entry was the
+  // last one touched in its set (the TLBs' last-hit memo, and the pages
+  // looked up here since) costs no lookup; another one is looked up as
+  // process() would. Stops
   // before the first record that needs more (process() takes it) and after
   // the first whose issue cycle c makes stop(c) true. Returns the records
   // processed; `t` is the last one's issue cycle (what process() returns).
@@ -367,37 +369,87 @@ class CpuCore {
   __attribute__((always_inline)) size_t hits_loop(const TraceRecord* r, size_t n, Cycle& t,
                                                   const Stop& stop) {
     constexpr uint64_t kNone = TlbHierarchy::kNoPage;
-    // By access kind: the page its side's memo serves with the rights the
-    // kind needs (kNone: none), and the memo's latency.
-    uint64_t page[kNumAccessKinds];
+    // The pages served here without a lookup, by side (0: data, 1: fetch):
+    // those whose L1 TLB entry, in the side's array `held`, was the last
+    // entry touched in its set, so that a lookup of them would change
+    // nothing but counters (TlbHierarchy::MemoView); the hierarchy's memo,
+    // the last page looked up, is one of them. One slot per set, vpn & mask
+    // (capped at kSlots; 0 when the array holds other page sizes too: one
+    // slot). By access kind and slot: the page (as records name it,
+    // unmasked) when its entry grants the kind's rights, else kNone, and its
+    // entry (the data side's physical address). A lookup that hits another
+    // array empties the side's slots (their counters would differ).
+    // page[k], tr[k]: the kind's current page, one of its slots (kNone:
+    // none), tested first. Until the side's first lookup here (`filled`)
+    // its kinds' masks are 0 and slot 0 holds the current page: a call that
+    // looks nothing up sets no other slot.
+    constexpr uint64_t kSlots = 16;
+    uint64_t slots[kNumAccessKinds][kSlots];
+    const Translation* slot_tr[kNumAccessKinds][kSlots];
+    uint64_t page[kNumAccessKinds] = {kNone, kNone, kNone};
+    const Translation* tr[kNumAccessKinds] = {nullptr, nullptr, nullptr};
+    uint64_t mask[kNumAccessKinds] = {0, 0, 0};
     Cycles lat[kNumAccessKinds];
-    const Translation* tr[2] = {nullptr, nullptr};  // by side: the memo's entry (data side)
-    // By side (0: data, 1: fetch): accesses counted to the memo so far, and
-    // accesses looked up (not served by the memo).
+    const TlbArray* held[2] = {nullptr, nullptr};
+    uint64_t set_mask[2] = {0, 0};
+    bool filled[2] = {false, false};
+    // By side: accesses counted to the memo so far, and accesses looked up
+    // (not served by the memo).
     uint64_t counted[2] = {0, 0}, looked[2] = {0, 0};
     uint64_t kinds[kNumAccessKinds] = {};
+    // Makes the hierarchy's memo of `side` (its last lookup) the current
+    // page of the side's kinds, in the slot of its set.
     const auto load_memo = [&](int side) {
       const TlbHierarchy::MemoView m =
           tlb_.memo(side == 0 ? AccessKind::kRead : AccessKind::kFetch);
+      const int k0 = side == 0 ? 0 : 2, k1 = side == 0 ? 2 : 3;
+      if (m.vpn4k == kNone) {  // no memo (none taken, or the hierarchy keeps none)
+        for (int k = k0; k < k1; ++k) {
+          page[k] = kNone;
+          if (!filled[side]) slots[k][0] = kNone;
+        }
+        return;
+      }
+      if (m.array != held[side]) {
+        held[side] = m.array;
+        set_mask[side] = std::min<uint64_t>(m.set_mask, kSlots - 1);
+        filled[side] = false;
+        for (int k = k0; k < k1; ++k) {
+          mask[k] = 0;
+          lat[k] = m.latency;
+        }
+      }
       // The page as the records name it (unmasked): kNone when no record
       // can be in it (then the lookup below serves its records).
-      const uint64_t vpn = m.vpn4k != kNone && m.asid == ctx_.pcid ? record_page(m.vpn4k) : kNone;
-      const bool ok = vpn != kNone;
-      tr[side] = m.t;
-      if (side == 0) {
-        page[0] = ok && hit_ok(m.t->perms, AccessKind::kRead) ? vpn : kNone;
-        page[1] = ok && hit_ok(m.t->perms, AccessKind::kWrite) ? vpn : kNone;
-        lat[0] = lat[1] = m.latency;
-      } else {
-        page[2] = ok && hit_ok(m.t->perms, AccessKind::kFetch) ? vpn : kNone;
-        lat[2] = m.latency;
+      const uint64_t vpn = m.asid == ctx_.pcid ? record_page(m.vpn4k) : kNone;
+      // Its set's slot: the page there before is no longer the set's last.
+      const uint64_t slot = m.vpn4k & mask[k0];
+      for (int k = k0; k < k1; ++k) {
+        const bool ok = vpn != kNone && hit_ok(m.t->perms, static_cast<AccessKind>(k));
+        slots[k][slot] = page[k] = ok ? vpn : kNone;
+        slot_tr[k][slot] = tr[k] = m.t;
       }
+    };
+    // Before the side's first lookup here: its slots, empty but for the
+    // current pages.
+    const auto fill_slots = [&](int side) {
+      const int k0 = side == 0 ? 0 : 2, k1 = side == 0 ? 2 : 3;
+      for (int k = k0; k < k1; ++k) {
+        mask[k] = set_mask[side];
+        std::fill(slots[k], slots[k] + mask[k] + 1, kNone);
+        if (page[k] != kNone) {
+          slots[k][page[k] & mask[k]] = page[k];
+          slot_tr[k][page[k] & mask[k]] = tr[k];
+        }
+      }
+      filled[side] = true;
     };
     // Counts the accesses the side's memo served since the last call.
     const auto count_memo = [&](int side) {
       const uint64_t all = side == 0 ? kinds[0] + kinds[1] : kinds[2];
       const uint64_t served = all - looked[side] - counted[side];
       counted[side] += served;
+      if (served == 0) return;
       tlb_.count_memo_hits(side == 0 ? AccessKind::kRead : AccessKind::kFetch, served);
       stats_.translation_latency.add_n(lat[side == 0 ? 0 : 2].count(), served);
     };
@@ -411,9 +463,10 @@ class CpuCore {
       while (i < n) {
         const TraceRecord& x = r[i];
         const auto k = static_cast<unsigned>(x.kind);
-        // plain_in_page(x) and (x.addr & linear_mask_) >> 12 == the memo's
-        // page, in one test: a record within page[k] (which record_page()
-        // made canonical and unmasked) is canonical and maps to it.
+        // plain_in_page(x) and (x.addr & linear_mask_) >> 12 == the kind's
+        // current page, in one test: a record within page[k] (which
+        // record_page() made canonical and unmasked) is canonical and maps
+        // to it.
         const uint64_t first = x.addr;
         const uint64_t last = first + (x.size ? x.size : 1) - 1;
         if ((x.flags | ((first >> 12) ^ page[k]) | ((first ^ last) >> 12)) != 0) break;
@@ -422,7 +475,7 @@ class CpuCore {
           if constexpr (kData) {  // an L1 TLB hit: the first-level cache is looked up from the
                                   // issue
             t = AddressGenerator::run_issue(run);
-            const Cycle d = data_span(tr[k == 2 ? 1 : 0]->phys(LinearAddr(x.addr & linear_mask_)),
+            const Cycle d = data_span(tr[k]->phys(LinearAddr(x.addr & linear_mask_)),
                                       x.size ? x.size - 1 : 0, x.kind, t);
             AddressGenerator::run_complete(run, max(t + lat[k], d));
           } else {
@@ -433,9 +486,8 @@ class CpuCore {
           t = ag_.issue();
           Cycle retire = t + lat[k];
           if constexpr (kData) {
-            retire =
-                max(retire, data_span(tr[k == 2 ? 1 : 0]->phys(LinearAddr(x.addr & linear_mask_)),
-                                      x.size ? x.size - 1 : 0, x.kind, t));
+            retire = max(retire, data_span(tr[k]->phys(LinearAddr(x.addr & linear_mask_)),
+                                           x.size ? x.size - 1 : 0, x.kind, t));
           }
           ag_.complete(retire);
           run = ag_.begin_run();
@@ -449,17 +501,28 @@ class CpuCore {
       ag_.end_run(run);
       if (stopped || i == n) break;
       // Another page: an L1 hit with the rights it needs is looked up here
-      // (the memo then holds it); anything else goes to process().
+      // (the memo then holds it, and its slot); anything else goes to
+      // process().
       const TraceRecord& x = r[i];
       if (!plain_in_page(x)) break;
       const uint64_t first = x.addr;
       const AccessKind kind = x.kind;
+      const auto k = static_cast<unsigned>(kind);
+      // Another of the kind's slots: its page becomes the current one.
+      // (Tested here, not in the run loop above: there it made every record
+      // dearer.)
+      if (const uint64_t slot = (first >> 12) & mask[k]; slots[k][slot] == first >> 12) {
+        page[k] = first >> 12;
+        tr[k] = slot_tr[k][slot];
+        continue;
+      }
       const LinearAddr a(first & linear_mask_);
       const Translation* e = tlb_.l1_peek(a, kind, ctx_.pcid);
       if (e == nullptr || !hit_ok(e->perms, kind)) break;
       const int side = kind == AccessKind::kFetch ? 1 : 0;
       count_memo(side);
-      ++kinds[static_cast<unsigned>(kind)];
+      if (!filled[side]) fill_slots(side);
+      ++kinds[k];
       ++looked[side];
       t = ag_.issue();  // (the lookup does not depend on it)
       const TlbLookup l = tlb_.lookup(a, kind, ctx_.pcid);
