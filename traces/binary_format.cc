@@ -40,8 +40,24 @@ class BinaryTraceReader final : public TraceReader {
     size_t n = 0;
     while (n < max) {
       size_t avail = in_->size() / kBinaryRecordSize;
+      if (avail == 0 && !tasks_ && max - n >= kDirectRecords && !in_->source_ended()) {
+        // A plain trace, no whole record in the window: the records
+        // straight from the source, without a copy through the window.
+        const size_t k = in_->read_direct(reinterpret_cast<char*>(out + n),
+                                          (max - n) * kBinaryRecordSize, kBinaryRecordSize) /
+                         kBinaryRecordSize;
+        if (k > 0) {
+          take(out + n, k, [this](size_t bytes) { in_->skip(bytes); });
+          n += k;
+        }
+        continue;  // (the source's end, or a partial record: the window has it)
+      }
       if (avail == 0) {
-        in_->fill(kBinaryRecordSize);
+        // For a caller that reads large batches, a little: the records left
+        // over after its batch, then the source straight into the next one.
+        in_->fill(kBinaryRecordSize, !tasks_ && max >= kDirectRecords
+                                         ? kDirectRecords * kBinaryRecordSize
+                                         : ~size_t{0});
         if (in_->size() >= kBinaryRecordSize) continue;
         if (in_->size() > 0) {
           throw record_error(records_ + 1, "truncated record, expected 16 bytes, got " +
@@ -63,34 +79,8 @@ class BinaryTraceReader final : public TraceReader {
         continue;
       }
       std::memcpy(static_cast<void*>(out + n), src, k * kBinaryRecordSize);
-      // The text parser's limits and the flags of segment records, checked
-      // branch-free (any flags at all take the slow path, which names the
-      // first bad record). Task slots are checked by the task feeder.
-      const uint32_t cpu_limit = tasks_ ? UINT32_MAX : this->cpu_limit();
-      const uint64_t addr_limit = address_limit();
-      unsigned bad = 0;
-      for (size_t i = 0; i < k; ++i) {
-        const TraceRecord& r = out[n + i];
-        bad |= static_cast<unsigned>((r.flags & trace_flags::kOpMask) == trace_flags::kOpEvent) |
-               static_cast<unsigned>(r.size > kMaxAccessSize) |
-               static_cast<unsigned>(r.cpu >= cpu_limit) |
-               static_cast<unsigned>(r.addr > addr_limit) |
-               static_cast<unsigned>(static_cast<uint8_t>(r.kind) > 2) |
-               static_cast<unsigned>(r.flags != 0);
-      }
-      if (bad != 0) {
-        for (size_t i = 0; i < k; ++i) {
-          std::string why = record_problem(out[n + i], cpu_limit);
-          if (!why.empty()) {
-            in_->consume(i * kBinaryRecordSize);
-            throw record_error(records_ + i + 1, why);
-          }
-        }
-      }
-      in_->consume(k * kBinaryRecordSize);
-      records_ += k;
+      take(out + n, k, [this](size_t bytes) { in_->consume(bytes); });
       n += k;
-      check_count();
     }
     return n;
   }
@@ -110,6 +100,44 @@ class BinaryTraceReader final : public TraceReader {
   [[nodiscard]] size_t buffer_capacity() const override { return in_->capacity(); }
 
  private:
+  // Requests of at least this many records, with no whole record in the
+  // window, read straight into the caller's records (read_direct).
+  static constexpr size_t kDirectRecords = 256;
+
+  // Takes the k records at r just read: checks them (the text parser's
+  // limits, and the flags of segment records) and counts them. `advance`
+  // moves the input past bytes taken: past the good records before the
+  // first bad one, which throws naming it.
+  template <class Advance>
+  void take(TraceRecord* r, size_t k, const Advance& advance) {
+    // Task slots are checked by the task feeder.
+    const uint32_t cpu_limit = tasks_ ? UINT32_MAX : this->cpu_limit();
+    const uint64_t addr_limit = address_limit();
+    // Branch-free over the run; any flags at all (segment records) take the
+    // record-by-record check, which names the first bad record.
+    uint64_t bad = 0;
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t hi;  // size | cpu << 32 | kind << 48 | flags << 56
+      std::memcpy(&hi, reinterpret_cast<const char*>(r + i) + 8, sizeof hi);
+      bad |= static_cast<uint64_t>((hi >> 48) > 2) |  // a kind above 2, or any flags
+             static_cast<uint64_t>(static_cast<uint32_t>(hi) > kMaxAccessSize) |
+             static_cast<uint64_t>(((hi >> 32) & 0xFFFF) >= cpu_limit) |
+             static_cast<uint64_t>(r[i].addr > addr_limit);
+    }
+    if (bad != 0) {
+      for (size_t i = 0; i < k; ++i) {
+        std::string why = record_problem(r[i], cpu_limit);
+        if (!why.empty()) {
+          advance(i * kBinaryRecordSize);
+          throw record_error(records_ + i + 1, why);
+        }
+      }
+    }
+    advance(k * kBinaryRecordSize);
+    records_ += k;
+    check_count();
+  }
+
   // Why a record of a plain run is out of range or malformed, or "".
   [[nodiscard]] std::string record_problem(const TraceRecord& r, uint32_t cpu_limit) const {
     const auto kind = static_cast<unsigned>(r.kind);

@@ -436,8 +436,9 @@ std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {
 InputBuffer::InputBuffer(std::unique_ptr<ByteSource> source, size_t capacity)
     : source_(std::move(source)), buf_(new char[capacity]), capacity_(capacity) {}
 
-size_t InputBuffer::fill(size_t want) {
+size_t InputBuffer::fill(size_t want, size_t limit) {
   want = std::min(want, capacity_);
+  limit = std::min(std::max(limit, want), capacity_);
   if (size() >= want || ended_) return size();
   if (begin_ > 0) {
     std::memmove(buf_.get(), buf_.get() + begin_, size());
@@ -445,7 +446,7 @@ size_t InputBuffer::fill(size_t want) {
     begin_ = 0;
   }
   while (size() < want) {
-    size_t r = source_->read(buf_.get() + end_, capacity_ - end_);
+    size_t r = source_->read(buf_.get() + end_, limit - end_);
     if (r == 0) {
       ended_ = true;
       break;
@@ -453,6 +454,24 @@ size_t InputBuffer::fill(size_t want) {
     end_ += r;
   }
   return size();
+}
+
+size_t InputBuffer::read_direct(char* dst, size_t n, size_t unit) {
+  size_t got = size();
+  std::memcpy(dst, data(), got);
+  while (got < n && !ended_) {
+    const size_t r = source_->read(dst + got, n - got);
+    if (r == 0) {
+      ended_ = true;
+      break;
+    }
+    got += r;
+  }
+  const size_t rest = got % unit;
+  std::memcpy(buf_.get(), dst + got - rest, rest);
+  begin_ = 0;
+  end_ = rest;
+  return got - rest;
 }
 
 std::unique_ptr<ByteSink> open_byte_sink(const std::string& path, Compression compression,

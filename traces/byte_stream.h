@@ -49,8 +49,17 @@ class InputBuffer {
     offset_ += n;
   }
   // Moves the window to the front and reads until at least min(want,
-  // capacity) bytes are buffered or the source ends. Returns size().
-  size_t fill(size_t want);
+  // capacity) bytes are buffered or the source ends, with at most `limit`
+  // bytes buffered (at least want). Returns size().
+  size_t fill(size_t want, size_t limit = ~size_t{0});
+  // With fewer than `unit` bytes in the window: the window's bytes, then up
+  // to n bytes in all (a multiple of `unit`) straight from the source into
+  // dst, until n or the end of the source; returns the whole units. The
+  // bytes of a last, partial unit go back to the window, where the parser
+  // finds them as it would have. offset() does not move: skip() moves it
+  // past the units the caller has taken.
+  size_t read_direct(char* dst, size_t n, size_t unit);
+  void skip(size_t n) { offset_ += n; }
   [[nodiscard]] const ByteSource& source() const { return *source_; }
 
  private:

@@ -92,6 +92,52 @@ TEST(TraceBinary, RoundTripKeepsEveryFieldCommentAndCount) {
   EXPECT_EQ(read_all(*r).size(), in.size());
 }
 
+// A file larger than the reader's 1 MiB window, read in batches of every
+// size: past the window, batches of 256 records or more are read straight
+// from the file (or the decompressor); smaller ones through the window.
+// Every record arrives, in order, whatever the mix.
+TEST(TraceBinary, LargeFilesReadTheSameInAnyBatches) {
+  ScratchDir d;
+  const std::vector<TraceRecord> v = sample_records(150001);
+  const std::string path = write_binary(d, "large.bin", v);
+  TraceWriterOptions o;
+  o.binary_version = 1;
+  o.compression = Compression::kZstd;
+  const std::string zst = d.path("large.bin.zst");
+  {
+    TraceWriter w(zst, o);
+    w.write(v.data(), v.size());
+    w.close();
+  }
+  for (const auto& [file, batch] : {std::pair{path, 1},
+                                    {path, 255},
+                                    {path, 256},
+                                    {path, 1000},
+                                    {path, 4096},
+                                    {path, 100000},
+                                    {zst, 7},
+                                    {zst, 4096}}) {
+    SCOPED_TRACE(file + " " + std::to_string(batch));
+    auto r = open_trace(file);
+    const std::vector<TraceRecord> got = read_all(*r, batch);
+    ASSERT_EQ(got.size(), v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      ASSERT_TRUE(got[i].addr == v[i].addr && got[i].size == v[i].size && got[i].cpu == v[i].cpu &&
+                  got[i].kind == v[i].kind && got[i].flags == v[i].flags)
+          << "record " << i;
+    }
+  }
+  // Batches that alternate around the threshold.
+  auto r = open_trace(path);
+  std::vector<TraceRecord> buf(5000);
+  size_t total = 0;
+  for (size_t i = 0, n; (n = r->read(buf.data(), i % 2 == 0 ? 5000 : 7)) > 0; ++i) {
+    for (size_t j = 0; j < n; ++j) ASSERT_EQ(buf[j].addr, v[total + j].addr) << total + j;
+    total += n;
+  }
+  EXPECT_EQ(total, v.size());
+}
+
 TEST(TraceBinary, StreamedFileHasCountZeroAndAnyLength) {
   ScratchDir d;
   auto in = sample_records(10);
@@ -179,6 +225,34 @@ TEST_F(TraceBinaryErrors, TruncatedFinalRecord) {
   std::string b = good_ + std::string(5, '\0');  // 2 good records, then 5 bytes
   EXPECT_EQ(error_for(b),
             "FILE:record 3 (byte offset 80): truncated record, expected 16 bytes, got 5");
+}
+
+// Past the first 1 MiB (the reader's window, filled with the header) the
+// records of a plain trace are read straight into the caller's batch
+// (InputBuffer::read_direct): errors there name the record and its byte
+// offset as in the window.
+TEST_F(TraceBinaryErrors, ErrorsPastTheFirstMegabyteNameTheRecord) {
+  const size_t n = 100000;  // 65533 records fill the window after the header
+  std::string b = good_ + std::string((n - 2) * 16, '\0');
+  EXPECT_EQ(error_for(b + std::string(5, '\0')),
+            "FILE:record 100001 (byte offset 1600048): truncated record, expected 16 bytes, got "
+            "5");
+  std::string k = b;
+  k[48 + 90000 * 16 + 14] = 7;  // record 90001's kind
+  EXPECT_EQ(error_for(k),
+            "FILE:record 90001 (byte offset 1440048): invalid kind value 7 (expected 0 = R, 1 = "
+            "W, 2 = X)");
+  std::string f = b;
+  f[48 + (n - 1) * 16 + 15] = 0x70;  // the last record: register nibble 7
+  EXPECT_EQ(error_for(f),
+            "FILE:record 100000 (byte offset 1600032): invalid segment register in flags (flags "
+            "0x70; expected the segment encoding of traces/README.md)");
+  std::string c = b;
+  put64(c, 16, n + 1);  // the header declares one more record
+  EXPECT_EQ(error_for(c),
+            "FILE:byte offset 1600048: header declares 100001 records, the file ends after "
+            "100000");
+  EXPECT_EQ(error_for(b), "");
 }
 
 TEST_F(TraceBinaryErrors, InvalidKind) {
