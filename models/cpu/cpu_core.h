@@ -373,76 +373,48 @@ class CpuCore {
     // those whose L1 TLB entry, in the side's array `held`, was the last
     // entry touched in its set, so that a lookup of them would change
     // nothing but counters (TlbHierarchy::MemoView); the hierarchy's memo,
-    // the last page looked up, is one of them. One slot per set, vpn & mask
-    // (capped at kSlots; 0 when the array holds other page sizes too: one
-    // slot). By access kind and slot: the page (as records name it,
-    // unmasked) when its entry grants the kind's rights, else kNone, and its
-    // entry (the data side's physical address). A lookup that hits another
-    // array empties the side's slots (their counters would differ).
-    // page[k], tr[k]: the kind's current page, one of its slots (kNone:
-    // none), tested first. Until the side's first lookup here (`filled`)
-    // its kinds' masks are 0 and slot 0 holds the current page: a call that
-    // looks nothing up sets no other slot.
+    // the last page looked up, is one of them. By access kind, one slot per
+    // vpn & 15: the page (as records name it, unmasked) when its entry grants
+    // the kind's rights, else kNone, and its entry (the data side's physical
+    // address). Pages of one set share a slot when the array holds 4 KiB
+    // pages only, in 16 sets or more (a power of two); else (`single`) the
+    // side keeps one page. A lookup that hits another array empties the
+    // side's slots (their counters would differ).
     constexpr uint64_t kSlots = 16;
     uint64_t slots[kNumAccessKinds][kSlots];
     const Translation* slot_tr[kNumAccessKinds][kSlots];
-    uint64_t page[kNumAccessKinds] = {kNone, kNone, kNone};
-    const Translation* tr[kNumAccessKinds] = {nullptr, nullptr, nullptr};
-    uint64_t mask[kNumAccessKinds] = {0, 0, 0};
     Cycles lat[kNumAccessKinds];
     const TlbArray* held[2] = {nullptr, nullptr};
-    uint64_t set_mask[2] = {0, 0};
-    bool filled[2] = {false, false};
+    bool single[2] = {true, true};
     // By side: accesses counted to the memo so far, and accesses looked up
     // (not served by the memo).
     uint64_t counted[2] = {0, 0}, looked[2] = {0, 0};
     uint64_t kinds[kNumAccessKinds] = {};
-    // Makes the hierarchy's memo of `side` (its last lookup) the current
-    // page of the side's kinds, in the slot of its set.
+    for (auto& k : slots) std::fill(std::begin(k), std::end(k), kNone);
+    // Puts the hierarchy's memo of `side` (its last lookup) in its slot.
     const auto load_memo = [&](int side) {
       const TlbHierarchy::MemoView m =
           tlb_.memo(side == 0 ? AccessKind::kRead : AccessKind::kFetch);
+      if (m.vpn4k == kNone) return;  // no memo (none taken, or the hierarchy keeps none)
       const int k0 = side == 0 ? 0 : 2, k1 = side == 0 ? 2 : 3;
-      if (m.vpn4k == kNone) {  // no memo (none taken, or the hierarchy keeps none)
-        for (int k = k0; k < k1; ++k) {
-          page[k] = kNone;
-          if (!filled[side]) slots[k][0] = kNone;
-        }
-        return;
-      }
-      if (m.array != held[side]) {
+      if (m.array != held[side] || single[side]) {
         held[side] = m.array;
-        set_mask[side] = std::min<uint64_t>(m.set_mask, kSlots - 1);
-        filled[side] = false;
+        single[side] = m.sets_4k < kSlots;
         for (int k = k0; k < k1; ++k) {
-          mask[k] = 0;
+          std::fill(std::begin(slots[k]), std::end(slots[k]), kNone);
           lat[k] = m.latency;
         }
       }
       // The page as the records name it (unmasked): kNone when no record
-      // can be in it (then the lookup below serves its records).
+      // can be in it (then the lookup below serves its records). Its set's
+      // slot: the page there before is no longer the set's last.
       const uint64_t vpn = m.asid == ctx_.pcid ? record_page(m.vpn4k) : kNone;
-      // Its set's slot: the page there before is no longer the set's last.
-      const uint64_t slot = m.vpn4k & mask[k0];
+      const uint64_t slot = m.vpn4k & (kSlots - 1);
       for (int k = k0; k < k1; ++k) {
         const bool ok = vpn != kNone && hit_ok(m.t->perms, static_cast<AccessKind>(k));
-        slots[k][slot] = page[k] = ok ? vpn : kNone;
-        slot_tr[k][slot] = tr[k] = m.t;
+        slots[k][slot] = ok ? vpn : kNone;
+        slot_tr[k][slot] = m.t;
       }
-    };
-    // Before the side's first lookup here: its slots, empty but for the
-    // current pages.
-    const auto fill_slots = [&](int side) {
-      const int k0 = side == 0 ? 0 : 2, k1 = side == 0 ? 2 : 3;
-      for (int k = k0; k < k1; ++k) {
-        mask[k] = set_mask[side];
-        std::fill(slots[k], slots[k] + mask[k] + 1, kNone);
-        if (page[k] != kNone) {
-          slots[k][page[k] & mask[k]] = page[k];
-          slot_tr[k][page[k] & mask[k]] = tr[k];
-        }
-      }
-      filled[side] = true;
     };
     // Counts the accesses the side's memo served since the last call.
     const auto count_memo = [&](int side) {
@@ -463,19 +435,19 @@ class CpuCore {
       while (i < n) {
         const TraceRecord& x = r[i];
         const auto k = static_cast<unsigned>(x.kind);
-        // plain_in_page(x) and (x.addr & linear_mask_) >> 12 == the kind's
-        // current page, in one test: a record within page[k] (which
-        // record_page() made canonical and unmasked) is canonical and maps
-        // to it.
+        // plain_in_page(x) and (x.addr & linear_mask_) >> 12 == the page of
+        // its slot, in one test: a record within it (which record_page()
+        // made canonical and unmasked) is canonical and maps to it.
         const uint64_t first = x.addr;
         const uint64_t last = first + (x.size ? x.size : 1) - 1;
-        if ((x.flags | ((first >> 12) ^ page[k]) | ((first ^ last) >> 12)) != 0) break;
+        const uint64_t slot = (first >> 12) & (kSlots - 1);
+        if ((x.flags | ((first >> 12) ^ slots[k][slot]) | ((first ^ last) >> 12)) != 0) break;
         ++kinds[k];
         if (run.seq < run.floor_at) {
           if constexpr (kData) {  // an L1 TLB hit: the first-level cache is looked up from the
                                   // issue
             t = AddressGenerator::run_issue(run);
-            const Cycle d = data_span(tr[k]->phys(LinearAddr(x.addr & linear_mask_)),
+            const Cycle d = data_span(slot_tr[k][slot]->phys(LinearAddr(x.addr & linear_mask_)),
                                       x.size ? x.size - 1 : 0, x.kind, t);
             AddressGenerator::run_complete(run, max(t + lat[k], d));
           } else {
@@ -486,8 +458,9 @@ class CpuCore {
           t = ag_.issue();
           Cycle retire = t + lat[k];
           if constexpr (kData) {
-            retire = max(retire, data_span(tr[k]->phys(LinearAddr(x.addr & linear_mask_)),
-                                           x.size ? x.size - 1 : 0, x.kind, t));
+            retire =
+                max(retire, data_span(slot_tr[k][slot]->phys(LinearAddr(x.addr & linear_mask_)),
+                                      x.size ? x.size - 1 : 0, x.kind, t));
           }
           ag_.complete(retire);
           run = ag_.begin_run();
@@ -501,27 +474,18 @@ class CpuCore {
       ag_.end_run(run);
       if (stopped || i == n) break;
       // Another page: an L1 hit with the rights it needs is looked up here
-      // (the memo then holds it, and its slot); anything else goes to
+      // (the memo and its slot then hold it); anything else goes to
       // process().
       const TraceRecord& x = r[i];
       if (!plain_in_page(x)) break;
       const uint64_t first = x.addr;
       const AccessKind kind = x.kind;
       const auto k = static_cast<unsigned>(kind);
-      // Another of the kind's slots: its page becomes the current one.
-      // (Tested here, not in the run loop above: there it made every record
-      // dearer.)
-      if (const uint64_t slot = (first >> 12) & mask[k]; slots[k][slot] == first >> 12) {
-        page[k] = first >> 12;
-        tr[k] = slot_tr[k][slot];
-        continue;
-      }
       const LinearAddr a(first & linear_mask_);
       const Translation* e = tlb_.l1_peek(a, kind, ctx_.pcid);
       if (e == nullptr || !hit_ok(e->perms, kind)) break;
       const int side = kind == AccessKind::kFetch ? 1 : 0;
       count_memo(side);
-      if (!filled[side]) fill_slots(side);
       ++kinds[k];
       ++looked[side];
       t = ag_.issue();  // (the lookup does not depend on it)

@@ -69,24 +69,25 @@ class TlbHierarchy {
   // (vpn4k = kNoPage: nothing remembered). Valid until the next fill or
   // invalidation; lookup() of such a page changes nothing but counters, so a
   // caller may serve a run of them itself and count them with count_memo_hits.
-  // `array` is the L1 array holding t; when it holds 4 KiB pages only, t's
-  // set in it is vpn4k & set_mask (else set_mask is 0). A caller that serves
-  // several such pages itself relies on this: a lookup of a page whose entry
-  // was the last one touched in its set changes nothing but counters either.
+  // `array` is the L1 array holding t; when it holds 4 KiB pages only, it
+  // has sets_4k sets (a power of two) and t's set in it is vpn4k % sets_4k
+  // (else sets_4k is 0). A caller that serves several such pages itself
+  // relies on this: a lookup of a page whose entry was the last one touched
+  // in its set changes nothing but counters either.
   struct MemoView {
     uint64_t vpn4k;
     Asid asid;
     const Translation* t;
     Cycles latency;
     const TlbArray* array;
-    uint64_t set_mask;
+    uint32_t sets_4k;
   };
   static constexpr uint64_t kNoPage = ~uint64_t{0};  // no 4K vpn has all 64 bits set
   [[nodiscard]] MemoView memo(AccessKind k) const {
     const Memo& m = memo_[side_of(k)];
     const TlbArray* a = m.array;
-    const uint64_t sets =
-        a != nullptr && a->sizes() == page_size_bit(PageSize::k4K) ? a->sets() - 1 : 0;
+    const uint32_t sets =
+        a != nullptr && a->sizes() == page_size_bit(PageSize::k4K) ? a->sets() : 0;
     return MemoView{m.vpn4k, m.asid, m.t, m.latency, a, sets};
   }
   // Counts `n` lookups on `k`'s side that the memo served (what lookup()

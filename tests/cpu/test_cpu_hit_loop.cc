@@ -337,18 +337,24 @@ TEST(CpuHitLoop, AlternatingPagesStayInTheLoop) {
 }
 
 // Runs on twelve data pages, six of them in set 0 of the L1D's 4 KiB array
-// (4 ways: they evict each other) and six in sets 1-6, and on two code
-// pages: the loop serves a page without a search only while its entry is
+// (4 ways: they evict each other), three in sets 1-3 and three in set 8,
+// and on two code pages: the loop serves a page without a search only while its entry is
 // the last one touched in its set, so every replacement policy orders and
 // evicts as it does one record at a time. Serving a page of set 0 after
 // another one of set 0 without its lookup changes the LRU and tree-PLRU
-// victims, and the counts.
+// victims, and the counts. With 8 sets (the loop then keeps one page per
+// side) the pages of set 8 are in set 0 too.
 TEST(CpuHitLoop, PagesOfOneSetKeepTheReplacementOrder) {
-  for (ReplPolicy policy : {ReplPolicy::kLru, ReplPolicy::kPlru, ReplPolicy::kFifo,
-                            ReplPolicy::kRandom}) {
-    SCOPED_TRACE(static_cast<int>(policy));
+  for (const auto& [policy, entries] : {std::pair{ReplPolicy::kLru, 64U},
+                                        {ReplPolicy::kPlru, 64U},
+                                        {ReplPolicy::kFifo, 64U},
+                                        {ReplPolicy::kRandom, 64U},
+                                        {ReplPolicy::kLru, 32U},
+                                        {ReplPolicy::kPlru, 32U}}) {
+    SCOPED_TRACE(std::to_string(static_cast<int>(policy)) + " " + std::to_string(entries));
     CpuCoreConfig cfg;
     cfg.tlb.l1d[0].replacement = policy;
+    cfg.tlb.l1d[0].entries = entries;
     cfg.tlb.l1i[0].replacement = policy;
     SplitMix64 rng(40 + static_cast<uint64_t>(policy));
     std::vector<TraceRecord> trace;
@@ -357,7 +363,7 @@ TEST(CpuHitLoop, PagesOfOneSetKeepTheReplacementOrder) {
       const uint64_t r = rng.next() % 100;
       if (r < 8) {
         const uint64_t j = rng.next() % 12;
-        page = 0x10000 + (j < 6 ? j * 16 : j - 5);
+        page = 0x10000 + (j < 6 ? j * 16 : j < 9 ? j - 5 : 8 + (j - 9) * 16);
       }
       TraceRecord t;
       t.size = 8;
