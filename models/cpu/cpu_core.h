@@ -369,37 +369,37 @@ class CpuCore {
   __attribute__((always_inline)) size_t hits_loop(const TraceRecord* r, size_t n, Cycle& t,
                                                   const Stop& stop) {
     constexpr uint64_t kNone = TlbHierarchy::kNoPage;
-    // The pages served here without a lookup, by side (0: data, 1: fetch):
-    // those whose L1 TLB entry, in the side's array `held`, was the last
-    // entry touched in its set, so that a lookup of them would change
-    // nothing but counters (TlbHierarchy::MemoView); the hierarchy's memo,
-    // the last page looked up, is one of them. By access kind, one slot per
-    // vpn & 15: the page (as records name it, unmasked) when its entry grants
-    // the kind's rights, else kNone, and its entry (the data side's physical
-    // address). Pages of one set share a slot when the array holds 4 KiB
-    // pages only, in 16 sets or more (a power of two); else (`single`) the
-    // side keeps one page. A lookup that hits another array empties the
-    // side's slots (their counters would differ).
-    constexpr uint64_t kSlots = 16;
-    uint64_t slots[kNumAccessKinds][kSlots];
-    const Translation* slot_tr[kNumAccessKinds][kSlots];
-    Cycles lat[kNumAccessKinds];
-    const TlbArray* held[2] = {nullptr, nullptr};
-    bool single[2] = {true, true};
+    constexpr uint64_t kSlots = HitSlots::kSlots;
+    // The pages served here without a lookup (hit_slots_, kept from one
+    // call to the next while the L1 TLBs change nothing: their epoch and the
+    // PCID are the same), by side (0: data, 1: fetch): those whose L1 TLB
+    // entry, in the side's array `held`, was the last entry touched in its
+    // set, so that a lookup of them would change nothing but counters
+    // (TlbHierarchy::MemoView); the hierarchy's memo, the last page looked
+    // up, is one of them. By access kind, one slot per vpn & 15: the page
+    // (as records name it, unmasked) when its entry grants the kind's
+    // rights, else kNone, and its entry (the data side's physical address).
+    // Pages of one set share a slot when the array holds 4 KiB pages only,
+    // in 16 sets or more (a power of two); else (`single`) the side keeps one
+    // page. A lookup that hits another array empties the side's slots
+    // (their counters would differ).
+    HitSlots& hs = hit_slots_;
+    auto& slots = hs.page;
+    auto& slot_tr = hs.tr;
+    auto& lat = hs.lat;
     // By side: accesses counted to the memo so far, and accesses looked up
     // (not served by the memo).
     uint64_t counted[2] = {0, 0}, looked[2] = {0, 0};
     uint64_t kinds[kNumAccessKinds] = {};
-    for (auto& k : slots) std::fill(std::begin(k), std::end(k), kNone);
     // Puts the hierarchy's memo of `side` (its last lookup) in its slot.
     const auto load_memo = [&](int side) {
       const TlbHierarchy::MemoView m =
           tlb_.memo(side == 0 ? AccessKind::kRead : AccessKind::kFetch);
       if (m.vpn4k == kNone) return;  // no memo (none taken, or the hierarchy keeps none)
       const int k0 = side == 0 ? 0 : 2, k1 = side == 0 ? 2 : 3;
-      if (m.array != held[side] || single[side]) {
-        held[side] = m.array;
-        single[side] = m.sets_4k < kSlots;
+      if (m.array != hs.held[side] || hs.single[side]) {
+        hs.held[side] = m.array;
+        hs.single[side] = m.sets_4k < kSlots;
         for (int k = k0; k < k1; ++k) {
           std::fill(std::begin(slots[k]), std::end(slots[k]), kNone);
           lat[k] = m.latency;
@@ -425,8 +425,13 @@ class CpuCore {
       tlb_.count_memo_hits(side == 0 ? AccessKind::kRead : AccessKind::kFetch, served);
       stats_.translation_latency.add_n(lat[side == 0 ? 0 : 2].count(), served);
     };
-    load_memo(0);
-    load_memo(1);
+    if (hs.epoch != tlb_.epoch() || hs.pcid != ctx_.pcid) {
+      for (auto& k : slots) std::fill(std::begin(k), std::end(k), kNone);
+      hs.held[0] = hs.held[1] = nullptr;
+      hs.single[0] = hs.single[1] = true;
+      load_memo(0);
+      load_memo(1);
+    }
     size_t i = 0;
     for (;;) {
       // The memo's pages: no lookup.
@@ -500,6 +505,8 @@ class CpuCore {
       ++i;
       if (stop(t)) break;
     }
+    hs.epoch = tlb_.epoch();
+    hs.pcid = ctx_.pcid;
     if (i == 0) return 0;
     const TraceRecord& x = r[i - 1];
     span_ = x.size ? x.size - 1 : 0;  // within its page
@@ -634,6 +641,18 @@ class CpuCore {
 
  private:
   struct Owned;
+  // The hit loop's pages (hits_loop), valid while the TLBs' epoch and the
+  // PCID are those recorded.
+  struct HitSlots {
+    static constexpr uint64_t kSlots = 16;
+    uint64_t page[kNumAccessKinds][kSlots] = {};
+    const Translation* tr[kNumAccessKinds][kSlots] = {};
+    Cycles lat[kNumAccessKinds];
+    const TlbArray* held[2] = {nullptr, nullptr};
+    bool single[2] = {true, true};
+    uint64_t epoch = ~uint64_t{0};  // none yet
+    Asid pcid;
+  };
   // An access that merged into a pending walk and completes with it (the
   // common case: its latency and stall account only).
   struct PlainWaiter {
@@ -945,6 +964,7 @@ class CpuCore {
   uint64_t linear_mask_;  // 32-bit modes wrap linear addresses at 4 GiB
   Explainer explain_;
   Cycle last_issue_{0};
+  HitSlots hit_slots_;  // hits_loop's pages
   // Data side (use_data_caches).
   bool data_ = false;
   Cache* l1d_ = nullptr;

@@ -58,6 +58,7 @@ TlbHierarchy::TlbHierarchy(const TlbConfig& cfg)
 }
 
 TlbLookup TlbHierarchy::lookup_slow(LinearAddr a, int side, Asid asid) {
+  ++epoch_;
   for (uint32_t j = 0; j < n_l1_[side]; ++j) {
     TlbArray& arr = *l1_[side][j];
     const uint32_t idx = arr.find(a, asid);
@@ -98,6 +99,7 @@ TlbLookup TlbHierarchy::lookup_slow(LinearAddr a, int side, Asid asid) {
 }
 
 void TlbHierarchy::fill(const Translation& t, AccessKind k) {
+  ++epoch_;
   const int side = side_of(k);
   const unsigned sz = static_cast<unsigned>(t.size);
   memo_[side].vpn4k = kNoVpn;
@@ -106,6 +108,7 @@ void TlbHierarchy::fill(const Translation& t, AccessKind k) {
 }
 
 void TlbHierarchy::fill_sides(const Translation& t, uint8_t sides) {
+  ++epoch_;
   const unsigned sz = static_cast<unsigned>(t.size);
   if (TlbArray* l2 = l2_by_size_[sz]) l2->insert(t);
   for (int side = 0; side < 2; ++side) {
@@ -117,6 +120,7 @@ void TlbHierarchy::fill_sides(const Translation& t, uint8_t sides) {
 }
 
 uint32_t TlbHierarchy::invalidate_page(LinearAddr a, Asid asid) {
+  ++epoch_;
   drop_memos();
   uint32_t dropped = 0;
   for (TlbArray& arr : arrays_) dropped += arr.invalidate_page(a, asid);
@@ -124,11 +128,13 @@ uint32_t TlbHierarchy::invalidate_page(LinearAddr a, Asid asid) {
 }
 
 void TlbHierarchy::invalidate_asid(Asid asid) {
+  ++epoch_;
   drop_memos();
   for (TlbArray& arr : arrays_) arr.invalidate_asid(asid);
 }
 
 void TlbHierarchy::invalidate_all(bool keep_global) {
+  ++epoch_;
   drop_memos();
   for (TlbArray& arr : arrays_) arr.invalidate_all(keep_global);
 }

@@ -125,6 +125,11 @@ class TlbHierarchy {
   void invalidate_asid(Asid asid);
   void invalidate_all(bool keep_global);
 
+  // Changes whenever an L1 entry may have been touched, filled or dropped
+  // (every lookup but the memo's, every fill and invalidation): pages a
+  // caller found to be their set's last stay so while it is the same.
+  [[nodiscard]] uint64_t epoch() const { return epoch_; }
+
   MissStatusTable& mshr() { return mshr_; }
   [[nodiscard]] const MissStatusTable& mshr() const { return mshr_; }
   // The L1 lookup latency of `k`'s side when it misses (max over its arrays).
@@ -183,6 +188,7 @@ class TlbHierarchy {
   uint64_t l2_hits_ = 0;
   uint64_t l2_misses_ = 0;
   uint64_t fast_path_hits_ = 0;
+  uint64_t epoch_ = 0;
   MissStatusTable mshr_;
 };
 

@@ -377,5 +377,37 @@ TEST(CpuHitLoop, PagesOfOneSetKeepTheReplacementOrder) {
   }
 }
 
+// The loop keeps its pages from one call to the next while the L1 TLBs
+// change nothing (their epoch): an INVLPG of one of them, or a FLUSH, between
+// two runs of hits must make the next run look it up (and walk), as one
+// record at a time does.
+TEST(CpuHitLoop, PagesKeptBetweenRunsDoNotOutliveAnInvalidation) {
+  std::vector<TraceRecord> trace;
+  const auto run_of_hits = [&trace](int n) {
+    for (int i = 0; i < n; ++i) {
+      TraceRecord r;
+      r.size = 8;
+      r.addr = (i % 3 == 0 ? 0x10000000 : i % 3 == 1 ? 0x10001000 : 0x10002000) + (i % 64) * 8;
+      trace.push_back(r);
+    }
+  };
+  run_of_hits(300);
+  TraceRecord inv;
+  inv.addr = 0x10001000;
+  inv.flags = trace_flags::kOpInvlpg;
+  trace.push_back(inv);
+  run_of_hits(300);
+  TraceRecord flush;
+  flush.flags = trace_flags::kOpFlush;  // addr 0: every non-global entry
+  trace.push_back(flush);
+  run_of_hits(300);
+  compare(trace, 0);
+  Rig one;
+  for (const TraceRecord& r : trace) one.core->process(r);
+  one.core->finish();
+  // Three walks at the start, one after the INVLPG, three after the FLUSH.
+  EXPECT_EQ(one.core->stats().tlb_misses, 7U);
+}
+
 }  // namespace
 }  // namespace mmusim
