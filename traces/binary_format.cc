@@ -279,11 +279,16 @@ class BinaryTraceReader final : public TraceReader {
   // record that starts this far from the end of the buffer is decoded
   // without bounds checks.
   static constexpr size_t kLookahead = 1 + 3 * kMaxVarint + 1;
+  // The window is refilled this much at a time: about 25 000 records, so
+  // that a reader on the input thread hands out blocks steadily (a 1 MiB
+  // refill, decompressed, kept it from the simulation for about 1 ms, longer
+  // than the ring of blocks lasts).
+  static constexpr size_t kCompactRefill = size_t{64} << 10;
 
   size_t read_compact(TraceRecord* out, size_t max) {
     size_t n = 0;
     while (n < max) {
-      if (in_->size() < kLookahead) in_->fill(kLookahead);
+      if (in_->size() < kLookahead) in_->fill(kLookahead, kCompactRefill);
       const size_t avail = in_->size();
       if (avail == 0) {
         if (declared_ != 0 && records_ != declared_) {
