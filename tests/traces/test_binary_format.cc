@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tests/traces/trace_test_util.h"
+#include "traces/byte_stream.h"
 #include "traces/formats.h"
 #include "traces/trace_writer.h"
 
@@ -90,6 +91,38 @@ TEST(TraceBinary, RoundTripKeepsEveryFieldCommentAndCount) {
   auto r = open_trace(path);  // auto-detected
   EXPECT_EQ(r->format_info().format, "binary");
   EXPECT_EQ(read_all(*r).size(), in.size());
+}
+
+// The window's refill limit, and reads past the window (what the binary
+// reader's direct path rests on): whole units straight into the caller's
+// memory, the window's own bytes first, a partial last unit left in the
+// window, the offset moved only by skip().
+TEST(TraceBinary, InputBufferFillsToItsLimitAndReadsWholeUnitsDirect) {
+  ScratchDir d;
+  std::string bytes(10000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 + i / 256);
+  InputBuffer in(open_byte_source(d.write("b.raw", bytes)), 4096);
+  EXPECT_EQ(in.fill(1, 100), 100U);  // at most the limit
+  EXPECT_EQ(std::string(in.data(), 100), bytes.substr(0, 100));
+  in.consume(95);
+  EXPECT_EQ(in.fill(200, 50), 200U);  // a limit below `want`: want
+  EXPECT_EQ(std::string(in.data(), 200), bytes.substr(95, 200));
+  in.consume(195);  // offset 290, 5 bytes in the window
+  ASSERT_EQ(in.size(), 5U);
+  std::vector<char> dst(20000);
+  EXPECT_EQ(in.read_direct(dst.data(), 4800, 16), 4800U);  // the 5, then 4795
+  EXPECT_EQ(std::string(dst.data(), 4800), bytes.substr(290, 4800));
+  EXPECT_EQ(in.size(), 0U);
+  EXPECT_EQ(in.offset(), 290U);
+  in.skip(4800);
+  // 4910 bytes left: 306 units, then 14 bytes back in the window.
+  EXPECT_EQ(in.read_direct(dst.data(), 8000, 16), 4896U);
+  EXPECT_EQ(std::string(dst.data(), 4896), bytes.substr(5090, 4896));
+  in.skip(4896);
+  EXPECT_TRUE(in.source_ended());
+  EXPECT_EQ(in.offset(), 9986U);
+  ASSERT_EQ(in.size(), 14U);
+  EXPECT_EQ(std::string(in.data(), 14), bytes.substr(9986));
 }
 
 // A file larger than the reader's 1 MiB window, read in batches of every
