@@ -30,9 +30,11 @@ struct Rig {
   std::unique_ptr<CpuCore> core;
   Cache l1d{CacheGeometry{4096, 4, 64, Cycles(4), 4, PrefetchKind::kNextLine}};
   Cache l1i{CacheGeometry{2048, 2, 64, Cycles(3), 2}};
-  explicit Rig(bool data = false, const CpuCoreConfig& cfg = {}) {
+  explicit Rig(bool data = false, const CpuCoreConfig& cfg = {},
+               const std::vector<HugeRegion>& huge = {}) {
     FirstTouchConfig ft;
     ft.mode = cfg.walker.mode;
+    ft.regions = huge;
     os = std::make_unique<FirstTouchMapper>(ft, mem);
     env.os = os.get();
     core = std::make_unique<CpuCore>(0, cfg, mem, env);
@@ -143,8 +145,9 @@ std::vector<TraceRecord> strided_trace(size_t n, uint64_t per_page, uint64_t see
 // records (false for the data side on strided traces: every access a new
 // line, the merge loop not offered with the data side on).
 void compare(const std::vector<TraceRecord>& trace, uint64_t every, bool merges = false,
-             bool data = false, bool loop_heavy = true, const CpuCoreConfig& cfg = {}) {
-  Rig one(data, cfg), loop(data, cfg);
+             bool data = false, bool loop_heavy = true, const CpuCoreConfig& cfg = {},
+             const std::vector<HugeRegion>& huge = {}) {
+  Rig one(data, cfg, huge), loop(data, cfg, huge);
   std::vector<Cycle> t_one, t_loop;
   for (const TraceRecord& r : trace) t_one.push_back(one.core->process(r));
   uint64_t stops = 0;
@@ -407,6 +410,46 @@ TEST(CpuHitLoop, PagesKeptBetweenRunsDoNotOutliveAnInvalidation) {
   one.core->finish();
   // Three walks at the start, one after the INVLPG, three after the FLUSH.
   EXPECT_EQ(one.core->stats().tlb_misses, 7U);
+}
+
+// 2 MiB and 4 KiB pages mixed. A 2 MiB entry lives in the L1D's (or L1I's)
+// 2M array, where the loop keeps one page of the side; moving between the
+// arrays empties the side's slots. The mixed trace with its data pages in a
+// 2 MiB region, or its code; then runs that move between eight 4 KiB data
+// pages and eight 2 MiB ones 16 MiB apart, all in set 0 of the 2M array (8
+// sets of 4 ways: they evict each other). It fails when 2 MiB entries get a
+// slot per 4 KiB part.
+TEST(CpuHitLoop, LargeAndSmallPagesMixed) {
+  const std::vector<HugeRegion> data_huge = {{0x10000000, 0x10000000 + (64ULL << 20)}};
+  const std::vector<HugeRegion> code_huge = {{0x400000, 0x600000}};
+  for (const auto& huge : {data_huge, code_huge}) {
+    compare(mixed_trace(20000, 50), 0, true, false, true, {}, huge);
+    compare(mixed_trace(20000, 51), 97, true, false, true, {}, huge);
+    compare(mixed_trace(20000, 52), 0, false, true, true, {}, huge);
+  }
+  SplitMix64 rng(53);
+  std::vector<TraceRecord> trace;
+  uint64_t page = 0x20000000;
+  for (size_t i = 0; i < 20000; ++i) {
+    const uint64_t r = rng.next() % 100;
+    if (r < 8) {
+      const uint64_t j = rng.next() % 16;
+      page = j < 8 ? 0x20000000 + j * 0x1000 : 0x40000000 + (j - 8) * 0x1000000;
+    }
+    TraceRecord t;
+    t.size = 8;
+    t.kind = r < 15 ? AccessKind::kFetch : r < 30 ? AccessKind::kWrite : AccessKind::kRead;
+    // In 2 MiB page m, 4 KiB parts 2m and 2m + 1: each page's parts in
+    // slots of their own, revisited often.
+    const uint64_t m = (page - 0x40000000) / 0x1000000;
+    const uint64_t within = page >= 0x40000000 ? (2 * m + rng.next() % 2) * 0x1000 : 0;
+    t.addr = t.kind == AccessKind::kFetch ? 0x400000 + (rng.next() % 512) * 8
+                                          : page + within + (rng.next() % 512) * 8;
+    trace.push_back(t);
+  }
+  const std::vector<HugeRegion> upper = {{0x40000000, 0x48000000}};
+  compare(trace, 0, true, false, true, {}, upper);
+  compare(trace, 97, true, false, true, {}, upper);
 }
 
 }  // namespace
