@@ -342,10 +342,10 @@ class CpuCore {
   // data side, descriptor accesses). A page whose L1 TLB entry was the
   // last one touched in its set (the TLBs' last-hit memo, and the pages
   // looked up here since) costs no lookup; another one is looked up as
-  // process() would. Stops
-  // before the first record that needs more (process() takes it) and after
-  // the first whose issue cycle c makes stop(c) true. Returns the records
-  // processed; `t` is the last one's issue cycle (what process() returns).
+  // process() would. Stops before the first record that needs more
+  // (process() takes it) and after the first whose issue cycle c makes
+  // stop(c) true. Returns the records processed; `t` is the last one's
+  // issue cycle (what process() returns).
   // With the data side on (cache.data) the same loop is out of line
   // (process_data_hits): inlined, its data paths made the data-off loop
   // slower.
@@ -434,7 +434,7 @@ class CpuCore {
     }
     size_t i = 0;
     for (;;) {
-      // The memo's pages: no lookup.
+      // The slots' pages: no lookup.
       bool stopped = false;
       AddressGenerator::Run run = ag_.begin_run();
       while (i < n) {
@@ -487,14 +487,14 @@ class CpuCore {
       const AccessKind kind = x.kind;
       const auto k = static_cast<unsigned>(kind);
       const LinearAddr a(first & linear_mask_);
-      const Translation* e = tlb_.l1_peek(a, kind, ctx_.pcid);
-      if (e == nullptr || !hit_ok(e->perms, kind)) break;
+      TlbHierarchy::L1Hit h;
+      if (!tlb_.l1_find(a, kind, ctx_.pcid, h) || !hit_ok(h.t->perms, kind)) break;
       const int side = kind == AccessKind::kFetch ? 1 : 0;
       count_memo(side);
       ++kinds[k];
       ++looked[side];
       t = ag_.issue();  // (the lookup does not depend on it)
-      const TlbLookup l = tlb_.lookup(a, kind, ctx_.pcid);
+      const TlbLookup l = tlb_.take_l1(a, kind, ctx_.pcid, h);
       stats_.translation_latency.add(l.latency.count());
       Cycle retire = t + l.latency;
       if constexpr (kData) {

@@ -62,17 +62,8 @@ TlbLookup TlbHierarchy::lookup_slow(LinearAddr a, int side, Asid asid) {
   for (uint32_t j = 0; j < n_l1_[side]; ++j) {
     TlbArray& arr = *l1_[side][j];
     const uint32_t idx = arr.find(a, asid);
-    if (idx == TlbArray::kNone) {
-      ++arr.stats_.misses;
-      continue;
-    }
-    ++arr.stats_.hits;
-    arr.touch(idx);
-    const Translation* t = &arr.entry(idx);
-    if (fast_path_) {
-      memo_[side] = Memo{a.value() >> 12, asid, &arr, j, t, arr.latency()};
-    }
-    return TlbLookup{TlbLevel::kL1, t, arr.latency()};
+    if (idx != TlbArray::kNone) return hit_l1(side, a, asid, L1Hit{j, idx, &arr.entry(idx)});
+    ++arr.stats_.misses;
   }
   ++l1_misses_[side];
   memo_[side].vpn4k = kNoVpn;
@@ -96,6 +87,21 @@ TlbLookup TlbHierarchy::lookup_slow(LinearAddr a, int side, Asid asid) {
   }
   ++l2_misses_;
   return TlbLookup{TlbLevel::kMiss, nullptr, l1_miss_latency_[side] + l2_miss_latency_};
+}
+
+TlbLookup TlbHierarchy::take_l1(LinearAddr a, AccessKind k, Asid asid, const L1Hit& h) {
+  ++epoch_;
+  const int side = side_of(k);
+  for (uint32_t j = 0; j < h.pos; ++j) ++l1_[side][j]->stats_.misses;
+  return hit_l1(side, a, asid, h);
+}
+
+TlbLookup TlbHierarchy::hit_l1(int side, LinearAddr a, Asid asid, const L1Hit& h) {
+  TlbArray& arr = *l1_[side][h.pos];
+  ++arr.stats_.hits;
+  arr.touch(h.idx);
+  if (fast_path_) memo_[side] = Memo{a.value() >> 12, asid, &arr, h.pos, h.t, arr.latency()};
+  return TlbLookup{TlbLevel::kL1, h.t, arr.latency()};
 }
 
 void TlbHierarchy::fill(const Translation& t, AccessKind k) {

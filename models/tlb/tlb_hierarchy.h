@@ -101,16 +101,21 @@ class TlbHierarchy {
     fast_path_hits_ += n;
   }
 
+  // An L1 entry a lookup would hit: its array's position in the side's
+  // probe order, its index there, the entry.
+  struct L1Hit {
+    uint32_t pos = 0, idx = 0;
+    const Translation* t = nullptr;
+  };
   // The entry an L1 lookup of `a` on `k`'s side would hit (the first array
-  // in probe order holding it), or nullptr; no side effects.
-  [[nodiscard]] const Translation* l1_peek(LinearAddr a, AccessKind k, Asid asid) const {
-    const int side = side_of(k);
-    for (uint32_t j = 0; j < n_l1_[side]; ++j) {
-      const uint32_t idx = l1_[side][j]->find(a, asid);
-      if (idx != TlbArray::kNone) return &l1_[side][j]->entry(idx);
-    }
-    return nullptr;
+  // in probe order holding it): true, in `h`; false when none does. No side
+  // effects.
+  bool l1_find(LinearAddr a, AccessKind k, Asid asid, L1Hit& h) const {
+    return find_l1(side_of(k), a, asid, h);
   }
+  // lookup() of `a` once l1_find() found it (`h`, nothing changed since):
+  // the same counters, replacement update and memo, without probing again.
+  TlbLookup take_l1(LinearAddr a, AccessKind k, Asid asid, const L1Hit& h);
 
   // After a walk: fills the L2 array holding t.size (if any) and the L1 array
   // of t.size on the access side (if any).
@@ -168,6 +173,19 @@ class TlbHierarchy {
 
   static constexpr int side_of(AccessKind k) { return k == AccessKind::kFetch ? kSideI : kSideD; }
   TlbLookup lookup_slow(LinearAddr a, int side, Asid asid);
+  bool find_l1(int side, LinearAddr a, Asid asid, L1Hit& h) const {
+    for (uint32_t j = 0; j < n_l1_[side]; ++j) {
+      const uint32_t idx = l1_[side][j]->find(a, asid);
+      if (idx != TlbArray::kNone) {
+        h = L1Hit{j, idx, &l1_[side][j]->entry(idx)};
+        return true;
+      }
+    }
+    return false;
+  }
+  // The L1 hit `h` (the arrays probed before it counted as misses): its
+  // array's hit, replacement update and the memo.
+  TlbLookup hit_l1(int side, LinearAddr a, Asid asid, const L1Hit& h);
   void drop_memos() {
     memo_[kSideI].vpn4k = kNoVpn;
     memo_[kSideD].vpn4k = kNoVpn;
